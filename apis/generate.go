@@ -1,0 +1,14 @@
+//go:build generate
+
+// Package apis generates the deepcopy methods, the managed resource method
+// sets and the CRDs of provider-ory. Run `go generate ./apis` (or
+// `make generate`); never edit a zz_generated file or package/crds by hand.
+package apis
+
+// Remove generated files first, so a deleted type leaves nothing behind.
+//go:generate rm -rf ../package/crds
+//go:generate bash -c "find . -name 'zz_generated*.go' -delete"
+
+//go:generate go tool controller-gen object:headerFile=../hack/boilerplate.go.txt paths=./... crd:allowDangerousTypes=false,crdVersions=v1 output:artifacts:config=../package/crds
+
+//go:generate go tool angryjet generate-methodsets --header-file=../hack/boilerplate.go.txt ./...
