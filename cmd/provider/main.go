@@ -1,0 +1,100 @@
+// Command provider runs provider-ory: the Crossplane controllers of
+// ProjectAPIKeys (both scopes) and their ProviderConfigs.
+package main
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/feature"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/logging"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/tools/leaderelection/resourcelock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/crossplane-contrib/provider-ory/apis"
+	oryctrl "github.com/crossplane-contrib/provider-ory/internal/controller"
+	"github.com/crossplane-contrib/provider-ory/internal/version"
+)
+
+func main() {
+	var (
+		app              = kingpin.New(filepath.Base(os.Args[0]), "Crossplane provider for Ory Network.").DefaultEnvars()
+		debug            = app.Flag("debug", "Run with debug logging.").Short('d').Bool()
+		leaderElection   = app.Flag("leader-election", "Use leader election, for more than one replica.").Short('l').Default("false").Envar("LEADER_ELECTION").Bool()
+		syncInterval     = app.Flag("sync", "How often every resource is reconciled even without a change (the informer resync).").Short('s').Default("1h").Duration()
+		pollInterval     = app.Flag("poll", "How often each resource is checked against Ory for drift.").Default("1m").Duration()
+		maxReconcileRate = app.Flag("max-reconcile-rate", "The most reconciles per second, across all controllers.").Default("10").Int()
+		mgmtPolicies     = app.Flag("enable-management-policies", "Honour spec.managementPolicies (Observe-only imports, keeping keys on delete).").Default("true").Envar("ENABLE_MANAGEMENT_POLICIES").Bool()
+		metricsAddr      = app.Flag("metrics-bind-address", "Address of the Prometheus metrics endpoint.").Default(":8080").String()
+		healthAddr       = app.Flag("health-probe-bind-address", "Address of the /healthz and /readyz endpoints.").Default(":8081").String()
+	)
+	app.Version(version.Version)
+	kingpin.MustParse(app.Parse(os.Args[1:]))
+
+	zl := zap.New(zap.UseDevMode(*debug))
+	log := logging.NewLogrLogger(zl.WithName("provider-ory"))
+	if *debug {
+		// controller-runtime is very chatty; give it a real logger only when
+		// debugging.
+		ctrl.SetLogger(zl)
+	} else {
+		ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))
+	}
+	log.Info("Starting", "version", version.Version, "poll", *pollInterval, "max-reconcile-rate", *maxReconcileRate)
+
+	cfg, err := ctrl.GetConfig()
+	kingpin.FatalIfError(err, "Cannot get the API server's REST config")
+
+	mgr, err := ctrl.NewManager(ratelimiter.LimitRESTConfig(cfg, *maxReconcileRate), ctrl.Options{
+		Cache: cache.Options{SyncPeriod: syncInterval},
+		// Secrets are read from the API server, not cached: caching would
+		// hold every Secret of the cluster in the provider's memory, and a
+		// connection Secret written a moment ago must be read back as is.
+		Client: client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}},
+
+		Metrics:                    metricsserver.Options{BindAddress: *metricsAddr},
+		HealthProbeBindAddress:     *healthAddr,
+		LeaderElection:             *leaderElection,
+		LeaderElectionID:           "crossplane-leader-election-provider-ory",
+		LeaderElectionResourceLock: resourcelock.LeasesResourceLock,
+		LeaseDuration:              ptr(60 * time.Second),
+		RenewDeadline:              ptr(50 * time.Second),
+	})
+	kingpin.FatalIfError(err, "Cannot create the controller manager")
+	kingpin.FatalIfError(apis.AddToScheme(mgr.GetScheme()), "Cannot add the Ory APIs to the scheme")
+	kingpin.FatalIfError(mgr.AddHealthzCheck("healthz", healthz.Ping), "Cannot add the health check")
+	kingpin.FatalIfError(mgr.AddReadyzCheck("readyz", healthz.Ping), "Cannot add the readiness check")
+
+	mrMetrics := managed.NewMRMetricRecorder()
+	metrics.Registry.MustRegister(mrMetrics)
+
+	o := controller.Options{
+		Logger:                  log,
+		MaxConcurrentReconciles: *maxReconcileRate,
+		PollInterval:            *pollInterval,
+		GlobalRateLimiter:       ratelimiter.NewGlobal(*maxReconcileRate),
+		Features:                &feature.Flags{},
+		MetricOptions:           &controller.MetricOptions{MRMetrics: mrMetrics},
+	}
+	if *mgmtPolicies {
+		o.Features.Enable(feature.EnableBetaManagementPolicies)
+	}
+
+	kingpin.FatalIfError(oryctrl.Setup(mgr, o), "Cannot set up the Ory controllers")
+	kingpin.FatalIfError(mgr.Start(ctrl.SetupSignalHandler()), "Cannot start the controller manager")
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,439 @@
+package projectapikey
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
+	"github.com/crossplane-contrib/provider-ory/config"
+	"github.com/crossplane-contrib/provider-ory/internal/console"
+	"github.com/crossplane-contrib/provider-ory/internal/providerconfig"
+)
+
+const (
+	errNotProjectAPIKey   = "managed resource is not a ProjectAPIKey"
+	errNoConnectionSecret = "spec.writeConnectionSecretToRef is not set: Ory returns a key's value only when it creates the key, so the provider will not create one without a Secret to store it in"
+	errNoProject          = "spec.forProvider.projectID is empty and %s has no projectID: set one of them"
+	errProjectNotAllowed  = "project %s is not in the allowedProjectIDs of %s: use an allowed project, or ask whoever manages that ProviderConfig to allow it"
+	errExpiresInPast      = "spec.forProvider.expiresAt %s is not in the future: set a later time, or remove it for a key that does not expire"
+)
+
+// Condition types and reasons this provider sets besides Ready and Synced.
+const (
+	// TypeValue says whether the connection Secret holds the value of the
+	// key the resource manages.
+	TypeValue xpv2.ConditionType = "KeyValue"
+
+	ReasonValueStored  xpv2.ConditionReason = "Stored"
+	ReasonValueUnknown xpv2.ConditionReason = "ValueUnknown"
+	ReasonExpired      xpv2.ConditionReason = "Expired"
+)
+
+// A keyResource is a ProjectAPIKey of either scope: the one external client
+// below serves both through these methods and resource.Managed.
+type keyResource interface {
+	resource.Managed
+	Parameters() *common.ProjectAPIKeyParameters
+	Observation() *common.ProjectAPIKeyObservation
+}
+
+// keyAPI is the part of the Ory console client the external client uses.
+type keyAPI interface {
+	ListKeys(ctx context.Context, projectID string) ([]console.Key, error)
+	CreateKey(ctx context.Context, projectID, name string, expiresAt *time.Time) (console.Key, error)
+	DeleteKey(ctx context.Context, projectID, keyID string) error
+}
+
+// external manages one ProjectAPIKey for the length of one reconcile: Observe
+// remembers what it found, so that Update and Delete act on exactly that.
+type external struct {
+	ory     keyAPI
+	kube    client.Client
+	records *records
+	cfg     *providerconfig.Config
+	record  event.Recorder
+	now     func() time.Time
+
+	observed observation
+}
+
+// observation is what Observe learned, for Update to act on.
+type observation struct {
+	current        config.KeyRef // the key the resource manages, project known
+	desiredProject string
+	replace        bool // the key differs from the spec: replace it
+}
+
+// Observe finds the resource's key in Ory and compares it with the spec. It
+// never returns the key's value: Ory does not give it again, and an empty
+// value published here would overwrite the stored one.
+func (e *external) Observe(ctx context.Context, mg resource.Managed) (managed.ExternalObservation, error) {
+	cr, ok := mg.(keyResource)
+	if !ok {
+		return managed.ExternalObservation{}, errors.New(errNotProjectAPIKey)
+	}
+	p := cr.Parameters()
+	current, err := config.ParseKeyRef(meta.GetExternalName(cr))
+	if err != nil {
+		return managed.ExternalObservation{}, err
+	}
+
+	// An empty projectID means the import's project or the ProviderConfig's
+	// default; it is written into the spec so the resource says where its
+	// key lives.
+	lateInit := false
+	if p.ProjectID == "" {
+		p.ProjectID = current.ProjectID
+		if p.ProjectID == "" {
+			p.ProjectID = e.cfg.ProjectID
+		}
+		if p.ProjectID == "" {
+			return managed.ExternalObservation{}, errors.Errorf(errNoProject, e.cfg.Ref)
+		}
+		lateInit = true
+	}
+	if err := e.allowed(p.ProjectID); err != nil {
+		return managed.ExternalObservation{}, err
+	}
+
+	rec, err := e.records.read(ctx, cr)
+	if err != nil {
+		return managed.ExternalObservation{}, err
+	}
+	if current, err = e.adoptRecordedKey(ctx, cr, current, rec); err != nil {
+		return managed.ExternalObservation{}, err
+	}
+	if current.IsZero() {
+		return managed.ExternalObservation{ResourceExists: false, ResourceLateInitialized: lateInit}, nil
+	}
+	current.ProjectID = projectOf(current, rec, cr.Observation(), p.ProjectID)
+	if err := e.allowed(current.ProjectID); err != nil {
+		return managed.ExternalObservation{}, err
+	}
+
+	key, err := e.find(ctx, current)
+	if err != nil {
+		return managed.ExternalObservation{}, err
+	}
+	if key == nil {
+		// Gone from Ory (or never there, for a mistyped import): the runtime
+		// creates a new key, or reports the absence under Observe-only. A
+		// resource being deleted still "exists" while replaced keys wait to
+		// be deleted, so that Delete gets to them.
+		e.observed = observation{desiredProject: p.ProjectID}
+		exists := meta.WasDeleted(cr) && len(retiredKeys(cr)) > 0
+		return managed.ExternalObservation{ResourceExists: exists, ResourceUpToDate: true, ResourceLateInitialized: lateInit}, nil
+	}
+
+	setObservation(cr.Observation(), key)
+	e.setReady(cr, key)
+	e.setValueCondition(cr, key, rec)
+
+	differs := key.Name != p.Name || !sameSecond(key.ExpiresAt, p.ExpiresAt) || !strings.EqualFold(key.ProjectID, p.ProjectID)
+	e.observed = observation{current: current, desiredProject: p.ProjectID, replace: differs}
+	return managed.ExternalObservation{
+		ResourceExists:          true,
+		ResourceUpToDate:        !differs && len(retiredKeys(cr)) == 0,
+		ResourceLateInitialized: lateInit,
+		ConnectionDetails:       identity(key),
+	}, nil
+}
+
+// adoptRecordedKey returns the key the resource manages. That is the key of
+// its external name, unless the connection Secret records a newer key made to
+// replace it (or made by a create whose external name was never saved) that
+// still exists: then the resource adopts that key, and the one it replaced is
+// retired, in one patch.
+func (e *external) adoptRecordedKey(ctx context.Context, cr keyResource, current config.KeyRef, rec record) (config.KeyRef, error) {
+	if rec.valueOf.IsZero() || strings.EqualFold(rec.valueOf.KeyID, current.KeyID) || !strings.EqualFold(rec.replaces.KeyID, current.KeyID) {
+		return current, nil
+	}
+	if err := e.allowed(rec.valueOf.ProjectID); err != nil {
+		return current, err
+	}
+	key, err := e.find(ctx, rec.valueOf)
+	if err != nil || key == nil {
+		return current, err
+	}
+	retired := retiredKeys(cr)
+	if !current.IsZero() {
+		retired = append(retired, rec.replaces)
+	}
+	if err := patchAnnotations(ctx, e.kube, cr, keyAnnotations(config.ProjectAPIKeyExternalName(rec.valueOf), retired)); err != nil {
+		return current, err
+	}
+	e.record.Event(cr, event.Normal("AdoptedRecordedKey", "Adopted key "+rec.valueOf.String()+", whose value the connection Secret holds but whose ID had not been saved on the resource"))
+	return rec.valueOf, nil
+}
+
+// projectOf returns the project of the resource's current key. A short
+// external name does not say; the connection Secret's record and the last
+// observation do, and they are preferred to the spec because the spec may
+// just have moved the key to another project.
+func projectOf(current config.KeyRef, rec record, obs *common.ProjectAPIKeyObservation, specProject string) string {
+	switch {
+	case current.ProjectID != "":
+		return current.ProjectID
+	case strings.EqualFold(rec.valueOf.KeyID, current.KeyID):
+		return rec.valueOf.ProjectID
+	case strings.EqualFold(obs.ID, current.KeyID) && obs.ProjectID != "":
+		return obs.ProjectID
+	}
+	return specProject
+}
+
+// Create creates the key and stores its value before anything else: if the
+// value cannot be stored the key is deleted again, so no key outlives its
+// only copy of the value.
+func (e *external) Create(ctx context.Context, mg resource.Managed) (managed.ExternalCreation, error) {
+	cr, ok := mg.(keyResource)
+	if !ok {
+		return managed.ExternalCreation{}, errors.New(errNotProjectAPIKey)
+	}
+	key, err := e.createStored(ctx, cr, config.KeyRef{})
+	if err != nil {
+		return managed.ExternalCreation{}, err
+	}
+	// Save the key's ID and the create's success now rather than leave it to
+	// the runtime after Create returns: should the runtime's own write fail,
+	// the resource would otherwise stop with "cannot determine creation
+	// result" although the key and its value are safely recorded.
+	a := keyAnnotations(config.ProjectAPIKeyExternalName(ref(key)), nil)
+	succeeded := time.Now().Format(time.RFC3339)
+	a[meta.AnnotationKeyExternalCreateSucceeded] = &succeeded
+	if err := patchAnnotations(ctx, e.kube, cr, a); err != nil {
+		// The runtime writes the external name next; should that fail too,
+		// the Secret's record lets the next Observe adopt the key.
+		meta.SetExternalName(cr, config.ProjectAPIKeyExternalName(ref(key)))
+	}
+	return managed.ExternalCreation{ConnectionDetails: withValue(key)}, nil
+}
+
+// Update replaces a key that differs from the spec (Ory cannot change a key),
+// create before destroy: the new key's value is in the connection Secret and
+// its ID on the resource before the old key is deleted. It also deletes keys
+// an earlier replacement left to delete.
+func (e *external) Update(ctx context.Context, mg resource.Managed) (managed.ExternalUpdate, error) {
+	cr, ok := mg.(keyResource)
+	if !ok {
+		return managed.ExternalUpdate{}, errors.New(errNotProjectAPIKey)
+	}
+	var details managed.ConnectionDetails
+	retired := retiredKeys(cr)
+	if e.observed.replace {
+		old := e.observed.current
+		key, err := e.createStored(ctx, cr, old)
+		if err != nil {
+			return managed.ExternalUpdate{}, err
+		}
+		retired = append(retired, old)
+		// Should this patch fail, the Secret's record still names the new key
+		// as the replacement of the old, and the next Observe adopts it.
+		if err := patchAnnotations(ctx, e.kube, cr, keyAnnotations(config.ProjectAPIKeyExternalName(ref(key)), retired)); err != nil {
+			return managed.ExternalUpdate{}, err
+		}
+		setObservation(cr.Observation(), &key)
+		e.setReady(cr, &key)
+		cr.SetConditions(valueStored())
+		e.record.Event(cr, event.Normal("ReplacedKey", "Created key "+ref(key).String()+" to replace key "+old.String()+"; the connection Secret holds its value"))
+		details = withValue(key)
+	}
+	remaining := e.deleteKeys(ctx, retired)
+	if len(remaining) != len(retired) {
+		if err := patchAnnotations(ctx, e.kube, cr, keyAnnotations(meta.GetExternalName(cr), remaining)); err != nil {
+			return managed.ExternalUpdate{ConnectionDetails: details}, err
+		}
+	}
+	if len(remaining) > 0 {
+		return managed.ExternalUpdate{ConnectionDetails: details}, errors.Errorf("cannot delete replaced key(s) %s yet; the provider retries", joinRefs(remaining))
+	}
+	return managed.ExternalUpdate{ConnectionDetails: details}, nil
+}
+
+// Delete deletes the key and any replaced key still waiting to be deleted. A
+// key already gone counts as deleted.
+func (e *external) Delete(ctx context.Context, mg resource.Managed) (managed.ExternalDelete, error) {
+	cr, ok := mg.(keyResource)
+	if !ok {
+		return managed.ExternalDelete{}, errors.New(errNotProjectAPIKey)
+	}
+	keys := append(retiredKeys(cr), e.observed.current)
+	if remaining := e.deleteKeys(ctx, keys); len(remaining) > 0 {
+		return managed.ExternalDelete{}, errors.Errorf("cannot delete key(s) %s yet; the provider retries", joinRefs(remaining))
+	}
+	return managed.ExternalDelete{}, nil
+}
+
+// Disconnect does nothing: the console client keeps no per-reconcile state.
+func (e *external) Disconnect(context.Context) error { return nil }
+
+// createStored creates a key as the spec declares it and writes its value,
+// with the record of what it replaces, to the connection Secret.
+func (e *external) createStored(ctx context.Context, cr keyResource, replaces config.KeyRef) (console.Key, error) {
+	p := cr.Parameters()
+	if _, ok := connectionSecret(cr); !ok {
+		return console.Key{}, errors.New(errNoConnectionSecret)
+	}
+	if p.ProjectID == "" {
+		return console.Key{}, errors.Errorf(errNoProject, e.cfg.Ref)
+	}
+	if err := e.allowed(p.ProjectID); err != nil {
+		return console.Key{}, err
+	}
+	var expiresAt *time.Time
+	if p.ExpiresAt != nil {
+		t := p.ExpiresAt.UTC().Truncate(time.Second)
+		if !t.After(e.now()) {
+			return console.Key{}, errors.Errorf(errExpiresInPast, t.Format(time.RFC3339))
+		}
+		expiresAt = &t
+	}
+	key, err := e.ory.CreateKey(ctx, p.ProjectID, p.Name, expiresAt)
+	if err != nil {
+		return console.Key{}, err
+	}
+	if err := e.records.write(ctx, cr, withValue(key), ref(key), replaces); err != nil {
+		return console.Key{}, e.undoCreate(ctx, key, err)
+	}
+	return key, nil
+}
+
+// undoCreate deletes a key whose value could not be stored: nobody could ever
+// use it, and nothing would remember it. It runs even when ctx is done, since
+// a write that timed out is the likeliest reason to be here.
+func (e *external) undoCreate(ctx context.Context, key console.Key, cause error) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := e.ory.DeleteKey(ctx, key.ProjectID, key.ID); err != nil {
+		return errors.Errorf("%s; deleting the new key %s again also failed (%s): delete it in the Ory console, nothing else knows of it", cause, ref(key), err)
+	}
+	return errors.Wrapf(cause, "deleted the new key %s again, since its value could not be stored", ref(key))
+}
+
+// deleteKeys deletes keys and returns those it could not delete.
+func (e *external) deleteKeys(ctx context.Context, keys []config.KeyRef) []config.KeyRef {
+	var remaining []config.KeyRef
+	for _, k := range keys {
+		if k.IsZero() {
+			continue
+		}
+		if err := e.allowed(k.ProjectID); err != nil {
+			remaining = append(remaining, k)
+			continue
+		}
+		if err := e.ory.DeleteKey(ctx, k.ProjectID, k.KeyID); err != nil {
+			remaining = append(remaining, k)
+		}
+	}
+	return remaining
+}
+
+// find returns the key r names, or nil when the project has no such key.
+func (e *external) find(ctx context.Context, r config.KeyRef) (*console.Key, error) {
+	keys, err := e.ory.ListKeys(ctx, r.ProjectID)
+	if err != nil {
+		return nil, err
+	}
+	for i := range keys {
+		if strings.EqualFold(keys[i].ID, r.KeyID) {
+			return &keys[i], nil
+		}
+	}
+	return nil, nil
+}
+
+func (e *external) allowed(projectID string) error {
+	if e.cfg.Allows(projectID) {
+		return nil
+	}
+	return errors.Errorf(errProjectNotAllowed, projectID, e.cfg.Ref)
+}
+
+func (e *external) setReady(cr keyResource, key *console.Key) {
+	if key.ExpiresAt != nil && !key.ExpiresAt.After(e.now()) {
+		cr.SetConditions(xpv2.Unavailable().WithMessage("the key expired at " + key.ExpiresAt.Format(time.RFC3339) +
+			": set a later spec.forProvider.expiresAt (or remove it) to replace it with a new key"))
+		c := cr.GetCondition(xpv2.TypeReady)
+		c.Reason = ReasonExpired
+		cr.SetConditions(c)
+		return
+	}
+	cr.SetConditions(xpv2.Available())
+}
+
+// setValueCondition says whether the connection Secret holds this key's value,
+// with an event when it turns out not to (an imported key).
+func (e *external) setValueCondition(cr keyResource, key *console.Key, rec record) {
+	if rec.hasValue && strings.EqualFold(rec.valueOf.KeyID, key.ID) {
+		cr.SetConditions(valueStored())
+		return
+	}
+	msg := "Ory returns a key's value only when the key is created, and this key was not created by this resource (it was imported), so the connection Secret has no value for it. To get one, let the provider replace the key: change spec.forProvider.name or expiresAt."
+	if prev := cr.GetCondition(TypeValue); prev.Reason != ReasonValueUnknown {
+		e.record.Event(cr, event.Warning(event.Reason(ReasonValueUnknown), errors.New(msg)))
+	}
+	cr.SetConditions(xpv2.Condition{Type: TypeValue, Status: corev1.ConditionFalse, Reason: ReasonValueUnknown,
+		Message: msg, LastTransitionTime: metav1.Now()})
+}
+
+func valueStored() xpv2.Condition {
+	return xpv2.Condition{Type: TypeValue, Status: corev1.ConditionTrue, Reason: ReasonValueStored,
+		Message: "the connection Secret holds the key's value under \"" + config.ConnectionKeyValue + "\"", LastTransitionTime: metav1.Now()}
+}
+
+func setObservation(o *common.ProjectAPIKeyObservation, k *console.Key) {
+	*o = common.ProjectAPIKeyObservation{
+		ID:             k.ID,
+		ProjectID:      k.ProjectID,
+		OwnerID:        k.OwnerID,
+		CreatedAt:      metaTime(k.CreatedAt),
+		ExpiresAt:      metaTime(k.ExpiresAt),
+		LastCharacters: k.LastCharacters,
+	}
+}
+
+func metaTime(t *time.Time) *metav1.Time {
+	if t == nil {
+		return nil
+	}
+	m := metav1.NewTime(*t)
+	return &m
+}
+
+// sameSecond compares expiry times as Ory keeps them, to the second.
+func sameSecond(a *time.Time, b *metav1.Time) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return a.Unix() == b.Unix()
+}
+
+func ref(k console.Key) config.KeyRef {
+	return config.KeyRef{ProjectID: k.ProjectID, KeyID: k.ID}
+}
+
+// identity is the part of the connection details Observe may publish.
+func identity(k *console.Key) managed.ConnectionDetails {
+	return managed.ConnectionDetails{
+		config.ConnectionKeyID:        []byte(k.ID),
+		config.ConnectionKeyProjectID: []byte(k.ProjectID),
+	}
+}
+
+// withValue is the connection details of a key just created.
+func withValue(k console.Key) managed.ConnectionDetails {
+	d := identity(&k)
+	d[config.ConnectionKeyValue] = []byte(k.Value)
+	return d
+}

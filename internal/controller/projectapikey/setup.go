@@ -1,0 +1,180 @@
+// Package projectapikey reconciles ProjectAPIKeys of both scopes with one
+// external client: Setup wires it for a scope, connector resolves the
+// ProviderConfig, and external holds the rules of a key's life.
+package projectapikey
+
+import (
+	"context"
+	"crypto/sha256"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/feature"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	clusterv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/cluster/v1alpha1"
+	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
+	"github.com/crossplane-contrib/provider-ory/internal/console"
+	"github.com/crossplane-contrib/provider-ory/internal/providerconfig"
+	"github.com/crossplane-contrib/provider-ory/internal/version"
+)
+
+// A scope is what differs between the namespaced and the cluster-scoped
+// ProjectAPIKey: the kind, and how its ProviderConfig usage is tracked.
+type scope struct {
+	gvk     schema.GroupVersionKind
+	object  client.Object
+	tracker func(client.Client) resource.Tracker
+}
+
+var (
+	namespaced = scope{
+		gvk:    namespacedv1alpha1.ProjectAPIKeyGroupVersionKind,
+		object: &namespacedv1alpha1.ProjectAPIKey{},
+		tracker: func(c client.Client) resource.Tracker {
+			t := resource.NewProviderConfigUsageTracker(c, &namespacedv1alpha1.ProviderConfigUsage{})
+			return resource.TrackerFn(func(ctx context.Context, mg resource.Managed) error {
+				m, ok := mg.(resource.ModernManaged)
+				if !ok {
+					return errors.New(errNotProjectAPIKey)
+				}
+				return t.Track(ctx, m)
+			})
+		},
+	}
+	cluster = scope{
+		gvk:    clusterv1alpha1.ProjectAPIKeyGroupVersionKind,
+		object: &clusterv1alpha1.ProjectAPIKey{},
+		tracker: func(c client.Client) resource.Tracker {
+			t := resource.NewLegacyProviderConfigUsageTracker(c, &clusterv1alpha1.ProviderConfigUsage{})
+			return resource.TrackerFn(func(ctx context.Context, mg resource.Managed) error {
+				m, ok := mg.(resource.LegacyManaged)
+				if !ok {
+					return errors.New(errNotProjectAPIKey)
+				}
+				return t.Track(ctx, m)
+			})
+		},
+	}
+)
+
+// SetupNamespaced adds the controller of namespaced ProjectAPIKeys
+// (ory.m.crossplane.io).
+func SetupNamespaced(mgr ctrl.Manager, o controller.Options) error {
+	return setup(mgr, o, namespaced)
+}
+
+// SetupCluster adds the controller of cluster-scoped ProjectAPIKeys
+// (ory.crossplane.io).
+func SetupCluster(mgr ctrl.Manager, o controller.Options) error {
+	return setup(mgr, o, cluster)
+}
+
+func setup(mgr ctrl.Manager, o controller.Options, s scope) error {
+	name := managed.ControllerName(s.gvk.GroupKind().String())
+	recorder := event.NewAPIRecorder(mgr.GetEventRecorderFor(name))
+	conn := &connector{
+		kube:    mgr.GetClient(),
+		usage:   s.tracker(mgr.GetClient()),
+		records: &records{reader: mgr.GetAPIReader(), writer: resource.NewAPIPatchingApplicator(mgr.GetClient()), typer: mgr.GetScheme()},
+		record:  recorder,
+		clients: newClientCache(),
+	}
+	opts := []managed.ReconcilerOption{
+		managed.WithExternalConnector(conn),
+		// No initializer: the runtime's default would set the external name
+		// to metadata.name, which is not a key ID, before any key exists.
+		managed.WithInitializers(),
+		managed.WithLogger(o.Logger.WithValues("controller", name)),
+		managed.WithPollInterval(o.PollInterval),
+		managed.WithRecorder(recorder),
+	}
+	if o.Features.Enabled(feature.EnableBetaManagementPolicies) {
+		opts = append(opts, managed.WithManagementPolicies())
+	}
+	if o.MetricOptions != nil && o.MetricOptions.MRMetrics != nil {
+		opts = append(opts, managed.WithMetricRecorder(o.MetricOptions.MRMetrics))
+	}
+	r := managed.NewReconciler(mgr, resource.ManagedKind(s.gvk), opts...)
+	return ctrl.NewControllerManagedBy(mgr).
+		Named(name).
+		WithOptions(o.ForControllerRuntime()).
+		WithEventFilter(resource.DesiredStateChanged()).
+		For(s.object).
+		Complete(ratelimiter.NewReconciler(name, r, o.GlobalRateLimiter))
+}
+
+// connector turns a ProjectAPIKey's ProviderConfig into an external client.
+type connector struct {
+	kube    client.Client
+	usage   resource.Tracker
+	records *records
+	record  event.Recorder
+	clients *clientCache
+}
+
+// Connect records that the resource uses its ProviderConfig, then resolves
+// that config and its credentials into a console client.
+func (c *connector) Connect(ctx context.Context, mg resource.Managed) (managed.ExternalClient, error) {
+	if err := c.usage.Track(ctx, mg); err != nil {
+		return nil, errors.Wrap(err, "cannot track ProviderConfig usage")
+	}
+	cfg, err := providerconfig.Resolve(ctx, c.kube, mg)
+	if err != nil {
+		return nil, err
+	}
+	return &external{
+		ory:     c.clients.get(cfg.ConsoleURL, cfg.Token),
+		kube:    c.kube,
+		records: c.records,
+		cfg:     cfg,
+		record:  c.record,
+		now:     time.Now,
+	}, nil
+}
+
+// clientCache reuses one console client per console URL and workspace key:
+// building client-go's configuration costs hundreds of allocations, and every
+// reconcile would otherwise pay for it.
+type clientCache struct {
+	mu      sync.Mutex
+	http    *http.Client
+	clients map[[sha256.Size]byte]*console.Client
+}
+
+func newClientCache() *clientCache {
+	return &clientCache{
+		http:    &http.Client{Timeout: 30 * time.Second},
+		clients: map[[sha256.Size]byte]*console.Client{},
+	}
+}
+
+func (c *clientCache) get(url, token string) *console.Client {
+	url = consoleURL(url)
+	// Keyed by a hash so the map holds no credential in the clear.
+	k := sha256.Sum256([]byte(url + "\x00" + token))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cl, ok := c.clients[k]
+	if !ok {
+		cl = console.New(url, token, c.http, "provider-ory/"+version.Version)
+		c.clients[k] = cl
+	}
+	return cl
+}
+
+func consoleURL(u string) string {
+	if u == "" {
+		return console.DefaultURL
+	}
+	return u
+}

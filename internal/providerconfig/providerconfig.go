@@ -1,0 +1,141 @@
+// Package providerconfig finds the ProviderConfig a managed resource names and
+// reads what it says: the console settings and the workspace API key.
+package providerconfig
+
+import (
+	"context"
+	"strings"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+	corev1 "k8s.io/api/core/v1"
+	kerrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	clusterv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/cluster/v1alpha1"
+	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
+	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
+)
+
+// A Config is a resolved ProviderConfig.
+type Config struct {
+	// Ref names the ProviderConfig in messages, e.g. "ClusterProviderConfig default".
+	Ref string
+	common.ConsoleSettings
+	// Token is the workspace API key. Never log it or put it in an error.
+	Token string
+}
+
+// Allows reports whether the config lets keys be managed in a project.
+func (c *Config) Allows(projectID string) bool {
+	if len(c.AllowedProjectIDs) == 0 {
+		return true
+	}
+	for _, id := range c.AllowedProjectIDs {
+		if strings.EqualFold(id, projectID) {
+			return true
+		}
+	}
+	return false
+}
+
+// Resolve reads the ProviderConfig that mg references and its credentials. A
+// namespaced resource's ProviderConfig is looked up in the resource's own
+// namespace, and so is its credentials Secret.
+func Resolve(ctx context.Context, kube client.Client, mg resource.Managed) (*Config, error) {
+	switch o := mg.(type) {
+	case resource.ModernManaged:
+		ref := o.GetProviderConfigReference()
+		if ref == nil {
+			return nil, errors.New("spec.providerConfigRef is not set: name a ProviderConfig or ClusterProviderConfig")
+		}
+		switch ref.Kind {
+		case "ProviderConfig":
+			pc := &namespacedv1alpha1.ProviderConfig{}
+			id := "ProviderConfig " + o.GetNamespace() + "/" + ref.Name
+			if err := get(ctx, kube, types.NamespacedName{Namespace: o.GetNamespace(), Name: ref.Name}, pc, id); err != nil {
+				return nil, err
+			}
+			sel := pc.Spec.Credentials.SecretRef.ToSecretKeySelector(pc.GetNamespace())
+			token, err := secretKey(ctx, kube, sel, id)
+			if err != nil {
+				return nil, err
+			}
+			return &Config{Ref: id, ConsoleSettings: pc.Spec.ConsoleSettings, Token: token}, nil
+		case "ClusterProviderConfig":
+			pc := &namespacedv1alpha1.ClusterProviderConfig{}
+			id := "ClusterProviderConfig " + ref.Name
+			if err := get(ctx, kube, types.NamespacedName{Name: ref.Name}, pc, id); err != nil {
+				return nil, err
+			}
+			return withCredentials(ctx, kube, id, pc.Spec.Credentials, pc.Spec.ConsoleSettings)
+		default:
+			return nil, errors.Errorf("spec.providerConfigRef.kind %q is not ProviderConfig or ClusterProviderConfig", ref.Kind)
+		}
+	case resource.LegacyManaged:
+		ref := o.GetProviderConfigReference()
+		if ref == nil {
+			return nil, errors.New("spec.providerConfigRef is not set: name a ProviderConfig")
+		}
+		pc := &clusterv1alpha1.ProviderConfig{}
+		id := "ProviderConfig " + ref.Name
+		if err := get(ctx, kube, types.NamespacedName{Name: ref.Name}, pc, id); err != nil {
+			return nil, err
+		}
+		return withCredentials(ctx, kube, id, pc.Spec.Credentials, pc.Spec.ConsoleSettings)
+	}
+	return nil, errors.Errorf("%T is neither a namespaced nor a cluster-scoped managed resource", mg)
+}
+
+func get(ctx context.Context, kube client.Client, key types.NamespacedName, obj client.Object, id string) error {
+	err := kube.Get(ctx, key, obj)
+	if kerrors.IsNotFound(err) {
+		return errors.Errorf("%s does not exist: create it, or point spec.providerConfigRef at one that does", id)
+	}
+	return errors.Wrapf(err, "cannot get %s", id)
+}
+
+func withCredentials(ctx context.Context, kube client.Client, id string, c common.Credentials, s common.ConsoleSettings) (*Config, error) {
+	var (
+		token string
+		err   error
+	)
+	if c.Source == xpv2.CredentialsSourceSecret {
+		if c.SecretRef == nil {
+			return nil, errors.Errorf("%s: credentials.secretRef is required when credentials.source is Secret", id)
+		}
+		token, err = secretKey(ctx, kube, c.SecretRef, id)
+	} else {
+		var b []byte
+		b, err = resource.CommonCredentialExtractor(ctx, c.Source, kube, c.CommonCredentialSelectors)
+		token = strings.TrimSpace(string(b))
+		if err == nil && token == "" {
+			err = errors.Errorf("%s: the workspace API key from credentials.source %s is empty", id, c.Source)
+		}
+		err = errors.Wrapf(err, "%s: cannot read the workspace API key", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &Config{Ref: id, ConsoleSettings: s, Token: token}, nil
+}
+
+// secretKey reads the workspace API key from a Secret. Its messages name the
+// Secret and the key, never the content.
+func secretKey(ctx context.Context, kube client.Client, sel *xpv2.SecretKeySelector, id string) (string, error) {
+	s := &corev1.Secret{}
+	err := kube.Get(ctx, types.NamespacedName{Namespace: sel.Namespace, Name: sel.Name}, s)
+	if kerrors.IsNotFound(err) {
+		return "", errors.Errorf("%s: credentials Secret %s/%s does not exist: create it with the workspace API key under key %q", id, sel.Namespace, sel.Name, sel.Key)
+	}
+	if err != nil {
+		return "", errors.Wrapf(err, "%s: cannot get credentials Secret %s/%s", id, sel.Namespace, sel.Name)
+	}
+	token := strings.TrimSpace(string(s.Data[sel.Key]))
+	if token == "" {
+		return "", errors.Errorf("%s: credentials Secret %s/%s has no key %q (or it is empty): put the workspace API key there", id, sel.Namespace, sel.Name, sel.Key)
+	}
+	return token, nil
+}
