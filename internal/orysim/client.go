@@ -1,0 +1,34 @@
+package orysim
+
+import (
+	ory "github.com/ory/client-go"
+)
+
+// PointClientAt makes cfg send every request to baseURL.
+//
+// client-go resolves each operation's base URL from
+// Configuration.OperationServers first and only falls back to Servers for
+// operations without an entry. Every console operation has an entry
+// (https://api.console.ory.sh), so overriding Servers alone changes nothing
+// for them: each entry must be replaced. Servers is replaced too, so
+// project-API operations land on baseURL as well (where the simulator
+// answers 404, which the contract check reports).
+func PointClientAt(cfg *ory.Configuration, baseURL string) {
+	server := ory.ServerConfigurations{{URL: baseURL, Description: "Ory simulator"}}
+	cfg.Servers = server
+	for op := range cfg.OperationServers {
+		cfg.OperationServers[op] = server
+	}
+}
+
+// NewClient returns a client-go API client for the simulator at baseURL
+// that authenticates with workspaceKey (an empty key sends no
+// Authorization header).
+func NewClient(baseURL, workspaceKey string) *ory.APIClient {
+	cfg := ory.NewConfiguration()
+	PointClientAt(cfg, baseURL)
+	if workspaceKey != "" {
+		cfg.AddDefaultHeader("Authorization", "Bearer "+workspaceKey)
+	}
+	return ory.NewAPIClient(cfg)
+}

@@ -1,0 +1,27 @@
+// Package orysim is an in-memory simulator of the parts of Ory Network's
+// console API (api.console.ory.sh) that the provider uses: project API keys
+// (create, list, delete) and reading a project.
+//
+// Tests drive the real github.com/ory/client-go against it over HTTP, so the
+// simulator has to answer the way the live API does: same paths, status
+// codes, JSON shapes, precision of timestamps and error bodies. By default
+// every exchange is also validated against the OpenAPI document bundled in
+// client-go (see package contract), so a simulator that drifts from the
+// contract fails the test that noticed, not a production reconcile.
+//
+// A typical test:
+//
+//	sim, url := orysim.StartTest(t)
+//	ws := sim.AddWorkspace("ory_wak_test")
+//	p := sim.AddProject(ws.Key, "my-project")
+//	c := orysim.NewClient(url, ws.Key)
+//	key, _, err := c.ProjectAPI.CreateProjectApiKey(ctx, p.ID).
+//		CreateProjectApiKeyBody(*ory.NewCreateProjectApiKeyBody("ci")).Execute()
+//
+// Faults (injected errors, latency, dropped connections, rate limiting) can
+// be switched on and off at any time, also while requests are in flight.
+//
+// Behaviour the simulator assumes where the live API is not documented is
+// marked "Assumption:" in the comments; keep those in mind when a test
+// passes here but the provider misbehaves against Ory.
+package orysim

@@ -1,0 +1,417 @@
+package orysim
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// maxRequestBody bounds what the simulator reads from a request body; the
+// create body is a name and a date.
+const maxRequestBody = 64 << 10
+
+// route is a parsed request path.
+type route struct {
+	op      string
+	project string // {project} or {project_id}, unescaped
+	tokenID string // {token_id}, unescaped
+	allow   string // methods the path supports, for 405 answers
+}
+
+// parseRoute maps method and path to an operation. It returns a route with
+// an empty op and a non-empty allow when only the method is wrong, and the
+// zero route for paths the simulator does not know.
+func parseRoute(method string, u *url.URL) route {
+	raw := strings.Split(strings.Trim(u.EscapedPath(), "/"), "/")
+	seg := make([]string, len(raw))
+	for i, r := range raw {
+		s, err := url.PathUnescape(r)
+		if err != nil || s == "" {
+			return route{}
+		}
+		seg[i] = s
+	}
+	if len(seg) < 2 || seg[0] != "projects" {
+		return route{}
+	}
+	rt := route{project: seg[1]}
+	switch {
+	case len(seg) == 2:
+		rt.allow = http.MethodGet
+		if method == http.MethodGet {
+			rt.op = OpGetProject
+		}
+	case len(seg) == 3 && seg[2] == "tokens":
+		rt.allow = "GET, POST"
+		switch method {
+		case http.MethodGet:
+			rt.op = OpListProjectAPIKeys
+		case http.MethodPost:
+			rt.op = OpCreateProjectAPIKey
+		}
+	case len(seg) == 4 && seg[2] == "tokens":
+		rt.allow = http.MethodDelete
+		rt.tokenID = seg[3]
+		if method == http.MethodDelete {
+			rt.op = OpDeleteProjectAPIKey
+		}
+	default:
+		return route{}
+	}
+	return rt
+}
+
+// serve is the simulator proper, below the contract middleware.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	rt := parseRoute(r.Method, r.URL)
+	entry := s.logArrival(rt.op, r)
+	sw := &statusWriter{ResponseWriter: w}
+	fault, logged := "", false
+	// Completing the entry before the handler returns means it is complete
+	// before the client has the whole response (net/http sends the end of
+	// it only after the handler returns), so tests can read the log as
+	// soon as a call returns.
+	defer func() {
+		if !logged {
+			s.logCompletion(entry, sw.status, fault)
+		}
+	}()
+
+	if rt.op == "" {
+		if rt.allow != "" {
+			w.Header().Set("Allow", rt.allow)
+			writeError(sw, http.StatusMethodNotAllowed, "The method is not allowed for the requested URL.")
+			return
+		}
+		writeError(sw, http.StatusNotFound, "No console API operation is served at this path.")
+		return
+	}
+
+	d := s.faults.decide(rt.op, s.now())
+	for name, values := range d.rateHeaders {
+		w.Header()[name] = values
+	}
+	if !sleep(r.Context(), d.latency) {
+		return // the client gave up or the simulator is closing
+	}
+	if d.drop {
+		fault = FaultDrop
+		conn, _, err := http.NewResponseController(sw).Hijack()
+		if err != nil {
+			// HTTP/2 connections cannot be taken over; 502 is the closest
+			// a handler can get to a cut connection.
+			writeError(sw, http.StatusBadGateway, "The connection could not be dropped: "+err.Error())
+			return
+		}
+		// The client notices the closed connection at once, so complete
+		// the entry first.
+		s.logCompletion(entry, 0, FaultDrop)
+		logged = true
+		_ = conn.Close()
+		return
+	}
+	if d.status != 0 {
+		fault = d.fault
+		reason := "Injected by the Ory simulator (" + d.fault + ")."
+		if d.fault == FaultRateLimit {
+			reason = "Rate limit exceeded; retry after x-ratelimit-reset seconds."
+		}
+		writeError(sw, d.status, reason)
+		return
+	}
+
+	ws, apiErr := s.authenticate(r)
+	if apiErr != nil {
+		apiErr.write(sw)
+		return
+	}
+	switch rt.op {
+	case OpCreateProjectAPIKey:
+		s.createKey(sw, r, ws, rt.project)
+	case OpListProjectAPIKeys:
+		s.listKeys(sw, ws, rt.project)
+	case OpDeleteProjectAPIKey:
+		s.deleteKey(sw, ws, rt.project, rt.tokenID)
+	case OpGetProject:
+		s.getProject(sw, ws, rt.project)
+	}
+}
+
+// authenticate resolves the bearer token to a workspace.
+//
+// Assumption: any bearer that looks like a project API key is refused with
+// 403 (whether or not such a key exists), because the console only accepts
+// workspace API keys and Ory answers project keys with 403.
+func (s *Server) authenticate(r *http.Request) (*Workspace, *apiError) {
+	token, ok := bearerToken(r.Header.Get("Authorization"))
+	if !ok {
+		return nil, &apiError{http.StatusUnauthorized, "The request does not carry a bearer token."}
+	}
+	if strings.HasPrefix(token, ProjectKeyPrefix) {
+		return nil, &apiError{http.StatusForbidden, "Project API keys cannot use the console API; use a workspace API key."}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ws, ok := s.workspaces[token]
+	if !ok || ws.Revoked {
+		return nil, &apiError{http.StatusUnauthorized, "The workspace API key is unknown or was revoked."}
+	}
+	c := *ws
+	return &c, nil
+}
+
+// projectForLocked resolves {project} and checks that ws owns it: unknown
+// projects are 404, other workspaces' projects 403.
+func (s *Server) projectForLocked(ws *Workspace, ref string) (*project, *apiError) {
+	p := s.lookupProjectLocked(ref)
+	if p == nil {
+		return nil, &apiError{http.StatusNotFound, "Unable to locate the project."}
+	}
+	if p.WorkspaceID != ws.ID {
+		return nil, &apiError{http.StatusForbidden, "The workspace API key has no access to this project."}
+	}
+	return p, nil
+}
+
+// createKeyBody is the createProjectApiKeyBody schema. expires_at is read
+// as a string so that its format errors become 400s with a reason.
+type createKeyBody struct {
+	Name      *string `json:"name"`
+	ExpiresAt *string `json:"expires_at"`
+}
+
+func (s *Server) createKey(w http.ResponseWriter, r *http.Request, ws *Workspace, ref string) {
+	// Access is checked before the body, so an unknown project is 404 and
+	// a foreign one 403 whatever the body says. Projects are never
+	// removed, so p stays valid after the lock is released.
+	s.mu.Lock()
+	p, apiErr := s.projectForLocked(ws, ref)
+	s.mu.Unlock()
+	if apiErr != nil {
+		apiErr.write(w)
+		return
+	}
+
+	var body createKeyBody
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxRequestBody))
+	if err := dec.Decode(&body); err != nil {
+		writeError(w, http.StatusBadRequest, "The request body is not a valid createProjectApiKeyBody: "+err.Error())
+		return
+	}
+	// Assumption: a name of only spaces is as useless as an empty one.
+	if body.Name == nil || strings.TrimSpace(*body.Name) == "" {
+		writeError(w, http.StatusBadRequest, "name is required and must not be empty.")
+		return
+	}
+	now := s.now().UTC().Truncate(time.Second)
+	var expiresAt *time.Time
+	if body.ExpiresAt != nil {
+		t, err := time.Parse(time.RFC3339, *body.ExpiresAt)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "expires_at is not an RFC 3339 date-time.")
+			return
+		}
+		// Assumption: Ory refuses keys that would be born expired. The
+		// stored value is truncated to seconds like every Ory timestamp.
+		t = t.UTC().Truncate(time.Second)
+		if !t.After(now) {
+			writeError(w, http.StatusBadRequest, "expires_at must be in the future.")
+			return
+		}
+		expiresAt = &t
+	}
+
+	s.mu.Lock()
+	k := s.newKeyLocked(p, ws.OwnerID, *body.Name, expiresAt).clone()
+	s.mu.Unlock()
+	writeJSON(w, http.StatusCreated, keyToJSON(k, true))
+}
+
+func (s *Server) listKeys(w http.ResponseWriter, ws *Workspace, ref string) {
+	s.mu.Lock()
+	p, apiErr := s.projectForLocked(ws, ref)
+	// An empty list must encode as [], never null: client-go decodes into
+	// a slice either way, but the spec's projectApiKeys is an array.
+	out := []keyJSON{}
+	if apiErr == nil {
+		for _, k := range p.keys {
+			out = append(out, keyToJSON(*k, false))
+		}
+	}
+	s.mu.Unlock()
+	if apiErr != nil {
+		apiErr.write(w)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) deleteKey(w http.ResponseWriter, ws *Workspace, ref, tokenID string) {
+	s.mu.Lock()
+	p, apiErr := s.projectForLocked(ws, ref)
+	if apiErr == nil {
+		if i := p.keyIndex(tokenID); i >= 0 {
+			p.keys = append(p.keys[:i], p.keys[i+1:]...)
+		} else {
+			apiErr = &apiError{http.StatusNotFound, "Unable to locate the API key."}
+		}
+	}
+	s.mu.Unlock()
+	if apiErr != nil {
+		apiErr.write(w)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// getProject serves GET /projects/{project_id}.
+//
+// Assumption: unlike the tokens endpoints, whose parameter the spec
+// documents as "Project ID or Project slug", getProject's is "Project ID"
+// only, so a slug is answered 404. Being strict here keeps the provider
+// from relying on a lookup the live API may not offer.
+func (s *Server) getProject(w http.ResponseWriter, ws *Workspace, id string) {
+	s.mu.Lock()
+	p, ok := s.projects[strings.ToLower(id)]
+	var apiErr *apiError
+	var out projectJSON
+	switch {
+	case !ok:
+		apiErr = &apiError{http.StatusNotFound, "Unable to locate the project."}
+	case p.WorkspaceID != ws.ID:
+		apiErr = &apiError{http.StatusForbidden, "The workspace API key has no access to this project."}
+	default:
+		out = projectToJSON(p.Project)
+	}
+	s.mu.Unlock()
+	if apiErr != nil {
+		apiErr.write(w)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// keyJSON is the projectApiKey schema as Ory fills it.
+type keyJSON struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	OwnerID   string    `json:"owner_id"`
+	ProjectID string    `json:"project_id"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+	// ExpiresAt is sent as null for keys that do not expire (the schema
+	// marks it nullable), which exercises client-go's NullableTime.
+	ExpiresAt *time.Time `json:"expires_at"`
+	// LastCharacters is sent even when empty: the spec documents "empty",
+	// not "absent", for keys created before the field existed.
+	LastCharacters string  `json:"last_characters"`
+	Value          *string `json:"value,omitempty"`
+}
+
+func keyToJSON(k Key, withValue bool) keyJSON {
+	out := keyJSON{
+		ID:             k.ID,
+		Name:           k.Name,
+		OwnerID:        k.OwnerID,
+		ProjectID:      k.ProjectID,
+		CreatedAt:      k.CreatedAt,
+		UpdatedAt:      k.UpdatedAt,
+		ExpiresAt:      k.ExpiresAt,
+		LastCharacters: k.LastCharacters,
+	}
+	if withValue {
+		v := k.Value
+		out.Value = &v
+	}
+	return out
+}
+
+// projectJSON carries the project schema's required properties plus the
+// ones a console answer always has. Service configs are empty objects: the
+// provider does not read them and the schema only requires an object.
+type projectJSON struct {
+	ID            string                    `json:"id"`
+	Name          string                    `json:"name"`
+	Slug          string                    `json:"slug"`
+	State         string                    `json:"state"`
+	Environment   string                    `json:"environment"`
+	HomeRegion    string                    `json:"home_region"`
+	RevisionID    string                    `json:"revision_id"`
+	WorkspaceID   string                    `json:"workspace_id"`
+	Organizations []any                     `json:"organizations"`
+	Services      map[string]map[string]any `json:"services"`
+	CorsAdmin     corsJSON                  `json:"cors_admin"`
+	CorsPublic    corsJSON                  `json:"cors_public"`
+}
+
+type corsJSON struct {
+	Enabled bool     `json:"enabled"`
+	Origins []string `json:"origins"`
+}
+
+func projectToJSON(p Project) projectJSON {
+	cfg := func() map[string]any { return map[string]any{"config": map[string]any{}} }
+	return projectJSON{
+		ID:            p.ID,
+		Name:          p.Name,
+		Slug:          p.Slug,
+		State:         "running",
+		Environment:   p.Environment,
+		HomeRegion:    p.HomeRegion,
+		RevisionID:    p.RevisionID,
+		WorkspaceID:   p.WorkspaceID,
+		Organizations: []any{},
+		Services: map[string]map[string]any{
+			"identity": cfg(), "oauth2": cfg(), "permission": cfg(),
+		},
+		CorsAdmin:  corsJSON{Origins: []string{}},
+		CorsPublic: corsJSON{Origins: []string{}},
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "Encoding the response failed: "+err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// bearerToken extracts the token of an "Authorization: Bearer <token>"
+// header; the scheme is case-insensitive as RFC 6750 allows.
+func bearerToken(h string) (string, bool) {
+	scheme, token, ok := strings.Cut(h, " ")
+	token = strings.TrimSpace(token)
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return "", false
+	}
+	return token, true
+}
+
+// statusWriter remembers the status for the request log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach Hijack below.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

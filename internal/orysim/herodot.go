@@ -1,0 +1,71 @@
+package orysim
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/google/uuid"
+)
+
+// herodotBody is the error envelope Ory's services write (Ory's herodot
+// library). The spec's errorGeneric only requires the "error" object and
+// lists status_code/id/message/error_description, none required, with
+// additional properties allowed; herodot's code/status/request/reason are
+// such additional properties. "id" is deliberately absent: the spec limits
+// it to feature_not_available and quota_exceeded.
+type herodotBody struct {
+	Error herodotError `json:"error"`
+}
+
+type herodotError struct {
+	Code    int    `json:"code"`
+	Status  string `json:"status"`
+	Request string `json:"request"`
+	Reason  string `json:"reason,omitempty"`
+	Message string `json:"message"`
+}
+
+// herodotMessages are herodot's default messages per status.
+var herodotMessages = map[int]string{
+	http.StatusBadRequest:          "The request was malformed or contained invalid parameters",
+	http.StatusUnauthorized:        "The request could not be authorized",
+	http.StatusForbidden:           "The requested action was forbidden",
+	http.StatusNotFound:            "The requested resource could not be found",
+	http.StatusMethodNotAllowed:    "The requested method is not allowed",
+	http.StatusConflict:            "The resource could not be created due to a conflict",
+	http.StatusTooManyRequests:     "Too many requests",
+	http.StatusInternalServerError: "An internal server error occurred, please contact the system administrator",
+	http.StatusBadGateway:          "Bad gateway",
+	http.StatusServiceUnavailable:  "The service is temporarily unavailable",
+	http.StatusGatewayTimeout:      "Gateway timeout",
+}
+
+// apiError is an error answer decided before anything was written.
+type apiError struct {
+	status int
+	reason string
+}
+
+func (e *apiError) write(w http.ResponseWriter) { writeError(w, e.status, e.reason) }
+
+// writeError answers status with a herodot body. reason explains this
+// particular failure; message is the generic text for the status.
+func writeError(w http.ResponseWriter, status int, reason string) {
+	msg, ok := herodotMessages[status]
+	if !ok {
+		msg = http.StatusText(status)
+	}
+	if msg == "" {
+		msg = "Error"
+	}
+	b, _ := json.Marshal(herodotBody{Error: herodotError{
+		Code:    status,
+		Status:  http.StatusText(status),
+		Request: uuid.NewString(),
+		Reason:  reason,
+		Message: msg,
+	}}) // cannot fail: only strings and an int
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
