@@ -249,12 +249,13 @@ func oryMessage(err error) string {
 	return truncate(msg, 300)
 }
 
-// retryAt reads when a rate limit resets: x-ratelimit-reset (unix seconds,
-// what Ory sends) or Retry-After (seconds or an HTTP date).
+// retryAt reads when a rate limit resets: x-ratelimit-reset is the number of
+// seconds until Ory's window resets (0 for sub-second windows, hence at
+// least one second), Retry-After is seconds or an HTTP date.
 func retryAt(h http.Header, now time.Time) time.Time {
 	if v := h.Get("X-Ratelimit-Reset"); v != "" {
-		if secs, err := strconv.ParseInt(v, 10, 64); err == nil && secs > 0 {
-			return time.Unix(secs, 0)
+		if secs, err := strconv.Atoi(v); err == nil && secs >= 0 {
+			return now.Add(time.Duration(max(secs, 1)) * time.Second)
 		}
 	}
 	if v := h.Get("Retry-After"); v != "" {

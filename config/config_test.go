@@ -1,0 +1,86 @@
+package config
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestParseKeyRef(t *testing.T) {
+	const (
+		project = "3f2c1f9e-5b0a-4f7e-9d38-2a6c1b7e8f01"
+		key     = "9a8b7c6d-1e2f-4a3b-8c4d-5e6f7a8b9c0d"
+	)
+	cases := map[string]struct {
+		reason  string
+		name    string
+		want    KeyRef
+		wantErr bool
+	}{
+		"Empty": {
+			reason: "A resource without an external name has no key yet.",
+			name:   "",
+			want:   KeyRef{},
+		},
+		"KeyID": {
+			reason: "The form the provider writes, and the short import form.",
+			name:   key,
+			want:   KeyRef{KeyID: key},
+		},
+		"ProjectAndKeyID": {
+			reason: "The long import form names the project too, as Ory's Terraform provider does.",
+			name:   project + "/" + key,
+			want:   KeyRef{ProjectID: project, KeyID: key},
+		},
+		"UpperCase": {
+			reason: "Ory reports IDs in lower case; an upper case import must still match them.",
+			name:   strings.ToUpper(project + "/" + key),
+			want:   KeyRef{ProjectID: project, KeyID: key},
+		},
+		"NotAUUID": {
+			reason:  "A key name or a typo must be refused with a message, not looked up in Ory.",
+			name:    "payments",
+			wantErr: true,
+		},
+		"ProjectSlug": {
+			reason:  "A slug never matches the project UUID Ory reports; accepting it would replace the key forever.",
+			name:    "my-project/" + key,
+			wantErr: true,
+		},
+		"URNForm": {
+			reason:  "uuid.Parse accepts urn:uuid: forms that Ory never reports.",
+			name:    "urn:uuid:" + key,
+			wantErr: true,
+		},
+		"TooManyParts": {
+			reason:  "Only one slash separates project and key.",
+			name:    project + "/" + key + "/x",
+			wantErr: true,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got, err := ParseKeyRef(tc.name)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("%s\nParseKeyRef(%q) error = %v, want error: %v", tc.reason, tc.name, err, tc.wantErr)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("%s\n-want +got:\n%s", tc.reason, diff)
+			}
+			if err == nil && tc.name != "" {
+				round, _ := ParseKeyRef(got.String())
+				if round != got {
+					t.Errorf("%s\nString() %q does not parse back to %+v", tc.reason, got.String(), got)
+				}
+			}
+		})
+	}
+}
+
+func TestProjectAPIKeyExternalName(t *testing.T) {
+	r := KeyRef{ProjectID: "3f2c1f9e-5b0a-4f7e-9d38-2a6c1b7e8f01", KeyID: "9a8b7c6d-1e2f-4a3b-8c4d-5e6f7a8b9c0d"}
+	if got := ProjectAPIKeyExternalName(r); got != r.KeyID {
+		t.Errorf("external name = %q, want the key ID alone: the project is in the spec", got)
+	}
+}
