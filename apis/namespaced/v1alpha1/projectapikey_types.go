@@ -8,7 +8,7 @@ import (
 )
 
 // A ProjectAPIKeySpec declares a project API key and where its value goes.
-// +kubebuilder:validation:XValidation:rule="has(self.writeConnectionSecretToRef) || (has(self.managementPolicies) && !self.managementPolicies.exists(p, p == '*' || p == 'Create' || p == 'Update'))",message="spec.writeConnectionSecretToRef is required: Ory returns a key's value only once, when the key is created, and the provider stores it in that Secret (it may be left out only when managementPolicies allow neither Create nor Update)"
+// +kubebuilder:validation:XValidation:rule="has(self.writeConnectionSecretToRef) || (has(self.managementPolicies) && !('*' in self.managementPolicies) && !('Create' in self.managementPolicies) && !('Update' in self.managementPolicies))",message="spec.writeConnectionSecretToRef is required: Ory returns a key's value only once, when the key is created, and the provider stores it in that Secret (it may be left out only when managementPolicies allow neither Create nor Update)"
 // +kubebuilder:validation:XValidation:rule="!has(self.providerConfigRef) || self.providerConfigRef.kind in ['ProviderConfig', 'ClusterProviderConfig']",message="spec.providerConfigRef.kind must be ProviderConfig (in this namespace) or ClusterProviderConfig"
 type ProjectAPIKeySpec struct {
 	xpv2.ManagedResourceSpec `json:",inline"`
