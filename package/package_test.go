@@ -14,6 +14,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -29,6 +31,7 @@ import (
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	structuralschema "k8s.io/apiextensions-apiserver/pkg/apiserver/schema"
 	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/cel"
+	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/cel/model"
 	structuraldefaulting "k8s.io/apiextensions-apiserver/pkg/apiserver/schema/defaulting"
 	structurallisttype "k8s.io/apiextensions-apiserver/pkg/apiserver/schema/listtype"
 	schemaobjectmeta "k8s.io/apiextensions-apiserver/pkg/apiserver/schema/objectmeta"
@@ -41,6 +44,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	celconfig "k8s.io/apiserver/pkg/apis/cel"
+	"k8s.io/apiserver/pkg/cel/environment"
 	sigsjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 )
@@ -155,8 +159,13 @@ func TestCRDs(t *testing.T) {
 				continue
 			}
 			served++
-			if _, err := structuralFor(crd, v.Name); err != nil {
+			s, err := structuralFor(crd, v.Name)
+			if err != nil {
 				t.Errorf("%s version %s: %v", crd.Name, v.Name, err)
+				continue
+			}
+			if errs := ruleErrors(s); len(errs) > 0 {
+				t.Errorf("%s version %s: the API server would refuse the CRD: %v", crd.Name, v.Name, errs.ToAggregate())
 			}
 		}
 		if served == 0 {
@@ -205,6 +214,54 @@ func TestCRDs(t *testing.T) {
 				if diff := cmp.Diff(tc.columns, got); diff != "" {
 					t.Errorf("\n%s\nversion %s printer columns: -want, +got:\n%s", tc.reason, v.Name, diff)
 				}
+			}
+		})
+	}
+}
+
+// TestRuleErrors shows that ruleErrors, which TestCRDs relies on, finds what
+// the API server refuses a CRD for.
+func TestRuleErrors(t *testing.T) {
+	crd, ok := loadCRDs(t)["projectapikeys.ory.m.crossplane.io"]
+	if !ok {
+		t.Fatal("no CRD projectapikeys.ory.m.crossplane.io")
+	}
+	cases := map[string]struct {
+		reason  string
+		rule    string
+		wantErr string
+	}{
+		"Cheap": {
+			reason: "A membership test on a list of enum strings is well within the cost limit.",
+			rule:   "!has(self.managementPolicies) || !('Create' in self.managementPolicies)",
+		},
+		"ExistsOverUnboundedList": {
+			reason:  "exists() with several comparisons over a list without maxItems is estimated above the per-rule limit.",
+			rule:    "!has(self.managementPolicies) || !self.managementPolicies.exists(p, p == '*' || p == 'Create' || p == 'Update')",
+			wantErr: "estimated rule cost exceeds budget",
+		},
+		"UnknownField": {
+			reason:  "A rule must compile against the schema.",
+			rule:    "self.forProvider.expiry != ''",
+			wantErr: "compilation failed",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			s, err := structuralFor(crd, crd.Spec.Versions[0].Name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			spec := s.Properties["spec"]
+			spec.XValidations = apiextensionsv1.ValidationRules{{Rule: tc.rule}}
+			s.Properties["spec"] = spec
+
+			errs := ruleErrors(s)
+			switch {
+			case tc.wantErr == "" && len(errs) > 0:
+				t.Errorf("\n%s\nwant no error, got: %v", tc.reason, errs.ToAggregate())
+			case tc.wantErr != "" && (len(errs) == 0 || !strings.Contains(errs.ToAggregate().Error(), tc.wantErr)):
+				t.Errorf("\n%s\nwant an error about %q, got: %v", tc.reason, tc.wantErr, errs.ToAggregate())
 			}
 		})
 	}
@@ -739,6 +796,91 @@ func structuralFor(crd *apiextensionsv1.CustomResourceDefinition, version string
 		return nil, errs.ToAggregate()
 	}
 	return s, nil
+}
+
+// The limits the API server puts on the estimated cost of a CRD's CEL rules
+// when the CRD is created: per rule, and for all rules of a version. They are
+// k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/validation's
+// StaticEstimatedCostLimit and StaticEstimatedCRDCostLimit; that package is
+// not imported for them because it pulls in much of the API server.
+const (
+	ruleCostLimit  = 10_000_000
+	rulesCostLimit = 100_000_000
+)
+
+// ruleErrors compiles every CEL rule of s and estimates its cost as the API
+// server does on creating the CRD, which it refuses when a rule does not
+// compile or costs too much. Validating objects would not notice either: an
+// uncompilable rule only fails objects that reach it, and cost is never
+// estimated there.
+func ruleErrors(s *structuralschema.Structural) field.ErrorList {
+	envSet := environment.MustBaseEnvSet(environment.DefaultCompatibilityVersion())
+	var (
+		errs  field.ErrorList
+		total uint64
+	)
+	// cardinality is how many times a node can occur in one object; nil is
+	// unbounded, which the API server then estimates from the request size
+	// limit (the compilation result's MaxCardinality).
+	var walk func(path *field.Path, n *structuralschema.Structural, root bool, cardinality *uint64)
+	walk = func(path *field.Path, n *structuralschema.Structural, root bool, cardinality *uint64) {
+		if len(n.XValidations) > 0 {
+			results, err := cel.Compile(n, model.SchemaDeclType(n, root), celconfig.PerCallLimit, envSet, cel.NewExpressionsEnvLoader())
+			if err != nil {
+				errs = append(errs, field.InternalError(path.Child("x-kubernetes-validations"), err))
+			}
+			for i, r := range results {
+				rulePath := path.Child("x-kubernetes-validations").Index(i).Child("rule")
+				if r.Error != nil {
+					errs = append(errs, field.Invalid(rulePath, n.XValidations[i].Rule, r.Error.Error()))
+					continue
+				}
+				card := r.MaxCardinality
+				if cardinality != nil {
+					card = *cardinality
+				}
+				cost := r.MaxCost * card
+				if card != 0 && cost/card != r.MaxCost {
+					cost = math.MaxUint64
+				}
+				if cost > ruleCostLimit {
+					errs = append(errs, field.Forbidden(rulePath, fmt.Sprintf("estimated rule cost exceeds budget: %d, the limit is %d", cost, ruleCostLimit)))
+				}
+				total += cost
+			}
+		}
+		times := func(max *int64) *uint64 {
+			if cardinality == nil || max == nil {
+				return nil
+			}
+			c := *cardinality * uint64(*max)
+			return &c
+		}
+		for _, name := range slices.Sorted(maps.Keys(n.Properties)) {
+			child := n.Properties[name]
+			walk(path.Child("properties").Key(name), &child, false, cardinality)
+		}
+		if n.Items != nil {
+			var max *int64
+			if n.ValueValidation != nil {
+				max = n.ValueValidation.MaxItems
+			}
+			walk(path.Child("items"), n.Items, false, times(max))
+		}
+		if n.AdditionalProperties != nil && n.AdditionalProperties.Structural != nil {
+			var max *int64
+			if n.ValueValidation != nil {
+				max = n.ValueValidation.MaxProperties
+			}
+			walk(path.Child("additionalProperties"), n.AdditionalProperties.Structural, false, times(max))
+		}
+	}
+	one := uint64(1)
+	walk(field.NewPath("openAPIV3Schema"), s, true, &one)
+	if total > rulesCostLimit {
+		errs = append(errs, field.Forbidden(field.NewPath("openAPIV3Schema"), fmt.Sprintf("estimated cost of all rules exceeds budget: %d, the limit is %d", total, rulesCostLimit)))
+	}
+	return errs
 }
 
 func newValidators(t *testing.T, crds map[string]*apiextensionsv1.CustomResourceDefinition) validators {
