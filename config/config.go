@@ -20,11 +20,15 @@ const (
 	ConnectionKeyID = "keyID"
 	// ConnectionKeyProjectID holds the UUID of the key's project.
 	ConnectionKeyProjectID = "projectID"
+	// ConnectionKeyAPIURL holds the URL of the project's own API, where the
+	// key is used: https://<slug>.projects.oryapis.com, or the
+	// ProviderConfig's override for a custom domain.
+	ConnectionKeyAPIURL = "apiURL"
 )
 
 // ProjectAPIKeyConnectionKeys are all keys a ProjectAPIKey's connection
 // Secret may hold, in the order the README lists them.
-var ProjectAPIKeyConnectionKeys = []string{ConnectionKeyValue, ConnectionKeyID, ConnectionKeyProjectID}
+var ProjectAPIKeyConnectionKeys = []string{ConnectionKeyValue, ConnectionKeyID, ConnectionKeyProjectID, ConnectionKeyAPIURL}
 
 // A KeyRef identifies a project API key in Ory. ProjectID is empty when the
 // external name did not say which project the key belongs to.

@@ -29,6 +29,78 @@ type ProjectAPIKeyParameters struct {
 	// +optional
 	// +kubebuilder:validation:Format=uuid
 	ProjectID string `json:"projectID,omitempty"`
+
+	// Rotation replaces the key on a schedule, or once on demand. The new
+	// key's value is stored before the old key is deleted.
+	// +optional
+	Rotation *Rotation `json:"rotation,omitempty"`
+
+	// ImportValueFrom names a Secret key holding the value of an imported
+	// key, for a key that was made outside this resource. The provider
+	// publishes it to the connection Secret only after checking it against
+	// the key's lastCharacters in Ory. A namespaced ProjectAPIKey can only
+	// name a Secret of its own namespace.
+	// +optional
+	ImportValueFrom *ValueSource `json:"importValueFrom,omitempty"`
+}
+
+// Rotation says when the provider replaces a key with a fresh one.
+// +kubebuilder:validation:XValidation:rule="!has(self.renewBefore) || has(self.lifetime)",message="rotation.renewBefore needs rotation.lifetime"
+// +kubebuilder:validation:XValidation:rule="!has(self.lifetime) || !has(self.renewBefore) || duration(self.renewBefore) < duration(self.lifetime)",message="rotation.renewBefore must be shorter than rotation.lifetime"
+type Rotation struct {
+	// Lifetime of each key: the provider creates keys that expire this long
+	// after they are created (a Go duration such as 720h), and replaces each
+	// renewBefore ahead of its expiry. Leave spec.forProvider.expiresAt out
+	// when this is set. A changed lifetime applies from the next rotation.
+	// +optional
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$`
+	Lifetime *metav1.Duration `json:"lifetime,omitempty"`
+
+	// RenewBefore is how long before its expiry a key is replaced. Defaults
+	// to a third of the lifetime.
+	// +optional
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$`
+	RenewBefore *metav1.Duration `json:"renewBefore,omitempty"`
+
+	// Overlap keeps a replaced key valid this long after its replacement is
+	// stored, so workloads that read the old value have time to pick up the
+	// new one. Without it the old key is deleted as soon as the new one is
+	// stored. It applies to every replacement, scheduled or not.
+	// +optional
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$`
+	Overlap *metav1.Duration `json:"overlap,omitempty"`
+
+	// Trigger is any string; changing it replaces the key once, now (for
+	// example after a leak). The current key was made for the value it had
+	// when the key was created.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	Trigger string `json:"trigger,omitempty"`
+}
+
+// A ValueSource selects the key of a Secret that holds a key's value.
+type ValueSource struct {
+	// Name of the Secret.
+	// +kubebuilder:validation:MinLength=1
+	Name string `json:"name"`
+
+	// Namespace of the Secret. Required for a cluster-scoped ProjectAPIKey;
+	// a namespaced one reads its own namespace and must leave this out.
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+
+	// Key in the Secret's data that holds the value.
+	// +kubebuilder:validation:MinLength=1
+	Key string `json:"key"`
+
+	// AcceptUnchecked lets the provider publish a value it cannot check:
+	// Ory recorded no lastCharacters for keys made before it introduced
+	// them. Without it such a value is refused.
+	// +optional
+	AcceptUnchecked bool `json:"acceptUnchecked,omitempty"`
 }
 
 // ProjectAPIKeyObservation is the state of the key as Ory reports it. The
@@ -53,4 +125,19 @@ type ProjectAPIKeyObservation struct {
 	// keys apart without revealing them. Ory leaves it empty for keys made
 	// before it recorded them.
 	LastCharacters string `json:"lastCharacters,omitempty"`
+
+	// RenewAt is when the provider will replace the key, under
+	// spec.forProvider.rotation.
+	RenewAt *metav1.Time `json:"renewAt,omitempty"`
+}
+
+// SecretMetadata are labels and annotations for a Secret.
+type SecretMetadata struct {
+	// Labels to set on the Secret.
+	// +optional
+	Labels map[string]string `json:"labels,omitempty"`
+
+	// Annotations to set on the Secret.
+	// +optional
+	Annotations map[string]string `json:"annotations,omitempty"`
 }

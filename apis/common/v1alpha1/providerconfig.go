@@ -30,6 +30,42 @@ type ConsoleSettings struct {
 	// +listType=set
 	// +kubebuilder:validation:items:Format=uuid
 	AllowedProjectIDs []string `json:"allowedProjectIDs,omitempty"`
+
+	// ProjectAPIURLs overrides, per project UUID, the project API URL that
+	// connection Secrets publish as apiURL (by default
+	// https://<project-slug>.projects.oryapis.com), for projects served on
+	// a custom domain.
+	// +optional
+	ProjectAPIURLs map[string]string `json:"projectAPIURLs,omitempty"`
+
+	// RateLimit is the provider's own limit on its calls to the Ory console
+	// with this ProviderConfig's workspace API key, so that it stays under
+	// Ory's rate limit instead of running into it. Ory's answers 429 are
+	// waited out and retried besides. ProviderConfigs that use the same
+	// workspace API key share one limit: give them the same rateLimit.
+	// Defaults to 60 requests per minute with a burst of 5.
+	// +optional
+	RateLimit *RateLimit `json:"rateLimit,omitempty"`
+}
+
+// RateLimit is a token bucket: it holds burst requests and refills at
+// requestsPerMinute. Every request to Ory, each retry included, takes one.
+type RateLimit struct {
+	// RequestsPerMinute is the sustained rate of requests to the Ory
+	// console. Ory documents its own limits per minute ("sustained") and
+	// per second ("burst") for each subscription plan.
+	// +optional
+	// +kubebuilder:default=60
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=60000
+	RequestsPerMinute int32 `json:"requestsPerMinute,omitempty"`
+
+	// Burst is how many requests may be sent at once after a quiet spell.
+	// +optional
+	// +kubebuilder:default=5
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=1000
+	Burst int32 `json:"burst,omitempty"`
 }
 
 // Credentials locate the Ory workspace API key (ory_wak_...) that a

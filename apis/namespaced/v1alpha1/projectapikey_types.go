@@ -10,11 +10,19 @@ import (
 // A ProjectAPIKeySpec declares a project API key and where its value goes.
 // +kubebuilder:validation:XValidation:rule="has(self.writeConnectionSecretToRef) || (has(self.managementPolicies) && !('*' in self.managementPolicies) && !('Create' in self.managementPolicies) && !('Update' in self.managementPolicies))",message="spec.writeConnectionSecretToRef is required: Ory returns a key's value only once, when the key is created, and the provider stores it in that Secret (it may be left out only when managementPolicies allow neither Create nor Update)"
 // +kubebuilder:validation:XValidation:rule="!has(self.providerConfigRef) || self.providerConfigRef.kind in ['ProviderConfig', 'ClusterProviderConfig']",message="spec.providerConfigRef.kind must be ProviderConfig (in this namespace) or ClusterProviderConfig"
+// +kubebuilder:validation:XValidation:rule="!has(self.forProvider.rotation) || !has(self.forProvider.rotation.lifetime) || !has(self.forProvider.expiresAt)",message="set either spec.forProvider.expiresAt or spec.forProvider.rotation.lifetime: a rotated key's expiry follows from its lifetime"
+// +kubebuilder:validation:XValidation:rule="!has(self.forProvider.importValueFrom) || !has(self.forProvider.importValueFrom.namespace)",message="spec.forProvider.importValueFrom.namespace must be left out: a namespaced ProjectAPIKey reads Secrets of its own namespace only"
 type ProjectAPIKeySpec struct {
 	xpv2.ManagedResourceSpec `json:",inline"`
 
 	// ForProvider are the key's settings in Ory.
 	ForProvider common.ProjectAPIKeyParameters `json:"forProvider"`
+
+	// ConnectionSecretMetadata are labels and annotations the provider puts
+	// on the connection Secret, for example to have a tool that restarts
+	// workloads notice a new key.
+	// +optional
+	ConnectionSecretMetadata *common.SecretMetadata `json:"connectionSecretMetadata,omitempty"`
 }
 
 // A ProjectAPIKeyStatus is the observed state of a ProjectAPIKey.
@@ -60,6 +68,12 @@ type ProjectAPIKeyList struct {
 // Parameters returns the key's declared settings.
 func (k *ProjectAPIKey) Parameters() *common.ProjectAPIKeyParameters {
 	return &k.Spec.ForProvider
+}
+
+// SecretMetadata returns the labels and annotations wanted on the connection
+// Secret, or nil.
+func (k *ProjectAPIKey) SecretMetadata() *common.SecretMetadata {
+	return k.Spec.ConnectionSecretMetadata
 }
 
 // Observation returns the key's observed state.

@@ -35,9 +35,12 @@ const (
 	// key the resource manages.
 	TypeValue xpv2.ConditionType = "KeyValue"
 
-	ReasonValueStored  xpv2.ConditionReason = "Stored"
-	ReasonValueUnknown xpv2.ConditionReason = "ValueUnknown"
-	ReasonExpired      xpv2.ConditionReason = "Expired"
+	ReasonValueStored              xpv2.ConditionReason = "Stored"
+	ReasonValueUnknown             xpv2.ConditionReason = "ValueUnknown"
+	ReasonImportedValueUnavailable xpv2.ConditionReason = "ImportedValueUnavailable"
+	ReasonImportedValueMismatch    xpv2.ConditionReason = "ImportedValueMismatch"
+	ReasonImportedValueUnchecked   xpv2.ConditionReason = "ImportedValueUnchecked"
+	ReasonExpired                  xpv2.ConditionReason = "Expired"
 )
 
 // A keyResource is a ProjectAPIKey of either scope: the one external client
@@ -58,21 +61,26 @@ type keyAPI interface {
 // external manages one ProjectAPIKey for the length of one reconcile: Observe
 // remembers what it found, so that Update and Delete act on exactly that.
 type external struct {
-	ory     keyAPI
-	kube    client.Client
-	records *records
-	cfg     *providerconfig.Config
-	record  event.Recorder
-	now     func() time.Time
+	ory      keyAPI
+	projects projectSlugger // nil: no apiURL unless the ProviderConfig sets one
+	apiURLs  *apiURLs
+	kube     client.Client
+	records  *records
+	cfg      *providerconfig.Config
+	record   event.Recorder
+	now      func() time.Time
+	policies bool // spec.managementPolicies are honoured
 
 	observed observation
 }
 
-// observation is what Observe learned, for Update to act on.
+// observation is what Observe learned, for Update and Delete to act on.
 type observation struct {
 	current        config.KeyRef // the key the resource manages, project known
 	desiredProject string
-	replace        bool // the key differs from the spec: replace it
+	// replace says why the key must be replaced; empty when it need not.
+	replace  string
+	rotation bool // the replacement is a rotation
 }
 
 // Observe finds the resource's key in Ory and compares it with the spec. It
@@ -106,6 +114,7 @@ func (e *external) Observe(ctx context.Context, mg resource.Managed) (managed.Ex
 	if err := e.allowed(p.ProjectID); err != nil {
 		return managed.ExternalObservation{}, err
 	}
+	e.observed = observation{desiredProject: p.ProjectID}
 
 	rec, err := e.records.read(ctx, cr)
 	if err != nil {
@@ -131,22 +140,37 @@ func (e *external) Observe(ctx context.Context, mg resource.Managed) (managed.Ex
 		// creates a new key, or reports the absence under Observe-only. A
 		// resource being deleted still "exists" while replaced keys wait to
 		// be deleted, so that Delete gets to them.
-		e.observed = observation{desiredProject: p.ProjectID}
 		exists := meta.WasDeleted(cr) && len(retiredKeys(cr)) > 0
 		return managed.ExternalObservation{ResourceExists: exists, ResourceUpToDate: true, ResourceLateInitialized: lateInit}, nil
 	}
-
+	e.observed.current = current
 	setObservation(cr.Observation(), key)
-	e.setReady(cr, key)
-	e.setValueCondition(cr, key, rec)
 
-	differs := key.Name != p.Name || !sameSecond(key.ExpiresAt, p.ExpiresAt) || !strings.EqualFold(key.ProjectID, p.ProjectID)
-	e.observed = observation{current: current, desiredProject: p.ProjectID, replace: differs}
+	if meta.WasDeleted(cr) {
+		return managed.ExternalObservation{ResourceExists: true}, e.keepSecretIfKeyStays(ctx, cr)
+	}
+
+	e.setReady(cr, key)
+	if err := e.checkValue(ctx, cr, key, rec); err != nil {
+		return managed.ExternalObservation{}, err
+	}
+	if err := e.records.applyMetadata(ctx, cr, rec); err != nil {
+		return managed.ExternalObservation{}, err
+	}
+	e.observed.replace, e.observed.rotation = e.replaceReason(p, key, rec)
+	if r := p.Rotation; r != nil && r.Lifetime != nil {
+		cr.Observation().RenewAt = metaTime(ptr(renewAt(key, r, e.now())))
+	}
+
+	details := identity(key)
+	if u := e.apiURLs.resolve(ctx, e.cfg, e.projects, key.ProjectID); u != "" {
+		details[config.ConnectionKeyAPIURL] = []byte(u)
+	}
 	return managed.ExternalObservation{
 		ResourceExists:          true,
-		ResourceUpToDate:        !differs && len(retiredKeys(cr)) == 0,
+		ResourceUpToDate:        e.observed.replace == "" && len(due(retiredKeys(cr), e.now())) == 0,
 		ResourceLateInitialized: lateInit,
-		ConnectionDetails:       identity(key),
+		ConnectionDetails:       details,
 	}, nil
 }
 
@@ -168,7 +192,7 @@ func (e *external) adoptRecordedKey(ctx context.Context, cr keyResource, current
 	}
 	retired := retiredKeys(cr)
 	if !current.IsZero() {
-		retired = append(retired, rec.replaces)
+		retired = append(retired, e.retire(cr, rec.replaces))
 	}
 	if err := patchAnnotations(ctx, e.kube, cr, keyAnnotations(config.ProjectAPIKeyExternalName(rec.valueOf), retired)); err != nil {
 		return current, err
@@ -193,6 +217,45 @@ func projectOf(current config.KeyRef, rec record, obs *common.ProjectAPIKeyObser
 	return specProject
 }
 
+// replaceReason says why the key must be replaced, or "" when it matches the
+// spec. Ory cannot change a key, so any difference means a new key.
+func (e *external) replaceReason(p *common.ProjectAPIKeyParameters, key *console.Key, rec record) (reason string, rotation bool) {
+	recorded := ""
+	if rec.valueOf.KeyID == key.ID {
+		recorded = rec.trigger
+	}
+	r := p.Rotation
+	switch {
+	case key.Name != p.Name:
+		return "its name changed", false
+	case !strings.EqualFold(key.ProjectID, p.ProjectID):
+		return "its project changed", false
+	case r != nil && r.Trigger != recorded:
+		return "spec.forProvider.rotation.trigger changed", true
+	case r != nil && r.Lifetime != nil:
+		if !e.now().Before(renewAt(key, r, e.now())) {
+			return "it is due for rotation", true
+		}
+	case !sameSecond(key.ExpiresAt, p.ExpiresAt):
+		return "its expiry changed", false
+	}
+	return "", false
+}
+
+// renewAt is when a rotated key is replaced: renewBefore (by default a third
+// of the lifetime) ahead of its expiry. A key without an expiry is brought
+// under rotation at once.
+func renewAt(key *console.Key, r *common.Rotation, now time.Time) time.Time {
+	if key.ExpiresAt == nil {
+		return now
+	}
+	before := r.Lifetime.Duration / 3
+	if r.RenewBefore != nil {
+		before = r.RenewBefore.Duration
+	}
+	return key.ExpiresAt.Add(-before)
+}
+
 // Create creates the key and stores its value before anything else: if the
 // value cannot be stored the key is deleted again, so no key outlives its
 // only copy of the value.
@@ -201,7 +264,7 @@ func (e *external) Create(ctx context.Context, mg resource.Managed) (managed.Ext
 	if !ok {
 		return managed.ExternalCreation{}, errors.New(errNotProjectAPIKey)
 	}
-	key, err := e.createStored(ctx, cr, config.KeyRef{})
+	key, details, err := e.createStored(ctx, cr, config.KeyRef{})
 	if err != nil {
 		return managed.ExternalCreation{}, err
 	}
@@ -217,13 +280,13 @@ func (e *external) Create(ctx context.Context, mg resource.Managed) (managed.Ext
 		// the Secret's record lets the next Observe adopt the key.
 		meta.SetExternalName(cr, config.ProjectAPIKeyExternalName(ref(key)))
 	}
-	return managed.ExternalCreation{ConnectionDetails: withValue(key)}, nil
+	return managed.ExternalCreation{ConnectionDetails: details}, nil
 }
 
-// Update replaces a key that differs from the spec (Ory cannot change a key),
+// Update replaces a key that differs from the spec or is due for rotation,
 // create before destroy: the new key's value is in the connection Secret and
-// its ID on the resource before the old key is deleted. It also deletes keys
-// an earlier replacement left to delete.
+// its ID on the resource before the old key is deleted (after the rotation
+// overlap, if any). It also deletes keys earlier replacements left to delete.
 func (e *external) Update(ctx context.Context, mg resource.Managed) (managed.ExternalUpdate, error) {
 	cr, ok := mg.(keyResource)
 	if !ok {
@@ -231,13 +294,13 @@ func (e *external) Update(ctx context.Context, mg resource.Managed) (managed.Ext
 	}
 	var details managed.ConnectionDetails
 	retired := retiredKeys(cr)
-	if e.observed.replace {
+	if e.observed.replace != "" {
 		old := e.observed.current
-		key, err := e.createStored(ctx, cr, old)
+		key, d, err := e.createStored(ctx, cr, old)
 		if err != nil {
 			return managed.ExternalUpdate{}, err
 		}
-		retired = append(retired, old)
+		retired = append(retired, e.retire(cr, old))
 		// Should this patch fail, the Secret's record still names the new key
 		// as the replacement of the old, and the next Observe adopts it.
 		if err := patchAnnotations(ctx, e.kube, cr, keyAnnotations(config.ProjectAPIKeyExternalName(ref(key)), retired)); err != nil {
@@ -246,30 +309,34 @@ func (e *external) Update(ctx context.Context, mg resource.Managed) (managed.Ext
 		setObservation(cr.Observation(), &key)
 		e.setReady(cr, &key)
 		cr.SetConditions(valueStored())
-		e.record.Event(cr, event.Normal("ReplacedKey", "Created key "+ref(key).String()+" to replace key "+old.String()+"; the connection Secret holds its value"))
-		details = withValue(key)
+		reason, verb := event.Reason("ReplacedKey"), "replace"
+		if e.observed.rotation {
+			reason, verb = "RotatedKey", "rotate"
+		}
+		e.record.Event(cr, event.Normal(reason, "Created key "+ref(key).String()+" to "+verb+" key "+old.String()+" because "+e.observed.replace+"; the connection Secret holds the new value"))
+		details = d
 	}
-	remaining := e.deleteKeys(ctx, retired)
+	remaining, failed := e.deleteRetired(ctx, retired, e.now())
 	if len(remaining) != len(retired) {
 		if err := patchAnnotations(ctx, e.kube, cr, keyAnnotations(meta.GetExternalName(cr), remaining)); err != nil {
 			return managed.ExternalUpdate{ConnectionDetails: details}, err
 		}
 	}
-	if len(remaining) > 0 {
+	if failed > 0 {
 		return managed.ExternalUpdate{ConnectionDetails: details}, errors.Errorf("cannot delete replaced key(s) %s yet; the provider retries", joinRefs(remaining))
 	}
 	return managed.ExternalUpdate{ConnectionDetails: details}, nil
 }
 
-// Delete deletes the key and any replaced key still waiting to be deleted. A
-// key already gone counts as deleted.
+// Delete deletes the key and every replaced key still waiting to be deleted,
+// overlap or not. A key already gone counts as deleted.
 func (e *external) Delete(ctx context.Context, mg resource.Managed) (managed.ExternalDelete, error) {
 	cr, ok := mg.(keyResource)
 	if !ok {
 		return managed.ExternalDelete{}, errors.New(errNotProjectAPIKey)
 	}
-	keys := append(retiredKeys(cr), e.observed.current)
-	if remaining := e.deleteKeys(ctx, keys); len(remaining) > 0 {
+	keys := append(retiredKeys(cr), retiredKey{KeyRef: e.observed.current})
+	if remaining, failed := e.deleteRetired(ctx, keys, time.Time{}); failed > 0 {
 		return managed.ExternalDelete{}, errors.Errorf("cannot delete key(s) %s yet; the provider retries", joinRefs(remaining))
 	}
 	return managed.ExternalDelete{}, nil
@@ -280,33 +347,44 @@ func (e *external) Disconnect(context.Context) error { return nil }
 
 // createStored creates a key as the spec declares it and writes its value,
 // with the record of what it replaces, to the connection Secret.
-func (e *external) createStored(ctx context.Context, cr keyResource, replaces config.KeyRef) (console.Key, error) {
+func (e *external) createStored(ctx context.Context, cr keyResource, replaces config.KeyRef) (console.Key, managed.ConnectionDetails, error) {
 	p := cr.Parameters()
 	if _, ok := connectionSecret(cr); !ok {
-		return console.Key{}, errors.New(errNoConnectionSecret)
+		return console.Key{}, nil, errors.New(errNoConnectionSecret)
 	}
 	if p.ProjectID == "" {
-		return console.Key{}, errors.Errorf(errNoProject, e.cfg.Ref)
+		return console.Key{}, nil, errors.Errorf(errNoProject, e.cfg.Ref)
 	}
 	if err := e.allowed(p.ProjectID); err != nil {
-		return console.Key{}, err
+		return console.Key{}, nil, err
 	}
 	var expiresAt *time.Time
-	if p.ExpiresAt != nil {
+	switch {
+	case p.Rotation != nil && p.Rotation.Lifetime != nil:
+		t := e.now().Add(p.Rotation.Lifetime.Duration).UTC().Truncate(time.Second)
+		expiresAt = &t
+	case p.ExpiresAt != nil:
 		t := p.ExpiresAt.UTC().Truncate(time.Second)
 		if !t.After(e.now()) {
-			return console.Key{}, errors.Errorf(errExpiresInPast, t.Format(time.RFC3339))
+			return console.Key{}, nil, errors.Errorf(errExpiresInPast, t.Format(time.RFC3339))
 		}
 		expiresAt = &t
 	}
+	// Look the API URL up first: nothing may stand between creating the key
+	// and storing its value.
+	apiURL := e.apiURLs.resolve(ctx, e.cfg, e.projects, p.ProjectID)
 	key, err := e.ory.CreateKey(ctx, p.ProjectID, p.Name, expiresAt)
 	if err != nil {
-		return console.Key{}, err
+		return console.Key{}, nil, err
 	}
-	if err := e.records.write(ctx, cr, withValue(key), ref(key), replaces); err != nil {
-		return console.Key{}, e.undoCreate(ctx, key, err)
+	details := withValue(key)
+	if apiURL != "" {
+		details[config.ConnectionKeyAPIURL] = []byte(apiURL)
 	}
-	return key, nil
+	if err := e.records.write(ctx, cr, details, ref(key), replaces, trigger(p)); err != nil {
+		return console.Key{}, nil, e.undoCreate(ctx, key, err)
+	}
+	return key, details, nil
 }
 
 // undoCreate deletes a key whose value could not be stored: nobody could ever
@@ -321,22 +399,44 @@ func (e *external) undoCreate(ctx context.Context, key console.Key, cause error)
 	return errors.Wrapf(cause, "deleted the new key %s again, since its value could not be stored", ref(key))
 }
 
-// deleteKeys deletes keys and returns those it could not delete.
-func (e *external) deleteKeys(ctx context.Context, keys []config.KeyRef) []config.KeyRef {
-	var remaining []config.KeyRef
+// retire returns a replaced key as it waits for deletion: at once, or after
+// the rotation overlap.
+func (e *external) retire(cr keyResource, k config.KeyRef) retiredKey {
+	r := retiredKey{KeyRef: k}
+	if rot := cr.Parameters().Rotation; rot != nil && rot.Overlap != nil {
+		r.notBefore = e.now().Add(rot.Overlap.Duration).UTC().Truncate(time.Second)
+	}
+	return r
+}
+
+// deleteRetired deletes the keys due at now (all of them for a zero now) and
+// returns those left, with how many of them failed.
+func (e *external) deleteRetired(ctx context.Context, keys []retiredKey, now time.Time) (remaining []retiredKey, failed int) {
 	for _, k := range keys {
 		if k.IsZero() {
 			continue
 		}
-		if err := e.allowed(k.ProjectID); err != nil {
+		if !now.IsZero() && now.Before(k.notBefore) {
 			remaining = append(remaining, k)
 			continue
 		}
-		if err := e.ory.DeleteKey(ctx, k.ProjectID, k.KeyID); err != nil {
+		if e.allowed(k.ProjectID) != nil || e.ory.DeleteKey(ctx, k.ProjectID, k.KeyID) != nil {
 			remaining = append(remaining, k)
+			failed++
 		}
 	}
-	return remaining
+	return remaining, failed
+}
+
+// due returns the retired keys whose deletion is due at now.
+func due(keys []retiredKey, now time.Time) []retiredKey {
+	var out []retiredKey
+	for _, k := range keys {
+		if !now.Before(k.notBefore) {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // find returns the key r names, or nil when the project has no such key.
@@ -360,11 +460,31 @@ func (e *external) allowed(projectID string) error {
 	return errors.Errorf(errProjectNotAllowed, projectID, e.cfg.Ref)
 }
 
+// keepSecretIfKeyStays releases the connection Secret of a resource whose
+// deletion leaves its key in Ory: Crossplane's garbage collection would
+// otherwise delete the only copy of a live key's value with the resource.
+func (e *external) keepSecretIfKeyStays(ctx context.Context, cr keyResource) error {
+	var policy managed.ManagementPoliciesChecker
+	if l, ok := cr.(resource.LegacyManaged); ok {
+		policy = managed.NewLegacyManagementPoliciesResolver(e.policies, l.GetManagementPolicies(), l.GetDeletionPolicy())
+	} else {
+		policy = managed.NewManagementPoliciesResolver(e.policies, cr.GetManagementPolicies())
+	}
+	if policy.ShouldDelete() {
+		return nil
+	}
+	released, err := e.records.release(ctx, cr)
+	if released {
+		nn, _ := connectionSecret(cr)
+		e.record.Event(cr, event.Normal("KeptConnectionSecret", "The key stays in Ory, so its connection Secret "+nn.String()+" is kept and no longer belongs to this resource"))
+	}
+	return err
+}
+
 func (e *external) setReady(cr keyResource, key *console.Key) {
 	if key.ExpiresAt != nil && !key.ExpiresAt.After(e.now()) {
-		cr.SetConditions(xpv2.Unavailable().WithMessage("the key expired at " + key.ExpiresAt.Format(time.RFC3339) +
-			": set a later spec.forProvider.expiresAt (or remove it) to replace it with a new key"))
-		c := cr.GetCondition(xpv2.TypeReady)
+		c := xpv2.Unavailable().WithMessage("the key expired at " + key.ExpiresAt.Format(time.RFC3339) +
+			": set a later spec.forProvider.expiresAt (or remove it) to replace it with a new key")
 		c.Reason = ReasonExpired
 		cr.SetConditions(c)
 		return
@@ -372,24 +492,60 @@ func (e *external) setReady(cr keyResource, key *console.Key) {
 	cr.SetConditions(xpv2.Available())
 }
 
-// setValueCondition says whether the connection Secret holds this key's value,
-// with an event when it turns out not to (an imported key).
-func (e *external) setValueCondition(cr keyResource, key *console.Key, rec record) {
-	if rec.hasValue && strings.EqualFold(rec.valueOf.KeyID, key.ID) {
+// checkValue says whether the connection Secret holds this key's value. For
+// an imported key it publishes the value spec.forProvider.importValueFrom
+// names, once it has checked the value belongs to this key.
+func (e *external) checkValue(ctx context.Context, cr keyResource, key *console.Key, rec record) error {
+	if rec.holds(ref(*key)) {
 		cr.SetConditions(valueStored())
-		return
+		return nil
 	}
-	msg := "Ory returns a key's value only when the key is created, and this key was not created by this resource (it was imported), so the connection Secret has no value for it. To get one, let the provider replace the key: change spec.forProvider.name or expiresAt."
-	if prev := cr.GetCondition(TypeValue); prev.Reason != ReasonValueUnknown {
-		e.record.Event(cr, event.Warning(event.Reason(ReasonValueUnknown), errors.New(msg)))
+	src := cr.Parameters().ImportValueFrom
+	if src == nil {
+		e.valueUnknown(cr, ReasonValueUnknown, "Ory returns a key's value only when the key is created, and this key was not created by this resource (it was imported), so the connection Secret has no value for it. Name a Secret holding it in spec.forProvider.importValueFrom, or let the provider replace the key by changing spec.forProvider.name or expiresAt.")
+		return nil
 	}
-	cr.SetConditions(xpv2.Condition{Type: TypeValue, Status: corev1.ConditionFalse, Reason: ReasonValueUnknown,
-		Message: msg, LastTransitionTime: metav1.Now()})
+	v, err := e.records.importedValue(ctx, cr, src)
+	switch {
+	case err != nil:
+		e.valueUnknown(cr, ReasonImportedValueUnavailable, err.Error())
+		return nil
+	case key.LastCharacters == "" && !src.AcceptUnchecked:
+		e.valueUnknown(cr, ReasonImportedValueUnchecked, "Ory recorded no lastCharacters for this key (it predates them), so the value in Secret "+src.Name+" cannot be checked against it and is not published: set spec.forProvider.importValueFrom.acceptUnchecked to true to publish it anyway")
+		return nil
+	case key.LastCharacters != "" && !strings.HasSuffix(v, key.LastCharacters):
+		e.valueUnknown(cr, ReasonImportedValueMismatch, "the value in Secret "+src.Name+" does not end in this key's lastCharacters, so it belongs to another key and is not published: point spec.forProvider.importValueFrom at this key's value")
+		return nil
+	}
+	k := *key
+	k.Value = console.Value(v)
+	if err := e.records.write(ctx, cr, withValue(k), ref(k), config.KeyRef{}, trigger(cr.Parameters())); err != nil {
+		return err
+	}
+	cr.SetConditions(valueStored())
+	e.record.Event(cr, event.Normal("ImportedValue", "Published the value from Secret "+src.Name+" after checking it against the key's lastCharacters"))
+	return nil
+}
+
+// valueUnknown sets the KeyValue condition to False, with a warning event
+// when the reason is new.
+func (e *external) valueUnknown(cr keyResource, reason xpv2.ConditionReason, msg string) {
+	if prev := cr.GetCondition(TypeValue); prev.Reason != reason {
+		e.record.Event(cr, event.Warning(event.Reason(reason), errors.New(msg)))
+	}
+	cr.SetConditions(xpv2.Condition{Type: TypeValue, Status: corev1.ConditionFalse, Reason: reason, Message: msg, LastTransitionTime: metav1.Now()})
 }
 
 func valueStored() xpv2.Condition {
 	return xpv2.Condition{Type: TypeValue, Status: corev1.ConditionTrue, Reason: ReasonValueStored,
 		Message: "the connection Secret holds the key's value under \"" + config.ConnectionKeyValue + "\"", LastTransitionTime: metav1.Now()}
+}
+
+func trigger(p *common.ProjectAPIKeyParameters) string {
+	if p.Rotation == nil {
+		return ""
+	}
+	return p.Rotation.Trigger
 }
 
 func setObservation(o *common.ProjectAPIKeyObservation, k *console.Key) {
@@ -410,6 +566,8 @@ func metaTime(t *time.Time) *metav1.Time {
 	m := metav1.NewTime(*t)
 	return &m
 }
+
+func ptr[T any](v T) *T { return &v }
 
 // sameSecond compares expiry times as Ory keeps them, to the second.
 func sameSecond(a *time.Time, b *metav1.Time) bool {

@@ -10,7 +10,6 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
@@ -130,13 +129,16 @@ func (f *fixture) external(mutate ...func(*providerconfig.Config)) *external {
 	for _, m := range mutate {
 		m(cfg)
 	}
+	c := console.New(f.url, workspaceKey, http.DefaultClient, "provider-ory-test")
 	return &external{
-		ory:     console.New(f.url, workspaceKey, http.DefaultClient, "provider-ory-test"),
-		kube:    f.kube,
-		records: &records{reader: f.kube, writer: resource.NewAPIPatchingApplicator(f.kube), typer: f.kube.Scheme()},
-		cfg:     cfg,
-		record:  f.events,
-		now:     func() time.Time { return f.now },
+		ory:      c,
+		projects: c,
+		apiURLs:  newAPIURLs(),
+		kube:     f.kube,
+		records:  &records{reader: f.kube, kube: f.kube, typer: f.kube.Scheme()},
+		cfg:      cfg,
+		record:   f.events,
+		now:      func() time.Time { return f.now },
 	}
 }
 
@@ -181,11 +183,14 @@ func (f *fixture) keyIDs(p orysim.Project) []string {
 	return ids
 }
 
-// calls lists the Ory operations made since the last call, in order.
+// calls lists the key operations made since the last call, in order (the
+// project look-ups for apiURL are cached and left out).
 func (f *fixture) calls() []string {
 	var ops []string
 	for _, e := range f.sim.RequestLog() {
-		ops = append(ops, e.Operation)
+		if e.Operation != orysim.OpGetProject {
+			ops = append(ops, e.Operation)
+		}
 	}
 	f.sim.ResetRequests()
 	return ops
@@ -239,7 +244,9 @@ func (f *fixture) assertStored(k orysim.Key) {
 	for _, key := range config.ProjectAPIKeyConnectionKeys {
 		got[key] = string(s.Data[key])
 	}
-	want := map[string]string{config.ConnectionKeyValue: k.Value, config.ConnectionKeyID: k.ID, config.ConnectionKeyProjectID: k.ProjectID}
+	p, _ := f.sim.Project(k.ProjectID)
+	want := map[string]string{config.ConnectionKeyValue: k.Value, config.ConnectionKeyID: k.ID, config.ConnectionKeyProjectID: k.ProjectID,
+		config.ConnectionKeyAPIURL: "https://" + p.Slug + ".projects.oryapis.com"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		f.t.Errorf("connection Secret: -want +got:\n%s", diff)
 	}
@@ -625,7 +632,7 @@ func TestCrashAfterStoringTheValue(t *testing.T) {
 				t.Fatal(err)
 			}
 			// The first half of Create, then the "crash".
-			key, err := e.createStored(context.Background(), f.cr, config.KeyRef{})
+			key, _, err := e.createStored(context.Background(), f.cr, config.KeyRef{})
 			if err != nil {
 				t.Fatal(err)
 			}

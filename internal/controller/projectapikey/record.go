@@ -3,7 +3,9 @@ package projectapikey
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
+	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
@@ -15,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 	"github.com/crossplane-contrib/provider-ory/config"
 )
 
@@ -30,19 +33,52 @@ const (
 	// AnnotationReplaces names the key that the key in AnnotationValueOf was
 	// created to replace; empty for a key that replaced none.
 	AnnotationReplaces = "ory.crossplane.io/replaces"
+	// AnnotationTrigger holds spec.forProvider.rotation.trigger as it was
+	// when the key in AnnotationValueOf was created: a different trigger in
+	// the spec asks for a new key.
+	AnnotationTrigger = "ory.crossplane.io/rotation-trigger"
+	// AnnotationKeptFrom marks a connection Secret that the provider released
+	// from its deleted ProjectAPIKey because the key was left in Ory.
+	AnnotationKeptFrom = "ory.crossplane.io/kept-from"
 )
 
-// AnnotationRetiredKeys, on a ProjectAPIKey, lists the keys
-// (<project-id>/<key-id>, comma separated) it replaced and that are still to
-// be deleted in Ory. It is written in the same patch as the new external name,
-// so a replaced key is never forgotten.
+// AnnotationRetiredKeys, on a ProjectAPIKey, lists the keys it replaced and
+// that are still to be deleted in Ory, comma separated, each as
+// <project-id>/<key-id>, followed by @<RFC 3339 time> when a rotation overlap
+// keeps it until then. It is written in the same patch as the new external
+// name, so a replaced key is never forgotten.
 const AnnotationRetiredKeys = "ory.crossplane.io/retired-keys"
 
 // A record is what the connection Secret says about the key it holds.
 type record struct {
 	valueOf  config.KeyRef
 	replaces config.KeyRef
+	trigger  string
 	hasValue bool
+	// exists and metadata tell Observe whether the Secret needs the labels
+	// and annotations the spec asks for.
+	exists      bool
+	labels      map[string]string
+	annotations map[string]string
+}
+
+// holds reports whether the Secret holds the value of key k.
+func (r record) holds(k config.KeyRef) bool {
+	return r.hasValue && strings.EqualFold(r.valueOf.KeyID, k.KeyID)
+}
+
+// A retiredKey is a replaced key waiting to be deleted, not before
+// notBefore (zero: at once).
+type retiredKey struct {
+	config.KeyRef
+	notBefore time.Time
+}
+
+func (r retiredKey) String() string {
+	if r.notBefore.IsZero() {
+		return r.KeyRef.String()
+	}
+	return r.KeyRef.String() + "@" + r.notBefore.UTC().Format(time.RFC3339)
 }
 
 // records reads and writes a ProjectAPIKey's connection Secret.
@@ -50,7 +86,7 @@ type records struct {
 	// reader reads Secrets from the API server, not from a cache: a record
 	// written a moment ago must be seen.
 	reader client.Reader
-	writer resource.Applicator
+	kube   client.Client
 	typer  runtime.ObjectTyper
 }
 
@@ -88,13 +124,17 @@ func (r *records) read(ctx context.Context, mg resource.Managed) (record, error)
 	}
 	valueOf, _ := config.ParseKeyRef(s.GetAnnotations()[AnnotationValueOf])
 	replaces, _ := config.ParseKeyRef(s.GetAnnotations()[AnnotationReplaces])
-	return record{valueOf: valueOf, replaces: replaces, hasValue: len(s.Data[config.ConnectionKeyValue]) > 0}, nil
+	return record{
+		valueOf: valueOf, replaces: replaces, trigger: s.GetAnnotations()[AnnotationTrigger],
+		hasValue: len(s.Data[config.ConnectionKeyValue]) > 0,
+		exists:   true, labels: s.GetLabels(), annotations: s.GetAnnotations(),
+	}, nil
 }
 
 // write stores a new key's connection details and its record in mg's
 // connection Secret, creating the Secret if need be, exactly as the runtime's
 // publisher would (same owner, same type) plus the record annotations.
-func (r *records) write(ctx context.Context, mg resource.Managed, details map[string][]byte, valueOf, replaces config.KeyRef) error {
+func (r *records) write(ctx context.Context, mg resource.Managed, details map[string][]byte, valueOf, replaces config.KeyRef, trigger string) error {
 	var s *corev1.Secret
 	switch o := mg.(type) {
 	case resource.LocalConnectionSecretOwner:
@@ -110,8 +150,12 @@ func (r *records) write(ctx context.Context, mg resource.Managed, details map[st
 		return errors.New(errNoConnectionSecret)
 	}
 	s.Data = details
-	meta.AddAnnotations(s, map[string]string{AnnotationValueOf: valueOf.String(), AnnotationReplaces: replaces.String()})
-	return errors.Wrapf(r.writer.Apply(ctx, s, resource.ConnectionSecretMustBeControllableBy(mg.GetUID())),
+	if m := secretMetadata(mg); m != nil {
+		meta.AddLabels(s, m.Labels)
+		meta.AddAnnotations(s, m.Annotations)
+	}
+	meta.AddAnnotations(s, map[string]string{AnnotationValueOf: valueOf.String(), AnnotationReplaces: replaces.String(), AnnotationTrigger: trigger})
+	return errors.Wrapf(resource.NewAPIPatchingApplicator(r.kube).Apply(ctx, s, resource.ConnectionSecretMustBeControllableBy(mg.GetUID())),
 		"cannot write the new key's value to connection Secret %s/%s", s.GetNamespace(), s.GetName())
 }
 
@@ -137,7 +181,7 @@ func patchAnnotations(ctx context.Context, kube client.Client, mg resource.Manag
 
 // keyAnnotations are the annotations that record the key a resource manages
 // (its external name) and the replaced keys still to delete.
-func keyAnnotations(externalName string, retired []config.KeyRef) map[string]*string {
+func keyAnnotations(externalName string, retired []retiredKey) map[string]*string {
 	a := map[string]*string{meta.AnnotationKeyExternalName: &externalName, AnnotationRetiredKeys: nil}
 	if len(retired) > 0 {
 		r := joinRefs(retired)
@@ -146,18 +190,118 @@ func keyAnnotations(externalName string, retired []config.KeyRef) map[string]*st
 	return a
 }
 
-// retiredKeys returns the keys mg replaced that are still to be deleted.
-func retiredKeys(mg resource.Managed) []config.KeyRef {
-	var out []config.KeyRef
-	for _, s := range strings.Split(mg.GetAnnotations()[AnnotationRetiredKeys], ",") {
-		if r, err := config.ParseKeyRef(strings.TrimSpace(s)); err == nil && !r.IsZero() && r.ProjectID != "" {
-			out = append(out, r)
+// applyMetadata puts the labels and annotations the spec asks for on an
+// existing connection Secret that lacks them. It never removes any: others
+// (and the provider's record) may have put them there.
+func (r *records) applyMetadata(ctx context.Context, mg resource.Managed, rec record) error {
+	m := secretMetadata(mg)
+	if m == nil || !rec.exists || (contains(rec.labels, m.Labels) && contains(rec.annotations, m.Annotations)) {
+		return nil
+	}
+	nn, _ := connectionSecret(mg)
+	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"labels": m.Labels, "annotations": m.Annotations}})
+	if err != nil {
+		return errors.Wrap(err, "cannot encode Secret metadata patch")
+	}
+	s := &corev1.Secret{}
+	s.SetNamespace(nn.Namespace)
+	s.SetName(nn.Name)
+	return errors.Wrapf(r.kube.Patch(ctx, s, client.RawPatch(types.MergePatchType, patch)),
+		"cannot set labels and annotations on connection Secret %s", nn)
+}
+
+// release removes mg's ownership of its connection Secret, so that garbage
+// collection does not delete the only copy of the value of a key that mg's
+// deletion leaves in Ory.
+func (r *records) release(ctx context.Context, mg resource.Managed) (bool, error) {
+	nn, ok := connectionSecret(mg)
+	if !ok {
+		return false, nil
+	}
+	s := &corev1.Secret{}
+	if err := r.reader.Get(ctx, nn, s); err != nil {
+		return false, errors.Wrapf(resource.IgnoreNotFound(err), "cannot read connection Secret %s", nn)
+	}
+	var owners []metav1.OwnerReference
+	for _, o := range s.GetOwnerReferences() {
+		if o.UID != mg.GetUID() {
+			owners = append(owners, o)
 		}
+	}
+	if len(owners) == len(s.GetOwnerReferences()) {
+		return false, nil
+	}
+	kind := mg.GetObjectKind().GroupVersionKind()
+	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{
+		"resourceVersion": s.GetResourceVersion(),
+		"ownerReferences": owners,
+		"annotations":     map[string]string{AnnotationKeptFrom: kind.Kind + "." + kind.Group + " " + client.ObjectKeyFromObject(mg).String()},
+	}})
+	if err != nil {
+		return false, errors.Wrap(err, "cannot encode Secret release patch")
+	}
+	if err := r.kube.Patch(ctx, s, client.RawPatch(types.MergePatchType, patch)); err != nil {
+		return false, errors.Wrapf(err, "cannot release connection Secret %s from its ProjectAPIKey", nn)
+	}
+	return true, nil
+}
+
+// importedValue reads the value named by spec.forProvider.importValueFrom.
+// A namespaced resource reads its own namespace, whatever the spec says.
+func (r *records) importedValue(ctx context.Context, mg resource.Managed, src *common.ValueSource) (string, error) {
+	ns := src.Namespace
+	if _, ok := mg.(resource.LocalConnectionSecretOwner); ok {
+		ns = mg.GetNamespace()
+	}
+	s := &corev1.Secret{}
+	if err := r.reader.Get(ctx, types.NamespacedName{Namespace: ns, Name: src.Name}, s); err != nil {
+		if kerrors.IsNotFound(err) {
+			return "", errors.Errorf("Secret %s/%s named by spec.forProvider.importValueFrom does not exist", ns, src.Name)
+		}
+		return "", errors.Wrapf(err, "cannot read Secret %s/%s named by spec.forProvider.importValueFrom", ns, src.Name)
+	}
+	v := strings.TrimSpace(string(s.Data[src.Key]))
+	if v == "" {
+		return "", errors.Errorf("Secret %s/%s has no key %q (or it is empty)", ns, src.Name, src.Key)
+	}
+	return v, nil
+}
+
+func secretMetadata(mg resource.Managed) *common.SecretMetadata {
+	if m, ok := mg.(interface{ SecretMetadata() *common.SecretMetadata }); ok {
+		return m.SecretMetadata()
+	}
+	return nil
+}
+
+func contains(have, want map[string]string) bool {
+	for k, v := range want {
+		if have[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// retiredKeys returns the keys mg replaced that are still to be deleted.
+func retiredKeys(mg resource.Managed) []retiredKey {
+	var out []retiredKey
+	for _, s := range strings.Split(mg.GetAnnotations()[AnnotationRetiredKeys], ",") {
+		ref, at, _ := strings.Cut(strings.TrimSpace(s), "@")
+		r, err := config.ParseKeyRef(ref)
+		if err != nil || r.IsZero() || r.ProjectID == "" {
+			continue
+		}
+		k := retiredKey{KeyRef: r}
+		if t, err := time.Parse(time.RFC3339, at); err == nil {
+			k.notBefore = t
+		}
+		out = append(out, k)
 	}
 	return out
 }
 
-func joinRefs(refs []config.KeyRef) string {
+func joinRefs[T fmt.Stringer](refs []T) string {
 	s := make([]string, 0, len(refs))
 	for _, r := range refs {
 		s = append(s, r.String())

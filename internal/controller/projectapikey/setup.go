@@ -5,9 +5,6 @@ package projectapikey
 
 import (
 	"context"
-	"crypto/sha256"
-	"net/http"
-	"sync"
 	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
@@ -23,9 +20,8 @@ import (
 
 	clusterv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/cluster/v1alpha1"
 	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
-	"github.com/crossplane-contrib/provider-ory/internal/console"
+	"github.com/crossplane-contrib/provider-ory/internal/keyview"
 	"github.com/crossplane-contrib/provider-ory/internal/providerconfig"
-	"github.com/crossplane-contrib/provider-ory/internal/version"
 )
 
 // A scope is what differs between the namespaced and the cluster-scoped
@@ -68,26 +64,33 @@ var (
 )
 
 // SetupNamespaced adds the controller of namespaced ProjectAPIKeys
-// (ory.m.crossplane.io).
-func SetupNamespaced(mgr ctrl.Manager, o controller.Options) error {
-	return setup(mgr, o, namespaced)
+// (ory.m.crossplane.io). Give both scopes the same clients, so that they
+// share one view of each project's keys and one rate limiter per workspace
+// key; nil means clients with the default options.
+func SetupNamespaced(mgr ctrl.Manager, o controller.Options, clients *keyview.Clients) error {
+	return setup(mgr, o, namespaced, clients)
 }
 
 // SetupCluster adds the controller of cluster-scoped ProjectAPIKeys
-// (ory.crossplane.io).
-func SetupCluster(mgr ctrl.Manager, o controller.Options) error {
-	return setup(mgr, o, cluster)
+// (ory.crossplane.io); see SetupNamespaced for clients.
+func SetupCluster(mgr ctrl.Manager, o controller.Options, clients *keyview.Clients) error {
+	return setup(mgr, o, cluster, clients)
 }
 
-func setup(mgr ctrl.Manager, o controller.Options, s scope) error {
+func setup(mgr ctrl.Manager, o controller.Options, s scope, clients *keyview.Clients) error {
+	if clients == nil {
+		clients = keyview.NewClients(keyview.Options{})
+	}
 	name := managed.ControllerName(s.gvk.GroupKind().String())
 	recorder := event.NewAPIRecorder(mgr.GetEventRecorderFor(name))
 	conn := &connector{
-		kube:    mgr.GetClient(),
-		usage:   s.tracker(mgr.GetClient()),
-		records: &records{reader: mgr.GetAPIReader(), writer: resource.NewAPIPatchingApplicator(mgr.GetClient()), typer: mgr.GetScheme()},
-		record:  recorder,
-		clients: newClientCache(),
+		kube:     mgr.GetClient(),
+		usage:    s.tracker(mgr.GetClient()),
+		records:  &records{reader: mgr.GetAPIReader(), kube: mgr.GetClient(), typer: mgr.GetScheme()},
+		record:   recorder,
+		clients:  clients,
+		apiURLs:  newAPIURLs(),
+		policies: o.Features.Enabled(feature.EnableBetaManagementPolicies),
 	}
 	opts := []managed.ReconcilerOption{
 		managed.WithExternalConnector(conn),
@@ -119,7 +122,10 @@ type connector struct {
 	usage   resource.Tracker
 	records *records
 	record  event.Recorder
-	clients *clientCache
+	clients *keyview.Clients
+	apiURLs *apiURLs
+	// policies says whether spec.managementPolicies are honoured.
+	policies bool
 }
 
 // Connect records that the resource uses its ProviderConfig, then resolves
@@ -132,49 +138,17 @@ func (c *connector) Connect(ctx context.Context, mg resource.Managed) (managed.E
 	if err != nil {
 		return nil, err
 	}
+	ory := c.clients.Get(cfg.ConsoleURL, cfg.Token, cfg.RateLimit)
+	projects, _ := any(ory).(projectSlugger)
 	return &external{
-		ory:     c.clients.get(cfg.ConsoleURL, cfg.Token),
-		kube:    c.kube,
-		records: c.records,
-		cfg:     cfg,
-		record:  c.record,
-		now:     time.Now,
+		ory:      ory,
+		projects: projects,
+		apiURLs:  c.apiURLs,
+		policies: c.policies,
+		kube:     c.kube,
+		records:  c.records,
+		cfg:      cfg,
+		record:   c.record,
+		now:      time.Now,
 	}, nil
-}
-
-// clientCache reuses one console client per console URL and workspace key:
-// building client-go's configuration costs hundreds of allocations, and every
-// reconcile would otherwise pay for it.
-type clientCache struct {
-	mu      sync.Mutex
-	http    *http.Client
-	clients map[[sha256.Size]byte]*console.Client
-}
-
-func newClientCache() *clientCache {
-	return &clientCache{
-		http:    &http.Client{Timeout: 30 * time.Second},
-		clients: map[[sha256.Size]byte]*console.Client{},
-	}
-}
-
-func (c *clientCache) get(url, token string) *console.Client {
-	url = consoleURL(url)
-	// Keyed by a hash so the map holds no credential in the clear.
-	k := sha256.Sum256([]byte(url + "\x00" + token))
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	cl, ok := c.clients[k]
-	if !ok {
-		cl = console.New(url, token, c.http, "provider-ory/"+version.Version)
-		c.clients[k] = cl
-	}
-	return cl
-}
-
-func consoleURL(u string) string {
-	if u == "" {
-		return console.DefaultURL
-	}
-	return u
 }
