@@ -40,6 +40,8 @@ var scopes = map[string]func(name string) keyResource{
 		k.SetGroupVersionKind(namespacedv1alpha1.ProjectAPIKeyGroupVersionKind)
 		k.Spec.ForProvider.Name = name
 		k.Spec.WriteConnectionSecretToReference = &xpv2.LocalSecretReference{Name: "api-key"}
+		// The CRD's defaults, which the fake client does not apply.
+		k.Spec.ManagementPolicies = xpv2.ManagementPolicies{xpv2.ManagementActionAll}
 		return k
 	},
 	"Cluster": func(name string) keyResource {
@@ -47,6 +49,9 @@ var scopes = map[string]func(name string) keyResource{
 		k.SetGroupVersionKind(clusterv1alpha1.ProjectAPIKeyGroupVersionKind)
 		k.Spec.ForProvider.Name = name
 		k.Spec.WriteConnectionSecretToReference = &xpv2.SecretReference{Namespace: "team-a", Name: "api-key"}
+		// The CRD's defaults, which the fake client does not apply.
+		k.Spec.ManagementPolicies = xpv2.ManagementPolicies{xpv2.ManagementActionAll}
+		k.Spec.DeletionPolicy = xpv2.DeletionDelete
 		return k
 	},
 }
@@ -575,47 +580,71 @@ func TestReplaceFailures(t *testing.T) {
 			keysAfterFailure: 2,
 		},
 	}
+	// Each failure is injected into a replacement for a changed spec and into
+	// a scheduled rotation: both take the same path, and both must hold.
+	causes := map[string]struct {
+		before   func(p *common.ProjectAPIKeyParameters)
+		start    func(f *fixture)
+		wantName string
+	}{
+		"NameChange": {
+			start:    func(f *fixture) { f.update(func(p *common.ProjectAPIKeyParameters) { p.Name = "payments-v2" }) },
+			wantName: "payments-v2",
+		},
+		"RotationDue": {
+			before: func(p *common.ProjectAPIKeyParameters) {
+				p.Rotation = &common.Rotation{Lifetime: &metav1.Duration{Duration: 3 * time.Hour}}
+			},
+			start:    func(f *fixture) { f.now = f.now.Add(2*time.Hour + time.Second) },
+			wantName: "payments",
+		},
+	}
 	for name, tc := range cases {
-		for scope, newResource := range scopes {
-			t.Run(name+"/"+scope, func(t *testing.T) {
-				f := newFixture(t, newResource, "payments")
-				old := f.mustCreate()
-				f.update(func(p *common.ProjectAPIKeyParameters) { p.Name = "payments-v2" })
-				tc.inject(f)
-
-				if _, err := f.reconcile(f.external()); err == nil {
-					t.Fatalf("%s\nthe replacement did not report the failure", tc.reason)
-				}
-				if got := len(f.sim.Keys(f.project.ID)); got != tc.keysAfterFailure {
-					t.Errorf("%s\nafter the failure Ory holds %d keys, want %d", tc.reason, got, tc.keysAfterFailure)
-				}
-				if s := f.secret(); tc.secretHoldsNew == (string(s.Data[config.ConnectionKeyValue]) == old.Value) {
-					t.Errorf("%s\nafter the failure the Secret holds the old value: %v, want new: %v", tc.reason, !tc.secretHoldsNew, tc.secretHoldsNew)
-				}
-				if _, ok := f.sim.Key(old.ProjectID, old.ID); !ok && !tc.secretHoldsNew {
-					t.Errorf("%s\nthe old key is gone although the Secret still holds its value", tc.reason)
-				}
-
-				// The next reconciles, with nothing failing, converge.
-				for i := 0; i < 3; i++ {
-					f.refresh()
-					if _, err := f.reconcile(f.external()); err != nil {
-						t.Fatalf("%s\nreconcile %d after the failure: %v", tc.reason, i+1, err)
+		for cause, c := range causes {
+			for scope, newResource := range scopes {
+				t.Run(name+"/"+cause+"/"+scope, func(t *testing.T) {
+					f := newFixture(t, newResource, "payments")
+					if c.before != nil {
+						f.update(c.before)
 					}
-				}
-				f.refresh()
-				keys := f.sim.Keys(f.project.ID)
-				if len(keys) != 1 || keys[0].ID == old.ID || keys[0].Name != "payments-v2" {
-					t.Fatalf("%s\nafter converging Ory holds %v, want one new key", tc.reason, f.keyIDs(f.project))
-				}
-				if got := meta.GetExternalName(f.cr); got != keys[0].ID {
-					t.Errorf("%s\nexternal name %q, want %q", tc.reason, got, keys[0].ID)
-				}
-				if got := f.cr.GetAnnotations()[AnnotationRetiredKeys]; got != "" {
-					t.Errorf("%s\nretired keys %q left after converging", tc.reason, got)
-				}
-				f.assertStored(keys[0])
-			})
+					old := f.mustCreate()
+					c.start(f)
+					tc.inject(f)
+
+					if _, err := f.reconcile(f.external()); err == nil {
+						t.Fatalf("%s\nthe replacement did not report the failure", tc.reason)
+					}
+					if got := len(f.sim.Keys(f.project.ID)); got != tc.keysAfterFailure {
+						t.Errorf("%s\nafter the failure Ory holds %d keys, want %d", tc.reason, got, tc.keysAfterFailure)
+					}
+					if s := f.secret(); tc.secretHoldsNew == (string(s.Data[config.ConnectionKeyValue]) == old.Value) {
+						t.Errorf("%s\nafter the failure the Secret holds the old value: %v, want new: %v", tc.reason, !tc.secretHoldsNew, tc.secretHoldsNew)
+					}
+					if _, ok := f.sim.Key(old.ProjectID, old.ID); !ok && !tc.secretHoldsNew {
+						t.Errorf("%s\nthe old key is gone although the Secret still holds its value", tc.reason)
+					}
+
+					// The next reconciles, with nothing failing, converge.
+					for i := 0; i < 3; i++ {
+						f.refresh()
+						if _, err := f.reconcile(f.external()); err != nil {
+							t.Fatalf("%s\nreconcile %d after the failure: %v", tc.reason, i+1, err)
+						}
+					}
+					f.refresh()
+					keys := f.sim.Keys(f.project.ID)
+					if len(keys) != 1 || keys[0].ID == old.ID || keys[0].Name != c.wantName {
+						t.Fatalf("%s\nafter converging Ory holds %v, want one new key", tc.reason, f.keyIDs(f.project))
+					}
+					if got := meta.GetExternalName(f.cr); got != keys[0].ID {
+						t.Errorf("%s\nexternal name %q, want %q", tc.reason, got, keys[0].ID)
+					}
+					if got := f.cr.GetAnnotations()[AnnotationRetiredKeys]; got != "" {
+						t.Errorf("%s\nretired keys %q left after converging", tc.reason, got)
+					}
+					f.assertStored(keys[0])
+				})
+			}
 		}
 	}
 }
@@ -789,5 +818,15 @@ func TestOryErrors(t *testing.T) {
 				t.Errorf("%s\nthe error reveals the workspace key", tc.reason)
 			}
 		})
+	}
+}
+
+// setSecretMetadata sets spec.connectionSecretMetadata on either scope.
+func setSecretMetadata(cr keyResource, m *common.SecretMetadata) {
+	switch k := cr.(type) {
+	case *namespacedv1alpha1.ProjectAPIKey:
+		k.Spec.ConnectionSecretMetadata = m
+	case *clusterv1alpha1.ProjectAPIKey:
+		k.Spec.ConnectionSecretMetadata = m
 	}
 }

@@ -1,0 +1,309 @@
+package projectapikey
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
+	"github.com/crossplane-contrib/provider-ory/config"
+	"github.com/crossplane-contrib/provider-ory/internal/orysim"
+	"github.com/crossplane-contrib/provider-ory/internal/providerconfig"
+)
+
+func duration(d time.Duration) *metav1.Duration { return &metav1.Duration{Duration: d} }
+
+// TestRotationSchedule walks a rotated key through its life on a controlled
+// clock: expiry from the lifetime, renewAt in status, nothing before it is
+// due, a new key (and an event) once it is.
+func TestRotationSchedule(t *testing.T) {
+	for scope, newResource := range scopes {
+		t.Run(scope, func(t *testing.T) {
+			f := newFixture(t, newResource, "rotating")
+			f.update(func(p *common.ProjectAPIKeyParameters) {
+				p.Rotation = &common.Rotation{Lifetime: duration(3 * time.Hour), RenewBefore: duration(time.Hour)}
+			})
+			t0 := f.now
+			old := f.mustCreate()
+			if want := t0.Add(3 * time.Hour).Truncate(time.Second); old.ExpiresAt == nil || !old.ExpiresAt.Equal(want) {
+				t.Fatalf("the key expires at %v, want created + lifetime %v", old.ExpiresAt, want)
+			}
+
+			f.now = t0.Add(90 * time.Minute)
+			o, err := f.external().Observe(context.Background(), f.cr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !o.ResourceUpToDate {
+				t.Error("a key not yet due for rotation was called out of date")
+			}
+			if got, want := f.cr.Observation().RenewAt, old.ExpiresAt.Add(-time.Hour); got == nil || !got.Time.Equal(want) {
+				t.Errorf("status.atProvider.renewAt = %v, want %v", got, want)
+			}
+
+			f.now = t0.Add(2*time.Hour + time.Second)
+			if _, err := f.reconcile(f.external()); err != nil {
+				t.Fatal(err)
+			}
+			f.refresh()
+			keys := f.sim.Keys(f.project.ID)
+			if len(keys) != 1 || keys[0].ID == old.ID {
+				t.Fatalf("after the rotation Ory holds %v, want one new key", f.keyIDs(f.project))
+			}
+			if want := f.now.Add(3 * time.Hour).Truncate(time.Second); !keys[0].ExpiresAt.Equal(want) {
+				t.Errorf("the new key expires at %v, want %v", keys[0].ExpiresAt, want)
+			}
+			f.assertStored(keys[0])
+			if diff := cmp.Diff([]string{"RotatedKey"}, f.events.reasons()); diff != "" {
+				t.Errorf("events: -want +got:\n%s", diff)
+			}
+			if o, err := f.external().Observe(context.Background(), f.cr); err != nil || !o.ResourceUpToDate {
+				t.Errorf("after the rotation: upToDate=%v err=%v, want a settled key", o.ResourceUpToDate, err)
+			}
+		})
+	}
+}
+
+// TestRotationOverlap shows the old key kept for the overlap window after its
+// replacement is stored, and deleted once the window has passed.
+func TestRotationOverlap(t *testing.T) {
+	for scope, newResource := range scopes {
+		t.Run(scope, func(t *testing.T) {
+			f := newFixture(t, newResource, "rotating")
+			f.update(func(p *common.ProjectAPIKeyParameters) {
+				p.Rotation = &common.Rotation{Lifetime: duration(3 * time.Hour), Overlap: duration(30 * time.Minute)}
+			})
+			old := f.mustCreate()
+			f.now = f.now.Add(2*time.Hour + time.Second) // renewBefore defaults to a third of the lifetime
+			if _, err := f.reconcile(f.external()); err != nil {
+				t.Fatal(err)
+			}
+			f.refresh()
+			if _, ok := f.sim.Key(old.ProjectID, old.ID); !ok {
+				t.Fatal("the old key was deleted before the overlap window passed")
+			}
+			if got := f.cr.GetAnnotations()[AnnotationRetiredKeys]; !strings.Contains(got, old.ID+"@") {
+				t.Errorf("retired keys %q do not record the old key with its deletion time", got)
+			}
+			if len(f.sim.Keys(f.project.ID)) != 2 {
+				t.Fatalf("Ory holds %v, want the old and the new key during the overlap", f.keyIDs(f.project))
+			}
+
+			f.now = f.now.Add(10 * time.Minute)
+			if o, err := f.reconcile(f.external()); err != nil || !o.ResourceUpToDate {
+				t.Errorf("inside the overlap window: upToDate=%v err=%v, want nothing to do", o.ResourceUpToDate, err)
+			}
+			f.now = f.now.Add(21 * time.Minute)
+			if _, err := f.reconcile(f.external()); err != nil {
+				t.Fatal(err)
+			}
+			f.refresh()
+			if _, ok := f.sim.Key(old.ProjectID, old.ID); ok {
+				t.Error("the old key outlived the overlap window")
+			}
+			if got := f.cr.GetAnnotations()[AnnotationRetiredKeys]; got != "" {
+				t.Errorf("retired keys %q left after the overlap", got)
+			}
+		})
+	}
+}
+
+// TestRotationTrigger shows that a changed trigger rotates once, and only
+// once.
+func TestRotationTrigger(t *testing.T) {
+	for scope, newResource := range scopes {
+		t.Run(scope, func(t *testing.T) {
+			f := newFixture(t, newResource, "payments")
+			old := f.mustCreate()
+			f.update(func(p *common.ProjectAPIKeyParameters) { p.Rotation = &common.Rotation{Trigger: "incident-4711"} })
+			if _, err := f.reconcile(f.external()); err != nil {
+				t.Fatal(err)
+			}
+			f.refresh()
+			keys := f.sim.Keys(f.project.ID)
+			if len(keys) != 1 || keys[0].ID == old.ID {
+				t.Fatalf("after the trigger Ory holds %v, want one new key", f.keyIDs(f.project))
+			}
+			for i := 0; i < 2; i++ {
+				if o, err := f.reconcile(f.external()); err != nil || !o.ResourceUpToDate {
+					t.Fatalf("reconcile %d after the rotation: upToDate=%v err=%v, want the trigger satisfied", i, o.ResourceUpToDate, err)
+				}
+			}
+			if n := f.sim.Requests(orysim.OpCreateProjectAPIKey); n != 1 {
+				t.Errorf("%d keys created since the first, want exactly one rotation", n)
+			}
+		})
+	}
+}
+
+func TestImportValueFrom(t *testing.T) {
+	cases := map[string]struct {
+		reason          string
+		lastCharacters  bool
+		value           func(k orysim.Key) string
+		acceptUnchecked bool
+		noSecret        bool
+		wantReason      xpv2.ConditionReason
+		wantPublished   bool
+	}{
+		"Matches": {
+			reason:         "The value ends in the key's lastCharacters: it is this key's, and is published.",
+			lastCharacters: true, value: func(k orysim.Key) string { return k.Value },
+			wantReason: ReasonValueStored, wantPublished: true,
+		},
+		"Mismatch": {
+			reason:         "A value of another key must never be published as this key's.",
+			lastCharacters: true, value: func(orysim.Key) string { return "ory_pat_someotherkeysvalue0000zzzz" },
+			wantReason: ReasonImportedValueMismatch,
+		},
+		"UncheckableRefused": {
+			reason:     "A key that predates lastCharacters cannot be checked: refuse unless told otherwise.",
+			value:      func(k orysim.Key) string { return k.Value },
+			wantReason: ReasonImportedValueUnchecked,
+		},
+		"UncheckableAccepted": {
+			reason: "acceptUnchecked publishes a value that cannot be checked.",
+			value:  func(k orysim.Key) string { return k.Value }, acceptUnchecked: true,
+			wantReason: ReasonValueStored, wantPublished: true,
+		},
+		"SecretMissing": {
+			reason:         "A missing source Secret says which one.",
+			lastCharacters: true, noSecret: true,
+			wantReason: ReasonImportedValueUnavailable,
+		},
+	}
+	for name, tc := range cases {
+		for scope, newResource := range scopes {
+			t.Run(name+"/"+scope, func(t *testing.T) {
+				f := newFixture(t, newResource, "imported")
+				seeded := f.sim.SeedKey(f.project.ID, "imported", nil, tc.lastCharacters)
+				if !tc.noSecret {
+					src := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "old-key"}, Data: map[string][]byte{"token": []byte(tc.value(seeded))}}
+					if err := f.kube.Create(context.Background(), src); err != nil {
+						t.Fatal(err)
+					}
+				}
+				meta.SetExternalName(f.cr, seeded.ID)
+				f.update(func(p *common.ProjectAPIKeyParameters) {
+					p.ImportValueFrom = &common.ValueSource{Name: "old-key", Namespace: "team-a", Key: "token", AcceptUnchecked: tc.acceptUnchecked}
+				})
+				if _, err := f.external().Observe(context.Background(), f.cr); err != nil {
+					t.Fatalf("%s\n%v", tc.reason, err)
+				}
+				if got := f.cr.GetCondition(TypeValue).Reason; got != tc.wantReason {
+					t.Errorf("%s\nKeyValue reason = %q, want %q (%s)", tc.reason, got, tc.wantReason, f.cr.GetCondition(TypeValue).Message)
+				}
+				s := f.secret()
+				published := s != nil && len(s.Data[config.ConnectionKeyValue]) > 0
+				if published != tc.wantPublished {
+					t.Fatalf("%s\nvalue published: %v, want %v", tc.reason, published, tc.wantPublished)
+				}
+				if published && string(s.Data[config.ConnectionKeyValue]) != seeded.Value {
+					t.Errorf("%s\nthe published value is not the key's", tc.reason)
+				}
+				if msg := f.cr.GetCondition(TypeValue).Message; strings.Contains(msg, seeded.Value) {
+					t.Errorf("%s\nthe condition reveals the value", tc.reason)
+				}
+				if n := f.sim.Requests(orysim.OpCreateProjectAPIKey); n != 0 {
+					t.Errorf("%s\n%d keys created for an import", tc.reason, n)
+				}
+			})
+		}
+	}
+}
+
+// TestOrphanReleasesTheSecret shows that a resource whose deletion leaves its
+// key in Ory gives up its connection Secret, so garbage collection keeps the
+// only copy of the value, while a deleting resource keeps ownership.
+func TestOrphanReleasesTheSecret(t *testing.T) {
+	cases := map[string]struct {
+		reason      string
+		orphan      func(cr keyResource)
+		wantRelease bool
+		clusterOnly bool
+	}{
+		"DeletionPolicyOrphan": {
+			reason:      "The cluster scope's deletionPolicy Orphan leaves the key: its Secret must stay.",
+			orphan:      func(cr keyResource) { cr.(resource.Orphanable).SetDeletionPolicy(xpv2.DeletionOrphan) },
+			wantRelease: true,
+			clusterOnly: true,
+		},
+		"Delete": {
+			reason: "The key is deleted with the resource: the Secret may go too.",
+			orphan: func(keyResource) {},
+		},
+		"ManagementPoliciesWithoutDelete": {
+			reason:      "Policies without Delete leave the key: its Secret must stay.",
+			orphan:      func(cr keyResource) { cr.SetManagementPolicies(xpv2.ManagementPolicies{xpv2.ManagementActionObserve}) },
+			wantRelease: true,
+		},
+	}
+	for name, tc := range cases {
+		for scope, newResource := range scopes {
+			if tc.clusterOnly && scope != "Cluster" {
+				continue
+			}
+			t.Run(name+"/"+scope, func(t *testing.T) {
+				f := newFixture(t, newResource, "kept")
+				f.mustCreate()
+				tc.orphan(f.cr)
+				now := metav1.Now()
+				f.cr.SetDeletionTimestamp(&now)
+				e := f.external()
+				e.policies = true
+				if _, err := e.Observe(context.Background(), f.cr); err != nil {
+					t.Fatal(err)
+				}
+				s := f.secret()
+				owned := len(s.GetOwnerReferences()) > 0
+				if owned == tc.wantRelease {
+					t.Errorf("%s\nSecret still owned: %v, want released: %v", tc.reason, owned, tc.wantRelease)
+				}
+				if _, kept := s.GetAnnotations()[AnnotationKeptFrom]; kept != tc.wantRelease {
+					t.Errorf("%s\nkept-from annotation present: %v, want %v", tc.reason, kept, tc.wantRelease)
+				}
+			})
+		}
+	}
+}
+
+func TestConnectionSecretMetadata(t *testing.T) {
+	for scope, newResource := range scopes {
+		t.Run(scope, func(t *testing.T) {
+			f := newFixture(t, newResource, "payments")
+			want := &common.SecretMetadata{Labels: map[string]string{"app": "payments"}, Annotations: map[string]string{"reloader.stakater.com/match": "true"}}
+			setSecretMetadata(f.cr, want)
+			if err := f.kube.Update(context.Background(), f.cr); err != nil {
+				t.Fatal(err)
+			}
+			f.mustCreate()
+			s := f.secret()
+			if s.Labels["app"] != "payments" || s.Annotations["reloader.stakater.com/match"] != "true" {
+				t.Errorf("Secret metadata labels=%v annotations=%v, want the spec's", s.Labels, s.Annotations)
+			}
+		})
+	}
+}
+
+func TestAPIURL(t *testing.T) {
+	f := newFixture(t, scopes["Namespaced"], "payments")
+	custom := "https://auth.example.com"
+	e := f.external(func(c *providerconfig.Config) { c.ProjectAPIURLs = map[string]string{f.project.ID: custom} })
+	if _, err := f.reconcile(e); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(f.secret().Data[config.ConnectionKeyAPIURL]); got != custom {
+		t.Errorf("apiURL = %q, want the ProviderConfig's override %q", got, custom)
+	}
+	if n := f.sim.Requests(orysim.OpGetProject); n != 0 {
+		t.Errorf("%d project look-ups although the URL was overridden", n)
+	}
+}
