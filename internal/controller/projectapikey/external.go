@@ -123,6 +123,11 @@ func (e *external) Observe(ctx context.Context, mg resource.Managed) (managed.Ex
 	if current, err = e.adoptRecordedKey(ctx, cr, current, rec); err != nil {
 		return managed.ExternalObservation{}, err
 	}
+	if _, interrupted := cr.GetAnnotations()[AnnotationReplacingSince]; interrupted {
+		if err := e.recoverReplacement(ctx, cr); err != nil {
+			return managed.ExternalObservation{}, err
+		}
+	}
 	if current.IsZero() {
 		return managed.ExternalObservation{ResourceExists: false, ResourceLateInitialized: lateInit}, nil
 	}
@@ -296,6 +301,13 @@ func (e *external) Update(ctx context.Context, mg resource.Managed) (managed.Ext
 	retired := retiredKeys(cr)
 	if e.observed.replace != "" {
 		old := e.observed.current
+		// Mark the attempt first: should the provider stop after Ory made
+		// the new key and before its value is stored, the mark tells the next
+		// Observe to look for that key.
+		since := e.now().UTC().Format(time.RFC3339)
+		if err := patchAnnotations(ctx, e.kube, cr, map[string]*string{AnnotationReplacingSince: &since}); err != nil {
+			return managed.ExternalUpdate{}, err
+		}
 		key, d, err := e.createStored(ctx, cr, old)
 		if err != nil {
 			return managed.ExternalUpdate{}, err

@@ -59,7 +59,8 @@ var scopes = map[string]func(name string) keyResource{
 // failures switches failures of the Kubernetes API on and off.
 type failures struct {
 	secretWrites    int // this many Secret creates or patches fail
-	resourcePatches int // this many patches of the ProjectAPIKey fail
+	passPatches     int // this many patches of the ProjectAPIKey pass before ...
+	resourcePatches int // ... this many fail
 }
 
 type fixture struct {
@@ -108,6 +109,10 @@ func newFixture(t *testing.T, newResource func(string) keyResource, name string)
 						return kerrors.NewForbidden(corev1.Resource("secrets"), obj.GetName(), errInjected)
 					}
 				case keyResource:
+					if f.fail.passPatches > 0 {
+						f.fail.passPatches--
+						return c.Patch(ctx, obj, p, opts...)
+					}
 					if f.fail.resourcePatches > 0 {
 						f.fail.resourcePatches--
 						return kerrors.NewServiceUnavailable("injected")
@@ -567,9 +572,14 @@ func TestReplaceFailures(t *testing.T) {
 			inject:           func(f *fixture) { f.fail.secretWrites = 1 },
 			keysAfterFailure: 1,
 		},
+		"MarkingTheAttemptFails": {
+			reason:           "The resource cannot be marked before the new key is asked for: nothing is created.",
+			inject:           func(f *fixture) { f.fail.resourcePatches = 1 },
+			keysAfterFailure: 1,
+		},
 		"RecordingTheNewKeyFails": {
 			reason:           "The new key is stored but the resource cannot record it: the Secret's record lets the next Observe adopt it rather than make a third key.",
-			inject:           func(f *fixture) { f.fail.resourcePatches = 1 },
+			inject:           func(f *fixture) { f.fail.passPatches, f.fail.resourcePatches = 1, 1 },
 			secretHoldsNew:   true,
 			keysAfterFailure: 2,
 		},

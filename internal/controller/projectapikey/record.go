@@ -49,6 +49,12 @@ const (
 // name, so a replaced key is never forgotten.
 const AnnotationRetiredKeys = "ory.crossplane.io/retired-keys"
 
+// AnnotationReplacingSince, on a ProjectAPIKey, is when the provider began
+// asking Ory for a replacement key. The patch that records the new key
+// removes it; found later, it means the replacement was interrupted and Ory
+// may hold a key whose value was never stored (see recoverReplacement).
+const AnnotationReplacingSince = "ory.crossplane.io/replacing-since"
+
 // A record is what the connection Secret says about the key it holds.
 type record struct {
 	valueOf  config.KeyRef
@@ -182,7 +188,7 @@ func patchAnnotations(ctx context.Context, kube client.Client, mg resource.Manag
 // keyAnnotations are the annotations that record the key a resource manages
 // (its external name) and the replaced keys still to delete.
 func keyAnnotations(externalName string, retired []retiredKey) map[string]*string {
-	a := map[string]*string{meta.AnnotationKeyExternalName: &externalName, AnnotationRetiredKeys: nil}
+	a := map[string]*string{meta.AnnotationKeyExternalName: &externalName, AnnotationRetiredKeys: nil, AnnotationReplacingSince: nil}
 	if len(retired) > 0 {
 		r := joinRefs(retired)
 		a[AnnotationRetiredKeys] = &r

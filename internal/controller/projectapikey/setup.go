@@ -94,9 +94,10 @@ func setup(mgr ctrl.Manager, o controller.Options, s scope, clients *keyview.Cli
 	}
 	opts := []managed.ReconcilerOption{
 		managed.WithExternalConnector(conn),
-		// No initializer: the runtime's default would set the external name
-		// to metadata.name, which is not a key ID, before any key exists.
-		managed.WithInitializers(),
+		// Not the runtime's default initializer, which would set the external
+		// name to metadata.name, not a key ID, before any key exists; instead
+		// one that resolves a create interrupted by a crash.
+		managed.WithInitializers(&createRecovery{connect: conn.connect}),
 		managed.WithLogger(o.Logger.WithValues("controller", name)),
 		managed.WithPollInterval(o.PollInterval),
 		managed.WithRecorder(recorder),
@@ -131,6 +132,14 @@ type connector struct {
 // Connect records that the resource uses its ProviderConfig, then resolves
 // that config and its credentials into a console client.
 func (c *connector) Connect(ctx context.Context, mg resource.Managed) (managed.ExternalClient, error) {
+	e, err := c.connect(ctx, mg)
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func (c *connector) connect(ctx context.Context, mg resource.Managed) (*external, error) {
 	if err := c.usage.Track(ctx, mg); err != nil {
 		return nil, errors.Wrap(err, "cannot track ProviderConfig usage")
 	}

@@ -1,0 +1,159 @@
+package projectapikey
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
+	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
+	"github.com/crossplane-contrib/provider-ory/config"
+	"github.com/crossplane-contrib/provider-ory/internal/orysim"
+)
+
+// TestRecoverInterruptedCreate puts a resource in the state a crash leaves
+// behind mid-create (crossplane-runtime's create-pending annotation, newer
+// than any result) and checks that the next reconcile resolves it without a
+// person: adopting a key the Secret recorded, deleting a key Ory made whose
+// value was never stored, or creating one when Ory made none.
+func TestRecoverInterruptedCreate(t *testing.T) {
+	cases := map[string]struct {
+		reason string
+		// crash leaves Ory and the cluster as a crash at some point would.
+		crash        func(f *fixture, e *external)
+		wantAdopted  bool // the key the crash left is the resource's now
+		wantDeleted  int  // keys the recovery deletes
+		wantKeptKeys int  // keys of other resources that must survive
+	}{
+		"BeforeOryWasAsked": {
+			reason: "No key was made: the resource creates one.",
+			crash:  func(*fixture, *external) {},
+		},
+		"AfterOryAnsweredBeforeTheValueWasStored": {
+			reason: "Ory made a key whose value is lost: it is deleted, and a new key made.",
+			crash: func(f *fixture, _ *external) {
+				f.sim.SeedKey(f.project.ID, f.cr.Parameters().Name, nil, true)
+			},
+			wantDeleted: 1,
+		},
+		"AfterTheValueWasStored": {
+			reason: "The Secret holds the new key's value and record: the resource adopts it.",
+			crash: func(f *fixture, e *external) {
+				if _, _, err := e.createStored(context.Background(), f.cr, config.KeyRef{}); err != nil {
+					f.t.Fatal(err)
+				}
+			},
+			wantAdopted: true,
+		},
+		"SameNameKeyOfAnotherResource": {
+			reason: "A key with the same name that another ProjectAPIKey manages is not this create's: it must survive.",
+			crash: func(f *fixture, _ *external) {
+				k := f.sim.SeedKey(f.project.ID, f.cr.Parameters().Name, nil, true)
+				other := &namespacedv1alpha1.ProjectAPIKey{ObjectMeta: metav1.ObjectMeta{Namespace: "team-b", Name: "twin"}}
+				meta.SetExternalName(other, k.ID)
+				if err := f.kube.Create(context.Background(), other); err != nil {
+					f.t.Fatal(err)
+				}
+			},
+			wantKeptKeys: 1,
+		},
+	}
+	for name, tc := range cases {
+		for scope, newResource := range scopes {
+			t.Run(name+"/"+scope, func(t *testing.T) {
+				f := newFixture(t, newResource, "payments")
+				e := f.external()
+				if _, err := e.Observe(context.Background(), f.cr); err != nil {
+					t.Fatal(err)
+				}
+				// What the runtime writes before it calls Create.
+				meta.SetExternalCreatePending(f.cr, f.now.Add(-time.Second))
+				if err := f.kube.Update(context.Background(), f.cr); err != nil {
+					t.Fatal(err)
+				}
+				tc.crash(f, e)
+				f.refresh()
+				before := f.sim.Keys(f.project.ID)
+				f.calls()
+
+				r := &createRecovery{connect: func(context.Context, resource.Managed) (*external, error) { return f.external(), nil }}
+				if err := r.Initialize(context.Background(), f.cr); err != nil {
+					t.Fatalf("%s\n%v", tc.reason, err)
+				}
+				f.refresh()
+				if meta.ExternalCreateIncomplete(f.cr) {
+					t.Fatalf("%s\nthe create is still incomplete: the runtime would stop", tc.reason)
+				}
+				if got := f.sim.Requests(orysim.OpDeleteProjectAPIKey); got != tc.wantDeleted {
+					t.Errorf("%s\n%d keys deleted, want %d", tc.reason, got, tc.wantDeleted)
+				}
+				if tc.wantAdopted && meta.GetExternalName(f.cr) != before[0].ID {
+					t.Errorf("%s\nexternal name %q, want the stored key %q", tc.reason, meta.GetExternalName(f.cr), before[0].ID)
+				}
+
+				// The reconciles that follow end with exactly one key of this
+				// resource, stored.
+				for i := 0; i < 2; i++ {
+					if _, err := f.reconcile(f.external()); err != nil {
+						t.Fatalf("%s\nreconcile %d: %v", tc.reason, i, err)
+					}
+					f.refresh()
+				}
+				keys := f.sim.Keys(f.project.ID)
+				if len(keys) != 1+tc.wantKeptKeys {
+					t.Fatalf("%s\nOry holds %v, want this resource's key and %d other(s)", tc.reason, f.keyIDs(f.project), tc.wantKeptKeys)
+				}
+				for _, k := range keys {
+					if k.ID == meta.GetExternalName(f.cr) {
+						f.assertStored(k)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestRecoverInterruptedReplacement leaves a replacement as a crash between
+// Ory's answer and the Secret write would: the resource marked, a new key in
+// Ory that nothing recorded. The next Observe deletes that key instead of
+// leaving it for a second replacement to orphan.
+func TestRecoverInterruptedReplacement(t *testing.T) {
+	for scope, newResource := range scopes {
+		t.Run(scope, func(t *testing.T) {
+			f := newFixture(t, newResource, "payments")
+			old := f.mustCreate()
+			f.update(func(p *common.ProjectAPIKeyParameters) { p.Name = "payments-v2" })
+			since := f.now.UTC().Format(time.RFC3339)
+			if err := patchAnnotations(context.Background(), f.kube, f.cr, map[string]*string{AnnotationReplacingSince: &since}); err != nil {
+				t.Fatal(err)
+			}
+			orphan := f.sim.SeedKey(f.project.ID, "payments-v2", nil, true)
+			f.refresh()
+
+			for i := 0; i < 2; i++ {
+				if _, err := f.reconcile(f.external()); err != nil {
+					t.Fatalf("reconcile %d: %v", i, err)
+				}
+				f.refresh()
+			}
+			if _, ok := f.sim.Key(f.project.ID, orphan.ID); ok {
+				t.Error("the key the interrupted replacement made is still in Ory, known to nobody")
+			}
+			if _, ok := f.sim.Key(f.project.ID, old.ID); ok {
+				t.Error("the replaced key is still in Ory")
+			}
+			keys := f.sim.Keys(f.project.ID)
+			if len(keys) != 1 {
+				t.Fatalf("Ory holds %v, want one key", f.keyIDs(f.project))
+			}
+			f.assertStored(keys[0])
+			if _, marked := f.cr.GetAnnotations()[AnnotationReplacingSince]; marked {
+				t.Error("the replacement mark was left behind")
+			}
+		})
+	}
+}
