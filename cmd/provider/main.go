@@ -26,6 +26,7 @@ import (
 
 	"github.com/crossplane-contrib/provider-ory/apis"
 	oryctrl "github.com/crossplane-contrib/provider-ory/internal/controller"
+	"github.com/crossplane-contrib/provider-ory/internal/keyview"
 	"github.com/crossplane-contrib/provider-ory/internal/version"
 )
 
@@ -40,6 +41,8 @@ func main() {
 		mgmtPolicies     = app.Flag("enable-management-policies", "Honour spec.managementPolicies (Observe-only imports, keeping keys on delete).").Default("true").Envar("ENABLE_MANAGEMENT_POLICIES").Bool()
 		metricsAddr      = app.Flag("metrics-bind-address", "Address of the Prometheus metrics endpoint.").Default(":8080").String()
 		healthAddr       = app.Flag("health-probe-bind-address", "Address of the /healthz and /readyz endpoints.").Default(":8081").String()
+		sharedView       = app.Flag("shared-view", "Share one short-lived view of each project's API keys between the resources of that project, so that a poll costs one list call per project instead of one per key. --no-shared-view lists the project for every resource (naive mode, the benchmark's baseline).").Default("true").Bool()
+		viewStaleness    = app.Flag("view-staleness", "How long a key seen in a list may be reported to exist without listing again; must be shorter than --poll. Absence is always confirmed by a new list.").Default(keyview.DefaultStaleness.String()).Duration()
 	)
 	app.Version(version.Version)
 	kingpin.MustParse(app.Parse(os.Args[1:]))
@@ -53,7 +56,14 @@ func main() {
 	} else {
 		ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))
 	}
-	log.Info("Starting", "version", version.Version, "poll", *pollInterval, "max-reconcile-rate", *maxReconcileRate)
+	if *sharedView && *viewStaleness >= *pollInterval {
+		// A view that outlives the poll interval would hide a deletion made
+		// out of band for more than one poll.
+		log.Info("--view-staleness must be shorter than --poll: using half the poll interval", "view-staleness", *viewStaleness, "poll", *pollInterval)
+		*viewStaleness = *pollInterval / 2
+	}
+	log.Info("Starting", "version", version.Version, "poll", *pollInterval, "max-reconcile-rate", *maxReconcileRate,
+		"shared-view", *sharedView, "view-staleness", *viewStaleness)
 
 	cfg, err := ctrl.GetConfig()
 	kingpin.FatalIfError(err, "Cannot get the API server's REST config")
@@ -93,7 +103,8 @@ func main() {
 		o.Features.Enable(feature.EnableBetaManagementPolicies)
 	}
 
-	kingpin.FatalIfError(oryctrl.Setup(mgr, o), "Cannot set up the Ory controllers")
+	ory := keyview.Options{Naive: !*sharedView, Staleness: *viewStaleness}
+	kingpin.FatalIfError(oryctrl.Setup(mgr, o, ory), "Cannot set up the Ory controllers")
 	kingpin.FatalIfError(mgr.Start(ctrl.SetupSignalHandler()), "Cannot start the controller manager")
 }
 

@@ -201,6 +201,10 @@ func IsNotFound(err error) bool { return ReasonOf(err) == ReasonNotFound }
 
 func classify(op string, resp *http.Response, err error) error {
 	if resp == nil {
+		if errors.Is(err, ErrClientRateLimited) {
+			// Not sent: the provider's own limiter had no room in time.
+			return &Error{Op: op, Reason: ReasonRateLimited, Message: ErrClientRateLimited.Error()}
+		}
 		// No answer at all: the connection failed. The transport's error text
 		// names the URL and the cause, never a header.
 		return &Error{Op: op, Reason: ReasonUnavailable, Message: err.Error()}

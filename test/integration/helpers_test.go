@@ -230,6 +230,9 @@ func waitStored(t *testing.T, k keyObject, p orysim.Project) orysim.Key {
 		if string(s.Data[config.ConnectionKeyID]) != key.ID || string(s.Data[config.ConnectionKeyProjectID]) != p.ID {
 			return false, fmt.Sprintf("Secret keyID=%q projectID=%q", s.Data[config.ConnectionKeyID], s.Data[config.ConnectionKeyProjectID])
 		}
+		if want := "https://" + p.Slug + ".projects.oryapis.com"; string(s.Data[config.ConnectionKeyAPIURL]) != want {
+			return false, fmt.Sprintf("Secret apiURL=%q, want %q", s.Data[config.ConnectionKeyAPIURL], want)
+		}
 		return true, ""
 	})
 	return key

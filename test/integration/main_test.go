@@ -30,7 +30,9 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/crossplane-contrib/provider-ory/apis"
+	"github.com/crossplane-contrib/provider-ory/internal/console"
 	oryctrl "github.com/crossplane-contrib/provider-ory/internal/controller"
+	"github.com/crossplane-contrib/provider-ory/internal/keyview"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
 )
 
@@ -142,7 +144,12 @@ func run(m *testing.M) int {
 		Features:                &feature.Flags{},
 	}
 	o.Features.Enable(feature.EnableBetaManagementPolicies)
-	if err := oryctrl.Setup(mgr, o); err != nil {
+	// The shared view with a staleness window below the poll interval, as in
+	// production. The rate limit is lifted: these tests run many resources at
+	// a 2s poll against a simulator without limits, and the limiter has its
+	// own tests (internal/console).
+	ory := keyview.Options{Staleness: time.Second, RateLimit: console.RateLimit{RequestsPerMinute: 600000, Burst: 1000}}
+	if err := oryctrl.Setup(mgr, o, ory); err != nil {
 		return fail(err)
 	}
 	go func() {

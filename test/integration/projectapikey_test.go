@@ -133,9 +133,13 @@ func TestReplaceOnNameChange(t *testing.T) {
 		if n := len(keysNamed(project, uniqueName(ns, "v1"))) + len(keysNamed(project, uniqueName(ns, "v2"))); n != 1 {
 			t.Errorf("Ory holds %d keys of this resource, want exactly one", n)
 		}
-		if got := k.GetAnnotations()[projectapikey.AnnotationRetiredKeys]; got != "" {
-			t.Errorf("retired keys %q left behind", got)
-		}
+		eventually(t, "the retired keys cleared", func() (bool, string) {
+			if err := refresh(t, k); err != nil {
+				return false, err.Error()
+			}
+			got := k.GetAnnotations()[projectapikey.AnnotationRetiredKeys]
+			return got == "", "retired keys: " + got
+		})
 	})
 }
 

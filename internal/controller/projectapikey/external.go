@@ -53,6 +53,10 @@ type keyResource interface {
 
 // keyAPI is the part of the Ory console client the external client uses.
 type keyAPI interface {
+	// FindKey returns a key, or nil once a list made after the call began
+	// shows it absent: it may answer presence from a shared, recent view of
+	// the project, never absence.
+	FindKey(ctx context.Context, projectID, keyID string) (*console.Key, error)
 	ListKeys(ctx context.Context, projectID string) ([]console.Key, error)
 	CreateKey(ctx context.Context, projectID, name string, expiresAt *time.Time) (console.Key, error)
 	DeleteKey(ctx context.Context, projectID, keyID string) error
@@ -453,16 +457,7 @@ func due(keys []retiredKey, now time.Time) []retiredKey {
 
 // find returns the key r names, or nil when the project has no such key.
 func (e *external) find(ctx context.Context, r config.KeyRef) (*console.Key, error) {
-	keys, err := e.ory.ListKeys(ctx, r.ProjectID)
-	if err != nil {
-		return nil, err
-	}
-	for i := range keys {
-		if strings.EqualFold(keys[i].ID, r.KeyID) {
-			return &keys[i], nil
-		}
-	}
-	return nil, nil
+	return e.ory.FindKey(ctx, r.ProjectID, r.KeyID)
 }
 
 func (e *external) allowed(projectID string) error {

@@ -26,6 +26,7 @@ import (
 	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
 	"github.com/crossplane-contrib/provider-ory/config"
 	"github.com/crossplane-contrib/provider-ory/internal/console"
+	"github.com/crossplane-contrib/provider-ory/internal/keyview"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
 	"github.com/crossplane-contrib/provider-ory/internal/providerconfig"
 )
@@ -141,7 +142,7 @@ func (f *fixture) external(mutate ...func(*providerconfig.Config)) *external {
 	}
 	c := console.New(f.url, workspaceKey, http.DefaultClient, "provider-ory-test")
 	return &external{
-		ory:      c,
+		ory:      keyview.New(c, keyview.Options{}),
 		projects: c,
 		apiURLs:  newAPIURLs(),
 		kube:     f.kube,
