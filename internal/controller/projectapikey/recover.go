@@ -9,7 +9,6 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	clusterv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/cluster/v1alpha1"
 	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
@@ -137,7 +136,7 @@ func (e *external) deleteUnrecordedKeys(ctx context.Context, cr keyResource, pro
 	if len(candidates) == 0 {
 		return nil, nil
 	}
-	known, err := knownKeyIDs(ctx, e.kube)
+	known, err := e.knownKeyIDs(ctx, cr.Parameters().Name)
 	if err != nil {
 		return nil, err
 	}
@@ -154,30 +153,45 @@ func (e *external) deleteUnrecordedKeys(ctx context.Context, cr keyResource, pro
 }
 
 // knownKeyIDs returns the IDs of every key a ProjectAPIKey of either scope
-// manages or still has to delete.
-func knownKeyIDs(ctx context.Context, kube client.Reader) (map[string]bool, error) {
+// manages or still has to delete, and of the keys whose value the connection
+// Secrets of the ProjectAPIKeys named name hold: a create or replacement of
+// another resource with the same name may have stored its key without
+// recording it yet, and that key is not this resource's to delete.
+func (e *external) knownKeyIDs(ctx context.Context, name string) (map[string]bool, error) {
 	known := map[string]bool{}
-	add := func(o client.Object) {
-		if k, err := config.ParseKeyRef(meta.GetExternalName(o)); err == nil && !k.IsZero() {
+	add := func(mg keyResource) error {
+		if k, err := config.ParseKeyRef(meta.GetExternalName(mg)); err == nil && !k.IsZero() {
 			known[strings.ToLower(k.KeyID)] = true
 		}
-		for _, k := range retiredKeys(o.(resource.Managed)) {
+		for _, k := range retiredKeys(mg) {
 			known[strings.ToLower(k.KeyID)] = true
 		}
+		if mg.Parameters().Name != name {
+			return nil
+		}
+		rec, err := e.records.read(ctx, mg)
+		if !rec.valueOf.IsZero() {
+			known[strings.ToLower(rec.valueOf.KeyID)] = true
+		}
+		return err
 	}
 	nl := &namespacedv1alpha1.ProjectAPIKeyList{}
-	if err := kube.List(ctx, nl); err != nil {
+	if err := e.kube.List(ctx, nl); err != nil {
 		return nil, errors.Wrap(err, "cannot list ProjectAPIKeys")
 	}
 	for i := range nl.Items {
-		add(&nl.Items[i])
+		if err := add(&nl.Items[i]); err != nil {
+			return nil, err
+		}
 	}
 	cl := &clusterv1alpha1.ProjectAPIKeyList{}
-	if err := kube.List(ctx, cl); err != nil {
+	if err := e.kube.List(ctx, cl); err != nil {
 		return nil, errors.Wrap(err, "cannot list ProjectAPIKeys")
 	}
 	for i := range cl.Items {
-		add(&cl.Items[i])
+		if err := add(&cl.Items[i]); err != nil {
+			return nil, err
+		}
 	}
 	return known, nil
 }

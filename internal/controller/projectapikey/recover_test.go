@@ -7,6 +7,8 @@ import (
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
@@ -56,6 +58,26 @@ func TestRecoverInterruptedCreate(t *testing.T) {
 				other := &namespacedv1alpha1.ProjectAPIKey{ObjectMeta: metav1.ObjectMeta{Namespace: "team-b", Name: "twin"}}
 				meta.SetExternalName(other, k.ID)
 				if err := f.kube.Create(context.Background(), other); err != nil {
+					f.t.Fatal(err)
+				}
+			},
+			wantKeptKeys: 1,
+		},
+		"SameNameKeyStoredButNotYetRecordedByAnotherResource": {
+			reason: "Another resource with the same name may be between storing its new key and recording it: its Secret's record shows the key is not this create's.",
+			crash: func(f *fixture, _ *external) {
+				k := f.sim.SeedKey(f.project.ID, f.cr.Parameters().Name, nil, true)
+				other := &namespacedv1alpha1.ProjectAPIKey{ObjectMeta: metav1.ObjectMeta{Namespace: "team-b", Name: "twin", UID: "uid-twin"}}
+				other.Spec.ForProvider.Name = f.cr.Parameters().Name
+				other.Spec.WriteConnectionSecretToReference = &xpv2.LocalSecretReference{Name: "twin-key"}
+				if err := f.kube.Create(context.Background(), other); err != nil {
+					f.t.Fatal(err)
+				}
+				s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "team-b", Name: "twin-key",
+					Annotations:     map[string]string{AnnotationValueOf: f.project.ID + "/" + k.ID},
+					OwnerReferences: []metav1.OwnerReference{{APIVersion: "ory.m.crossplane.io/v1alpha1", Kind: "ProjectAPIKey", Name: "twin", UID: "uid-twin", Controller: ptr(true)}}},
+					Data: map[string][]byte{config.ConnectionKeyValue: []byte(k.Value)}}
+				if err := f.kube.Create(context.Background(), s); err != nil {
 					f.t.Fatal(err)
 				}
 			},
