@@ -8,16 +8,28 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo v0.0
 LDFLAGS := -s -w -X github.com/crossplane-contrib/provider-ory/internal/version.Version=$(VERSION)
 OUTPUT := _output/bin
 
-.PHONY: all build generate check-generated lint controlplane test run help
+.PHONY: all build generate check-generated lint controlplane crossplane test e2e run help
 
 all: build
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
-build: ## Build the provider and the Ory console simulator into _output/bin, version stamped.
+build: ## Build the provider and the Ory console simulator into _output/bin, version stamped (`provider --version`).
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(OUTPUT)/provider ./cmd/provider
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(OUTPUT)/orysim ./cmd/orysim
+
+run: build controlplane ## Run the provider on a local control plane with the Ory simulator and examples/; ARGS=--check exits 0 once all converge.
+	$(GO) build -o $(OUTPUT)/localrun ./cmd/localrun
+	KUBEBUILDER_ASSETS="$$(hack/controlplane/build.sh)" $(OUTPUT)/localrun --provider=$(OUTPUT)/provider $(ARGS)
+
+# The e2e test (test/e2e) runs the binary `make build` made, and checks that it
+# reports $(VERSION); run without these (plain `go test`), it builds its own.
+test e2e: export E2E_PROVIDER_BIN = $(abspath $(OUTPUT)/provider)
+test e2e: export E2E_PROVIDER_VERSION = $(VERSION)
+
+e2e: controlplane build ## Run only the e2e test: the provider binary against a local control plane and the simulator.
+	KUBEBUILDER_ASSETS="$$(hack/controlplane/build.sh)" $(GO) test -race -count=1 -v ./test/e2e
 
 generate: ## Regenerate deepcopy methods, managed resource methods and CRDs.
 	$(GO) generate -tags generate ./apis
@@ -33,5 +45,8 @@ lint: ## gofmt and go vet.
 controlplane: ## Build etcd, kube-apiserver and kube-controller-manager from source (cached in .cache/).
 	@hack/controlplane/build.sh >/dev/null
 
-test: controlplane ## Run every test: unit, Ory API contract, and integration on a real API server.
-	KUBEBUILDER_ASSETS="$$(hack/controlplane/build.sh)" $(GO) test -race -count=1 ./...
+crossplane: ## Build Crossplane core v2.3.4 and the test composition function from source (cached in .cache/crossplane).
+	@hack/crossplane/build.sh >/dev/null
+
+test: controlplane crossplane build ## Run every test: unit, Ory API contract, integration and e2e on a real API server, compositions on real Crossplane.
+	KUBEBUILDER_ASSETS="$$(hack/controlplane/build.sh)" CROSSPLANE_BIN="$$(hack/crossplane/build.sh)" $(GO) test -race -count=1 ./...
