@@ -1,0 +1,430 @@
+// Command localrun runs provider-ory on a local control plane against the Ory
+// console simulator, with the shipped examples applied: what `make run` does.
+//
+// It starts etcd, kube-apiserver and kube-controller-manager (garbage
+// collector only) on loopback, the simulator seeded with the examples'
+// placeholders, installs the CRDs, applies every file of examples/ unchanged
+// and points their ProviderConfigs at the simulator (a patch of
+// spec.consoleURL), then starts the provider binary as its own process and
+// prints every ProjectAPIKey and connection Secret whenever they change
+// (secret values masked). It prints a kubeconfig for kubectl and runs until
+// SIGINT or SIGTERM, then stops everything and removes its files.
+//
+// Usage:
+//
+//	localrun [flags] [-- provider flags]
+//	make run                 # the same, building everything first
+//	make run ARGS=--check    # exit 0 once every example converged, 1 on timeout
+//
+// With --check it exits 0 as soon as every example ProjectAPIKey is Ready and
+// Synced and each connection Secret holds the simulator's value of its key
+// (imports: Ready, with their value reported unknown, as designed), and 1
+// with the reasons after --timeout.
+//
+// The provider runs with --poll=10s unless flags after -- set another: a
+// person watching wants to see changes soon, and crossplane-runtime v2.4.0
+// drops the status of a resource's very first reconcile when that reconcile
+// also adds the finalizer and finds nothing to do (an import), so an import
+// shows Ready only at its second reconcile, one poll later.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/crossplane-contrib/provider-ory/config"
+	"github.com/crossplane-contrib/provider-ory/internal/localenv"
+	"github.com/crossplane-contrib/provider-ory/internal/orysim"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	code := run(ctx, os.Args[1:], os.Stdout)
+	stop()
+	os.Exit(code)
+}
+
+type options struct {
+	check    bool
+	timeout  time.Duration
+	provider string
+	dir      string
+	debug    bool
+	args     []string // provider flags after --
+}
+
+func parse(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("localrun", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: localrun [flags] [-- provider flags]\n\nRuns provider-ory on a local control plane against the Ory simulator, with examples/ applied.\n\nFlags:")
+		fs.PrintDefaults()
+		fmt.Fprintln(stderr, "\nProvider flags go after --, e.g. `localrun -- --poll=1m` (the default here is --poll="+defaultPoll+"; see `provider --help`).")
+	}
+	fs.BoolVar(&o.check, "check", false, "exit 0 once every example converged, 1 with the reasons after --timeout (for CI and scripts)")
+	fs.DurationVar(&o.timeout, "timeout", 3*time.Minute, "how long --check waits for the examples to converge")
+	fs.StringVar(&o.provider, "provider", "", "provider binary (default: build ./cmd/provider into the work folder)")
+	fs.StringVar(&o.dir, "dir", "", "work folder for the kubeconfig, logs and etcd data (default: a temporary folder, removed at exit)")
+	fs.BoolVar(&o.debug, "debug", false, "run the provider with --debug (its log is in the work folder)")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	o.args = fs.Args()
+	if !hasFlag(o.args, "--poll") {
+		// Snappier than the default of 1m for a person watching; it also
+		// bounds how long an import's first observation can stay invisible
+		// (see the README's local run section).
+		o.args = append([]string{"--poll=" + defaultPoll}, o.args...)
+	}
+	if o.debug {
+		o.args = append([]string{"--debug"}, o.args...)
+	}
+	return o, nil
+}
+
+// defaultPoll is the provider's --poll unless the provider flags set one.
+const defaultPoll = "10s"
+
+func hasFlag(args []string, flag string) bool {
+	for _, a := range args {
+		if a == flag || strings.HasPrefix(a, flag+"=") {
+			return true
+		}
+	}
+	return false
+}
+
+func run(ctx context.Context, args []string, out io.Writer) int {
+	o, err := parse(args, out)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	started := time.Now()
+	say := func(format string, a ...any) { fmt.Fprintf(out, format+"\n", a...) }
+	fail := func(format string, a ...any) int {
+		say("localrun: "+format, a...)
+		return 1
+	}
+
+	say("provider-ory local run: a control plane and the Ory simulator on loopback, examples/ applied")
+	root, err := localenv.FindRoot()
+	if err != nil {
+		return fail("%v", err)
+	}
+	assets, err := localenv.Assets(ctx, root, out)
+	if err != nil {
+		return fail("%v", err)
+	}
+	env, err := localenv.Start(ctx, localenv.Options{Root: root, Assets: assets, Dir: o.dir, Log: indent(out)})
+	if err != nil {
+		return fail("%v", err)
+	}
+	code := runIn(ctx, env, o, say)
+	if code == 0 && o.check {
+		if v := env.Sim.Violations(); len(v) > 0 {
+			for _, x := range v {
+				say("  Ory API contract violation: %s", x)
+			}
+			code = fail("the provider's traffic broke Ory's OpenAPI contract %d times", len(v))
+		}
+	}
+	say("stopping the provider, kube-controller-manager, kube-apiserver, etcd and the simulator...")
+	requests := 0
+	for _, op := range orysim.Operations() {
+		requests += env.Sim.Requests(op)
+	}
+	if err := env.Close(); err != nil {
+		say("  %v", err)
+		if code == 0 {
+			code = 1
+		}
+	}
+	where := "removed " + env.Dir
+	if o.dir != "" {
+		where = "kept " + env.Dir
+	}
+	say("stopped after %s; the simulator answered %d requests; %s", time.Since(started).Round(time.Second), requests, where)
+	return code
+}
+
+// runIn is the part of the run that needs the environment.
+func runIn(ctx context.Context, env *localenv.Env, o options, say func(string, ...any)) int {
+	objs, err := env.ApplyExamples(ctx)
+	if err != nil {
+		say("localrun: %v", err)
+		return 1
+	}
+	binary := o.provider
+	if binary == "" {
+		say("  building the provider (./cmd/provider)...")
+		if binary, err = localenv.BuildProvider(ctx, env.Root, env.Dir, "v0.0.0-localrun"); err != nil {
+			say("localrun: %v", err)
+			return 1
+		}
+	}
+	version, err := localenv.BinaryVersion(ctx, binary)
+	if err != nil {
+		say("localrun: %v", err)
+		return 1
+	}
+	p := env.NewProvider(localenv.ProviderOptions{Binary: binary, Args: o.args})
+	if err := p.Start(); err != nil {
+		say("localrun: %v", err)
+		return 1
+	}
+	providerStarted := time.Now()
+	say("  provider %s started as pid %d: %s %s", version, p.Pid(), binary, strings.Join(o.args, " "))
+	say("  provider log: %s", p.LogPath())
+	say("")
+	say("To look around with kubectl:")
+	say("  export KUBECONFIG=%s", env.Kubeconfig)
+	say("  kubectl get ory")
+	say("  kubectl -n team-a get secret payments-ory-api-key -o yaml   # holds a real-looking key: do not paste it anywhere")
+	say("")
+
+	want := exampleKeys(objs)
+	var deadline <-chan time.Time
+	if o.check {
+		deadline = time.After(o.timeout)
+		say("Waiting up to %s for the %d example ProjectAPIKeys to converge (--check)...", o.timeout, len(want))
+	} else {
+		say("Showing the ProjectAPIKeys whenever they change; Ctrl-C stops everything.")
+	}
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	last, reported, warnedExit := "", false, false
+	var problems []string
+	for {
+		statuses, err := localenv.KeyStatuses(ctx, env.Client)
+		if err != nil && ctx.Err() == nil {
+			say("  cannot read the ProjectAPIKeys: %v", err)
+		}
+		if err == nil {
+			problems = missing(want, statuses, env.Sim)
+			if view := render(statuses, env.Sim, want); view != last {
+				last = view
+				say("[%s] %d/%d example ProjectAPIKeys converged", time.Now().Format(time.TimeOnly), len(want)-len(problems), len(want))
+				say("%s", view)
+			}
+			if len(problems) == 0 && !reported {
+				reported = true
+				say("Every example converged %s after the provider started.", time.Since(providerStarted).Round(100*time.Millisecond))
+				say("The imports (managementPolicies: [Observe]) are Ready without a connection Secret: Ory returns a key's value only when it creates the key, so their value is unknown by design.")
+				if o.check {
+					say("check: OK")
+					return 0
+				}
+				say("Running until Ctrl-C (SIGINT) or SIGTERM.")
+			}
+		}
+		select {
+		case <-ctx.Done():
+			if o.check {
+				say("check: interrupted")
+				return 1
+			}
+			return 0
+		case <-deadline:
+			say("check: FAILED: not every example converged within %s:", o.timeout)
+			for _, p := range problems {
+				say("  %s", p)
+			}
+			say("provider log (last lines) from %s:", p.LogPath())
+			say("%s", tail(p.LogPath(), 30))
+			return 1
+		case <-p.Exited():
+			if o.check {
+				say("check: FAILED: the provider exited: %v", p.ExitError())
+				say("%s", tail(p.LogPath(), 30))
+				return 1
+			}
+			if !warnedExit {
+				warnedExit = true
+				say("The provider exited (%v); see %s. The control plane keeps running until Ctrl-C.", p.ExitError(), p.LogPath())
+			}
+			<-tick.C
+		case <-tick.C:
+		}
+	}
+}
+
+// keyRef names a ProjectAPIKey the way KeyStatus.ID does.
+type keyRef struct {
+	cluster bool
+	id      string
+}
+
+func exampleKeys(objs []*unstructured.Unstructured) []keyRef {
+	var out []keyRef
+	for _, o := range objs {
+		if !localenv.IsProjectAPIKey(o) {
+			continue
+		}
+		if o.GetNamespace() == "" {
+			out = append(out, keyRef{cluster: true, id: o.GetName()})
+		} else {
+			out = append(out, keyRef{id: o.GetNamespace() + "/" + o.GetName()})
+		}
+	}
+	return out
+}
+
+// missing returns, for each example key not converged, "<name>: <what is
+// missing>".
+func missing(want []keyRef, statuses []localenv.KeyStatus, sim *orysim.Server) []string {
+	var out []string
+	for _, w := range want {
+		i := slices.IndexFunc(statuses, func(s localenv.KeyStatus) bool { return s.Cluster == w.cluster && s.ID() == w.id })
+		if i < 0 {
+			out = append(out, label(w)+": does not exist")
+			continue
+		}
+		if m := statuses[i].Converged(sim); m != "" {
+			out = append(out, label(w)+": "+m)
+		}
+	}
+	return out
+}
+
+func label(k keyRef) string {
+	if k.cluster {
+		return k.id + " (cluster-scoped)"
+	}
+	return k.id
+}
+
+// render is the table of ProjectAPIKeys and their Secrets; it has no clock
+// in it, so it changes only when the resources do.
+func render(statuses []localenv.KeyStatus, sim *orysim.Server, want []keyRef) string {
+	var b bytes.Buffer
+	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  PROJECTAPIKEY\tAPI\tREADY\tSYNCED\tEXTERNAL-NAME\tNOTE")
+	for _, s := range statuses {
+		api := "ory.m"
+		if s.Cluster {
+			api = "ory (cluster)"
+		}
+		note := ""
+		switch m := s.Converged(sim); {
+		case m != "":
+			note = truncate(strings.SplitN(m, "; ", 2)[0], 100)
+		case s.Import:
+			note = "import (Observe): no value, by design"
+		case s.Secret != nil:
+			note = "value in Secret " + s.Secret.Namespace + "/" + s.Secret.Name
+		}
+		if !slices.ContainsFunc(want, func(w keyRef) bool { return w.cluster == s.Cluster && w.id == s.ID() }) {
+			note = "(not an example) " + note
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", s.ID(), api, orDash(string(s.Ready.Status)), orDash(string(s.Synced.Status)), orDash(s.ExternalName), note)
+	}
+	_ = tw.Flush()
+	secrets := 0
+	for _, s := range statuses {
+		if s.Secret == nil {
+			continue
+		}
+		if secrets == 0 {
+			fmt.Fprintln(&b, "  CONNECTION SECRETS")
+		}
+		secrets++
+		fmt.Fprintf(&b, "  %s/%s (of %s)\n", s.Secret.Namespace, s.Secret.Name, s.ID())
+		switch {
+		case !s.Secret.Found:
+			fmt.Fprintln(&b, "    (does not exist yet)")
+			continue
+		case len(s.Secret.Data) == 0:
+			fmt.Fprintln(&b, "    (empty)")
+			continue
+		}
+		keys := make([]string, 0, len(s.Secret.Data))
+		for k := range s.Secret.Data {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			fmt.Fprintf(&b, "    %-10s %s\n", k+":", shown(k, s.Secret.Data[k]))
+		}
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// shown masks the value and anything that looks like an Ory key; key and
+// project IDs are not secret and are shown whole.
+func shown(key string, v []byte) string {
+	if key == config.ConnectionKeyValue || bytes.HasPrefix(v, []byte("ory_")) {
+		return localenv.Mask(v)
+	}
+	return string(v)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func truncate(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}
+
+// tail returns the last n lines of a file, indented.
+func tail(path string, n int) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return "  (" + err.Error() + ")"
+	}
+	defer f.Close() //nolint:errcheck // read only
+	var lines []string
+	s := bufio.NewScanner(f)
+	s.Buffer(make([]byte, 64<<10), 1<<20)
+	for s.Scan() {
+		lines = append(lines, "  "+s.Text())
+		if len(lines) > n {
+			lines = lines[1:]
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// indent prefixes every line written to w with two spaces.
+func indent(w io.Writer) io.Writer { return &indenter{w: w} }
+
+type indenter struct{ w io.Writer }
+
+func (i *indenter) Write(p []byte) (int, error) {
+	lines := strings.SplitAfter(string(p), "\n")
+	var b strings.Builder
+	for _, l := range lines {
+		if l != "" {
+			b.WriteString("  " + l)
+		}
+	}
+	if _, err := io.WriteString(i.w, b.String()); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}

@@ -1,0 +1,305 @@
+package localenv
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/crossplane-contrib/provider-ory/internal/orysim"
+)
+
+// ownerEnv makes the test binary act as a process that starts a watchdog and
+// a child, then dies without cleaning up (see TestWatchdog).
+const ownerEnv = "LOCALENV_TEST_OWNER_DIR"
+
+func TestMain(m *testing.M) {
+	if dir := os.Getenv(ownerEnv); dir != "" {
+		os.Exit(owner(dir))
+	}
+	os.Exit(m.Run())
+}
+
+// owner starts the watchdog and a long sleep, prints the sleep's PID and
+// exits as abruptly as a SIGKILL would allow a test to simulate.
+func owner(dir string) int {
+	kids, err := startWatchdog(filepath.Join(dir, "pids"), dir)
+	if err != nil {
+		fmt.Println(err)
+		return 1
+	}
+	p, err := startProcess("sleep", "/bin/sleep", []string{"300"}, nil, filepath.Join(dir, "sleep.log"), kids)
+	if err != nil {
+		fmt.Println(err)
+		return 1
+	}
+	fmt.Println(p.cmd.Process.Pid)
+	syscall.Exit(3) // no deferred functions, no Close
+	return 3
+}
+
+func TestWatchdog(t *testing.T) {
+	dir, err := os.MkdirTemp("", "localenv-watchdog-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), ownerEnv+"="+dir)
+	out, _ := cmd.Output() // exits 3 on purpose
+	pid, err := strconv.Atoi(strings.TrimSpace(string(out)))
+	if err != nil {
+		t.Fatalf("the owner process printed %q, want the PID of its child", out)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for alive(pid) || exists(dir) {
+		if time.Now().After(deadline) {
+			syscall.Kill(pid, syscall.SIGKILL) //nolint:errcheck // cleaning up after a failure
+			t.Fatalf("10s after its owner died: child %d alive: %v, work folder %s exists: %v; want neither", pid, alive(pid), dir, exists(dir))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// alive reports whether pid runs (a zombie waiting to be reaped is dead).
+func alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	return len(f) > 0 && f[0] != "Z" && f[0] != "X"
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return !errors.Is(err, os.ErrNotExist)
+}
+
+func TestMask(t *testing.T) {
+	cases := map[string]struct {
+		in, want string
+	}{
+		"ProjectKey": {in: "ory_pat_" + strings.Repeat("x", 28) + "abcd", want: "ory_pat_****abcd (40 bytes)"},
+		"NoPrefix":   {in: "0123456789abcdefwxyz", want: "****wxyz (20 bytes)"},
+		"Short":      {in: "ory_pat_abc", want: "**** (11 bytes)"},
+		"Empty":      {in: "", want: "(empty)"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got := Mask([]byte(tc.in))
+			if got != tc.want {
+				t.Errorf("Mask(%q): want %q, got %q", tc.in, tc.want, got)
+			}
+			if len(tc.in) > 4 && strings.Contains(got, tc.in[:len(tc.in)-4]) {
+				t.Errorf("Mask(%q) = %q reveals more than the last four characters", tc.in, got)
+			}
+		})
+	}
+}
+
+func TestReadObjects(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "multi.yaml")
+	doc := `# comment only
+---
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: a
+---
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: s
+  namespace: a
+stringData:
+  k: v
+`
+	if err := os.WriteFile(f, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	objs, err := ReadObjects(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, o := range objs {
+		got = append(got, o.GetKind()+"/"+o.GetName())
+	}
+	if want := []string{"Namespace/a", "Secret/s"}; !slices.Equal(got, want) {
+		t.Errorf("ReadObjects: want %v, got %v", want, got)
+	}
+
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(bad, []byte("metadata: {name: x}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadObjects(bad); err == nil {
+		t.Error("ReadObjects of a document without apiVersion and kind: want an error")
+	}
+}
+
+// TestExamples checks, without a control plane, what ApplyExamples and the
+// simulator rely on: the order objects are applied in, and that every key
+// the examples import is seeded.
+func TestExamples(t *testing.T) {
+	root, err := FindRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := ExampleFiles(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := ReadObjects(files...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.SortStableFunc(objs, func(a, b *unstructured.Unstructured) int { return applyRank(a) - applyRank(b) })
+	seenKey, seenConfig := false, false
+	for _, o := range objs {
+		switch {
+		case IsProjectAPIKey(o):
+			seenKey = true
+		case IsProviderConfig(o):
+			seenConfig = true
+			if seenKey {
+				t.Errorf("%s is applied after a ProjectAPIKey: the key could reach Ory Network before its config points at the simulator", describe(o))
+			}
+		case o.GetKind() == "Namespace" && (seenKey || seenConfig):
+			t.Errorf("namespace %s is applied after objects that may live in it", o.GetName())
+		}
+	}
+	if !seenKey || !seenConfig {
+		t.Fatalf("the examples hold no ProjectAPIKey or no ProviderConfig (files: %v)", files)
+	}
+
+	sim, err := orysim.New(orysim.WithoutContractCheck())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := SeedExamples(sim); err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range objs {
+		if !IsProjectAPIKey(o) {
+			continue
+		}
+		name, ok := o.GetAnnotations()["crossplane.io/external-name"]
+		if !ok {
+			continue
+		}
+		id := name[strings.LastIndexByte(name, '/')+1:]
+		k, ok := sim.Key(ExampleProjectID, id)
+		if !ok {
+			t.Errorf("%s imports key %s, which SeedExamples does not seed", describe(o), id)
+			continue
+		}
+		if want, _, _ := unstructured.NestedString(o.Object, "spec", "forProvider", "name"); k.Name != want {
+			t.Errorf("%s: the seeded key is named %q, the example says %q", describe(o), k.Name, want)
+		}
+	}
+}
+
+func TestPeakRSS(t *testing.T) {
+	rss, err := PeakRSS(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The status file says the same in kB; a test binary needs a few MiB.
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close() //nolint:errcheck // read only
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		if strings.HasPrefix(s.Text(), "VmHWM:") {
+			t.Logf("%s -> %d bytes", s.Text(), rss)
+		}
+	}
+	if rss < 1<<20 {
+		t.Errorf("PeakRSS of the test binary: %d bytes, want at least 1 MiB", rss)
+	}
+}
+
+// TestProviderLifecycle drives Provider with a stand-in binary: start, kill
+// as a crash would, start again, stop.
+func TestProviderLifecycle(t *testing.T) {
+	dir := t.TempDir()
+	fake := filepath.Join(dir, "fake-provider")
+	// Exits 0 on SIGTERM, like the provider; prints its arguments and
+	// KUBECONFIG so the test can check what it was given.
+	script := "#!/bin/sh\ntrap 'exit 0' TERM\necho \"args: $* KUBECONFIG=$KUBECONFIG\"\nwhile :; do sleep 0.1; done\n"
+	if err := os.WriteFile(fake, []byte(script), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	kids, err := startWatchdog(filepath.Join(dir, "pids"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(kids.stop)
+	e := &Env{Dir: dir, Kubeconfig: filepath.Join(dir, "kubeconfig"), kids: kids}
+	p := e.NewProvider(ProviderOptions{Binary: fake, Args: []string{"--poll=5s"}})
+	t.Cleanup(func() { _ = e.Close() })
+
+	// Each run prints its arguments once its SIGTERM trap is set.
+	want := "args: --poll=5s --metrics-bind-address=0 --health-probe-bind-address=0 KUBECONFIG=" + e.Kubeconfig
+	waitRuns := func(n int) {
+		t.Helper()
+		var log []byte
+		for deadline := time.Now().Add(10 * time.Second); strings.Count(string(log), want) < n; time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("provider log: want %q %d times (once per start), got:\n%s", want, n, log)
+			}
+			var err error
+			if log, err = os.ReadFile(p.LogPath()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitRuns(1)
+	first := p.Pid()
+	if err := p.Start(); err == nil {
+		t.Error("Start of a running provider: want an error")
+	}
+	if rss, err := p.PeakRSS(); err != nil || rss == 0 {
+		t.Errorf("PeakRSS while running: %d, %v; want a size", rss, err)
+	}
+	p.Kill()
+	if p.Running() {
+		t.Fatal("running after Kill")
+	}
+	if p.ExitError() == nil {
+		t.Error("ExitError after SIGKILL: want the signal")
+	}
+	if rss, err := p.PeakRSS(); err != nil || rss == 0 {
+		t.Errorf("PeakRSS after exit: %d, %v; want the run's maxrss", rss, err)
+	}
+	if err := p.Start(); err != nil {
+		t.Fatalf("Start after Kill: %v", err)
+	}
+	if p.Pid() == first || p.Starts() != 2 {
+		t.Errorf("after a restart: pid %d (first %d), starts %d; want a new pid and 2 starts", p.Pid(), first, p.Starts())
+	}
+	waitRuns(2)
+	if err := p.Stop(); err != nil {
+		t.Errorf("Stop: %v", err)
+	}
+}

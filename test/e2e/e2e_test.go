@@ -1,0 +1,436 @@
+// Package e2e runs the provider binary, as its own process, against a real
+// kube-apiserver and etcd (with kube-controller-manager's garbage collector)
+// and the Ory console simulator, with the shipped examples applied unchanged
+// (only their ProviderConfigs' spec.consoleURL is patched to the simulator),
+// so that the examples stay true. It checks the binary reports the version
+// `make build` stamped into it, that every example converges with its value
+// in its Secret, and that deleting the examples deletes the keys the
+// provider made and leaves the imported ones.
+//
+// Run it with `make test` (everything) or `make e2e` (this alone): both build
+// the control plane and the provider first and pass them in
+// KUBEBUILDER_ASSETS, E2E_PROVIDER_BIN and E2E_PROVIDER_VERSION. With plain
+// `go test` it builds the provider itself and skips without
+// KUBEBUILDER_ASSETS, unless CI is set: then anything missing fails it.
+// E2E_DIR=<folder> keeps the kubeconfig and the logs there.
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+	corev1 "k8s.io/api/core/v1"
+	kerrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/crossplane-contrib/provider-ory/config"
+	"github.com/crossplane-contrib/provider-ory/internal/controller/projectapikey"
+	"github.com/crossplane-contrib/provider-ory/internal/localenv"
+	"github.com/crossplane-contrib/provider-ory/internal/orysim"
+)
+
+const (
+	// wait bounds each wait for the provider; converging takes seconds.
+	wait = 2 * time.Minute
+	// poll is the provider's --poll: short, so that an import shows Ready
+	// within seconds rather than the default minute (crossplane-runtime
+	// v2.4.0 loses the status of a first reconcile that adds the finalizer
+	// and finds nothing to do, so an import is Ready only one poll later).
+	poll = "10s"
+	// selfBuiltVersion is stamped into the provider this test builds when
+	// the Makefile did not hand it one.
+	selfBuiltVersion = "v0.0.0-e2e"
+)
+
+func TestExamples(t *testing.T) {
+	assets := required(t, "KUBEBUILDER_ASSETS", "the control plane binaries; run `make test` or `make e2e`, which build them")
+	ctx := t.Context()
+
+	// E2E_DIR keeps the work folder (kubeconfig, logs) for a look afterwards.
+	env, err := localenv.Start(ctx, localenv.Options{Assets: assets, Dir: os.Getenv("E2E_DIR"), Log: testLog{t}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := env.Close(); err != nil {
+			t.Errorf("closing the environment: %v", err)
+		}
+	})
+	// Built into the work folder, which the watchdog removes even when the
+	// test binary dies (a timeout).
+	bin, version := providerBinary(t, env.Dir)
+	t.Run("BinaryReportsStampedVersion", func(t *testing.T) {
+		got, err := localenv.BinaryVersion(ctx, bin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != version {
+			t.Errorf("%s --version: want %q (the version stamped at build time), got %q", bin, version, got)
+		}
+	})
+	provider := env.NewProvider(localenv.ProviderOptions{Binary: bin, Args: []string{"--debug", "--poll=" + poll}})
+	if err := provider.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Registered after env.Close, so it runs before it, while the logs exist.
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("provider log (last 150 lines of %s):\n%s", provider.LogPath(), tail(provider.LogPath(), 150))
+			t.Logf("kube-controller-manager log (last 30 lines):\n%s", tail(env.KubeControllerManagerLog(), 30))
+		}
+	})
+
+	objs, err := env.ApplyExamples(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var managed, imports []*unstructured.Unstructured
+	for _, o := range objs {
+		if !localenv.IsProjectAPIKey(o) {
+			continue
+		}
+		if policies, _, _ := unstructured.NestedStringSlice(o.Object, "spec", "managementPolicies"); slices.Equal(policies, []string{string(xpv2.ManagementActionObserve)}) {
+			imports = append(imports, o)
+		} else {
+			managed = append(managed, o)
+		}
+	}
+	// Both scopes ship a new key and an import; fewer means an example went
+	// missing or stopped being what examples/README.md says.
+	if len(managed) != 2 || len(imports) != 2 {
+		t.Fatalf("examples/: want 2 new ProjectAPIKeys and 2 imports (one of each per scope), got %d and %d", len(managed), len(imports))
+	}
+	seeded := map[string]orysim.KeySpec{}
+	for _, k := range localenv.ExampleImports() {
+		seeded[k.ID] = k
+	}
+	for _, o := range imports {
+		id := keyIDOf(o.GetAnnotations()["crossplane.io/external-name"])
+		if _, ok := seeded[id]; !ok {
+			t.Fatalf("%s imports key %s, which the simulator is not seeded with: add it to localenv.ExampleImports (and examples/README.md)", name(o), id)
+		}
+	}
+
+	t.Run("ExamplesConverge", func(t *testing.T) {
+		statuses := waitConverged(t, env, objs)
+		for _, o := range managed {
+			s := statuses[name(o)]
+			key, ok := env.Sim.Key(localenv.ExampleProjectID, s.KeyID)
+			if !ok {
+				t.Errorf("%s: key %s is not in the simulator's project", name(o), s.KeyID)
+				continue
+			}
+			wantName, _, _ := unstructured.NestedString(o.Object, "spec", "forProvider", "name")
+			if key.Name != wantName {
+				t.Errorf("%s: the key in Ory is named %q, want %q", name(o), key.Name, wantName)
+			}
+			if s.ExternalName != key.ID {
+				t.Errorf("%s: external name %q, want the key's ID %s", name(o), s.ExternalName, key.ID)
+			}
+			secret := connectionSecret(ctx, t, env.Client, s)
+			for k, want := range map[string]string{
+				config.ConnectionKeyValue:     key.Value,
+				config.ConnectionKeyID:        key.ID,
+				config.ConnectionKeyProjectID: localenv.ExampleProjectID,
+			} {
+				if got := string(secret.Data[k]); got != want {
+					if k == config.ConnectionKeyValue {
+						// Never print a value, not even a simulated one.
+						got, want = localenv.Mask([]byte(got)), localenv.Mask([]byte(want))
+					}
+					t.Errorf("%s: connection Secret %s/%s key %q: want %s, got %s", name(o), secret.Namespace, secret.Name, k, want, got)
+				}
+			}
+			if c := metav1.GetControllerOf(secret); c == nil || c.Name != o.GetName() || c.Kind != o.GetKind() {
+				t.Errorf("%s: connection Secret's controller is %v, want the ProjectAPIKey (the garbage collector deletes the Secret with it)", name(o), c)
+			}
+		}
+		for _, o := range imports {
+			s := statuses[name(o)]
+			want := seeded[keyIDOf(o.GetAnnotations()["crossplane.io/external-name"])]
+			if s.KeyID != want.ID {
+				t.Errorf("%s: observes key %q, want the imported key %s", name(o), s.KeyID, want.ID)
+			}
+			if s.Secret != nil {
+				t.Errorf("%s: has a connection Secret, but an import's value is unknown", name(o))
+			}
+			if !s.ValueUnknown {
+				t.Errorf("%s: want condition %s with reason %s: Ory never returns an existing key's value", name(o), projectapikey.TypeValue, projectapikey.ReasonValueUnknown)
+			}
+		}
+		// Exactly one new key per example that makes one: a second would be
+		// a key whose value nobody holds.
+		if got, want := len(env.Sim.Keys(localenv.ExampleProjectID)), len(seeded)+len(managed); got != want {
+			t.Errorf("the simulator's project holds %d keys, want %d (the %d imported and one per new ProjectAPIKey)", got, want, len(seeded))
+		}
+	})
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	t.Run("DeletingExamplesDeletesOnlyTheKeysTheProviderMade", func(t *testing.T) {
+		statuses := map[string]localenv.KeyStatus{}
+		all, err := localenv.KeyStatuses(ctx, env.Client)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range all {
+			statuses[statusName(s)] = s
+		}
+		keys := append(append([]*unstructured.Unstructured{}, managed...), imports...)
+		deleteAndWait(ctx, t, env.Client, keys)
+		for _, o := range managed {
+			s := statuses[name(o)]
+			if _, ok := env.Sim.Key(localenv.ExampleProjectID, s.KeyID); ok {
+				t.Errorf("%s: key %s is still in the simulator after the resource was deleted", name(o), s.KeyID)
+			}
+			// kube-controller-manager's garbage collector deletes the Secret
+			// with its owner.
+			eventually(t, "connection Secret of "+name(o)+" garbage collected", func() string {
+				err := env.Client.Get(ctx, types.NamespacedName{Namespace: s.Secret.Namespace, Name: s.Secret.Name}, &corev1.Secret{})
+				if kerrors.IsNotFound(err) {
+					return ""
+				}
+				return fmt.Sprintf("Secret %s/%s still exists (%v)", s.Secret.Namespace, s.Secret.Name, err)
+			})
+		}
+		for _, o := range imports {
+			s := statuses[name(o)]
+			if _, ok := env.Sim.Key(localenv.ExampleProjectID, s.KeyID); !ok {
+				t.Errorf("%s: the imported key %s was deleted from Ory, but Observe-only resources must leave it", name(o), s.KeyID)
+			}
+		}
+		if got, want := len(env.Sim.Keys(localenv.ExampleProjectID)), len(seeded); got != want {
+			t.Errorf("the simulator's project holds %d keys after the examples were deleted, want the %d imported", got, want)
+		}
+
+		// The rest, in reverse order, but not the namespaces: this control
+		// plane runs no namespace controller, and examples/README.md says
+		// never to delete crossplane-system. A ProviderConfig goes only once
+		// its usages, owned by the deleted keys, are garbage collected.
+		var rest []*unstructured.Unstructured
+		for _, o := range slices.Backward(objs) {
+			if !localenv.IsProjectAPIKey(o) && o.GetKind() != "Namespace" {
+				rest = append(rest, o)
+			}
+		}
+		deleteAndWait(ctx, t, env.Client, rest)
+	})
+
+	if v := env.Sim.Violations(); len(v) > 0 {
+		for _, x := range v {
+			t.Errorf("Ory API contract violation: %s", x)
+		}
+	}
+	if !provider.Running() {
+		t.Fatalf("the provider exited during the test: %v", provider.ExitError())
+	}
+	if rss, err := provider.PeakRSS(); err != nil {
+		t.Errorf("PeakRSS: %v", err)
+	} else {
+		t.Logf("provider peak RSS: %.1f MiB", float64(rss)/(1<<20))
+	}
+	if err := provider.Stop(); err != nil {
+		t.Errorf("the provider did not exit cleanly on SIGTERM: %v", err)
+	}
+}
+
+// required returns the environment variable, skipping the test without it,
+// or failing it when CI is set.
+func required(t *testing.T, name, what string) string {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s is not set (%s); CI must run this test", name, what)
+		}
+		t.Skipf("%s is not set (%s)", name, what)
+	}
+	return v
+}
+
+// providerBinary returns the provider binary and the version it must report:
+// the Makefile's (E2E_PROVIDER_BIN, E2E_PROVIDER_VERSION), or one built here.
+func providerBinary(t *testing.T, dir string) (string, string) {
+	t.Helper()
+	if bin := os.Getenv("E2E_PROVIDER_BIN"); bin != "" {
+		version := os.Getenv("E2E_PROVIDER_VERSION")
+		if version == "" {
+			t.Fatal("E2E_PROVIDER_BIN is set but E2E_PROVIDER_VERSION, the version stamped into it, is not")
+		}
+		if _, err := os.Stat(bin); err != nil {
+			t.Fatalf("E2E_PROVIDER_BIN: %v (run `make build`)", err)
+		}
+		return bin, version
+	}
+	root, err := localenv.FindRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	bin, err := localenv.BuildProvider(t.Context(), root, dir, selfBuiltVersion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("built the provider in %s", time.Since(start).Round(time.Second))
+	return bin, selfBuiltVersion
+}
+
+// waitConverged waits until every example ProjectAPIKey converged (see
+// localenv.KeyStatus.Converged) and returns them by name.
+func waitConverged(t *testing.T, env *localenv.Env, objs []*unstructured.Unstructured) map[string]localenv.KeyStatus {
+	t.Helper()
+	out := map[string]localenv.KeyStatus{}
+	eventually(t, "every example ProjectAPIKey converged", func() string {
+		all, err := localenv.KeyStatuses(t.Context(), env.Client)
+		if err != nil {
+			return err.Error()
+		}
+		byName := map[string]localenv.KeyStatus{}
+		for _, s := range all {
+			byName[statusName(s)] = s
+		}
+		var problems []string
+		for _, o := range objs {
+			if !localenv.IsProjectAPIKey(o) {
+				continue
+			}
+			s, ok := byName[name(o)]
+			if !ok {
+				problems = append(problems, name(o)+": does not exist")
+				continue
+			}
+			if m := s.Converged(env.Sim); m != "" {
+				problems = append(problems, name(o)+": "+m)
+			}
+			out[name(o)] = s
+		}
+		return strings.Join(problems, "\n")
+	})
+	return out
+}
+
+// deleteAndWait deletes objs and waits until the API server no longer has
+// them (finalizers done).
+func deleteAndWait(ctx context.Context, t *testing.T, c client.Client, objs []*unstructured.Unstructured) {
+	t.Helper()
+	for _, o := range objs {
+		if err := c.Delete(ctx, o.DeepCopy()); err != nil && !kerrors.IsNotFound(err) {
+			t.Fatalf("deleting %s: %v", name(o), err)
+		}
+	}
+	for _, o := range objs {
+		eventually(t, name(o)+" deleted", func() string {
+			u := &unstructured.Unstructured{}
+			u.SetGroupVersionKind(o.GroupVersionKind())
+			err := c.Get(ctx, client.ObjectKeyFromObject(o), u)
+			switch {
+			case kerrors.IsNotFound(err):
+				return ""
+			case err != nil:
+				return err.Error()
+			}
+			return fmt.Sprintf("still there, finalizers %v, conditions %v", u.GetFinalizers(), conditions(u))
+		})
+	}
+}
+
+// eventually polls check until it returns "" and fails the test with its
+// last answer after wait.
+func eventually(t *testing.T, what string, check func() string) {
+	t.Helper()
+	start := time.Now()
+	deadline := start.Add(wait)
+	for {
+		why := check()
+		if why == "" {
+			if d := time.Since(start); d > 2*time.Second {
+				t.Logf("%s after %s", what, d.Round(100*time.Millisecond))
+			}
+			return
+		}
+		if time.Now().After(deadline) || t.Context().Err() != nil {
+			t.Fatalf("not %s within %s:\n%s", what, wait, why)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+func connectionSecret(ctx context.Context, t *testing.T, c client.Client, s localenv.KeyStatus) *corev1.Secret {
+	t.Helper()
+	secret := &corev1.Secret{}
+	if err := c.Get(ctx, types.NamespacedName{Namespace: s.Secret.Namespace, Name: s.Secret.Name}, secret); err != nil {
+		t.Fatalf("connection Secret of %s: %v", statusName(s), err)
+	}
+	return secret
+}
+
+// name is how the tests name an example object: Kind.group namespace/name.
+func name(o *unstructured.Unstructured) string {
+	gk := o.GroupVersionKind().GroupKind().String()
+	if o.GetNamespace() == "" {
+		return gk + " " + o.GetName()
+	}
+	return gk + " " + o.GetNamespace() + "/" + o.GetName()
+}
+
+func statusName(s localenv.KeyStatus) string {
+	if s.Cluster {
+		return "ProjectAPIKey.ory.crossplane.io " + s.Name
+	}
+	return "ProjectAPIKey.ory.m.crossplane.io " + s.Namespace + "/" + s.Name
+}
+
+// keyIDOf returns the key ID of an external name, "<key-id>" or
+// "<project-id>/<key-id>".
+func keyIDOf(externalName string) string {
+	return externalName[strings.LastIndexByte(externalName, '/')+1:]
+}
+
+func conditions(u *unstructured.Unstructured) []string {
+	cs, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+	var out []string
+	for _, c := range cs {
+		if m, ok := c.(map[string]any); ok {
+			out = append(out, fmt.Sprintf("%v=%v(%v)", m["type"], m["status"], m["reason"]))
+		}
+	}
+	return out
+}
+
+// tail returns the last n lines of a file.
+func tail(path string, n int) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return err.Error()
+	}
+	defer f.Close() //nolint:errcheck // read only
+	var lines []string
+	s := bufio.NewScanner(f)
+	s.Buffer(make([]byte, 64<<10), 1<<20)
+	for s.Scan() {
+		lines = append(lines, s.Text())
+		if len(lines) > n {
+			lines = lines[1:]
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// testLog sends localenv's progress lines to the test log.
+type testLog struct{ t *testing.T }
+
+func (l testLog) Write(p []byte) (int, error) {
+	l.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
