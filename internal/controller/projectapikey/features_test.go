@@ -307,3 +307,124 @@ func TestAPIURL(t *testing.T) {
 		t.Errorf("%d project look-ups although the URL was overridden", n)
 	}
 }
+
+// TestFinalizerKeepsTheObservedStatus shows that adding the finalizer, which
+// the runtime does right after the first Observe, keeps what Observe set in
+// memory: a full Update would replace it with the server's empty status, and
+// an imported key would show nothing until the next poll.
+func TestFinalizerKeepsTheObservedStatus(t *testing.T) {
+	for scope, newResource := range scopes {
+		t.Run(scope, func(t *testing.T) {
+			f := newFixture(t, newResource, "imported")
+			seeded := f.sim.SeedKey(f.project.ID, "imported", nil, true)
+			meta.SetExternalName(f.cr, seeded.ID)
+			if err := f.kube.Update(context.Background(), f.cr); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.external().Observe(context.Background(), f.cr); err != nil {
+				t.Fatal(err)
+			}
+			fin := finalizer{kube: f.kube}
+			if err := fin.AddFinalizer(context.Background(), f.cr); err != nil {
+				t.Fatal(err)
+			}
+			if got := f.cr.Observation().ID; got != seeded.ID {
+				t.Errorf("after AddFinalizer status.atProvider.id = %q, want the observed %q", got, seeded.ID)
+			}
+			if got := f.cr.GetCondition(xpv2.TypeReady).Reason; got != xpv2.ReasonAvailable {
+				t.Errorf("after AddFinalizer Ready reason = %q, want the observed Available", got)
+			}
+			f.refresh()
+			if !meta.FinalizerExists(f.cr, "finalizer.managedresource.crossplane.io") {
+				t.Error("the finalizer was not stored")
+			}
+			if err := fin.RemoveFinalizer(context.Background(), f.cr); err != nil {
+				t.Fatal(err)
+			}
+			f.refresh()
+			if len(f.cr.GetFinalizers()) != 0 {
+				t.Errorf("finalizers %v left after RemoveFinalizer", f.cr.GetFinalizers())
+			}
+		})
+	}
+}
+
+// TestForeignConnectionSecret shows that a connection Secret the resource
+// does not own is never taken over where that could lose a value: one that
+// another object controls, and one kept for a key left in Ory when its
+// resource was deleted, unless the resource manages that very key.
+func TestForeignConnectionSecret(t *testing.T) {
+	cases := map[string]struct {
+		reason    string
+		secret    func(f *fixture, kept orysim.Key) *corev1.Secret
+		importKey bool
+		wantErr   string
+	}{
+		"ControlledByAnotherObject": {
+			reason: "Another object's Secret is named in the error, before any call to Ory.",
+			secret: func(_ *fixture, _ orysim.Key) *corev1.Secret {
+				return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{OwnerReferences: []metav1.OwnerReference{
+					{APIVersion: "v1", Kind: "ConfigMap", Name: "someone-else", UID: "uid-other", Controller: ptr(true)}}}}
+			},
+			wantErr: "belongs to ConfigMap someone-else",
+		},
+		"KeptForAnOrphanedKey": {
+			reason: "A kept Secret holds the only copy of a live key's value: a new key must not overwrite it.",
+			secret: func(f *fixture, kept orysim.Key) *corev1.Secret {
+				return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{
+					AnnotationKeptFrom: "ProjectAPIKey.ory.m.crossplane.io team-a/old", AnnotationValueOf: f.project.ID + "/" + kept.ID}},
+					Data: map[string][]byte{config.ConnectionKeyValue: []byte(kept.Value)}}
+			},
+			wantErr: "kept when ProjectAPIKey.ory.m.crossplane.io team-a/old was deleted",
+		},
+		"KeptSecretReimported": {
+			reason: "Importing the kept key takes its Secret back, with the value.",
+			secret: func(f *fixture, kept orysim.Key) *corev1.Secret {
+				return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{
+					AnnotationKeptFrom: "ProjectAPIKey.ory.m.crossplane.io team-a/old", AnnotationValueOf: f.project.ID + "/" + kept.ID}},
+					Data: map[string][]byte{config.ConnectionKeyValue: []byte(kept.Value)}}
+			},
+			importKey: true,
+		},
+	}
+	for name, tc := range cases {
+		for scope, newResource := range scopes {
+			t.Run(name+"/"+scope, func(t *testing.T) {
+				f := newFixture(t, newResource, "payments")
+				kept := f.sim.SeedKey(f.project.ID, "payments", nil, true)
+				s := tc.secret(f, kept)
+				nn, _ := connectionSecret(f.cr)
+				s.Namespace, s.Name = nn.Namespace, nn.Name
+				if err := f.kube.Create(context.Background(), s); err != nil {
+					t.Fatal(err)
+				}
+				if tc.importKey {
+					meta.SetExternalName(f.cr, kept.ID)
+					if err := f.kube.Update(context.Background(), f.cr); err != nil {
+						t.Fatal(err)
+					}
+				}
+				f.calls()
+				_, err := f.reconcile(f.external())
+				switch {
+				case tc.wantErr == "" && err != nil:
+					t.Fatalf("%s\n%v", tc.reason, err)
+				case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+					t.Fatalf("%s\nerror = %v, want one containing %q", tc.reason, err, tc.wantErr)
+				}
+				if tc.wantErr != "" {
+					if calls := f.calls(); len(calls) != 0 {
+						t.Errorf("%s\nOry calls %v, want none", tc.reason, calls)
+					}
+					if got := string(f.secret().Data[config.ConnectionKeyValue]); tc.secret(f, kept).Data != nil && got != kept.Value {
+						t.Errorf("%s\nthe kept value was overwritten", tc.reason)
+					}
+					return
+				}
+				if got := f.cr.GetCondition(TypeValue).Reason; got != ReasonValueStored {
+					t.Errorf("%s\nKeyValue reason = %q, want Stored", tc.reason, got)
+				}
+			})
+		}
+	}
+}

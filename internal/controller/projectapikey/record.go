@@ -9,6 +9,7 @@ import (
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	corev1 "k8s.io/api/core/v1"
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
@@ -125,10 +126,21 @@ func (r *records) read(ctx context.Context, mg resource.Managed) (record, error)
 		}
 		return record{}, errors.Wrapf(err, "cannot read connection Secret %s", nn)
 	}
-	if c := metav1.GetControllerOf(s); c == nil || c.UID != mg.GetUID() {
+	valueOf, _ := config.ParseKeyRef(s.GetAnnotations()[AnnotationValueOf])
+	switch c := metav1.GetControllerOf(s); {
+	case c != nil && c.UID != mg.GetUID():
+		return record{}, errors.Errorf("connection Secret %s belongs to %s %s, not to this ProjectAPIKey: choose another spec.writeConnectionSecretToRef.name", nn, c.Kind, c.Name)
+	case c == nil && s.GetAnnotations()[AnnotationKeptFrom] != "":
+		// The only copy of the value of a key left in Ory when its resource
+		// was deleted. Only a resource that manages that very key may take
+		// the Secret over; anything else would overwrite the value.
+		current, _ := config.ParseKeyRef(meta.GetExternalName(mg))
+		if valueOf.IsZero() || !strings.EqualFold(current.KeyID, valueOf.KeyID) {
+			return record{}, errors.Errorf("connection Secret %s holds the value of key %s, kept when %s was deleted: choose another spec.writeConnectionSecretToRef.name, or import that key (external name %s) to manage it again", nn, valueOf, s.GetAnnotations()[AnnotationKeptFrom], valueOf)
+		}
+	case c == nil:
 		return record{}, nil
 	}
-	valueOf, _ := config.ParseKeyRef(s.GetAnnotations()[AnnotationValueOf])
 	replaces, _ := config.ParseKeyRef(s.GetAnnotations()[AnnotationReplaces])
 	return record{
 		valueOf: valueOf, replaces: replaces, trigger: s.GetAnnotations()[AnnotationTrigger],
@@ -166,23 +178,61 @@ func (r *records) write(ctx context.Context, mg resource.Managed, details map[st
 }
 
 // patchAnnotations sets (or, for a nil value, removes) annotations of mg in
-// one optimistic merge patch. Only metadata changes: the spec and status that
-// Observe filled in memory are kept for the runtime to persist.
-func patchAnnotations(ctx context.Context, kube client.Client, mg resource.Managed, set map[string]*string) error {
-	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{
-		"resourceVersion": mg.GetResourceVersion(),
-		"annotations":     set,
-	}})
+// one optimistic merge patch.
+func patchAnnotations(ctx context.Context, kube client.Client, mg resource.Object, set map[string]*string) error {
+	return errors.Wrap(patchMetadata(ctx, kube, mg, map[string]any{"annotations": set}),
+		"cannot record the managed key on the resource")
+}
+
+// patchMetadata merge-patches metadata fields of mg, failing if mg changed
+// since it was read. Only metadata changes: the patch goes to a copy, and only
+// annotations, finalizers and the resource version are copied back, so the
+// spec and status that Observe filled in memory are kept for the runtime to
+// persist (a full Update would replace them with the server's).
+func patchMetadata(ctx context.Context, kube client.Client, mg resource.Object, metadata map[string]any) error {
+	metadata["resourceVersion"] = mg.GetResourceVersion()
+	patch, err := json.Marshal(map[string]any{"metadata": metadata})
 	if err != nil {
-		return errors.Wrap(err, "cannot encode annotation patch")
+		return errors.Wrap(err, "cannot encode metadata patch")
 	}
 	cp, _ := mg.DeepCopyObject().(client.Object)
 	if err := kube.Patch(ctx, cp, client.RawPatch(types.MergePatchType, patch)); err != nil {
-		return errors.Wrap(err, "cannot record the managed key on the resource")
+		return err
 	}
 	mg.SetAnnotations(cp.GetAnnotations())
+	mg.SetFinalizers(cp.GetFinalizers())
 	mg.SetResourceVersion(cp.GetResourceVersion())
 	return nil
+}
+
+// finalizer adds and removes the managed resource finalizer by patching
+// metadata. The runtime's own finalizer updates the whole object right after
+// Observe, and the server's answer replaces the status Observe set: a freshly
+// imported key would show no status until the next poll.
+type finalizer struct{ kube client.Client }
+
+// AddFinalizer adds the managed resource finalizer to obj.
+func (f finalizer) AddFinalizer(ctx context.Context, obj resource.Object) error {
+	if meta.FinalizerExists(obj, managed.FinalizerName) {
+		return nil
+	}
+	return errors.Wrap(patchMetadata(ctx, f.kube, obj, map[string]any{"finalizers": append(obj.GetFinalizers(), managed.FinalizerName)}),
+		"cannot add finalizer")
+}
+
+// RemoveFinalizer removes the managed resource finalizer from obj.
+func (f finalizer) RemoveFinalizer(ctx context.Context, obj resource.Object) error {
+	if !meta.FinalizerExists(obj, managed.FinalizerName) {
+		return nil
+	}
+	var keep []string
+	for _, f := range obj.GetFinalizers() {
+		if f != managed.FinalizerName {
+			keep = append(keep, f)
+		}
+	}
+	return errors.Wrap(resource.IgnoreNotFound(patchMetadata(ctx, f.kube, obj, map[string]any{"finalizers": keep})),
+		"cannot remove finalizer")
 }
 
 // keyAnnotations are the annotations that record the key a resource manages

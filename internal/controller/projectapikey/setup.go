@@ -98,6 +98,7 @@ func setup(mgr ctrl.Manager, o controller.Options, s scope, clients *keyview.Cli
 		// name to metadata.name, not a key ID, before any key exists; instead
 		// one that resolves a create interrupted by a crash.
 		managed.WithInitializers(&createRecovery{connect: conn.connect}),
+		managed.WithFinalizer(finalizer{kube: mgr.GetClient()}),
 		managed.WithLogger(o.Logger.WithValues("controller", name)),
 		managed.WithPollInterval(o.PollInterval),
 		managed.WithRecorder(recorder),

@@ -1,8 +1,9 @@
-package integration
+package reliability
 
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -13,8 +14,12 @@ import (
 // TestAdmission sends invalid manifests to the real API server and checks
 // that each is refused with a message that says what to fix. A valid
 // manifest of each kind is accepted, so a refusal is the schema's doing.
+//
+// The table is a copy of test/integration/admission_test.go's (keep them
+// alike): here its counts go into the reliability line's rejected/total.
 func TestAdmission(t *testing.T) {
-	ns := newNamespace(t)
+	t.Parallel()
+	ns := newNamespace(t, "admission")
 	const (
 		uuid   = "3f2c1f9e-5b0a-4f7e-9d38-2a6c1b7e8f01"
 		nsKey  = "apiVersion: ory.m.crossplane.io/v1alpha1\nkind: ProjectAPIKey\nmetadata: {name: k}\n"
@@ -188,6 +193,10 @@ func TestAdmission(t *testing.T) {
 			wantMsg:  "spec.credentials: Required value",
 		},
 	}
+	var refused struct {
+		sync.Mutex
+		n int
+	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			manifest := strings.ReplaceAll(tc.manifest, "%s", strings.ToLower(name))
@@ -202,6 +211,11 @@ func TestAdmission(t *testing.T) {
 				u.SetName(strings.ToLower(name))
 			}
 			err := kube.Create(context.Background(), u, client.DryRunAll)
+			if tc.wantMsg != "" && err != nil {
+				refused.Lock()
+				refused.n++
+				refused.Unlock()
+			}
 			switch {
 			case tc.wantMsg == "" && err != nil:
 				t.Errorf("%s\nrefused a valid manifest: %v", tc.reason, err)
@@ -212,11 +226,12 @@ func TestAdmission(t *testing.T) {
 			}
 		})
 	}
-	rejected := 0
+	invalid := 0
 	for _, tc := range cases {
 		if tc.wantMsg != "" {
-			rejected++
+			invalid++
 		}
 	}
-	t.Logf("admission: %d invalid manifests, %d valid ones", rejected, len(cases)-rejected)
+	t.Logf("admission: %d of %d invalid manifests refused, %d valid ones accepted", refused.n, invalid, len(cases)-invalid)
+	report.add(counters{Rejected: refused.n, Total: invalid})
 }

@@ -1,0 +1,310 @@
+package reliability
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+	"go.uber.org/zap/zapcore"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
+	"github.com/crossplane-contrib/provider-ory/internal/controller/projectapikey"
+	"github.com/crossplane-contrib/provider-ory/internal/orysim"
+)
+
+// TestSecretScanCatchesLeaks shows that the scan behind TestSecretHygiene
+// (and the final scan of TestMain) would find a secret in the forms a leak
+// takes, and does not flag what may be shown.
+func TestSecretScanCatchesLeaks(t *testing.T) {
+	value := "ory_pat_" + randomAlphanumeric(32)
+	set := newSecretSet()
+	set.Add(value, "the value of key p/k")
+	core := strings.TrimPrefix(value, "ory_pat_")
+
+	// The same leaks through the encoders this package captures: a zap JSON
+	// log line with the value as a field, and a Secret holding it as JSON.
+	var zapLine syncBuffer
+	zap.New(zap.WriteTo(&zapLine), zap.JSONEncoder(), zap.Level(zapcore.DebugLevel)).V(1).Info("published", "details", map[string][]byte{"value": []byte(value)}, "raw", value)
+	secretJSON, err := json.Marshal(&corev1.Secret{Data: map[string][]byte{"value": []byte(value)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	cases := map[string]struct {
+		reason string
+		text   string
+		want   bool
+	}{
+		"Value": {
+			reason: "The value itself, as a careless error message would print it.",
+			text:   `{"level":"debug","msg":"Cannot publish connection details","error":"cannot store ` + value + `"}`,
+			want:   true,
+		},
+		"Base64": {
+			reason: "A Secret's data printed as JSON (an object dumped into a log line) is base64.",
+			text:   `{"data":{"value":"` + base64.StdEncoding.EncodeToString([]byte(value)) + `"}}`,
+			want:   true,
+		},
+		"Truncated": {
+			reason: "A message cut after 300 characters may keep only the start of a value.",
+			text:   "Ory answered 500: ... " + value[:8+window] + "...",
+			want:   true,
+		},
+		"WithoutPrefix": {
+			reason: "Only the random part, as a parser that strips ory_pat_ would print it.",
+			text:   "token=" + core[10:],
+			want:   true,
+		},
+		"HexDump": {
+			reason: "client-go's body dump at high verbosity shows the bytes beside a hex dump.",
+			text:   "00000100  38 59 77 6a 6f 63 39 45  4f 39 57 48 6a 4d 63 6c  |" + core[3:19] + "|",
+			want:   true,
+		},
+		"ZapJSONLine": {
+			reason: "A value logged through the provider's logger, as a string and as bytes.",
+			text:   string(zapLine.Bytes()),
+			want:   true,
+		},
+		"SecretObjectJSON": {
+			reason: "A Secret object printed as JSON, as in an event or a dumped object.",
+			text:   string(secretJSON),
+			want:   true,
+		},
+		"LastCharacters": {
+			reason: "status.atProvider.lastCharacters (4 characters) tells keys apart and may be shown.",
+			text:   `{"lastCharacters":"` + value[len(value)-4:] + `"}`,
+		},
+		"Unrelated": {
+			reason: "A line without the value is clean.",
+			text:   `{"level":"debug","msg":"Reconciling","request":{"name":"payments","namespace":"team-a"}}`,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got := set.Scan("test line", []byte(tc.text))
+			if (len(got) > 0) != tc.want {
+				t.Errorf("%s\nfound %v, want found=%v", tc.reason, got, tc.want)
+			}
+			for _, f := range got {
+				for i := 0; i+6 <= len(core); i++ {
+					if strings.Contains(f.String(), core[i:i+6]) {
+						t.Errorf("a finding prints part of the secret it found: %s", f)
+						break
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestSecretHygiene runs a workload through every path that handles a key's
+// value or the workspace key (create, a create answered 429 then retried, a
+// create answered 500, a dropped create, an import with its value, an
+// import with a wrong value, a replacement, a rotation, a deletion, a
+// revoked workspace key), in both scopes, and then searches the provider's
+// whole debug log, every Event, and every resource of the provider's kinds
+// (conditions and status included) for every value the simulator issued and
+// every workspace key. None may appear.
+func TestSecretHygiene(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t, "hygiene")
+	hp := sim.AddProject(workspaceKey, "")
+	revoked := newWorkspaceKey("hygiene (revoked later)")
+	rp := sim.AddProject(revoked, "")
+	start := time.Now()
+
+	// One config of each scope per workspace key.
+	keys := map[string]map[string]keyObject{} // scope -> step -> key
+	mk := func(s scope, step string, p common.ProjectAPIKeyParameters, cfg string) keyObject {
+		if p.Name == "" {
+			p.Name = ns + "-" + strings.ToLower(s.name) + "-" + step
+		}
+		k := s.key(ns, strings.ToLower(s.name)+"-"+step, p)
+		s.useConfig(k, cfg)
+		if keys[s.name] == nil {
+			keys[s.name] = map[string]keyObject{}
+		}
+		keys[s.name][step] = k
+		return k
+	}
+	cfgs := map[string]map[string]string{} // scope -> workspace key -> config name
+	for _, s := range scopes {
+		cfgs[s.name] = map[string]string{}
+		for _, c := range []struct{ name, key, project string }{{"ok", workspaceKey, hp.ID}, {"revoked", revoked, rp.ID}} {
+			probe := s.key(ns, "probe", common.ProjectAPIKeyParameters{})
+			configFor(t, s, probe, ns, strings.ToLower(s.name)+"-"+c.name, map[string]string{"token": c.key}, c.project)
+			cfgs[s.name][c.name] = providerConfigName(probe)
+		}
+	}
+	each := func(step string, p func(s scope) common.ProjectAPIKeyParameters, cfg string) {
+		t.Helper()
+		for _, s := range scopes {
+			create(t, mk(s, step, p(s), cfgs[s.name][cfg]))
+		}
+	}
+	plain := func(scope) common.ProjectAPIKeyParameters { return common.ProjectAPIKeyParameters{} }
+	waitAll := func(step string, p orysim.Project) {
+		t.Helper()
+		for _, s := range scopes {
+			waitStored(t, keys[s.name][step], p)
+		}
+	}
+
+	// Create, and creates that meet a 429, a 500 and a dropped connection.
+	each("created", plain, "ok")
+	waitAll("created", hp)
+
+	sim.FailNext(orysim.OpCreateProjectAPIKey, 2, 429)
+	each("throttled", plain, "ok")
+	waitAll("throttled", hp)
+
+	sim.FailNext(orysim.OpCreateProjectAPIKey, 1, 500)
+	sim.FailNext(orysim.OpListProjectAPIKeys, 3, 503)
+	each("failed", plain, "ok")
+	waitAll("failed", hp)
+
+	sim.SetDropRate(orysim.OpCreateProjectAPIKey, 1)
+	each("dropped", plain, "ok")
+	for _, s := range scopes {
+		waitSyncError(t, keys[s.name]["dropped"], waitTimeout, "cannot create an API key")
+	}
+	sim.SetDropRate(orysim.OpCreateProjectAPIKey, 0)
+	waitAll("dropped", hp)
+
+	// Imports: one with its value, one pointed at another key's value.
+	for _, s := range scopes {
+		name := ns + "-" + strings.ToLower(s.name)
+		good := sim.SeedKey(hp.ID, name+"-imported", nil, true)
+		other := sim.SeedKey(hp.ID, name+"-mismatch", nil, true)
+		secrets.Add(good.Value, "the value of seeded key "+good.ID)
+		secrets.Add(other.Value, "the value of seeded key "+other.ID)
+		for src, v := range map[string]string{"imported": good.Value, "mismatch": good.Value} {
+			create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: strings.ToLower(s.name) + "-" + src + "-src"}, StringData: map[string]string{"value": v}})
+		}
+		for step, key := range map[string]orysim.Key{"imported": good, "mismatch": other} {
+			src := &common.ValueSource{Name: strings.ToLower(s.name) + "-" + step + "-src", Key: "value"}
+			if s.name == clusterScope.name {
+				src.Namespace = ns
+			}
+			k := mk(s, step, common.ProjectAPIKeyParameters{Name: key.Name, ImportValueFrom: src}, cfgs[s.name]["ok"])
+			meta.SetExternalName(k, key.ID)
+			if step == "mismatch" {
+				k.SetManagementPolicies(xpv2.ManagementPolicies{xpv2.ManagementActionObserve})
+			}
+			create(t, k)
+		}
+	}
+	for _, s := range scopes {
+		waitValueCondition(t, keys[s.name]["imported"], projectapikey.ReasonValueStored)
+		waitValueCondition(t, keys[s.name]["mismatch"], projectapikey.ReasonImportedValueMismatch)
+	}
+
+	// A replacement, a rotation, a deletion.
+	for _, s := range scopes {
+		updateSpec(t, keys[s.name]["created"], func(p *common.ProjectAPIKeyParameters) { p.Name += "-renamed" })
+		updateSpec(t, keys[s.name]["throttled"], func(p *common.ProjectAPIKeyParameters) { p.Rotation = &common.Rotation{Trigger: "leaked-" + s.name} })
+		if err := kube.Delete(ctx, keys[s.name]["failed"]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitAll("created", hp)
+	waitAll("throttled", hp)
+	for _, s := range scopes {
+		// The runtime trusts a key's absence only 30 s after its creation.
+		waitGone(t, keys[s.name]["failed"], 30*time.Second+waitTimeout)
+	}
+
+	// A workspace key revoked under a running key, which then must be
+	// replaced.
+	each("revoked", plain, "revoked")
+	waitAll("revoked", rp)
+	sim.RevokeWorkspaceKey(revoked)
+	for _, s := range scopes {
+		updateSpec(t, keys[s.name]["revoked"], func(p *common.ProjectAPIKeyParameters) { p.Name += "-renamed" })
+	}
+	for _, s := range scopes {
+		waitSyncError(t, keys[s.name]["revoked"], waitTimeout, "invalid or revoked")
+	}
+
+	// The workload went through the paths it claims to.
+	faults := map[string]int{}
+	for _, e := range requestsTo(hp.ID, start, time.Now().Add(time.Second)) {
+		if e.Fault != "" {
+			faults[fmt.Sprintf("%s %s %d", e.Fault, e.Operation, e.Status)]++
+		}
+	}
+	for _, want := range []string{
+		orysim.FaultFailNext + " " + orysim.OpCreateProjectAPIKey + " 429",
+		orysim.FaultFailNext + " " + orysim.OpCreateProjectAPIKey + " 500",
+		orysim.FaultDrop + " " + orysim.OpCreateProjectAPIKey + " 0",
+	} {
+		if faults[want] == 0 {
+			t.Errorf("the workload met no %q; it met %v", want, faults)
+		}
+	}
+	for _, s := range scopes {
+		for step, reason := range map[string]string{"created": "ReplacedKey", "throttled": "RotatedKey", "imported": "ImportedValue"} {
+			k := keys[s.name][step]
+			if !hasEvent(t, k, reason) {
+				t.Errorf("%s: no %s event about %s", s.name, reason, k.GetName())
+			}
+		}
+	}
+
+	findings, stats, err := scanWorld(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("scanned %s; faults met: %v", stats, faults)
+	for _, f := range findings {
+		t.Errorf("secret leaked: %s", f)
+	}
+}
+
+// providerConfigName is the name of the ProviderConfig k points at.
+func providerConfigName(k keyObject) string {
+	switch o := k.(type) {
+	case interface {
+		GetProviderConfigReference() *xpv2.ProviderConfigReference
+	}:
+		return o.GetProviderConfigReference().Name
+	case interface{ GetProviderConfigReference() *xpv2.Reference }:
+		return o.GetProviderConfigReference().Name
+	}
+	return ""
+}
+
+// waitValueCondition waits for k's KeyValue condition to have reason.
+func waitValueCondition(t *testing.T, k keyObject, reason xpv2.ConditionReason) {
+	t.Helper()
+	eventually(t, waitTimeout, k.GetName()+" KeyValue "+string(reason), func() (bool, string) {
+		if err := refresh(k); err != nil {
+			return false, err.Error()
+		}
+		c := k.GetCondition(projectapikey.TypeValue)
+		return c.Reason == reason, fmt.Sprintf("KeyValue=%s(%s: %s)", c.Status, c.Reason, c.Message)
+	})
+}
+
+func hasEvent(t *testing.T, k keyObject, reason string) bool {
+	t.Helper()
+	es, err := eventsAbout(k.GetNamespace(), k.GetName())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range es {
+		if e.Reason == reason {
+			return true
+		}
+	}
+	return false
+}

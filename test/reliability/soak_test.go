@@ -1,0 +1,390 @@
+package reliability
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	corev1 "k8s.io/api/core/v1"
+	kerrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+
+	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
+	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
+	"github.com/crossplane-contrib/provider-ory/config"
+	"github.com/crossplane-contrib/provider-ory/internal/controller/projectapikey"
+	"github.com/crossplane-contrib/provider-ory/internal/orysim"
+)
+
+// The soak's faults: 20% of all requests, of every operation, fail. 5% of
+// all requests lose their connection before the simulator acts; of the
+// rest, enough answer 500, 502, 503 or 429 (in equal shares) to make up
+// the other 15%.
+const (
+	soakFaultShare = 0.20
+	soakDropShare  = 0.05
+)
+
+// soakKey is one resource of the soak.
+type soakKey struct {
+	i       int
+	s       scope
+	k       keyObject
+	project orysim.Project
+	renamed bool // its name is changed mid-soak: it must be replaced
+	deleted bool // it is deleted mid-soak: it and its keys must go
+}
+
+// prefix starts the names of all keys the resource ever has.
+func (sk *soakKey) prefix(ns string) string { return fmt.Sprintf("%s-%04d-", ns, sk.i) }
+
+// TestFaultSoak reconciles many ProjectAPIKeys, in both scopes and two
+// projects, while the simulator fails 20% of all requests (5xx, 429 and
+// dropped connections); mid-soak it renames a fifth of them (forcing
+// replacements under the same faults) and deletes a tenth. Once the faults
+// stop, every resource must converge within a bound, and then:
+//
+//   - leaked: no key in the soak's projects that no live resource
+//     references (by its external name, or as a replaced key still to
+//     delete); the keys of deleted resources are gone;
+//   - lost: no Ready resource whose connection Secret's value is not its
+//     key's value;
+//   - duplicates: no resource with more than one key of its names;
+//   - incomplete: no resource stuck in the runtime's create-pending state.
+//
+// Its size is -soak-keys (or $SOAK_KEYS), 200 by default.
+func TestFaultSoak(t *testing.T) {
+	ctx := context.Background()
+	n := soakSize()
+	bound := soakConvergeTimeout(n)
+	faultTail := max(30*time.Second, time.Duration(n)*100*time.Millisecond)
+
+	ns := newNamespace(t, "soak")
+	wk := newWorkspaceKey("soak")
+	projects := []orysim.Project{sim.AddProject(wk, ""), sim.AddProject(wk, "")}
+	create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "creds"}, StringData: map[string]string{"token": wk}})
+	pc := &namespacedv1alpha1.ProviderConfig{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "soak"}}
+	pc.Spec.Credentials = common.LocalCredentials{Source: xpv2.CredentialsSourceSecret,
+		SecretRef: xpv2.LocalSecretKeySelector{LocalSecretReference: xpv2.LocalSecretReference{Name: "creds"}, Key: "token"}}
+	pc.Spec.ProjectID, pc.Spec.ConsoleURL = projects[0].ID, simURL
+	create(t, pc)
+	create(t, legacyProviderConfig(ns+"-soak", ns, "creds", "token", projects[0].ID))
+
+	// Half the keys of each scope in each project. Keys of the first
+	// project leave projectID out (the ProviderConfig's default, which the
+	// provider then writes into the spec); the second's name it.
+	keys := make([]*soakKey, n)
+	for i := range keys {
+		sk := &soakKey{i: i, s: scopes[i%2], project: projects[(i/2)%2], renamed: i%5 == 1, deleted: i%10 == 3}
+		p := common.ProjectAPIKeyParameters{Name: sk.prefix(ns) + "v1"}
+		if sk.project.ID == projects[1].ID {
+			p.ProjectID = sk.project.ID
+		}
+		sk.k = sk.s.key(ns, fmt.Sprintf("k%04d", i), p)
+		cfg := "soak"
+		if sk.s.name == clusterScope.name {
+			cfg = ns + "-soak"
+		}
+		sk.s.useConfig(sk.k, cfg)
+		keys[i] = sk
+	}
+
+	start := time.Now()
+	sim.SetDropRate(orysim.AllOperations, soakDropShare)
+	sim.SetErrorRate(orysim.AllOperations, (soakFaultShare-soakDropShare)/(1-soakDropShare), 500, 502, 503, 429)
+	t.Cleanup(sim.ClearFaults)
+	parallel(keys, 8, func(sk *soakKey) {
+		if err := kube.Create(ctx, sk.k); err != nil {
+			t.Errorf("cannot create %s: %v", sk.k.GetName(), err)
+		}
+	})
+	t.Logf("soak: %d ProjectAPIKeys created in %s with %.0f%% of requests failing", n, time.Since(start).Round(time.Second), soakFaultShare*100)
+
+	// Mid-soak: once half of them have a key (or after a minute), rename
+	// a fifth and delete a tenth, while the faults go on.
+	half := time.Now().Add(time.Minute)
+	for time.Now().Before(half) {
+		if withKey(t, ns, keys) >= n/2 {
+			break
+		}
+		time.Sleep(pollInterval)
+	}
+	mid := time.Now()
+	renamed, deleted := 0, 0
+	for _, sk := range keys {
+		switch {
+		case sk.renamed:
+			renamed++
+		case sk.deleted:
+			deleted++
+		}
+	}
+	parallel(keys, 8, func(sk *soakKey) {
+		switch {
+		case sk.renamed:
+			patch := fmt.Sprintf(`{"spec":{"forProvider":{"name":%q}}}`, sk.prefix(ns)+"v2")
+			if err := kube.Patch(ctx, sk.k, client.RawPatch(types.MergePatchType, []byte(patch))); err != nil {
+				t.Errorf("cannot rename %s: %v", sk.k.GetName(), err)
+			}
+		case sk.deleted:
+			if err := kube.Delete(ctx, sk.k); err != nil && !kerrors.IsNotFound(err) {
+				t.Errorf("cannot delete %s: %v", sk.k.GetName(), err)
+			}
+		}
+	})
+	t.Logf("soak: at %s, with %d of %d holding a key, renamed %d and deleted %d", mid.Sub(start).Round(time.Second), withKey(t, ns, keys), n, renamed, deleted)
+
+	time.Sleep(time.Until(mid.Add(faultTail)))
+	sim.ClearFaults()
+	faultsOff := time.Now()
+	requests, faults := faultCounts(projects, start, faultsOff)
+
+	// Convergence.
+	var st soakState
+	for {
+		st = evaluate(t, ns, projects, keys)
+		if st.converged() || time.Since(faultsOff) > bound {
+			break
+		}
+		time.Sleep(pollInterval)
+	}
+	converged := time.Since(faultsOff)
+
+	var kinds []string
+	for k, v := range faults {
+		kinds = append(kinds, fmt.Sprintf("%s=%d", k, v))
+	}
+	sort.Strings(kinds)
+	total := 0
+	for _, v := range faults {
+		total += v
+	}
+	summary := fmt.Sprintf("soak: keys=%d renamed=%d deleted=%d requests=%d faults=%d (%s) fault phase=%s converged=%v in %s (bound %s) leaked=%d lost=%d duplicates=%d incomplete=%d",
+		n, renamed, deleted, requests, total, strings.Join(kinds, " "), faultsOff.Sub(start).Round(time.Second),
+		st.converged(), converged.Round(time.Second), bound, st.leaked, st.lost, st.duplicates, st.incomplete)
+	t.Log(summary)
+	report.add(counters{Keys: n, Faults: total, Leaked: st.leaked, Lost: st.lost, Duplicates: st.duplicates, Incomplete: st.incomplete})
+
+	if !st.converged() {
+		t.Errorf("the soak did not converge within %s of the faults stopping: %d not converged, e.g.:\n%s",
+			bound, len(st.pending), strings.Join(st.pending[:min(len(st.pending), 15)], "\n"))
+	}
+	for what, v := range map[string]int{"leaked keys": st.leaked, "lost values": st.lost, "duplicated keys": st.duplicates, "incomplete creates": st.incomplete} {
+		if v != 0 {
+			t.Errorf("%d %s: %s", v, what, strings.Join(st.problems[:min(len(st.problems), 15)], "\n"))
+		}
+	}
+	if total == 0 {
+		t.Error("no fault was injected")
+	}
+
+	// Deleting all of them leaves the soak's projects empty.
+	parallel(keys, 8, func(sk *soakKey) {
+		if err := kube.Delete(ctx, sk.k); err != nil && !kerrors.IsNotFound(err) {
+			t.Errorf("cannot delete %s: %v", sk.k.GetName(), err)
+		}
+	})
+	teardown := time.Now()
+	eventually(t, bound, "every soak key deleted", func() (bool, string) {
+		left := 0
+		for _, p := range projects {
+			left += len(sim.Keys(p.ID))
+		}
+		live := withKey(t, ns, keys)
+		return left == 0 && live == 0, fmt.Sprintf("%d keys left in the soak's projects, %d resources with a key left", left, live)
+	})
+	t.Logf("soak: all %d resources deleted, their keys gone, in %s", n-deleted, time.Since(teardown).Round(time.Second))
+}
+
+// soakState is the soak's state at one moment.
+type soakState struct {
+	pending  []string // why resources have not converged
+	problems []string // what breaks an invariant
+
+	leaked, lost, duplicates, incomplete int
+}
+
+func (s soakState) converged() bool {
+	return len(s.pending) == 0 && s.leaked == 0 && s.lost == 0 && s.duplicates == 0 && s.incomplete == 0
+}
+
+// evaluate reads the soak's resources, their connection Secrets and the
+// simulator's keys, and counts what has not converged and what breaks an
+// invariant.
+func evaluate(t *testing.T, ns string, projects []orysim.Project, keys []*soakKey) soakState {
+	t.Helper()
+	live := liveKeys(t, ns)
+	secretsByName := map[string]*corev1.Secret{}
+	sl := &corev1.SecretList{}
+	if err := kube.List(context.Background(), sl, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	for i := range sl.Items {
+		secretsByName[sl.Items[i].Name] = &sl.Items[i]
+	}
+	inOry := map[string]orysim.Key{}
+	for _, p := range projects {
+		for _, k := range sim.Keys(p.ID) {
+			inOry[strings.ToLower(k.ID)] = k
+		}
+	}
+
+	var st soakState
+	referenced := map[string]bool{}
+	for _, sk := range keys {
+		k, ok := live[sk.k.GetName()]
+		if sk.deleted {
+			if ok {
+				st.pending = append(st.pending, k.GetName()+" still exists ("+syncMessage(k)+")")
+			}
+		} else if !ok {
+			st.pending = append(st.pending, sk.k.GetName()+" is missing")
+			continue
+		}
+		if !ok {
+			continue
+		}
+		id := strings.ToLower(keyID(k))
+		if id != "" {
+			referenced[id] = true
+		}
+		for _, r := range strings.Split(k.GetAnnotations()[projectapikey.AnnotationRetiredKeys], ",") {
+			ref, _, _ := strings.Cut(strings.TrimSpace(r), "@")
+			if kr, err := config.ParseKeyRef(ref); err == nil && kr.KeyID != "" {
+				referenced[strings.ToLower(kr.KeyID)] = true
+			}
+		}
+		if meta.ExternalCreateIncomplete(k) {
+			st.incomplete++
+			st.problems = append(st.problems, k.GetName()+" is stuck: create pending since "+k.GetAnnotations()[meta.AnnotationKeyExternalCreatePending])
+		}
+		mine := 0
+		for _, key := range inOry {
+			if strings.HasPrefix(key.Name, sk.prefix(ns)) {
+				mine++
+			}
+		}
+		if mine > 1 && k.GetAnnotations()[projectapikey.AnnotationRetiredKeys] == "" && !meta.WasDeleted(k) {
+			st.duplicates++
+			st.problems = append(st.problems, fmt.Sprintf("%s has %d keys of its names and none to retire", k.GetName(), mine))
+		}
+		if sk.deleted {
+			continue
+		}
+		key, exists := inOry[id]
+		value := ""
+		if s := secretsByName[secretRef(k).Name]; s != nil {
+			value = string(s.Data[config.ConnectionKeyValue])
+		}
+		isReady, why := ready(k)
+		if isReady && (!exists || value != key.Value) {
+			st.lost++
+			st.problems = append(st.problems, k.GetName()+" is Ready but its Secret does not hold its key's value")
+		}
+		switch {
+		case !isReady:
+			st.pending = append(st.pending, k.GetName()+": "+why)
+		case !exists:
+			st.pending = append(st.pending, k.GetName()+": its key "+id+" is not in Ory")
+		case key.Name != k.Parameters().Name:
+			st.pending = append(st.pending, fmt.Sprintf("%s: its key is named %q, the spec says %q", k.GetName(), key.Name, k.Parameters().Name))
+		case k.GetAnnotations()[projectapikey.AnnotationRetiredKeys] != "":
+			st.pending = append(st.pending, k.GetName()+": replaced keys still to delete: "+k.GetAnnotations()[projectapikey.AnnotationRetiredKeys])
+		}
+	}
+	for id, key := range inOry {
+		if !referenced[id] {
+			st.leaked++
+			st.problems = append(st.problems, fmt.Sprintf("key %s/%s (%s) is referenced by no live resource", key.ProjectID, key.ID, key.Name))
+		}
+	}
+	return st
+}
+
+// liveKeys returns the soak's resources of both scopes, by name.
+func liveKeys(t *testing.T, ns string) map[string]keyObject {
+	t.Helper()
+	out := map[string]keyObject{}
+	for _, s := range scopes {
+		l := s.list()
+		if err := kube.List(context.Background(), l); err != nil {
+			t.Fatal(err)
+		}
+		items, err := metaItems(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range items {
+			k := o.(keyObject)
+			if k.GetNamespace() == ns || (k.GetNamespace() == "" && strings.HasPrefix(k.GetName(), ns+"-")) {
+				out[k.GetName()] = k
+			}
+		}
+	}
+	return out
+}
+
+// withKey counts the soak's resources that exist and have a key.
+func withKey(t *testing.T, ns string, keys []*soakKey) int {
+	t.Helper()
+	live := liveKeys(t, ns)
+	n := 0
+	for _, sk := range keys {
+		if k, ok := live[sk.k.GetName()]; ok && keyID(k) != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// faultCounts returns how many requests about the projects arrived in
+// [from, to), and the faults injected into them by kind and status.
+func faultCounts(projects []orysim.Project, from, to time.Time) (int, map[string]int) {
+	requests, faults := 0, map[string]int{}
+	for _, p := range projects {
+		for _, e := range requestsTo(p.ID, from, to) {
+			requests++
+			switch {
+			case e.Fault == orysim.FaultDrop:
+				faults["drop"]++
+			case e.Fault != "":
+				faults[fmt.Sprint(e.Status)]++
+			}
+		}
+	}
+	return requests, faults
+}
+
+func syncMessage(k keyObject) string {
+	c := k.GetCondition(xpv2.TypeSynced)
+	return fmt.Sprintf("Synced=%s %s", c.Status, c.Message)
+}
+
+// parallel runs fn for every key on workers goroutines.
+func parallel(keys []*soakKey, workers int, fn func(*soakKey)) {
+	ch := make(chan *soakKey)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for sk := range ch {
+				fn(sk)
+			}
+		}()
+	}
+	for _, sk := range keys {
+		ch <- sk
+	}
+	close(ch)
+	wg.Wait()
+}
