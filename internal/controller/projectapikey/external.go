@@ -2,6 +2,7 @@ package projectapikey
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"time"
 
@@ -127,8 +128,8 @@ func (e *external) Observe(ctx context.Context, mg resource.Managed) (managed.Ex
 	if current, err = e.adoptRecordedKey(ctx, cr, current, rec); err != nil {
 		return managed.ExternalObservation{}, err
 	}
-	if _, interrupted := cr.GetAnnotations()[AnnotationReplacingSince]; interrupted {
-		if err := e.recoverReplacement(ctx, cr); err != nil {
+	if _, interrupted := creationMarkOf(cr); interrupted {
+		if err := e.recoverCreation(ctx, cr); err != nil {
 			return managed.ExternalObservation{}, err
 		}
 	}
@@ -305,13 +306,6 @@ func (e *external) Update(ctx context.Context, mg resource.Managed) (managed.Ext
 	retired := retiredKeys(cr)
 	if e.observed.replace != "" {
 		old := e.observed.current
-		// Mark the attempt first: should the provider stop after Ory made
-		// the new key and before its value is stored, the mark tells the next
-		// Observe to look for that key.
-		since := e.now().UTC().Format(time.RFC3339)
-		if err := patchAnnotations(ctx, e.kube, cr, map[string]*string{AnnotationReplacingSince: &since}); err != nil {
-			return managed.ExternalUpdate{}, err
-		}
 		key, d, err := e.createStored(ctx, cr, old)
 		if err != nil {
 			return managed.ExternalUpdate{}, err
@@ -389,9 +383,17 @@ func (e *external) createStored(ctx context.Context, cr keyResource, replaces co
 	// Look the API URL up first: nothing may stand between creating the key
 	// and storing its value.
 	apiURL := e.apiURLs.resolve(ctx, e.cfg, e.projects, p.ProjectID)
+	// Mark the attempt first: should the provider stop after Ory made the
+	// key and before its value is stored, the mark tells the next Observe to
+	// look for that key.
+	mark := creationMark{Since: e.now().UTC().Truncate(time.Second), Project: p.ProjectID, Name: p.Name}
+	b, _ := json.Marshal(mark)
+	if err := patchAnnotations(ctx, e.kube, cr, map[string]*string{AnnotationCreating: ptr(string(b))}); err != nil {
+		return console.Key{}, nil, err
+	}
 	key, err := e.ory.CreateKey(ctx, p.ProjectID, p.Name, expiresAt)
 	if err != nil {
-		return console.Key{}, nil, err
+		return console.Key{}, nil, e.afterFailedCreate(ctx, cr, mark, err)
 	}
 	details := withValue(key)
 	if apiURL != "" {
@@ -401,6 +403,32 @@ func (e *external) createStored(ctx context.Context, cr keyResource, replaces co
 		return console.Key{}, nil, e.undoCreate(ctx, key, err)
 	}
 	return key, details, nil
+}
+
+// afterFailedCreate looks, at once, for a key a failed create may have made:
+// when the connection broke or Ory answered 5xx, Ory may have made the key
+// and its answer, the only place its value appears, is lost. Such a key
+// (named as asked, made since the attempt, known to no resource) is deleted;
+// should looking fail, the creation mark stays for the next Observe.
+func (e *external) afterFailedCreate(ctx context.Context, cr keyResource, mark creationMark, cause error) error {
+	if console.ReasonOf(cause) != console.ReasonUnavailable {
+		// Ory refused before acting (4xx, 429): there is nothing to find.
+		_ = patchAnnotations(ctx, e.kube, cr, map[string]*string{AnnotationCreating: nil})
+		return cause
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	leaked, err := e.deleteUnrecordedKeys(ctx, mark.Project, mark.Name, mark.Since)
+	if err != nil {
+		return errors.Wrapf(cause, "(could not yet check whether Ory made the key anyway: %s; the provider looks again)", err)
+	}
+	if err := patchAnnotations(ctx, e.kube, cr, map[string]*string{AnnotationCreating: nil}); err != nil {
+		return errors.Wrap(cause, "(could not clear the creation mark; the provider looks again)")
+	}
+	if len(leaked) > 0 {
+		return errors.Wrapf(cause, "Ory made key(s) %s anyway but their value never arrived; the provider deleted them", joinRefs(leaked))
+	}
+	return cause
 }
 
 // undoCreate deletes a key whose value could not be stored: nobody could ever

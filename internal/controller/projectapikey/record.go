@@ -50,11 +50,37 @@ const (
 // name, so a replaced key is never forgotten.
 const AnnotationRetiredKeys = "ory.crossplane.io/retired-keys"
 
-// AnnotationReplacingSince, on a ProjectAPIKey, is when the provider began
-// asking Ory for a replacement key. The patch that records the new key
-// removes it; found later, it means the replacement was interrupted and Ory
-// may hold a key whose value was never stored (see recoverReplacement).
-const AnnotationReplacingSince = "ory.crossplane.io/replacing-since"
+// AnnotationCreating, on a ProjectAPIKey, marks a key the provider is asking
+// Ory for: when, in which project, under which name (a JSON creationMark).
+// It is set before the create call, and the patch that records the new key
+// removes it; found later, it means the create was interrupted, or its
+// answer lost, and Ory may hold a key whose value was never stored (see
+// recoverCreation).
+const AnnotationCreating = "ory.crossplane.io/creating"
+
+// AnnotationReplacingSince is the name AnnotationCreating had before it
+// covered first creates too.
+//
+// Deprecated: use AnnotationCreating.
+const AnnotationReplacingSince = AnnotationCreating
+
+// A creationMark is the content of AnnotationCreating.
+type creationMark struct {
+	Since   time.Time `json:"since"`
+	Project string    `json:"project"`
+	Name    string    `json:"name"`
+}
+
+// creationMarkOf returns the mark of an interrupted create, if mg has one.
+func creationMarkOf(mg resource.Object) (creationMark, bool) {
+	v, ok := mg.GetAnnotations()[AnnotationCreating]
+	if !ok {
+		return creationMark{}, false
+	}
+	var m creationMark
+	_ = json.Unmarshal([]byte(v), &m) // a mangled mark still asks for a look
+	return m, true
+}
 
 // A record is what the connection Secret says about the key it holds.
 type record struct {
@@ -238,7 +264,7 @@ func (f finalizer) RemoveFinalizer(ctx context.Context, obj resource.Object) err
 // keyAnnotations are the annotations that record the key a resource manages
 // (its external name) and the replaced keys still to delete.
 func keyAnnotations(externalName string, retired []retiredKey) map[string]*string {
-	a := map[string]*string{meta.AnnotationKeyExternalName: &externalName, AnnotationRetiredKeys: nil, AnnotationReplacingSince: nil}
+	a := map[string]*string{meta.AnnotationKeyExternalName: &externalName, AnnotationRetiredKeys: nil, AnnotationCreating: nil}
 	if len(retired) > 0 {
 		r := joinRefs(retired)
 		a[AnnotationRetiredKeys] = &r

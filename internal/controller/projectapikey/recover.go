@@ -76,7 +76,7 @@ func (r *createRecovery) Initialize(ctx context.Context, mg resource.Managed) er
 	if project == "" {
 		project = e.cfg.ProjectID
 	}
-	leaked, err := e.deleteUnrecordedKeys(ctx, cr, project, meta.GetExternalCreatePending(cr))
+	leaked, err := e.deleteUnrecordedKeys(ctx, project, cr.Parameters().Name, meta.GetExternalCreatePending(cr))
 	if err != nil {
 		return err
 	}
@@ -91,35 +91,38 @@ func (r *createRecovery) Initialize(ctx context.Context, mg resource.Managed) er
 	return nil
 }
 
-// recoverReplacement finishes a replacement interrupted between asking Ory
-// for the new key and recording it (AnnotationReplacingSince is still set and
-// the Secret's record did not let Observe adopt a new key): a key made for it
-// whose value never reached the Secret is deleted, and the marker cleared, so
-// the next replacement starts clean.
-func (e *external) recoverReplacement(ctx context.Context, cr keyResource) error {
-	since, err := time.Parse(time.RFC3339, cr.GetAnnotations()[AnnotationReplacingSince])
-	if err != nil {
-		return patchAnnotations(ctx, e.kube, cr, map[string]*string{AnnotationReplacingSince: nil})
+// recoverCreation finishes a create or replacement interrupted between
+// asking Ory for a key and recording it (the AnnotationCreating mark is still
+// there, and the Secret's record did not let Observe adopt a new key): a key
+// made for it whose value never reached the Secret is deleted, and the mark
+// cleared, so the next attempt starts clean.
+func (e *external) recoverCreation(ctx context.Context, cr keyResource) error {
+	m, _ := creationMarkOf(cr)
+	if m.Project == "" || m.Name == "" {
+		m.Project, m.Name = cr.Parameters().ProjectID, cr.Parameters().Name
 	}
-	leaked, err := e.deleteUnrecordedKeys(ctx, cr, cr.Parameters().ProjectID, since)
+	if m.Since.IsZero() {
+		m.Since = e.now().Add(-time.Hour)
+	}
+	leaked, err := e.deleteUnrecordedKeys(ctx, m.Project, m.Name, m.Since)
 	if err != nil {
 		return err
 	}
-	if err := patchAnnotations(ctx, e.kube, cr, map[string]*string{AnnotationReplacingSince: nil}); err != nil {
+	if err := patchAnnotations(ctx, e.kube, cr, map[string]*string{AnnotationCreating: nil}); err != nil {
 		return err
 	}
 	if len(leaked) > 0 {
-		e.record.Event(cr, event.Normal("RecoveredReplacement", "An interrupted replacement had made key(s) "+joinRefs(leaked)+" in Ory but never stored their value; the provider deleted them"))
+		e.record.Event(cr, event.Normal("RecoveredCreate", "An interrupted create had made key(s) "+joinRefs(leaked)+" in Ory but their value never reached the provider; the provider deleted them"))
 	}
 	return nil
 }
 
 // deleteUnrecordedKeys deletes, and returns, the keys of the project that
-// carry the resource's name, were made since an interrupted create began,
-// and that no ProjectAPIKey of either scope knows as its key or as a key it
-// still has to delete: their values were never stored, so nothing could ever
-// use them.
-func (e *external) deleteUnrecordedKeys(ctx context.Context, cr keyResource, project string, since time.Time) ([]retiredKey, error) {
+// carry the name, were made since an interrupted create began, and that no
+// ProjectAPIKey of either scope knows as its key, as a key it still has to
+// delete, or as the key whose value its Secret holds: their values were
+// never stored, so nothing could ever use them.
+func (e *external) deleteUnrecordedKeys(ctx context.Context, project, name string, since time.Time) ([]retiredKey, error) {
 	if err := e.allowed(project); err != nil {
 		return nil, err
 	}
@@ -129,14 +132,14 @@ func (e *external) deleteUnrecordedKeys(ctx context.Context, cr keyResource, pro
 	}
 	var candidates []console.Key
 	for _, k := range keys {
-		if k.Name == cr.Parameters().Name && k.CreatedAt != nil && !k.CreatedAt.Before(since.Add(-clockSkew)) {
+		if k.Name == name && k.CreatedAt != nil && !k.CreatedAt.Before(since.Add(-clockSkew)) {
 			candidates = append(candidates, k)
 		}
 	}
 	if len(candidates) == 0 {
 		return nil, nil
 	}
-	known, err := e.knownKeyIDs(ctx, cr.Parameters().Name)
+	known, err := e.knownKeyIDs(ctx, name)
 	if err != nil {
 		return nil, err
 	}

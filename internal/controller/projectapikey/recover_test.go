@@ -2,6 +2,10 @@ package projectapikey
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +18,8 @@ import (
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
 	"github.com/crossplane-contrib/provider-ory/config"
+	"github.com/crossplane-contrib/provider-ory/internal/console"
+	"github.com/crossplane-contrib/provider-ory/internal/keyview"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
 )
 
@@ -149,8 +155,8 @@ func TestRecoverInterruptedReplacement(t *testing.T) {
 			f := newFixture(t, newResource, "payments")
 			old := f.mustCreate()
 			f.update(func(p *common.ProjectAPIKeyParameters) { p.Name = "payments-v2" })
-			since := f.now.UTC().Format(time.RFC3339)
-			if err := patchAnnotations(context.Background(), f.kube, f.cr, map[string]*string{AnnotationReplacingSince: &since}); err != nil {
+			mark := `{"since":"` + f.now.UTC().Format(time.RFC3339) + `","project":"` + f.project.ID + `","name":"payments-v2"}`
+			if err := patchAnnotations(context.Background(), f.kube, f.cr, map[string]*string{AnnotationCreating: &mark}); err != nil {
 				t.Fatal(err)
 			}
 			orphan := f.sim.SeedKey(f.project.ID, "payments-v2", nil, true)
@@ -173,9 +179,63 @@ func TestRecoverInterruptedReplacement(t *testing.T) {
 				t.Fatalf("Ory holds %v, want one key", f.keyIDs(f.project))
 			}
 			f.assertStored(keys[0])
-			if _, marked := f.cr.GetAnnotations()[AnnotationReplacingSince]; marked {
+			if _, marked := f.cr.GetAnnotations()[AnnotationCreating]; marked {
 				t.Error("the replacement mark was left behind")
 			}
 		})
+	}
+}
+
+// losingTransport loses the answer of the next n creates after Ory acted on
+// them, as a connection cut at the wrong moment does.
+type losingTransport struct {
+	base http.RoundTripper
+	n    int
+}
+
+func (l *losingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := l.base.RoundTrip(r)
+	if err == nil && r.Method == http.MethodPost && l.n > 0 {
+		l.n--
+		_ = resp.Body.Close()
+		return nil, io.ErrUnexpectedEOF
+	}
+	return resp, err
+}
+
+// TestCreateAnswerLost shows that a key Ory made for a create whose answer
+// was lost is found and deleted at once, not left in Ory with a value nobody
+// has, and that the resource then converges on one stored key.
+func TestCreateAnswerLost(t *testing.T) {
+	for _, replacement := range []bool{false, true} {
+		for scope, newResource := range scopes {
+			t.Run(fmt.Sprintf("%s/replacement=%v", scope, replacement), func(t *testing.T) {
+				f := newFixture(t, newResource, "payments")
+				if replacement {
+					f.mustCreate()
+					f.update(func(p *common.ProjectAPIKeyParameters) { p.Name = "payments-v2" })
+				}
+				lose := &losingTransport{base: http.DefaultTransport, n: 1}
+				e := f.external()
+				c := console.New(f.url, workspaceKey, &http.Client{Transport: lose}, "provider-ory-test")
+				e.ory, e.projects = keyview.New(c, keyview.Options{}), c
+				_, err := f.reconcile(e)
+				if err == nil || !strings.Contains(err.Error(), "deleted them") {
+					t.Fatalf("error = %v, want one saying the key Ory made anyway was deleted", err)
+				}
+				for i := 0; i < 2; i++ {
+					f.refresh()
+					if _, err := f.reconcile(f.external()); err != nil {
+						t.Fatalf("reconcile %d: %v", i, err)
+					}
+				}
+				f.refresh()
+				keys := f.sim.Keys(f.project.ID)
+				if len(keys) != 1 {
+					t.Fatalf("Ory holds %v, want exactly the resource's key", f.keyIDs(f.project))
+				}
+				f.assertStored(keys[0])
+			})
+		}
 	}
 }
