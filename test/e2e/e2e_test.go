@@ -32,6 +32,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
 	"github.com/crossplane-contrib/provider-ory/config"
 	"github.com/crossplane-contrib/provider-ory/internal/controller/projectapikey"
@@ -42,10 +43,8 @@ import (
 const (
 	// wait bounds each wait for the provider; converging takes seconds.
 	wait = 2 * time.Minute
-	// poll is the provider's --poll: short, so that an import shows Ready
-	// within seconds rather than the default minute (crossplane-runtime
-	// v2.4.0 loses the status of a first reconcile that adds the finalizer
-	// and finds nothing to do, so an import is Ready only one poll later).
+	// poll is the provider's --poll: short, so that the test does not wait
+	// on the default minute.
 	poll = "10s"
 	// selfBuiltVersion is stamped into the provider this test builds when
 	// the Makefile did not hand it one.
@@ -178,6 +177,10 @@ func TestExamples(t *testing.T) {
 		t.FailNow()
 	}
 
+	t.Run("OrphanedKeysKeepTheirSecrets", func(t *testing.T) {
+		testOrphanedKeysKeepTheirSecrets(ctx, t, env)
+	})
+
 	t.Run("DeletingExamplesDeletesOnlyTheKeysTheProviderMade", func(t *testing.T) {
 		statuses := map[string]localenv.KeyStatus{}
 		all, err := localenv.KeyStatuses(ctx, env.Client)
@@ -242,6 +245,97 @@ func TestExamples(t *testing.T) {
 	}
 	if err := provider.Stop(); err != nil {
 		t.Errorf("the provider did not exit cleanly on SIGTERM: %v", err)
+	}
+}
+
+// testOrphanedKeysKeepTheirSecrets deletes, with kube-controller-manager's
+// garbage collector running, resources whose deletion leaves their key in
+// Ory (management policies without Delete; deletionPolicy Orphan): their
+// connection Secrets, the only copies of those live keys' values, must stay.
+// A resource deleted with its key is the control: its Secret must go, which
+// shows the collector was at work.
+func testOrphanedKeysKeepTheirSecrets(ctx context.Context, t *testing.T, env *localenv.Env) {
+	// A project of its own, so the examples' key counts stay as they are.
+	p := env.Sim.AddProject(localenv.ExampleWorkspaceKey, "orphans")
+	manifests := []string{`
+apiVersion: ory.m.crossplane.io/v1alpha1
+kind: ProjectAPIKey
+metadata: {name: kept, namespace: team-a}
+spec:
+  managementPolicies: [Observe, Create, Update, LateInitialize]
+  forProvider: {name: kept, projectID: ` + p.ID + `}
+  writeConnectionSecretToRef: {name: kept-key}`, `
+apiVersion: ory.crossplane.io/v1alpha1
+kind: ProjectAPIKey
+metadata: {name: kept-legacy}
+spec:
+  deletionPolicy: Orphan
+  forProvider: {name: kept-legacy, projectID: ` + p.ID + `}
+  writeConnectionSecretToRef: {name: kept-legacy-key, namespace: team-a}`, `
+apiVersion: ory.m.crossplane.io/v1alpha1
+kind: ProjectAPIKey
+metadata: {name: gone, namespace: team-a}
+spec:
+  forProvider: {name: gone, projectID: ` + p.ID + `}
+  writeConnectionSecretToRef: {name: gone-key}`}
+	var objs []*unstructured.Unstructured
+	for _, m := range manifests {
+		u := &unstructured.Unstructured{}
+		if err := yaml.Unmarshal([]byte(m), &u.Object); err != nil {
+			t.Fatal(err)
+		}
+		objs = append(objs, u)
+	}
+	if err := localenv.Apply(ctx, env.Client, objs...); err != nil {
+		t.Fatal(err)
+	}
+	values := map[string]string{}
+	eventually(t, "the three keys stored", func() string {
+		all, err := localenv.KeyStatuses(ctx, env.Client)
+		if err != nil {
+			return err.Error()
+		}
+		for _, s := range all {
+			if s.ProjectID != p.ID {
+				continue
+			}
+			if msg := s.Converged(env.Sim); msg != "" {
+				return statusName(s) + ": " + msg
+			}
+			sec := &corev1.Secret{}
+			if err := env.Client.Get(ctx, types.NamespacedName{Namespace: s.Secret.Namespace, Name: s.Secret.Name}, sec); err != nil {
+				return err.Error()
+			}
+			values[s.Secret.Name] = string(sec.Data[config.ConnectionKeyValue])
+		}
+		if len(values) != 3 {
+			return fmt.Sprintf("%d of 3 stored", len(values))
+		}
+		return ""
+	})
+	deleteAndWait(ctx, t, env.Client, objs)
+	eventually(t, "the deleted key's Secret garbage collected", func() string {
+		err := env.Client.Get(ctx, types.NamespacedName{Namespace: "team-a", Name: "gone-key"}, &corev1.Secret{})
+		if kerrors.IsNotFound(err) {
+			return ""
+		}
+		return fmt.Sprintf("Secret team-a/gone-key still exists (%v)", err)
+	})
+	for _, name := range []string{"kept-key", "kept-legacy-key"} {
+		sec := &corev1.Secret{}
+		if err := env.Client.Get(ctx, types.NamespacedName{Namespace: "team-a", Name: name}, sec); err != nil {
+			t.Errorf("Secret team-a/%s of a key left in Ory is gone: %v", name, err)
+			continue
+		}
+		if string(sec.Data[config.ConnectionKeyValue]) != values[name] || values[name] == "" {
+			t.Errorf("Secret team-a/%s no longer holds the key's value", name)
+		}
+		if len(sec.GetOwnerReferences()) != 0 || sec.GetAnnotations()[projectapikey.AnnotationKeptFrom] == "" {
+			t.Errorf("Secret team-a/%s: owners %v, annotations %v: want released and marked kept", name, sec.GetOwnerReferences(), sec.GetAnnotations())
+		}
+	}
+	if got := len(env.Sim.Keys(p.ID)); got != 2 {
+		t.Errorf("the project holds %d keys, want the 2 left in Ory", got)
 	}
 }
 

@@ -74,7 +74,6 @@ type external struct {
 	cfg      *providerconfig.Config
 	record   event.Recorder
 	now      func() time.Time
-	policies bool // spec.managementPolicies are honoured
 
 	observed observation
 }
@@ -157,7 +156,7 @@ func (e *external) Observe(ctx context.Context, mg resource.Managed) (managed.Ex
 	setObservation(cr.Observation(), key)
 
 	if meta.WasDeleted(cr) {
-		return managed.ExternalObservation{ResourceExists: true}, e.keepSecretIfKeyStays(ctx, cr)
+		return managed.ExternalObservation{ResourceExists: true}, nil
 	}
 
 	e.setReady(cr, key)
@@ -493,27 +492,6 @@ func (e *external) allowed(projectID string) error {
 		return nil
 	}
 	return errors.Errorf(errProjectNotAllowed, projectID, e.cfg.Ref)
-}
-
-// keepSecretIfKeyStays releases the connection Secret of a resource whose
-// deletion leaves its key in Ory: Crossplane's garbage collection would
-// otherwise delete the only copy of a live key's value with the resource.
-func (e *external) keepSecretIfKeyStays(ctx context.Context, cr keyResource) error {
-	var policy managed.ManagementPoliciesChecker
-	if l, ok := cr.(resource.LegacyManaged); ok {
-		policy = managed.NewLegacyManagementPoliciesResolver(e.policies, l.GetManagementPolicies(), l.GetDeletionPolicy())
-	} else {
-		policy = managed.NewManagementPoliciesResolver(e.policies, cr.GetManagementPolicies())
-	}
-	if policy.ShouldDelete() {
-		return nil
-	}
-	released, err := e.records.release(ctx, cr)
-	if released {
-		nn, _ := connectionSecret(cr)
-		e.record.Event(cr, event.Normal("KeptConnectionSecret", "The key stays in Ory, so its connection Secret "+nn.String()+" is kept and no longer belongs to this resource"))
-	}
-	return err
 }
 
 func (e *external) setReady(cr keyResource, key *console.Key) {

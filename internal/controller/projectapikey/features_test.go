@@ -255,11 +255,13 @@ func TestOrphanReleasesTheSecret(t *testing.T) {
 				f := newFixture(t, newResource, "kept")
 				f.mustCreate()
 				tc.orphan(f.cr)
-				now := metav1.Now()
-				f.cr.SetDeletionTimestamp(&now)
-				e := f.external()
-				e.policies = true
-				if _, err := e.Observe(context.Background(), f.cr); err != nil {
+				// What the runtime does last when it deletes a resource,
+				// whether or not it deleted the key.
+				fin := finalizer{kube: f.kube, records: f.external().records, record: f.events, policies: true}
+				if err := fin.AddFinalizer(context.Background(), f.cr); err != nil {
+					t.Fatal(err)
+				}
+				if err := fin.RemoveFinalizer(context.Background(), f.cr); err != nil {
 					t.Fatal(err)
 				}
 				s := f.secret()
@@ -324,7 +326,7 @@ func TestFinalizerKeepsTheObservedStatus(t *testing.T) {
 			if _, err := f.external().Observe(context.Background(), f.cr); err != nil {
 				t.Fatal(err)
 			}
-			fin := finalizer{kube: f.kube}
+			fin := finalizer{kube: f.kube, records: f.external().records, record: f.events, policies: true}
 			if err := fin.AddFinalizer(context.Background(), f.cr); err != nil {
 				t.Fatal(err)
 			}

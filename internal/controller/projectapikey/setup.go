@@ -98,7 +98,7 @@ func setup(mgr ctrl.Manager, o controller.Options, s scope, clients *keyview.Cli
 		// name to metadata.name, not a key ID, before any key exists; instead
 		// one that resolves a create interrupted by a crash.
 		managed.WithInitializers(&createRecovery{connect: conn.connect}),
-		managed.WithFinalizer(finalizer{kube: mgr.GetClient()}),
+		managed.WithFinalizer(finalizer{kube: mgr.GetClient(), records: conn.records, record: recorder, policies: conn.policies}),
 		managed.WithLogger(o.Logger.WithValues("controller", name)),
 		managed.WithPollInterval(o.PollInterval),
 		managed.WithRecorder(recorder),
@@ -154,7 +154,6 @@ func (c *connector) connect(ctx context.Context, mg resource.Managed) (*external
 		ory:      ory,
 		projects: projects,
 		apiURLs:  c.apiURLs,
-		policies: c.policies,
 		kube:     c.kube,
 		records:  c.records,
 		cfg:      cfg,
