@@ -3,14 +3,10 @@ package projectapikey
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"strings"
-	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	corev1 "k8s.io/api/core/v1"
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
@@ -44,45 +40,6 @@ const (
 	AnnotationKeptFrom = "ory.crossplane.io/kept-from"
 )
 
-// AnnotationRetiredKeys, on a ProjectAPIKey, lists the keys it replaced and
-// that are still to be deleted in Ory, comma separated, each as
-// <project-id>/<key-id>, followed by @<RFC 3339 time> when a rotation overlap
-// keeps it until then. It is written in the same patch as the new external
-// name, so a replaced key is never forgotten.
-const AnnotationRetiredKeys = "ory.crossplane.io/retired-keys"
-
-// AnnotationCreating, on a ProjectAPIKey, marks a key the provider is asking
-// Ory for: when, in which project, under which name (a JSON creationMark).
-// It is set before the create call, and the patch that records the new key
-// removes it; found later, it means the create was interrupted, or its
-// answer lost, and Ory may hold a key whose value was never stored (see
-// recoverCreation).
-const AnnotationCreating = "ory.crossplane.io/creating"
-
-// AnnotationReplacingSince is the name AnnotationCreating had before it
-// covered first creates too.
-//
-// Deprecated: use AnnotationCreating.
-const AnnotationReplacingSince = AnnotationCreating
-
-// A creationMark is the content of AnnotationCreating.
-type creationMark struct {
-	Since   time.Time `json:"since"`
-	Project string    `json:"project"`
-	Name    string    `json:"name"`
-}
-
-// creationMarkOf returns the mark of an interrupted create, if mg has one.
-func creationMarkOf(mg resource.Object) (creationMark, bool) {
-	v, ok := mg.GetAnnotations()[AnnotationCreating]
-	if !ok {
-		return creationMark{}, false
-	}
-	var m creationMark
-	_ = json.Unmarshal([]byte(v), &m) // a mangled mark still asks for a look
-	return m, true
-}
-
 // A record is what the connection Secret says about the key it holds.
 type record struct {
 	valueOf  config.KeyRef
@@ -99,20 +56,6 @@ type record struct {
 // holds reports whether the Secret holds the value of key k.
 func (r record) holds(k config.KeyRef) bool {
 	return r.hasValue && strings.EqualFold(r.valueOf.KeyID, k.KeyID)
-}
-
-// A retiredKey is a replaced key waiting to be deleted, not before
-// notBefore (zero: at once).
-type retiredKey struct {
-	config.KeyRef
-	notBefore time.Time
-}
-
-func (r retiredKey) String() string {
-	if r.notBefore.IsZero() {
-		return r.KeyRef.String()
-	}
-	return r.KeyRef.String() + "@" + r.notBefore.UTC().Format(time.RFC3339)
 }
 
 // records reads and writes a ProjectAPIKey's connection Secret.
@@ -202,106 +145,6 @@ func (r *records) write(ctx context.Context, mg resource.Managed, details map[st
 	meta.AddAnnotations(s, map[string]string{AnnotationValueOf: valueOf.String(), AnnotationReplaces: replaces.String(), AnnotationTrigger: trigger})
 	return errors.Wrapf(resource.NewAPIPatchingApplicator(r.kube).Apply(ctx, s, resource.ConnectionSecretMustBeControllableBy(mg.GetUID())),
 		"cannot write the new key's value to connection Secret %s/%s", s.GetNamespace(), s.GetName())
-}
-
-// patchAnnotations sets (or, for a nil value, removes) annotations of mg in
-// one optimistic merge patch.
-func patchAnnotations(ctx context.Context, kube client.Client, mg resource.Object, set map[string]*string) error {
-	return errors.Wrap(patchMetadata(ctx, kube, mg, map[string]any{"annotations": set}),
-		"cannot record the managed key on the resource")
-}
-
-// patchMetadata merge-patches metadata fields of mg, failing if mg changed
-// since it was read. Only metadata changes: the patch goes to a copy, and only
-// annotations, finalizers and the resource version are copied back, so the
-// spec and status that Observe filled in memory are kept for the runtime to
-// persist (a full Update would replace them with the server's).
-func patchMetadata(ctx context.Context, kube client.Client, mg resource.Object, metadata map[string]any) error {
-	metadata["resourceVersion"] = mg.GetResourceVersion()
-	patch, err := json.Marshal(map[string]any{"metadata": metadata})
-	if err != nil {
-		return errors.Wrap(err, "cannot encode metadata patch")
-	}
-	cp, _ := mg.DeepCopyObject().(client.Object)
-	if err := kube.Patch(ctx, cp, client.RawPatch(types.MergePatchType, patch)); err != nil {
-		return err
-	}
-	mg.SetAnnotations(cp.GetAnnotations())
-	mg.SetFinalizers(cp.GetFinalizers())
-	mg.SetResourceVersion(cp.GetResourceVersion())
-	return nil
-}
-
-// finalizer adds and removes the managed resource finalizer by patching
-// metadata. The runtime's own finalizer updates the whole object right after
-// Observe, and the server's answer replaces the status Observe set: a freshly
-// imported key would show no status until the next poll.
-//
-// Removing the finalizer is also the last moment to keep the connection
-// Secret of a resource whose deletion leaves its key in Ory (management
-// policies without Delete, or deletionPolicy Orphan): the runtime neither
-// observes nor deletes such a key, and garbage collection would delete the
-// only copy of its value with the resource. So the Secret is released first.
-type finalizer struct {
-	kube     client.Client
-	records  *records
-	record   event.Recorder
-	policies bool // spec.managementPolicies are honoured
-}
-
-// AddFinalizer adds the managed resource finalizer to obj.
-func (f finalizer) AddFinalizer(ctx context.Context, obj resource.Object) error {
-	if meta.FinalizerExists(obj, managed.FinalizerName) {
-		return nil
-	}
-	return errors.Wrap(patchMetadata(ctx, f.kube, obj, map[string]any{"finalizers": append(obj.GetFinalizers(), managed.FinalizerName)}),
-		"cannot add finalizer")
-}
-
-// RemoveFinalizer removes the managed resource finalizer from obj, after
-// releasing its connection Secret if its key stays in Ory.
-func (f finalizer) RemoveFinalizer(ctx context.Context, obj resource.Object) error {
-	if !meta.FinalizerExists(obj, managed.FinalizerName) {
-		return nil
-	}
-	if mg, ok := obj.(resource.Managed); ok && !deletesKey(mg, f.policies) {
-		released, err := f.records.release(ctx, mg)
-		if err != nil {
-			return err
-		}
-		if released {
-			nn, _ := connectionSecret(mg)
-			f.record.Event(mg, event.Normal("KeptConnectionSecret", "The key stays in Ory, so its connection Secret "+nn.String()+" is kept and no longer belongs to this resource"))
-		}
-	}
-	var keep []string
-	for _, f := range obj.GetFinalizers() {
-		if f != managed.FinalizerName {
-			keep = append(keep, f)
-		}
-	}
-	return errors.Wrap(resource.IgnoreNotFound(patchMetadata(ctx, f.kube, obj, map[string]any{"finalizers": keep})),
-		"cannot remove finalizer")
-}
-
-// deletesKey reports whether deleting mg deletes its key in Ory, as the
-// runtime decides it.
-func deletesKey(mg resource.Managed, policies bool) bool {
-	if l, ok := mg.(resource.LegacyManaged); ok {
-		return managed.NewLegacyManagementPoliciesResolver(policies, l.GetManagementPolicies(), l.GetDeletionPolicy()).ShouldDelete()
-	}
-	return managed.NewManagementPoliciesResolver(policies, mg.GetManagementPolicies()).ShouldDelete()
-}
-
-// keyAnnotations are the annotations that record the key a resource manages
-// (its external name) and the replaced keys still to delete.
-func keyAnnotations(externalName string, retired []retiredKey) map[string]*string {
-	a := map[string]*string{meta.AnnotationKeyExternalName: &externalName, AnnotationRetiredKeys: nil, AnnotationCreating: nil}
-	if len(retired) > 0 {
-		r := joinRefs(retired)
-		a[AnnotationRetiredKeys] = &r
-	}
-	return a
 }
 
 // applyMetadata puts the labels and annotations the spec asks for on an
@@ -395,30 +238,4 @@ func contains(have, want map[string]string) bool {
 		}
 	}
 	return true
-}
-
-// retiredKeys returns the keys mg replaced that are still to be deleted.
-func retiredKeys(mg resource.Managed) []retiredKey {
-	var out []retiredKey
-	for _, s := range strings.Split(mg.GetAnnotations()[AnnotationRetiredKeys], ",") {
-		ref, at, _ := strings.Cut(strings.TrimSpace(s), "@")
-		r, err := config.ParseKeyRef(ref)
-		if err != nil || r.IsZero() || r.ProjectID == "" {
-			continue
-		}
-		k := retiredKey{KeyRef: r}
-		if t, err := time.Parse(time.RFC3339, at); err == nil {
-			k.notBefore = t
-		}
-		out = append(out, k)
-	}
-	return out
-}
-
-func joinRefs[T fmt.Stringer](refs []T) string {
-	s := make([]string, 0, len(refs))
-	for _, r := range refs {
-		s = append(s, r.String())
-	}
-	return strings.Join(s, ",")
 }
