@@ -273,7 +273,11 @@ func (e *external) Create(ctx context.Context, mg resource.Managed) (managed.Ext
 	if !ok {
 		return managed.ExternalCreation{}, errors.New(errNotProjectAPIKey)
 	}
-	key, details, err := e.createStored(ctx, cr, config.KeyRef{})
+	// The key the resource names, if any, is gone from Ory (or Create would
+	// not be called); the new key is recorded as its replacement, so that a
+	// crash before the resource records it lets Observe adopt it.
+	gone, _ := config.ParseKeyRef(meta.GetExternalName(cr))
+	key, details, err := e.createStored(ctx, cr, gone)
 	if err != nil {
 		return managed.ExternalCreation{}, err
 	}

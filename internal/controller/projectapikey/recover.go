@@ -44,7 +44,9 @@ type createRecovery struct {
 
 // Initialize recovers an incomplete create of mg, if it has one.
 func (r *createRecovery) Initialize(ctx context.Context, mg resource.Managed) error {
-	if !meta.ExternalCreateIncomplete(mg) || meta.WasDeleted(mg) {
+	// A resource being deleted needs it too: the runtime's guard would stop
+	// its deletion, and the key would stay in Ory.
+	if !meta.ExternalCreateIncomplete(mg) {
 		return nil
 	}
 	cr, ok := mg.(keyResource)
