@@ -8,7 +8,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo v0.0
 LDFLAGS := -s -w -X github.com/crossplane-contrib/provider-ory/internal/version.Version=$(VERSION)
 OUTPUT := _output/bin
 
-.PHONY: all build generate check-generated lint controlplane crossplane test e2e run help
+.PHONY: all build generate check-generated lint controlplane crossplane test e2e run help bench
 
 all: build
 
@@ -48,5 +48,13 @@ controlplane: ## Build etcd, kube-apiserver and kube-controller-manager from sou
 crossplane: ## Build Crossplane core v2.3.4 and the test composition function from source (cached in .cache/crossplane).
 	@hack/crossplane/build.sh >/dev/null
 
-test: controlplane crossplane build ## Run every test: unit, Ory API contract, integration and e2e on a real API server, compositions on real Crossplane.
-	KUBEBUILDER_ASSETS="$$(hack/controlplane/build.sh)" CROSSPLANE_BIN="$$(hack/crossplane/build.sh)" $(GO) test -race -count=1 ./...
+test: controlplane crossplane build ## Run every test: unit, Ory API contract, integration, e2e, reliability and crash on a real API server, compositions on real Crossplane.
+	@report=$$(mktemp); status=0; \
+	KUBEBUILDER_ASSETS="$$(hack/controlplane/build.sh)" CROSSPLANE_BIN="$$(hack/crossplane/build.sh)" RELIABILITY_REPORT=$$report \
+		$(GO) test -race -count=1 -timeout 30m ./... || status=$$?; \
+	hack/reliability-line.sh $$report; rm -f $$report; exit $$status
+
+# N and P default to 1000 and 10 (test/bench's defaults); BENCH_ARGS adds flags
+# of test/bench, e.g. BENCH_ARGS='-poll=20s -json=bench.json' (`go run ./test/bench -help`).
+bench: controlplane ## Benchmark N ProjectAPIKeys across P projects (`make bench N=200 P=4`), shared view against naive mode; see docs/performance.md.
+	KUBEBUILDER_ASSETS="$$(hack/controlplane/build.sh)" $(GO) run ./test/bench $(if $(N),-n=$(N)) $(if $(P),-p=$(P)) -version=$(VERSION) $(BENCH_ARGS)
