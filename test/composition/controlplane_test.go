@@ -148,11 +148,13 @@ func startWorld(t *testing.T, b binaries) *world {
 		ErrorIfCRDPathMissing: true,
 		BinaryAssetsDirectory: b.assets,
 	}
+	// Stopped even when the start fails late (installing the CRDs), which
+	// leaves etcd and kube-apiserver running.
+	t.Cleanup(func() { _ = env.Stop() })
 	cfg, err := env.Start()
 	if err != nil {
 		t.Fatalf("cannot start the control plane: %v", err)
 	}
-	t.Cleanup(func() { _ = env.Stop() })
 	w.timing("control plane (etcd, kube-apiserver, all CRDs): %s", time.Since(begin).Round(time.Millisecond))
 
 	// Crossplane and kube-controller-manager run as processes: they get a

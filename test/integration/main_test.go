@@ -106,6 +106,9 @@ func run(m *testing.M) int {
 	}
 	cfg, err := env.Start()
 	if err != nil {
+		// A start that failed late (installing the CRDs) leaves etcd and
+		// kube-apiserver running.
+		_ = env.Stop()
 		fmt.Fprintln(os.Stderr, "cannot start the control plane:", err)
 		return 1
 	}

@@ -124,10 +124,12 @@ func run(m *testing.M) int {
 		BinaryAssetsDirectory: assets,
 	}
 	cfg, err := env.Start()
+	// Stopped even when the start failed late (installing the CRDs), which
+	// leaves etcd and kube-apiserver running.
+	defer env.Stop() //nolint:errcheck // best effort at exit
 	if err != nil {
 		return fail(fmt.Errorf("cannot start the control plane: %w", err))
 	}
-	defer env.Stop() //nolint:errcheck // best effort at exit
 
 	s := runtime.NewScheme()
 	if err := clientgoscheme.AddToScheme(s); err != nil {

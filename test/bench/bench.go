@@ -1,0 +1,909 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+	corev1 "k8s.io/api/core/v1"
+	kerrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
+	orycfg "github.com/crossplane-contrib/provider-ory/config"
+	"github.com/crossplane-contrib/provider-ory/internal/keyview"
+	"github.com/crossplane-contrib/provider-ory/internal/localenv"
+	"github.com/crossplane-contrib/provider-ory/internal/orysim"
+)
+
+// Fixed parts of the benchmark's world.
+const (
+	workspaceKey   = "ory_wak_bench"
+	systemNS       = "crossplane-system"
+	credsSecret    = "bench-workspace-key"
+	providerConfig = "bench"
+	roundLabel     = "bench.ory.crossplane.io/round"
+	// The ProviderConfig's spec.rateLimit: the provider's own limiter
+	// defaults to 60 requests a minute (burst 5) per workspace key, which
+	// would hold the creation of N keys to one a second. These are the
+	// largest values the CRD allows.
+	rateLimitPerMinute = 60000
+	rateLimitBurst     = 1000
+)
+
+// Tuned-phase modes of config.Tuned.
+const (
+	tunedAuto   = "auto"   // only when the default staleness misses lists_per_poll <= P
+	tunedAlways = "always" // always
+	tunedNever  = "never"  // never
+)
+
+// config is what a run measures; see the flags in main.go.
+type config struct {
+	N, P             int
+	Namespaces       int
+	Poll             time.Duration
+	Polls            int
+	SkipPolls        int
+	MaxReconcileRate int
+	Tuned            string
+	TunedStaleness   time.Duration // 0: 5/6 of Poll
+	Restart          bool
+	Concurrency      int
+	ReadyTimeout     time.Duration
+	ContractCheck    bool
+	Provider         string // a built provider binary; empty builds one
+	Version          string
+	Dir              string
+	Assets           string
+	Log              io.Writer
+}
+
+func (c *config) validate() error {
+	switch {
+	case c.N < 1 || c.P < 1 || c.P > c.N:
+		return fmt.Errorf("want 1 <= p <= n, got n=%d p=%d", c.N, c.P)
+	case c.Namespaces < 1:
+		return errors.New("want at least one namespace")
+	case c.Poll < time.Second:
+		return errors.New("the poll interval must be at least 1s")
+	case c.Polls < 1 || c.SkipPolls < 0:
+		return errors.New("want polls >= 1 and skip >= 0")
+	case c.MaxReconcileRate < 1 || c.Concurrency < 1:
+		return errors.New("want max-reconcile-rate and concurrency >= 1")
+	case c.Tuned != tunedAuto && c.Tuned != tunedAlways && c.Tuned != tunedNever:
+		return fmt.Errorf("tuned must be %s, %s or %s", tunedAuto, tunedAlways, tunedNever)
+	}
+	if c.TunedStaleness == 0 {
+		c.TunedStaleness = (c.Poll * 5 / 6).Round(time.Second)
+	}
+	if c.TunedStaleness >= c.Poll {
+		return fmt.Errorf("the tuned staleness %s must be shorter than the poll interval %s", c.TunedStaleness, c.Poll)
+	}
+	if c.Log == nil {
+		c.Log = io.Discard
+	}
+	return nil
+}
+
+// effectiveStaleness is the view staleness the provider uses for a flag
+// value (0: the default), as cmd/provider computes it.
+func effectiveStaleness(flag, poll time.Duration) time.Duration {
+	if flag == 0 {
+		flag = keyview.DefaultStaleness
+	}
+	if flag >= poll {
+		return poll / 2
+	}
+	return flag
+}
+
+// result is everything a run measured.
+type result struct {
+	Config  config         `json:"-"`
+	Started time.Time      `json:"started"`
+	Phases  []*phaseResult `json:"phases"`
+}
+
+// phaseResult is one provider process: its flags, the creation of N keys
+// (when it made them) and its steady state.
+type phaseResult struct {
+	Name string `json:"name"`
+	// Args are the provider's flags beyond --poll, --max-reconcile-rate
+	// and --metrics-bind-address.
+	Args      []string        `json:"args"`
+	Naive     bool            `json:"naive"`
+	Staleness time.Duration   `json:"staleness"` // effective; 0 when naive
+	Creation  *creationResult `json:"creation,omitempty"`
+	// Settle is, after a restart, how long the burst of the first Observes
+	// took; SettleObserves how many it had.
+	Settle         time.Duration `json:"settle,omitempty"`
+	SettleObserves float64       `json:"settleObserves,omitempty"`
+	// Offset is how far past the skipped poll intervals the window starts.
+	Offset   time.Duration     `json:"offset"`
+	Steady   steadyResult      `json:"steady"`
+	PeakRSS  uint64            `json:"peakRSSBytes"`
+	MaxHeap  float64           `json:"maxHeapAllocBytes"`
+	LoadMean float64           `json:"loadMean"`
+	LoadPeak float64           `json:"loadPeak"`
+	Duration time.Duration     `json:"duration"`
+	Extra    map[string]string `json:"extra,omitempty"`
+}
+
+// creationResult is the creation of N keys, from the first create sent to
+// the API server until all are Ready.
+type creationResult struct {
+	Submit time.Duration `json:"submit"` // until the API server had all N
+	Ready  time.Duration `json:"ready"`  // until all N were Ready
+	// FirstReady is when the first key was Ready; ProjectSpread is the
+	// largest span between the first and the last Ready key of one project
+	// (from lastTransitionTime, one second resolution).
+	FirstReady    time.Duration  `json:"firstReady"`
+	ProjectSpread time.Duration  `json:"projectSpread"`
+	Requests      map[string]int `json:"requests"` // Ory requests by operation
+	Failed        int            `json:"failed"`   // Ory answers other than 2xx
+	Reconciles    float64        `json:"reconciles"`
+	ClientWaits   float64        `json:"clientWaits"` // held back by spec.rateLimit
+	KeysInOry     int            `json:"keysInOry"`
+	Secrets       int            `json:"secretsWithValue"`
+	// CPU is the CPU seconds each process used during the creation, and
+	// the whole machine's busy time (Cores cores).
+	CPU   cpuSnapshot `json:"cpuSeconds"`
+	Cores int         `json:"cores"`
+}
+
+// steadyResult is K poll intervals of a steady state.
+type steadyResult struct {
+	Window       time.Duration `json:"window"`
+	Polls        float64       `json:"polls"` // window / poll interval
+	Lists        int           `json:"lists"`
+	ListsPerPoll float64       `json:"listsPerPoll"`
+	// ListsPerRound is the lists per N Observes: per round of polls of
+	// every key. A key's poll period is the poll interval plus its
+	// reconcile's duration, so a window of K poll intervals holds a little
+	// fewer than K rounds.
+	ListsPerRound float64 `json:"listsPerRound"`
+	// The fewest and the most lists per poll interval of one project.
+	ProjectMin      float64 `json:"projectMinPerPoll"`
+	ProjectMax      float64 `json:"projectMaxPerPoll"`
+	ObservesPerPoll float64 `json:"observesPerPoll"`
+	// Lookups of the shared view: answered from it, or listed for.
+	Hits                float64        `json:"hits"`
+	Misses              float64        `json:"misses"`
+	Reconciles          float64        `json:"reconciles"`
+	ReconcilesPerSecond float64        `json:"reconcilesPerSecond"`
+	Other               map[string]int `json:"otherRequests,omitempty"`
+	CPU                 cpuSnapshot    `json:"cpuSeconds"`
+}
+
+// bench is a run in progress.
+type bench struct {
+	cfg      config
+	env      *localenv.Env
+	kube     client.Client
+	bin      string
+	projects []orysim.Project
+	current  *localenv.Provider
+}
+
+// run starts the world, measures, and tears everything down.
+func run(ctx context.Context, cfg config) (*result, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	res := &result{Config: cfg, Started: time.Now()}
+	logf := func(format string, args ...any) {
+		fmt.Fprintf(cfg.Log, "bench: %s "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
+	}
+
+	var simOpts []orysim.Option
+	if !cfg.ContractCheck {
+		simOpts = append(simOpts, orysim.WithoutContractCheck())
+	}
+	env, err := localenv.Start(ctx, localenv.Options{Assets: cfg.Assets, Dir: cfg.Dir, Log: prefixed{cfg.Log, "localenv: "}, SimOptions: simOpts})
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err := env.Close(); err != nil {
+			logf("closing the environment: %v", err)
+		}
+	}()
+	b := &bench{cfg: cfg, env: env}
+
+	b.bin = cfg.Provider
+	if b.bin == "" {
+		start := time.Now()
+		if b.bin, err = localenv.BuildProvider(ctx, env.Root, env.Dir, cfg.Version); err != nil {
+			return nil, err
+		}
+		logf("built the provider %s in %s", cfg.Version, time.Since(start).Round(time.Second))
+	}
+	if v, err := localenv.BinaryVersion(ctx, b.bin); err == nil {
+		logf("provider binary %s reports version %s", b.bin, v)
+	}
+
+	// A client of its own, without client-go's default 5 requests a
+	// second, so that the N creates are not held back by the benchmark.
+	rc := rest.CopyConfig(env.Config)
+	rc.QPS, rc.Burst = 1000, 2000
+	if b.kube, err = client.New(rc, client.Options{Scheme: env.Client.Scheme()}); err != nil {
+		return nil, err
+	}
+	if err := b.setup(ctx); err != nil {
+		return nil, err
+	}
+	logf("%d projects in the simulator, ClusterProviderConfig %s with rateLimit %d/min burst %d, %d namespaces",
+		cfg.P, providerConfig, rateLimitPerMinute, rateLimitBurst, cfg.Namespaces)
+
+	// 1. Default flags: create N keys, then the steady state.
+	ph, err := b.phase(ctx, logf, "shared", nil, 1)
+	res.Phases = append(res.Phases, ph)
+	if err != nil {
+		return res, err
+	}
+	round := 1
+
+	// 2. A staleness close to the poll interval, on a new creation of N
+	// keys (the spread of the creation is what the staleness must cover).
+	if cfg.Tuned == tunedAlways || (cfg.Tuned == tunedAuto && ph.Steady.ListsPerPoll > float64(cfg.P)) {
+		logf("deleting the %d keys of round %d, to create them again under --view-staleness=%s", cfg.N, round, cfg.TunedStaleness)
+		if err := b.deleteRound(ctx, round); err != nil {
+			return res, err
+		}
+		round++
+		ph, err := b.phase(ctx, logf, "shared-tuned", []string{"--view-staleness=" + cfg.TunedStaleness.String()}, round)
+		res.Phases = append(res.Phases, ph)
+		if err != nil {
+			return res, err
+		}
+	}
+
+	// 3. Default flags again, after a restart: every key is observed in
+	// one burst, so the polls of a project are close together.
+	if cfg.Restart {
+		ph, err := b.phase(ctx, logf, "shared-restart", nil, 0)
+		res.Phases = append(res.Phases, ph)
+		if err != nil {
+			return res, err
+		}
+	}
+
+	// 4. The baseline: the same N Ready keys, without the shared view.
+	ph, err = b.phase(ctx, logf, "naive", []string{"--no-shared-view"}, 0)
+	res.Phases = append(res.Phases, ph)
+	if err != nil {
+		return res, err
+	}
+	b.stopCurrent(logf)
+	return res, nil
+}
+
+// setup makes the simulator's workspace and projects, and the namespaces,
+// the credentials Secret and the ClusterProviderConfig.
+func (b *bench) setup(ctx context.Context) error {
+	for i := range b.cfg.P {
+		b.projects = append(b.projects, b.env.Sim.AddProject(workspaceKey, fmt.Sprintf("bench-%02d", i)))
+	}
+	for _, ns := range append([]string{systemNS}, b.namespaces()...) {
+		err := b.kube.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
+		if err != nil && !kerrors.IsAlreadyExists(err) {
+			return err
+		}
+	}
+	if err := b.kube.Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: systemNS, Name: credsSecret},
+		StringData: map[string]string{"credentials": workspaceKey},
+	}); err != nil {
+		return err
+	}
+	pc := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": namespacedv1alpha1.ClusterProviderConfigGroupVersionKind.GroupVersion().String(),
+		"kind":       namespacedv1alpha1.ClusterProviderConfigGroupVersionKind.Kind,
+		"metadata":   map[string]any{"name": providerConfig},
+		"spec": map[string]any{
+			"credentials": map[string]any{
+				"source":    "Secret",
+				"secretRef": map[string]any{"namespace": systemNS, "name": credsSecret, "key": "credentials"},
+			},
+			"consoleURL": b.env.SimURL,
+			"rateLimit":  map[string]any{"requestsPerMinute": int64(rateLimitPerMinute), "burst": int64(rateLimitBurst)},
+		},
+	}}
+	return b.kube.Create(ctx, pc)
+}
+
+func (b *bench) namespaces() []string {
+	out := make([]string, b.cfg.Namespaces)
+	for i := range out {
+		out[i] = fmt.Sprintf("bench-%d", i)
+	}
+	return out
+}
+
+// phase runs one provider process with the extra args: when round > 0 it
+// creates the N keys of that round and measures their creation first;
+// otherwise it waits until every existing key was observed once. Then it
+// skips SkipPolls poll intervals and measures Polls of them.
+func (b *bench) phase(ctx context.Context, logf func(string, ...any), name string, args []string, round int) (*phaseResult, error) {
+	start := time.Now()
+	ph := &phaseResult{Name: name, Args: args, Extra: map[string]string{}}
+	naive := false
+	staleness := time.Duration(0)
+	for _, a := range args {
+		if a == "--no-shared-view" {
+			naive = true
+		}
+		if v, ok := strings.CutPrefix(a, "--view-staleness="); ok {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return ph, err
+			}
+			staleness = d
+		}
+	}
+	ph.Naive = naive
+	if !naive {
+		ph.Staleness = effectiveStaleness(staleness, b.cfg.Poll)
+	}
+
+	b.stopCurrent(logf)
+	port, err := freePort()
+	if err != nil {
+		return ph, err
+	}
+	metricsURL := fmt.Sprintf("http://127.0.0.1:%d/metrics", port)
+	all := append([]string{
+		"--poll=" + b.cfg.Poll.String(),
+		"--max-reconcile-rate=" + strconv.Itoa(b.cfg.MaxReconcileRate),
+		fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", port),
+	}, args...)
+	p := b.env.NewProvider(localenv.ProviderOptions{Binary: b.bin, Args: all, Log: filepath.Join(b.env.Dir, "provider-"+name+".log")})
+	b.env.Sim.ResetRequests()
+	started := time.Now()
+	if err := p.Start(); err != nil {
+		return ph, err
+	}
+	b.current = p
+	logf("phase %s: provider pid %d started: %s", name, p.Pid(), strings.Join(all, " "))
+	if err := waitMetrics(ctx, p, metricsURL); err != nil {
+		return ph, err
+	}
+	smp := startSampler(ctx, metricsURL, time.Second)
+	defer func() {
+		smp.Stop(ctx)
+		ph.MaxHeap = smp.MaxHeap()
+		ph.LoadMean, ph.LoadPeak = smp.Load()
+		ph.Duration = time.Since(start)
+	}()
+
+	// The keys' last reconciles before the steady state, so the phases of
+	// their polls, lie between first and from: the Ready transitions of the
+	// creation, or the burst of Observes after a restart.
+	var first, from time.Time
+	if round > 0 {
+		c, firstReady, at, err := b.create(ctx, logf, p, metricsURL, round)
+		ph.Creation = c
+		if err != nil {
+			return ph, err
+		}
+		first, from = firstReady, at
+	} else {
+		first = started
+		observes, err := b.settle(ctx, p, metricsURL, naive)
+		ph.SettleObserves = observes
+		if err != nil {
+			return ph, err
+		}
+		from = time.Now().Add(-settleQuiet)
+		ph.Settle = from.Sub(started)
+		logf("phase %s: %.0f Observes of the %d keys in the %s after the start", name, observes, b.cfg.N, ph.Settle.Round(100*time.Millisecond))
+	}
+
+	// Every key polls once per poll interval (plus its reconcile's
+	// duration) at the phase of its last reconcile: the polls come in a
+	// band of from-first seconds, then none until first plus a poll
+	// interval. The window starts in the middle of that gap, so that each
+	// key polls exactly Polls times in it, however its poll period drifts
+	// by the duration of its reconciles. (A window starting at the edge of
+	// the band would lose the keys whose polls drift past its end.)
+	skip := time.Duration(b.cfg.SkipPolls) * b.cfg.Poll
+	if band := from.Sub(first); band < b.cfg.Poll {
+		ph.Offset = (b.cfg.Poll - band) / 2
+	}
+	window := time.Duration(b.cfg.Polls) * b.cfg.Poll
+	logf("phase %s: skipping %s (%d poll intervals) and %s (half the gap between the polls' band and the next), then measuring %s (%d)",
+		name, skip, b.cfg.SkipPolls, ph.Offset.Round(100*time.Millisecond), window, b.cfg.Polls)
+	if err := sleepWhileRunning(ctx, p, time.Until(from.Add(skip+ph.Offset))); err != nil {
+		return ph, err
+	}
+	ph.Steady, err = b.steady(ctx, p, metricsURL, window, naive)
+	if err != nil {
+		return ph, err
+	}
+	if ph.PeakRSS, err = p.PeakRSS(); err != nil {
+		return ph, err
+	}
+	logf("phase %s: %.1f lists per poll interval (%d in %s), %.1f observes per poll, %.1f reconciles/s, peak RSS %.1f MiB",
+		name, ph.Steady.ListsPerPoll, ph.Steady.Lists, ph.Steady.Window.Round(time.Second), ph.Steady.ObservesPerPoll,
+		ph.Steady.ReconcilesPerSecond, mib(float64(ph.PeakRSS)))
+	return ph, nil
+}
+
+// stopCurrent stops the provider of the previous phase, if any.
+func (b *bench) stopCurrent(logf func(string, ...any)) {
+	if b.current == nil {
+		return
+	}
+	if err := b.current.Stop(); err != nil {
+		logf("stopping the provider: %v", err)
+	}
+	b.current = nil
+}
+
+// create creates the N keys of a round and waits until all are Ready. It
+// returns when they were.
+func (b *bench) create(ctx context.Context, logf func(string, ...any), p *localenv.Provider, metricsURL string, round int) (_ *creationResult, first, ready time.Time, _ error) {
+	c := &creationResult{}
+	m0, err := scrape(ctx, metricsURL)
+	if err != nil {
+		return c, first, ready, err
+	}
+	b.env.Sim.ResetRequests()
+	cpu0 := b.cpuTimes()
+	t0 := time.Now()
+
+	names := make(chan int)
+	errs := make(chan error, b.cfg.Concurrency)
+	var wg sync.WaitGroup
+	for range b.cfg.Concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range names {
+				if err := b.createKey(ctx, round, i); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	var createErr error
+send:
+	for i := range b.cfg.N {
+		select {
+		case names <- i:
+		case createErr = <-errs:
+			break send
+		}
+	}
+	close(names)
+	wg.Wait()
+	if createErr == nil && len(errs) > 0 {
+		createErr = <-errs
+	}
+	if createErr != nil {
+		return c, first, ready, createErr
+	}
+	c.Submit = time.Since(t0)
+	logf("round %d: %d ProjectAPIKeys submitted in %s; waiting until all are Ready", round, b.cfg.N, c.Submit.Round(10*time.Millisecond))
+
+	deadline := time.Now().Add(b.cfg.ReadyTimeout)
+	for {
+		st, err := b.readiness(ctx, round)
+		if err != nil {
+			return c, first, ready, err
+		}
+		if st.ready == b.cfg.N {
+			ready = time.Now()
+			// lastTransitionTime is truncated to the second.
+			first = st.first.Add(500 * time.Millisecond)
+			c.FirstReady = max(0, first.Sub(t0)).Round(100 * time.Millisecond)
+			c.ProjectSpread = st.spread
+			break
+		}
+		if time.Now().After(deadline) {
+			return c, first, ready, fmt.Errorf("round %d: only %d of %d keys Ready after %s; not Ready: %s (provider log: %s)",
+				round, st.ready, b.cfg.N, b.cfg.ReadyTimeout, st.why, p.LogPath())
+		}
+		if err := sleepWhileRunning(ctx, p, 500*time.Millisecond); err != nil {
+			return c, first, ready, err
+		}
+	}
+	c.Ready = ready.Sub(t0)
+	c.CPU, c.Cores = b.cpuTimes().since(cpu0), runtime.NumCPU()
+	for _, op := range orysim.Operations() {
+		if n := b.env.Sim.Requests(op); n > 0 {
+			if c.Requests == nil {
+				c.Requests = map[string]int{}
+			}
+			c.Requests[op] = n
+		}
+	}
+	for _, e := range b.env.Sim.RequestLog() {
+		if e.Status < 200 || e.Status > 299 {
+			c.Failed++
+		}
+	}
+	m1, err := scrape(ctx, metricsURL)
+	if err != nil {
+		return c, first, ready, err
+	}
+	c.Reconciles = m1.reconciles() - m0.reconciles()
+	c.ClientWaits = m1.clientWaits() - m0.clientWaits()
+	for _, pr := range b.projects {
+		c.KeysInOry += len(b.env.Sim.Keys(pr.ID))
+	}
+	if c.Secrets, err = b.secretsWithValue(ctx, round); err != nil {
+		return c, first, ready, err
+	}
+	logf("round %d: all %d Ready in %s (first after %s; one project's keys Ready within %s of each other); Ory requests %v, %.0f reconciles (%.1f/s)",
+		round, b.cfg.N, c.Ready.Round(100*time.Millisecond), c.FirstReady, c.ProjectSpread, c.Requests, c.Reconciles, c.Reconciles/c.Ready.Seconds())
+	if c.KeysInOry != b.cfg.N || c.Secrets != b.cfg.N {
+		return c, first, ready, fmt.Errorf("round %d: %d keys in Ory and %d connection Secrets with a value, want %d of each", round, c.KeysInOry, c.Secrets, b.cfg.N)
+	}
+	return c, first, ready, nil
+}
+
+func keyName(round, i int) string { return fmt.Sprintf("r%d-key-%04d", round, i) }
+
+// createKey creates key i of a round: round robin over the projects and
+// the namespaces, so that every project's keys are created throughout the
+// creation (as when many teams apply at once), not one project after the
+// other.
+func (b *bench) createKey(ctx context.Context, round, i int) error {
+	name := keyName(round, i)
+	k := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": namespacedv1alpha1.ProjectAPIKeyGroupVersionKind.GroupVersion().String(),
+		"kind":       namespacedv1alpha1.ProjectAPIKeyGroupVersionKind.Kind,
+		"metadata": map[string]any{
+			"name":      name,
+			"namespace": b.namespaces()[i%b.cfg.Namespaces],
+			"labels":    map[string]any{roundLabel: strconv.Itoa(round)},
+		},
+		"spec": map[string]any{
+			"forProvider": map[string]any{
+				"name":      fmt.Sprintf("bench-r%d-%04d", round, i),
+				"projectID": b.projects[i%b.cfg.P].ID,
+			},
+			"providerConfigRef":          map[string]any{"kind": "ClusterProviderConfig", "name": providerConfig},
+			"writeConnectionSecretToRef": map[string]any{"name": name},
+		},
+	}}
+	var err error
+	for attempt := range 5 {
+		if err = b.kube.Create(ctx, k.DeepCopy()); err == nil || kerrors.IsAlreadyExists(err) {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		time.Sleep(time.Duration(attempt+1) * 200 * time.Millisecond)
+	}
+	return fmt.Errorf("cannot create ProjectAPIKey %s: %w", name, err)
+}
+
+type readiness struct {
+	ready  int
+	first  time.Time
+	spread time.Duration // the largest per project, of Ready lastTransitionTimes
+	why    string        // a few reasons keys are not Ready
+}
+
+func (b *bench) readiness(ctx context.Context, round int) (readiness, error) {
+	var r readiness
+	l := &namespacedv1alpha1.ProjectAPIKeyList{}
+	if err := b.kube.List(ctx, l, client.MatchingLabels{roundLabel: strconv.Itoa(round)}); err != nil {
+		return r, err
+	}
+	type span struct{ first, last time.Time }
+	spans := map[string]*span{}
+	reasons := map[string]int{}
+	for i := range l.Items {
+		k := &l.Items[i]
+		c := k.GetCondition(xpv2.TypeReady)
+		if c.Status != corev1.ConditionTrue {
+			s := k.GetCondition(xpv2.TypeSynced)
+			why := fmt.Sprintf("Ready=%s (%s)", orUnknown(c.Status), c.Reason)
+			if s.Status == corev1.ConditionFalse {
+				why += ", Synced=False: " + s.Message
+			}
+			reasons[why]++
+			continue
+		}
+		r.ready++
+		at := c.LastTransitionTime.Time
+		if r.first.IsZero() || at.Before(r.first) {
+			r.first = at
+		}
+		sp := spans[k.Spec.ForProvider.ProjectID]
+		if sp == nil {
+			sp = &span{at, at}
+			spans[k.Spec.ForProvider.ProjectID] = sp
+		}
+		if at.Before(sp.first) {
+			sp.first = at
+		}
+		if at.After(sp.last) {
+			sp.last = at
+		}
+	}
+	for _, sp := range spans {
+		r.spread = max(r.spread, sp.last.Sub(sp.first))
+	}
+	if missing := b.cfg.N - len(l.Items); missing > 0 {
+		reasons["not in the API server"] += missing
+	}
+	var whys []string
+	for why, n := range reasons {
+		whys = append(whys, fmt.Sprintf("%d× %s", n, why))
+	}
+	sort.Strings(whys)
+	r.why = strings.Join(whys, "; ")
+	return r, nil
+}
+
+func orUnknown(s corev1.ConditionStatus) corev1.ConditionStatus {
+	if s == "" {
+		return corev1.ConditionUnknown
+	}
+	return s
+}
+
+// secretsWithValue counts the round's connection Secrets that hold a value.
+func (b *bench) secretsWithValue(ctx context.Context, round int) (int, error) {
+	n := 0
+	prefix := fmt.Sprintf("r%d-key-", round)
+	for _, ns := range b.namespaces() {
+		l := &corev1.SecretList{}
+		if err := b.kube.List(ctx, l, client.InNamespace(ns)); err != nil {
+			return 0, err
+		}
+		for _, s := range l.Items {
+			if strings.HasPrefix(s.Name, prefix) && len(s.Data[orycfg.ConnectionKeyValue]) > 0 {
+				n++
+			}
+		}
+	}
+	return n, nil
+}
+
+// deleteRound deletes the round's keys and waits until they, and their keys
+// in Ory, are gone.
+func (b *bench) deleteRound(ctx context.Context, round int) error {
+	for _, ns := range b.namespaces() {
+		if err := b.kube.DeleteAllOf(ctx, &namespacedv1alpha1.ProjectAPIKey{}, client.InNamespace(ns),
+			client.MatchingLabels{roundLabel: strconv.Itoa(round)}); err != nil {
+			return err
+		}
+	}
+	deadline := time.Now().Add(b.cfg.ReadyTimeout)
+	for {
+		l := &namespacedv1alpha1.ProjectAPIKeyList{}
+		if err := b.kube.List(ctx, l, client.MatchingLabels{roundLabel: strconv.Itoa(round)}); err != nil {
+			return err
+		}
+		inOry := 0
+		for _, pr := range b.projects {
+			inOry += len(b.env.Sim.Keys(pr.ID))
+		}
+		if len(l.Items) == 0 && inOry == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("round %d: %d ProjectAPIKeys and %d keys in Ory left %s after deleting them", round, len(l.Items), inOry, b.cfg.ReadyTimeout)
+		}
+		if err := sleepWhileRunning(ctx, b.current, time.Second); err != nil {
+			return err
+		}
+	}
+}
+
+// settleQuiet is how long the observes must pause, once there were n of
+// them, for the burst that follows a restart to count as over.
+const settleQuiet = 3 * time.Second
+
+// settle waits, after a restart, until the burst of Observes of every key
+// is over: at least n Observes (the shared view counts a lookup per
+// Observe, naive mode a list call), then none for settleQuiet. Some keys
+// may be observed twice in the burst, so the count alone could end it
+// early. It returns the Observes of the burst.
+func (b *bench) settle(ctx context.Context, p *localenv.Provider, metricsURL string, naive bool) (float64, error) {
+	deadline := time.Now().Add(b.cfg.ReadyTimeout)
+	last, lastChange := -1.0, time.Now()
+	for {
+		observed := 0.0
+		if naive {
+			observed = float64(b.env.Sim.Requests(orysim.OpListProjectAPIKeys))
+		} else {
+			m, err := scrape(ctx, metricsURL)
+			if err != nil {
+				return 0, err
+			}
+			observed = m.lookups("")
+		}
+		if observed != last {
+			last, lastChange = observed, time.Now()
+		}
+		if observed >= float64(b.cfg.N) && time.Since(lastChange) >= settleQuiet {
+			return observed, nil
+		}
+		if time.Now().After(deadline) {
+			return observed, fmt.Errorf("%.0f Observes of %d keys, not over %s after the provider started (log: %s)", observed, b.cfg.N, b.cfg.ReadyTimeout, p.LogPath())
+		}
+		if err := sleepWhileRunning(ctx, p, 250*time.Millisecond); err != nil {
+			return observed, err
+		}
+	}
+}
+
+// steady measures a window of the steady state: the list calls the
+// simulator received in it, by project, and the provider's reconciles and
+// view lookups.
+func (b *bench) steady(ctx context.Context, p *localenv.Provider, metricsURL string, window time.Duration, naive bool) (steadyResult, error) {
+	var s steadyResult
+	m0, err := scrape(ctx, metricsURL)
+	if err != nil {
+		return s, err
+	}
+	cpu0 := b.cpuTimes()
+	from := time.Now()
+	if err := sleepWhileRunning(ctx, p, window); err != nil {
+		return s, err
+	}
+	m1, err := scrape(ctx, metricsURL)
+	if err != nil {
+		return s, err
+	}
+	to := time.Now()
+	s.CPU = b.cpuTimes().since(cpu0)
+	s.Window = to.Sub(from)
+	s.Polls = s.Window.Seconds() / b.cfg.Poll.Seconds()
+
+	perProject := map[string]int{}
+	for _, pr := range b.projects {
+		perProject[strings.ToLower(pr.ID)] = 0
+	}
+	for _, e := range b.env.Sim.RequestLog() {
+		if e.Time.Before(from) || !e.Time.Before(to) {
+			continue
+		}
+		if e.Operation != orysim.OpListProjectAPIKeys {
+			if s.Other == nil {
+				s.Other = map[string]int{}
+			}
+			s.Other[e.Operation]++
+			continue
+		}
+		s.Lists++
+		if seg := strings.Split(strings.Trim(e.Path, "/"), "/"); len(seg) > 1 {
+			perProject[strings.ToLower(seg[1])]++
+		}
+	}
+	s.ListsPerPoll = float64(s.Lists) / s.Polls
+	first := true
+	for _, n := range perProject {
+		v := float64(n) / s.Polls
+		if first || v < s.ProjectMin {
+			s.ProjectMin = v
+		}
+		if first || v > s.ProjectMax {
+			s.ProjectMax = v
+		}
+		first = false
+	}
+	s.Hits = m1.lookups("hit") - m0.lookups("hit")
+	s.Misses = m1.lookups("miss") - m0.lookups("miss")
+	if naive {
+		s.ObservesPerPoll = s.ListsPerPoll
+	} else {
+		s.ObservesPerPoll = (s.Hits + s.Misses) / s.Polls
+	}
+	if s.ObservesPerPoll > 0 {
+		s.ListsPerRound = float64(s.Lists) / (s.ObservesPerPoll * s.Polls / float64(b.cfg.N))
+	}
+	s.Reconciles = m1.reconciles() - m0.reconciles()
+	s.ReconcilesPerSecond = s.Reconciles / s.Window.Seconds()
+	return s, nil
+}
+
+// waitMetrics waits until the provider serves its metrics, i.e. its
+// manager started.
+func waitMetrics(ctx context.Context, p *localenv.Provider, url string) error {
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		if _, err := scrape(ctx, url); err == nil {
+			return nil
+		} else if time.Now().After(deadline) {
+			return fmt.Errorf("the provider serves no metrics at %s after 2m: %w (log: %s)", url, err, p.LogPath())
+		}
+		if err := sleepWhileRunning(ctx, p, 200*time.Millisecond); err != nil {
+			return err
+		}
+	}
+}
+
+// sleepWhileRunning sleeps for d, failing early when ctx ends or the
+// provider exits.
+func sleepWhileRunning(ctx context.Context, p *localenv.Provider, d time.Duration) error {
+	if d <= 0 {
+		d = 0
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	var exited <-chan struct{}
+	if p != nil {
+		exited = p.Exited()
+	}
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-exited:
+		return fmt.Errorf("the provider exited: %v (log: %s)", p.ExitError(), p.LogPath())
+	}
+}
+
+// freePort returns a loopback TCP port that was free a moment ago.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// loadAverage returns the 1, 5 and 15 minute load averages.
+func loadAverage() ([3]float64, error) {
+	var l [3]float64
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return l, err
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return l, fmt.Errorf("unexpected /proc/loadavg %q", b)
+	}
+	for i := range l {
+		if l[i], err = strconv.ParseFloat(f[i], 64); err != nil {
+			return l, err
+		}
+	}
+	return l, nil
+}
+
+func mib(bytes float64) float64 { return bytes / (1 << 20) }
+
+// prefixed writes each line with a prefix.
+type prefixed struct {
+	w      io.Writer
+	prefix string
+}
+
+func (p prefixed) Write(b []byte) (int, error) {
+	for _, line := range strings.SplitAfter(string(b), "\n") {
+		if line == "" {
+			continue
+		}
+		if _, err := io.WriteString(p.w, p.prefix+line); err != nil {
+			return 0, err
+		}
+	}
+	return len(b), nil
+}

@@ -1,0 +1,265 @@
+// Command bench measures provider-ory at scale: N ProjectAPIKeys across P
+// Ory projects, created against a real kube-apiserver and etcd (envtest,
+// binaries from hack/controlplane) and the Ory console simulator, with the
+// provider binary running as its own process (internal/localenv). It
+// measures the time until all keys are Ready, the Ory requests of the
+// creation, the Ory list calls per poll interval in the steady state, the
+// reconciles per second, and the provider's peak RSS and heap; then it
+// restarts the provider with --no-shared-view (naive mode) against the same
+// Ready keys and measures the same steady state as the baseline.
+//
+// Run it with `make bench` (N=1000 P=10 by default; `make bench N=200 P=4`),
+// or `go run ./test/bench -help`. docs/performance.md says what each figure
+// means, what bounds it, and records the latest figures. Progress goes to
+// stderr; the report goes to stdout and ends with one line:
+//
+//	bench: n=<N> p=<P> ready_s=<s> lists_per_poll=<x> naive_lists_per_poll=<y> ratio=<y/x> rss_mib=<m>
+//
+// where every figure but naive_lists_per_poll is from the provider with its
+// default flags (apart from --poll and --max-reconcile-rate) and
+// rss_mib is the largest peak RSS of every provider process of the run.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/crossplane-contrib/provider-ory/internal/localenv"
+)
+
+// The targets of the benchmark (docs/performance.md); the ratio of naive to
+// shared list calls is to be at least n/p (100 at n=1000, p=10).
+const (
+	targetReady   = 60 * time.Second
+	targetRSSMiB  = 150
+	targetRateFor = 100 // --max-reconcile-rate the Ready target holds for
+)
+
+func main() {
+	cfg := config{}
+	flag.IntVar(&cfg.N, "n", 1000, "ProjectAPIKeys to create")
+	flag.IntVar(&cfg.P, "p", 10, "Ory projects the keys are spread over (round robin)")
+	flag.IntVar(&cfg.Namespaces, "namespaces", 4, "namespaces the keys are spread over (round robin)")
+	flag.DurationVar(&cfg.Poll, "poll", time.Minute, "the provider's --poll")
+	flag.IntVar(&cfg.Polls, "polls", 2, "poll intervals measured in each steady state (K)")
+	flag.IntVar(&cfg.SkipPolls, "skip", 1, "poll intervals skipped after the creation or restart before measuring")
+	flag.IntVar(&cfg.MaxReconcileRate, "max-reconcile-rate", 100, "the provider's --max-reconcile-rate")
+	flag.StringVar(&cfg.Tuned, "tuned", tunedAuto, "also create the N keys again under -tuned-staleness: auto (only if the default staleness misses lists_per_poll <= p), always, never")
+	flag.DurationVar(&cfg.TunedStaleness, "tuned-staleness", 0, "the --view-staleness of the tuned phase (0: 5/6 of -poll)")
+	flag.BoolVar(&cfg.Restart, "restart", true, "also measure the default flags after a restart of the provider")
+	flag.IntVar(&cfg.Concurrency, "concurrency", 32, "concurrent creates sent to the API server")
+	flag.DurationVar(&cfg.ReadyTimeout, "ready-timeout", 10*time.Minute, "how long the keys may take to be Ready (and to be deleted)")
+	flag.BoolVar(&cfg.ContractCheck, "contract-check", false, "validate the simulator's traffic against Ory's OpenAPI document (slower; the tests check the contract)")
+	flag.StringVar(&cfg.Provider, "provider", "", "a provider binary to run (default: build ./cmd/provider stamped with -version)")
+	flag.StringVar(&cfg.Version, "version", "v0.0.0-bench", "the version stamped into the provider it builds")
+	flag.StringVar(&cfg.Dir, "dir", "", "keep the work folder (kubeconfig, provider logs) here")
+	jsonOut := flag.String("json", "", "also write the results as JSON to this file")
+	strict := flag.Bool("strict", false, "exit with status 2 when a target is missed")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	code := func() int {
+		root, err := localenv.FindRoot()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			return 1
+		}
+		if cfg.Assets, err = localenv.Assets(ctx, root, os.Stderr); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			return 1
+		}
+		cfg.Log = os.Stderr
+		res, err := run(ctx, cfg)
+		if res != nil && len(res.Phases) > 0 {
+			report(os.Stdout, res)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench: FAILED:", err)
+			return 1
+		}
+		if *jsonOut != "" {
+			b, err := json.MarshalIndent(res, "", "  ")
+			if err == nil {
+				err = os.WriteFile(*jsonOut, append(b, '\n'), 0o644)
+			}
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "bench:", err)
+				return 1
+			}
+		}
+		fmt.Println(res.line())
+		if *strict && len(res.missed()) > 0 {
+			return 2
+		}
+		return 0
+	}()
+	stop()
+	os.Exit(code)
+}
+
+// phase returns the first phase of that name, or nil.
+func (r *result) phase(name string) *phaseResult {
+	for _, p := range r.Phases {
+		if p.Name == name {
+			return p
+		}
+	}
+	return nil
+}
+
+// peakRSS is the largest peak RSS of every provider process of the run.
+func (r *result) peakRSS() uint64 {
+	var peak uint64
+	for _, p := range r.Phases {
+		peak = max(peak, p.PeakRSS)
+	}
+	return peak
+}
+
+func ratio(naive, shared float64) float64 {
+	if shared == 0 {
+		return math.Inf(1)
+	}
+	return naive / shared
+}
+
+// line is the last line of the report.
+func (r *result) line() string {
+	s, n := r.phase("shared"), r.phase("naive")
+	if s == nil || s.Creation == nil || n == nil {
+		return "bench: incomplete run"
+	}
+	return fmt.Sprintf("bench: n=%d p=%d ready_s=%.1f lists_per_poll=%.1f naive_lists_per_poll=%.1f ratio=%.1f rss_mib=%.1f",
+		r.Config.N, r.Config.P, s.Creation.Ready.Seconds(), s.Steady.ListsPerPoll, n.Steady.ListsPerPoll,
+		ratio(n.Steady.ListsPerPoll, s.Steady.ListsPerPoll), mib(float64(r.peakRSS())))
+}
+
+// targets returns each target with whether the run met it.
+func (r *result) targets() []string {
+	c := r.Config
+	var out []string
+	mark := func(ok bool) string {
+		if ok {
+			return "met"
+		}
+		return "MISSED"
+	}
+	s, n := r.phase("shared"), r.phase("naive")
+	if s == nil || n == nil || s.Creation == nil {
+		return nil
+	}
+	for _, p := range r.Phases {
+		if p.Naive {
+			continue
+		}
+		// Compared as printed, to one decimal.
+		r := math.Round(ratio(n.Steady.ListsPerPoll, p.Steady.ListsPerPoll)*10) / 10
+		out = append(out, fmt.Sprintf("lists per poll <= p (%d), %s (staleness %s): %.1f, %s; ratio to naive >= n/p (%.0f): %.1f, %s",
+			c.P, p.Name, p.Staleness, p.Steady.ListsPerPoll, mark(p.Steady.ListsPerPoll <= float64(c.P)),
+			float64(c.N)/float64(c.P), r, mark(r >= float64(c.N)/float64(c.P))))
+	}
+	out = append(out, fmt.Sprintf("naive lists per poll ~ n (%d): %.1f", c.N, n.Steady.ListsPerPoll))
+	for _, p := range r.Phases {
+		if p.Creation == nil {
+			continue
+		}
+		note := ""
+		if c.MaxReconcileRate != targetRateFor {
+			note = fmt.Sprintf(" (the target is for --max-reconcile-rate=%d)", targetRateFor)
+		}
+		out = append(out, fmt.Sprintf("all Ready within %s, %s: %.1f s, %s%s", targetReady, p.Name, p.Creation.Ready.Seconds(), mark(p.Creation.Ready <= targetReady), note))
+	}
+	rss := mib(float64(r.peakRSS()))
+	out = append(out, fmt.Sprintf("peak RSS <= %d MiB: %.1f MiB, %s", targetRSSMiB, rss, mark(rss <= targetRSSMiB)))
+	return out
+}
+
+// missed returns the targets the default flags missed.
+func (r *result) missed() []string {
+	var out []string
+	for _, t := range r.targets() {
+		if strings.Contains(t, "MISSED") && !strings.Contains(t, "shared-") {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// report prints what the run measured.
+func report(w io.Writer, r *result) {
+	c := r.Config
+	fmt.Fprintf(w, "\nprovider-ory benchmark: n=%d ProjectAPIKeys across p=%d projects in %d namespaces; --poll=%s --max-reconcile-rate=%d; contract check %s\n",
+		c.N, c.P, c.Namespaces, c.Poll, c.MaxReconcileRate, onOff(c.ContractCheck))
+	fmt.Fprintf(w, "steady state: %d poll interval(s) skipped after the creation or restart, then %d measured\n\n", c.SkipPolls, c.Polls)
+	for _, p := range r.Phases {
+		flags := strings.Join(p.Args, " ")
+		if flags == "" {
+			flags = "(defaults)"
+		}
+		view := "naive (no shared view)"
+		if !p.Naive {
+			view = fmt.Sprintf("shared view, staleness %s", p.Staleness)
+		}
+		fmt.Fprintf(w, "phase %s: %s; %s; %s, load average %.1f (peak %.1f)\n", p.Name, flags, view, p.Duration.Round(time.Second), p.LoadMean, p.LoadPeak)
+		if cr := p.Creation; cr != nil {
+			fmt.Fprintf(w, "  creation: %d keys submitted in %.1f s, all Ready in %.1f s (first after %s; one project's keys became Ready within %s)\n",
+				c.N, cr.Submit.Seconds(), cr.Ready.Seconds(), cr.FirstReady, cr.ProjectSpread)
+			fmt.Fprintf(w, "  creation: Ory requests %s (%d not 2xx); %d keys in Ory, %d connection Secrets with a value; held back by spec.rateLimit: %.0f\n",
+				formatCounts(cr.Requests), cr.Failed, cr.KeysInOry, cr.Secrets, cr.ClientWaits)
+			fmt.Fprintf(w, "  creation: %.0f reconciles, %.1f/s\n", cr.Reconciles, cr.Reconciles/cr.Ready.Seconds())
+			fmt.Fprintf(w, "  creation: CPU seconds: %s (of %.0f core-seconds)\n", cr.CPU.format(), float64(cr.Cores)*cr.Ready.Seconds())
+		}
+		if p.Settle > 0 {
+			fmt.Fprintf(w, "  restart: %.0f Observes of the %d keys in the first %.1f s after the start\n", p.SettleObserves, c.N, p.Settle.Seconds())
+		}
+		st := p.Steady
+		fmt.Fprintf(w, "  steady: window from %.1f s past the skipped interval(s): %d list calls in %.1f s = %.1f per poll interval (per project %.1f-%.1f; %.1f per %d Observes); %.0f Observes per poll",
+			p.Offset.Seconds(), st.Lists, st.Window.Seconds(), st.ListsPerPoll, st.ProjectMin, st.ProjectMax, st.ListsPerRound, c.N, st.ObservesPerPoll)
+		if !p.Naive {
+			fmt.Fprintf(w, " (view hits %.0f, misses %.0f)", st.Hits, st.Misses)
+		}
+		fmt.Fprintf(w, "; %.1f reconciles/s", st.ReconcilesPerSecond)
+		if len(st.Other) > 0 {
+			fmt.Fprintf(w, "; other Ory requests %s", formatCounts(st.Other))
+		}
+		fmt.Fprintf(w, "\n  steady: CPU seconds per poll interval: %s\n", st.CPU.perPoll(st.Polls).format())
+		fmt.Fprintf(w, "  memory: peak RSS %.1f MiB, largest heap sampled %.1f MiB\n\n", mib(float64(p.PeakRSS)), mib(p.MaxHeap))
+	}
+	if t := r.targets(); len(t) > 0 {
+		fmt.Fprintln(w, "targets:")
+		for _, s := range t {
+			fmt.Fprintln(w, "  "+s)
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+func formatCounts(m map[string]int) string {
+	if len(m) == 0 {
+		return "none"
+	}
+	var parts []string
+	for k, v := range m {
+		parts = append(parts, fmt.Sprintf("%s=%d", k, v))
+	}
+	slices.Sort(parts) // so that reports compare line by line
+	return strings.Join(parts, " ")
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}

@@ -1,0 +1,237 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// The provider's metrics the benchmark reads.
+const (
+	metricReconciles     = "controller_runtime_reconcile_total"
+	metricHeapAlloc      = "go_memstats_heap_alloc_bytes"
+	metricOryRequests    = "provider_ory_requests_total"
+	metricViewLookups    = "provider_ory_view_lookups_total"
+	metricRateLimitWaits = "provider_ory_ratelimit_waits_total"
+)
+
+// sample is one line of the Prometheus text format.
+type sample struct {
+	name   string
+	labels map[string]string
+	value  float64
+}
+
+// metrics is one scrape of the provider's metrics endpoint.
+type metrics []sample
+
+// sum adds the samples of a metric whose labels pass keep (nil: all).
+func (m metrics) sum(name string, keep func(labels map[string]string) bool) float64 {
+	total := 0.0
+	for _, s := range m {
+		if s.name == name && (keep == nil || keep(s.labels)) {
+			total += s.value
+		}
+	}
+	return total
+}
+
+// reconciles is the number of reconciles of the ProjectAPIKey controllers
+// (both scopes), whatever their result.
+func (m metrics) reconciles() float64 {
+	return m.sum(metricReconciles, func(l map[string]string) bool {
+		return strings.HasPrefix(l["controller"], "managed/projectapikey.")
+	})
+}
+
+// lookups is the number of FindKey calls the shared view answered (hits) or
+// listed for (misses): one per Observe of a key.
+func (m metrics) lookups(result string) float64 {
+	return m.sum(metricViewLookups, func(l map[string]string) bool { return result == "" || l["result"] == result })
+}
+
+// clientWaits is the number of requests the provider's own rate limiter
+// (the ProviderConfig's spec.rateLimit) held back.
+func (m metrics) clientWaits() float64 {
+	return m.sum(metricRateLimitWaits, func(l map[string]string) bool { return l["source"] == "client" })
+}
+
+// parseMetrics reads the Prometheus text exposition format: it keeps the
+// name, labels and value of every sample line and ignores comments,
+// timestamps and exemplars.
+func parseMetrics(r io.Reader) (metrics, error) {
+	var out metrics
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		s := sample{labels: map[string]string{}}
+		rest := ""
+		if i := strings.IndexAny(line, "{ "); i < 0 {
+			return nil, fmt.Errorf("metrics: no value in %q", line)
+		} else if line[i] == '{' {
+			s.name = line[:i]
+			var err error
+			if rest, err = parseLabels(line[i+1:], s.labels); err != nil {
+				return nil, fmt.Errorf("metrics: %w in %q", err, line)
+			}
+		} else {
+			s.name, rest = line[:i], line[i:]
+		}
+		f := strings.Fields(rest)
+		if len(f) == 0 {
+			return nil, fmt.Errorf("metrics: no value in %q", line)
+		}
+		v, err := strconv.ParseFloat(f[0], 64)
+		if err != nil {
+			return nil, fmt.Errorf("metrics: bad value in %q: %w", line, err)
+		}
+		s.value = v
+		out = append(out, s)
+	}
+	return out, sc.Err()
+}
+
+// parseLabels reads `a="x",b="y"}` into labels and returns what follows the
+// closing brace.
+func parseLabels(s string, labels map[string]string) (string, error) {
+	for {
+		s = strings.TrimLeft(s, " ,")
+		if strings.HasPrefix(s, "}") {
+			return s[1:], nil
+		}
+		eq := strings.IndexByte(s, '=')
+		if eq < 0 || len(s) < eq+2 || s[eq+1] != '"' {
+			return "", fmt.Errorf("bad label")
+		}
+		name := strings.TrimSpace(s[:eq])
+		var b strings.Builder
+		i := eq + 2
+		for ; i < len(s) && s[i] != '"'; i++ {
+			if s[i] == '\\' && i+1 < len(s) {
+				i++
+				switch s[i] {
+				case 'n':
+					b.WriteByte('\n')
+				default:
+					b.WriteByte(s[i])
+				}
+				continue
+			}
+			b.WriteByte(s[i])
+		}
+		if i >= len(s) {
+			return "", fmt.Errorf("unterminated label value")
+		}
+		labels[name] = b.String()
+		s = s[i+1:]
+	}
+}
+
+// scrape reads the metrics endpoint once.
+func scrape(ctx context.Context, url string) (metrics, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return parseMetrics(resp.Body)
+}
+
+// sampler scrapes the metrics endpoint every interval, keeping the largest
+// heap seen and the latest scrape, and samples the load average.
+type sampler struct {
+	url string
+
+	mu      sync.Mutex
+	last    metrics
+	maxHeap float64
+	loads   []float64
+	errs    int
+
+	stop chan struct{}
+	done chan struct{}
+}
+
+func startSampler(ctx context.Context, url string, every time.Duration) *sampler {
+	s := &sampler{url: url, stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			s.once(ctx)
+			select {
+			case <-ctx.Done():
+				return
+			case <-s.stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return s
+}
+
+func (s *sampler) once(ctx context.Context) {
+	m, err := scrape(ctx, s.url)
+	load, lerr := loadAverage()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if lerr == nil {
+		s.loads = append(s.loads, load[0])
+	}
+	if err != nil {
+		s.errs++
+		return
+	}
+	s.last = m
+	if h := m.sum(metricHeapAlloc, nil); h > s.maxHeap {
+		s.maxHeap = h
+	}
+}
+
+// Stop ends the sampling, after one last scrape.
+func (s *sampler) Stop(ctx context.Context) {
+	close(s.stop)
+	<-s.done
+	s.once(ctx)
+}
+
+func (s *sampler) MaxHeap() float64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.maxHeap
+}
+
+// Load returns the mean and the largest one-minute load average sampled.
+func (s *sampler) Load() (mean, peak float64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, l := range s.loads {
+		mean += l
+		peak = max(peak, l)
+	}
+	if len(s.loads) > 0 {
+		mean /= float64(len(s.loads))
+	}
+	return mean, peak
+}
