@@ -5,18 +5,22 @@ package projectapikey
 
 import (
 	"context"
+	"maps"
 	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/feature"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrlevent "sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	clusterv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/cluster/v1alpha1"
 	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
@@ -113,7 +117,7 @@ func setup(mgr ctrl.Manager, o controller.Options, s scope, clients *keyview.Cli
 	return ctrl.NewControllerManagedBy(mgr).
 		Named(name).
 		WithOptions(o.ForControllerRuntime()).
-		WithEventFilter(resource.DesiredStateChanged()).
+		WithEventFilter(desiredStateChanged()).
 		For(s.object).
 		Complete(ratelimiter.NewReconciler(name, r, o.GlobalRateLimiter))
 }
@@ -160,4 +164,28 @@ func (c *connector) connect(ctx context.Context, mg resource.Managed) (*external
 		record:   c.record,
 		now:      time.Now,
 	}, nil
+}
+
+// desiredStateChanged is crossplane-runtime's filter of the events worth a
+// reconcile (a changed generation, label or annotation), except that the
+// annotations the provider itself writes while it works do not count: a
+// create that fails, say for an unknown project, sets and clears its
+// creation mark, and reconciling on that would bypass the backoff and loop.
+func desiredStateChanged() predicate.Predicate {
+	own := []string{
+		meta.AnnotationKeyExternalCreatePending, meta.AnnotationKeyExternalCreateFailed,
+		meta.AnnotationKeyExternalCreateSucceeded, AnnotationCreating, AnnotationRetiredKeys,
+	}
+	annotationsChanged := predicate.Funcs{UpdateFunc: func(e ctrlevent.UpdateEvent) bool {
+		if e.ObjectOld == nil || e.ObjectNew == nil {
+			return false
+		}
+		o, n := maps.Clone(e.ObjectOld.GetAnnotations()), maps.Clone(e.ObjectNew.GetAnnotations())
+		for _, k := range own {
+			delete(o, k)
+			delete(n, k)
+		}
+		return !maps.Equal(o, n)
+	}}
+	return predicate.Or(annotationsChanged, predicate.LabelChangedPredicate{}, predicate.GenerationChangedPredicate{})
 }
