@@ -42,7 +42,7 @@ func main() {
 		metricsAddr      = app.Flag("metrics-bind-address", "Address of the Prometheus metrics endpoint.").Default(":8080").String()
 		healthAddr       = app.Flag("health-probe-bind-address", "Address of the /healthz and /readyz endpoints.").Default(":8081").String()
 		sharedView       = app.Flag("shared-view", "Share one short-lived view of each project's API keys between the resources of that project, so that a poll costs one list call per project instead of one per key. --no-shared-view lists the project for every resource (naive mode, the benchmark's baseline).").Default("true").Bool()
-		viewStaleness    = app.Flag("view-staleness", "How long a key seen in a list may be reported to exist without listing again; must be shorter than --poll. Absence is always confirmed by a new list.").Default(keyview.DefaultStaleness.String()).Duration()
+		viewStaleness    = app.Flag("view-staleness", "How long a key seen in a list may be reported to exist without listing again; must be shorter than --poll (default: five sixths of it, so that a project costs about one list per poll). Absence is always confirmed by a new list.").Duration()
 	)
 	app.Version(version.Version)
 	kingpin.MustParse(app.Parse(os.Args[1:]))
@@ -55,6 +55,12 @@ func main() {
 		ctrl.SetLogger(zl)
 	} else {
 		ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))
+	}
+	if *viewStaleness == 0 {
+		// The resources of a project are polled at spread-out moments; a view
+		// that lasts most of a poll interval answers nearly all of them, and
+		// a deletion made out of band is still seen within one poll.
+		*viewStaleness = *pollInterval * 5 / 6
 	}
 	if *sharedView && *viewStaleness >= *pollInterval {
 		// A view that outlives the poll interval would hide a deletion made
