@@ -25,7 +25,6 @@ import (
 
 	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
 	orycfg "github.com/crossplane-contrib/provider-ory/config"
-	"github.com/crossplane-contrib/provider-ory/internal/keyview"
 	"github.com/crossplane-contrib/provider-ory/internal/localenv"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
 )
@@ -45,13 +44,6 @@ const (
 	rateLimitBurst     = 1000
 )
 
-// Tuned-phase modes of config.Tuned.
-const (
-	tunedAuto   = "auto"   // only when the default staleness misses lists_per_poll <= P
-	tunedAlways = "always" // always
-	tunedNever  = "never"  // never
-)
-
 // config is what a run measures; see the flags in main.go.
 type config struct {
 	N, P             int
@@ -60,8 +52,9 @@ type config struct {
 	Polls            int
 	SkipPolls        int
 	MaxReconcileRate int
-	Tuned            string
-	TunedStaleness   time.Duration // 0: 5/6 of Poll
+	// CompareStaleness is the --view-staleness of a second creation, to
+	// compare with the default's; 0 (or the default's value) skips it.
+	CompareStaleness time.Duration
 	Restart          bool
 	Concurrency      int
 	ReadyTimeout     time.Duration
@@ -85,14 +78,8 @@ func (c *config) validate() error {
 		return errors.New("want polls >= 1 and skip >= 0")
 	case c.MaxReconcileRate < 1 || c.Concurrency < 1:
 		return errors.New("want max-reconcile-rate and concurrency >= 1")
-	case c.Tuned != tunedAuto && c.Tuned != tunedAlways && c.Tuned != tunedNever:
-		return fmt.Errorf("tuned must be %s, %s or %s", tunedAuto, tunedAlways, tunedNever)
-	}
-	if c.TunedStaleness == 0 {
-		c.TunedStaleness = (c.Poll * 5 / 6).Round(time.Second)
-	}
-	if c.TunedStaleness >= c.Poll {
-		return fmt.Errorf("the tuned staleness %s must be shorter than the poll interval %s", c.TunedStaleness, c.Poll)
+	case c.CompareStaleness < 0 || c.CompareStaleness >= c.Poll:
+		return fmt.Errorf("the staleness to compare, %s, must be shorter than the poll interval %s", c.CompareStaleness, c.Poll)
 	}
 	if c.Log == nil {
 		c.Log = io.Discard
@@ -101,10 +88,11 @@ func (c *config) validate() error {
 }
 
 // effectiveStaleness is the view staleness the provider uses for a flag
-// value (0: the default), as cmd/provider computes it.
+// value (0: the default, five sixths of the poll interval), as
+// cmd/provider computes it.
 func effectiveStaleness(flag, poll time.Duration) time.Duration {
 	if flag == 0 {
-		flag = keyview.DefaultStaleness
+		flag = poll * 5 / 6
 	}
 	if flag >= poll {
 		return poll / 2
@@ -157,13 +145,20 @@ type creationResult struct {
 	Requests      map[string]int `json:"requests"` // Ory requests by operation
 	Failed        int            `json:"failed"`   // Ory answers other than 2xx
 	Reconciles    float64        `json:"reconciles"`
-	ClientWaits   float64        `json:"clientWaits"` // held back by spec.rateLimit
-	KeysInOry     int            `json:"keysInOry"`
-	Secrets       int            `json:"secretsWithValue"`
+	// ByResult are the reconciles by result: requeue_after (done, next
+	// poll scheduled), requeue (done, again soon: after a create), error.
+	ByResult    map[string]int `json:"reconcilesByResult"`
+	ClientWaits float64        `json:"clientWaits"` // held back by spec.rateLimit
+	KeysInOry   int            `json:"keysInOry"`
+	Secrets     int            `json:"secretsWithValue"`
 	// CPU is the CPU seconds each process used during the creation, and
 	// the whole machine's busy time (Cores cores).
 	CPU   cpuSnapshot `json:"cpuSeconds"`
 	Cores int         `json:"cores"`
+	// APIRequests are the API server's requests during the creation, the
+	// benchmark's own (N creates, a list of the keys every half second)
+	// included.
+	APIRequests apiRequests `json:"apiRequests"`
 }
 
 // steadyResult is K poll intervals of a steady state.
@@ -187,6 +182,7 @@ type steadyResult struct {
 	Reconciles          float64        `json:"reconciles"`
 	ReconcilesPerSecond float64        `json:"reconcilesPerSecond"`
 	Other               map[string]int `json:"otherRequests,omitempty"`
+	APIRequests         apiRequests    `json:"apiRequests"`
 	CPU                 cpuSnapshot    `json:"cpuSeconds"`
 }
 
@@ -258,15 +254,16 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	}
 	round := 1
 
-	// 2. A staleness close to the poll interval, on a new creation of N
-	// keys (the spread of the creation is what the staleness must cover).
-	if cfg.Tuned == tunedAlways || (cfg.Tuned == tunedAuto && ph.Steady.ListsPerPoll > float64(cfg.P)) {
-		logf("deleting the %d keys of round %d, to create them again under --view-staleness=%s", cfg.N, round, cfg.TunedStaleness)
+	// 2. Another staleness (by default the former default, 10 s), on a new
+	// creation of N keys: the spread of a creation is what the staleness
+	// must cover.
+	if s := cfg.CompareStaleness; s > 0 && effectiveStaleness(s, cfg.Poll) != effectiveStaleness(0, cfg.Poll) {
+		logf("deleting the %d keys of round %d, to create them again under --view-staleness=%s", cfg.N, round, s)
 		if err := b.deleteRound(ctx, round); err != nil {
 			return res, err
 		}
 		round++
-		ph, err := b.phase(ctx, logf, "shared-tuned", []string{"--view-staleness=" + cfg.TunedStaleness.String()}, round)
+		ph, err := b.phase(ctx, logf, "shared-"+s.String(), []string{"--view-staleness=" + s.String()}, round)
 		res.Phases = append(res.Phases, ph)
 		if err != nil {
 			return res, err
@@ -465,6 +462,10 @@ func (b *bench) create(ctx context.Context, logf func(string, ...any), p *locale
 	}
 	b.env.Sim.ResetRequests()
 	cpu0 := b.cpuTimes()
+	api0, err := apiServerRequests(ctx, b.env.Config)
+	if err != nil {
+		return c, first, ready, err
+	}
 	t0 := time.Now()
 
 	names := make(chan int)
@@ -526,6 +527,11 @@ send:
 	}
 	c.Ready = ready.Sub(t0)
 	c.CPU, c.Cores = b.cpuTimes().since(cpu0), runtime.NumCPU()
+	api1, err := apiServerRequests(ctx, b.env.Config)
+	if err != nil {
+		return c, first, ready, err
+	}
+	c.APIRequests = api1.since(api0)
 	for _, op := range orysim.Operations() {
 		if n := b.env.Sim.Requests(op); n > 0 {
 			if c.Requests == nil {
@@ -544,6 +550,13 @@ send:
 		return c, first, ready, err
 	}
 	c.Reconciles = m1.reconciles() - m0.reconciles()
+	c.ByResult = map[string]int{}
+	r0 := m0.reconcileResults()
+	for k, v := range m1.reconcileResults() {
+		if d := int(v - r0[k]); d > 0 {
+			c.ByResult[k] = d
+		}
+	}
 	c.ClientWaits = m1.clientWaits() - m0.clientWaits()
 	for _, pr := range b.projects {
 		c.KeysInOry += len(b.env.Sim.Keys(pr.ID))
@@ -761,6 +774,10 @@ func (b *bench) steady(ctx context.Context, p *localenv.Provider, metricsURL str
 		return s, err
 	}
 	cpu0 := b.cpuTimes()
+	api0, err := apiServerRequests(ctx, b.env.Config)
+	if err != nil {
+		return s, err
+	}
 	from := time.Now()
 	if err := sleepWhileRunning(ctx, p, window); err != nil {
 		return s, err
@@ -771,6 +788,11 @@ func (b *bench) steady(ctx context.Context, p *localenv.Provider, metricsURL str
 	}
 	to := time.Now()
 	s.CPU = b.cpuTimes().since(cpu0)
+	api1, err := apiServerRequests(ctx, b.env.Config)
+	if err != nil {
+		return s, err
+	}
+	s.APIRequests = api1.since(api0)
 	s.Window = to.Sub(from)
 	s.Polls = s.Window.Seconds() / b.cfg.Poll.Seconds()
 

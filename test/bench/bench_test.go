@@ -9,7 +9,7 @@ import (
 )
 
 // TestSmoke runs the benchmark small (100 keys, 2 projects, a 5 s poll, one
-// poll interval measured, no tuned or restart phase), to keep the benchmark
+// poll interval measured, no second creation or restart phase), to keep the benchmark
 // working; its figures mean little. It takes about a minute; docs/performance.md
 // has the figures of a full run (`make bench`). Like test/e2e, it skips
 // without KUBEBUILDER_ASSETS unless CI is set, and runs the binary of `make
@@ -29,7 +29,6 @@ func TestSmoke(t *testing.T) {
 		N: 100, P: 2, Namespaces: 2,
 		Poll: 5 * time.Second, Polls: 1, SkipPolls: 1,
 		MaxReconcileRate: 100,
-		Tuned:            tunedNever,
 		Concurrency:      16,
 		ReadyTimeout:     3 * time.Minute,
 		Provider:         os.Getenv("E2E_PROVIDER_BIN"),

@@ -54,8 +54,7 @@ func main() {
 	flag.IntVar(&cfg.Polls, "polls", 2, "poll intervals measured in each steady state (K)")
 	flag.IntVar(&cfg.SkipPolls, "skip", 1, "poll intervals skipped after the creation or restart before measuring")
 	flag.IntVar(&cfg.MaxReconcileRate, "max-reconcile-rate", 100, "the provider's --max-reconcile-rate")
-	flag.StringVar(&cfg.Tuned, "tuned", tunedAuto, "also create the N keys again under -tuned-staleness: auto (only if the default staleness misses lists_per_poll <= p), always, never")
-	flag.DurationVar(&cfg.TunedStaleness, "tuned-staleness", 0, "the --view-staleness of the tuned phase (0: 5/6 of -poll)")
+	flag.DurationVar(&cfg.CompareStaleness, "compare-staleness", 10*time.Second, "also create the N keys again under this --view-staleness, to compare with the default (five sixths of -poll); 0 skips it")
 	flag.BoolVar(&cfg.Restart, "restart", true, "also measure the default flags after a restart of the provider")
 	flag.IntVar(&cfg.Concurrency, "concurrency", 32, "concurrent creates sent to the API server")
 	flag.DurationVar(&cfg.ReadyTimeout, "ready-timeout", 10*time.Minute, "how long the keys may take to be Ready (and to be deleted)")
@@ -217,8 +216,9 @@ func report(w io.Writer, r *result) {
 				c.N, cr.Submit.Seconds(), cr.Ready.Seconds(), cr.FirstReady, cr.ProjectSpread)
 			fmt.Fprintf(w, "  creation: Ory requests %s (%d not 2xx); %d keys in Ory, %d connection Secrets with a value; held back by spec.rateLimit: %.0f\n",
 				formatCounts(cr.Requests), cr.Failed, cr.KeysInOry, cr.Secrets, cr.ClientWaits)
-			fmt.Fprintf(w, "  creation: %.0f reconciles, %.1f/s\n", cr.Reconciles, cr.Reconciles/cr.Ready.Seconds())
+			fmt.Fprintf(w, "  creation: %.0f reconciles (%s), %.1f/s\n", cr.Reconciles, formatCounts(cr.ByResult), cr.Reconciles/cr.Ready.Seconds())
 			fmt.Fprintf(w, "  creation: CPU seconds: %s (of %.0f core-seconds)\n", cr.CPU.format(), float64(cr.Cores)*cr.Ready.Seconds())
+			fmt.Fprintf(w, "  creation: %.0f API server requests, per key: %s\n", cr.APIRequests.total(), cr.APIRequests.top(8, float64(c.N)))
 		}
 		if p.Settle > 0 {
 			fmt.Fprintf(w, "  restart: %.0f Observes of the %d keys in the first %.1f s after the start\n", p.SettleObserves, c.N, p.Settle.Seconds())
@@ -234,6 +234,9 @@ func report(w io.Writer, r *result) {
 			fmt.Fprintf(w, "; other Ory requests %s", formatCounts(st.Other))
 		}
 		fmt.Fprintf(w, "\n  steady: CPU seconds per poll interval: %s\n", st.CPU.perPoll(st.Polls).format())
+		if obs := st.ObservesPerPoll * st.Polls; obs > 0 {
+			fmt.Fprintf(w, "  steady: %.0f API server requests per poll interval, per Observe: %s\n", st.APIRequests.total()/st.Polls, st.APIRequests.top(6, obs))
+		}
 		fmt.Fprintf(w, "  memory: peak RSS %.1f MiB, largest heap sampled %.1f MiB\n\n", mib(float64(p.PeakRSS)), mib(p.MaxHeap))
 	}
 	if t := r.targets(); len(t) > 0 {

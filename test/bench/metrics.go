@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"k8s.io/client-go/rest"
 )
 
 // The provider's metrics the benchmark reads.
@@ -48,6 +51,18 @@ func (m metrics) reconciles() float64 {
 	return m.sum(metricReconciles, func(l map[string]string) bool {
 		return strings.HasPrefix(l["controller"], "managed/projectapikey.")
 	})
+}
+
+// reconcileResults is reconciles() by result (success, error, requeue,
+// requeue_after).
+func (m metrics) reconcileResults() map[string]float64 {
+	out := map[string]float64{}
+	for _, s := range m {
+		if s.name == metricReconciles && strings.HasPrefix(s.labels["controller"], "managed/projectapikey.") {
+			out[s.labels["result"]] += s.value
+		}
+	}
+	return out
 }
 
 // lookups is the number of FindKey calls the shared view answered (hits) or
@@ -234,4 +249,89 @@ func (s *sampler) Load() (mean, peak float64) {
 		mean /= float64(len(s.loads))
 	}
 	return mean, peak
+}
+
+// apiRequests is what the API server counted in apiserver_request_total,
+// by "verb resource[/subresource]".
+type apiRequests map[string]float64
+
+// apiServerRequests reads the API server's request counters with the admin
+// credentials of cfg.
+func apiServerRequests(ctx context.Context, cfg *rest.Config) (apiRequests, error) {
+	hc, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(cfg.Host, "/")+"/metrics", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s/metrics: %s", cfg.Host, resp.Status)
+	}
+	m, err := parseMetrics(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	out := apiRequests{}
+	for _, s := range m {
+		if s.name != "apiserver_request_total" {
+			continue
+		}
+		k := strings.ToLower(s.labels["verb"]) + " " + s.labels["resource"]
+		if sub := s.labels["subresource"]; sub != "" {
+			k += "/" + sub
+		}
+		out[k] += s.value
+	}
+	return out, nil
+}
+
+// since returns the requests counted between an earlier reading and r.
+func (r apiRequests) since(earlier apiRequests) apiRequests {
+	out := apiRequests{}
+	for k, v := range r {
+		if d := v - earlier[k]; d > 0 {
+			out[k] = d
+		}
+	}
+	return out
+}
+
+func (r apiRequests) total() float64 {
+	t := 0.0
+	for _, v := range r {
+		t += v
+	}
+	return t
+}
+
+// top formats the most frequent requests, each divided by per (the keys,
+// or the Observes), e.g. "update projectapikeys/status 2.0".
+func (r apiRequests) top(n int, per float64) string {
+	keys := make([]string, 0, len(r))
+	for k := range r {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if r[keys[i]] != r[keys[j]] {
+			return r[keys[i]] > r[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	var parts []string
+	for i, k := range keys {
+		if i == n {
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s %.2f", k, r[k]/per))
+	}
+	return strings.Join(parts, ", ")
 }
