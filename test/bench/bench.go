@@ -53,7 +53,8 @@ type config struct {
 	SkipPolls        int
 	MaxReconcileRate int
 	// CompareStaleness is the --view-staleness of a second creation, to
-	// compare with the default's; 0 (or the default's value) skips it.
+	// compare with the default's; 0, the default's value or one not
+	// shorter than Poll skips it.
 	CompareStaleness time.Duration
 	Restart          bool
 	Concurrency      int
@@ -78,8 +79,8 @@ func (c *config) validate() error {
 		return errors.New("want polls >= 1 and skip >= 0")
 	case c.MaxReconcileRate < 1 || c.Concurrency < 1:
 		return errors.New("want max-reconcile-rate and concurrency >= 1")
-	case c.CompareStaleness < 0 || c.CompareStaleness >= c.Poll:
-		return fmt.Errorf("the staleness to compare, %s, must be shorter than the poll interval %s", c.CompareStaleness, c.Poll)
+	case c.CompareStaleness < 0:
+		return errors.New("the staleness to compare must not be negative")
 	}
 	if c.Log == nil {
 		c.Log = io.Discard
@@ -257,7 +258,9 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	// 2. Another staleness (by default the former default, 10 s), on a new
 	// creation of N keys: the spread of a creation is what the staleness
 	// must cover.
-	if s := cfg.CompareStaleness; s > 0 && effectiveStaleness(s, cfg.Poll) != effectiveStaleness(0, cfg.Poll) {
+	if s := cfg.CompareStaleness; s >= cfg.Poll {
+		logf("not comparing --view-staleness=%s: it is not shorter than --poll=%s", s, cfg.Poll)
+	} else if s > 0 && s != effectiveStaleness(0, cfg.Poll) {
 		logf("deleting the %d keys of round %d, to create them again under --view-staleness=%s", cfg.N, round, s)
 		if err := b.deleteRound(ctx, round); err != nil {
 			return res, err
