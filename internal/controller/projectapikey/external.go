@@ -80,8 +80,7 @@ type external struct {
 
 // observation is what Observe learned, for Update and Delete to act on.
 type observation struct {
-	current        config.KeyRef // the key the resource manages, project known
-	desiredProject string
+	current config.KeyRef // the key the resource manages, project known
 	// replace says why the key must be replaced; empty when it need not.
 	replace  string
 	rotation bool // the replacement is a rotation
@@ -118,7 +117,7 @@ func (e *external) Observe(ctx context.Context, mg resource.Managed) (managed.Ex
 	if err := e.allowed(p.ProjectID); err != nil {
 		return managed.ExternalObservation{}, err
 	}
-	e.observed = observation{desiredProject: p.ProjectID}
+	e.observed = observation{}
 
 	rec, err := e.records.read(ctx, cr)
 	if err != nil {
