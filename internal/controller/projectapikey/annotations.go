@@ -34,6 +34,14 @@ const AnnotationRetiredKeys = "ory.crossplane.io/retired-keys"
 // recoverCreation).
 const AnnotationCreating = "ory.crossplane.io/creating"
 
+// AnnotationValueStoredIn, on a ProjectAPIKey, names the connection Secret
+// (<namespace>/<name>) that the value of its current key was written to. It
+// is written in the same patch as the key's ID, so the resource remembers
+// that it had the value: a Secret deleted or emptied out of band is then
+// told apart from an import whose value was never known, and a changed
+// spec.writeConnectionSecretToRef tells where to move the value from.
+const AnnotationValueStoredIn = "ory.crossplane.io/value-stored-in"
+
 // A creationMark is the content of AnnotationCreating.
 type creationMark struct {
 	Since   time.Time `json:"since"`
@@ -75,6 +83,32 @@ func keyAnnotations(externalName string, retired []retiredKey) map[string]*strin
 		a[AnnotationRetiredKeys] = &r
 	}
 	return a
+}
+
+// storedKeyAnnotations are keyAnnotations for a key whose value the
+// resource's connection Secret holds now.
+func storedKeyAnnotations(mg resource.Managed, externalName string, retired []retiredKey) map[string]*string {
+	a := keyAnnotations(externalName, retired)
+	if nn, ok := connectionSecret(mg); ok {
+		s := nn.String()
+		a[AnnotationValueStoredIn] = &s
+	}
+	return a
+}
+
+// valueStoredIn returns the connection Secret the value of mg's current key
+// was written to, or "" if the resource never had its value. Resources made
+// before the annotation existed fall back on their KeyValue condition.
+func valueStoredIn(mg resource.Managed) string {
+	if s, ok := mg.GetAnnotations()[AnnotationValueStoredIn]; ok {
+		return s
+	}
+	if c := mg.GetCondition(TypeValue); c.Status == "True" && c.Reason == ReasonValueStored {
+		if nn, ok := connectionSecret(mg); ok {
+			return nn.String()
+		}
+	}
+	return ""
 }
 
 // retiredKeys returns the keys mg replaced that are still to be deleted.

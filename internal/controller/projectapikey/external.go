@@ -41,7 +41,25 @@ const (
 	ReasonImportedValueUnavailable xpv2.ConditionReason = "ImportedValueUnavailable"
 	ReasonImportedValueMismatch    xpv2.ConditionReason = "ImportedValueMismatch"
 	ReasonImportedValueUnchecked   xpv2.ConditionReason = "ImportedValueUnchecked"
-	ReasonExpired                  xpv2.ConditionReason = "Expired"
+	ReasonImportedValueMalformed   xpv2.ConditionReason = "ImportedValueMalformed"
+	// ReasonValueLost: the connection Secret that held the key's value was
+	// deleted or emptied out of band; the key is replaced to restore one.
+	ReasonValueLost xpv2.ConditionReason = "ValueLost"
+	ReasonExpired   xpv2.ConditionReason = "Expired"
+	// ReasonKeyNotFound: the key the resource names does not exist in Ory.
+	ReasonKeyNotFound xpv2.ConditionReason = "KeyNotFound"
+	// ReasonCreateRefused: a key cannot be created as the spec stands; the
+	// message says what to fix.
+	ReasonCreateRefused xpv2.ConditionReason = "CreateRefused"
+
+	// TypeUpToDate says whether the key in Ory matches the spec. It is set
+	// False when it does not and the management policies keep the provider
+	// from replacing it, so the difference is not silent.
+	TypeUpToDate xpv2.ConditionType = "UpToDate"
+	// ReasonDrifted: the key differs from the spec and is left as it is.
+	ReasonDrifted xpv2.ConditionReason = "Drifted"
+	// ReasonInSync: the key matches the spec.
+	ReasonInSync xpv2.ConditionReason = "InSync"
 )
 
 // A keyResource is a ProjectAPIKey of either scope: the one external client
@@ -74,6 +92,8 @@ type external struct {
 	cfg      *providerconfig.Config
 	record   event.Recorder
 	now      func() time.Time
+	// policies says whether spec.managementPolicies are honoured.
+	policies bool
 
 	observed observation
 }
@@ -84,6 +104,9 @@ type observation struct {
 	// replace says why the key must be replaced; empty when it need not.
 	replace  string
 	rotation bool // the replacement is a rotation
+	// valueLost says why the stored value is gone, when it is: the key is
+	// then replaced to restore a working value.
+	valueLost string
 }
 
 // Observe finds the resource's key in Ory and compares it with the spec. It
@@ -120,6 +143,9 @@ func (e *external) Observe(ctx context.Context, mg resource.Managed) (managed.Ex
 	e.observed = observation{}
 
 	rec, err := e.records.read(ctx, cr)
+	if kept := (*keptSecretError)(nil); errors.As(err, &kept) {
+		rec, err = e.takeOverKeptSecret(ctx, cr, kept)
+	}
 	if err != nil {
 		return managed.ExternalObservation{}, err
 	}
@@ -132,11 +158,28 @@ func (e *external) Observe(ctx context.Context, mg resource.Managed) (managed.Ex
 		}
 	}
 	if current.IsZero() {
+		if !meta.WasDeleted(cr) && e.may(cr).create {
+			if _, err := e.preflight(ctx, cr); err != nil {
+				return managed.ExternalObservation{}, refuseCreate(cr, err)
+			}
+		}
 		return managed.ExternalObservation{ResourceExists: false, ResourceLateInitialized: lateInit}, nil
 	}
 	current.ProjectID = projectOf(current, rec, cr.Observation(), p.ProjectID)
 	if err := e.allowed(current.ProjectID); err != nil {
 		return managed.ExternalObservation{}, err
+	}
+	if !rec.holds(current) {
+		// A key the resource did not make (an import): it may be another
+		// resource's, and two resources managing one key would each delete
+		// or replace it under the other.
+		if err := e.claimedElsewhere(ctx, cr, current); err != nil {
+			if meta.WasDeleted(cr) {
+				// Not this resource's key: its deletion deletes nothing.
+				return managed.ExternalObservation{ResourceExists: false}, nil
+			}
+			return managed.ExternalObservation{}, err
+		}
 	}
 
 	key, err := e.find(ctx, current)
@@ -144,12 +187,17 @@ func (e *external) Observe(ctx context.Context, mg resource.Managed) (managed.Ex
 		return managed.ExternalObservation{}, err
 	}
 	if key == nil {
+		if meta.WasDeleted(cr) {
+			// The resource still "exists" while keys it replaced are in Ory,
+			// so that Delete gets to them; once Ory holds none, deletion ends.
+			left, err := e.retiredLeft(ctx, cr)
+			return managed.ExternalObservation{ResourceExists: left, ResourceUpToDate: true}, err
+		}
 		// Gone from Ory (or never there, for a mistyped import): the runtime
-		// creates a new key, or reports the absence under Observe-only. A
-		// resource being deleted still "exists" while replaced keys wait to
-		// be deleted, so that Delete gets to them.
-		exists := meta.WasDeleted(cr) && len(retiredKeys(cr)) > 0
-		return managed.ExternalObservation{ResourceExists: exists, ResourceUpToDate: true, ResourceLateInitialized: lateInit}, nil
+		// creates a new key, or reports the absence under Observe-only. A key
+		// that does not exist is not Ready, whatever the policies.
+		cr.SetConditions(keyMissing(current))
+		return managed.ExternalObservation{ResourceExists: false, ResourceUpToDate: true, ResourceLateInitialized: lateInit}, nil
 	}
 	e.observed.current = current
 	setObservation(cr.Observation(), key)
@@ -166,6 +214,10 @@ func (e *external) Observe(ctx context.Context, mg resource.Managed) (managed.Ex
 		return managed.ExternalObservation{}, err
 	}
 	e.observed.replace, e.observed.rotation = e.replaceReason(p, key, rec)
+	if e.observed.replace == "" && e.observed.valueLost != "" {
+		e.observed.replace = e.observed.valueLost
+	}
+	e.reportDrift(cr)
 	if r := p.Rotation; r != nil && r.Lifetime != nil {
 		cr.Observation().RenewAt = metaTime(ptr(renewAt(key, r, e.now())))
 	}
@@ -202,7 +254,7 @@ func (e *external) adoptRecordedKey(ctx context.Context, cr keyResource, current
 	if !current.IsZero() {
 		retired = append(retired, e.retire(cr, rec.replaces))
 	}
-	if err := patchAnnotations(ctx, e.kube, cr, keyAnnotations(config.ProjectAPIKeyExternalName(rec.valueOf), retired)); err != nil {
+	if err := patchAnnotations(ctx, e.kube, cr, storedKeyAnnotations(cr, config.ProjectAPIKeyExternalName(rec.valueOf), retired)); err != nil {
 		return current, err
 	}
 	e.record.Event(cr, event.Normal("AdoptedRecordedKey", "Adopted key "+rec.valueOf.String()+", whose value the connection Secret holds but whose ID had not been saved on the resource"))
@@ -284,7 +336,7 @@ func (e *external) Create(ctx context.Context, mg resource.Managed) (managed.Ext
 	// the runtime after Create returns: should the runtime's own write fail,
 	// the resource would otherwise stop with "cannot determine creation
 	// result" although the key and its value are safely recorded.
-	a := keyAnnotations(config.ProjectAPIKeyExternalName(ref(key)), nil)
+	a := storedKeyAnnotations(cr, config.ProjectAPIKeyExternalName(ref(key)), nil)
 	succeeded := time.Now().Format(time.RFC3339)
 	a[meta.AnnotationKeyExternalCreateSucceeded] = &succeeded
 	if err := patchAnnotations(ctx, e.kube, cr, a); err != nil {
@@ -315,7 +367,7 @@ func (e *external) Update(ctx context.Context, mg resource.Managed) (managed.Ext
 		retired = append(retired, e.retire(cr, old))
 		// Should this patch fail, the Secret's record still names the new key
 		// as the replacement of the old, and the next Observe adopts it.
-		if err := patchAnnotations(ctx, e.kube, cr, keyAnnotations(config.ProjectAPIKeyExternalName(ref(key)), retired)); err != nil {
+		if err := patchAnnotations(ctx, e.kube, cr, storedKeyAnnotations(cr, config.ProjectAPIKeyExternalName(ref(key)), retired)); err != nil {
 			return managed.ExternalUpdate{}, err
 		}
 		setObservation(cr.Observation(), &key)
@@ -351,6 +403,13 @@ func (e *external) Delete(ctx context.Context, mg resource.Managed) (managed.Ext
 	if remaining, failed := e.deleteRetired(ctx, keys, time.Time{}); failed > 0 {
 		return managed.ExternalDelete{}, errors.Errorf("cannot delete key(s) %s yet; the provider retries", joinRefs(remaining))
 	}
+	// Every key is gone: so is the record of those still to delete, or the
+	// next Observe would count the resource as existing for ever.
+	if len(retiredKeys(cr)) > 0 {
+		if err := patchAnnotations(ctx, e.kube, cr, map[string]*string{AnnotationRetiredKeys: nil}); err != nil {
+			return managed.ExternalDelete{}, resource.IgnoreNotFound(err)
+		}
+	}
 	return managed.ExternalDelete{}, nil
 }
 
@@ -361,26 +420,9 @@ func (e *external) Disconnect(context.Context) error { return nil }
 // with the record of what it replaces, to the connection Secret.
 func (e *external) createStored(ctx context.Context, cr keyResource, replaces config.KeyRef) (console.Key, managed.ConnectionDetails, error) {
 	p := cr.Parameters()
-	if _, ok := connectionSecret(cr); !ok {
-		return console.Key{}, nil, errors.New(errNoConnectionSecret)
-	}
-	if p.ProjectID == "" {
-		return console.Key{}, nil, errors.Errorf(errNoProject, e.cfg.Ref)
-	}
-	if err := e.allowed(p.ProjectID); err != nil {
+	expiresAt, err := e.preflight(ctx, cr)
+	if err != nil {
 		return console.Key{}, nil, err
-	}
-	var expiresAt *time.Time
-	switch {
-	case p.Rotation != nil && p.Rotation.Lifetime != nil:
-		t := e.now().Add(p.Rotation.Lifetime.Duration).UTC().Truncate(time.Second)
-		expiresAt = &t
-	case p.ExpiresAt != nil:
-		t := p.ExpiresAt.UTC().Truncate(time.Second)
-		if !t.After(e.now()) {
-			return console.Key{}, nil, errors.Errorf(errExpiresInPast, t.Format(time.RFC3339))
-		}
-		expiresAt = &t
 	}
 	// Look the API URL up first: nothing may stand between creating the key
 	// and storing its value.
@@ -407,6 +449,47 @@ func (e *external) createStored(ctx context.Context, cr keyResource, replaces co
 	return key, details, nil
 }
 
+// preflight checks everything that could refuse a new key or the storing of
+// its value before Ory is asked for the key, and returns the expiry to ask
+// for. Ask the API server whether it would take the Secret too: a key whose
+// value cannot be stored must not be made.
+func (e *external) preflight(ctx context.Context, cr keyResource) (*time.Time, error) {
+	p := cr.Parameters()
+	if _, ok := connectionSecret(cr); !ok {
+		return nil, errors.New(errNoConnectionSecret)
+	}
+	if p.ProjectID == "" {
+		return nil, errors.Errorf(errNoProject, e.cfg.Ref)
+	}
+	if err := e.allowed(p.ProjectID); err != nil {
+		return nil, err
+	}
+	var expiresAt *time.Time
+	switch {
+	case p.Rotation != nil && p.Rotation.Lifetime != nil:
+		t := e.now().Add(p.Rotation.Lifetime.Duration).UTC().Truncate(time.Second)
+		expiresAt = &t
+	case p.ExpiresAt != nil:
+		t := p.ExpiresAt.UTC().Truncate(time.Second)
+		if !t.After(e.now()) {
+			return nil, errors.Errorf(errExpiresInPast, t.Format(time.RFC3339))
+		}
+		expiresAt = &t
+	}
+	return expiresAt, e.records.dryRun(ctx, cr)
+}
+
+// refuseCreate reports, before the runtime would create a key, a create that
+// cannot succeed: Ready says why, and no empty connection Secret is written
+// for a key that was never made (the runtime publishes Observe's details
+// only when Observe succeeds).
+func refuseCreate(cr keyResource, err error) error {
+	c := xpv2.Unavailable().WithMessage("no key was created: " + err.Error())
+	c.Reason = ReasonCreateRefused
+	cr.SetConditions(c)
+	return err
+}
+
 // afterFailedCreate looks, at once, for a key a failed create may have made:
 // when the connection broke or Ory answered 5xx, Ory may have made the key
 // and its answer, the only place its value appears, is lost. Such a key
@@ -414,13 +497,17 @@ func (e *external) createStored(ctx context.Context, cr keyResource, replaces co
 // should looking fail, the creation mark stays for the next Observe.
 func (e *external) afterFailedCreate(ctx context.Context, cr keyResource, mark creationMark, cause error) error {
 	if console.ReasonOf(cause) != console.ReasonUnavailable {
-		// Ory refused before acting (4xx, 429): there is nothing to find.
+		// Ory refused before acting (4xx, 429): there is nothing to find, and
+		// nothing for the connection Secret the runtime wrote before Create.
 		_ = patchAnnotations(ctx, e.kube, cr, map[string]*string{AnnotationCreating: nil})
+		if meta.GetExternalName(cr) == "" {
+			_ = e.records.removeEmpty(ctx, cr)
+		}
 		return cause
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	leaked, err := e.deleteUnrecordedKeys(ctx, mark.Project, mark.Name, mark.Since)
+	leaked, err := e.deleteUnrecordedKeys(ctx, mark.Project, mark.Name, mark.Since, true)
 	if err != nil {
 		return errors.Wrapf(cause, "(could not yet check whether Ory made the key anyway: %s; the provider looks again)", err)
 	}
@@ -514,11 +601,22 @@ func (e *external) setReady(cr keyResource, key *console.Key) {
 func (e *external) checkValue(ctx context.Context, cr keyResource, key *console.Key, rec record) error {
 	if rec.holds(ref(*key)) {
 		cr.SetConditions(valueStored())
-		return nil
+		return e.settleStoredIn(ctx, cr, key)
+	}
+	if where := valueStoredIn(cr); where != "" {
+		// The resource had this key's value: it was moved (a new
+		// writeConnectionSecretToRef) or lost (the Secret deleted or emptied).
+		return e.recoverValue(ctx, cr, key, rec, where)
 	}
 	src := cr.Parameters().ImportValueFrom
 	if src == nil {
-		e.valueUnknown(cr, ReasonValueUnknown, "Ory returns a key's value only when the key is created, and this key was not created by this resource (it was imported), so the connection Secret has no value for it. Name a Secret holding it in spec.forProvider.importValueFrom, or let the provider replace the key by changing spec.forProvider.name or expiresAt.")
+		msg := "Ory returns a key's value only when the key is created, and this key was not created by this resource (it was imported), so the connection Secret has no value for it. Name a Secret holding it in spec.forProvider.importValueFrom"
+		if e.may(cr).update {
+			msg += ", or let the provider replace the key by changing spec.forProvider.rotation.trigger (or name or expiresAt)."
+		} else {
+			msg += "; the management policies do not allow Update, so the provider will not replace the key to get a new value (add Update to spec.managementPolicies for that)."
+		}
+		e.valueUnknown(cr, ReasonValueUnknown, msg)
 		return nil
 	}
 	v, err := e.records.importedValue(ctx, cr, src)
@@ -533,9 +631,16 @@ func (e *external) checkValue(ctx context.Context, cr keyResource, key *console.
 		e.valueUnknown(cr, ReasonImportedValueMismatch, "the value in Secret "+src.Name+" does not end in this key's lastCharacters, so it belongs to another key and is not published: point spec.forProvider.importValueFrom at this key's value")
 		return nil
 	}
+	if problem := valueShapeProblem(v); problem != "" {
+		e.valueUnknown(cr, ReasonImportedValueMalformed, "the value in Secret "+src.Name+" is not a project API key: it "+problem+". It is not published: point spec.forProvider.importValueFrom at the key's value as Ory returned it")
+		return nil
+	}
 	k := *key
 	k.Value = console.Value(v)
 	if err := e.records.write(ctx, cr, withValue(k), ref(k), config.KeyRef{}, trigger(cr.Parameters())); err != nil {
+		return err
+	}
+	if err := patchAnnotations(ctx, e.kube, cr, storedKeyAnnotations(cr, meta.GetExternalName(cr), retiredKeys(cr))); err != nil {
 		return err
 	}
 	cr.SetConditions(valueStored())

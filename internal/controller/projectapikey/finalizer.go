@@ -2,6 +2,7 @@ package projectapikey
 
 import (
 	"context"
+	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
@@ -21,11 +22,20 @@ import (
 // policies without Delete, or deletionPolicy Orphan): the runtime neither
 // observes nor deletes such a key, and garbage collection would delete the
 // only copy of its value with the resource. So the Secret is released first.
+//
+// Keys the resource replaced and still has to delete (a rotation overlap)
+// are not the key it manages: deletion policy Orphan, or policies without
+// Delete, leave only that one. The others are deleted at once, without
+// waiting out the overlap (a deletion that waits an hour would hold up its
+// namespace and its composite), as long as the policies allow Update or
+// Delete; under narrower policies the provider touches nothing in Ory and a
+// warning event names the keys left there.
 type finalizer struct {
 	kube     client.Client
 	records  *records
 	record   event.Recorder
 	policies bool // spec.managementPolicies are honoured
+	connect  func(ctx context.Context, mg resource.Managed) (*external, error)
 }
 
 // AddFinalizer adds the managed resource finalizer to obj.
@@ -44,6 +54,9 @@ func (f finalizer) RemoveFinalizer(ctx context.Context, obj resource.Object) err
 		return nil
 	}
 	if mg, ok := obj.(resource.Managed); ok && !deletesKey(mg, f.policies) {
+		if err := f.deleteRetired(ctx, mg); err != nil {
+			return err
+		}
 		released, err := f.records.release(ctx, mg)
 		if err != nil {
 			return err
@@ -63,6 +76,31 @@ func (f finalizer) RemoveFinalizer(ctx context.Context, obj resource.Object) err
 		"cannot remove finalizer")
 }
 
+// deleteRetired deletes, at the deletion of a resource that leaves its key in
+// Ory, the keys it replaced and had still to delete.
+func (f finalizer) deleteRetired(ctx context.Context, mg resource.Managed) error {
+	retired := retiredKeys(mg)
+	if len(retired) == 0 {
+		return nil
+	}
+	if p := may(mg, f.policies); !p.update && !p.delete {
+		f.record.Event(mg, event.Warning("LeftReplacedKeys", errors.New("The management policies allow neither Update nor Delete, so the provider leaves in Ory the key(s) "+joinRefs(retired)+" that this resource had replaced and was to delete: delete them in the Ory console")))
+		return nil
+	}
+	if f.connect == nil {
+		return nil
+	}
+	e, err := f.connect(ctx, mg)
+	if err != nil {
+		return errors.Wrap(err, "cannot delete the keys this resource replaced")
+	}
+	if remaining, failed := e.deleteRetired(ctx, retired, time.Time{}); failed > 0 {
+		return errors.Errorf("cannot delete replaced key(s) %s yet; the provider retries", joinRefs(remaining))
+	}
+	f.record.Event(mg, event.Normal("DeletedReplacedKeys", "Deleted key(s) "+joinRefs(retired)+" that this resource had replaced, before their overlap ended, since the resource is deleted; its current key stays in Ory"))
+	return nil
+}
+
 // deletesKey reports whether deleting mg deletes its key in Ory, as the
 // runtime decides it.
 func deletesKey(mg resource.Managed, policies bool) bool {
@@ -71,3 +109,16 @@ func deletesKey(mg resource.Managed, policies bool) bool {
 	}
 	return managed.NewManagementPoliciesResolver(policies, mg.GetManagementPolicies()).ShouldDelete()
 }
+
+// permitted is what a resource's management policies let the provider do in
+// Ory, whatever its deletion policy.
+type permitted struct{ create, update, delete bool }
+
+// may returns what mg's management policies allow (everything when the
+// provider does not honour management policies).
+func may(mg resource.Managed, policies bool) permitted {
+	r := managed.NewManagementPoliciesResolver(policies, mg.GetManagementPolicies())
+	return permitted{create: r.ShouldCreate(), update: r.ShouldUpdate(), delete: r.ShouldDelete()}
+}
+
+func (e *external) may(mg resource.Managed) permitted { return may(mg, e.policies) }

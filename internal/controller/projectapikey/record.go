@@ -3,6 +3,8 @@ package projectapikey
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"maps"
 	"strings"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
@@ -39,6 +41,19 @@ const (
 	// from its deleted ProjectAPIKey because the key was left in Ory.
 	AnnotationKeptFrom = "ory.crossplane.io/kept-from"
 )
+
+// A keptSecretError says that the connection Secret holds the value of a key
+// left in Ory when another resource was deleted. Observe may still take the
+// Secret over once Ory shows that key is gone: then nothing needs the value.
+type keptSecretError struct {
+	secret   types.NamespacedName
+	valueOf  config.KeyRef
+	keptFrom string
+}
+
+func (e *keptSecretError) Error() string {
+	return fmt.Sprintf("connection Secret %s holds the value of key %s, kept when %s was deleted: choose another spec.writeConnectionSecretToRef.name, or import that key (external name %s) to manage it again", e.secret, e.valueOf, e.keptFrom, e.valueOf)
+}
 
 // A record is what the connection Secret says about the key it holds.
 type record struct {
@@ -99,15 +114,17 @@ func (r *records) read(ctx context.Context, mg resource.Managed) (record, error)
 	valueOf, _ := config.ParseKeyRef(s.GetAnnotations()[AnnotationValueOf])
 	switch c := metav1.GetControllerOf(s); {
 	case c != nil && c.UID != mg.GetUID():
-		return record{}, errors.Errorf("connection Secret %s belongs to %s %s, not to this ProjectAPIKey: choose another spec.writeConnectionSecretToRef.name", nn, c.Kind, c.Name)
+		return record{}, errors.Errorf("connection Secret %s belongs to %s %s, not to this ProjectAPIKey, so the provider will not write a key's value into it: choose another spec.writeConnectionSecretToRef.name, or delete that Secret if it is no longer used", nn, c.Kind, c.Name)
 	case c == nil && s.GetAnnotations()[AnnotationKeptFrom] != "":
 		// The only copy of the value of a key left in Ory when its resource
 		// was deleted. Only a resource that manages that very key may take
 		// the Secret over; anything else would overwrite the value.
 		current, _ := config.ParseKeyRef(meta.GetExternalName(mg))
 		if valueOf.IsZero() || !strings.EqualFold(current.KeyID, valueOf.KeyID) {
-			return record{}, errors.Errorf("connection Secret %s holds the value of key %s, kept when %s was deleted: choose another spec.writeConnectionSecretToRef.name, or import that key (external name %s) to manage it again", nn, valueOf, s.GetAnnotations()[AnnotationKeptFrom], valueOf)
+			return record{}, &keptSecretError{secret: nn, valueOf: valueOf, keptFrom: s.GetAnnotations()[AnnotationKeptFrom]}
 		}
+	case c == nil && s.Type != resource.SecretTypeConnection:
+		return record{}, errors.Errorf("Secret %s already exists, is of type %s and belongs to no resource, so the provider will not write a key's value into it: choose another spec.writeConnectionSecretToRef.name, or delete that Secret if it is no longer used", nn, s.Type)
 	case c == nil:
 		return record{}, nil
 	}
@@ -138,13 +155,61 @@ func (r *records) write(ctx context.Context, mg resource.Managed, details map[st
 		return errors.New(errNoConnectionSecret)
 	}
 	s.Data = details
-	if m := secretMetadata(mg); m != nil {
-		meta.AddLabels(s, m.Labels)
-		meta.AddAnnotations(s, m.Annotations)
-	}
+	setMetadata(s, secretMetadata(mg))
 	meta.AddAnnotations(s, map[string]string{AnnotationValueOf: valueOf.String(), AnnotationReplaces: replaces.String(), AnnotationTrigger: trigger})
 	return errors.Wrapf(resource.NewAPIPatchingApplicator(r.kube).Apply(ctx, s, resource.ConnectionSecretMustBeControllableBy(mg.GetUID())),
 		"cannot write the new key's value to connection Secret %s/%s", s.GetNamespace(), s.GetName())
+}
+
+// setMetadata puts the labels and annotations the spec asks for on a Secret
+// the provider is about to write. The maps are copied: the Secret's maps get
+// the provider's record annotations next, and a map shared with the spec
+// would carry them into the resource's spec, which the runtime then saves.
+func setMetadata(s *corev1.Secret, m *common.SecretMetadata) {
+	if m == nil {
+		return
+	}
+	meta.AddLabels(s, maps.Clone(m.Labels))
+	meta.AddAnnotations(s, maps.Clone(m.Annotations))
+}
+
+// dryRun asks the API server whether it would accept the connection Secret
+// as the provider will write it after a create: same name, owner, labels,
+// annotations and keys, with placeholder data. Whatever would refuse the real
+// write (the Secret's metadata, an admission policy, a quota, RBAC) refuses
+// this, before Ory is asked for a key whose value could then not be stored.
+func (r *records) dryRun(ctx context.Context, mg resource.Managed) error {
+	nn, ok := connectionSecret(mg)
+	if !ok {
+		return errors.New(errNoConnectionSecret)
+	}
+	placeholder := map[string][]byte{}
+	for _, k := range config.ProjectAPIKeyConnectionKeys {
+		placeholder[k] = []byte("dry-run")
+	}
+	var s *corev1.Secret
+	switch o := mg.(type) {
+	case resource.LocalConnectionSecretOwner:
+		s = resource.LocalConnectionSecretFor(o, resource.MustGetKind(o, r.typer))
+	case resource.ConnectionSecretOwner:
+		s = resource.ConnectionSecretFor(o, resource.MustGetKind(o, r.typer))
+	}
+	s.Data = placeholder
+	setMetadata(s, secretMetadata(mg))
+	meta.AddAnnotations(s, map[string]string{AnnotationValueOf: "dry-run", AnnotationReplaces: "", AnnotationTrigger: ""})
+	current := &corev1.Secret{}
+	err := r.reader.Get(ctx, nn, current)
+	switch {
+	case kerrors.IsNotFound(err):
+		err = r.kube.Create(ctx, s, client.DryRunAll)
+	case err == nil:
+		if err := resource.ConnectionSecretMustBeControllableBy(mg.GetUID())(ctx, current, s); err != nil {
+			return errors.Wrapf(err, "connection Secret %s cannot be written by this resource, so no key was created: choose another spec.writeConnectionSecretToRef.name", nn)
+		}
+		s.SetResourceVersion(current.GetResourceVersion())
+		err = r.kube.Patch(ctx, s, client.MergeFrom(current), client.DryRunAll)
+	}
+	return errors.Wrapf(err, "the API server would refuse connection Secret %s, so no key was created (its value could not be stored): fix what it names, for example spec.connectionSecretMetadata", nn)
 }
 
 // applyMetadata puts the labels and annotations the spec asks for on an
@@ -178,6 +243,14 @@ func (r *records) release(ctx context.Context, mg resource.Managed) (bool, error
 	s := &corev1.Secret{}
 	if err := r.reader.Get(ctx, nn, s); err != nil {
 		return false, errors.Wrapf(resource.IgnoreNotFound(err), "cannot read connection Secret %s", nn)
+	}
+	// Only the value of the key left in Ory is worth keeping: a Secret that
+	// holds no value (an import whose value was never known) or the value of
+	// another key goes with its resource.
+	valueOf, _ := config.ParseKeyRef(s.GetAnnotations()[AnnotationValueOf])
+	current, _ := config.ParseKeyRef(meta.GetExternalName(mg))
+	if len(s.Data[config.ConnectionKeyValue]) == 0 || current.IsZero() || !strings.EqualFold(valueOf.KeyID, current.KeyID) {
+		return false, nil
 	}
 	var owners []metav1.OwnerReference
 	for _, o := range s.GetOwnerReferences() {
@@ -238,4 +311,22 @@ func contains(have, want map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// removeEmpty deletes mg's connection Secret if it is mg's and holds neither
+// a value nor a record: what the runtime publishes before a create that then
+// failed. A Secret that holds anything else is left alone.
+func (r *records) removeEmpty(ctx context.Context, mg resource.Managed) error {
+	nn, ok := connectionSecret(mg)
+	if !ok {
+		return nil
+	}
+	s := &corev1.Secret{}
+	if err := r.reader.Get(ctx, nn, s); err != nil {
+		return resource.IgnoreNotFound(err)
+	}
+	if c := metav1.GetControllerOf(s); c == nil || c.UID != mg.GetUID() || len(s.Data[config.ConnectionKeyValue]) > 0 || s.GetAnnotations()[AnnotationValueOf] != "" {
+		return nil
+	}
+	return resource.IgnoreNotFound(r.kube.Delete(ctx, s, client.Preconditions{UID: ptr(s.GetUID()), ResourceVersion: ptr(s.GetResourceVersion())}))
 }

@@ -65,7 +65,7 @@ func (r *createRecovery) Initialize(ctx context.Context, mg resource.Managed) er
 	now := time.Now().Format(time.RFC3339)
 
 	if !rec.valueOf.IsZero() && strings.EqualFold(rec.replaces.KeyID, current.KeyID) && !strings.EqualFold(rec.valueOf.KeyID, current.KeyID) {
-		a := keyAnnotations(config.ProjectAPIKeyExternalName(rec.valueOf), retiredKeys(cr))
+		a := storedKeyAnnotations(cr, config.ProjectAPIKeyExternalName(rec.valueOf), retiredKeys(cr))
 		a[meta.AnnotationKeyExternalCreateSucceeded] = &now
 		if err := patchAnnotations(ctx, e.kube, cr, a); err != nil {
 			return err
@@ -78,19 +78,29 @@ func (r *createRecovery) Initialize(ctx context.Context, mg resource.Managed) er
 	if project == "" {
 		project = e.cfg.ProjectID
 	}
-	leaked, err := e.deleteUnrecordedKeys(ctx, project, cr.Parameters().Name, meta.GetExternalCreatePending(cr))
+	mayDelete := e.may(cr).create
+	leaked, err := e.deleteUnrecordedKeys(ctx, project, cr.Parameters().Name, meta.GetExternalCreatePending(cr), mayDelete)
 	if err != nil {
 		return err
 	}
 	if err := patchAnnotations(ctx, e.kube, cr, map[string]*string{meta.AnnotationKeyExternalCreateFailed: &now}); err != nil {
 		return err
 	}
-	msg := "An interrupted create had made no key in Ory; the provider creates one now"
-	if len(leaked) > 0 {
-		msg = "An interrupted create had made key(s) " + joinRefs(leaked) + " in Ory but never stored their value; the provider deleted them and creates a new key now"
-	}
-	e.record.Event(cr, event.Normal("RecoveredCreate", msg))
+	e.reportRecovery(cr, leaked, mayDelete)
 	return nil
+}
+
+// reportRecovery tells, in one event wording for every path, what became of
+// the keys an interrupted create left in Ory.
+func (e *external) reportRecovery(cr keyResource, leaked []retiredKey, deleted bool) {
+	switch {
+	case len(leaked) == 0:
+		e.record.Event(cr, event.Normal("RecoveredCreate", "An interrupted create had made no key in Ory"))
+	case deleted:
+		e.record.Event(cr, event.Normal("RecoveredCreate", "An interrupted create had made key(s) "+joinRefs(leaked)+" in Ory but their value never reached the provider; the provider deleted them"))
+	default:
+		e.record.Event(cr, event.Warning("RecoveredCreate", errors.New("An interrupted create had made key(s) "+joinRefs(leaked)+" in Ory but their value never reached the provider; the management policies no longer allow Create, so the provider leaves them: delete them in the Ory console")))
+	}
 }
 
 // recoverCreation finishes a create or replacement interrupted between
@@ -106,7 +116,8 @@ func (e *external) recoverCreation(ctx context.Context, cr keyResource) error {
 	if m.Since.IsZero() {
 		m.Since = e.now().Add(-time.Hour)
 	}
-	leaked, err := e.deleteUnrecordedKeys(ctx, m.Project, m.Name, m.Since)
+	mayDelete := e.may(cr).create
+	leaked, err := e.deleteUnrecordedKeys(ctx, m.Project, m.Name, m.Since, mayDelete)
 	if err != nil {
 		return err
 	}
@@ -114,7 +125,7 @@ func (e *external) recoverCreation(ctx context.Context, cr keyResource) error {
 		return err
 	}
 	if len(leaked) > 0 {
-		e.record.Event(cr, event.Normal("RecoveredCreate", "An interrupted create had made key(s) "+joinRefs(leaked)+" in Ory but their value never reached the provider; the provider deleted them"))
+		e.reportRecovery(cr, leaked, mayDelete)
 	}
 	return nil
 }
@@ -124,7 +135,12 @@ func (e *external) recoverCreation(ctx context.Context, cr keyResource) error {
 // ProjectAPIKey of either scope knows as its key, as a key it still has to
 // delete, or as the key whose value its Secret holds: their values were
 // never stored, so nothing could ever use them.
-func (e *external) deleteUnrecordedKeys(ctx context.Context, project, name string, since time.Time) ([]retiredKey, error) {
+//
+// A key of an interrupted create is the residue of the resource's own
+// Create: it is deleted only while the management policies allow Create
+// (del); otherwise it is only returned, since a resource that may not
+// create keys does not touch Ory.
+func (e *external) deleteUnrecordedKeys(ctx context.Context, project, name string, since time.Time, del bool) ([]retiredKey, error) {
 	if err := e.allowed(project); err != nil {
 		return nil, err
 	}
@@ -150,6 +166,9 @@ func (e *external) deleteUnrecordedKeys(ctx context.Context, project, name strin
 		if !known[strings.ToLower(k.ID)] {
 			leaked = append(leaked, retiredKey{KeyRef: ref(k)})
 		}
+	}
+	if !del {
+		return leaked, nil
 	}
 	if _, failed := e.deleteRetired(ctx, leaked, time.Time{}); failed > 0 {
 		return nil, errors.Errorf("cannot delete key(s) %s, made by an interrupted create whose value was never stored; the provider retries", joinRefs(leaked))
@@ -180,23 +199,33 @@ func (e *external) knownKeyIDs(ctx context.Context, name string) (map[string]boo
 		}
 		return err
 	}
+	var failed error
+	if err := e.forEachKeyResource(ctx, func(mg keyResource) {
+		if err := add(mg); err != nil && failed == nil {
+			failed = err
+		}
+	}); err != nil {
+		return nil, err
+	}
+	return known, failed
+}
+
+// forEachKeyResource calls fn with every ProjectAPIKey of either scope, read
+// from the manager's cache.
+func (e *external) forEachKeyResource(ctx context.Context, fn func(keyResource)) error {
 	nl := &namespacedv1alpha1.ProjectAPIKeyList{}
 	if err := e.kube.List(ctx, nl); err != nil {
-		return nil, errors.Wrap(err, "cannot list ProjectAPIKeys")
+		return errors.Wrap(err, "cannot list ProjectAPIKeys")
 	}
 	for i := range nl.Items {
-		if err := add(&nl.Items[i]); err != nil {
-			return nil, err
-		}
+		fn(&nl.Items[i])
 	}
 	cl := &clusterv1alpha1.ProjectAPIKeyList{}
 	if err := e.kube.List(ctx, cl); err != nil {
-		return nil, errors.Wrap(err, "cannot list ProjectAPIKeys")
+		return errors.Wrap(err, "cannot list ProjectAPIKeys")
 	}
 	for i := range cl.Items {
-		if err := add(&cl.Items[i]); err != nil {
-			return nil, err
-		}
+		fn(&cl.Items[i])
 	}
-	return known, nil
+	return nil
 }

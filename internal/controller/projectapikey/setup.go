@@ -102,7 +102,7 @@ func setup(mgr ctrl.Manager, o controller.Options, s scope, clients *keyview.Cli
 		// name to metadata.name, not a key ID, before any key exists; instead
 		// one that resolves a create interrupted by a crash.
 		managed.WithInitializers(&createRecovery{connect: conn.connect}),
-		managed.WithFinalizer(finalizer{kube: mgr.GetClient(), records: conn.records, record: recorder, policies: conn.policies}),
+		managed.WithFinalizer(finalizer{kube: mgr.GetClient(), records: conn.records, record: recorder, policies: conn.policies, connect: conn.connect}),
 		managed.WithLogger(o.Logger.WithValues("controller", name)),
 		managed.WithPollInterval(o.PollInterval),
 		managed.WithRecorder(recorder),
@@ -163,6 +163,7 @@ func (c *connector) connect(ctx context.Context, mg resource.Managed) (*external
 		cfg:      cfg,
 		record:   c.record,
 		now:      time.Now,
+		policies: c.policies,
 	}, nil
 }
 
@@ -174,7 +175,7 @@ func (c *connector) connect(ctx context.Context, mg resource.Managed) (*external
 func desiredStateChanged() predicate.Predicate {
 	own := []string{
 		meta.AnnotationKeyExternalCreatePending, meta.AnnotationKeyExternalCreateFailed,
-		meta.AnnotationKeyExternalCreateSucceeded, AnnotationCreating, AnnotationRetiredKeys,
+		meta.AnnotationKeyExternalCreateSucceeded, AnnotationCreating, AnnotationRetiredKeys, AnnotationValueStoredIn,
 	}
 	annotationsChanged := predicate.Funcs{UpdateFunc: func(e ctrlevent.UpdateEvent) bool {
 		if e.ObjectOld == nil || e.ObjectNew == nil {
