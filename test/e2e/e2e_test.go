@@ -26,6 +26,7 @@ import (
 	"time"
 
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -172,6 +173,13 @@ func TestExamples(t *testing.T) {
 		if got, want := len(env.Sim.Keys(localenv.ExampleProjectID)), len(seeded)+len(managed); got != want {
 			t.Errorf("the simulator's project holds %d keys, want %d (the %d imported and one per new ProjectAPIKey)", got, want, len(seeded))
 		}
+	})
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	t.Run("ExamplesLiveTheirLife", func(t *testing.T) {
+		testExamplesLiveTheirLife(ctx, t, env, provider, objs, managed)
 	})
 	if t.Failed() {
 		t.FailNow()
@@ -527,4 +535,91 @@ type testLog struct{ t *testing.T }
 func (l testLog) Write(p []byte) (int, error) {
 	l.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
+}
+
+// testExamplesLiveTheirLife drives every shipped example that makes a key
+// through what its users do with it, as applied, with its rotation and Secret
+// metadata: a rename, a rotation trigger, and a provider restart. Each change
+// must make exactly one key (the shipped namespaced example once made a new
+// key every few seconds after a rename, because its Secret metadata carried
+// the provider's record into the spec), the spec must stay as applied, and a
+// restart must make none.
+func testExamplesLiveTheirLife(ctx context.Context, t *testing.T, env *localenv.Env, provider *localenv.Provider, objs, managed []*unstructured.Unstructured) {
+	specs := map[string]any{}
+	for _, o := range managed {
+		specs[name(o)] = currentSpec(ctx, t, env.Client, o)
+	}
+	steps := []struct {
+		what   string
+		patch  func(o *unstructured.Unstructured) string // a merge patch of the spec
+		change func(spec map[string]any)                 // the same change, to the expected spec
+	}{
+		{
+			what: "rename",
+			patch: func(o *unstructured.Unstructured) string {
+				n, _, _ := unstructured.NestedString(o.Object, "spec", "forProvider", "name")
+				return `{"spec":{"forProvider":{"name":"` + n + `-renamed"}}}`
+			},
+			change: func(spec map[string]any) {
+				n, _, _ := unstructured.NestedString(spec, "forProvider", "name")
+				_ = unstructured.SetNestedField(spec, n+"-renamed", "forProvider", "name")
+			},
+		},
+		{
+			what:   "rotation trigger",
+			patch:  func(*unstructured.Unstructured) string { return `{"spec":{"forProvider":{"rotation":{"trigger":"e2e-rotated"}}}}` },
+			change: func(spec map[string]any) { _ = unstructured.SetNestedField(spec, "e2e-rotated", "forProvider", "rotation", "trigger") },
+		},
+	}
+	for _, step := range steps {
+		before := env.Sim.Requests(orysim.OpCreateProjectAPIKey)
+		for _, o := range managed {
+			patch := step.patch(o)
+			if err := env.Client.Patch(ctx, o.DeepCopy(), client.RawPatch(types.MergePatchType, []byte(patch))); err != nil {
+				t.Fatalf("%s: %s: %v", step.what, name(o), err)
+			}
+			step.change(specs[name(o)].(map[string]any))
+		}
+		waitConverged(t, env, objs)
+		// Two more polls: a loop would show as more creates.
+		time.Sleep(25 * time.Second)
+		waitConverged(t, env, objs)
+		if got, want := env.Sim.Requests(orysim.OpCreateProjectAPIKey)-before, len(managed); got != want {
+			t.Errorf("%s: %d keys created, want exactly one per example (%d)", step.what, got, want)
+		}
+		for _, o := range managed {
+			if diff := cmp.Diff(specs[name(o)], currentSpec(ctx, t, env.Client, o)); diff != "" {
+				t.Errorf("%s: %s: the spec is not as applied (-want +got): the provider must not write into it:\n%s", step.what, name(o), diff)
+			}
+		}
+	}
+
+	before := env.Sim.Requests(orysim.OpCreateProjectAPIKey)
+	if err := provider.Stop(); err != nil {
+		t.Errorf("the provider did not stop cleanly: %v", err)
+	}
+	if err := provider.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(25 * time.Second)
+	waitConverged(t, env, objs)
+	if got := env.Sim.Requests(orysim.OpCreateProjectAPIKey) - before; got != 0 {
+		t.Errorf("a restart made %d keys: it must make none (the values are in their Secrets)", got)
+	}
+}
+
+// currentSpec returns o's spec as stored, without the fields the provider
+// fills in by design (the late-initialized project).
+func currentSpec(ctx context.Context, t *testing.T, c client.Client, o *unstructured.Unstructured) map[string]any {
+	t.Helper()
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(o.GroupVersionKind())
+	if err := c.Get(ctx, client.ObjectKeyFromObject(o), u); err != nil {
+		t.Fatal(err)
+	}
+	spec, _, _ := unstructured.NestedMap(u.Object, "spec")
+	if _, set, _ := unstructured.NestedString(o.Object, "spec", "forProvider", "projectID"); !set {
+		unstructured.RemoveNestedField(spec, "forProvider", "projectID")
+	}
+	return spec
 }

@@ -72,6 +72,45 @@ func TestAdmission(t *testing.T) {
 			manifest: nsKey + "spec: {forProvider: {name: x, expiresAt: 'next tuesday'}, " + secret + "}",
 			wantMsg:  "spec.forProvider.expiresAt",
 		},
+		"ValidSecretMetadata": {
+			reason:   "The baseline for connection Secret metadata: a reloader annotation and a plain label are accepted.",
+			manifest: nsKey + "spec: {forProvider: {name: ok}, " + secret + ", connectionSecretMetadata: {labels: {app.kubernetes.io/name: payments, tier: ''}, annotations: {reloader.stakater.com/match: 'true'}}}",
+		},
+		"InvalidLabelValue": {
+			reason:   "The API server refuses such a label on the Secret: the provider would make a key whose value it cannot store.",
+			manifest: nsKey + "spec: {forProvider: {name: x}, " + secret + ", connectionSecretMetadata: {labels: {app: 'has spaces'}}}",
+			wantMsg:  "label values must be empty or at most 63",
+		},
+		"TooLongLabelValue": {
+			reason:   "Label values are at most 63 characters.",
+			manifest: nsKey + "spec: {forProvider: {name: x}, " + secret + ", connectionSecretMetadata: {labels: {app: " + strings.Repeat("a", 64) + "}}}",
+			wantMsg:  "Too long",
+		},
+		"InvalidLabelKey": {
+			reason:   "A label key must be [prefix/]name.",
+			manifest: nsKey + "spec: {forProvider: {name: x}, " + secret + ", connectionSecretMetadata: {labels: {'-bad/key/x': v}}}",
+			wantMsg:  "label keys must be [prefix/]name",
+		},
+		"InvalidAnnotationKey": {
+			reason:   "An annotation key follows the label key rule.",
+			manifest: nsKey + "spec: {forProvider: {name: x}, " + secret + ", connectionSecretMetadata: {annotations: {'not a key': v}}}",
+			wantMsg:  "annotation keys must be [prefix/]name",
+		},
+		"ReservedAnnotation": {
+			reason:   "The provider records in ory.crossplane.io annotations which key a Secret holds: a user must not be able to steer adoption to another key.",
+			manifest: nsKey + "spec: {forProvider: {name: x}, " + secret + ", connectionSecretMetadata: {annotations: {ory.crossplane.io/value-of: 'x'}}}",
+			wantMsg:  "annotation keys under crossplane.io are kept",
+		},
+		"ReservedCrossplaneAnnotation": {
+			reason:   "Crossplane's own annotations (crossplane.io/...) are not the user's either.",
+			manifest: clKey + "spec: {forProvider: {name: x}, writeConnectionSecretToRef: {name: s, namespace: default}, connectionSecretMetadata: {annotations: {crossplane.io/external-name: 'x'}}}",
+			wantMsg:  "annotation keys under crossplane.io are kept",
+		},
+		"ReservedLabel": {
+			reason:   "Labels under crossplane.io are Crossplane's.",
+			manifest: nsKey + "spec: {forProvider: {name: x}, " + secret + ", connectionSecretMetadata: {labels: {crossplane.io/claim-name: x}}}",
+			wantMsg:  "label keys under crossplane.io are kept",
+		},
 		"ExpiresAtWithoutTimezone": {
 			reason:   "A time without a zone is ambiguous.",
 			manifest: nsKey + "spec: {forProvider: {name: x, expiresAt: '2030-01-01T00:00:00'}, " + secret + "}",

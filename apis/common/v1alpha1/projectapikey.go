@@ -131,13 +131,47 @@ type ProjectAPIKeyObservation struct {
 	RenewAt *metav1.Time `json:"renewAt,omitempty"`
 }
 
-// SecretMetadata are labels and annotations for a Secret.
+// SecretMetadata are labels and annotations for a Secret. Keys and values
+// follow Kubernetes' rules for labels and annotations, and keys under
+// crossplane.io (the provider's and Crossplane's own bookkeeping, such as the
+// record of which key a connection Secret holds) are refused.
 type SecretMetadata struct {
-	// Labels to set on the Secret.
+	// Labels to set on the Secret: keys are [prefix/]name (a DNS subdomain
+	// prefix of at most 253 characters, a name of at most 63 letters,
+	// digits, '-', '_' or '.', starting and ending alphanumeric); values are
+	// empty or such a name.
 	// +optional
-	Labels map[string]string `json:"labels,omitempty"`
+	// +kubebuilder:validation:MaxProperties=64
+	// +kubebuilder:validation:XValidation:rule="self.all(k, k.matches('^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$'))",message="label keys must be [prefix/]name: an optional DNS subdomain prefix and a name of at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, self[k].matches('^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$'))",message="label values must be empty or at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit"
+	// +kubebuilder:validation:XValidation:rule="!self.exists(k, k.matches('^([^/]*[.])?crossplane[.]io/'))",message="label keys under crossplane.io are kept for Crossplane and the provider"
+	Labels map[string]LabelValue `json:"labels,omitempty"`
+	// Annotations to set on the Secret: keys as for labels, values of any
+	// text.
+	// +optional
+	// +kubebuilder:validation:MaxProperties=64
+	// +kubebuilder:validation:XValidation:rule="self.all(k, k.matches('^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$'))",message="annotation keys must be [prefix/]name: an optional DNS subdomain prefix and a name of at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit"
+	// +kubebuilder:validation:XValidation:rule="!self.exists(k, k.matches('^([^/]*[.])?crossplane[.]io/'))",message="annotation keys under crossplane.io are kept for Crossplane and the provider: the provider records there which key a connection Secret holds"
+	Annotations map[string]AnnotationValue `json:"annotations,omitempty"`
+}
 
-	// Annotations to set on the Secret.
-	// +optional
-	Annotations map[string]string `json:"annotations,omitempty"`
+// A LabelValue is the value of a label: empty, or at most 63 characters.
+// +kubebuilder:validation:MaxLength=63
+type LabelValue string
+
+// An AnnotationValue is the value of an annotation.
+// +kubebuilder:validation:MaxLength=4096
+type AnnotationValue string
+
+// Strings returns m as a plain string map, the form object metadata takes;
+// nil for an empty m.
+func Strings[V ~string](m map[string]V) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = string(v)
+	}
+	return out
 }

@@ -281,7 +281,7 @@ func TestConnectionSecretMetadata(t *testing.T) {
 	for scope, newResource := range scopes {
 		t.Run(scope, func(t *testing.T) {
 			f := newFixture(t, newResource, "payments")
-			want := &common.SecretMetadata{Labels: map[string]string{"app": "payments"}, Annotations: map[string]string{"reloader.stakater.com/match": "true"}}
+			want := &common.SecretMetadata{Labels: map[string]common.LabelValue{"app": "payments"}, Annotations: map[string]common.AnnotationValue{"reloader.stakater.com/match": "true"}}
 			setSecretMetadata(f.cr, want)
 			if err := f.kube.Update(context.Background(), f.cr); err != nil {
 				t.Fatal(err)

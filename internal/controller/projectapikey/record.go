@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"strings"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
@@ -169,8 +168,9 @@ func setMetadata(s *corev1.Secret, m *common.SecretMetadata) {
 	if m == nil {
 		return
 	}
-	meta.AddLabels(s, maps.Clone(m.Labels))
-	meta.AddAnnotations(s, maps.Clone(m.Annotations))
+	// common.Strings makes new maps: never the spec's own.
+	meta.AddLabels(s, common.Strings(m.Labels))
+	meta.AddAnnotations(s, common.Strings(m.Annotations))
 }
 
 // dryRun asks the API server whether it would accept the connection Secret
@@ -217,11 +217,11 @@ func (r *records) dryRun(ctx context.Context, mg resource.Managed) error {
 // (and the provider's record) may have put them there.
 func (r *records) applyMetadata(ctx context.Context, mg resource.Managed, rec record) error {
 	m := secretMetadata(mg)
-	if m == nil || !rec.exists || (contains(rec.labels, m.Labels) && contains(rec.annotations, m.Annotations)) {
+	if m == nil || !rec.exists || (contains(rec.labels, common.Strings(m.Labels)) && contains(rec.annotations, common.Strings(m.Annotations))) {
 		return nil
 	}
 	nn, _ := connectionSecret(mg)
-	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"labels": m.Labels, "annotations": m.Annotations}})
+	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"labels": common.Strings(m.Labels), "annotations": common.Strings(m.Annotations)}})
 	if err != nil {
 		return errors.Wrap(err, "cannot encode Secret metadata patch")
 	}

@@ -1,0 +1,467 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+	admissionv1 "k8s.io/api/admissionregistration/v1"
+	corev1 "k8s.io/api/core/v1"
+	kerrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	clusterv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/cluster/v1alpha1"
+	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
+	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
+	"github.com/crossplane-contrib/provider-ory/config"
+	"github.com/crossplane-contrib/provider-ory/internal/console"
+	"github.com/crossplane-contrib/provider-ory/internal/controller/projectapikey"
+	"github.com/crossplane-contrib/provider-ory/internal/orysim"
+)
+
+// The field faults: each test here failed before its fix (see the note on
+// each), on the real API server with the controllers running.
+
+// secretMetadata is what the shipped namespaced example asks for.
+func secretMetadata() *common.SecretMetadata {
+	return &common.SecretMetadata{
+		Labels:      map[string]common.LabelValue{"app": "payments"},
+		Annotations: map[string]common.AnnotationValue{"reloader.stakater.com/match": "true"},
+	}
+}
+
+func setSecretMetadata(k keyObject, m *common.SecretMetadata) {
+	switch o := k.(type) {
+	case *namespacedv1alpha1.ProjectAPIKey:
+		o.Spec.ConnectionSecretMetadata = m
+	case *clusterv1alpha1.ProjectAPIKey:
+		o.Spec.ConnectionSecretMetadata = m
+	}
+}
+
+func secretMetadataOf(k keyObject) *common.SecretMetadata {
+	switch o := k.(type) {
+	case *namespacedv1alpha1.ProjectAPIKey:
+		return o.Spec.ConnectionSecretMetadata
+	case *clusterv1alpha1.ProjectAPIKey:
+		return o.Spec.ConnectionSecretMetadata
+	}
+	return nil
+}
+
+// settled waits for one stored key and then checks, over a few polls, that
+// it stays the only one: a loop of creates shows up as a new ID or a second
+// key.
+func settled(t *testing.T, k keyObject) orysim.Key {
+	t.Helper()
+	key := waitStored(t, k, project)
+	time.Sleep(3 * 2 * time.Second) // three polls
+	if got := waitStored(t, k, project); got.ID != key.ID {
+		t.Fatalf("the key changed from %s to %s without a change of the spec: a create loop", key.ID, got.ID)
+	}
+	return key
+}
+
+// TestSpecMetadataStaysTheUsers drives a key with connection Secret metadata
+// (as the shipped namespaced example has) through a rename and a rotation
+// trigger. Before the fix the spec's annotation map became the Secret's, the
+// record annotations were saved into the spec, and every change made a new
+// key every few seconds without end.
+func TestSpecMetadataStaysTheUsers(t *testing.T) {
+	forEachScope(t, func(t *testing.T, s scope, ns string) {
+		k := s.key(ns, "meta", common.ProjectAPIKeyParameters{Name: uniqueName(ns, "meta"), Rotation: &common.Rotation{Trigger: "a"}})
+		setSecretMetadata(k, secretMetadata())
+		create(t, k)
+		first := settled(t, k)
+
+		updateSpec(t, k, func(p *common.ProjectAPIKeyParameters) { p.Name = uniqueName(ns, "meta-renamed") })
+		second := settled(t, k)
+		updateSpec(t, k, func(p *common.ProjectAPIKeyParameters) { p.Rotation.Trigger = "b" })
+		third := settled(t, k)
+		if first.ID == second.ID || second.ID == third.ID {
+			t.Errorf("keys %s, %s, %s: each change must make exactly one new key", first.ID, second.ID, third.ID)
+		}
+		if got := len(sim.Keys(project.ID)); got > 0 {
+			if n := len(keysNamed(project, uniqueName(ns, "meta"))) + len(keysNamed(project, uniqueName(ns, "meta-renamed"))); n != 1 {
+				t.Errorf("Ory holds %d keys of this resource, want 1", n)
+			}
+		}
+		if err := refresh(t, k); err != nil {
+			t.Fatal(err)
+		}
+		if got := secretMetadataOf(k); !reflect.DeepEqual(got, secretMetadata()) {
+			t.Errorf("spec.connectionSecretMetadata = %+v, want it as applied: the provider must not write into the spec", got)
+		}
+		sec := connectionSecret(t, k)
+		if sec.Labels["app"] != "payments" || sec.Annotations["reloader.stakater.com/match"] != "true" {
+			t.Errorf("the Secret lacks the asked-for metadata: labels %v annotations %v", sec.Labels, sec.Annotations)
+		}
+	})
+}
+
+// TestDeleteDuringOverlap deletes a resource whose replaced key waits out a
+// rotation overlap. Before the fix the keys were deleted in Ory but the
+// record of the replaced one stayed, and the resource stayed Deleting.
+func TestDeleteDuringOverlap(t *testing.T) {
+	forEachScope(t, func(t *testing.T, s scope, ns string) {
+		name := uniqueName(ns, "overlap")
+		k := s.key(ns, "overlap", common.ProjectAPIKeyParameters{Name: name, Rotation: &common.Rotation{Trigger: "a", Overlap: &metav1.Duration{Duration: time.Hour}}})
+		create(t, k)
+		waitStored(t, k, project)
+		updateSpec(t, k, func(p *common.ProjectAPIKeyParameters) { p.Rotation.Trigger = "b" })
+		eventually(t, "two keys during the overlap", func() (bool, string) {
+			n := len(keysNamed(project, name))
+			return n == 2, fmt.Sprintf("%d keys", n)
+		})
+		waitReady(t, k)
+		if err := kube.Delete(context.Background(), k); err != nil {
+			t.Fatal(err)
+		}
+		eventuallyWithin(t, 30*time.Second+waitTimeout, "the resource gone", func() (bool, string) {
+			err := refresh(t, k)
+			return kerrors.IsNotFound(err), fmt.Sprintf("annotations %v, conditions %+v, err %v", k.GetAnnotations(), k.GetCondition(xpv2.TypeSynced), err)
+		})
+		if n := len(keysNamed(project, name)); n != 0 {
+			t.Errorf("Ory holds %d keys of the deleted resource, want 0", n)
+		}
+	})
+}
+
+// TestConnectionSecretMoved changes writeConnectionSecretToRef on a live key.
+// Before the fix the new Secret never got the value, the old one kept it, and
+// the resource said the key was imported.
+func TestConnectionSecretMoved(t *testing.T) {
+	forEachScope(t, func(t *testing.T, s scope, ns string) {
+		k := s.key(ns, "moved", common.ProjectAPIKeyParameters{Name: uniqueName(ns, "moved")})
+		create(t, k)
+		key := waitStored(t, k, project)
+		old := connectionSecret(t, k)
+		eventually(t, "the reference changed", func() (bool, string) {
+			if err := refresh(t, k); err != nil {
+				return false, err.Error()
+			}
+			switch o := k.(type) {
+			case *namespacedv1alpha1.ProjectAPIKey:
+				o.Spec.WriteConnectionSecretToReference.Name = "moved-elsewhere"
+			case *clusterv1alpha1.ProjectAPIKey:
+				o.Spec.WriteConnectionSecretToReference.Name = "moved-elsewhere"
+			}
+			err := kube.Update(context.Background(), k)
+			return err == nil, fmt.Sprint(err)
+		})
+		if got := waitStored(t, k, project); got.ID != key.ID {
+			t.Errorf("moving the Secret replaced the key (%s -> %s); the value must move instead", key.ID, got.ID)
+		}
+		eventually(t, "the old copy gone", func() (bool, string) {
+			err := kube.Get(context.Background(), client.ObjectKeyFromObject(old), &corev1.Secret{})
+			return kerrors.IsNotFound(err), fmt.Sprint(err)
+		})
+		if c := k.GetCondition(projectapikey.TypeValue); c.Reason != projectapikey.ReasonValueStored {
+			t.Errorf("KeyValue = %s/%s (%s), want Stored", c.Status, c.Reason, c.Message)
+		}
+	})
+}
+
+// TestConnectionSecretLost deletes the connection Secret, or removes its
+// value, out of band. Before the fix nothing restored it and the resource
+// stayed Ready with no value anywhere.
+func TestConnectionSecretLost(t *testing.T) {
+	cases := map[string]struct {
+		reason string
+		lose   func(t *testing.T, s *corev1.Secret)
+	}{
+		"SecretDeleted": {
+			reason: "A person or a tool deleted the Secret: a new key is made and its value stored.",
+			lose: func(t *testing.T, s *corev1.Secret) {
+				if err := kube.Delete(context.Background(), s); err != nil {
+					t.Fatal(err)
+				}
+			},
+		},
+		"ValueRemoved": {
+			reason: "The Secret is there but its value was removed: the same as a lost Secret.",
+			lose: func(t *testing.T, s *corev1.Secret) {
+				p := []byte(`{"data":{"` + config.ConnectionKeyValue + `":null}}`)
+				if err := kube.Patch(context.Background(), s, client.RawPatch(types.MergePatchType, p)); err != nil {
+					t.Fatal(err)
+				}
+			},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			forEachScope(t, func(t *testing.T, s scope, ns string) {
+				n := uniqueName(ns, "lost")
+				k := s.key(ns, "lost", common.ProjectAPIKeyParameters{Name: n})
+				create(t, k)
+				key := waitStored(t, k, project)
+				tc.lose(t, connectionSecret(t, k))
+				eventually(t, "a new key stored", func() (bool, string) {
+					keys := keysNamed(project, n)
+					if len(keys) != 1 || keys[0].ID == key.ID {
+						return false, fmt.Sprintf("%d keys", len(keys))
+					}
+					sec := connectionSecret(t, k)
+					return sec != nil && string(sec.Data[config.ConnectionKeyValue]) == keys[0].Value, "value not stored"
+				})
+				waitStored(t, k, project)
+				waitEvent(t, k, "ReplacedKey")
+			})
+		})
+	}
+}
+
+// TestOneKeyOneManager imports a key another resource manages. Before the
+// fix it was accepted, and deleting either resource broke the other.
+func TestOneKeyOneManager(t *testing.T) {
+	forEachScope(t, func(t *testing.T, s scope, ns string) {
+		a := s.key(ns, "holder", common.ProjectAPIKeyParameters{Name: uniqueName(ns, "holder")})
+		create(t, a)
+		key := waitStored(t, a, project)
+
+		b := s.key(ns, "intruder", common.ProjectAPIKeyParameters{Name: uniqueName(ns, "holder")})
+		meta.SetExternalName(b, key.ID)
+		create(t, b)
+		waitSyncError(t, b, "is already managed by")
+		if c := b.GetCondition(xpv2.TypeSynced); !strings.Contains(c.Message, a.GetName()) {
+			t.Errorf("the refusal does not name the holder %s: %s", a.GetName(), c.Message)
+		}
+		if err := kube.Delete(context.Background(), b); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "the second resource gone", func() (bool, string) {
+			err := refresh(t, b)
+			return kerrors.IsNotFound(err), fmt.Sprint(err)
+		})
+		if _, ok := sim.Key(project.ID, key.ID); !ok {
+			t.Fatal("deleting the refused resource deleted the holder's key")
+		}
+		waitStored(t, a, project)
+	})
+}
+
+// TestDeadImportIsNotReady deletes, in Ory, the key an Observe-only import
+// names. Before the fix it stayed Ready for ever.
+func TestDeadImportIsNotReady(t *testing.T) {
+	forEachScope(t, func(t *testing.T, s scope, ns string) {
+		seeded := sim.SeedKey(project.ID, uniqueName(ns, "dead"), nil, true)
+		k := s.key(ns, "dead", common.ProjectAPIKeyParameters{Name: seeded.Name})
+		s.observeOnly(k)
+		meta.SetExternalName(k, seeded.ID)
+		create(t, k)
+		waitReady(t, k)
+		if err := console.New(simURL, workspaceKey, http.DefaultClient, "test").DeleteKey(context.Background(), project.ID, seeded.ID); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "Ready=False/KeyNotFound", func() (bool, string) {
+			if err := refresh(t, k); err != nil {
+				return false, err.Error()
+			}
+			c := k.GetCondition(xpv2.TypeReady)
+			return c.Status == corev1.ConditionFalse && c.Reason == projectapikey.ReasonKeyNotFound, fmt.Sprintf("Ready=%s/%s", c.Status, c.Reason)
+		})
+	})
+}
+
+// TestImportedValueMustLookLikeAKey names a Secret holding garbage that ends
+// in the key's lastCharacters. Before the fix it was published.
+func TestImportedValueMustLookLikeAKey(t *testing.T) {
+	forEachScope(t, func(t *testing.T, s scope, ns string) {
+		seeded := sim.SeedKey(project.ID, uniqueName(ns, "garbage"), nil, true)
+		create(t, &corev1.Secret{ObjectMeta: objectMeta(ns, "imported"), StringData: map[string]string{"v": "garbage" + seeded.LastCharacters}})
+		src := &common.ValueSource{Name: "imported", Key: "v"}
+		if s.name == "Cluster" {
+			src.Namespace = ns
+		}
+		k := s.key(ns, "garbage", common.ProjectAPIKeyParameters{Name: seeded.Name, ImportValueFrom: src})
+		meta.SetExternalName(k, seeded.ID)
+		create(t, k)
+		eventually(t, "KeyValue=False/ImportedValueMalformed", func() (bool, string) {
+			if err := refresh(t, k); err != nil {
+				return false, err.Error()
+			}
+			c := k.GetCondition(projectapikey.TypeValue)
+			return c.Reason == projectapikey.ReasonImportedValueMalformed && strings.Contains(c.Message, "ory_pat_"), c.Message
+		})
+		if sec := connectionSecret(t, k); sec != nil && len(sec.Data[config.ConnectionKeyValue]) > 0 {
+			t.Error("the garbage was published as the key's value")
+		}
+	})
+}
+
+// TestOrphanDuringOverlap deletes, with the key left in Ory, a resource whose
+// replaced key waits out its overlap. Before the fix that replaced key stayed
+// in Ory for good, its value in no Secret.
+func TestOrphanDuringOverlap(t *testing.T) {
+	cases := map[string]struct {
+		reason      string
+		narrow      func(s scope, k keyObject)
+		wantRetired bool // the replaced key is still in Ory after the deletion
+	}{
+		"Orphan": {
+			reason: "Orphan leaves the key the resource manages; the replaced one was already to be deleted, and is, at once.",
+			narrow: func(s scope, k keyObject) { s.orphan(k) },
+		},
+		"NarrowedToObserve": {
+			reason:      "Observe-only never changes Ory: both keys stay, and a warning names the replaced one.",
+			narrow:      func(s scope, k keyObject) { s.observeOnly(k) },
+			wantRetired: true,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			forEachScope(t, func(t *testing.T, s scope, ns string) {
+				n := uniqueName(ns, "orphan")
+				k := s.key(ns, "orphan", common.ProjectAPIKeyParameters{Name: n, Rotation: &common.Rotation{Trigger: "a", Overlap: &metav1.Duration{Duration: time.Hour}}})
+				create(t, k)
+				first := waitStored(t, k, project)
+				updateSpec(t, k, func(p *common.ProjectAPIKeyParameters) { p.Rotation.Trigger = "b" })
+				eventually(t, "the replacement recorded", func() (bool, string) {
+					if err := refresh(t, k); err != nil {
+						return false, err.Error()
+					}
+					return meta.GetExternalName(k) != first.ID && k.GetAnnotations()[projectapikey.AnnotationRetiredKeys] != "", fmt.Sprint(k.GetAnnotations())
+				})
+				current := meta.GetExternalName(k)
+				eventually(t, "the policies narrowed", func() (bool, string) {
+					if err := refresh(t, k); err != nil {
+						return false, err.Error()
+					}
+					tc.narrow(s, k)
+					err := kube.Update(context.Background(), k)
+					return err == nil, fmt.Sprint(err)
+				})
+				time.Sleep(time.Second)
+				if err := kube.Delete(context.Background(), k); err != nil {
+					t.Fatal(err)
+				}
+				eventually(t, "the resource gone", func() (bool, string) {
+					err := refresh(t, k)
+					return kerrors.IsNotFound(err), fmt.Sprint(err)
+				})
+				if _, ok := sim.Key(project.ID, current); !ok {
+					t.Errorf("%s\nthe current key %s was deleted; it must stay", tc.reason, current)
+				}
+				if _, ok := sim.Key(project.ID, first.ID); ok != tc.wantRetired {
+					t.Errorf("%s\nreplaced key %s in Ory: %v, want %v", tc.reason, first.ID, ok, tc.wantRetired)
+				}
+			})
+		})
+	}
+}
+
+// TestKeptSecretOfAGoneKey re-applies a manifest whose Secret was kept for an
+// orphaned key that was deleted in Ory since. Before the fix the Secret
+// blocked it for ever, with a message about a key that no longer exists.
+func TestKeptSecretOfAGoneKey(t *testing.T) {
+	forEachScope(t, func(t *testing.T, s scope, ns string) {
+		n := uniqueName(ns, "kept")
+		k := s.key(ns, "kept", common.ProjectAPIKeyParameters{Name: n})
+		s.orphan(k)
+		create(t, k)
+		key := waitStored(t, k, project)
+		if err := kube.Delete(context.Background(), k); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "the resource gone", func() (bool, string) {
+			err := refresh(t, k)
+			return kerrors.IsNotFound(err), fmt.Sprint(err)
+		})
+		if err := console.New(simURL, workspaceKey, http.DefaultClient, "test").DeleteKey(context.Background(), project.ID, key.ID); err != nil {
+			t.Fatal(err)
+		}
+		again := s.key(ns, "kept", common.ProjectAPIKeyParameters{Name: n})
+		create(t, again)
+		waitStored(t, again, project)
+	})
+}
+
+// TestRefusedBeforeAnyKey makes the API server refuse the connection Secret
+// (a ValidatingAdmissionPolicy, standing for any policy, quota or RBAC rule)
+// or puts a Secret of that name in the way that is not the provider's.
+// Before the fix the first made a key, failed to store it, deleted it and
+// repeated; both must be refused before Ory is asked, with a message that
+// says what to do.
+func TestRefusedBeforeAnyKey(t *testing.T) {
+	cases := map[string]struct {
+		reason  string
+		prepare func(t *testing.T, ns string)
+		wantMsg string
+	}{
+		"AdmissionPolicyRefusesTheSecret": {
+			reason:  "Whatever refuses the Secret write refuses its dry run.",
+			prepare: denySecrets,
+			wantMsg: "the API server would refuse connection Secret",
+		},
+		"ForeignSecretInTheWay": {
+			reason: "A Secret of that name that is not the provider's is never overwritten.",
+			prepare: func(t *testing.T, ns string) {
+				create(t, &corev1.Secret{ObjectMeta: objectMeta(ns, "refused-key"), StringData: map[string]string{"x": "y"}})
+			},
+			wantMsg: "belongs to no resource",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			forEachScope(t, func(t *testing.T, s scope, ns string) {
+				tc.prepare(t, ns)
+				// A project of the test's own, so that Ory's request log shows
+				// whether this resource asked for a key.
+				p := sim.AddProject(workspaceKey, "refused-"+ns)
+				k := s.key(ns, "refused", common.ProjectAPIKeyParameters{Name: "refused", ProjectID: p.ID})
+				create(t, k)
+				waitSyncError(t, k, tc.wantMsg)
+				if c := k.GetCondition(xpv2.TypeReady); c.Reason != projectapikey.ReasonCreateRefused {
+					t.Errorf("%s\nReady = %s/%s, want CreateRefused", tc.reason, c.Status, c.Reason)
+				}
+				time.Sleep(3 * time.Second)
+				for _, e := range sim.RequestLog() {
+					if e.Operation == orysim.OpCreateProjectAPIKey && strings.Contains(e.Path, p.ID) {
+						t.Fatalf("%s\nOry was asked for a key", tc.reason)
+					}
+				}
+			})
+		})
+	}
+}
+
+// denySecrets makes the API server refuse every Secret write in ns.
+func denySecrets(t *testing.T, ns string) {
+	t.Helper()
+	fail := admissionv1.Fail
+	create(t, &admissionv1.ValidatingAdmissionPolicy{
+		ObjectMeta: metav1.ObjectMeta{Name: "deny-secrets-" + ns},
+		Spec: admissionv1.ValidatingAdmissionPolicySpec{
+			FailurePolicy: &fail,
+			MatchConstraints: &admissionv1.MatchResources{ResourceRules: []admissionv1.NamedRuleWithOperations{{
+				RuleWithOperations: admissionv1.RuleWithOperations{
+					Operations: []admissionv1.OperationType{admissionv1.Create, admissionv1.Update},
+					Rule:       admissionv1.Rule{APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"secrets"}},
+				},
+			}}},
+			Validations: []admissionv1.Validation{{Expression: "false", Message: "no Secrets in this namespace"}},
+		},
+	})
+	create(t, &admissionv1.ValidatingAdmissionPolicyBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "deny-secrets-" + ns},
+		Spec: admissionv1.ValidatingAdmissionPolicyBindingSpec{
+			PolicyName:        "deny-secrets-" + ns,
+			ValidationActions: []admissionv1.ValidationAction{admissionv1.Deny},
+			MatchResources: &admissionv1.MatchResources{NamespaceSelector: &metav1.LabelSelector{
+				MatchLabels: map[string]string{"kubernetes.io/metadata.name": ns}}},
+		},
+	})
+	// The policy takes effect once the API server has loaded it.
+	eventually(t, "Secrets refused in "+ns, func() (bool, string) {
+		err := kube.Create(context.Background(), &corev1.Secret{ObjectMeta: objectMeta(ns, "probe")}, client.DryRunAll)
+		return err != nil, "still accepted"
+	})
+}
