@@ -566,9 +566,13 @@ func testExamplesLiveTheirLife(ctx context.Context, t *testing.T, env *localenv.
 			},
 		},
 		{
-			what:   "rotation trigger",
-			patch:  func(*unstructured.Unstructured) string { return `{"spec":{"forProvider":{"rotation":{"trigger":"e2e-rotated"}}}}` },
-			change: func(spec map[string]any) { _ = unstructured.SetNestedField(spec, "e2e-rotated", "forProvider", "rotation", "trigger") },
+			what: "rotation trigger",
+			patch: func(*unstructured.Unstructured) string {
+				return `{"spec":{"forProvider":{"rotation":{"trigger":"e2e-rotated"}}}}`
+			},
+			change: func(spec map[string]any) {
+				_ = unstructured.SetNestedField(spec, "e2e-rotated", "forProvider", "rotation", "trigger")
+			},
 		},
 	}
 	for _, step := range steps {
