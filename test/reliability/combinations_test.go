@@ -1,0 +1,137 @@
+package reliability
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	clusterv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/cluster/v1alpha1"
+	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
+	"github.com/crossplane-contrib/provider-ory/internal/controller/projectapikey"
+)
+
+// TestOrphaningDuringAnOverlap stops managing a key, in every way a resource
+// can, while a replaced key waits out its rotation overlap, and counts what
+// is left in Ory that nothing knows of. Before the fix the replaced key was
+// left for good: nothing would delete it and its value was in no Secret.
+// Counts go into the reliability line (keys, leaked).
+func TestOrphaningDuringAnOverlap(t *testing.T) {
+	t.Parallel()
+	ways := map[string]struct {
+		reason string
+		short  string // the resource's name
+		scope  scope
+		stop   func(k keyObject)
+	}{
+		"DeletionPolicyOrphan": {
+			reason: "deletionPolicy Orphan (cluster scope) keeps the current key only.",
+			short:  "orphan",
+			scope:  clusterScope,
+			stop:   func(k keyObject) { k.(*clusterv1alpha1.ProjectAPIKey).SetDeletionPolicy(xpv2.DeletionOrphan) },
+		},
+		"PoliciesWithoutDeleteNamespaced": {
+			reason: "Management policies without Delete keep the current key only.",
+			short:  "no-delete",
+			scope:  namespacedScope,
+			stop: func(k keyObject) {
+				k.SetManagementPolicies(xpv2.ManagementPolicies{xpv2.ManagementActionObserve, xpv2.ManagementActionCreate, xpv2.ManagementActionUpdate, xpv2.ManagementActionLateInitialize})
+			},
+		},
+		"PoliciesWithoutDeleteCluster": {
+			reason: "The same on the cluster scope.",
+			short:  "no-delete-cluster",
+			scope:  clusterScope,
+			stop: func(k keyObject) {
+				k.SetManagementPolicies(xpv2.ManagementPolicies{xpv2.ManagementActionObserve, xpv2.ManagementActionCreate, xpv2.ManagementActionUpdate, xpv2.ManagementActionLateInitialize})
+			},
+		},
+	}
+	ns := newNamespace(t, "orphan-overlap")
+	for name, w := range ways {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			k := w.scope.key(ns, w.short, common.ProjectAPIKeyParameters{
+				Name:     ns + "-" + w.short,
+				Rotation: &common.Rotation{Trigger: "a", Overlap: &metav1.Duration{Duration: time.Hour}},
+			})
+			create(t, k)
+			first := waitStored(t, k, project)
+			updateSpec(t, k, func(p *common.ProjectAPIKeyParameters) { p.Rotation.Trigger = "b" })
+			eventually(t, waitTimeout, "the rotation recorded", func() (bool, string) {
+				if err := refresh(k); err != nil {
+					return false, err.Error()
+				}
+				return keyID(k) != first.ID && k.GetAnnotations()[projectapikey.AnnotationRetiredKeys] != "", fmt.Sprint(k.GetAnnotations())
+			})
+			current := keyID(k)
+			eventually(t, waitTimeout, "the resource set to leave its key", func() (bool, string) {
+				if err := refresh(k); err != nil {
+					return false, err.Error()
+				}
+				w.stop(k)
+				err := kube.Update(context.Background(), k)
+				return err == nil, fmt.Sprint(err)
+			})
+			time.Sleep(pollInterval)
+			if err := kube.Delete(context.Background(), k); err != nil {
+				t.Fatal(err)
+			}
+			waitGone(t, k, waitTimeout)
+			leaked := 0
+			if _, ok := sim.Key(project.ID, first.ID); ok {
+				leaked++
+				t.Errorf("%s\nthe replaced key %s is still in Ory, known to no manifest", w.reason, first.ID)
+			}
+			if _, ok := sim.Key(project.ID, current); !ok {
+				t.Errorf("%s\nthe current key %s was deleted; orphaning must keep it", w.reason, current)
+			}
+			report.add(counters{Keys: 1, Leaked: leaked})
+		})
+	}
+}
+
+// TestOneKeyOneManager imports, from each scope, a key another resource of
+// either scope manages. Before the fix the import was accepted: deleting
+// either deleted the key, and the other silently made a new one. Each refused
+// import counts as a rejected bad input in the reliability line; the holder
+// losing its value counts as lost.
+func TestOneKeyOneManager(t *testing.T) {
+	t.Parallel()
+	ns := newNamespace(t, "one-manager")
+	for _, holderScope := range scopes {
+		for _, importScope := range scopes {
+			t.Run(holderScope.name+"HoldsFor"+importScope.name, func(t *testing.T) {
+				t.Parallel()
+				base := holderScope.name[:1] + importScope.name[:1]
+				holder := holderScope.key(ns, "holder-"+base, common.ProjectAPIKeyParameters{Name: ns + "-holder-" + base})
+				create(t, holder)
+				key := waitStored(t, holder, project)
+
+				intruder := importScope.key(ns, "intruder-"+base, common.ProjectAPIKeyParameters{Name: key.Name})
+				meta.SetExternalName(intruder, key.ID)
+				create(t, intruder)
+				waitSyncError(t, intruder, waitTimeout, "is already managed by", holder.GetName())
+				rejected := 1
+				if err := kube.Delete(context.Background(), intruder); err != nil {
+					t.Fatal(err)
+				}
+				waitGone(t, intruder, waitTimeout)
+				lost := 0
+				if _, ok := sim.Key(project.ID, key.ID); !ok {
+					lost = 1
+					rejected = 0
+					t.Errorf("deleting the refused import deleted the key %s of %s", key.ID, holder.GetName())
+				} else if again := waitStored(t, holder, project); again.ID != key.ID {
+					lost = 1
+					t.Errorf("the holder's key changed from %s to %s", key.ID, again.ID)
+				}
+				report.add(counters{Keys: 2, Lost: lost, Rejected: rejected, Total: 1})
+			})
+		}
+	}
+}
