@@ -235,13 +235,27 @@ func (e *external) Observe(ctx context.Context, mg resource.Managed) (managed.Ex
 }
 
 // adoptRecordedKey returns the key the resource manages. That is the key of
-// its external name, unless the connection Secret records a newer key made to
-// replace it (or made by a create whose external name was never saved) that
-// still exists: then the resource adopts that key, and the one it replaced is
-// retired, in one patch.
+// its external name, unless the connection Secret records a newer key that
+// still exists and that either was made to replace it (or by a create whose
+// external name was never saved), or was made after the key the external name
+// names now: something set the external name back to a key this resource
+// replaced (a composition that patches the external name from its composite
+// does that after every replacement). Then the resource adopts the recorded
+// key, and a key it replaced is retired, in one patch.
 func (e *external) adoptRecordedKey(ctx context.Context, cr keyResource, current config.KeyRef, rec record) (config.KeyRef, error) {
-	if rec.valueOf.IsZero() || strings.EqualFold(rec.valueOf.KeyID, current.KeyID) || !strings.EqualFold(rec.replaces.KeyID, current.KeyID) {
+	if rec.valueOf.IsZero() || strings.EqualFold(rec.valueOf.KeyID, current.KeyID) {
 		return current, nil
+	}
+	reverted := !strings.EqualFold(rec.replaces.KeyID, current.KeyID)
+	if reverted {
+		if current.IsZero() || !rec.hasValue {
+			// An external name removed on purpose asks for a new key.
+			return current, nil
+		}
+		replaced, err := e.replacedEarlier(ctx, cr, current, rec)
+		if err != nil || !replaced {
+			return current, err
+		}
 	}
 	if err := e.allowed(rec.valueOf.ProjectID); err != nil {
 		return current, err
@@ -251,14 +265,37 @@ func (e *external) adoptRecordedKey(ctx context.Context, cr keyResource, current
 		return current, err
 	}
 	retired := retiredKeys(cr)
-	if !current.IsZero() {
+	if !current.IsZero() && !reverted {
 		retired = append(retired, e.retire(cr, rec.replaces))
 	}
 	if err := patchAnnotations(ctx, e.kube, cr, storedKeyAnnotations(cr, config.ProjectAPIKeyExternalName(rec.valueOf), retired)); err != nil {
 		return current, err
 	}
-	e.record.Event(cr, event.Normal("AdoptedRecordedKey", "Adopted key "+rec.valueOf.String()+", whose value the connection Secret holds but whose ID had not been saved on the resource"))
+	msg := "Adopted key " + rec.valueOf.String() + ", whose value the connection Secret holds but whose ID had not been saved on the resource"
+	if reverted {
+		msg = "The external name was set to key " + current.String() + ", which this resource replaced; it keeps key " + rec.valueOf.String() + ", whose value its connection Secret holds (a composition that sets the external name should take it from status.atProvider.id)"
+	}
+	e.record.Event(cr, event.Normal("AdoptedRecordedKey", msg))
 	return rec.valueOf, nil
+}
+
+// replacedEarlier reports whether key k, which the external name names, is
+// one this resource replaced: one it still has to delete, or one Ory no longer
+// holds while the Secret holds the value of a newer key of this resource.
+func (e *external) replacedEarlier(ctx context.Context, cr keyResource, k config.KeyRef, rec record) (bool, error) {
+	for _, r := range retiredKeys(cr) {
+		if strings.EqualFold(r.KeyID, k.KeyID) {
+			return true, nil
+		}
+	}
+	if k.ProjectID == "" {
+		k.ProjectID = rec.valueOf.ProjectID
+	}
+	if e.allowed(k.ProjectID) != nil {
+		return false, nil
+	}
+	key, err := e.find(ctx, k)
+	return key == nil, err
 }
 
 // projectOf returns the project of the resource's current key. A short

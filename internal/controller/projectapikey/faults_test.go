@@ -386,3 +386,46 @@ func TestObserveOnlyRecoveryDeletesNothing(t *testing.T) {
 		t.Errorf("%d deletes, want none", got)
 	}
 }
+
+// TestExternalNameSetBack rotates a key twice while something (a composition
+// patching the external name from its composite) sets the external name back
+// to the first key after each rotation. Before, the second rotation's key was
+// forgotten: the set-back name named a gone key, a new key was created over
+// the record, and the second key stayed in Ory with its value nowhere.
+func TestExternalNameSetBack(t *testing.T) {
+	for scope, newResource := range scopes {
+		t.Run(scope, func(t *testing.T) {
+			f := newFixture(t, newResource, "payments")
+			f.update(func(p *common.ProjectAPIKeyParameters) { p.Rotation = &common.Rotation{Trigger: "a"} })
+			first := f.mustCreate()
+			setBack := func() {
+				meta.SetExternalName(f.cr, first.ID)
+				if err := f.kube.Update(context.Background(), f.cr); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, trigger := range []string{"b", "c"} {
+				f.update(func(p *common.ProjectAPIKeyParameters) { p.Rotation.Trigger = trigger })
+				for range 3 {
+					if _, err := f.reconcile(f.external()); err != nil {
+						t.Fatal(err)
+					}
+					f.refresh()
+					setBack()
+				}
+			}
+			if _, err := f.reconcile(f.external()); err != nil {
+				t.Fatal(err)
+			}
+			f.refresh()
+			keys := f.sim.Keys(f.project.ID)
+			if len(keys) != 1 {
+				t.Fatalf("Ory holds %d keys after two rotations, want 1 (no key left behind)", len(keys))
+			}
+			if got := meta.GetExternalName(f.cr); got != keys[0].ID {
+				t.Errorf("external name %s, want the surviving key %s", got, keys[0].ID)
+			}
+			f.assertStored(keys[0])
+		})
+	}
+}
