@@ -351,6 +351,7 @@ func (e *external) Delete(ctx context.Context, mg resource.Managed) (managed.Ext
 	if remaining, failed := e.deleteRetired(ctx, keys, time.Time{}); failed > 0 {
 		return managed.ExternalDelete{}, errors.Errorf("cannot delete key(s) %s yet; the provider retries", joinRefs(remaining))
 	}
+	e.endCreationGracePeriod(ctx, cr)
 	return managed.ExternalDelete{}, nil
 }
 
@@ -502,6 +503,11 @@ func (e *external) setReady(cr keyResource, key *console.Key) {
 		c := xpv2.Unavailable().WithMessage("the key expired at " + key.ExpiresAt.Format(time.RFC3339) +
 			": set a later spec.forProvider.expiresAt (or remove it) to replace it with a new key")
 		c.Reason = ReasonExpired
+		// Once per key: the message names the expiry, so a replacement that
+		// expires in turn is told again.
+		if prev := cr.GetCondition(xpv2.TypeReady); prev.Reason != ReasonExpired || prev.Message != c.Message {
+			e.record.Event(cr, event.Warning("KeyExpired", errors.New(c.Message)))
+		}
 		cr.SetConditions(c)
 		return
 	}
