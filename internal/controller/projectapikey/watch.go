@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -145,13 +146,13 @@ func watchConfigs(mgr ctrl.Manager, b *builder.Builder, gvk schema.GroupVersionK
 		if err := idx.IndexField(ctx, c.object, indexCredentialsSecret, c.secretIndex); err != nil {
 			return errors.Wrapf(err, "cannot index %s by credentials Secret", c.kind)
 		}
-		b.Watches(c.object, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
+		b.Watches(c.object, requeueAtOnce(func(ctx context.Context, o client.Object) []reconcile.Request {
 			return w.keysUsing(ctx, c, o)
 		}), builder.WithPredicates(configChanged()))
 	}
 	secret := &metav1.PartialObjectMetadata{}
 	secret.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
-	b.WatchesMetadata(secret, handler.EnqueueRequestsFromMapFunc(w.keysOfSecret), builder.WithPredicates(secretChanged()))
+	b.WatchesMetadata(secret, requeueAtOnce(w.keysOfSecret), builder.WithPredicates(secretChanged()))
 	return nil
 }
 
@@ -177,6 +178,34 @@ func newConfigWatch(kube client.Reader, gvk schema.GroupVersionKind) (*configWat
 		return w, &clusterv1alpha1.ProjectAPIKey{}, nil
 	}
 	return nil, nil, errors.Errorf("no ProviderConfig watch for %s", gvk)
+}
+
+// requeueAtOnce enqueues the keys fn maps an event's object to, and
+// forgets their backoff: the failures it counted may be the ones just
+// repaired. Without that, the reconcile that follows a create (the runtime
+// requeues at once after one, through the backoff) would wait for the
+// backoff those failures built, up to a minute, before it finds the key
+// Ready.
+func requeueAtOnce(fn func(context.Context, client.Object) []reconcile.Request) handler.EventHandler {
+	enqueue := func(ctx context.Context, q workqueue.TypedRateLimitingInterface[reconcile.Request], objs ...client.Object) {
+		for _, o := range objs {
+			for _, r := range fn(ctx, o) {
+				q.Forget(r)
+				q.Add(r)
+			}
+		}
+	}
+	return handler.Funcs{
+		CreateFunc: func(ctx context.Context, e ctrlevent.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			enqueue(ctx, q, e.Object)
+		},
+		UpdateFunc: func(ctx context.Context, e ctrlevent.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			enqueue(ctx, q, e.ObjectOld, e.ObjectNew)
+		},
+		DeleteFunc: func(ctx context.Context, e ctrlevent.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			enqueue(ctx, q, e.Object)
+		},
+	}
 }
 
 // keysOfSecret returns the keys whose ProviderConfig's credentials name the
