@@ -101,6 +101,11 @@ func TestRepairRequeuesAtOnce(t *testing.T) {
 				return n >= failuresBeforeRepair, fmt.Sprintf("%d reconciles", n)
 			})
 
+			// The fifth reconcile has begun: let it fail and finish, so the
+			// repair does not race it (a reconcile that fails after the
+			// repair adds its own backoff, a second or two, to the wait).
+			time.Sleep(time.Second)
+
 			repaired := time.Now()
 			if tc.broken == brokenSecret {
 				mutate(t, creds, func() { creds.StringData, creds.Data = nil, map[string][]byte{"token": []byte(workspaceKey)} })
