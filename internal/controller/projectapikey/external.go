@@ -447,6 +447,7 @@ func (e *external) Delete(ctx context.Context, mg resource.Managed) (managed.Ext
 			return managed.ExternalDelete{}, resource.IgnoreNotFound(err)
 		}
 	}
+	e.endCreationGracePeriod(ctx, cr)
 	return managed.ExternalDelete{}, nil
 }
 
@@ -626,6 +627,11 @@ func (e *external) setReady(cr keyResource, key *console.Key) {
 		c := xpv2.Unavailable().WithMessage("the key expired at " + key.ExpiresAt.Format(time.RFC3339) +
 			": set a later spec.forProvider.expiresAt (or remove it) to replace it with a new key")
 		c.Reason = ReasonExpired
+		// Once per key: the message names the expiry, so a replacement that
+		// expires in turn is told again.
+		if prev := cr.GetCondition(xpv2.TypeReady); prev.Reason != ReasonExpired || prev.Message != c.Message {
+			e.record.Event(cr, event.Warning("KeyExpired", errors.New(c.Message)))
+		}
 		cr.SetConditions(c)
 		return
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrlevent "sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -114,12 +115,16 @@ func setup(mgr ctrl.Manager, o controller.Options, s scope, clients *keyview.Cli
 		opts = append(opts, managed.WithMetricRecorder(o.MetricOptions.MRMetrics))
 	}
 	r := managed.NewReconciler(mgr, resource.ManagedKind(s.gvk), opts...)
-	return ctrl.NewControllerManagedBy(mgr).
+	// The filter is the For watch's own, not WithEventFilter's: that would
+	// also drop the ProviderConfig and Secret changes watchConfigs maps.
+	b := ctrl.NewControllerManagedBy(mgr).
 		Named(name).
 		WithOptions(o.ForControllerRuntime()).
-		WithEventFilter(desiredStateChanged()).
-		For(s.object).
-		Complete(ratelimiter.NewReconciler(name, r, o.GlobalRateLimiter))
+		For(s.object, builder.WithPredicates(desiredStateChanged()))
+	if err := watchConfigs(mgr, b, s.gvk); err != nil {
+		return err
+	}
+	return b.Complete(ratelimiter.NewReconciler(name, r, o.GlobalRateLimiter))
 }
 
 // connector turns a ProjectAPIKey's ProviderConfig into an external client.

@@ -1,0 +1,317 @@
+package projectapikey
+
+import (
+	"context"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/workqueue"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrlevent "sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	clusterv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/cluster/v1alpha1"
+	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
+)
+
+// Why these watches: a ProjectAPIKey whose ProviderConfig or credentials
+// Secret is wrong fails in Connect and is retried with crossplane-runtime's
+// backoff (up to 60 s). A person who repairs the config should not wait that
+// out, so a change of a ProviderConfig, or of the Secret its credentials
+// name, requeues the keys that use it at once.
+//
+// Secrets are watched for their metadata only: the manager does not cache
+// Secrets (their data would hold every Secret of the cluster in memory), and
+// a metadata-only informer costs an ObjectMeta per Secret. Its events still
+// carry every change, the data's too, as a new resourceVersion. Watching
+// only the ProviderConfigs would not do: nothing changes on a
+// ProviderConfig when its Secret is repaired.
+
+// Field indexes, in the manager's cache.
+const (
+	// indexCredentialsSecret indexes the ProviderConfig kinds by the
+	// Secret their credentials name, as "namespace/name". Only configs whose
+	// credentials.source is Secret have a value.
+	indexCredentialsSecret = "ory.crossplane.io/credentials-secret"
+	// indexProviderConfig indexes ProjectAPIKeys by the ProviderConfig they
+	// use, as "Kind/name": for a namespaced key, a ProviderConfig of its own
+	// namespace or a ClusterProviderConfig; for a cluster-scoped key, a
+	// cluster-scoped ProviderConfig.
+	indexProviderConfig = "ory.crossplane.io/provider-config"
+)
+
+// A configKind is a ProviderConfig kind that a scope's ProjectAPIKeys can use.
+type configKind struct {
+	// kind is the name a providerConfigRef gives it.
+	kind   string
+	object client.Object
+	list   func() client.ObjectList
+	// items returns the configs in a list made by list.
+	items func(client.ObjectList) []client.Object
+	// secret returns the Secret the config's credentials name.
+	secret func(client.Object) (types.NamespacedName, bool)
+	// namespaced: the config serves only keys of its own namespace.
+	namespaced bool
+}
+
+// The ProviderConfig kinds a ProjectAPIKey of each scope can use, and how to
+// list the keys of that scope.
+var (
+	namespacedConfigs = []configKind{
+		{
+			kind:   "ProviderConfig",
+			object: &namespacedv1alpha1.ProviderConfig{},
+			list:   func() client.ObjectList { return &namespacedv1alpha1.ProviderConfigList{} },
+			items: func(l client.ObjectList) []client.Object {
+				return itemsOf(l.(*namespacedv1alpha1.ProviderConfigList).Items)
+			},
+			secret: func(o client.Object) (types.NamespacedName, bool) {
+				pc, ok := o.(*namespacedv1alpha1.ProviderConfig)
+				if !ok || pc.Spec.Credentials.Source != xpv2.CredentialsSourceSecret || pc.Spec.Credentials.SecretRef.Name == "" {
+					return types.NamespacedName{}, false
+				}
+				return types.NamespacedName{Namespace: pc.Namespace, Name: pc.Spec.Credentials.SecretRef.Name}, true
+			},
+			namespaced: true,
+		},
+		{
+			kind:   "ClusterProviderConfig",
+			object: &namespacedv1alpha1.ClusterProviderConfig{},
+			list:   func() client.ObjectList { return &namespacedv1alpha1.ClusterProviderConfigList{} },
+			items: func(l client.ObjectList) []client.Object {
+				return itemsOf(l.(*namespacedv1alpha1.ClusterProviderConfigList).Items)
+			},
+			secret: func(o client.Object) (types.NamespacedName, bool) {
+				pc, ok := o.(*namespacedv1alpha1.ClusterProviderConfig)
+				if !ok {
+					return types.NamespacedName{}, false
+				}
+				return secretOf(pc.Spec.Credentials.Source, pc.Spec.Credentials.SecretRef)
+			},
+		},
+	}
+	clusterConfigs = []configKind{
+		{
+			kind:   "ProviderConfig",
+			object: &clusterv1alpha1.ProviderConfig{},
+			list:   func() client.ObjectList { return &clusterv1alpha1.ProviderConfigList{} },
+			items: func(l client.ObjectList) []client.Object {
+				return itemsOf(l.(*clusterv1alpha1.ProviderConfigList).Items)
+			},
+			secret: func(o client.Object) (types.NamespacedName, bool) {
+				pc, ok := o.(*clusterv1alpha1.ProviderConfig)
+				if !ok {
+					return types.NamespacedName{}, false
+				}
+				return secretOf(pc.Spec.Credentials.Source, pc.Spec.Credentials.SecretRef)
+			},
+		},
+	}
+)
+
+// A configWatch maps changed ProviderConfigs and credentials Secrets to the
+// ProjectAPIKeys of one scope that use them.
+type configWatch struct {
+	kube    client.Reader // the manager's cache, with the indexes below
+	configs []configKind
+	keys    func() client.ObjectList
+	// keyItems returns the keys in a list made by keys.
+	keyItems func(client.ObjectList) []client.Object
+}
+
+// watchConfigs indexes the ProviderConfig kinds and ProjectAPIKeys of the
+// scope whose keys are of kind gvk, and adds to b a watch of those configs
+// and of the Secrets their credentials name that requeues the keys that use
+// them. Each scope indexes kinds of its own: an index can be added to a
+// kind only once.
+func watchConfigs(mgr ctrl.Manager, b *builder.Builder, gvk schema.GroupVersionKind) error {
+	w, key, err := newConfigWatch(mgr.GetCache(), gvk)
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	idx := mgr.GetFieldIndexer()
+	if err := idx.IndexField(ctx, key, indexProviderConfig, configOfKey); err != nil {
+		return errors.Wrapf(err, "cannot index %s by ProviderConfig", gvk.Kind)
+	}
+	for _, c := range w.configs {
+		if err := idx.IndexField(ctx, c.object, indexCredentialsSecret, c.secretIndex); err != nil {
+			return errors.Wrapf(err, "cannot index %s by credentials Secret", c.kind)
+		}
+		b.Watches(c.object, requeueAtOnce(func(ctx context.Context, o client.Object) []reconcile.Request {
+			return w.keysUsing(ctx, c, o)
+		}), builder.WithPredicates(configChanged()))
+	}
+	secret := &metav1.PartialObjectMetadata{}
+	secret.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+	b.WatchesMetadata(secret, requeueAtOnce(w.keysOfSecret), builder.WithPredicates(secretChanged()))
+	return nil
+}
+
+// newConfigWatch returns the watch of the scope whose keys are of kind gvk,
+// reading from kube, which must hold the indexes, and an empty key of that
+// kind.
+func newConfigWatch(kube client.Reader, gvk schema.GroupVersionKind) (*configWatch, client.Object, error) {
+	w := &configWatch{kube: kube}
+	switch gvk {
+	case namespacedv1alpha1.ProjectAPIKeyGroupVersionKind:
+		w.configs = namespacedConfigs
+		w.keys = func() client.ObjectList { return &namespacedv1alpha1.ProjectAPIKeyList{} }
+		w.keyItems = func(l client.ObjectList) []client.Object {
+			return itemsOf(l.(*namespacedv1alpha1.ProjectAPIKeyList).Items)
+		}
+		return w, &namespacedv1alpha1.ProjectAPIKey{}, nil
+	case clusterv1alpha1.ProjectAPIKeyGroupVersionKind:
+		w.configs = clusterConfigs
+		w.keys = func() client.ObjectList { return &clusterv1alpha1.ProjectAPIKeyList{} }
+		w.keyItems = func(l client.ObjectList) []client.Object {
+			return itemsOf(l.(*clusterv1alpha1.ProjectAPIKeyList).Items)
+		}
+		return w, &clusterv1alpha1.ProjectAPIKey{}, nil
+	}
+	return nil, nil, errors.Errorf("no ProviderConfig watch for %s", gvk)
+}
+
+// requeueAtOnce enqueues the keys fn maps an event's object to, and
+// forgets their backoff: the failures it counted may be the ones just
+// repaired. Without that, the reconcile that follows a create (the runtime
+// requeues at once after one, through the backoff) would wait for the
+// backoff those failures built, up to a minute, before it finds the key
+// Ready.
+func requeueAtOnce(fn func(context.Context, client.Object) []reconcile.Request) handler.EventHandler {
+	enqueue := func(ctx context.Context, q workqueue.TypedRateLimitingInterface[reconcile.Request], objs ...client.Object) {
+		for _, o := range objs {
+			for _, r := range fn(ctx, o) {
+				q.Forget(r)
+				q.Add(r)
+			}
+		}
+	}
+	return handler.Funcs{
+		CreateFunc: func(ctx context.Context, e ctrlevent.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			enqueue(ctx, q, e.Object)
+		},
+		UpdateFunc: func(ctx context.Context, e ctrlevent.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			enqueue(ctx, q, e.ObjectOld, e.ObjectNew)
+		},
+		DeleteFunc: func(ctx context.Context, e ctrlevent.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			enqueue(ctx, q, e.Object)
+		},
+	}
+}
+
+// keysOfSecret returns the keys whose ProviderConfig's credentials name the
+// Secret s.
+func (w *configWatch) keysOfSecret(ctx context.Context, s client.Object) []reconcile.Request {
+	var out []reconcile.Request
+	nn := types.NamespacedName{Namespace: s.GetNamespace(), Name: s.GetName()}.String()
+	for _, c := range w.configs {
+		l := c.list()
+		if err := w.kube.List(ctx, l, client.MatchingFields{indexCredentialsSecret: nn}); err != nil {
+			// Only a cache that is not synced yet fails here; the keys are
+			// then retried with backoff as before.
+			ctrl.LoggerFrom(ctx).Error(err, "cannot list ProviderConfigs by credentials Secret", "kind", c.kind, "secret", nn)
+			continue
+		}
+		for _, pc := range c.items(l) {
+			out = append(out, w.keysUsing(ctx, c, pc)...)
+		}
+	}
+	return out
+}
+
+// keysUsing returns the keys that use the config pc of kind c.
+func (w *configWatch) keysUsing(ctx context.Context, c configKind, pc client.Object) []reconcile.Request {
+	opts := []client.ListOption{client.MatchingFields{indexProviderConfig: c.kind + "/" + pc.GetName()}}
+	if c.namespaced {
+		opts = append(opts, client.InNamespace(pc.GetNamespace()))
+	}
+	l := w.keys()
+	if err := w.kube.List(ctx, l, opts...); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "cannot list ProjectAPIKeys by ProviderConfig", "kind", c.kind, "name", pc.GetName())
+		return nil
+	}
+	keys := w.keyItems(l)
+	out := make([]reconcile.Request, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(k)})
+	}
+	return out
+}
+
+// configOfKey is the indexProviderConfig value of a ProjectAPIKey: the
+// config its providerConfigRef names, or the default the CRD gives an empty
+// one (ClusterProviderConfig default for a namespaced key, ProviderConfig
+// default for a cluster-scoped one).
+func configOfKey(o client.Object) []string {
+	switch k := o.(type) {
+	case *namespacedv1alpha1.ProjectAPIKey:
+		ref := k.GetProviderConfigReference()
+		if ref == nil || ref.Name == "" {
+			return []string{"ClusterProviderConfig/default"}
+		}
+		return []string{ref.Kind + "/" + ref.Name}
+	case *clusterv1alpha1.ProjectAPIKey:
+		ref := k.GetProviderConfigReference()
+		if ref == nil || ref.Name == "" {
+			return []string{"ProviderConfig/default"}
+		}
+		return []string{"ProviderConfig/" + ref.Name}
+	}
+	return nil
+}
+
+// secretIndex is the indexCredentialsSecret value of a config of kind c.
+func (c configKind) secretIndex(o client.Object) []string {
+	if nn, ok := c.secret(o); ok {
+		return []string{nn.String()}
+	}
+	return nil
+}
+
+// secretOf is the Secret credentials name when their source is Secret.
+func secretOf(source xpv2.CredentialsSource, ref *xpv2.SecretKeySelector) (types.NamespacedName, bool) {
+	if source != xpv2.CredentialsSourceSecret || ref == nil || ref.Name == "" {
+		return types.NamespacedName{}, false
+	}
+	return types.NamespacedName{Namespace: ref.Namespace, Name: ref.Name}, true
+}
+
+// configChanged passes a ProviderConfig's creation, deletion and spec
+// changes. Its status (the count of its users) and metadata change whenever
+// a key starts or stops using it: requeueing the keys on those would loop.
+func configChanged() predicate.Predicate {
+	return predicate.GenerationChangedPredicate{}
+}
+
+// secretChanged passes a Secret's creation, deletion and any change (a new
+// resourceVersion; the data is not in the metadata the watch holds), but
+// not the informer's periodic resync, which repeats an unchanged Secret.
+func secretChanged() predicate.Predicate {
+	return predicate.Funcs{
+		UpdateFunc: func(e ctrlevent.UpdateEvent) bool {
+			return e.ObjectOld != nil && e.ObjectNew != nil && e.ObjectOld.GetResourceVersion() != e.ObjectNew.GetResourceVersion()
+		},
+		GenericFunc: func(ctrlevent.GenericEvent) bool { return false },
+	}
+}
+
+// itemsOf returns pointers to the items of a typed list.
+func itemsOf[T any, PT interface {
+	*T
+	client.Object
+}](items []T) []client.Object {
+	out := make([]client.Object, 0, len(items))
+	for i := range items {
+		out = append(out, PT(&items[i]))
+	}
+	return out
+}
