@@ -113,7 +113,7 @@ func (c *Client) CreateKey(ctx context.Context, projectID, name string, expiresA
 // as for any call), and an answer with any other status that could not be
 // read to its end or decoded (ReasonOutcomeUnknown).
 func classifyCreate(op string, resp *http.Response, err error) error {
-	e := classify(op, resp, err).(*Error) //nolint:forcetypeassert // classify returns only *Error
+	e := classify(op, resp, err)
 	if resp == nil || resp.StatusCode >= 500 || (resp.StatusCode >= 400 && resp.StatusCode < 500) {
 		return e
 	}
@@ -239,7 +239,7 @@ func ReasonOf(err error) Reason {
 // IsNotFound reports whether err is a console answer 404.
 func IsNotFound(err error) bool { return ReasonOf(err) == ReasonNotFound }
 
-func classify(op string, resp *http.Response, err error) error {
+func classify(op string, resp *http.Response, err error) *Error {
 	if resp == nil {
 		if errors.Is(err, ErrClientRateLimited) {
 			// Not sent: the provider's own limiter had no room in time.
