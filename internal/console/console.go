@@ -88,18 +88,51 @@ func (c *Client) CreateKey(ctx context.Context, projectID, name string, expiresA
 	if expiresAt != nil {
 		body.SetExpiresAt(expiresAt.UTC())
 	}
+	op := "create an API key in project " + projectID
 	k, resp, err := c.api.ProjectAPI.CreateProjectApiKey(ctx, projectID).CreateProjectApiKeyBody(*body).Execute()
 	if err != nil {
-		return Key{}, classify("create an API key in project "+projectID, resp, err)
+		return Key{}, classifyCreate(op, resp, err)
 	}
 	key := fromAPI(k, projectID)
 	if key.Value == "" {
-		// Without a value the key is useless to its workloads and could never
-		// be given to them: treat it as a failed create.
-		return key, &Error{Op: "create an API key in project " + projectID, Reason: ReasonUnexpected,
-			Message: "Ory answered without the key's value"}
+		// Ory made the key (or answered as if), but without its value the key
+		// is useless to its workloads and could never be given to them: the
+		// create failed, and the key must be found and deleted like one whose
+		// answer was lost.
+		return key, &Error{Op: op, StatusCode: resp.StatusCode, Reason: ReasonOutcomeUnknown,
+			Message: "the answer carries no value for the key"}
 	}
 	return key, nil
+}
+
+// classifyCreate classifies a failed create. Only two outcomes are known:
+// a complete, decoded 2xx with a value (not an error), and Ory's refusal, a
+// 4xx (429 included) whose status line arrived, or a request the
+// provider's own rate limit never sent. Everything else may have made a key
+// whose value nobody has: a 5xx or a broken connection (ReasonUnavailable,
+// as for any call), and an answer with any other status that could not be
+// read to its end or decoded (ReasonOutcomeUnknown).
+func classifyCreate(op string, resp *http.Response, err error) error {
+	e := classify(op, resp, err)
+	if resp == nil || resp.StatusCode >= 500 || (resp.StatusCode >= 400 && resp.StatusCode < 500) {
+		return e
+	}
+	// client-go returns the read or decode error itself (an unexpected EOF,
+	// a JSON syntax error), or a GenericOpenAPIError whose text is the error.
+	// Neither holds the body, so neither can reveal the key's value.
+	e.Reason, e.Message = ReasonOutcomeUnknown, "the answer could not be read: "+truncate(err.Error(), 200)
+	return e
+}
+
+// MayHaveCreated reports whether a failed CreateKey may nevertheless have
+// made the key in Ory: its answer was lost, cut, unreadable or without the
+// key's value (ReasonOutcomeUnknown), or Ory or the network failed after
+// the request may have left (ReasonUnavailable). The caller must then look
+// for such a key before creating another; after any other error Ory did not
+// act.
+func MayHaveCreated(err error) bool {
+	r := ReasonOf(err)
+	return r == ReasonOutcomeUnknown || r == ReasonUnavailable
 }
 
 // DeleteKey deletes a key. A key that is already gone is not an error.
@@ -149,6 +182,10 @@ const (
 	ReasonRateLimited    Reason = "RateLimited"          // 429
 	ReasonUnavailable    Reason = "OryUnavailable"       // 5xx and network errors
 	ReasonUnexpected     Reason = "UnexpectedResponse"
+	// ReasonOutcomeUnknown is a create whose answer had no error status but
+	// could not be read to its end, did not decode, or lacked the key's
+	// value: Ory may have made a key whose value nobody has.
+	ReasonOutcomeUnknown Reason = "CreateOutcomeUnknown"
 )
 
 // An Error is a failed console call. Its message carries the status, Ory's
@@ -186,6 +223,8 @@ var hints = map[Reason]string{
 	ReasonNotFound:     "the project does not exist or this workspace API key cannot see it: check spec.forProvider.projectID, or the ProviderConfig's projectID",
 	ReasonRateLimited:  "Ory is rate limiting this workspace; the provider retries later",
 	ReasonUnavailable:  "Ory or the network failed; the provider retries",
+	ReasonOutcomeUnknown: "Ory may have made the key, but its value never arrived: " +
+		"the provider looks for such a key, deletes it and creates another",
 }
 
 // ReasonOf returns the reason of a console error, or "" for other errors.
@@ -200,7 +239,7 @@ func ReasonOf(err error) Reason {
 // IsNotFound reports whether err is a console answer 404.
 func IsNotFound(err error) bool { return ReasonOf(err) == ReasonNotFound }
 
-func classify(op string, resp *http.Response, err error) error {
+func classify(op string, resp *http.Response, err error) *Error {
 	if resp == nil {
 		if errors.Is(err, ErrClientRateLimited) {
 			// Not sent: the provider's own limiter had no room in time.
@@ -254,24 +293,62 @@ func oryMessage(err error) string {
 	return truncate(msg, 300)
 }
 
-// retryAt reads when a rate limit resets: x-ratelimit-reset is the number of
-// seconds until Ory's window resets (0 for sub-second windows, hence at
-// least one second), Retry-After is seconds or an HTTP date.
+// MaxRateLimitWait bounds how long any rate limit header can make the
+// provider wait, and how far ahead a message can put the retry. Ory's
+// limits are per second and per minute (its rate limit documentation), so
+// an honest reset is never more than a minute or so away; a longer one is a
+// misread header (an epoch in milliseconds, a gateway's daily quota) and
+// waiting for it would stall every key of the workspace. Beyond the bound
+// the reconcile's own backoff takes over.
+const MaxRateLimitWait = 5 * time.Minute
+
+// epochThreshold tells an epoch time from a delay in x-ratelimit-reset:
+// 10^9 seconds is 31 years as a delay, which no rate limit asks for, and
+// September 2001 as a Unix time, before any answer this provider can get.
+const epochThreshold = 1_000_000_000
+
+// retryAt reads when a rate limit resets from a 429's headers, or returns
+// the zero time when they give no wait, so that the normal backoff applies.
+//
+//   - x-ratelimit-reset is what Ory documents and sends: the seconds until
+//     its window resets, often 0 for sub-second windows (Ory's Terraform
+//     provider). Gateways and many APIs send the reset's Unix time instead;
+//     a value of epochThreshold or more can only be that, and is read so.
+//   - Retry-After is delta-seconds or an HTTP-date (RFC 9110, 10.2.3).
+//
+// 0, a time already past, and anything unreadable give no wait. When both
+// headers give one, the later wins: waiting less than either asks is
+// answered by another 429. The result is never more than MaxRateLimitWait
+// after now.
 func retryAt(h http.Header, now time.Time) time.Time {
-	if v := h.Get("X-Ratelimit-Reset"); v != "" {
-		if secs, err := strconv.Atoi(v); err == nil && secs >= 0 {
-			return now.Add(time.Duration(max(secs, 1)) * time.Second)
+	var at time.Time
+	if v := strings.TrimSpace(h.Get("X-Ratelimit-Reset")); v != "" {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > 0 {
+			if n >= epochThreshold {
+				at = time.Unix(n, 0)
+			} else {
+				at = now.Add(time.Duration(min(n, int64(MaxRateLimitWait/time.Second))) * time.Second)
+			}
 		}
 	}
-	if v := h.Get("Retry-After"); v != "" {
-		if secs, err := strconv.Atoi(v); err == nil && secs >= 0 {
-			return now.Add(time.Duration(secs) * time.Second)
+	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
+		var ra time.Time
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > 0 {
+			ra = now.Add(time.Duration(min(n, int64(MaxRateLimitWait/time.Second))) * time.Second)
+		} else if t, err := http.ParseTime(v); err == nil {
+			ra = t
 		}
-		if t, err := http.ParseTime(v); err == nil {
-			return t
+		if ra.After(at) {
+			at = ra
 		}
 	}
-	return time.Time{}
+	if !at.After(now) {
+		return time.Time{}
+	}
+	if limit := now.Add(MaxRateLimitWait); at.After(limit) {
+		return limit
+	}
+	return at
 }
 
 func truncate(s string, n int) string {

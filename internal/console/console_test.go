@@ -2,8 +2,11 @@ package console
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -147,17 +150,30 @@ func TestNetworkError(t *testing.T) {
 
 func TestRetryAt(t *testing.T) {
 	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	epoch := func(d time.Duration) string { return strconv.FormatInt(now.Add(d).Unix(), 10) }
 	cases := map[string]struct {
 		reason string
 		header http.Header
 		want   time.Time
 	}{
-		"OryReset":       {reason: "Ory sends x-ratelimit-reset as the seconds until its window resets.", header: http.Header{"X-Ratelimit-Reset": {"7"}}, want: now.Add(7 * time.Second)},
-		"OryResetZero":   {reason: "Ory sends 0 for sub-second windows: wait a second rather than retry at once.", header: http.Header{"X-Ratelimit-Reset": {"0"}}, want: now.Add(time.Second)},
-		"RetryAfterSecs": {reason: "Retry-After in seconds, as proxies send it.", header: http.Header{"Retry-After": {"3"}}, want: now.Add(3 * time.Second)},
-		"RetryAfterDate": {reason: "Retry-After as an HTTP date.", header: http.Header{"Retry-After": {now.Add(time.Minute).Format(http.TimeFormat)}}, want: now.Add(time.Minute)},
-		"Nothing":        {reason: "Without a header the runtime's backoff decides.", header: http.Header{}, want: time.Time{}},
-		"GarbageIgnored": {reason: "A malformed header must not produce a time in 1970 or a crash.", header: http.Header{"X-Ratelimit-Reset": {"soon"}}, want: time.Time{}},
+		"OryReset":                {reason: "Ory documents x-ratelimit-reset as the seconds until its window resets.", header: http.Header{"X-Ratelimit-Reset": {"7"}}, want: now.Add(7 * time.Second)},
+		"OryResetZero":            {reason: "Ory often sends 0: no wait is given, so the normal backoff applies (neither a hot retry nor a made-up wait).", header: http.Header{"X-Ratelimit-Reset": {"0"}}, want: time.Time{}},
+		"EpochReset":              {reason: "Gateways send the reset's Unix time; read as seconds it would plan a wait of 56 years.", header: http.Header{"X-Ratelimit-Reset": {epoch(30 * time.Second)}}, want: now.Add(30 * time.Second)},
+		"EpochResetPast":          {reason: "An epoch reset already past (clock skew, a slow answer) gives no wait, not a negative one.", header: http.Header{"X-Ratelimit-Reset": {epoch(-5 * time.Second)}}, want: time.Time{}},
+		"EpochResetFar":           {reason: "An epoch far ahead (a daily quota) is capped: the reconcile's backoff takes over after MaxRateLimitWait.", header: http.Header{"X-Ratelimit-Reset": {epoch(24 * time.Hour)}}, want: now.Add(MaxRateLimitWait)},
+		"EpochMilliseconds":       {reason: "An epoch in milliseconds reads as a time thousands of years ahead: capped, never a wait of millennia.", header: http.Header{"X-Ratelimit-Reset": {strconv.FormatInt(now.UnixMilli(), 10)}}, want: now.Add(MaxRateLimitWait)},
+		"LongDelayCapped":         {reason: "A delay below the epoch threshold but past the bound is capped too.", header: http.Header{"X-Ratelimit-Reset": {"86400"}}, want: now.Add(MaxRateLimitWait)},
+		"NegativeIgnored":         {reason: "A negative reset means nothing; the normal backoff applies.", header: http.Header{"X-Ratelimit-Reset": {"-3"}}, want: time.Time{}},
+		"RetryAfterSecs":          {reason: "Retry-After in delta-seconds, as proxies send it.", header: http.Header{"Retry-After": {"3"}}, want: now.Add(3 * time.Second)},
+		"RetryAfterZero":          {reason: "Retry-After 0 asks for no wait: the normal backoff applies.", header: http.Header{"Retry-After": {"0"}}, want: time.Time{}},
+		"RetryAfterDate":          {reason: "Retry-After as an HTTP-date.", header: http.Header{"Retry-After": {now.Add(time.Minute).Format(http.TimeFormat)}}, want: now.Add(time.Minute)},
+		"RetryAfterDatePast":      {reason: "An HTTP-date already past gives no wait.", header: http.Header{"Retry-After": {now.Add(-time.Minute).Format(http.TimeFormat)}}, want: time.Time{}},
+		"RetryAfterDateFar":       {reason: "An HTTP-date days ahead is capped.", header: http.Header{"Retry-After": {now.Add(72 * time.Hour).Format(http.TimeFormat)}}, want: now.Add(MaxRateLimitWait)},
+		"RetryAfterHugeSeconds":   {reason: "A delta-seconds too large for a Duration must not overflow into the past.", header: http.Header{"Retry-After": {"9223372036854775807"}}, want: now.Add(MaxRateLimitWait)},
+		"LaterOfBoth":             {reason: "With both headers the later wins: retrying at the earlier is answered by another 429.", header: http.Header{"X-Ratelimit-Reset": {"2"}, "Retry-After": {"9"}}, want: now.Add(9 * time.Second)},
+		"ZeroResetWithRetryAfter": {reason: "Ory's 0 does not hide a Retry-After that gives a wait.", header: http.Header{"X-Ratelimit-Reset": {"0"}, "Retry-After": {"4"}}, want: now.Add(4 * time.Second)},
+		"Nothing":                 {reason: "Without a header the normal backoff decides.", header: http.Header{}, want: time.Time{}},
+		"GarbageIgnored":          {reason: "A malformed header must not produce a time in 1970 or a crash.", header: http.Header{"X-Ratelimit-Reset": {"soon"}, "Retry-After": {"later"}}, want: time.Time{}},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -165,6 +181,21 @@ func TestRetryAt(t *testing.T) {
 				t.Errorf("%s\nretryAt = %v, want %v", tc.reason, got, tc.want)
 			}
 		})
+	}
+}
+
+func TestRateLimitMessage(t *testing.T) {
+	// The message names the real reset time, not one decades away.
+	resp := &http.Response{StatusCode: http.StatusTooManyRequests, Header: http.Header{
+		"X-Ratelimit-Reset": {strconv.FormatInt(time.Now().Add(time.Minute).Unix(), 10)},
+	}}
+	err := classify("list", resp, errors.New("429 Too Many Requests"))
+	var e *Error
+	if !errors.As(err, &e) || e.RetryAt.Sub(time.Now()) > 61*time.Second || e.RetryAt.Sub(time.Now()) < 58*time.Second {
+		t.Fatalf("RetryAt of an epoch reset a minute ahead = %v (%v)", e.RetryAt, err)
+	}
+	if want := e.RetryAt.UTC().Format(time.RFC3339); !strings.Contains(err.Error(), want) {
+		t.Errorf("the message %q does not name the reset %s", err, want)
 	}
 }
 
@@ -183,5 +214,94 @@ func TestValueNeverPrints(t *testing.T) {
 	}
 	if diff := cmp.Diff("[redacted]", k.Value.String()); diff != "" {
 		t.Error(diff)
+	}
+}
+
+func TestCreateOutcome(t *testing.T) {
+	const value = "ory_pat_thevalueofthekey"
+	key := `{"id":"0b6f1e8e-2f0a-4f43-8d0b-3f1b2d7c9a10","name":"k","owner_id":"5c0ee9a4-5a5f-4fb1-8a9a-0f4e3e1e9d11"`
+	answer := func(status int, body string) http.HandlerFunc {
+		return func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(status)
+			_, _ = w.Write([]byte(body))
+		}
+	}
+	cases := map[string]struct {
+		reason  string
+		handler http.HandlerFunc
+		want    Reason
+		// mayHaveCreated is what the caller is told: look for a key before
+		// creating another.
+		mayHaveCreated bool
+	}{
+		"Created": {
+			reason:  "A complete, decoded 201 with a value is the one success.",
+			handler: answer(http.StatusCreated, key+`,"value":"`+value+`"}`),
+		},
+		"CreatedWithoutValue": {
+			reason:  "Ory made a key but its value did not come: nobody can use it and it must be found and deleted.",
+			handler: answer(http.StatusCreated, key+`}`),
+			want:    ReasonOutcomeUnknown, mayHaveCreated: true,
+		},
+		"CreatedNotJSON": {
+			reason:  "A 201 whose body does not decode says Ory acted, and hides the value.",
+			handler: answer(http.StatusCreated, `<html>upstream rewrote this</html>`),
+			want:    ReasonOutcomeUnknown, mayHaveCreated: true,
+		},
+		"CreatedWithoutRequiredID": {
+			reason:  "client-go refuses a key without its required properties: the answer is unusable, not a refusal.",
+			handler: answer(http.StatusCreated, `{"name":"k","value":"`+value+`"}`),
+			want:    ReasonOutcomeUnknown, mayHaveCreated: true,
+		},
+		"CreatedCutShort": {
+			reason: "The body ends before its Content-Length: the answer was cut after Ory acted.",
+			handler: func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				w.Header().Set("Content-Length", "400")
+				w.WriteHeader(http.StatusCreated)
+				_, _ = w.Write([]byte(key + `,"value":"ory_pat_the`))
+			},
+			want: ReasonOutcomeUnknown, mayHaveCreated: true,
+		},
+		"ServerError": {
+			reason:  "A 5xx may come after Ory acted (a proxy timing out on it).",
+			handler: answer(http.StatusBadGateway, `{}`),
+			want:    ReasonUnavailable, mayHaveCreated: true,
+		},
+		"BadRequest": {
+			reason:  "A 4xx is Ory refusing before it acts: nothing to look for.",
+			handler: answer(http.StatusBadRequest, `{"error":{"code":400,"message":"name is required"}}`),
+			want:    ReasonInvalidRequest,
+		},
+		"RateLimited": {
+			reason:  "Ory answers 429 before it acts.",
+			handler: answer(http.StatusTooManyRequests, `{}`),
+			want:    ReasonRateLimited,
+		},
+		"Forbidden": {
+			reason:  "A 403 is a refusal, whatever its body.",
+			handler: answer(http.StatusForbidden, `not json`),
+			want:    ReasonForbidden,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			srv := httptest.NewServer(tc.handler)
+			defer srv.Close()
+			k, err := New(srv.URL, workspaceKey, srv.Client(), "ua").CreateKey(context.Background(), "p", "k", nil)
+			if got := ReasonOf(err); got != tc.want {
+				t.Fatalf("%s\nreason = %q, want %q (%v)", tc.reason, got, tc.want, err)
+			}
+			if got := MayHaveCreated(err); got != tc.mayHaveCreated {
+				t.Errorf("%s\nMayHaveCreated = %v, want %v (%v)", tc.reason, got, tc.mayHaveCreated, err)
+			}
+			if err == nil && string(k.Value) != value {
+				t.Errorf("%s\nthe created key has no value", tc.reason)
+			}
+			if err != nil && strings.Contains(err.Error(), "thevalue") {
+				t.Errorf("%s\nthe error reveals the key's value: %v", tc.reason, err)
+			}
+		})
 	}
 }

@@ -176,10 +176,16 @@ func perSecond(l RateLimit) rate.Limit { return rate.Limit(float64(l.RequestsPer
 // create as failed and lets the external client look for the key before
 // creating another.
 //
-// A 429 is retried once Ory's rate limit window resets (x-ratelimit-reset,
-// else Retry-After, see retryAt), but only if that is before the request's
-// deadline; otherwise the 429 is returned at once and the reconcile backs
-// off. The same holds for the backoff after a 5xx or a network error.
+// A 429 is retried once Ory's rate limit window resets (the later of
+// x-ratelimit-reset and Retry-After in any of their forms, at most
+// MaxRateLimitWait away, see retryAt; with neither, or 0, after the normal
+// backoff), but only if that is before the request's deadline; otherwise
+// the 429 is returned at once and the reconcile backs off. The same holds
+// for the backoff after a 5xx or a network error.
+//
+// An answer is judged by its status line alone: a 2xx whose body is then
+// cut is not retried (whatever the method), and CreateKey reports it as an
+// unknown outcome (ReasonOutcomeUnknown).
 type retryPolicy struct {
 	idempotent bool
 	backoffMax time.Duration

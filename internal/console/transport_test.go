@@ -94,6 +94,38 @@ func TestRetries(t *testing.T) {
 			call:   create, op: orysim.OpCreateProjectAPIKey,
 			want: want{Reason: ReasonUnavailable, Requests: 1},
 		},
+		"CreateNotRetriedWhenCutBeforeHeaders": {
+			reason: "Ory made the key and the connection closed before its answer: sending the create again would make a second key.",
+			fault: func(sim *orysim.Server) {
+				sim.CutAnswers(orysim.OpCreateProjectAPIKey, "", 1, orysim.CutBeforeHeaders)
+			},
+			call: create, op: orysim.OpCreateProjectAPIKey,
+			want: want{Reason: ReasonUnavailable, Requests: 1, Keys: 1},
+		},
+		"CreateNotRetriedWhenCutAfterHeaders": {
+			reason: "A 201 whose body never came is no success and no refusal: the outcome is unknown, and the create is not sent again.",
+			fault: func(sim *orysim.Server) {
+				sim.CutAnswers(orysim.OpCreateProjectAPIKey, "", 1, orysim.CutAfterHeaders)
+			},
+			call: create, op: orysim.OpCreateProjectAPIKey,
+			want: want{Reason: ReasonOutcomeUnknown, Requests: 1, Keys: 1},
+		},
+		"CreateNotRetriedWhenCutMidBody": {
+			reason: "Half a 201 is no success and no refusal: the outcome is unknown, and the create is not sent again.",
+			fault: func(sim *orysim.Server) {
+				sim.CutAnswers(orysim.OpCreateProjectAPIKey, "", 1, orysim.CutMidBody)
+			},
+			call: create, op: orysim.OpCreateProjectAPIKey,
+			want: want{Reason: ReasonOutcomeUnknown, Requests: 1, Keys: 1},
+		},
+		"CreateWithoutValueIsUnknown": {
+			reason: "A 201 without the key's value leaves a key nobody can use: the outcome is unknown, and the create is not sent again.",
+			fault: func(sim *orysim.Server) {
+				sim.CutAnswers(orysim.OpCreateProjectAPIKey, "", 1, orysim.OmitValue)
+			},
+			call: create, op: orysim.OpCreateProjectAPIKey,
+			want: want{Reason: ReasonOutcomeUnknown, Requests: 1, Keys: 1},
+		},
 		"CreateRetriedAfter429": {
 			reason: "Ory answers 429 before it acts, so a rate limited create is safe to send again.",
 			fault:  func(sim *orysim.Server) { sim.FailNext(orysim.OpCreateProjectAPIKey, 1, http.StatusTooManyRequests) },
@@ -211,6 +243,8 @@ func TestRateLimitedByOry(t *testing.T) {
 	cases := map[string]struct {
 		reason     string
 		omitRA     bool
+		reset      orysim.ResetForm
+		raDate     bool
 		timeout    time.Duration
 		wantReason Reason
 		minElapsed time.Duration
@@ -230,6 +264,24 @@ func TestRateLimitedByOry(t *testing.T) {
 			wantReason: ReasonRateLimited, maxElapsed: 400 * time.Millisecond,
 			wantWaits: 0, wantCalls: 1,
 		},
+		"ReadsAnEpochReset": {
+			reason: "A gateway's x-ratelimit-reset is the reset's Unix time: read as seconds it is a wait of 56 years, and the 429 would go back at once.",
+			omitRA: true, reset: orysim.ResetEpoch, timeout: 10 * time.Second,
+			minElapsed: 500 * time.Millisecond, maxElapsed: 5 * time.Second,
+			wantWaits: 1, wantCalls: 2,
+		},
+		"ReadsARetryAfterDate": {
+			reason: "Retry-After may be an HTTP-date; with no x-ratelimit-reset it alone says when to retry.",
+			reset:  orysim.ResetOmit, raDate: true, timeout: 10 * time.Second,
+			minElapsed: 500 * time.Millisecond, maxElapsed: 5 * time.Second,
+			wantWaits: 1, wantCalls: 2,
+		},
+		"ZeroResetBacksOff": {
+			reason: "Ory's x-ratelimit-reset of 0 gives no wait: the normal (here, millisecond) backoff applies, not a made-up second; the attempts run out and the reconcile backs off.",
+			omitRA: true, reset: orysim.ResetZero, timeout: 10 * time.Second,
+			wantReason: ReasonRateLimited, maxElapsed: 500 * time.Millisecond,
+			wantWaits: 0, wantCalls: DefaultMaxAttempts,
+		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -239,7 +291,7 @@ func TestRateLimitedByOry(t *testing.T) {
 			c, _ := newRetryingClient(url, fastRetries)
 			ctx := context.Background()
 			// One request a second: the first call uses the only token.
-			sim.SetRateLimit(orysim.RateLimit{Rate: 1, Burst: 1, OmitRetryAfter: tc.omitRA})
+			sim.SetRateLimit(orysim.RateLimit{Rate: 1, Burst: 1, OmitRetryAfter: tc.omitRA, Reset: tc.reset, RetryAfterDate: tc.raDate})
 			if _, err := c.ListKeys(ctx, p.ID); err != nil {
 				t.Fatal(err)
 			}

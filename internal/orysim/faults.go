@@ -1,11 +1,17 @@
 package orysim
 
 import (
+	"bytes"
+	"cmp"
 	"context"
+	"encoding/json"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -20,6 +26,12 @@ const (
 	FaultFailNext  = "fail-next"
 	FaultErrorRate = "error-rate"
 	FaultRateLimit = "rate-limit"
+	// The faults of CutAnswers: the request was served (a create made its
+	// key), then the answer was cut at the named point, or lost its value.
+	FaultCutBeforeHeaders = "cut-before-headers"
+	FaultCutAfterHeaders  = "cut-after-headers"
+	FaultCutMidBody       = "cut-mid-body"
+	FaultOmitValue        = "omit-value"
 )
 
 // RateLimit configures the token bucket in front of the simulator.
@@ -34,7 +46,31 @@ type RateLimit struct {
 	// that x-ratelimit-reset is what clients must use; set this to prove a
 	// client does not depend on Retry-After.
 	OmitRetryAfter bool `json:"omitRetryAfter"`
+	// Reset is how x-ratelimit-reset is written; "" is ResetSeconds.
+	Reset ResetForm `json:"reset,omitempty"`
+	// RetryAfterDate sends Retry-After as an HTTP-date, the other form RFC
+	// 9110 allows, instead of seconds.
+	RetryAfterDate bool `json:"retryAfterDate,omitempty"`
 }
+
+// A ResetForm is a way to write x-ratelimit-reset, to test that a client
+// reads every form it meets in the wild.
+type ResetForm string
+
+// The forms of x-ratelimit-reset.
+const (
+	// ResetSeconds is the seconds until the bucket has room, rounded up:
+	// what Ory documents.
+	ResetSeconds ResetForm = "seconds"
+	// ResetEpoch is the Unix time (seconds) when the bucket has room, as
+	// many gateways and APIs send it.
+	ResetEpoch ResetForm = "epoch"
+	// ResetZero is always 0, as Ory's Terraform provider reports Ory often
+	// answers.
+	ResetZero ResetForm = "zero"
+	// ResetOmit sends no x-ratelimit-reset.
+	ResetOmit ResetForm = "omit"
+)
 
 // errorRate injects status codes into a share of requests.
 type errorRate struct {
@@ -57,6 +93,7 @@ type faults struct {
 	latency   map[string]time.Duration
 	drops     map[string]float64
 	failNexts map[string]failNext
+	cuts      map[string]cutNext
 	limit     RateLimit
 	tokens    float64
 	refilled  time.Time
@@ -73,6 +110,7 @@ func (f *faults) clearLocked() {
 	f.latency = map[string]time.Duration{}
 	f.drops = map[string]float64{}
 	f.failNexts = map[string]failNext{}
+	f.cuts = map[string]cutNext{}
 	f.limit = RateLimit{}
 }
 
@@ -251,8 +289,22 @@ func (f *faults) takeTokenLocked(now time.Time) (bool, http.Header) {
 		wait = (1 - f.tokens) / l.Rate
 	}
 	reset := strconv.Itoa(int(math.Ceil(wait)))
-	h.Set("X-Ratelimit-Reset", reset)
-	if !allowed && !l.OmitRetryAfter {
+	// The time the bucket has room, rounded up to a whole second.
+	at := time.Unix(int64(math.Ceil(float64(now.Add(time.Duration(wait*float64(time.Second))).UnixNano())/1e9)), 0)
+	switch l.Reset {
+	case ResetEpoch:
+		h.Set("X-Ratelimit-Reset", strconv.FormatInt(at.Unix(), 10))
+	case ResetZero:
+		h.Set("X-Ratelimit-Reset", "0")
+	case ResetOmit:
+	default:
+		h.Set("X-Ratelimit-Reset", reset)
+	}
+	switch {
+	case allowed || l.OmitRetryAfter:
+	case l.RetryAfterDate:
+		h.Set("Retry-After", at.UTC().Format(http.TimeFormat))
+	default:
 		h.Set("Retry-After", reset)
 	}
 	return allowed, h
@@ -286,3 +338,141 @@ func sleep(ctx context.Context, d time.Duration) bool {
 // status. Anything else would either not look like a failure or make
 // net/http panic in WriteHeader.
 func isErrorStatus(status int) bool { return status >= 400 && status <= 599 }
+
+// An AnswerCut is where CutAnswers breaks an answer that the simulator
+// produced after acting: the request was served in full (a create made its
+// key), and the client gets less than the whole answer.
+type AnswerCut string
+
+// The points where an answer is cut, in the order the client would read.
+const (
+	// CutBeforeHeaders closes the connection before a byte of the answer:
+	// the client sees a connection error, no status.
+	CutBeforeHeaders AnswerCut = FaultCutBeforeHeaders
+	// CutAfterHeaders sends the status line and headers (Content-Length
+	// announcing the whole body), then closes: the client has a status and
+	// fails reading the body.
+	CutAfterHeaders AnswerCut = FaultCutAfterHeaders
+	// CutMidBody sends the status line, the headers and the first half of
+	// the body, then closes: the client has half the JSON.
+	CutMidBody AnswerCut = FaultCutMidBody
+	// OmitValue is not a cut: the whole answer arrives, without its
+	// "value". It stays within the contract, since the schema of a project
+	// API key makes value optional; client-go decodes it.
+	OmitValue AnswerCut = FaultOmitValue
+)
+
+// AnswerCuts lists every AnswerCut, for tables that cover them all.
+func AnswerCuts() []AnswerCut {
+	return []AnswerCut{CutBeforeHeaders, CutAfterHeaders, CutMidBody, OmitValue}
+}
+
+// cutNext cuts the answers of the next n requests.
+type cutNext struct {
+	n  int
+	at AnswerCut
+}
+
+// CutAnswers makes the next n requests to op about project (its ID or slug
+// as the request path names it; "" for any project) be served, and then
+// cuts their answers at at: "Ory acted, then the answer was lost". This is
+// the fault a create fears most, because a key's value appears only in the
+// answer to its create; the simulator's other faults strike before it acts.
+// The answer is cut whatever its status. A later call for the same op and
+// project replaces the earlier one; n <= 0 removes it. Faults decided on
+// arrival (drop, rate limit, FailNext, error rate) win over a cut and do
+// not use it up.
+//
+// The contract check does not see a cut answer (the connection is taken
+// over, as for a drop); it checks an OmitValue answer as any other.
+func (s *Server) CutAnswers(op, project string, n int, at AnswerCut) {
+	f := s.faults
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	key := op + " " + strings.ToLower(project)
+	if n <= 0 || !slices.Contains(AnswerCuts(), at) {
+		delete(f.cuts, key)
+		return
+	}
+	f.cuts[key] = cutNext{n: n, at: at}
+}
+
+// takeCut uses up one cut armed for op and project, if any: the one for the
+// project first, then the one for any project.
+func (f *faults) takeCut(op, project string) AnswerCut {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, key := range []string{op + " " + strings.ToLower(project), op + " "} {
+		c, ok := f.cuts[key]
+		if !ok {
+			continue
+		}
+		if c.n--; c.n <= 0 {
+			delete(f.cuts, key)
+		} else {
+			f.cuts[key] = c
+		}
+		return c.at
+	}
+	return ""
+}
+
+// cutWriter holds back the answer of a request whose answer is to be cut,
+// so that cut can send only part of it. Headers go to the real writer's
+// map, which is not sent until cut.
+type cutWriter struct {
+	http.ResponseWriter
+	at     AnswerCut
+	status int
+	body   bytes.Buffer
+}
+
+func (w *cutWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+}
+
+func (w *cutWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.body.Write(b)
+}
+
+// cut sends what w.at lets through of the held answer.
+func (w *cutWriter) cut() {
+	status := cmp.Or(w.status, http.StatusOK)
+	body := w.body.Bytes()
+	if w.at == OmitValue {
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(body, &obj) == nil && obj["value"] != nil {
+			delete(obj, "value")
+			body, _ = json.Marshal(obj) // re-encoding decoded raw JSON cannot fail
+		}
+		w.ResponseWriter.WriteHeader(status)
+		_, _ = w.ResponseWriter.Write(body)
+		return
+	}
+	conn, _, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err != nil {
+		// HTTP/2 connections cannot be taken over; see serve's drop.
+		writeError(w.ResponseWriter, http.StatusBadGateway, "The answer could not be cut: "+err.Error())
+		return
+	}
+	defer conn.Close()
+	if w.at == CutBeforeHeaders {
+		return
+	}
+	var head bytes.Buffer
+	fmt.Fprintf(&head, "HTTP/1.1 %d %s\r\n", status, http.StatusText(status))
+	h := w.Header().Clone()
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h.Set("Connection", "close")
+	_ = h.Write(&head)
+	head.WriteString("\r\n")
+	if w.at == CutMidBody {
+		head.Write(body[:len(body)/2])
+	}
+	_, _ = conn.Write(head.Bytes())
+}

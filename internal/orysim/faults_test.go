@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -65,6 +66,30 @@ func TestRateLimit(t *testing.T) {
 			want: []answer{
 				{Status: 200, Reset: "1", Remaining: "0"},
 				{Status: 429, Reset: "1", Remaining: "0"},
+			},
+		},
+		"ResetAsEpoch": {
+			reason: "Gateways and many APIs send x-ratelimit-reset as the reset's Unix time: ResetEpoch lets a client prove it reads that form.",
+			limit:  RateLimit{Rate: 0.1, Burst: 1, Reset: ResetEpoch},
+			calls:  2,
+			want: []answer{
+				{Status: 200, Reset: strconv.FormatInt(clockStart.Add(10*time.Second).Unix()+1, 10), Remaining: "0"},
+				{Status: 429, Reset: strconv.FormatInt(clockStart.Add(10*time.Second).Unix()+1, 10), RetryAfter: "10", Remaining: "0"},
+			},
+		},
+		"ResetAsZero": {
+			reason: "Ory often sends 0 (its Terraform provider notes it): ResetZero sends that whatever the wait.",
+			limit:  RateLimit{Rate: 0.1, Burst: 1, Reset: ResetZero, OmitRetryAfter: true},
+			calls:  2,
+			want:   []answer{{Status: 200, Reset: "0", Remaining: "0"}, {Status: 429, Reset: "0", Remaining: "0"}},
+		},
+		"RetryAfterAsDate": {
+			reason: "Retry-After may be an HTTP-date; with ResetOmit it is the only hint, so a client must read it.",
+			limit:  RateLimit{Rate: 0.1, Burst: 1, Reset: ResetOmit, RetryAfterDate: true},
+			calls:  2,
+			want: []answer{
+				{Status: 200, Remaining: "0"},
+				{Status: 429, RetryAfter: clockStart.Add(11 * time.Second).Truncate(time.Second).Format(http.TimeFormat), Remaining: "0"},
 			},
 		},
 		"Off": {
@@ -333,5 +358,91 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatalf("condition not met within 2s")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestCutAnswers(t *testing.T) {
+	type want struct {
+		Status   int    // what client-go saw, 0 without a response
+		Err      bool   // client-go returned an error
+		HasValue bool   // the decoded key carries its value
+		Keys     int    // keys in the project afterwards: the create acted
+		Logged   string // the request log's Fault
+	}
+	cases := map[string]struct {
+		reason string
+		at     AnswerCut
+		want   want
+	}{
+		"BeforeHeaders": {
+			reason: "Ory made the key, and the connection closed before the status line: the client has no answer at all.",
+			at:     CutBeforeHeaders,
+			want:   want{Status: 0, Err: true, Keys: 1, Logged: FaultCutBeforeHeaders},
+		},
+		"AfterHeaders": {
+			reason: "The status line and headers arrived, the body never: client-go returns the 201 and a read error.",
+			at:     CutAfterHeaders,
+			want:   want{Status: 201, Err: true, Keys: 1, Logged: FaultCutAfterHeaders},
+		},
+		"MidBody": {
+			reason: "Half the JSON arrived, then the connection closed: client-go returns the 201 and a read error.",
+			at:     CutMidBody,
+			want:   want{Status: 201, Err: true, Keys: 1, Logged: FaultCutMidBody},
+		},
+		"OmitValue": {
+			reason: "A complete answer without value decodes (value is optional in the schema) and passes the contract check: the client must notice.",
+			at:     OmitValue,
+			want:   want{Status: 201, Keys: 1, Logged: FaultOmitValue},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t)
+			f.sim.CutAnswers(OpCreateProjectAPIKey, f.project.ID, 1, tc.at)
+			k, resp, err := f.client.ProjectAPI.CreateProjectApiKey(context.Background(), f.project.ID).
+				CreateProjectApiKeyBody(*ory.NewCreateProjectApiKeyBody("cut")).Execute()
+			got := want{Status: statusOf(resp), Err: err != nil, HasValue: k != nil && k.GetValue() != "", Keys: len(f.sim.Keys(f.project.ID))}
+			for _, e := range f.sim.RequestLog() {
+				got.Logged += e.Fault
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("%s\n-want +got:\n%s (error: %v)", tc.reason, diff, err)
+			}
+			// The cut is used up: the next create is answered whole.
+			if k := f.createKey(t, "after"); k.GetValue() == "" {
+				t.Errorf("%s\nthe create after the cut has no value", tc.reason)
+			}
+		})
+	}
+}
+
+func TestCutAnswersScope(t *testing.T) {
+	f := newFixture(t)
+	other := f.sim.AddProject(f.ws.Key, "other")
+	f.sim.CutAnswers(OpCreateProjectAPIKey, f.project.ID, 1, CutBeforeHeaders)
+	f.sim.FailNext(OpCreateProjectAPIKey, 1, http.StatusServiceUnavailable)
+	ctx := context.Background()
+	steps := []struct {
+		reason  string
+		project string
+		want    int
+	}{
+		{"A fault decided on arrival wins over the cut and does not use it up.", f.project.ID, 503},
+		{"Another project's creates are not cut.", other.ID, 201},
+		{"Another operation on the project is not cut.", "list", 200},
+		{"The project's next create is cut.", f.project.ID, 0},
+		{"The cut was used up.", f.project.ID, 201},
+	}
+	for _, st := range steps {
+		var status int
+		var err error
+		if st.project == "list" {
+			status, err = callOp(ctx, f.client, OpListProjectAPIKeys, f.project.ID)
+		} else {
+			status, err = callOp(ctx, f.client, OpCreateProjectAPIKey, st.project)
+		}
+		if status != st.want {
+			t.Errorf("%s\nstatus = %d (%v), want %d", st.reason, status, err, st.want)
+		}
 	}
 }

@@ -122,6 +122,18 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if at := s.faults.takeCut(rt.op, rt.project); at != "" {
+		// Serve into a cutWriter, then break the answer. The entry is
+		// complete before the client can notice the cut.
+		cw := &cutWriter{ResponseWriter: w, at: at}
+		sw.ResponseWriter, fault = cw, string(at)
+		defer func() {
+			s.logCompletion(entry, sw.status, fault)
+			logged = true
+			cw.cut()
+		}()
+	}
+
 	ws, apiErr := s.authenticate(r)
 	if apiErr != nil {
 		apiErr.write(sw)

@@ -33,12 +33,14 @@ type LogEntry struct {
 	Method    string
 	Path      string
 	// Status is the answered status; 0 when the connection was dropped or
-	// the client went away before an answer.
+	// the client went away before an answer. For an answer cut by
+	// CutAnswers it is the status served before the cut.
 	Status int
 	// Time is when the request arrived (simulator clock).
 	Time time.Time
 	// Fault names the injected fault that produced the answer, if any
-	// (FaultDrop, FaultFailNext, FaultErrorRate, FaultRateLimit).
+	// (FaultDrop, FaultFailNext, FaultErrorRate, FaultRateLimit, or an
+	// AnswerCut's name).
 	Fault string
 }
 

@@ -3,6 +3,7 @@ package reliability
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 
@@ -11,48 +12,87 @@ import (
 )
 
 // TestCreateAnswerLost covers the window no provider can close with Ory's
-// API alone: Ory creates a key, and the connection is cut before its answer,
-// the only place the key's value ever appears, reaches the provider. The
-// simulator's own drops strike before it acts, so the test's tap in front of
-// it loses the answer instead.
+// API alone: Ory creates a key, and its answer, the only place the key's
+// value ever appears, does not reach the provider whole. The simulator
+// serves the create and then cuts its answer (orysim.CutAnswers) at each
+// point a network or a proxy can: before the status line, after the
+// headers, in the middle of the body; or it answers without the value.
 //
 // What the provider does: it does not resend the create (the transport
 // resends a create only when it provably never left, or after a 429, which
-// Ory answers before acting); it looks at once for a key of that name made
-// since the attempt that no resource knows, and deletes it; the resource
-// reports the failure and then converges on exactly one key whose value is
-// stored. Nothing is lost and nothing is left behind.
+// Ory answers before acting); it takes any create outcome that is neither a
+// decoded answer with a value nor Ory's refusal for "Ory may have made the
+// key", looks at once for a key of that name made since the attempt that no
+// resource knows, and deletes it; the resource reports the failure and then
+// converges on exactly one key whose value is stored. Nothing is lost and
+// nothing is left behind.
 func TestCreateAnswerLost(t *testing.T) {
+	t.Parallel()
 	ns := newNamespace(t, "lost-answer")
-	lp := sim.AddProject(workspaceKey, "")
-	t.Cleanup(func() { tap.loseAnswers(lp.ID, 0) })
-
-	for _, s := range scopes {
-		t.Run(s.name, func(t *testing.T) {
-			name := ns + "-" + strings.ToLower(s.name)
-			k := s.key(ns, strings.ToLower(s.name), common.ProjectAPIKeyParameters{Name: name})
-			configFor(t, s, k, ns, strings.ToLower(s.name), map[string]string{"token": workspaceKey}, lp.ID)
-			tap.loseAnswers(lp.ID, 1)
-			create(t, k)
-			stored := waitStored(t, k, lp)
-			ev := waitWarning(t, k, "cannot create an API key")
-			t.Logf("the lost answer was reported: %s: %s", ev.Reason, ev.Message)
-			if !strings.Contains(ev.Message, "deleted them") {
-				t.Errorf("the event does not say the key Ory made anyway was deleted: %s", ev.Message)
-			}
-
-			var orphans []orysim.Key
-			for _, key := range sim.Keys(lp.ID) {
-				if key.Name == name && key.ID != stored.ID {
-					orphans = append(orphans, key)
+	cases := map[string]struct {
+		reason string
+		at     orysim.AnswerCut
+	}{
+		"BeforeHeaders": {reason: "The connection closes after Ory acted and before a byte of its answer: the provider sees a network error.", at: orysim.CutBeforeHeaders},
+		"AfterHeaders":  {reason: "201 Created and its headers arrive, the body never: a success status without a key.", at: orysim.CutAfterHeaders},
+		"MidBody":       {reason: "Half the JSON arrives, perhaps half the value: nothing the provider may use.", at: orysim.CutMidBody},
+		"WithoutValue":  {reason: "A whole, valid answer without the value: the key exists and nobody can ever have its value.", at: orysim.OmitValue},
+	}
+	for cname, tc := range cases {
+		for _, s := range scopes {
+			t.Run(cname+"/"+s.name, func(t *testing.T) {
+				t.Parallel()
+				lp := sim.AddProject(workspaceKey, "")
+				res := strings.ToLower(cname + "-" + s.name)
+				name := ns + "-" + res
+				k := s.key(ns, res, common.ProjectAPIKeyParameters{Name: name})
+				configFor(t, s, k, ns, res, map[string]string{"token": workspaceKey}, lp.ID)
+				sim.CutAnswers(orysim.OpCreateProjectAPIKey, lp.ID, 1, tc.at)
+				t.Cleanup(func() { sim.CutAnswers(orysim.OpCreateProjectAPIKey, lp.ID, 0, "") })
+				start := time.Now()
+				create(t, k)
+				stored := waitStored(t, k, lp)
+				ev := waitWarning(t, k, "cannot create an API key")
+				t.Logf("the cut answer (%s) was reported: %s: %s", tc.at, ev.Reason, ev.Message)
+				if !strings.Contains(ev.Message, "deleted them") {
+					t.Errorf("%s\nthe event does not say the key Ory made anyway was deleted: %s", tc.reason, ev.Message)
 				}
-			}
-			if len(orphans) != 0 {
-				t.Fatalf("%d keys named %q besides the stored one: the key of the lost answer was left in Ory", len(orphans), name)
-			}
-			if got := meta.GetExternalName(k); got != stored.ID {
-				t.Errorf("the resource manages %s, want the stored key %s", got, stored.ID)
-			}
-		})
+
+				c := counters{Keys: 1}
+				creates := 0
+				for _, e := range requestsTo(lp.ID, start.Add(-time.Second), time.Now().Add(time.Second)) {
+					if e.Fault == string(tc.at) {
+						c.Faults++
+					}
+					if e.Operation == orysim.OpCreateProjectAPIKey {
+						creates++
+					}
+				}
+				for _, key := range sim.Keys(lp.ID) {
+					switch {
+					case key.ID == stored.ID:
+					case key.Name == name:
+						c.Duplicates++
+					default:
+						c.Leaked++
+					}
+				}
+				report.add(c)
+				if c.Faults != 1 {
+					t.Errorf("%s\nthe simulator cut %d answers, want 1", tc.reason, c.Faults)
+				}
+				if c.Duplicates+c.Leaked != 0 {
+					t.Errorf("%s\n%d keys in the project besides the stored one: the key of the cut answer was left in Ory", tc.reason, c.Duplicates+c.Leaked)
+				}
+				// The cut create and the one after the recovery; a third would
+				// be a resent create or a second recovery.
+				if creates != 2 {
+					t.Errorf("%s\n%d creates reached Ory, want 2 (the cut one, and one once its key was deleted)", tc.reason, creates)
+				}
+				if got := meta.GetExternalName(k); got != stored.ID {
+					t.Errorf("%s\nthe resource manages %s, want the stored key %s", tc.reason, got, stored.ID)
+				}
+			})
+		}
 	}
 }

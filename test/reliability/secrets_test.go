@@ -194,40 +194,12 @@ func metaItems(l client.ObjectList) ([]client.Object, error) {
 // issued, including those of keys deleted since. Other requests pass
 // through untouched (a dropped connection too: the simulator reaches the
 // connection through Unwrap).
-//
-// It can also lose the answer to a create after the simulator acted (see
-// loseAnswers), which the simulator's own faults never do: they strike
-// before it acts.
 type valueTap struct {
 	next    http.Handler
 	secrets *secretSet
 
 	mu   sync.Mutex
-	lose map[string]int // project ID -> creates whose answer to lose
-}
-
-// loseAnswers makes the next n creates of a key in a project succeed in the
-// simulator and then lose their answer: the connection closes before the
-// client reads a byte, as when a network cut comes after Ory acted.
-func (t *valueTap) loseAnswers(projectID string, n int) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.lose == nil {
-		t.lose = map[string]int{}
-	}
-	t.lose[projectID] = n
-}
-
-func (t *valueTap) takeLoss(path string) bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	for p, n := range t.lose {
-		if n > 0 && strings.Contains(path, "/projects/"+p+"/") {
-			t.lose[p] = n - 1
-			return true
-		}
-	}
-	return false
+	seen map[string]bool // values recorded, so that none counts twice
 }
 
 func (t *valueTap) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -237,28 +209,55 @@ func (t *valueTap) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	bw := &bufferedWriter{ResponseWriter: w}
 	t.next.ServeHTTP(bw, r)
-	if bw.status == 0 && bw.body.Len() == 0 {
-		return // hijacked (a dropped connection), or nothing written
-	}
 	var k struct {
 		ID        string `json:"id"`
 		ProjectID string `json:"project_id"`
 		Value     string `json:"value"`
 	}
-	if json.Unmarshal(bw.body.Bytes(), &k) == nil && k.Value != "" {
-		t.secrets.Add(k.Value, "the value of key "+k.ProjectID+"/"+k.ID)
-		if bw.status == http.StatusCreated && t.takeLoss(r.URL.Path) {
-			if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
-				_ = conn.Close()
-				return
-			}
-		}
+	switch {
+	case json.Unmarshal(bw.body.Bytes(), &k) == nil && k.Value != "":
+		t.add(k.Value, k.ProjectID, k.ID)
+	case bw.status < http.StatusMultipleChoices:
+		// A dropped connection, or an answer the simulator cut or sent
+		// without its value after making the key (orysim.CutAnswers): that
+		// value was issued all the same. Record every value the project
+		// holds, which includes it.
+		t.addProjectValues(r.URL.Path)
+	}
+	if bw.status == 0 && bw.body.Len() == 0 {
+		return // hijacked (a dropped or cut connection), or nothing written
 	}
 	if bw.status == 0 {
 		bw.status = http.StatusOK
 	}
 	w.WriteHeader(bw.status)
 	_, _ = w.Write(bw.body.Bytes())
+}
+
+// addProjectValues records the values of the keys of the project a request
+// path (/projects/{project}/tokens) names.
+func (t *valueTap) addProjectValues(path string) {
+	seg := strings.Split(strings.Trim(path, "/"), "/")
+	if len(seg) < 2 || seg[0] != "projects" {
+		return
+	}
+	for _, k := range sim.Keys(seg[1]) {
+		t.add(k.Value, k.ProjectID, k.ID)
+	}
+}
+
+// add records a key's value once.
+func (t *valueTap) add(value, projectID, keyID string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if value == "" || t.seen[value] {
+		return
+	}
+	if t.seen == nil {
+		t.seen = map[string]bool{}
+	}
+	t.seen[value] = true
+	t.secrets.Add(value, "the value of key "+projectID+"/"+keyID)
 }
 
 // bufferedWriter holds a response back until the tap has read it.

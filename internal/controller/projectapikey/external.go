@@ -529,12 +529,13 @@ func refuseCreate(cr keyResource, err error) error {
 }
 
 // afterFailedCreate looks, at once, for a key a failed create may have made:
-// when the connection broke or Ory answered 5xx, Ory may have made the key
-// and its answer, the only place its value appears, is lost. Such a key
+// when the connection broke, Ory answered 5xx, or its answer was cut,
+// unreadable or without the value (console.MayHaveCreated), Ory may have
+// made the key and its value, which only that answer carries, is lost. Such a key
 // (named as asked, made since the attempt, known to no resource) is deleted;
 // should looking fail, the creation mark stays for the next Observe.
 func (e *external) afterFailedCreate(ctx context.Context, cr keyResource, mark creationMark, cause error) error {
-	if console.ReasonOf(cause) != console.ReasonUnavailable {
+	if !console.MayHaveCreated(cause) {
 		// Ory refused before acting (4xx, 429): there is nothing to find, and
 		// nothing for the connection Secret the runtime wrote before Create.
 		_ = patchAnnotations(ctx, e.kube, cr, map[string]*string{AnnotationCreating: nil})
