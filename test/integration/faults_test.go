@@ -57,11 +57,17 @@ func secretMetadataOf(k keyObject) *common.SecretMetadata {
 	return nil
 }
 
-// settled waits for one stored key and then checks, over a few polls, that
-// it stays the only one: a loop of creates shows up as a new ID or a second
-// key.
-func settled(t *testing.T, k keyObject) orysim.Key {
+// settled waits for one stored key other than previous and then checks,
+// over a few polls, that it stays the only one: a loop of creates shows up as
+// a new ID or a second key.
+func settled(t *testing.T, k keyObject, previous string) orysim.Key {
 	t.Helper()
+	eventually(t, "a key other than "+previous, func() (bool, string) {
+		if err := refresh(t, k); err != nil {
+			return false, err.Error()
+		}
+		return meta.GetExternalName(k) != previous && meta.GetExternalName(k) != "", meta.GetExternalName(k)
+	})
 	key := waitStored(t, k, project)
 	time.Sleep(3 * 2 * time.Second) // three polls
 	if got := waitStored(t, k, project); got.ID != key.ID {
@@ -80,12 +86,12 @@ func TestSpecMetadataStaysTheUsers(t *testing.T) {
 		k := s.key(ns, "meta", common.ProjectAPIKeyParameters{Name: uniqueName(ns, "meta"), Rotation: &common.Rotation{Trigger: "a"}})
 		setSecretMetadata(k, secretMetadata())
 		create(t, k)
-		first := settled(t, k)
+		first := settled(t, k, "")
 
 		updateSpec(t, k, func(p *common.ProjectAPIKeyParameters) { p.Name = uniqueName(ns, "meta-renamed") })
-		second := settled(t, k)
+		second := settled(t, k, first.ID)
 		updateSpec(t, k, func(p *common.ProjectAPIKeyParameters) { p.Rotation.Trigger = "b" })
-		third := settled(t, k)
+		third := settled(t, k, second.ID)
 		if first.ID == second.ID || second.ID == third.ID {
 			t.Errorf("keys %s, %s, %s: each change must make exactly one new key", first.ID, second.ID, third.ID)
 		}

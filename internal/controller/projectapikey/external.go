@@ -147,6 +147,9 @@ func (e *external) Observe(ctx context.Context, mg resource.Managed) (managed.Ex
 		rec, err = e.takeOverKeptSecret(ctx, cr, kept)
 	}
 	if err != nil {
+		if current.IsZero() && refusesCreate(err) {
+			return managed.ExternalObservation{}, refuseCreate(cr, err)
+		}
 		return managed.ExternalObservation{}, err
 	}
 	if current, err = e.adoptRecordedKey(ctx, cr, current, rec); err != nil {

@@ -50,6 +50,20 @@ type keptSecretError struct {
 	keptFrom string
 }
 
+// A notOursError says that the Secret the spec names is not this resource's
+// to write: a create could never store its key's value there.
+type notOursError struct{ error }
+
+func notOurs(err error) error { return notOursError{err} }
+
+// refusesCreate reports whether err means no key may be created now, as the
+// spec stands (not a passing failure).
+func refusesCreate(err error) bool {
+	var n notOursError
+	var k *keptSecretError
+	return errors.As(err, &n) || errors.As(err, &k)
+}
+
 func (e *keptSecretError) Error() string {
 	return fmt.Sprintf("connection Secret %s holds the value of key %s, kept when %s was deleted: choose another spec.writeConnectionSecretToRef.name, or import that key (external name %s) to manage it again", e.secret, e.valueOf, e.keptFrom, e.valueOf)
 }
@@ -113,7 +127,7 @@ func (r *records) read(ctx context.Context, mg resource.Managed) (record, error)
 	valueOf, _ := config.ParseKeyRef(s.GetAnnotations()[AnnotationValueOf])
 	switch c := metav1.GetControllerOf(s); {
 	case c != nil && c.UID != mg.GetUID():
-		return record{}, errors.Errorf("connection Secret %s belongs to %s %s, not to this ProjectAPIKey, so the provider will not write a key's value into it: choose another spec.writeConnectionSecretToRef.name, or delete that Secret if it is no longer used", nn, c.Kind, c.Name)
+		return record{}, notOurs(errors.Errorf("connection Secret %s belongs to %s %s, not to this ProjectAPIKey, so the provider will not write a key's value into it: choose another spec.writeConnectionSecretToRef.name, or delete that Secret if it is no longer used", nn, c.Kind, c.Name))
 	case c == nil && s.GetAnnotations()[AnnotationKeptFrom] != "":
 		// The only copy of the value of a key left in Ory when its resource
 		// was deleted. Only a resource that manages that very key may take
@@ -123,7 +137,7 @@ func (r *records) read(ctx context.Context, mg resource.Managed) (record, error)
 			return record{}, &keptSecretError{secret: nn, valueOf: valueOf, keptFrom: s.GetAnnotations()[AnnotationKeptFrom]}
 		}
 	case c == nil && s.Type != resource.SecretTypeConnection:
-		return record{}, errors.Errorf("Secret %s already exists, is of type %s and belongs to no resource, so the provider will not write a key's value into it: choose another spec.writeConnectionSecretToRef.name, or delete that Secret if it is no longer used", nn, s.Type)
+		return record{}, notOurs(errors.Errorf("Secret %s already exists, is of type %s and belongs to no resource, so the provider will not write a key's value into it: choose another spec.writeConnectionSecretToRef.name, or delete that Secret if it is no longer used", nn, s.Type))
 	case c == nil:
 		return record{}, nil
 	}

@@ -203,9 +203,15 @@ func manages(o keyResource, k config.KeyRef) bool {
 	return false
 }
 
-// firstOf reports whether a was made before b (by creation time, then by
-// UID for a tie), so that of two claims on one key the same one always wins.
+// firstOf reports whether a's claim on a key comes before b's: a resource
+// that stored the value of its key before one that did not (the one that
+// made the key, or imported its value), then the older (creation times have
+// second precision), then by UID, so that of two claims the same one always
+// wins.
 func firstOf(a, b keyResource) bool {
+	if sa, sb := valueStoredIn(a) != "", valueStoredIn(b) != ""; sa != sb {
+		return sa
+	}
 	ta, tb := a.GetCreationTimestamp(), b.GetCreationTimestamp()
 	if !ta.Equal(&tb) {
 		return ta.Before(&tb)
