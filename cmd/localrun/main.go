@@ -7,7 +7,9 @@
 // and points their ProviderConfigs at the simulator (a patch of
 // spec.consoleURL), then starts the provider binary as its own process and
 // prints every ProjectAPIKey and connection Secret whenever they change
-// (secret values masked). It prints a kubeconfig for kubectl and runs until
+// (secret values masked). At start it prints the provider's full command
+// line, its metrics URL (a free loopback port), a kubeconfig for kubectl and
+// the `orysim keys` command that lists the simulator's keys; it runs until
 // SIGINT or SIGTERM, then stops everything and removes its files.
 //
 // Usage:
@@ -36,6 +38,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"slices"
@@ -186,19 +189,30 @@ func runIn(ctx context.Context, env *localenv.Env, o options, say func(string, .
 		say("localrun: %v", err)
 		return 1
 	}
-	p := env.NewProvider(localenv.ProviderOptions{Binary: binary, Args: o.args})
+	args, metricsAddr, err := withLoopbackPorts(o.args)
+	if err != nil {
+		say("localrun: %v", err)
+		return 1
+	}
+	p := env.NewProvider(localenv.ProviderOptions{Binary: binary, Args: args})
 	if err := p.Start(); err != nil {
 		say("localrun: %v", err)
 		return 1
 	}
 	providerStarted := time.Now()
-	say("  provider %s started as pid %d: %s %s", version, p.Pid(), binary, strings.Join(o.args, " "))
+	say("  provider %s started as pid %d:", version, p.Pid())
+	say("    KUBECONFIG=%s %s %s", env.Kubeconfig, binary, strings.Join(p.Args(), " "))
 	say("  provider log: %s", p.LogPath())
+	if metricsAddr != "" {
+		say("  provider metrics: %s   (provider_ory_* and controller-runtime's)", metricsURL(metricsAddr))
+	}
 	say("")
-	say("To look around with kubectl:")
+	say("To look around with kubectl (1.34 to 1.36, the versions that may talk to this 1.35 API server):")
 	say("  export KUBECONFIG=%s", env.Kubeconfig)
 	say("  kubectl get ory")
 	say("  kubectl -n team-a get secret payments-ory-api-key -o yaml   # holds a real-looking key: do not paste it anywhere")
+	say("To see the keys on Ory's side (the simulator), from the repository root:")
+	say("  %s", keysCommand(env.SimURL))
 	say("")
 
 	want := exampleKeys(objs)
@@ -265,6 +279,73 @@ func runIn(ctx context.Context, env *localenv.Env, o options, say func(string, .
 		case <-tick.C:
 		}
 	}
+}
+
+// withLoopbackPorts returns the provider flags with free loopback addresses
+// for the metrics and health endpoints, unless the flags set them, and the
+// metrics address ("" when the flags turned metrics off with 0). The
+// provider's defaults (:8080, :8081) listen on every interface and often
+// collide with other programs on a workstation; localenv's default (0)
+// would turn them off.
+func withLoopbackPorts(args []string) ([]string, string, error) {
+	out := slices.Clone(args)
+	for _, f := range []string{metricsFlag, "--health-probe-bind-address"} {
+		if hasFlag(out, f) {
+			continue
+		}
+		addr, err := freeLoopbackAddr()
+		if err != nil {
+			return nil, "", fmt.Errorf("cannot find a free port for %s: %w", f, err)
+		}
+		out = append(out, f+"="+addr)
+	}
+	return out, flagValue(out, metricsFlag), nil
+}
+
+// metricsFlag is the provider's flag for its Prometheus endpoint.
+const metricsFlag = "--metrics-bind-address"
+
+// flagValue returns the value of the last --flag=value or --flag value in
+// args, "" for none or for 0 (off).
+func flagValue(args []string, flag string) string {
+	v := ""
+	for i, a := range args {
+		switch {
+		case strings.HasPrefix(a, flag+"="):
+			v = strings.TrimPrefix(a, flag+"=")
+		case a == flag && i+1 < len(args):
+			v = args[i+1]
+		}
+	}
+	if v == "0" {
+		return ""
+	}
+	return v
+}
+
+// metricsURL is where Prometheus would scrape a bind address such as
+// 127.0.0.1:4711 or :8080.
+func metricsURL(addr string) string {
+	if strings.HasPrefix(addr, ":") {
+		addr = "127.0.0.1" + addr
+	}
+	return "http://" + addr + "/metrics"
+}
+
+// freeLoopbackAddr returns 127.0.0.1:<a port nobody listens on now>.
+func freeLoopbackAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	addr := l.Addr().String()
+	return addr, l.Close()
+}
+
+// keysCommand is the command that lists the simulator's keys of the
+// examples' project (see `orysim keys --help`).
+func keysCommand(simURL string) string {
+	return fmt.Sprintf("go run ./cmd/orysim keys --url %s --workspace-key %s --project %s", simURL, localenv.ExampleWorkspaceKey, localenv.ExampleProjectID)
 }
 
 // keyRef names a ProjectAPIKey the way KeyStatus.ID does.

@@ -5,11 +5,15 @@
 // Usage:
 //
 //	orysim --workspace-key ory_wak_dev --project my-project=5f0f7a1c-3b52-4c1e-9a57-6c4a3e0c7d11
-//	orysim --config hack/orysim.yaml --listen 127.0.0.1:4455 --error-rate 0.2
+//	orysim --config cmd/orysim/example.yaml --listen 127.0.0.1:4455 --error-rate 0.2
+//	orysim keys --url http://127.0.0.1:4455 --workspace-key ory_wak_orysim_local --project 5f0f7a1c-3b52-4c1e-9a57-6c4a3e0c7d11
 //
 // It prints the URL to point the provider at, then what it set up (names
 // and ids only; key values are never printed). On SIGINT/SIGTERM it prints
 // request counts and any contract violations and exits.
+//
+// `orysim keys` lists the keys of projects through the console API, as a
+// table, to see what the provider did on Ory's side (see keys.go).
 package main
 
 import (
@@ -46,6 +50,13 @@ func main() {
 	}
 }
 
+// serveUsage heads the help of orysim; the flags follow it.
+const serveUsage = `Usage: orysim [flags]        serve the Ory console API simulator
+       orysim keys --help   list the keys of projects through the console API
+
+Flags:
+`
+
 // listFlag collects a repeatable string flag.
 type listFlag []string
 
@@ -54,8 +65,15 @@ func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 // run is main without the process: it serves until ctx is done.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "keys" {
+		return keys(ctx, args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("orysim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, serveUsage)
+		fs.PrintDefaults()
+	}
 	var (
 		listen       = fs.String("listen", "127.0.0.1:0", "address to serve on; port 0 picks a free port")
 		configPath   = fs.String("config", "", "YAML or JSON file with workspaces, projects, keys and faults")

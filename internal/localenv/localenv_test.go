@@ -257,6 +257,10 @@ func TestProviderLifecycle(t *testing.T) {
 
 	// Each run prints its arguments once its SIGTERM trap is set.
 	want := "args: --poll=5s --metrics-bind-address=0 --health-probe-bind-address=0 KUBECONFIG=" + e.Kubeconfig
+	// What `make run` prints as the provider's command line must be what it runs.
+	if got := strings.Join(p.Args(), " "); !strings.Contains(want, "args: "+got+" ") {
+		t.Errorf("Args() = %q, want the flags the process gets (%q)", got, want)
+	}
 	waitRuns := func(n int) {
 		t.Helper()
 		var log []byte

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -202,6 +203,10 @@ func (p *Provider) Starts() int {
 	defer p.mu.Unlock()
 	return p.starts
 }
+
+// Args returns the flags the provider runs with: ProviderOptions.Args and
+// the defaults NewProvider added, in the order they are passed.
+func (p *Provider) Args() []string { return slices.Clone(p.opts.Args) }
 
 // LogPath is the file the provider's output goes to.
 func (p *Provider) LogPath() string { return p.opts.Log }

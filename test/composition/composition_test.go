@@ -10,8 +10,12 @@
 // function-patch-and-transform, which cannot be pulled here.
 //
 // It needs the binaries of hack/controlplane/build.sh (KUBEBUILDER_ASSETS)
-// and hack/crossplane/build.sh (CROSSPLANE_BIN): `make test-composition`.
-// The schema test (schema_test.go) needs neither.
+// and hack/crossplane/build.sh (CROSSPLANE_BIN):
+//
+//	KUBEBUILDER_ASSETS=$(hack/controlplane/build.sh) CROSSPLANE_BIN=$(hack/crossplane/build.sh) go test ./test/composition
+//
+// (`make test` runs it with everything else). The schema and offline RBAC
+// tests need neither.
 package composition
 
 import (
@@ -77,6 +81,10 @@ func (w *world) namespacedXR(t *testing.T) {
 	xr.SetNamespace(ns)
 	keyName := ns + "-checkout"
 	_ = unstructured.SetNestedField(xr.Object, keyName, "spec", "keyName")
+	// The shipped overlap keeps a replaced key for minutes; the test waits
+	// for replaced keys to be deleted.
+	_ = unstructured.SetNestedField(xr.Object, testOverlap, "spec", "rotation", "overlap")
+	lifetime, _, _ := unstructured.NestedString(xr.Object, "spec", "rotation", "lifetime")
 	secretName, _, _ := unstructured.NestedString(xr.Object, "spec", "secretName")
 	begin := time.Now()
 	if err := w.kube.Create(ctx, xr); err != nil {
@@ -96,19 +104,31 @@ func (w *world) namespacedXR(t *testing.T) {
 	if c := pak.GetCondition(xpv2.TypeReady); c.Status != corev1.ConditionTrue {
 		t.Fatalf("ProjectAPIKey not Ready: %s %s", c.Reason, c.Message)
 	}
+	if r := pak.Spec.ForProvider.Rotation; r == nil || r.Lifetime == nil || r.Lifetime.Duration.String() != mustDuration(t, lifetime).String() || r.Overlap == nil || r.Overlap.Duration.String() != mustDuration(t, testOverlap).String() {
+		t.Errorf("composed ProjectAPIKey's rotation is %+v, want the XR's lifetime %s and overlap %s", r, lifetime, testOverlap)
+	}
 	secret := types.NamespacedName{Namespace: ns, Name: secretName}
 	key := w.waitStored(t, keyName, secret)
 	if meta.GetExternalName(pak) != key.ID {
 		t.Errorf("ProjectAPIKey external name %q, key %q", meta.GetExternalName(pak), key.ID)
+	}
+	if key.ExpiresAt == nil {
+		t.Errorf("key %s has no expiry; the XR's rotation.lifetime %s should give it one", key.ID, lifetime)
 	}
 
 	// A new name replaces the key; the Secret the app reads follows.
 	newName := keyName + "-renamed"
 	begin = time.Now()
 	w.patchSpec(t, xr, "keyName", newName)
-	w.waitStored(t, newName, secret)
+	renamed := w.waitStored(t, newName, secret)
 	w.waitGone(t, keyName)
 	w.timing("v2 key name change to new key in the app's Secret and old key deleted: %s", time.Since(begin).Round(time.Millisecond))
+	w.waitReady(t, xr)
+
+	// A new rotation trigger replaces the key once, as after a leak.
+	begin = time.Now()
+	w.rotate(t, xr, newName, renamed.ID, secret)
+	w.timing("v2 rotation trigger to new key in the app's Secret and old key deleted: %s", time.Since(begin).Round(time.Millisecond))
 	w.waitReady(t, xr)
 
 	begin = time.Now()
@@ -175,9 +195,16 @@ func (w *world) legacyClaim(t *testing.T) {
 	newName := keyName + "-renamed"
 	begin = time.Now()
 	w.patchSpec(t, claim, "keyName", newName)
-	w.waitStored(t, newName, secret)
+	renamed := w.waitStored(t, newName, secret)
 	w.waitGone(t, keyName)
 	w.timing("v1 key name change to new key in the claim's Secret and old key deleted: %s", time.Since(begin).Round(time.Millisecond))
+	w.waitReady(t, claim)
+
+	// The trigger travels claim -> XR -> ProjectAPIKey; the new value
+	// travels back through two Secrets.
+	begin = time.Now()
+	w.rotate(t, claim, newName, renamed.ID, secret)
+	w.timing("v1 rotation trigger to new key in the claim's Secret and old key deleted: %s", time.Since(begin).Round(time.Millisecond))
 	w.waitReady(t, claim)
 
 	begin = time.Now()
@@ -261,6 +288,44 @@ func (w *world) waitStored(t *testing.T, name string, secret types.NamespacedNam
 		return true, ""
 	})
 	return key
+}
+
+// testOverlap replaces the shipped XR's rotation.overlap: long enough to
+// be seen, short enough that the test need not wait for it.
+const testOverlap = "1s"
+
+func mustDuration(t *testing.T, s string) time.Duration {
+	t.Helper()
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// rotate sets a new spec.rotation.trigger on an XR or claim, as an app team
+// would after a leak, and waits until the Secret holds a new key of the same
+// name and the old key (oldID) is gone from Ory.
+func (w *world) rotate(t *testing.T, o *unstructured.Unstructured, name, oldID string, secret types.NamespacedName) {
+	t.Helper()
+	patch := fmt.Sprintf(`{"spec":{"rotation":{"trigger":%q}}}`, "leak-"+oldID)
+	if err := w.kube.Patch(context.Background(), o, client.RawPatch(types.MergePatchType, []byte(patch))); err != nil {
+		t.Fatal(err)
+	}
+	w.waitFor(t, timeout, fmt.Sprintf("key %q rotated from %s in Secret %s", name, oldID, secret), func() (bool, string) {
+		keys := w.keysNamed(name)
+		if len(keys) != 1 || keys[0].ID == oldID {
+			return false, fmt.Sprintf("Ory holds %d keys named %q (want only a new one)", len(keys), name)
+		}
+		s := &corev1.Secret{}
+		if err := w.kube.Get(context.Background(), secret, s); err != nil {
+			return false, err.Error()
+		}
+		if string(s.Data["keyID"]) != keys[0].ID || string(s.Data["value"]) != keys[0].Value {
+			return false, fmt.Sprintf("the Secret holds key %q, Ory's new key is %s", s.Data["keyID"], keys[0].ID)
+		}
+		return true, ""
+	})
 }
 
 // waitGone waits until Ory holds no key named name.

@@ -100,7 +100,7 @@ func requireBinaries(t *testing.T) binaries {
 	t.Helper()
 	b := binaries{assets: os.Getenv("KUBEBUILDER_ASSETS"), crossplane: os.Getenv("CROSSPLANE_BIN")}
 	if b.assets == "" || b.crossplane == "" {
-		msg := "KUBEBUILDER_ASSETS and CROSSPLANE_BIN must be set: run `make test-composition`, which builds the control plane and Crossplane"
+		msg := "KUBEBUILDER_ASSETS and CROSSPLANE_BIN must be set: run `make test`, or KUBEBUILDER_ASSETS=$(hack/controlplane/build.sh) CROSSPLANE_BIN=$(hack/crossplane/build.sh) go test ./test/composition"
 		if os.Getenv("CI") != "" {
 			t.Fatal(msg)
 		}

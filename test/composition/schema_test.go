@@ -85,6 +85,7 @@ func TestShippedCompositionsMatchSchemas(t *testing.T) {
 					set[p] = true
 				}
 				checkPatches(t, res, xrSchema, mrSchema, set)
+				checkPlatformDecides(t, res)
 				// The CRD requires writeConnectionSecretToRef by a CEL rule
 				// (Ory shows a key's value once), not by `required`.
 				for _, p := range requiredLeaves(mrSchema, "", []string{"spec.writeConnectionSecretToRef"}) {
@@ -115,6 +116,33 @@ func TestShippedCompositionsMatchSchemas(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// platformFields are the fields of a ProjectAPIKey that decide which
+// workspace key and project a key is made with. The shipped Compositions
+// let the platform team alone set them: an XR or claim is written by an app
+// team, and a ProviderConfig without allowedProjectIDs (the shipped
+// defaults have none) would make a key in whatever project the team names.
+var platformFields = []string{"spec.forProvider.projectID", "spec.providerConfigRef"}
+
+// checkPlatformDecides fails when a patch copies anything of the XR into a
+// platform field. README.md ("Letting a team choose its project") says how
+// a platform may allow it, with a per-namespace allow-list.
+func checkPlatformDecides(t *testing.T, res *unstructured.Unstructured) {
+	t.Helper()
+	patches, _, _ := unstructured.NestedSlice(res.Object, "patches")
+	for _, p := range patches {
+		patch := object(p.(map[string]any))
+		from, to := str(patch, "fromFieldPath"), str(patch, "toFieldPath")
+		if to == "" {
+			to = from
+		}
+		for _, f := range platformFields {
+			if to == f || strings.HasPrefix(to, f+".") {
+				t.Errorf("patch %s -> %s: the app team's XR would choose %s; the shipped Compositions must leave it to the platform team (a fixed base value)", from, to, f)
+			}
+		}
 	}
 }
 

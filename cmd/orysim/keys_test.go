@@ -1,0 +1,111 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/crossplane-contrib/provider-ory/internal/orysim"
+)
+
+// TestKeys runs `orysim keys` against a simulator over HTTP, as a person
+// following the README would against `make run`'s simulator.
+func TestKeys(t *testing.T) {
+	const wsKey = "ory_wak_keys_test"
+	sim, url := orysim.StartTest(t)
+	sim.AddWorkspace(wsKey)
+	p := sim.AddProject(wsKey, "shop")
+	empty := sim.AddProject(wsKey, "empty")
+	expires := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	made, err := sim.CreateKey(orysim.KeySpec{Project: p.ID, Name: "checkout", ExpiresAt: &expires})
+	if err != nil {
+		t.Fatal(err)
+	}
+	legacy := sim.SeedKey(p.ID, "legacy-ci", nil, false)
+
+	cases := map[string]struct {
+		reason string
+		args   []string
+		// want are substrings of stdout (a line per key), wantErr of the error.
+		want    []string
+		wantErr string
+	}{
+		"ListsEveryKey": {
+			reason: "Each key of the project is a line with its project, slug, ID, name, expiry and last characters.",
+			args:   []string{"--url", url, "--workspace-key", wsKey, "--project", p.ID},
+			want: []string{
+				"PROJECT", "LAST CHARACTERS",
+				p.ID + "  shop  " + made.ID, "checkout", "2030-01-02T03:04:05Z", made.Value[len(made.Value)-4:],
+				legacy.ID, "legacy-ci",
+			},
+		},
+		"EmptyProject": {
+			reason: "A project without keys says so rather than printing nothing, and several projects go in one table.",
+			args:   []string{"--url", url, "--workspace-key", wsKey, "--project", p.ID, "--project", empty.ID},
+			want:   []string{empty.ID + "  empty  -", "(no keys)", made.ID},
+		},
+		"WorkspaceKeyFromEnvironment": {
+			reason: "The workspace key can stay out of the process list and shell history.",
+			args:   []string{"--url", url, "--project", p.ID},
+			want:   []string{made.ID},
+		},
+		"WrongWorkspaceKey": {
+			reason:  "A rejected workspace key is an error that says so, not an empty table.",
+			args:    []string{"--url", url, "--workspace-key", "ory_wak_wrong", "--project", p.ID},
+			wantErr: "project " + p.ID,
+		},
+		"UnknownProject": {
+			reason:  "A project the workspace does not have is an error naming it.",
+			args:    []string{"--url", url, "--workspace-key", wsKey, "--project", "00000000-0000-4000-8000-0000000000ff"},
+			wantErr: "00000000-0000-4000-8000-0000000000ff",
+		},
+		"NoProject": {
+			reason:  "The console API lists keys per project; without one there is nothing to ask.",
+			args:    []string{"--url", url, "--workspace-key", wsKey},
+			wantErr: "--project is required",
+		},
+		"NoURL": {
+			reason:  "Without --url the command would not know which console to ask.",
+			args:    []string{"--workspace-key", wsKey, "--project", p.ID},
+			wantErr: "--url is required",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			env := ""
+			if name == "WorkspaceKeyFromEnvironment" {
+				env = wsKey
+			}
+			t.Setenv(workspaceKeyEnv, env)
+			var stdout, stderr bytes.Buffer
+			err := run(context.Background(), append([]string{"keys"}, tc.args...), &stdout, &stderr)
+			switch {
+			case tc.wantErr == "" && err != nil:
+				t.Fatalf("%s\nunexpected error: %v", tc.reason, err)
+			case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+				t.Fatalf("%s\nerror: want one containing %q, got %v", tc.reason, tc.wantErr, err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(stdout.String(), w) {
+					t.Errorf("%s\nwant %q in:\n%s", tc.reason, w, stdout.String())
+				}
+			}
+			// The value exists once, in the response that made the key.
+			if out := stdout.String() + stderr.String(); strings.Contains(out, made.Value) || (err != nil && strings.Contains(err.Error(), made.Value)) {
+				t.Errorf("output holds a key's value:\n%s", out)
+			}
+		})
+	}
+
+	t.Run("Help", func(t *testing.T) {
+		var stdout, stderr bytes.Buffer
+		err := run(context.Background(), []string{"keys", "--help"}, &stdout, &stderr)
+		if !errors.Is(err, flag.ErrHelp) || !strings.Contains(stderr.String(), "Usage: orysim keys") || !strings.Contains(stderr.String(), "-project") {
+			t.Errorf("keys --help: want the usage with its flags and flag.ErrHelp, got %v:\n%s", err, stderr.String())
+		}
+	})
+}
