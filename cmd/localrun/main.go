@@ -2,7 +2,7 @@
 // console simulator, with the shipped examples applied: what `make run` does.
 //
 // It starts etcd, kube-apiserver and kube-controller-manager (garbage
-// collector only) on loopback, the simulator seeded with the examples'
+// collector and namespace controller) on loopback, the simulator seeded with the examples'
 // placeholders, installs the CRDs, applies every file of examples/ unchanged
 // and points their ProviderConfigs at the simulator (a patch of
 // spec.consoleURL), then starts the provider binary as its own process and

@@ -219,7 +219,7 @@ func (e *Error) Error() string {
 
 var hints = map[Reason]string{
 	ReasonUnauthorized: "the ProviderConfig's workspace API key is invalid or revoked: put a valid ory_wak_ key in its credentials",
-	ReasonForbidden:    "the workspace API key has no access to this project, or it is a project key (ory_pat_) where a workspace key (ory_wak_) is needed",
+	ReasonForbidden:    "the workspace API key has no access to this project, the project does not exist (Ory answers 403 for unknown projects too), or it is a project key (ory_pat_) where a workspace key (ory_wak_) is needed: check spec.forProvider.projectID, the ProviderConfig's projectID and its credentials",
 	ReasonNotFound:     "the project does not exist or this workspace API key cannot see it: check spec.forProvider.projectID, or the ProviderConfig's projectID",
 	ReasonRateLimited:  "Ory is rate limiting this workspace; the provider retries later",
 	ReasonUnavailable:  "Ory or the network failed; the provider retries",

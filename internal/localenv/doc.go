@@ -3,9 +3,10 @@
 // the tests and benchmarks that drive the provider binary from outside:
 //
 //   - a control plane: etcd and kube-apiserver through envtest, with the CRDs
-//     of package/crds installed, and kube-controller-manager running only the
+//     of package/crds installed, and kube-controller-manager running the
 //     garbage collector (so connection Secrets and ProviderConfigUsages go
-//     away with their owners, as on a real cluster);
+//     away with their owners, as on a real cluster) and the namespace
+//     controller (so a deleted namespace is emptied and goes away);
 //   - the Ory console simulator (internal/orysim), in process, seeded with
 //     the placeholders the examples use (see SeedExamples);
 //   - the provider binary built from ./cmd/provider, as its own process,

@@ -228,7 +228,10 @@ func (e *Env) startControlPlane(ctx context.Context, assets string) error {
 		return err
 	}
 	e.kcm, err = startProcess("kube-controller-manager", filepath.Join(assets, "kube-controller-manager"), []string{
-		"--controllers=garbage-collector-controller",
+		// The garbage collector deletes what a deleted resource owns (its
+		// connection Secret); the namespace controller empties and removes
+		// a deleted namespace, as on a real cluster.
+		"--controllers=garbage-collector-controller,namespace-controller",
 		"--leader-elect=false",
 		"--secure-port=0",
 		"--kubeconfig=" + kcmKubeconfig,
@@ -244,7 +247,7 @@ func (e *Env) startControlPlane(ctx context.Context, assets string) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	e.logf("kube-controller-manager (garbage collector only) running, pid %d", e.kcm.cmd.Process.Pid)
+	e.logf("kube-controller-manager (garbage collector, namespace controller) running, pid %d", e.kcm.cmd.Process.Pid)
 	return nil
 }
 

@@ -143,10 +143,10 @@ func TestCreateProjectAPIKey(t *testing.T) {
 			wantStatus: http.StatusBadRequest,
 		},
 		"UnknownProject": {
-			reason:     "A project that does not exist is 404.",
+			reason:     "A project that does not exist is 403, as the live console answers (Ory's Terraform provider, PR 325).",
 			project:    func(Project) string { return "no-such-project" },
 			name:       "ci",
-			wantStatus: http.StatusNotFound,
+			wantStatus: http.StatusForbidden,
 		},
 	}
 	for name, tc := range cases {
@@ -321,9 +321,9 @@ func TestListProjectAPIKeys(t *testing.T) {
 			},
 		},
 		"UnknownProject": {
-			reason:     "Listing keys of a project that does not exist is 404.",
+			reason:     "Listing keys of a project that does not exist is 403, as the live console answers (Ory's Terraform provider, PR 325).",
 			project:    func(Project) string { return "c0ffee00-0000-4000-8000-000000000000" },
-			wantStatus: http.StatusNotFound,
+			wantStatus: http.StatusForbidden,
 		},
 	}
 	for name, tc := range cases {
@@ -434,14 +434,14 @@ func TestGetProject(t *testing.T) {
 			wantStatus: http.StatusOK,
 		},
 		"BySlug": {
-			reason:     "Simulator assumption: getProject's parameter is a project ID only, so a slug is not found.",
+			reason:     "Simulator assumption: getProject's parameter is a project ID only, so a slug is an unknown project: 403.",
 			ref:        func(f fixture) string { return f.project.Slug },
-			wantStatus: http.StatusNotFound,
+			wantStatus: http.StatusForbidden,
 		},
 		"Unknown": {
-			reason:     "An unknown project is 404.",
+			reason:     "An unknown project is 403, not 404, as the live console answers (Ory's Terraform provider, PR 325).",
 			ref:        func(fixture) string { return "c0ffee00-0000-4000-8000-000000000000" },
-			wantStatus: http.StatusNotFound,
+			wantStatus: http.StatusForbidden,
 		},
 		"OtherWorkspace": {
 			reason: "A project of another workspace is 403.",
@@ -582,19 +582,19 @@ func TestErrorDecoding(t *testing.T) {
 		want   any
 	}{
 		"Status": {
-			reason: "Decide on the HTTP status; it is on the response.",
+			reason: "Decide on the HTTP status; it is on the response (403: the live console answers an unknown project so).",
 			got:    statusOf(resp),
-			want:   http.StatusNotFound,
+			want:   http.StatusForbidden,
 		},
 		"ErrorString": {
 			reason: "Error() is the status line when the body decodes.",
 			got:    apiErr.Error(),
-			want:   "404 Not Found",
+			want:   "403 Forbidden",
 		},
 		"Message": {
 			reason: "herodot's message lands in ErrorGeneric.Error.Message.",
 			got:    model.Error.GetMessage(),
-			want:   "The requested resource could not be found",
+			want:   "The requested action was forbidden",
 		},
 		"StatusCodeEmpty": {
 			reason: "herodot sends code, not status_code, so the spec's StatusCode stays unset.",
@@ -608,11 +608,11 @@ func TestErrorDecoding(t *testing.T) {
 				model.Error.AdditionalProperties["status"],
 				model.Error.AdditionalProperties["reason"],
 			},
-			want: []any{float64(404), "Not Found", "Unable to locate the project."},
+			want: []any{float64(403), "Forbidden", "The workspace API key has no access to this project, or the project does not exist."},
 		},
 		"RawBody": {
 			reason: "Body() keeps the raw herodot JSON.",
-			got:    strings.HasPrefix(string(apiErr.Body()), `{"error":{"code":404,"status":"Not Found","request":"`),
+			got:    strings.HasPrefix(string(apiErr.Body()), `{"error":{"code":403,"status":"Forbidden","request":"`),
 			want:   true,
 		},
 	}

@@ -18,6 +18,12 @@
 //	key, _, err := c.ProjectAPI.CreateProjectApiKey(ctx, p.ID).
 //		CreateProjectApiKeyBody(*ory.NewCreateProjectApiKeyBody("ci")).Execute()
 //
+// Projects can go away as they do in Ory: DeleteProject deletes one softly
+// (GetProject answers it with state "deleted", its key operations 403),
+// PurgeProject removes it (403 everywhere: Ory answers an unknown project
+// with 403, not 404), and MoveProject takes it out of reach of its
+// workspace's key while it still exists (the same 403s).
+//
 // Faults (injected errors, latency, dropped connections, rate limiting) can
 // be switched on and off at any time, also while requests are in flight.
 //

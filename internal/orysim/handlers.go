@@ -174,15 +174,21 @@ func (s *Server) authenticate(r *http.Request) (*Workspace, *apiError) {
 	return &c, nil
 }
 
-// projectForLocked resolves {project} and checks that ws owns it: unknown
-// projects are 404, other workspaces' projects 403.
+// errNoProjectAccess is the answer for a project the caller cannot reach:
+// one of another workspace, an unknown one, or (for its keys) a deleted one.
+var errNoProjectAccess = &apiError{http.StatusForbidden, "The workspace API key has no access to this project, or the project does not exist."}
+
+// projectForLocked resolves {project} for a key operation and checks that
+// ws owns it and that it is not deleted; every failure is 403.
+//
+// Source: a live check reported by Ory's Terraform provider (PR 325): the
+// console answers 403, not 404, for a project that does not exist, and the
+// keys of a deleted project can no longer be listed or created. Assumption:
+// deleting a key of a deleted project is refused the same way.
 func (s *Server) projectForLocked(ws *Workspace, ref string) (*project, *apiError) {
 	p := s.lookupProjectLocked(ref)
-	if p == nil {
-		return nil, &apiError{http.StatusNotFound, "Unable to locate the project."}
-	}
-	if p.WorkspaceID != ws.ID {
-		return nil, &apiError{http.StatusForbidden, "The workspace API key has no access to this project."}
+	if p == nil || p.WorkspaceID != ws.ID || p.State == ProjectDeleted {
+		return nil, errNoProjectAccess
 	}
 	return p, nil
 }
@@ -195,9 +201,10 @@ type createKeyBody struct {
 }
 
 func (s *Server) createKey(w http.ResponseWriter, r *http.Request, ws *Workspace, ref string) {
-	// Access is checked before the body, so an unknown project is 404 and
-	// a foreign one 403 whatever the body says. Projects are never
-	// removed, so p stays valid after the lock is released.
+	// Access is checked before the body, so an unknown, foreign or deleted
+	// project is 403 whatever the body says. Should the project be deleted
+	// or purged before the key is stored below, the key lands in a project
+	// nobody can reach, as it would in Ory.
 	s.mu.Lock()
 	p, apiErr := s.projectForLocked(ws, ref)
 	s.mu.Unlock()
@@ -278,22 +285,23 @@ func (s *Server) deleteKey(w http.ResponseWriter, ws *Workspace, ref, tokenID st
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// getProject serves GET /projects/{project_id}.
+// getProject serves GET /projects/{project_id}. A deleted project is still
+// answered, with state "deleted"; an unknown project is 403, like one of
+// another workspace (source: the live check of Ory's Terraform provider,
+// PR 325).
 //
 // Assumption: unlike the tokens endpoints, whose parameter the spec
 // documents as "Project ID or Project slug", getProject's is "Project ID"
-// only, so a slug is answered 404. Being strict here keeps the provider
-// from relying on a lookup the live API may not offer.
+// only, so a slug is an unknown project. Being strict here keeps the
+// provider from relying on a lookup the live API may not offer.
 func (s *Server) getProject(w http.ResponseWriter, ws *Workspace, id string) {
 	s.mu.Lock()
 	p, ok := s.projects[strings.ToLower(id)]
 	var apiErr *apiError
 	var out projectJSON
 	switch {
-	case !ok:
-		apiErr = &apiError{http.StatusNotFound, "Unable to locate the project."}
-	case p.WorkspaceID != ws.ID:
-		apiErr = &apiError{http.StatusForbidden, "The workspace API key has no access to this project."}
+	case !ok || p.WorkspaceID != ws.ID:
+		apiErr = errNoProjectAccess
 	default:
 		out = projectToJSON(p.Project)
 	}
@@ -369,7 +377,7 @@ func projectToJSON(p Project) projectJSON {
 		ID:            p.ID,
 		Name:          p.Name,
 		Slug:          p.Slug,
-		State:         "running",
+		State:         p.State,
 		Environment:   p.Environment,
 		HomeRegion:    p.HomeRegion,
 		RevisionID:    p.RevisionID,

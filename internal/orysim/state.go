@@ -53,7 +53,16 @@ type Project struct {
 	Environment string
 	// HomeRegion is one of the regions the spec enumerates.
 	HomeRegion string
+	// State is ProjectRunning, or ProjectDeleted once DeleteProject
+	// soft-deleted it.
+	State string
 }
+
+// Project states, from the project schema's state enum.
+const (
+	ProjectRunning = "running"
+	ProjectDeleted = "deleted"
+)
 
 // Key is a project API key including its secret value, as stored.
 type Key struct {
@@ -199,10 +208,61 @@ func (s *Server) createProjectLocked(spec ProjectSpec) (Project, error) {
 		RevisionID:  uuid.NewString(),
 		Environment: orDefault(spec.Environment, "prod"),
 		HomeRegion:  orDefault(spec.HomeRegion, "eu-central"),
+		State:       ProjectRunning,
 	}}
 	s.projects[id] = p
 	s.slugs[slug] = id
 	return p.Project, nil
+}
+
+// DeleteProject deletes a project as the Ory console does: softly. The
+// project stays readable by its workspace with state "deleted", and its
+// key operations answer 403 from then on; its keys stay stored (Keys still
+// returns them) but are out of reach of the API. It reports whether ref (an
+// ID or slug) named a project.
+//
+// Source: a live check reported by Ory's Terraform provider (PR 325), see
+// /work/shared/ory-console-api.md "Deleted projects".
+func (s *Server) DeleteProject(ref string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.lookupProjectLocked(ref)
+	if p == nil {
+		return false
+	}
+	p.State = ProjectDeleted
+	return true
+}
+
+// PurgeProject removes a project and its keys for good (the console's
+// purgeProject): from then on it is unknown, which Ory answers with 403
+// like a project the key may not see. It reports whether ref named a
+// project.
+func (s *Server) PurgeProject(ref string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.lookupProjectLocked(ref)
+	if p == nil {
+		return false
+	}
+	delete(s.projects, p.ID)
+	delete(s.slugs, p.Slug)
+	return true
+}
+
+// MoveProject hands a project to the workspace of workspaceKey (registered
+// first if unknown), so that the keys of its former workspace lose access
+// to a project that still exists: they get 403 on every operation, as for
+// a deleted or unknown project. It reports whether ref named a project.
+func (s *Server) MoveProject(ref, workspaceKey string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.lookupProjectLocked(ref)
+	if p == nil {
+		return false
+	}
+	p.WorkspaceID = s.addWorkspaceLocked(workspaceKey).ID
+	return true
 }
 
 // generateSlugLocked returns a free slug shaped like Ory's generated ones

@@ -225,10 +225,11 @@ func TestExamples(t *testing.T) {
 			t.Errorf("the simulator's project holds %d keys after the examples were deleted, want the %d imported", got, want)
 		}
 
-		// The rest, in reverse order, but not the namespaces: this control
-		// plane runs no namespace controller, and examples/README.md says
-		// never to delete crossplane-system. A ProviderConfig goes only once
-		// its usages, owned by the deleted keys, are garbage collected.
+		// The rest, in reverse order, but not the namespaces:
+		// examples/README.md says never to delete crossplane-system, and
+		// deleting a namespace of keys is test/integration's
+		// TestDeletingANamespace. A ProviderConfig goes only once its
+		// usages, owned by the deleted keys, are garbage collected.
 		var rest []*unstructured.Unstructured
 		for _, o := range slices.Backward(objs) {
 			if !localenv.IsProjectAPIKey(o) && o.GetKind() != "Namespace" {

@@ -113,6 +113,11 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer env.Stop() //nolint:errcheck // best effort at exit
+	stopKCM, err := startNamespaceController(env, assets)
+	if err != nil {
+		return fail(err)
+	}
+	defer stopKCM()
 
 	s := runtime.NewScheme()
 	if err := clientgoscheme.AddToScheme(s); err != nil {

@@ -80,13 +80,13 @@ func TestBadInputAtRunTime(t *testing.T) {
 		noRequests bool
 	}{
 		"UnknownProject": {
-			reason: "A projectID that Ory does not know is reported with the project, and retried with backoff.",
+			reason: "A projectID that Ory does not know (Ory answers 403, not 404: Ory's Terraform provider, PR 325) is reported with the project and what to check, and retried with backoff.",
 			arrange: func(name string) (setup, string) {
 				p := uuid.NewString()
 				return setup{creds: map[string]string{"token": workspaceKey}, projectID: project.ID,
 					params: common.ProjectAPIKeyParameters{Name: name, ProjectID: p}}, p
 			},
-			wantMsg: []string{"404", "projectID"},
+			wantMsg: []string{"403", "projectID"},
 		},
 		"RevokedWorkspaceKey": {
 			reason: "A revoked workspace key is reported as such, with what to put in the credentials.",

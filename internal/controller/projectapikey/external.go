@@ -187,7 +187,7 @@ func (e *external) Observe(ctx context.Context, mg resource.Managed) (managed.Ex
 
 	key, err := e.find(ctx, current)
 	if err != nil {
-		return managed.ExternalObservation{}, err
+		return e.observeGoneProject(ctx, cr, current, lateInit, err)
 	}
 	if key == nil {
 		if meta.WasDeleted(cr) {
@@ -595,7 +595,7 @@ func (e *external) deleteRetired(ctx context.Context, keys []retiredKey, now tim
 			remaining = append(remaining, k)
 			continue
 		}
-		if e.allowed(k.ProjectID) != nil || e.ory.DeleteKey(ctx, k.ProjectID, k.KeyID) != nil {
+		if e.allowed(k.ProjectID) != nil || e.deleteKey(ctx, k.KeyRef) != nil {
 			remaining = append(remaining, k)
 			failed++
 		}

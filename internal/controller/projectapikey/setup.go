@@ -26,7 +26,6 @@ import (
 	clusterv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/cluster/v1alpha1"
 	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
 	"github.com/crossplane-contrib/provider-ory/internal/keyview"
-	"github.com/crossplane-contrib/provider-ory/internal/providerconfig"
 )
 
 // A scope is what differs between the namespaced and the cluster-scoped
@@ -95,6 +94,7 @@ func setup(mgr ctrl.Manager, o controller.Options, s scope, clients *keyview.Cli
 		record:   recorder,
 		clients:  clients,
 		apiURLs:  newAPIURLs(),
+		configs:  newLastConfigs(),
 		policies: o.Features.Enabled(feature.EnableBetaManagementPolicies),
 	}
 	opts := []managed.ReconcilerOption{
@@ -135,6 +135,7 @@ type connector struct {
 	record  event.Recorder
 	clients *keyview.Clients
 	apiURLs *apiURLs
+	configs *lastConfigs
 	// policies says whether spec.managementPolicies are honoured.
 	policies bool
 }
@@ -150,10 +151,10 @@ func (c *connector) Connect(ctx context.Context, mg resource.Managed) (managed.E
 }
 
 func (c *connector) connect(ctx context.Context, mg resource.Managed) (*external, error) {
-	if err := c.usage.Track(ctx, mg); err != nil {
+	if err := c.usage.Track(ctx, mg); err != nil && !usageUnneeded(mg, err) {
 		return nil, errors.Wrap(err, "cannot track ProviderConfig usage")
 	}
-	cfg, err := providerconfig.Resolve(ctx, c.kube, mg)
+	cfg, err := c.configs.resolve(ctx, c.kube, mg)
 	if err != nil {
 		return nil, err
 	}
