@@ -429,3 +429,52 @@ func TestExternalNameSetBack(t *testing.T) {
 		})
 	}
 }
+
+// TestAdviceFitsThePolicies imports a key under Observe-only and under full
+// management, and renames it: what the conditions advise must be something
+// the policies let the provider do. The Observe-only message used to advise
+// a rename, which under Observe-only does nothing and showed no drift.
+func TestAdviceFitsThePolicies(t *testing.T) {
+	cases := map[string]struct {
+		reason       string
+		policies     xpv2.ManagementPolicies
+		wantValue    string
+		wantUpToDate string
+	}{
+		"ObserveOnly": {
+			reason:       "Under Observe-only the provider replaces nothing: the advice says so, and the rename shows as drift.",
+			policies:     xpv2.ManagementPolicies{xpv2.ManagementActionObserve},
+			wantValue:    "do not allow Update",
+			wantUpToDate: "do not allow Update",
+		},
+		"FullManagement": {
+			reason:       "With Update allowed, a trigger change gets a new key, and the drift is being fixed.",
+			policies:     xpv2.ManagementPolicies{xpv2.ManagementActionAll},
+			wantValue:    "rotation.trigger",
+			wantUpToDate: "the provider replaces it",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, scopes["Namespaced"], "legacy")
+			k := f.sim.SeedKey(f.project.ID, "legacy", nil, true)
+			meta.SetExternalName(f.cr, k.ID)
+			f.cr.SetManagementPolicies(tc.policies)
+			f.cr.Parameters().Name = "renamed"
+			if err := f.kube.Update(context.Background(), f.cr); err != nil {
+				t.Fatal(err)
+			}
+			e := f.external()
+			e.policies = true
+			if _, err := e.Observe(context.Background(), f.cr); err != nil {
+				t.Fatal(err)
+			}
+			if c := f.cr.GetCondition(TypeValue); !strings.Contains(c.Message, tc.wantValue) {
+				t.Errorf("%s\nKeyValue message %q, want it to say %q", tc.reason, c.Message, tc.wantValue)
+			}
+			if c := f.cr.GetCondition(TypeUpToDate); c.Reason != ReasonDrifted || !strings.Contains(c.Message, tc.wantUpToDate) {
+				t.Errorf("%s\nUpToDate %s/%s %q, want Drifted saying %q", tc.reason, c.Status, c.Reason, c.Message, tc.wantUpToDate)
+			}
+		})
+	}
+}
