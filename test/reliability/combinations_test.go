@@ -3,6 +3,7 @@ package reliability
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -107,7 +108,7 @@ func TestOneKeyOneManager(t *testing.T) {
 		for _, importScope := range scopes {
 			t.Run(holderScope.name+"HoldsFor"+importScope.name, func(t *testing.T) {
 				t.Parallel()
-				base := holderScope.name[:1] + importScope.name[:1]
+				base := strings.ToLower(holderScope.name[:1] + importScope.name[:1])
 				holder := holderScope.key(ns, "holder-"+base, common.ProjectAPIKeyParameters{Name: ns + "-holder-" + base})
 				create(t, holder)
 				key := waitStored(t, holder, project)
