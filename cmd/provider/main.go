@@ -19,6 +19,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
@@ -42,6 +43,7 @@ func main() {
 		metricsAddr      = app.Flag("metrics-bind-address", "Address of the Prometheus metrics endpoint.").Default(":8080").String()
 		healthAddr       = app.Flag("health-probe-bind-address", "Address of the /healthz and /readyz endpoints.").Default(":8081").String()
 		sharedView       = app.Flag("shared-view", "Share one short-lived view of each project's API keys between the resources of that project, so that a poll costs one list call per project instead of one per key. --no-shared-view lists the project for every resource (naive mode, the benchmark's baseline).").Default("true").Bool()
+		cacheSyncTimeout = app.Flag("cache-sync-timeout", "How long a controller waits for the API server to list its kinds when it starts; a controller that is not synced by then stops the provider.").Default("2m").Duration()
 		viewStaleness    = app.Flag("view-staleness", "How long a key seen in a list may be reported to exist without listing again; must be shorter than --poll (default: five sixths of it, so that a project costs about one list per poll). Absence is always confirmed by a new list.").Duration()
 	)
 	app.Version(version.Version)
@@ -75,7 +77,8 @@ func main() {
 	kingpin.FatalIfError(err, "Cannot get the API server's REST config")
 
 	mgr, err := ctrl.NewManager(ratelimiter.LimitRESTConfig(cfg, *maxReconcileRate), ctrl.Options{
-		Cache: cache.Options{SyncPeriod: syncInterval},
+		Cache:      cache.Options{SyncPeriod: syncInterval},
+		Controller: config.Controller{CacheSyncTimeout: *cacheSyncTimeout},
 		// Secrets are read from the API server, not cached: caching would
 		// hold every Secret of the cluster in the provider's memory, and a
 		// connection Secret written a moment ago must be read back as is.
