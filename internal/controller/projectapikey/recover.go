@@ -9,6 +9,7 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
+	kmeta "k8s.io/apimachinery/pkg/api/meta"
 
 	clusterv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/cluster/v1alpha1"
 	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
@@ -180,8 +181,10 @@ func (e *external) knownKeyIDs(ctx context.Context, name string) (map[string]boo
 		}
 		return err
 	}
+	// A kind whose CRD is not installed (not activated, with Crossplane's
+	// safe-start) has no resources, so it knows no key.
 	nl := &namespacedv1alpha1.ProjectAPIKeyList{}
-	if err := e.kube.List(ctx, nl); err != nil {
+	if err := e.kube.List(ctx, nl); err != nil && !kmeta.IsNoMatchError(err) {
 		return nil, errors.Wrap(err, "cannot list ProjectAPIKeys")
 	}
 	for i := range nl.Items {
@@ -190,7 +193,7 @@ func (e *external) knownKeyIDs(ctx context.Context, name string) (map[string]boo
 		}
 	}
 	cl := &clusterv1alpha1.ProjectAPIKeyList{}
-	if err := e.kube.List(ctx, cl); err != nil {
+	if err := e.kube.List(ctx, cl); err != nil && !kmeta.IsNoMatchError(err) {
 		return nil, errors.Wrap(err, "cannot list ProjectAPIKeys")
 	}
 	for i := range cl.Items {
