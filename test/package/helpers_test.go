@@ -12,13 +12,21 @@ import (
 	"time"
 
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/crossplane-contrib/provider-ory/internal/localenv"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
 )
+
+func init() {
+	// envtest logs through controller-runtime's logger, which otherwise
+	// prints a stack trace to say that nobody set it.
+	ctrllog.SetLogger(logr.Discard())
+}
 
 // wait bounds each wait for the provider; converging takes seconds.
 const wait = 90 * time.Second

@@ -34,7 +34,10 @@ const (
 	// started controller may wait for its kind to be listed before the
 	// manager gives up and the process exits (controller-runtime's default
 	// is two minutes; shorter, so that the test does not wait that long).
-	cacheSyncTimeout = 10 * time.Second
+	// Not shorter still: a kind whose CRD was just established can be
+	// missing from discovery at the controller's first look, and
+	// controller-runtime looks again only after 10 seconds.
+	cacheSyncTimeout = 25 * time.Second
 )
 
 // The CRDs Crossplane installs for a package with the safe-start capability
@@ -142,9 +145,9 @@ func TestSafeStart(t *testing.T) {
 	})
 
 	t.Run("StaysUpPastCacheSyncTimeout", func(t *testing.T) {
-		// Three times the timeout: a controller of an absent kind would have
-		// given up and stopped the manager by then.
-		if d := time.Until(started.Add(3 * cacheSyncTimeout)); d > 0 {
+		// A controller of an absent kind would have given up and stopped
+		// the manager by then.
+		if d := time.Until(started.Add(cacheSyncTimeout + 15*time.Second)); d > 0 {
 			time.Sleep(d)
 		}
 		if !p.Running() {
