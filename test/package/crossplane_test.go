@@ -66,6 +66,14 @@ func installByCrossplane(t *testing.T, root, ref, bin string) {
 	_, port, _ := net.SplitHostPort(health)
 	metricsAddr := freeAddr(t)
 	_, metricsPort, _ := net.SplitHostPort(metricsAddr)
+	// Crossplane caches pulled packages there and fails to parse a package
+	// it cannot cache ("read/write on closed pipe"); in a pod it is an
+	// emptyDir that exists.
+	for _, d := range []string{"xpkg-cache", "xfn-cache"} {
+		if err := os.MkdirAll(filepath.Join(env.Dir, d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
 	xpLog := filepath.Join(env.Dir, "crossplane.log")
 	start(t, xpLog, xpEnv, xp, "core", "start", "--debug",
 		"--enable-webhooks=false", "--package-runtime=External",
@@ -106,8 +114,12 @@ func installByCrossplane(t *testing.T, root, ref, bin string) {
 				_ = kube.Get(ctx, client.ObjectKeyFromObject(p), p)
 				return false, "no ProviderRevision yet; Provider conditions: " + conditions(p)
 			}
-			c := condition(&revs.Items[0], "Healthy")
-			return c == "True", "Healthy=" + c + "; " + conditions(&revs.Items[0])
+			rev := &revs.Items[0]
+			if err := playRuntime(ctx, kube, rev); err != nil {
+				return false, err.Error()
+			}
+			c := condition(rev, "RevisionHealthy")
+			return c == "True", "RevisionHealthy=" + c + "; " + conditions(rev)
 		})
 	})
 
@@ -198,6 +210,44 @@ func installByCrossplane(t *testing.T, root, ref, bin string) {
 			t.Errorf("the provider was started %d times, want 1", n)
 		}
 	})
+}
+
+// playRuntime does for rev what Crossplane's package runtime controller does
+// before the revision's objects are installed, which with the External
+// runtime is left to whoever runs the provider: it creates the TLS Secrets
+// the revision names (the server certificate is only read as the CA bundle
+// of conversion webhooks, which this provider has none of) and reports them
+// in the revision's status.
+func playRuntime(ctx context.Context, kube client.Client, rev *unstructured.Unstructured) error {
+	// With the External runtime Crossplane names no Secrets in the
+	// revision's spec; the runtime chooses them.
+	server, _, _ := unstructured.NestedString(rev.Object, "spec", "tlsServerSecretName")
+	clientName, _, _ := unstructured.NestedString(rev.Object, "spec", "tlsClientSecretName")
+	if server == "" {
+		server, clientName = "provider-ory-tls-server", "provider-ory-tls-client"
+	}
+	if observed, _, _ := unstructured.NestedString(rev.Object, "status", "tlsServerSecretName"); observed == server {
+		return nil
+	}
+	ca := &corev1.Secret{}
+	if err := kube.Get(ctx, types.NamespacedName{Namespace: systemNS, Name: "crossplane-root-ca"}, ca); err != nil {
+		return err
+	}
+	for _, n := range []string{server, clientName} {
+		if n == "" {
+			continue
+		}
+		s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: systemNS, Name: n}, Data: map[string][]byte{
+			"tls.crt": ca.Data["tls.crt"], "tls.key": ca.Data["tls.key"], "ca.crt": ca.Data["tls.crt"]}}
+		if err := kube.Create(ctx, s); err != nil && !kerrors.IsAlreadyExists(err) {
+			return err
+		}
+	}
+	_ = unstructured.SetNestedField(rev.Object, server, "status", "tlsServerSecretName")
+	if clientName != "" {
+		_ = unstructured.SetNestedField(rev.Object, clientName, "status", "tlsClientSecretName")
+	}
+	return kube.Status().Update(ctx, rev)
 }
 
 func object(apiVersion, kind, namespace, name string) *unstructured.Unstructured {
