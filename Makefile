@@ -7,8 +7,11 @@ GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo v0.0.0-dev)
 LDFLAGS := -s -w -X github.com/crossplane-contrib/provider-ory/internal/version.Version=$(VERSION)
 OUTPUT := _output/bin
+# make package writes the runtime image and the Crossplane package here.
+IMAGE_TAR := _output/provider-ory-image-$(VERSION).tar
+XPKG := _output/provider-ory-$(VERSION).xpkg
 
-.PHONY: all build generate check-generated lint controlplane crossplane test e2e run help bench
+.PHONY: all build package crossplane-cli generate check-generated lint controlplane crossplane test e2e run help bench
 
 all: build
 
@@ -18,6 +21,15 @@ help: ## List the targets.
 build: ## Build the provider and the Ory console simulator into _output/bin, version stamped (`provider --version`).
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(OUTPUT)/provider ./cmd/provider
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(OUTPUT)/orysim ./cmd/orysim
+
+package: build ## The runtime image ($(IMAGE_TAR)) and the Crossplane package ($(XPKG)), without Docker.
+	$(GO) run ./hack/image --binary=$(OUTPUT)/provider --version=$(VERSION) --output=$(IMAGE_TAR)
+	"$$(hack/package/crossplane-cli.sh)" xpkg build --package-root=package --examples-root=examples \
+		--embed-runtime-image-tarball=$(IMAGE_TAR) --package-file=$(XPKG)
+	@echo "wrote $(IMAGE_TAR) and $(XPKG)"
+
+crossplane-cli: ## Build the Crossplane CLI v2.2.0 (`crossplane xpkg build`) from source (cached in .cache/crossplane-cli).
+	@hack/package/crossplane-cli.sh >/dev/null
 
 run: build controlplane ## Run the provider on a local control plane with the Ory simulator and examples/; ARGS=--check exits 0 once all converge.
 	$(GO) build -o $(OUTPUT)/localrun ./cmd/localrun
@@ -48,9 +60,14 @@ controlplane: ## Build etcd, kube-apiserver and kube-controller-manager from sou
 crossplane: ## Build Crossplane core v2.3.4 and the test composition function from source (cached in .cache/crossplane).
 	@hack/crossplane/build.sh >/dev/null
 
-test: controlplane crossplane build ## Run every test: unit, Ory API contract, integration, e2e, reliability and crash on a real API server, compositions on real Crossplane.
+# test/package pushes the package `make package` built to a registry on
+# loopback with the Crossplane CLI and checks what Crossplane pulls.
+test: export PACKAGE_XPKG = $(abspath $(XPKG))
+test: export PACKAGE_VERSION = $(VERSION)
+
+test: controlplane crossplane build package ## Run every test: unit, Ory API contract, integration, e2e, reliability and crash on a real API server, compositions on real Crossplane, the package from a registry.
 	@report=$$(mktemp); status=0; \
-	KUBEBUILDER_ASSETS="$$(hack/controlplane/build.sh)" CROSSPLANE_BIN="$$(hack/crossplane/build.sh)" RELIABILITY_REPORT=$$report \
+	KUBEBUILDER_ASSETS="$$(hack/controlplane/build.sh)" CROSSPLANE_BIN="$$(hack/crossplane/build.sh)" CROSSPLANE_CLI="$$(hack/package/crossplane-cli.sh)" RELIABILITY_REPORT=$$report \
 		$(GO) test -race -count=1 -timeout 30m ./... || status=$$?; \
 	hack/reliability-line.sh $$report; rm -f $$report; exit $$status
 

@@ -2,26 +2,94 @@
 package controller
 
 import (
+	"context"
+
 	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	ctrl "sigs.k8s.io/controller-runtime"
 
+	clusterv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/cluster/v1alpha1"
+	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
 	"github.com/crossplane-contrib/provider-ory/internal/controller/config"
 	"github.com/crossplane-contrib/provider-ory/internal/controller/projectapikey"
 	"github.com/crossplane-contrib/provider-ory/internal/keyview"
 )
 
+// A managedKind is a managed resource kind and the setup of its controller.
+type managedKind struct {
+	gvk   schema.GroupVersionKind
+	setup func(ctrl.Manager, controller.Options, *keyview.Clients) error
+}
+
+// managedKinds are the kinds whose CRDs Crossplane installs only once a
+// ManagedResourceActivationPolicy activates them (the package's safe-start
+// capability).
+var managedKinds = []managedKind{
+	{gvk: namespacedv1alpha1.ProjectAPIKeyGroupVersionKind, setup: projectapikey.SetupNamespaced},
+	{gvk: clusterv1alpha1.ProjectAPIKeyGroupVersionKind, setup: projectapikey.SetupCluster},
+}
+
 // Setup adds every controller of the provider to the manager: the
 // ProviderConfig kinds and ProjectAPIKey in both scopes. The ProjectAPIKey
 // controllers of both scopes share one pool of Ory clients, configured by
 // ory: one view of each project's keys and one rate limiter per workspace
-// API key.
+// API key. Every CRD must be installed: a controller whose kind is missing
+// never syncs its cache, and the manager then stops. See SetupGated.
 func Setup(mgr ctrl.Manager, o controller.Options, ory keyview.Options) error {
 	if err := config.Setup(mgr, o); err != nil {
 		return err
 	}
 	clients := keyview.NewClients(ory)
-	if err := projectapikey.SetupNamespaced(mgr, o, clients); err != nil {
+	for _, k := range managedKinds {
+		if err := k.setup(mgr, o, clients); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SetupGated is Setup for a cluster where a managed kind's CRD may be
+// missing, as with Crossplane's safe-start: the ProviderConfig controllers
+// start at once, and each ProjectAPIKey controller once o.Gate reports its
+// kind's CRD established and served, which may be long after the manager
+// started (crossplane-runtime's customresourcesgate feeds o.Gate). A
+// controller that cannot be set up then stops the manager with that error,
+// as Setup's caller would have.
+func SetupGated(mgr ctrl.Manager, o controller.Options, ory keyview.Options) error {
+	if o.Gate == nil {
+		return errors.New("SetupGated needs controller.Options.Gate")
+	}
+	if err := config.Setup(mgr, o); err != nil {
 		return err
 	}
-	return projectapikey.SetupCluster(mgr, o, clients)
+	failed := make(chan error, len(managedKinds))
+	if err := mgr.Add(setupFailures(failed)); err != nil {
+		return err
+	}
+	clients := keyview.NewClients(ory)
+	for _, k := range managedKinds {
+		o.Gate.Register(func() {
+			o.Logger.Info("Starting the controller: its CRD is established", "kind", k.gvk.String())
+			if err := k.setup(mgr, o, clients); err != nil {
+				failed <- errors.Wrapf(err, "cannot set up the controller of %s", k.gvk)
+			}
+		}, k.gvk)
+	}
+	return nil
 }
+
+// setupFailures stops the manager with the first error of a gated setup.
+type setupFailures chan error
+
+func (f setupFailures) Start(ctx context.Context) error {
+	select {
+	case err := <-f:
+		return err
+	case <-ctx.Done():
+		return nil
+	}
+}
+
+// NeedLeaderElection is false: gated setups run on every replica.
+func (f setupFailures) NeedLeaderElection() bool { return false }

@@ -44,6 +44,10 @@ type Options struct {
 	Dir string
 	// Log receives one line per step, for people; nil discards them.
 	Log io.Writer
+	// CRDs are the CRD files, or folders of them, to install. Empty means
+	// every CRD of package/crds; a subset is a cluster where only some kinds
+	// are active, as Crossplane's safe-start makes it (see test/package).
+	CRDs []string
 	// SimOptions are passed to orysim.New, e.g. faults or
 	// orysim.WithoutContractCheck() for a benchmark.
 	SimOptions []orysim.Option
@@ -131,7 +135,11 @@ func Start(ctx context.Context, o Options) (_ *Env, err error) {
 	if err := e.startSimulator(o.SimOptions); err != nil {
 		return nil, err
 	}
-	if err := e.startControlPlane(ctx, assets); err != nil {
+	crds := o.CRDs
+	if len(crds) == 0 {
+		crds = []string{filepath.Join(root, "package", "crds")}
+	}
+	if err := e.startControlPlane(ctx, assets, crds); err != nil {
 		return nil, err
 	}
 	return e, nil
@@ -158,7 +166,7 @@ func (e *Env) startSimulator(opts []orysim.Option) error {
 	return nil
 }
 
-func (e *Env) startControlPlane(ctx context.Context, assets string) error {
+func (e *Env) startControlPlane(ctx context.Context, assets string, crds []string) error {
 	start := time.Now()
 	noExisting := false
 	e.envtest = &envtest.Environment{
@@ -168,7 +176,7 @@ func (e *Env) startControlPlane(ctx context.Context, assets string) error {
 			Etcd:      &envtest.Etcd{DataDir: filepath.Join(e.Dir, "etcd")},
 			APIServer: &envtest.APIServer{CertDir: filepath.Join(e.Dir, "kube-apiserver")},
 		},
-		CRDDirectoryPaths:     []string{filepath.Join(e.Root, "package", "crds")},
+		CRDDirectoryPaths:     crds,
 		ErrorIfCRDPathMissing: true,
 		BinaryAssetsDirectory: assets,
 		UseExistingCluster:    &noExisting,
@@ -211,7 +219,7 @@ func (e *Env) startControlPlane(ctx context.Context, assets string) error {
 	if e.Client, err = client.New(cfg, client.Options{Scheme: s}); err != nil {
 		return err
 	}
-	e.logf("control plane up in %s: etcd, kube-apiserver %s, CRDs from package/crds", time.Since(start).Round(100*time.Millisecond), cfg.Host)
+	e.logf("control plane up in %s: etcd, kube-apiserver %s, CRDs from %s", time.Since(start).Round(100*time.Millisecond), cfg.Host, strings.Join(crds, ", "))
 
 	// kube-controller-manager gets its own user, so its requests are told
 	// apart from the provider's and people's in the API server's eyes.

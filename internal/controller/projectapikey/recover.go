@@ -9,6 +9,7 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
+	kmeta "k8s.io/apimachinery/pkg/api/meta"
 
 	clusterv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/cluster/v1alpha1"
 	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
@@ -211,17 +212,18 @@ func (e *external) knownKeyIDs(ctx context.Context, name string) (map[string]boo
 }
 
 // forEachKeyResource calls fn with every ProjectAPIKey of either scope, read
-// from the manager's cache.
+// from the manager's cache. A kind whose CRD is not installed (not
+// activated, with Crossplane's safe-start) has no resources.
 func (e *external) forEachKeyResource(ctx context.Context, fn func(keyResource)) error {
 	nl := &namespacedv1alpha1.ProjectAPIKeyList{}
-	if err := e.kube.List(ctx, nl); err != nil {
+	if err := e.kube.List(ctx, nl); err != nil && !kmeta.IsNoMatchError(err) {
 		return errors.Wrap(err, "cannot list ProjectAPIKeys")
 	}
 	for i := range nl.Items {
 		fn(&nl.Items[i])
 	}
 	cl := &clusterv1alpha1.ProjectAPIKeyList{}
-	if err := e.kube.List(ctx, cl); err != nil {
+	if err := e.kube.List(ctx, cl); err != nil && !kmeta.IsNoMatchError(err) {
 		return errors.Wrap(err, "cannot list ProjectAPIKeys")
 	}
 	for i := range cl.Items {

@@ -16,6 +16,7 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/statemetrics"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -113,6 +114,21 @@ func setup(mgr ctrl.Manager, o controller.Options, s scope, clients *keyview.Cli
 	}
 	if o.MetricOptions != nil && o.MetricOptions.MRMetrics != nil {
 		opts = append(opts, managed.WithMetricRecorder(o.MetricOptions.MRMetrics))
+	}
+	if m := o.MetricOptions; m != nil && m.MRStateMetrics != nil && m.PollStateMetricInterval > 0 {
+		// Added with the controller, so that it only lists a kind whose CRD
+		// exists (a failed list stops the manager).
+		l, err := mgr.GetScheme().New(s.gvk.GroupVersion().WithKind(s.gvk.Kind + "List"))
+		if err != nil {
+			return err
+		}
+		list, ok := l.(resource.ManagedList)
+		if !ok {
+			return errors.Errorf("%T is not a managed resource list", l)
+		}
+		if err := mgr.Add(statemetrics.NewMRStateRecorder(mgr.GetClient(), o.Logger, m.MRStateMetrics, list, m.PollStateMetricInterval)); err != nil {
+			return errors.Wrap(err, "cannot add the managed resource state metrics recorder")
+		}
 	}
 	r := managed.NewReconciler(mgr, resource.ManagedKind(s.gvk), opts...)
 	// The filter is the For watch's own, not WithEventFilter's: that would
