@@ -471,3 +471,48 @@ func denySecrets(t *testing.T, ns string) {
 		return err != nil, "still accepted"
 	})
 }
+
+// TestExternalNameSetBack rotates a key twice while something keeps setting
+// its external name back to the first key, as a composition that patches the
+// external name from its composite does after every replacement. Before the
+// fix the second rotation made a key over the record, and the previous key
+// stayed in Ory with its value nowhere.
+func TestExternalNameSetBack(t *testing.T) {
+	forEachScope(t, func(t *testing.T, s scope, ns string) {
+		n := uniqueName(ns, "setback")
+		k := s.key(ns, "setback", common.ProjectAPIKeyParameters{Name: n, Rotation: &common.Rotation{Trigger: "a"}})
+		create(t, k)
+		first := waitStored(t, k, project)
+		setBack := func() {
+			eventually(t, "the external name set back", func() (bool, string) {
+				if err := refresh(t, k); err != nil {
+					return false, err.Error()
+				}
+				meta.SetExternalName(k, first.ID)
+				err := kube.Update(context.Background(), k)
+				return err == nil, fmt.Sprint(err)
+			})
+		}
+		previous := first.ID
+		for _, trigger := range []string{"b", "c"} {
+			updateSpec(t, k, func(p *common.ProjectAPIKeyParameters) { p.Rotation.Trigger = trigger })
+			eventually(t, "the rotation to "+trigger, func() (bool, string) {
+				if err := refresh(t, k); err != nil {
+					return false, err.Error()
+				}
+				id := meta.GetExternalName(k)
+				return id != previous && id != first.ID, id
+			})
+			previous = meta.GetExternalName(k)
+			setBack()
+			time.Sleep(3 * 2 * time.Second) // three polls with the name set back
+		}
+		key := waitStored(t, k, project)
+		if key.ID != previous {
+			t.Errorf("the resource holds key %s, want the last rotation's %s", key.ID, previous)
+		}
+		if keys := keysNamed(project, n); len(keys) != 1 {
+			t.Errorf("Ory holds %d keys of this resource after two rotations, want 1: no key may be left behind", len(keys))
+		}
+	})
+}
