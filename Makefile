@@ -5,6 +5,9 @@
 SHELL := /usr/bin/env bash
 GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo v0.0.0-dev)
+# Fixed once per make run: the binaries are stamped early and the tests read it
+# late, and an edit in between would otherwise make them disagree.
+VERSION := $(VERSION)
 LDFLAGS := -s -w -X github.com/crossplane-contrib/provider-ory/internal/version.Version=$(VERSION)
 OUTPUT := _output/bin
 # make package writes the runtime image and the Crossplane package here.
