@@ -3,10 +3,12 @@ package controller
 
 import (
 	"context"
+	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/wait"
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	clusterv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/cluster/v1alpha1"
@@ -71,10 +73,35 @@ func SetupGated(mgr ctrl.Manager, o controller.Options, ory keyview.Options) err
 	for _, k := range managedKinds {
 		o.Gate.Register(func() {
 			o.Logger.Info("Starting the controller: its CRD is established", "kind", k.gvk.String())
+			if err := waitServed(mgr, k.gvk); err != nil {
+				failed <- err
+				return
+			}
 			if err := k.setup(mgr, o, clients); err != nil {
 				failed <- errors.Wrapf(err, "cannot set up the controller of %s", k.gvk)
 			}
 		}, k.gvk)
+	}
+	return nil
+}
+
+// servedTimeout bounds how long a kind whose CRD is established may stay
+// unknown to API discovery.
+const servedTimeout = 2 * time.Minute
+
+// waitServed waits until the manager's REST mapper knows gvk. A CRD is
+// reported established a moment before API discovery serves its kind, and
+// setting up a controller in that moment fails on the unknown kind (seen
+// when Crossplane activates a kind while the provider runs): the whole
+// manager would then stop.
+func waitServed(mgr ctrl.Manager, gvk schema.GroupVersionKind) error {
+	var last error
+	err := wait.PollUntilContextTimeout(context.Background(), 500*time.Millisecond, servedTimeout, true, func(context.Context) (bool, error) {
+		_, last = mgr.GetRESTMapper().RESTMapping(gvk.GroupKind(), gvk.Version)
+		return last == nil, nil
+	})
+	if err != nil {
+		return errors.Wrapf(last, "the CRD of %s is established, but API discovery has not served the kind for %s", gvk, servedTimeout)
 	}
 	return nil
 }

@@ -104,7 +104,7 @@ func (w *world) namespacedXR(t *testing.T) {
 	if c := pak.GetCondition(xpv2.TypeReady); c.Status != corev1.ConditionTrue {
 		t.Fatalf("ProjectAPIKey not Ready: %s %s", c.Reason, c.Message)
 	}
-	if r := pak.Spec.ForProvider.Rotation; r == nil || r.Lifetime == nil || r.Lifetime.Duration.String() != mustDuration(t, lifetime).String() || r.Overlap == nil || r.Overlap.Duration.String() != mustDuration(t, testOverlap).String() {
+	if r := pak.Spec.ForProvider.Rotation; r == nil || r.Lifetime == nil || r.Lifetime.Get().String() != mustDuration(t, lifetime).String() || r.Overlap == nil || r.Overlap.Get().String() != mustDuration(t, testOverlap).String() {
 		t.Errorf("composed ProjectAPIKey's rotation is %+v, want the XR's lifetime %s and overlap %s", r, lifetime, testOverlap)
 	}
 	secret := types.NamespacedName{Namespace: ns, Name: secretName}

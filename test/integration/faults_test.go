@@ -119,7 +119,7 @@ func TestSpecMetadataStaysTheUsers(t *testing.T) {
 func TestDeleteDuringOverlap(t *testing.T) {
 	forEachScope(t, func(t *testing.T, s scope, ns string) {
 		name := uniqueName(ns, "overlap")
-		k := s.key(ns, "overlap", common.ProjectAPIKeyParameters{Name: name, Rotation: &common.Rotation{Trigger: "a", Overlap: &metav1.Duration{Duration: time.Hour}}})
+		k := s.key(ns, "overlap", common.ProjectAPIKeyParameters{Name: name, Rotation: &common.Rotation{Trigger: "a", Overlap: common.NewDuration(time.Hour)}})
 		create(t, k)
 		waitStored(t, k, project)
 		updateSpec(t, k, func(p *common.ProjectAPIKeyParameters) { p.Rotation.Trigger = "b" })
@@ -326,7 +326,7 @@ func TestOrphanDuringOverlap(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			forEachScope(t, func(t *testing.T, s scope, ns string) {
 				n := uniqueName(ns, "orphan")
-				k := s.key(ns, "orphan", common.ProjectAPIKeyParameters{Name: n, Rotation: &common.Rotation{Trigger: "a", Overlap: &metav1.Duration{Duration: time.Hour}}})
+				k := s.key(ns, "orphan", common.ProjectAPIKeyParameters{Name: n, Rotation: &common.Rotation{Trigger: "a", Overlap: common.NewDuration(time.Hour)}})
 				create(t, k)
 				first := waitStored(t, k, project)
 				updateSpec(t, k, func(p *common.ProjectAPIKeyParameters) { p.Rotation.Trigger = "b" })

@@ -9,7 +9,6 @@ import (
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	clusterv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/cluster/v1alpha1"
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
@@ -58,7 +57,7 @@ func TestOrphaningDuringAnOverlap(t *testing.T) {
 			t.Parallel()
 			k := w.scope.key(ns, w.short, common.ProjectAPIKeyParameters{
 				Name:     ns + "-" + w.short,
-				Rotation: &common.Rotation{Trigger: "a", Overlap: &metav1.Duration{Duration: time.Hour}},
+				Rotation: &common.Rotation{Trigger: "a", Overlap: common.NewDuration(time.Hour)},
 			})
 			create(t, k)
 			first := waitStored(t, k, project)

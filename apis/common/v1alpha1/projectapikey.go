@@ -1,6 +1,8 @@
 package v1alpha1
 
 import (
+	"time"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -55,14 +57,14 @@ type Rotation struct {
 	// +optional
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$`
-	Lifetime *metav1.Duration `json:"lifetime,omitempty"`
+	Lifetime *Duration `json:"lifetime,omitempty"`
 
 	// RenewBefore is how long before its expiry a key is replaced. Defaults
 	// to a third of the lifetime.
 	// +optional
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$`
-	RenewBefore *metav1.Duration `json:"renewBefore,omitempty"`
+	RenewBefore *Duration `json:"renewBefore,omitempty"`
 
 	// Overlap keeps a replaced key valid this long after its replacement is
 	// stored, so workloads that read the old value have time to pick up the
@@ -71,7 +73,7 @@ type Rotation struct {
 	// +optional
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$`
-	Overlap *metav1.Duration `json:"overlap,omitempty"`
+	Overlap *Duration `json:"overlap,omitempty"`
 
 	// Trigger is any string; changing it replaces the key once, now (for
 	// example after a leak). The current key was made for the value it had
@@ -174,4 +176,27 @@ func Strings[V ~string](m map[string]V) map[string]string {
 		out[k] = string(v)
 	}
 	return out
+}
+
+// A Duration is a Go duration as the manifest spells it ("720h", "1h30m").
+// It is kept as written, not as metav1.Duration's "720h0m0s": the provider
+// updates the spec (it records the project), and a respelled value would
+// take the field from the GitOps tool that applied it (server-side apply then
+// reports a conflict). The schema of each field admits only valid
+// durations.
+type Duration string
+
+// Get returns the duration; 0 for a value the schema would have refused.
+func (d *Duration) Get() time.Duration {
+	if d == nil {
+		return 0
+	}
+	v, _ := time.ParseDuration(string(*d))
+	return v
+}
+
+// NewDuration returns d spelled as Go spells it.
+func NewDuration(d time.Duration) *Duration {
+	v := Duration(d.String())
+	return &v
 }

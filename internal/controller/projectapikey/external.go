@@ -217,8 +217,10 @@ func (e *external) Observe(ctx context.Context, mg resource.Managed) (managed.Ex
 		return managed.ExternalObservation{}, err
 	}
 	e.observed.replace, e.observed.rotation = e.replaceReason(p, key, rec)
-	if e.observed.replace == "" && e.observed.valueLost != "" {
-		e.observed.replace = e.observed.valueLost
+	if e.observed.valueLost != "" {
+		// The lost Secret took the record of the rotation trigger with it:
+		// the loss is the reason, whatever the record-based checks say.
+		e.observed.replace, e.observed.rotation = e.observed.valueLost, false
 	}
 	e.reportDrift(cr)
 	if r := p.Rotation; r != nil && r.Lifetime != nil {
@@ -349,9 +351,9 @@ func renewAt(key *console.Key, r *common.Rotation, now time.Time) time.Time {
 	if key.ExpiresAt == nil {
 		return now
 	}
-	before := r.Lifetime.Duration / 3
+	before := r.Lifetime.Get() / 3
 	if r.RenewBefore != nil {
-		before = r.RenewBefore.Duration
+		before = r.RenewBefore.Get()
 	}
 	return key.ExpiresAt.Add(-before)
 }
@@ -508,7 +510,7 @@ func (e *external) preflight(ctx context.Context, cr keyResource) (*time.Time, e
 	var expiresAt *time.Time
 	switch {
 	case p.Rotation != nil && p.Rotation.Lifetime != nil:
-		t := e.now().Add(p.Rotation.Lifetime.Duration).UTC().Truncate(time.Second)
+		t := e.now().Add(p.Rotation.Lifetime.Get()).UTC().Truncate(time.Second)
 		expiresAt = &t
 	case p.ExpiresAt != nil:
 		t := p.ExpiresAt.UTC().Truncate(time.Second)
@@ -579,7 +581,7 @@ func (e *external) undoCreate(ctx context.Context, key console.Key, cause error)
 func (e *external) retire(cr keyResource, k config.KeyRef) retiredKey {
 	r := retiredKey{KeyRef: k}
 	if rot := cr.Parameters().Rotation; rot != nil && rot.Overlap != nil {
-		r.notBefore = e.now().Add(rot.Overlap.Duration).UTC().Truncate(time.Second)
+		r.notBefore = e.now().Add(rot.Overlap.Get()).UTC().Truncate(time.Second)
 	}
 	return r
 }

@@ -616,7 +616,7 @@ func TestReplaceFailures(t *testing.T) {
 		},
 		"RotationDue": {
 			before: func(p *common.ProjectAPIKeyParameters) {
-				p.Rotation = &common.Rotation{Lifetime: &metav1.Duration{Duration: 3 * time.Hour}}
+				p.Rotation = &common.Rotation{Lifetime: common.NewDuration(3 * time.Hour)}
 			},
 			start:    func(f *fixture) { f.now = f.now.Add(2*time.Hour + time.Second) },
 			wantName: "payments",

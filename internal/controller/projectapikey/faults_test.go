@@ -96,6 +96,22 @@ func TestValueAfterStoring(t *testing.T) {
 			wantReason: ReasonValueStored,
 			wantEvent:  "ReplacedKey",
 		},
+		"SecretDeletedWithATrigger": {
+			reason: "The lost Secret held the record of the rotation trigger: the event must name the loss, not a trigger change nobody made.",
+			change: func(f *fixture) {
+				f.update(func(p *common.ProjectAPIKeyParameters) { p.Rotation = &common.Rotation{Trigger: "x"} })
+				if _, err := f.reconcile(f.external()); err != nil {
+					f.t.Fatal(err)
+				}
+				f.refresh()
+				if err := f.kube.Delete(context.Background(), f.secret()); err != nil {
+					f.t.Fatal(err)
+				}
+			},
+			wantNewKey: true,
+			wantReason: ReasonValueStored,
+			wantEvent:  "ReplacedKey",
+		},
 		"SecretDeletedUnderObserveOnly": {
 			reason: "Observe-only reports the loss and changes nothing in Ory.",
 			change: func(f *fixture) {
@@ -195,7 +211,7 @@ func TestDeleteFinishesAfterAnOverlap(t *testing.T) {
 		t.Run(scope, func(t *testing.T) {
 			f := newFixture(t, newResource, "payments")
 			f.update(func(p *common.ProjectAPIKeyParameters) {
-				p.Rotation = &common.Rotation{Trigger: "a", Overlap: &metav1.Duration{Duration: time.Hour}}
+				p.Rotation = &common.Rotation{Trigger: "a", Overlap: common.NewDuration(time.Hour)}
 			})
 			f.mustCreate()
 			f.update(func(p *common.ProjectAPIKeyParameters) { p.Rotation.Trigger = "b" })
@@ -327,7 +343,7 @@ func TestOrphaningDeletesReplacedKeys(t *testing.T) {
 			t.Run(name+"/"+scope, func(t *testing.T) {
 				f := newFixture(t, newResource, "payments")
 				f.update(func(p *common.ProjectAPIKeyParameters) {
-					p.Rotation = &common.Rotation{Trigger: "a", Overlap: &metav1.Duration{Duration: time.Hour}}
+					p.Rotation = &common.Rotation{Trigger: "a", Overlap: common.NewDuration(time.Hour)}
 				})
 				first := f.mustCreate()
 				f.update(func(p *common.ProjectAPIKeyParameters) { p.Rotation.Trigger = "b" })

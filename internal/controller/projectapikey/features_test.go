@@ -19,7 +19,7 @@ import (
 	"github.com/crossplane-contrib/provider-ory/internal/providerconfig"
 )
 
-func duration(d time.Duration) *metav1.Duration { return &metav1.Duration{Duration: d} }
+func duration(d time.Duration) *common.Duration { return common.NewDuration(d) }
 
 // TestRotationSchedule walks a rotated key through its life on a controlled
 // clock: expiry from the lifetime, renewAt in status, nothing before it is
