@@ -25,7 +25,7 @@ build: ## Build the provider and the Ory console simulator into _output/bin, ver
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(OUTPUT)/provider ./cmd/provider
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(OUTPUT)/orysim ./cmd/orysim
 
-package: build ## The runtime image ($(IMAGE_TAR)) and the Crossplane package ($(XPKG)), without Docker.
+package: build ## The runtime image and the Crossplane package (.xpkg) in _output/, without Docker.
 	$(GO) run ./hack/image --binary=$(OUTPUT)/provider --version=$(VERSION) --output=$(IMAGE_TAR)
 	"$$(hack/package/crossplane-cli.sh)" xpkg build --package-root=package --examples-root=examples \
 		--embed-runtime-image-tarball=$(IMAGE_TAR) --package-file=$(XPKG)
