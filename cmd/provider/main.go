@@ -78,8 +78,9 @@ func main() {
 		log.Info("--view-staleness must be shorter than --poll: using half the poll interval", "view-staleness", *viewStaleness, "poll", *pollInterval)
 		*viewStaleness = *pollInterval / 2
 	}
-	log.Info("Starting", "version", version.Version, "poll", *pollInterval, "max-reconcile-rate", *maxReconcileRate,
-		"shared-view", *sharedView, "view-staleness", *viewStaleness)
+	// Durations as strings: the JSON log would print nanoseconds without a unit.
+	log.Info("Starting", "version", version.Version, "poll", pollInterval.String(), "max-reconcile-rate", *maxReconcileRate,
+		"shared-view", *sharedView, "view-staleness", viewStaleness.String())
 
 	cfg, err := ctrl.GetConfig()
 	kingpin.FatalIfError(err, "Cannot get the API server's REST config")
