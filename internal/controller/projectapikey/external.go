@@ -107,6 +107,11 @@ type observation struct {
 	// valueLost says why the stored value is gone, when it is: the key is
 	// then replaced to restore a working value.
 	valueLost string
+	// preflighted says that Observe found no key and checked, in this
+	// reconcile, that a create can succeed; expiresAt is the expiry to ask
+	// for. Create then does not ask the API server again.
+	preflighted bool
+	expiresAt   *time.Time
 }
 
 // Observe finds the resource's key in Ory and compares it with the spec. It
@@ -162,9 +167,11 @@ func (e *external) Observe(ctx context.Context, mg resource.Managed) (managed.Ex
 	}
 	if current.IsZero() {
 		if !meta.WasDeleted(cr) && e.may(cr).create {
-			if _, err := e.preflight(ctx, cr); err != nil {
+			expiresAt, err := e.preflight(ctx, cr)
+			if err != nil {
 				return managed.ExternalObservation{}, refuseCreate(cr, err)
 			}
+			e.observed.preflighted, e.observed.expiresAt = true, expiresAt
 		}
 		return managed.ExternalObservation{ResourceExists: false, ResourceLateInitialized: lateInit}, nil
 	}
@@ -463,10 +470,14 @@ func (e *external) Disconnect(context.Context) error { return nil }
 // with the record of what it replaces, to the connection Secret.
 func (e *external) createStored(ctx context.Context, cr keyResource, replaces config.KeyRef) (console.Key, managed.ConnectionDetails, error) {
 	p := cr.Parameters()
-	expiresAt, err := e.preflight(ctx, cr)
-	if err != nil {
-		return console.Key{}, nil, err
+	expiresAt := e.observed.expiresAt
+	if !e.observed.preflighted {
+		var err error
+		if expiresAt, err = e.preflight(ctx, cr); err != nil {
+			return console.Key{}, nil, err
+		}
 	}
+	e.observed.preflighted = false
 	// Look the API URL up first: nothing may stand between creating the key
 	// and storing its value.
 	apiURL := e.apiURLs.resolve(ctx, e.cfg, e.projects, p.ProjectID)

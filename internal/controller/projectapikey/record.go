@@ -153,6 +153,18 @@ func (r *records) read(ctx context.Context, mg resource.Managed) (record, error)
 // connection Secret, creating the Secret if need be, exactly as the runtime's
 // publisher would (same owner, same type) plus the record annotations.
 func (r *records) write(ctx context.Context, mg resource.Managed, details map[string][]byte, valueOf, replaces config.KeyRef, trigger string) error {
+	s, err := r.secretFor(mg, details, valueOf.String(), replaces.String(), trigger)
+	if err != nil {
+		return err
+	}
+	return errors.Wrapf(resource.NewAPIPatchingApplicator(r.kube).Apply(ctx, s, resource.ConnectionSecretMustBeControllableBy(mg.GetUID())),
+		"cannot write the new key's value to connection Secret %s/%s", s.GetNamespace(), s.GetName())
+}
+
+// secretFor returns mg's connection Secret as the provider writes it: what
+// the runtime's publisher would write (same owner, same type), plus the labels
+// and annotations the spec asks for and the record annotations.
+func (r *records) secretFor(mg resource.Managed, data map[string][]byte, valueOf, replaces, trigger string) (*corev1.Secret, error) {
 	var s *corev1.Secret
 	switch o := mg.(type) {
 	case resource.LocalConnectionSecretOwner:
@@ -165,13 +177,12 @@ func (r *records) write(ctx context.Context, mg resource.Managed, details map[st
 		}
 	}
 	if s == nil {
-		return errors.New(errNoConnectionSecret)
+		return nil, errors.New(errNoConnectionSecret)
 	}
-	s.Data = details
+	s.Data = data
 	setMetadata(s, secretMetadata(mg))
-	meta.AddAnnotations(s, map[string]string{AnnotationValueOf: valueOf.String(), AnnotationReplaces: replaces.String(), AnnotationTrigger: trigger})
-	return errors.Wrapf(resource.NewAPIPatchingApplicator(r.kube).Apply(ctx, s, resource.ConnectionSecretMustBeControllableBy(mg.GetUID())),
-		"cannot write the new key's value to connection Secret %s/%s", s.GetNamespace(), s.GetName())
+	meta.AddAnnotations(s, map[string]string{AnnotationValueOf: valueOf, AnnotationReplaces: replaces, AnnotationTrigger: trigger})
+	return s, nil
 }
 
 // setMetadata puts the labels and annotations the spec asks for on a Secret
@@ -193,26 +204,17 @@ func setMetadata(s *corev1.Secret, m *common.SecretMetadata) {
 // write (the Secret's metadata, an admission policy, a quota, RBAC) refuses
 // this, before Ory is asked for a key whose value could then not be stored.
 func (r *records) dryRun(ctx context.Context, mg resource.Managed) error {
-	nn, ok := connectionSecret(mg)
-	if !ok {
-		return errors.New(errNoConnectionSecret)
-	}
 	placeholder := map[string][]byte{}
 	for _, k := range config.ProjectAPIKeyConnectionKeys {
 		placeholder[k] = []byte("dry-run")
 	}
-	var s *corev1.Secret
-	switch o := mg.(type) {
-	case resource.LocalConnectionSecretOwner:
-		s = resource.LocalConnectionSecretFor(o, resource.MustGetKind(o, r.typer))
-	case resource.ConnectionSecretOwner:
-		s = resource.ConnectionSecretFor(o, resource.MustGetKind(o, r.typer))
+	s, err := r.secretFor(mg, placeholder, "dry-run", "", "")
+	if err != nil {
+		return err
 	}
-	s.Data = placeholder
-	setMetadata(s, secretMetadata(mg))
-	meta.AddAnnotations(s, map[string]string{AnnotationValueOf: "dry-run", AnnotationReplaces: "", AnnotationTrigger: ""})
+	nn := types.NamespacedName{Namespace: s.GetNamespace(), Name: s.GetName()}
 	current := &corev1.Secret{}
-	err := r.reader.Get(ctx, nn, current)
+	err = r.reader.Get(ctx, nn, current)
 	switch {
 	case kerrors.IsNotFound(err):
 		err = r.kube.Create(ctx, s, client.DryRunAll)
