@@ -30,45 +30,45 @@ const (
 // Secret may hold, in the order the README lists them.
 var ProjectAPIKeyConnectionKeys = []string{ConnectionKeyValue, ConnectionKeyID, ConnectionKeyProjectID, ConnectionKeyAPIURL}
 
-// A KeyRef identifies a project API key in Ory. ProjectID is empty when the
+// A Ref identifies a project API key in Ory. ProjectID is empty when the
 // external name did not say which project the key belongs to.
-type KeyRef struct {
-	ProjectID string
-	KeyID     string
+type Ref struct {
+	Parent string
+	ID     string
 }
 
 // IsZero reports whether the reference names no key.
-func (r KeyRef) IsZero() bool { return r.KeyID == "" }
+func (r Ref) IsZero() bool { return r.ID == "" }
 
 // String is the long form of the reference, "<project-id>/<key-id>", or the
 // key ID alone when the project is unknown.
-func (r KeyRef) String() string {
-	if r.ProjectID == "" {
-		return r.KeyID
+func (r Ref) String() string {
+	if r.Parent == "" {
+		return r.ID
 	}
-	return r.ProjectID + "/" + r.KeyID
+	return r.Parent + "/" + r.ID
 }
 
 // ProjectAPIKeyExternalName is the external name the provider writes for a
 // key it created or adopted: the key ID alone, since the project is recorded
 // in spec.forProvider.projectID.
-func ProjectAPIKeyExternalName(r KeyRef) string { return r.KeyID }
+func ProjectAPIKeyExternalName(r Ref) string { return r.ID }
 
-// ParseKeyRef reads a key reference, the external name of a ProjectAPIKey:
+// ParseRef reads a key reference, the external name of a ProjectAPIKey:
 // "" (no key yet), "<key-id>", or "<project-id>/<key-id>" (the form an import
 // may use to name the project too). Both IDs are UUIDs.
-func ParseKeyRef(name string) (KeyRef, error) {
+func ParseRef(name string) (Ref, error) {
 	if name == "" {
-		return KeyRef{}, nil
+		return Ref{}, nil
 	}
 	project, key, found := strings.Cut(name, "/")
 	if !found {
 		project, key = "", name
 	}
 	if !isUUID(key) || (found && !isUUID(project)) {
-		return KeyRef{}, errors.Errorf("external name %q is neither <key-id> nor <project-id>/<key-id> with UUIDs: set the crossplane.io/external-name annotation to the ID of the key (and optionally its project), or remove it to create a new key", name)
+		return Ref{}, errors.Errorf("external name %q is neither <key-id> nor <project-id>/<key-id> with UUIDs: set the crossplane.io/external-name annotation to the ID of the key (and optionally its project), or remove it to create a new key", name)
 	}
-	return KeyRef{ProjectID: strings.ToLower(project), KeyID: strings.ToLower(key)}, nil
+	return Ref{Parent: strings.ToLower(project), ID: strings.ToLower(key)}, nil
 }
 
 func isUUID(s string) bool {

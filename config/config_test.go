@@ -15,28 +15,28 @@ func TestParseKeyRef(t *testing.T) {
 	cases := map[string]struct {
 		reason  string
 		name    string
-		want    KeyRef
+		want    Ref
 		wantErr bool
 	}{
 		"Empty": {
 			reason: "A resource without an external name has no key yet.",
 			name:   "",
-			want:   KeyRef{},
+			want:   Ref{},
 		},
 		"KeyID": {
 			reason: "The form the provider writes, and the short import form.",
 			name:   key,
-			want:   KeyRef{KeyID: key},
+			want:   Ref{ID: key},
 		},
 		"ProjectAndKeyID": {
 			reason: "The long import form names the project too, as Ory's Terraform provider does.",
 			name:   project + "/" + key,
-			want:   KeyRef{ProjectID: project, KeyID: key},
+			want:   Ref{Parent: project, ID: key},
 		},
 		"UpperCase": {
 			reason: "Ory reports IDs in lower case; an upper case import must still match them.",
 			name:   strings.ToUpper(project + "/" + key),
-			want:   KeyRef{ProjectID: project, KeyID: key},
+			want:   Ref{Parent: project, ID: key},
 		},
 		"NotAUUID": {
 			reason:  "A key name or a typo must be refused with a message, not looked up in Ory.",
@@ -61,7 +61,7 @@ func TestParseKeyRef(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			got, err := ParseKeyRef(tc.name)
+			got, err := ParseRef(tc.name)
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("%s\nParseKeyRef(%q) error = %v, want error: %v", tc.reason, tc.name, err, tc.wantErr)
 			}
@@ -69,7 +69,7 @@ func TestParseKeyRef(t *testing.T) {
 				t.Errorf("%s\n-want +got:\n%s", tc.reason, diff)
 			}
 			if err == nil && tc.name != "" {
-				round, _ := ParseKeyRef(got.String())
+				round, _ := ParseRef(got.String())
 				if round != got {
 					t.Errorf("%s\nString() %q does not parse back to %+v", tc.reason, got.String(), got)
 				}
@@ -79,8 +79,8 @@ func TestParseKeyRef(t *testing.T) {
 }
 
 func TestProjectAPIKeyExternalName(t *testing.T) {
-	r := KeyRef{ProjectID: "3f2c1f9e-5b0a-4f7e-9d38-2a6c1b7e8f01", KeyID: "9a8b7c6d-1e2f-4a3b-8c4d-5e6f7a8b9c0d"}
-	if got := ProjectAPIKeyExternalName(r); got != r.KeyID {
+	r := Ref{Parent: "3f2c1f9e-5b0a-4f7e-9d38-2a6c1b7e8f01", ID: "9a8b7c6d-1e2f-4a3b-8c4d-5e6f7a8b9c0d"}
+	if got := ProjectAPIKeyExternalName(r); got != r.ID {
 		t.Errorf("external name = %q, want the key ID alone: the project is in the spec", got)
 	}
 }

@@ -62,7 +62,7 @@ func TestKeyLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(keys) != 1 || keys[0].ID != k.ID || keys[0].Value != "" || keys[0].ProjectID != p.ID {
+	if len(keys) != 1 || keys[0].ID != k.ID || keys[0].Value != "" || keys[0].Parent != p.ID {
 		t.Errorf("ListKeys = %+v, want the one key, without a value", keys)
 	}
 

@@ -277,7 +277,7 @@ func (c *Client) CreateKey(ctx context.Context, projectID, name string, expiresA
 	defer c.mu.Unlock()
 	c.tick++
 	now := c.now()
-	for _, ref := range aliases(projectID, k.ProjectID) {
+	for _, ref := range aliases(projectID, k.Parent) {
 		p := c.projectLocked(ref)
 		p.keys[strings.ToLower(k.ID)] = entry{key: stored, seen: now, tick: c.tick}
 		p.touched = now

@@ -69,7 +69,7 @@ func (f *fakeAPI) DeleteKey(_ context.Context, _, keyID string) error {
 func (f *fakeAPI) add(projectID, name string) console.Key {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	k := console.Key{ID: uuid.NewString(), ProjectID: projectID, Name: name}
+	k := console.Key{ID: uuid.NewString(), Parent: projectID, Name: name}
 	f.keys = append(f.keys, k)
 	return k
 }

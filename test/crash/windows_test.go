@@ -195,8 +195,8 @@ func TestCrashWindows(t *testing.T) {
 		sec.SetName(secretRef(k).Name)
 		mergePatch(t, sec, map[string]any{
 			"metadata": map[string]any{"annotations": map[string]any{
-				projectapikey.AnnotationValueOf:  config.KeyRef{ProjectID: made.ProjectID, KeyID: made.ID}.String(),
-				projectapikey.AnnotationReplaces: config.KeyRef{ProjectID: old.ProjectID, KeyID: old.ID}.String(),
+				projectapikey.AnnotationValueOf:  config.Ref{Parent: made.ProjectID, ID: made.ID}.String(),
+				projectapikey.AnnotationReplaces: config.Ref{Parent: old.ProjectID, ID: old.ID}.String(),
 			}},
 			"data": map[string][]byte{config.ConnectionKeyValue: []byte(made.Value), config.ConnectionKeyID: []byte(made.ID), config.ConnectionKeyProjectID: []byte(made.ProjectID)},
 		})

@@ -124,11 +124,11 @@ func secretRef(k keyObject) types.NamespacedName {
 
 // keyIDOf returns the key ID of an external name or record, either form.
 func keyIDOf(ref string) string {
-	r, err := config.ParseKeyRef(ref)
+	r, err := config.ParseRef(ref)
 	if err != nil {
 		return ""
 	}
-	return strings.ToLower(r.KeyID)
+	return strings.ToLower(r.ID)
 }
 
 // retired returns the IDs of the replaced keys k still has to delete.

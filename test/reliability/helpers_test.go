@@ -142,11 +142,11 @@ func connectionValue(k keyObject) (string, error) {
 
 // keyID is the ID of the key k manages (its external name, either form).
 func keyID(k keyObject) string {
-	ref, err := config.ParseKeyRef(meta.GetExternalName(k))
+	ref, err := config.ParseRef(meta.GetExternalName(k))
 	if err != nil {
 		return ""
 	}
-	return ref.KeyID
+	return ref.ID
 }
 
 // waitStored waits until k is Ready and Synced, manages a key named as its

@@ -259,8 +259,8 @@ func evaluate(t *testing.T, ns string, projects []orysim.Project, keys []*soakKe
 		}
 		for _, r := range strings.Split(k.GetAnnotations()[projectapikey.AnnotationRetiredKeys], ",") {
 			ref, _, _ := strings.Cut(strings.TrimSpace(r), "@")
-			if kr, err := config.ParseKeyRef(ref); err == nil && kr.KeyID != "" {
-				referenced[strings.ToLower(kr.KeyID)] = true
+			if kr, err := config.ParseRef(ref); err == nil && kr.ID != "" {
+				referenced[strings.ToLower(kr.ID)] = true
 			}
 		}
 		if meta.ExternalCreateIncomplete(k) {

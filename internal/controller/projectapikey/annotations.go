@@ -63,15 +63,15 @@ func creationMarkOf(mg resource.Object) (creationMark, bool) {
 // A retiredKey is a replaced key waiting to be deleted, not before
 // notBefore (zero: at once).
 type retiredKey struct {
-	config.KeyRef
+	config.Ref
 	notBefore time.Time
 }
 
 func (r retiredKey) String() string {
 	if r.notBefore.IsZero() {
-		return r.KeyRef.String()
+		return r.Ref.String()
 	}
-	return r.KeyRef.String() + "@" + r.notBefore.UTC().Format(time.RFC3339)
+	return r.Ref.String() + "@" + r.notBefore.UTC().Format(time.RFC3339)
 }
 
 // keyAnnotations are the annotations that record the key a resource manages
@@ -116,11 +116,11 @@ func retiredKeys(mg resource.Managed) []retiredKey {
 	var out []retiredKey
 	for _, s := range strings.Split(mg.GetAnnotations()[AnnotationRetiredKeys], ",") {
 		ref, at, _ := strings.Cut(strings.TrimSpace(s), "@")
-		r, err := config.ParseKeyRef(ref)
-		if err != nil || r.IsZero() || r.ProjectID == "" {
+		r, err := config.ParseRef(ref)
+		if err != nil || r.IsZero() || r.Parent == "" {
 			continue
 		}
-		k := retiredKey{KeyRef: r}
+		k := retiredKey{Ref: r}
 		if t, err := time.Parse(time.RFC3339, at); err == nil {
 			k.notBefore = t
 		}

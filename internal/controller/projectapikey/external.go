@@ -100,7 +100,7 @@ type external struct {
 
 // observation is what Observe learned, for Update and Delete to act on.
 type observation struct {
-	current config.KeyRef // the key the resource manages, project known
+	current config.Ref // the key the resource manages, project known
 	// replace says why the key must be replaced; empty when it need not.
 	replace  string
 	rotation bool // the replacement is a rotation
@@ -123,7 +123,7 @@ func (e *external) Observe(ctx context.Context, mg resource.Managed) (managed.Ex
 		return managed.ExternalObservation{}, errors.New(errNotProjectAPIKey)
 	}
 	p := cr.Parameters()
-	current, err := config.ParseKeyRef(meta.GetExternalName(cr))
+	current, err := config.ParseRef(meta.GetExternalName(cr))
 	if err != nil {
 		return managed.ExternalObservation{}, err
 	}
@@ -133,7 +133,7 @@ func (e *external) Observe(ctx context.Context, mg resource.Managed) (managed.Ex
 	// key lives.
 	lateInit := false
 	if p.ProjectID == "" {
-		p.ProjectID = current.ProjectID
+		p.ProjectID = current.Parent
 		if p.ProjectID == "" {
 			p.ProjectID = e.cfg.ProjectID
 		}
@@ -175,8 +175,8 @@ func (e *external) Observe(ctx context.Context, mg resource.Managed) (managed.Ex
 		}
 		return managed.ExternalObservation{ResourceExists: false, ResourceLateInitialized: lateInit}, nil
 	}
-	current.ProjectID = projectOf(current, rec, cr.Observation(), p.ProjectID)
-	if err := e.allowed(current.ProjectID); err != nil {
+	current.Parent = projectOf(current, rec, cr.Observation(), p.ProjectID)
+	if err := e.allowed(current.Parent); err != nil {
 		return managed.ExternalObservation{}, err
 	}
 	if !rec.holds(current) {
@@ -235,7 +235,7 @@ func (e *external) Observe(ctx context.Context, mg resource.Managed) (managed.Ex
 	}
 
 	details := identity(key)
-	if u := e.apiURLs.resolve(ctx, e.cfg, e.projects, key.ProjectID); u != "" {
+	if u := e.apiURLs.resolve(ctx, e.cfg, e.projects, key.Parent); u != "" {
 		details[config.ConnectionKeyAPIURL] = []byte(u)
 	}
 	return managed.ExternalObservation{
@@ -254,11 +254,11 @@ func (e *external) Observe(ctx context.Context, mg resource.Managed) (managed.Ex
 // replaced (a composition that patches the external name from its composite
 // does that after every replacement). Then the resource adopts the recorded
 // key, and a key it replaced is retired, in one patch.
-func (e *external) adoptRecordedKey(ctx context.Context, cr keyResource, current config.KeyRef, rec record) (config.KeyRef, error) {
-	if rec.valueOf.IsZero() || strings.EqualFold(rec.valueOf.KeyID, current.KeyID) {
+func (e *external) adoptRecordedKey(ctx context.Context, cr keyResource, current config.Ref, rec record) (config.Ref, error) {
+	if rec.valueOf.IsZero() || strings.EqualFold(rec.valueOf.ID, current.ID) {
 		return current, nil
 	}
-	reverted := !strings.EqualFold(rec.replaces.KeyID, current.KeyID)
+	reverted := !strings.EqualFold(rec.replaces.ID, current.ID)
 	if reverted {
 		if current.IsZero() || !rec.hasValue {
 			// An external name removed on purpose asks for a new key.
@@ -269,7 +269,7 @@ func (e *external) adoptRecordedKey(ctx context.Context, cr keyResource, current
 			return current, err
 		}
 	}
-	if err := e.allowed(rec.valueOf.ProjectID); err != nil {
+	if err := e.allowed(rec.valueOf.Parent); err != nil {
 		return current, err
 	}
 	key, err := e.find(ctx, rec.valueOf)
@@ -294,16 +294,16 @@ func (e *external) adoptRecordedKey(ctx context.Context, cr keyResource, current
 // replacedEarlier reports whether key k, which the external name names, is
 // one this resource replaced: one it still has to delete, or one Ory no longer
 // holds while the Secret holds the value of a newer key of this resource.
-func (e *external) replacedEarlier(ctx context.Context, cr keyResource, k config.KeyRef, rec record) (bool, error) {
+func (e *external) replacedEarlier(ctx context.Context, cr keyResource, k config.Ref, rec record) (bool, error) {
 	for _, r := range retiredKeys(cr) {
-		if strings.EqualFold(r.KeyID, k.KeyID) {
+		if strings.EqualFold(r.ID, k.ID) {
 			return true, nil
 		}
 	}
-	if k.ProjectID == "" {
-		k.ProjectID = rec.valueOf.ProjectID
+	if k.Parent == "" {
+		k.Parent = rec.valueOf.Parent
 	}
-	if e.allowed(k.ProjectID) != nil {
+	if e.allowed(k.Parent) != nil {
 		return false, nil
 	}
 	key, err := e.find(ctx, k)
@@ -314,13 +314,13 @@ func (e *external) replacedEarlier(ctx context.Context, cr keyResource, k config
 // external name does not say; the connection Secret's record and the last
 // observation do, and they are preferred to the spec because the spec may
 // just have moved the key to another project.
-func projectOf(current config.KeyRef, rec record, obs *common.ProjectAPIKeyObservation, specProject string) string {
+func projectOf(current config.Ref, rec record, obs *common.ProjectAPIKeyObservation, specProject string) string {
 	switch {
-	case current.ProjectID != "":
-		return current.ProjectID
-	case strings.EqualFold(rec.valueOf.KeyID, current.KeyID):
-		return rec.valueOf.ProjectID
-	case strings.EqualFold(obs.ID, current.KeyID) && obs.ProjectID != "":
+	case current.Parent != "":
+		return current.Parent
+	case strings.EqualFold(rec.valueOf.ID, current.ID):
+		return rec.valueOf.Parent
+	case strings.EqualFold(obs.ID, current.ID) && obs.ProjectID != "":
 		return obs.ProjectID
 	}
 	return specProject
@@ -330,14 +330,14 @@ func projectOf(current config.KeyRef, rec record, obs *common.ProjectAPIKeyObser
 // spec. Ory cannot change a key, so any difference means a new key.
 func (e *external) replaceReason(p *common.ProjectAPIKeyParameters, key *console.Key, rec record) (reason string, rotation bool) {
 	recorded := ""
-	if rec.valueOf.KeyID == key.ID {
+	if rec.valueOf.ID == key.ID {
 		recorded = rec.trigger
 	}
 	r := p.Rotation
 	switch {
 	case key.Name != p.Name:
 		return "its name changed", false
-	case !strings.EqualFold(key.ProjectID, p.ProjectID):
+	case !strings.EqualFold(key.Parent, p.ProjectID):
 		return "its project changed", false
 	case r != nil && r.Trigger != recorded:
 		return "spec.forProvider.rotation.trigger changed", true
@@ -376,7 +376,7 @@ func (e *external) Create(ctx context.Context, mg resource.Managed) (managed.Ext
 	// The key the resource names, if any, is gone from Ory (or Create would
 	// not be called); the new key is recorded as its replacement, so that a
 	// crash before the resource records it lets Observe adopt it.
-	gone, _ := config.ParseKeyRef(meta.GetExternalName(cr))
+	gone, _ := config.ParseRef(meta.GetExternalName(cr))
 	key, details, err := e.createStored(ctx, cr, gone)
 	if err != nil {
 		return managed.ExternalCreation{}, err
@@ -448,7 +448,7 @@ func (e *external) Delete(ctx context.Context, mg resource.Managed) (managed.Ext
 	if !ok {
 		return managed.ExternalDelete{}, errors.New(errNotProjectAPIKey)
 	}
-	keys := append(retiredKeys(cr), retiredKey{KeyRef: e.observed.current})
+	keys := append(retiredKeys(cr), retiredKey{Ref: e.observed.current})
 	if remaining, failed := e.deleteRetired(ctx, keys, time.Time{}); failed > 0 {
 		return managed.ExternalDelete{}, errors.Errorf("cannot delete key(s) %s yet; the provider retries", joinRefs(remaining))
 	}
@@ -468,7 +468,7 @@ func (e *external) Disconnect(context.Context) error { return nil }
 
 // createStored creates a key as the spec declares it and writes its value,
 // with the record of what it replaces, to the connection Secret.
-func (e *external) createStored(ctx context.Context, cr keyResource, replaces config.KeyRef) (console.Key, managed.ConnectionDetails, error) {
+func (e *external) createStored(ctx context.Context, cr keyResource, replaces config.Ref) (console.Key, managed.ConnectionDetails, error) {
 	p := cr.Parameters()
 	expiresAt := e.observed.expiresAt
 	if !e.observed.preflighted {
@@ -581,7 +581,7 @@ func (e *external) afterFailedCreate(ctx context.Context, cr keyResource, mark c
 func (e *external) undoCreate(ctx context.Context, key console.Key, cause error) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	if err := e.ory.DeleteKey(ctx, key.ProjectID, key.ID); err != nil {
+	if err := e.ory.DeleteKey(ctx, key.Parent, key.ID); err != nil {
 		return errors.Errorf("%s; deleting the new key %s again also failed (%s): delete it in the Ory console, nothing else knows of it", cause, ref(key), err)
 	}
 	return errors.Wrapf(cause, "deleted the new key %s again, since its value could not be stored", ref(key))
@@ -589,8 +589,8 @@ func (e *external) undoCreate(ctx context.Context, key console.Key, cause error)
 
 // retire returns a replaced key as it waits for deletion: at once, or after
 // the rotation overlap.
-func (e *external) retire(cr keyResource, k config.KeyRef) retiredKey {
-	r := retiredKey{KeyRef: k}
+func (e *external) retire(cr keyResource, k config.Ref) retiredKey {
+	r := retiredKey{Ref: k}
 	if rot := cr.Parameters().Rotation; rot != nil && rot.Overlap != nil {
 		r.notBefore = e.now().Add(rot.Overlap.Get()).UTC().Truncate(time.Second)
 	}
@@ -608,7 +608,7 @@ func (e *external) deleteRetired(ctx context.Context, keys []retiredKey, now tim
 			remaining = append(remaining, k)
 			continue
 		}
-		if e.allowed(k.ProjectID) != nil || e.deleteKey(ctx, k.KeyRef) != nil {
+		if e.allowed(k.Parent) != nil || e.deleteKey(ctx, k.Ref) != nil {
 			remaining = append(remaining, k)
 			failed++
 		}
@@ -628,8 +628,8 @@ func due(keys []retiredKey, now time.Time) []retiredKey {
 }
 
 // find returns the key r names, or nil when the project has no such key.
-func (e *external) find(ctx context.Context, r config.KeyRef) (*console.Key, error) {
-	return e.ory.FindKey(ctx, r.ProjectID, r.KeyID)
+func (e *external) find(ctx context.Context, r config.Ref) (*console.Key, error) {
+	return e.ory.FindKey(ctx, r.Parent, r.ID)
 }
 
 func (e *external) allowed(projectID string) error {
@@ -697,7 +697,7 @@ func (e *external) checkValue(ctx context.Context, cr keyResource, key *console.
 	}
 	k := *key
 	k.Value = console.Value(v)
-	if err := e.records.write(ctx, cr, withValue(k), ref(k), config.KeyRef{}, trigger(cr.Parameters())); err != nil {
+	if err := e.records.write(ctx, cr, withValue(k), ref(k), config.Ref{}, trigger(cr.Parameters())); err != nil {
 		return err
 	}
 	if err := patchAnnotations(ctx, e.kube, cr, storedKeyAnnotations(cr, meta.GetExternalName(cr), retiredKeys(cr))); err != nil {
@@ -732,7 +732,7 @@ func trigger(p *common.ProjectAPIKeyParameters) string {
 func setObservation(o *common.ProjectAPIKeyObservation, k *console.Key) {
 	*o = common.ProjectAPIKeyObservation{
 		ID:             k.ID,
-		ProjectID:      k.ProjectID,
+		ProjectID:      k.Parent,
 		OwnerID:        k.OwnerID,
 		CreatedAt:      metaTime(k.CreatedAt),
 		ExpiresAt:      metaTime(k.ExpiresAt),
@@ -758,15 +758,15 @@ func sameSecond(a *time.Time, b *metav1.Time) bool {
 	return a.Unix() == b.Unix()
 }
 
-func ref(k console.Key) config.KeyRef {
-	return config.KeyRef{ProjectID: k.ProjectID, KeyID: k.ID}
+func ref(k console.Key) config.Ref {
+	return config.Ref{Parent: k.Parent, ID: k.ID}
 }
 
 // identity is the part of the connection details Observe may publish.
 func identity(k *console.Key) managed.ConnectionDetails {
 	return managed.ConnectionDetails{
 		config.ConnectionKeyID:        []byte(k.ID),
-		config.ConnectionKeyProjectID: []byte(k.ProjectID),
+		config.ConnectionKeyProjectID: []byte(k.Parent),
 	}
 }
 

@@ -684,7 +684,7 @@ func TestCrashAfterStoringTheValue(t *testing.T) {
 				t.Fatal(err)
 			}
 			// The first half of Create, then the "crash".
-			key, _, err := e.createStored(context.Background(), f.cr, config.KeyRef{})
+			key, _, err := e.createStored(context.Background(), f.cr, config.Ref{})
 			if err != nil {
 				t.Fatal(err)
 			}

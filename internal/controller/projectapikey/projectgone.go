@@ -64,21 +64,21 @@ func (e *external) projectGone(ctx context.Context, projectID string, cause erro
 // observeGoneProject is Observe's answer when reading the current key failed
 // with cause: the key went with its project if Ory shows the project gone;
 // otherwise cause stands, and a resource being deleted says why it stays.
-func (e *external) observeGoneProject(ctx context.Context, cr keyResource, current config.KeyRef, lateInit bool, cause error) (managed.ExternalObservation, error) {
-	why := e.projectGone(ctx, current.ProjectID, cause)
+func (e *external) observeGoneProject(ctx context.Context, cr keyResource, current config.Ref, lateInit bool, cause error) (managed.ExternalObservation, error) {
+	why := e.projectGone(ctx, current.Parent, cause)
 	switch {
 	case why == "" && meta.WasDeleted(cr) && console.ReasonOf(cause) == console.ReasonForbidden:
-		return managed.ExternalObservation{}, errors.Wrapf(cause, "the resource is kept until key %s can be deleted or Ory shows project %s deleted: a 403 does not tell a deleted project from one this workspace key may not see", current, current.ProjectID)
+		return managed.ExternalObservation{}, errors.Wrapf(cause, "the resource is kept until key %s can be deleted or Ory shows project %s deleted: a 403 does not tell a deleted project from one this workspace key may not see", current, current.Parent)
 	case why == "":
 		return managed.ExternalObservation{}, cause
 	case meta.WasDeleted(cr):
 		// Nothing left to delete but replaced keys still waiting, if any.
 		return managed.ExternalObservation{ResourceExists: len(retiredKeys(cr)) > 0, ResourceUpToDate: true}, nil
-	case !strings.EqualFold(cr.Parameters().ProjectID, current.ProjectID):
+	case !strings.EqualFold(cr.Parameters().ProjectID, current.Parent):
 		// The spec moved the key to another project: make it there.
 		return managed.ExternalObservation{ResourceExists: false, ResourceLateInitialized: lateInit}, nil
 	}
-	msg := "project " + current.ProjectID + " no longer exists (" + why + "), and key " + current.KeyID +
+	msg := "project " + current.Parent + " no longer exists (" + why + "), and key " + current.ID +
 		" went with it: the connection Secret holds a value that no longer works. Delete this resource, or set spec.forProvider.projectID to an existing project to get a new key there."
 	if cr.GetCondition(xpv2.TypeReady).Reason != ReasonProjectDeleted {
 		e.record.Event(cr, event.Warning(event.Reason(ReasonProjectDeleted), errors.New(msg)))
@@ -92,9 +92,9 @@ func (e *external) observeGoneProject(ctx context.Context, cr keyResource, curre
 
 // deleteKey deletes a key in Ory. A key whose project Ory shows gone counts
 // as deleted: it went with its project.
-func (e *external) deleteKey(ctx context.Context, k config.KeyRef) error {
-	err := e.ory.DeleteKey(ctx, k.ProjectID, k.KeyID)
-	if err != nil && e.projectGone(ctx, k.ProjectID, err) != "" {
+func (e *external) deleteKey(ctx context.Context, k config.Ref) error {
+	err := e.ory.DeleteKey(ctx, k.Parent, k.ID)
+	if err != nil && e.projectGone(ctx, k.Parent, err) != "" {
 		return nil
 	}
 	return err

@@ -46,7 +46,7 @@ const (
 // Secret over once Ory shows that key is gone: then nothing needs the value.
 type keptSecretError struct {
 	secret   types.NamespacedName
-	valueOf  config.KeyRef
+	valueOf  config.Ref
 	keptFrom string
 }
 
@@ -70,8 +70,8 @@ func (e *keptSecretError) Error() string {
 
 // A record is what the connection Secret says about the key it holds.
 type record struct {
-	valueOf  config.KeyRef
-	replaces config.KeyRef
+	valueOf  config.Ref
+	replaces config.Ref
 	trigger  string
 	hasValue bool
 	// exists and metadata tell Observe whether the Secret needs the labels
@@ -82,8 +82,8 @@ type record struct {
 }
 
 // holds reports whether the Secret holds the value of key k.
-func (r record) holds(k config.KeyRef) bool {
-	return r.hasValue && strings.EqualFold(r.valueOf.KeyID, k.KeyID)
+func (r record) holds(k config.Ref) bool {
+	return r.hasValue && strings.EqualFold(r.valueOf.ID, k.ID)
 }
 
 // records reads and writes a ProjectAPIKey's connection Secret.
@@ -124,7 +124,7 @@ func (r *records) read(ctx context.Context, mg resource.Managed) (record, error)
 		}
 		return record{}, errors.Wrapf(err, "cannot read connection Secret %s", nn)
 	}
-	valueOf, _ := config.ParseKeyRef(s.GetAnnotations()[AnnotationValueOf])
+	valueOf, _ := config.ParseRef(s.GetAnnotations()[AnnotationValueOf])
 	switch c := metav1.GetControllerOf(s); {
 	case c != nil && c.UID != mg.GetUID():
 		return record{}, notOurs(errors.Errorf("connection Secret %s belongs to %s %s, not to this ProjectAPIKey, so the provider will not write a key's value into it: choose another spec.writeConnectionSecretToRef.name, or delete that Secret if it is no longer used", nn, c.Kind, c.Name))
@@ -132,8 +132,8 @@ func (r *records) read(ctx context.Context, mg resource.Managed) (record, error)
 		// The only copy of the value of a key left in Ory when its resource
 		// was deleted. Only a resource that manages that very key may take
 		// the Secret over; anything else would overwrite the value.
-		current, _ := config.ParseKeyRef(meta.GetExternalName(mg))
-		if valueOf.IsZero() || !strings.EqualFold(current.KeyID, valueOf.KeyID) {
+		current, _ := config.ParseRef(meta.GetExternalName(mg))
+		if valueOf.IsZero() || !strings.EqualFold(current.ID, valueOf.ID) {
 			return record{}, &keptSecretError{secret: nn, valueOf: valueOf, keptFrom: s.GetAnnotations()[AnnotationKeptFrom]}
 		}
 	case c == nil && s.Type != resource.SecretTypeConnection:
@@ -141,7 +141,7 @@ func (r *records) read(ctx context.Context, mg resource.Managed) (record, error)
 	case c == nil:
 		return record{}, nil
 	}
-	replaces, _ := config.ParseKeyRef(s.GetAnnotations()[AnnotationReplaces])
+	replaces, _ := config.ParseRef(s.GetAnnotations()[AnnotationReplaces])
 	return record{
 		valueOf: valueOf, replaces: replaces, trigger: s.GetAnnotations()[AnnotationTrigger],
 		hasValue: len(s.Data[config.ConnectionKeyValue]) > 0,
@@ -152,7 +152,7 @@ func (r *records) read(ctx context.Context, mg resource.Managed) (record, error)
 // write stores a new key's connection details and its record in mg's
 // connection Secret, creating the Secret if need be, exactly as the runtime's
 // publisher would (same owner, same type) plus the record annotations.
-func (r *records) write(ctx context.Context, mg resource.Managed, details map[string][]byte, valueOf, replaces config.KeyRef, trigger string) error {
+func (r *records) write(ctx context.Context, mg resource.Managed, details map[string][]byte, valueOf, replaces config.Ref, trigger string) error {
 	s, err := r.secretFor(mg, details, valueOf.String(), replaces.String(), trigger)
 	if err != nil {
 		return err
@@ -263,9 +263,9 @@ func (r *records) release(ctx context.Context, mg resource.Managed) (bool, error
 	// Only the value of the key left in Ory is worth keeping: a Secret that
 	// holds no value (an import whose value was never known) or the value of
 	// another key goes with its resource.
-	valueOf, _ := config.ParseKeyRef(s.GetAnnotations()[AnnotationValueOf])
-	current, _ := config.ParseKeyRef(meta.GetExternalName(mg))
-	if len(s.Data[config.ConnectionKeyValue]) == 0 || current.IsZero() || !strings.EqualFold(valueOf.KeyID, current.KeyID) {
+	valueOf, _ := config.ParseRef(s.GetAnnotations()[AnnotationValueOf])
+	current, _ := config.ParseRef(meta.GetExternalName(mg))
+	if len(s.Data[config.ConnectionKeyValue]) == 0 || current.IsZero() || !strings.EqualFold(valueOf.ID, current.ID) {
 		return false, nil
 	}
 	var owners []metav1.OwnerReference

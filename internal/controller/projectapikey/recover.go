@@ -58,14 +58,14 @@ func (r *createRecovery) Initialize(ctx context.Context, mg resource.Managed) er
 	if err != nil {
 		return errors.Wrap(err, "cannot check the result of an interrupted create")
 	}
-	current, _ := config.ParseKeyRef(meta.GetExternalName(cr))
+	current, _ := config.ParseRef(meta.GetExternalName(cr))
 	rec, err := e.records.read(ctx, cr)
 	if err != nil {
 		return err
 	}
 	now := time.Now().Format(time.RFC3339)
 
-	if !rec.valueOf.IsZero() && strings.EqualFold(rec.replaces.KeyID, current.KeyID) && !strings.EqualFold(rec.valueOf.KeyID, current.KeyID) {
+	if !rec.valueOf.IsZero() && strings.EqualFold(rec.replaces.ID, current.ID) && !strings.EqualFold(rec.valueOf.ID, current.ID) {
 		a := storedKeyAnnotations(cr, config.ProjectAPIKeyExternalName(rec.valueOf), retiredKeys(cr))
 		a[meta.AnnotationKeyExternalCreateSucceeded] = &now
 		if err := patchAnnotations(ctx, e.kube, cr, a); err != nil {
@@ -165,7 +165,7 @@ func (e *external) deleteUnrecordedKeys(ctx context.Context, project, name strin
 	var leaked []retiredKey
 	for _, k := range candidates {
 		if !known[strings.ToLower(k.ID)] {
-			leaked = append(leaked, retiredKey{KeyRef: ref(k)})
+			leaked = append(leaked, retiredKey{Ref: ref(k)})
 		}
 	}
 	if !del {
@@ -185,18 +185,18 @@ func (e *external) deleteUnrecordedKeys(ctx context.Context, project, name strin
 func (e *external) knownKeyIDs(ctx context.Context, name string) (map[string]bool, error) {
 	known := map[string]bool{}
 	add := func(mg keyResource) error {
-		if k, err := config.ParseKeyRef(meta.GetExternalName(mg)); err == nil && !k.IsZero() {
-			known[strings.ToLower(k.KeyID)] = true
+		if k, err := config.ParseRef(meta.GetExternalName(mg)); err == nil && !k.IsZero() {
+			known[strings.ToLower(k.ID)] = true
 		}
 		for _, k := range retiredKeys(mg) {
-			known[strings.ToLower(k.KeyID)] = true
+			known[strings.ToLower(k.ID)] = true
 		}
 		if mg.Parameters().Name != name {
 			return nil
 		}
 		rec, err := e.records.read(ctx, mg)
 		if !rec.valueOf.IsZero() {
-			known[strings.ToLower(rec.valueOf.KeyID)] = true
+			known[strings.ToLower(rec.valueOf.ID)] = true
 		}
 		return err
 	}

@@ -51,7 +51,7 @@ func TestRecoverInterruptedCreate(t *testing.T) {
 		"AfterTheValueWasStored": {
 			reason: "The Secret holds the new key's value and record: the resource adopts it.",
 			crash: func(f *fixture, e *external) {
-				if _, _, err := e.createStored(context.Background(), f.cr, config.KeyRef{}); err != nil {
+				if _, _, err := e.createStored(context.Background(), f.cr, config.Ref{}); err != nil {
 					f.t.Fatal(err)
 				}
 			},

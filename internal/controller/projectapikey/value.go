@@ -62,7 +62,7 @@ func (e *external) recoverValue(ctx context.Context, cr keyResource, key *consol
 			for k, v := range old.Data {
 				details[k] = v
 			}
-			replaces, _ := config.ParseKeyRef(old.GetAnnotations()[AnnotationReplaces])
+			replaces, _ := config.ParseRef(old.GetAnnotations()[AnnotationReplaces])
 			if err := e.records.write(ctx, cr, details, ref(*key), replaces, old.GetAnnotations()[AnnotationTrigger]); err != nil {
 				return err
 			}
@@ -87,7 +87,7 @@ func (e *external) recoverValue(ctx context.Context, cr keyResource, key *consol
 
 // readOldCopy returns the Secret where (namespace/name) if it still holds the
 // value of key k for this resource, or nil.
-func (e *external) readOldCopy(ctx context.Context, cr keyResource, where string, k config.KeyRef) (*corev1.Secret, error) {
+func (e *external) readOldCopy(ctx context.Context, cr keyResource, where string, k config.Ref) (*corev1.Secret, error) {
 	ns, name, ok := strings.Cut(where, "/")
 	if !ok {
 		return nil, nil
@@ -99,8 +99,8 @@ func (e *external) readOldCopy(ctx context.Context, cr keyResource, where string
 		}
 		return nil, errors.Wrapf(err, "cannot read former connection Secret %s", where)
 	}
-	valueOf, _ := config.ParseKeyRef(s.GetAnnotations()[AnnotationValueOf])
-	if c := metav1.GetControllerOf(s); c == nil || c.UID != cr.GetUID() || !strings.EqualFold(valueOf.KeyID, k.KeyID) || len(s.Data[config.ConnectionKeyValue]) == 0 {
+	valueOf, _ := config.ParseRef(s.GetAnnotations()[AnnotationValueOf])
+	if c := metav1.GetControllerOf(s); c == nil || c.UID != cr.GetUID() || !strings.EqualFold(valueOf.ID, k.ID) || len(s.Data[config.ConnectionKeyValue]) == 0 {
 		return nil, nil
 	}
 	return s, nil
@@ -108,7 +108,7 @@ func (e *external) readOldCopy(ctx context.Context, cr keyResource, where string
 
 // deleteOldCopy deletes the former connection Secret where, if it is this
 // resource's and holds the value of k: the value lives in one place.
-func (e *external) deleteOldCopy(ctx context.Context, cr keyResource, where string, k config.KeyRef) error {
+func (e *external) deleteOldCopy(ctx context.Context, cr keyResource, where string, k config.Ref) error {
 	old, err := e.readOldCopy(ctx, cr, where, k)
 	if err != nil || old == nil {
 		return err
@@ -122,7 +122,7 @@ func (e *external) deleteOldCopy(ctx context.Context, cr keyResource, where stri
 // key is gone: the value it keeps then opens nothing. While the key exists,
 // the Secret stays refused.
 func (e *external) takeOverKeptSecret(ctx context.Context, cr keyResource, kept *keptSecretError) (record, error) {
-	if kept.valueOf.ProjectID == "" || e.allowed(kept.valueOf.ProjectID) != nil {
+	if kept.valueOf.Parent == "" || e.allowed(kept.valueOf.Parent) != nil {
 		return record{}, kept
 	}
 	k, err := e.find(ctx, kept.valueOf)
@@ -166,7 +166,7 @@ func valueShapeProblem(v string) string {
 // that manages key k (as its key, or one it still has to delete) and came
 // first. Each key has one manager: two would delete or replace it under each
 // other, and workloads would be left with a dead value.
-func (e *external) claimedElsewhere(ctx context.Context, cr keyResource, k config.KeyRef) error {
+func (e *external) claimedElsewhere(ctx context.Context, cr keyResource, k config.Ref) error {
 	var holder keyResource
 	err := e.forEachKeyResource(ctx, func(o keyResource) {
 		if o.GetUID() == cr.GetUID() || !manages(o, k) || !firstOf(o, cr) {
@@ -191,12 +191,12 @@ func (e *external) claimedElsewhere(ctx context.Context, cr keyResource, k confi
 }
 
 // manages reports whether o names key k as its key or as a key to delete.
-func manages(o keyResource, k config.KeyRef) bool {
-	if r, err := config.ParseKeyRef(meta.GetExternalName(o)); err == nil && strings.EqualFold(r.KeyID, k.KeyID) {
+func manages(o keyResource, k config.Ref) bool {
+	if r, err := config.ParseRef(meta.GetExternalName(o)); err == nil && strings.EqualFold(r.ID, k.ID) {
 		return true
 	}
 	for _, r := range retiredKeys(o) {
-		if strings.EqualFold(r.KeyID, k.KeyID) {
+		if strings.EqualFold(r.ID, k.ID) {
 			return true
 		}
 	}
@@ -223,10 +223,10 @@ func firstOf(a, b keyResource) bool {
 // delete exists in Ory.
 func (e *external) retiredLeft(ctx context.Context, cr keyResource) (bool, error) {
 	for _, r := range retiredKeys(cr) {
-		if e.allowed(r.ProjectID) != nil {
+		if e.allowed(r.Parent) != nil {
 			return true, nil
 		}
-		k, err := e.find(ctx, r.KeyRef)
+		k, err := e.find(ctx, r.Ref)
 		if err != nil {
 			return false, err
 		}
@@ -238,7 +238,7 @@ func (e *external) retiredLeft(ctx context.Context, cr keyResource) (bool, error
 }
 
 // keyMissing is the Ready condition of a resource whose key is not in Ory.
-func keyMissing(k config.KeyRef) xpv2.Condition {
+func keyMissing(k config.Ref) xpv2.Condition {
 	c := xpv2.Unavailable().WithMessage("key " + k.String() + " does not exist in Ory: it was deleted there, or the crossplane.io/external-name annotation names no key. A resource that may create keys makes a new one; an Observe-only resource stays not Ready")
 	c.Reason = ReasonKeyNotFound
 	return c
