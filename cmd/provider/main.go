@@ -6,34 +6,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/alecthomas/kingpin/v2"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/feature"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/gate"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/logging"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/customresourcesgate"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/statemetrics"
-	corev1 "k8s.io/api/core/v1"
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/client-go/tools/leaderelection/resourcelock"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/config"
-	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	"sigs.k8s.io/controller-runtime/pkg/metrics"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	"github.com/crossplane-contrib/provider-ory/apis"
-	oryctrl "github.com/crossplane-contrib/provider-ory/internal/controller"
+	"github.com/crossplane-contrib/provider-ory/internal/bootstrap"
 	"github.com/crossplane-contrib/provider-ory/internal/keyview"
 	"github.com/crossplane-contrib/provider-ory/internal/version"
 )
@@ -85,69 +64,20 @@ func main() {
 	cfg, err := ctrl.GetConfig()
 	kingpin.FatalIfError(err, "Cannot get the API server's REST config")
 
-	// The cache options below name CustomResourceDefinitions, so the scheme
-	// must know them before the manager is made.
-	scheme := runtime.NewScheme()
-	kingpin.FatalIfError(clientgoscheme.AddToScheme(scheme), "Cannot add the Kubernetes APIs to the scheme")
-	kingpin.FatalIfError(apiextensionsv1.AddToScheme(scheme), "Cannot add CustomResourceDefinitions to the scheme")
-	kingpin.FatalIfError(apis.AddToScheme(scheme), "Cannot add the Ory APIs to the scheme")
-
-	mgr, err := ctrl.NewManager(ratelimiter.LimitRESTConfig(cfg, *maxReconcileRate), ctrl.Options{
-		Scheme: scheme,
-		Cache: cache.Options{
-			SyncPeriod: syncInterval,
-			// The CRD gate reads only names, versions and conditions; the
-			// schemas would cost memory for nothing.
-			ByObject: map[client.Object]cache.ByObject{
-				&apiextensionsv1.CustomResourceDefinition{}: {Transform: customresourcesgate.TransformStripCRDSchema},
-			},
-		},
-		Controller: config.Controller{CacheSyncTimeout: *cacheSyncTimeout},
-		// Secrets are read from the API server, not cached: caching would
-		// hold every Secret of the cluster in the provider's memory, and a
-		// connection Secret written a moment ago must be read back as is.
-		Client: client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}},
-
-		Metrics:                    metricsserver.Options{BindAddress: *metricsAddr},
-		HealthProbeBindAddress:     *healthAddr,
-		LeaderElection:             *leaderElection,
-		LeaderElectionID:           "crossplane-leader-election-provider-ory",
-		LeaderElectionResourceLock: resourcelock.LeasesResourceLock,
-		LeaseDuration:              ptr(60 * time.Second),
-		RenewDeadline:              ptr(50 * time.Second),
+	mgr, err := bootstrap.New(cfg, bootstrap.Options{
+		Log:                zl.WithName("provider-ory"),
+		SyncInterval:       *syncInterval,
+		PollInterval:       *pollInterval,
+		MaxReconcileRate:   *maxReconcileRate,
+		ManagementPolicies: *mgmtPolicies,
+		CacheSyncTimeout:   *cacheSyncTimeout,
+		StateMetricsPoll:   *stateMetricsPoll,
+		MetricsAddress:     *metricsAddr,
+		HealthAddress:      *healthAddr,
+		LeaderElection:     *leaderElection,
+		Ory:                keyview.Options{Naive: !*sharedView, Staleness: *viewStaleness},
 	})
-	kingpin.FatalIfError(err, "Cannot create the controller manager")
-	kingpin.FatalIfError(mgr.AddHealthzCheck("healthz", healthz.Ping), "Cannot add the health check")
-	kingpin.FatalIfError(mgr.AddReadyzCheck("readyz", healthz.Ping), "Cannot add the readiness check")
-
-	mrMetrics := managed.NewMRMetricRecorder()
-	stateMetrics := statemetrics.NewMRStateMetrics()
-	metrics.Registry.MustRegister(mrMetrics, stateMetrics)
-
-	o := controller.Options{
-		Logger:                  log,
-		MaxConcurrentReconciles: *maxReconcileRate,
-		PollInterval:            *pollInterval,
-		GlobalRateLimiter:       ratelimiter.NewGlobal(*maxReconcileRate),
-		Features:                &feature.Flags{},
-		MetricOptions: &controller.MetricOptions{
-			MRMetrics:               mrMetrics,
-			MRStateMetrics:          stateMetrics,
-			PollStateMetricInterval: *stateMetricsPoll,
-		},
-		// The package declares safe-start: Crossplane installs a managed
-		// kind's CRD only once a ManagedResourceActivationPolicy activates
-		// it, so each kind's controller waits for its CRD.
-		Gate: new(gate.Gate[schema.GroupVersionKind]),
-	}
-	if *mgmtPolicies {
-		o.Features.Enable(feature.EnableBetaManagementPolicies)
-	}
-
-	ory := keyview.Options{Naive: !*sharedView, Staleness: *viewStaleness}
-	kingpin.FatalIfError(customresourcesgate.Setup(mgr, o), "Cannot set up the CRD gate")
-	kingpin.FatalIfError(oryctrl.SetupGated(mgr, o, ory), "Cannot set up the Ory controllers")
+	// The error names what failed in the words of the step.
+	kingpin.FatalIfError(err, "")
 	kingpin.FatalIfError(mgr.Start(ctrl.SetupSignalHandler()), "Cannot start the controller manager")
 }
-
-func ptr[T any](v T) *T { return &v }
