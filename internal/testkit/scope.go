@@ -85,7 +85,9 @@ func Orphan(k Key) {
 }
 
 // ObserveOnly limits k to observing.
-func ObserveOnly(k Key) { k.SetManagementPolicies(xpv2.ManagementPolicies{xpv2.ManagementActionObserve}) }
+func ObserveOnly(k Key) {
+	k.SetManagementPolicies(xpv2.ManagementPolicies{xpv2.ManagementActionObserve})
+}
 
 // ID names a resource like kubectl does: <namespace>/<name>, or <name>.
 func ID(o client.Object) string {
