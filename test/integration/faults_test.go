@@ -25,6 +25,7 @@ import (
 	"github.com/crossplane-contrib/provider-ory/internal/console"
 	"github.com/crossplane-contrib/provider-ory/internal/controller/projectapikey"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
+	"github.com/crossplane-contrib/provider-ory/internal/testkit"
 )
 
 // The field faults: each test here failed before its fix (see the note on
@@ -38,7 +39,7 @@ func secretMetadata() *common.SecretMetadata {
 	}
 }
 
-func setSecretMetadata(k keyObject, m *common.SecretMetadata) {
+func setSecretMetadata(k testkit.ProjectKey, m *common.SecretMetadata) {
 	switch o := k.(type) {
 	case *namespacedv1alpha1.ProjectAPIKey:
 		o.Spec.ConnectionSecretMetadata = m
@@ -47,7 +48,7 @@ func setSecretMetadata(k keyObject, m *common.SecretMetadata) {
 	}
 }
 
-func secretMetadataOf(k keyObject) *common.SecretMetadata {
+func secretMetadataOf(k testkit.ProjectKey) *common.SecretMetadata {
 	switch o := k.(type) {
 	case *namespacedv1alpha1.ProjectAPIKey:
 		return o.Spec.ConnectionSecretMetadata
@@ -60,10 +61,10 @@ func secretMetadataOf(k keyObject) *common.SecretMetadata {
 // settled waits for one stored key other than previous and then checks,
 // over a few polls, that it stays the only one: a loop of creates shows up as
 // a new ID or a second key.
-func settled(t *testing.T, k keyObject, previous string) orysim.Key {
+func settled(t *testing.T, k testkit.ProjectKey, previous string) orysim.Key {
 	t.Helper()
-	eventually(t, "a key other than "+previous, func() (bool, string) {
-		if err := refresh(t, k); err != nil {
+	h.Eventually(t, "a key other than "+previous, func() (bool, string) {
+		if err := h.Refresh(k); err != nil {
 			return false, err.Error()
 		}
 		return meta.GetExternalName(k) != previous && meta.GetExternalName(k) != "", meta.GetExternalName(k)
@@ -82,15 +83,15 @@ func settled(t *testing.T, k keyObject, previous string) orysim.Key {
 // record annotations were saved into the spec, and every change made a new
 // key every few seconds without end.
 func TestSpecMetadataStaysTheUsers(t *testing.T) {
-	forEachScope(t, func(t *testing.T, s scope, ns string) {
-		k := s.key(ns, "meta", common.ProjectAPIKeyParameters{Name: uniqueName(ns, "meta"), Rotation: &common.Rotation{Trigger: "a"}})
+	forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
+		k := testkit.NewProjectKey(s, ns, "meta", common.ProjectAPIKeyParameters{Name: uniqueName(ns, "meta"), Rotation: &common.Rotation{Trigger: "a"}})
 		setSecretMetadata(k, secretMetadata())
 		create(t, k)
 		first := settled(t, k, "")
 
-		updateSpec(t, k, func(p *common.ProjectAPIKeyParameters) { p.Name = uniqueName(ns, "meta-renamed") })
+		h.Update(t, k, func() { p := k.Parameters(); p.Name = uniqueName(ns, "meta-renamed") })
 		second := settled(t, k, first.ID)
-		updateSpec(t, k, func(p *common.ProjectAPIKeyParameters) { p.Rotation.Trigger = "b" })
+		h.Update(t, k, func() { p := k.Parameters(); p.Rotation.Trigger = "b" })
 		third := settled(t, k, second.ID)
 		if first.ID == second.ID || second.ID == third.ID {
 			t.Errorf("keys %s, %s, %s: each change must make exactly one new key", first.ID, second.ID, third.ID)
@@ -100,13 +101,13 @@ func TestSpecMetadataStaysTheUsers(t *testing.T) {
 				t.Errorf("Ory holds %d keys of this resource, want 1", n)
 			}
 		}
-		if err := refresh(t, k); err != nil {
+		if err := h.Refresh(k); err != nil {
 			t.Fatal(err)
 		}
 		if got := secretMetadataOf(k); !reflect.DeepEqual(got, secretMetadata()) {
 			t.Errorf("spec.connectionSecretMetadata = %+v, want it as applied: the provider must not write into the spec", got)
 		}
-		sec := connectionSecret(t, k)
+		sec := h.ConnectionSecret(t, k)
 		if sec.Labels["app"] != "payments" || sec.Annotations["reloader.stakater.com/match"] != "true" {
 			t.Errorf("the Secret lacks the asked-for metadata: labels %v annotations %v", sec.Labels, sec.Annotations)
 		}
@@ -117,22 +118,22 @@ func TestSpecMetadataStaysTheUsers(t *testing.T) {
 // rotation overlap. Before the fix the keys were deleted in Ory but the
 // record of the replaced one stayed, and the resource stayed Deleting.
 func TestDeleteDuringOverlap(t *testing.T) {
-	forEachScope(t, func(t *testing.T, s scope, ns string) {
+	forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
 		name := uniqueName(ns, "overlap")
-		k := s.key(ns, "overlap", common.ProjectAPIKeyParameters{Name: name, Rotation: &common.Rotation{Trigger: "a", Overlap: common.NewDuration(time.Hour)}})
+		k := testkit.NewProjectKey(s, ns, "overlap", common.ProjectAPIKeyParameters{Name: name, Rotation: &common.Rotation{Trigger: "a", Overlap: common.NewDuration(time.Hour)}})
 		create(t, k)
 		waitStored(t, k, project)
-		updateSpec(t, k, func(p *common.ProjectAPIKeyParameters) { p.Rotation.Trigger = "b" })
-		eventually(t, "two keys during the overlap", func() (bool, string) {
+		h.Update(t, k, func() { p := k.Parameters(); p.Rotation.Trigger = "b" })
+		h.Eventually(t, "two keys during the overlap", func() (bool, string) {
 			n := len(keysNamed(project, name))
 			return n == 2, fmt.Sprintf("%d keys", n)
 		})
-		waitReady(t, k)
+		h.WaitReady(t, k)
 		if err := kube.Delete(context.Background(), k); err != nil {
 			t.Fatal(err)
 		}
-		eventuallyWithin(t, 30*time.Second+waitTimeout, "the resource gone", func() (bool, string) {
-			err := refresh(t, k)
+		h.Within(30*time.Second+waitTimeout).Eventually(t, "the resource gone", func() (bool, string) {
+			err := h.Refresh(k)
 			return kerrors.IsNotFound(err), fmt.Sprintf("annotations %v, conditions %+v, err %v", k.GetAnnotations(), k.GetCondition(xpv2.TypeSynced), err)
 		})
 		if n := len(keysNamed(project, name)); n != 0 {
@@ -145,13 +146,13 @@ func TestDeleteDuringOverlap(t *testing.T) {
 // Before the fix the new Secret never got the value, the old one kept it, and
 // the resource said the key was imported.
 func TestConnectionSecretMoved(t *testing.T) {
-	forEachScope(t, func(t *testing.T, s scope, ns string) {
-		k := s.key(ns, "moved", common.ProjectAPIKeyParameters{Name: uniqueName(ns, "moved")})
+	forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
+		k := testkit.NewProjectKey(s, ns, "moved", common.ProjectAPIKeyParameters{Name: uniqueName(ns, "moved")})
 		create(t, k)
 		key := waitStored(t, k, project)
-		old := connectionSecret(t, k)
-		eventually(t, "the reference changed", func() (bool, string) {
-			if err := refresh(t, k); err != nil {
+		old := h.ConnectionSecret(t, k)
+		h.Eventually(t, "the reference changed", func() (bool, string) {
+			if err := h.Refresh(k); err != nil {
 				return false, err.Error()
 			}
 			switch o := k.(type) {
@@ -166,7 +167,7 @@ func TestConnectionSecretMoved(t *testing.T) {
 		if got := waitStored(t, k, project); got.ID != key.ID {
 			t.Errorf("moving the Secret replaced the key (%s -> %s); the value must move instead", key.ID, got.ID)
 		}
-		eventually(t, "the old copy gone", func() (bool, string) {
+		h.Eventually(t, "the old copy gone", func() (bool, string) {
 			err := kube.Get(context.Background(), client.ObjectKeyFromObject(old), &corev1.Secret{})
 			return kerrors.IsNotFound(err), fmt.Sprint(err)
 		})
@@ -204,18 +205,18 @@ func TestConnectionSecretLost(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			forEachScope(t, func(t *testing.T, s scope, ns string) {
+			forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
 				n := uniqueName(ns, "lost")
-				k := s.key(ns, "lost", common.ProjectAPIKeyParameters{Name: n})
+				k := testkit.NewProjectKey(s, ns, "lost", common.ProjectAPIKeyParameters{Name: n})
 				create(t, k)
 				key := waitStored(t, k, project)
-				tc.lose(t, connectionSecret(t, k))
-				eventually(t, "a new key stored", func() (bool, string) {
+				tc.lose(t, h.ConnectionSecret(t, k))
+				h.Eventually(t, "a new key stored", func() (bool, string) {
 					keys := keysNamed(project, n)
 					if len(keys) != 1 || keys[0].ID == key.ID {
 						return false, fmt.Sprintf("%d keys", len(keys))
 					}
-					sec := connectionSecret(t, k)
+					sec := h.ConnectionSecret(t, k)
 					return sec != nil && string(sec.Data[config.ConnectionKeyValue]) == keys[0].Value, "value not stored"
 				})
 				waitStored(t, k, project)
@@ -228,23 +229,23 @@ func TestConnectionSecretLost(t *testing.T) {
 // TestOneKeyOneManager imports a key another resource manages. Before the
 // fix it was accepted, and deleting either resource broke the other.
 func TestOneKeyOneManager(t *testing.T) {
-	forEachScope(t, func(t *testing.T, s scope, ns string) {
-		a := s.key(ns, "holder", common.ProjectAPIKeyParameters{Name: uniqueName(ns, "holder")})
+	forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
+		a := testkit.NewProjectKey(s, ns, "holder", common.ProjectAPIKeyParameters{Name: uniqueName(ns, "holder")})
 		create(t, a)
 		key := waitStored(t, a, project)
 
-		b := s.key(ns, "intruder", common.ProjectAPIKeyParameters{Name: uniqueName(ns, "holder")})
+		b := testkit.NewProjectKey(s, ns, "intruder", common.ProjectAPIKeyParameters{Name: uniqueName(ns, "holder")})
 		meta.SetExternalName(b, key.ID)
 		create(t, b)
-		waitSyncError(t, b, "is already managed by")
+		h.WaitSyncError(t, b, "is already managed by")
 		if c := b.GetCondition(xpv2.TypeSynced); !strings.Contains(c.Message, a.GetName()) {
 			t.Errorf("the refusal does not name the holder %s: %s", a.GetName(), c.Message)
 		}
 		if err := kube.Delete(context.Background(), b); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, "the second resource gone", func() (bool, string) {
-			err := refresh(t, b)
+		h.Eventually(t, "the second resource gone", func() (bool, string) {
+			err := h.Refresh(b)
 			return kerrors.IsNotFound(err), fmt.Sprint(err)
 		})
 		if _, ok := sim.Key(project.ID, key.ID); !ok {
@@ -257,18 +258,18 @@ func TestOneKeyOneManager(t *testing.T) {
 // TestDeadImportIsNotReady deletes, in Ory, the key an Observe-only import
 // names. Before the fix it stayed Ready for ever.
 func TestDeadImportIsNotReady(t *testing.T) {
-	forEachScope(t, func(t *testing.T, s scope, ns string) {
+	forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
 		seeded := sim.SeedKey(project.ID, uniqueName(ns, "dead"), nil, true)
-		k := s.key(ns, "dead", common.ProjectAPIKeyParameters{Name: seeded.Name})
-		s.observeOnly(k)
+		k := testkit.NewProjectKey(s, ns, "dead", common.ProjectAPIKeyParameters{Name: seeded.Name})
+		testkit.ObserveOnly(k)
 		meta.SetExternalName(k, seeded.ID)
 		create(t, k)
-		waitReady(t, k)
+		h.WaitReady(t, k)
 		if err := console.New(simURL, workspaceKey, http.DefaultClient, "test").DeleteKey(context.Background(), project.ID, seeded.ID); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, "Ready=False/KeyNotFound", func() (bool, string) {
-			if err := refresh(t, k); err != nil {
+		h.Eventually(t, "Ready=False/KeyNotFound", func() (bool, string) {
+			if err := h.Refresh(k); err != nil {
 				return false, err.Error()
 			}
 			c := k.GetCondition(xpv2.TypeReady)
@@ -280,24 +281,24 @@ func TestDeadImportIsNotReady(t *testing.T) {
 // TestImportedValueMustLookLikeAKey names a Secret holding garbage that ends
 // in the key's lastCharacters. Before the fix it was published.
 func TestImportedValueMustLookLikeAKey(t *testing.T) {
-	forEachScope(t, func(t *testing.T, s scope, ns string) {
+	forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
 		seeded := sim.SeedKey(project.ID, uniqueName(ns, "garbage"), nil, true)
 		create(t, &corev1.Secret{ObjectMeta: objectMeta(ns, "imported"), StringData: map[string]string{"v": "garbage" + seeded.LastCharacters}})
 		src := &common.ValueSource{Name: "imported", Key: "v"}
-		if s.name == "Cluster" {
+		if s == testkit.Cluster {
 			src.Namespace = ns
 		}
-		k := s.key(ns, "garbage", common.ProjectAPIKeyParameters{Name: seeded.Name, ImportValueFrom: src})
+		k := testkit.NewProjectKey(s, ns, "garbage", common.ProjectAPIKeyParameters{Name: seeded.Name, ImportValueFrom: src})
 		meta.SetExternalName(k, seeded.ID)
 		create(t, k)
-		eventually(t, "KeyValue=False/ImportedValueMalformed", func() (bool, string) {
-			if err := refresh(t, k); err != nil {
+		h.Eventually(t, "KeyValue=False/ImportedValueMalformed", func() (bool, string) {
+			if err := h.Refresh(k); err != nil {
 				return false, err.Error()
 			}
 			c := k.GetCondition(projectapikey.TypeValue)
 			return c.Reason == projectapikey.ReasonImportedValueMalformed && strings.Contains(c.Message, "ory_pat_"), c.Message
 		})
-		if sec := connectionSecret(t, k); sec != nil && len(sec.Data[config.ConnectionKeyValue]) > 0 {
+		if sec := h.ConnectionSecret(t, k); sec != nil && len(sec.Data[config.ConnectionKeyValue]) > 0 {
 			t.Error("the garbage was published as the key's value")
 		}
 	})
@@ -309,36 +310,36 @@ func TestImportedValueMustLookLikeAKey(t *testing.T) {
 func TestOrphanDuringOverlap(t *testing.T) {
 	cases := map[string]struct {
 		reason      string
-		narrow      func(s scope, k keyObject)
+		narrow      func(s testkit.Scope, k testkit.ProjectKey)
 		wantRetired bool // the replaced key is still in Ory after the deletion
 	}{
 		"Orphan": {
 			reason: "Orphan leaves the key the resource manages; the replaced one was already to be deleted, and is, at once.",
-			narrow: func(s scope, k keyObject) { s.orphan(k) },
+			narrow: func(s testkit.Scope, k testkit.ProjectKey) { testkit.Orphan(k) },
 		},
 		"NarrowedToObserve": {
 			reason:      "Observe-only never changes Ory: both keys stay, and a warning names the replaced one.",
-			narrow:      func(s scope, k keyObject) { s.observeOnly(k) },
+			narrow:      func(s testkit.Scope, k testkit.ProjectKey) { testkit.ObserveOnly(k) },
 			wantRetired: true,
 		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			forEachScope(t, func(t *testing.T, s scope, ns string) {
+			forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
 				n := uniqueName(ns, "orphan")
-				k := s.key(ns, "orphan", common.ProjectAPIKeyParameters{Name: n, Rotation: &common.Rotation{Trigger: "a", Overlap: common.NewDuration(time.Hour)}})
+				k := testkit.NewProjectKey(s, ns, "orphan", common.ProjectAPIKeyParameters{Name: n, Rotation: &common.Rotation{Trigger: "a", Overlap: common.NewDuration(time.Hour)}})
 				create(t, k)
 				first := waitStored(t, k, project)
-				updateSpec(t, k, func(p *common.ProjectAPIKeyParameters) { p.Rotation.Trigger = "b" })
-				eventually(t, "the replacement recorded", func() (bool, string) {
-					if err := refresh(t, k); err != nil {
+				h.Update(t, k, func() { p := k.Parameters(); p.Rotation.Trigger = "b" })
+				h.Eventually(t, "the replacement recorded", func() (bool, string) {
+					if err := h.Refresh(k); err != nil {
 						return false, err.Error()
 					}
 					return meta.GetExternalName(k) != first.ID && k.GetAnnotations()[projectapikey.AnnotationRetiredKeys] != "", fmt.Sprint(k.GetAnnotations())
 				})
 				current := meta.GetExternalName(k)
-				eventually(t, "the policies narrowed", func() (bool, string) {
-					if err := refresh(t, k); err != nil {
+				h.Eventually(t, "the policies narrowed", func() (bool, string) {
+					if err := h.Refresh(k); err != nil {
 						return false, err.Error()
 					}
 					tc.narrow(s, k)
@@ -349,8 +350,8 @@ func TestOrphanDuringOverlap(t *testing.T) {
 				if err := kube.Delete(context.Background(), k); err != nil {
 					t.Fatal(err)
 				}
-				eventually(t, "the resource gone", func() (bool, string) {
-					err := refresh(t, k)
+				h.Eventually(t, "the resource gone", func() (bool, string) {
+					err := h.Refresh(k)
 					return kerrors.IsNotFound(err), fmt.Sprint(err)
 				})
 				if _, ok := sim.Key(project.ID, current); !ok {
@@ -368,23 +369,23 @@ func TestOrphanDuringOverlap(t *testing.T) {
 // orphaned key that was deleted in Ory since. Before the fix the Secret
 // blocked it for ever, with a message about a key that no longer exists.
 func TestKeptSecretOfAGoneKey(t *testing.T) {
-	forEachScope(t, func(t *testing.T, s scope, ns string) {
+	forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
 		n := uniqueName(ns, "kept")
-		k := s.key(ns, "kept", common.ProjectAPIKeyParameters{Name: n})
-		s.orphan(k)
+		k := testkit.NewProjectKey(s, ns, "kept", common.ProjectAPIKeyParameters{Name: n})
+		testkit.Orphan(k)
 		create(t, k)
 		key := waitStored(t, k, project)
 		if err := kube.Delete(context.Background(), k); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, "the resource gone", func() (bool, string) {
-			err := refresh(t, k)
+		h.Eventually(t, "the resource gone", func() (bool, string) {
+			err := h.Refresh(k)
 			return kerrors.IsNotFound(err), fmt.Sprint(err)
 		})
 		if err := console.New(simURL, workspaceKey, http.DefaultClient, "test").DeleteKey(context.Background(), project.ID, key.ID); err != nil {
 			t.Fatal(err)
 		}
-		again := s.key(ns, "kept", common.ProjectAPIKeyParameters{Name: n})
+		again := testkit.NewProjectKey(s, ns, "kept", common.ProjectAPIKeyParameters{Name: n})
 		create(t, again)
 		waitStored(t, again, project)
 	})
@@ -417,14 +418,14 @@ func TestRefusedBeforeAnyKey(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			forEachScope(t, func(t *testing.T, s scope, ns string) {
+			forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
 				tc.prepare(t, ns)
 				// A project of the test's own, so that Ory's request log shows
 				// whether this resource asked for a key.
 				p := sim.AddProject(workspaceKey, "refused-"+ns)
-				k := s.key(ns, "refused", common.ProjectAPIKeyParameters{Name: "refused", ProjectID: p.ID})
+				k := testkit.NewProjectKey(s, ns, "refused", common.ProjectAPIKeyParameters{Name: "refused", ProjectID: p.ID})
 				create(t, k)
-				waitSyncError(t, k, tc.wantMsg)
+				h.WaitSyncError(t, k, tc.wantMsg)
 				if c := k.GetCondition(xpv2.TypeReady); c.Reason != projectapikey.ReasonCreateRefused {
 					t.Errorf("%s\nReady = %s/%s, want CreateRefused", tc.reason, c.Status, c.Reason)
 				}
@@ -466,7 +467,7 @@ func denySecrets(t *testing.T, ns string) {
 		},
 	})
 	// The policy takes effect once the API server has loaded it.
-	eventually(t, "Secrets refused in "+ns, func() (bool, string) {
+	h.Eventually(t, "Secrets refused in "+ns, func() (bool, string) {
 		err := kube.Create(context.Background(), &corev1.Secret{ObjectMeta: objectMeta(ns, "probe")}, client.DryRunAll)
 		return err != nil, "still accepted"
 	})
@@ -478,14 +479,14 @@ func denySecrets(t *testing.T, ns string) {
 // fix the second rotation made a key over the record, and the previous key
 // stayed in Ory with its value nowhere.
 func TestExternalNameSetBack(t *testing.T) {
-	forEachScope(t, func(t *testing.T, s scope, ns string) {
+	forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
 		n := uniqueName(ns, "setback")
-		k := s.key(ns, "setback", common.ProjectAPIKeyParameters{Name: n, Rotation: &common.Rotation{Trigger: "a"}})
+		k := testkit.NewProjectKey(s, ns, "setback", common.ProjectAPIKeyParameters{Name: n, Rotation: &common.Rotation{Trigger: "a"}})
 		create(t, k)
 		first := waitStored(t, k, project)
 		setBack := func() {
-			eventually(t, "the external name set back", func() (bool, string) {
-				if err := refresh(t, k); err != nil {
+			h.Eventually(t, "the external name set back", func() (bool, string) {
+				if err := h.Refresh(k); err != nil {
 					return false, err.Error()
 				}
 				meta.SetExternalName(k, first.ID)
@@ -495,9 +496,9 @@ func TestExternalNameSetBack(t *testing.T) {
 		}
 		previous := first.ID
 		for _, trigger := range []string{"b", "c"} {
-			updateSpec(t, k, func(p *common.ProjectAPIKeyParameters) { p.Rotation.Trigger = trigger })
-			eventually(t, "the rotation to "+trigger, func() (bool, string) {
-				if err := refresh(t, k); err != nil {
+			h.Update(t, k, func() { p := k.Parameters(); p.Rotation.Trigger = trigger })
+			h.Eventually(t, "the rotation to "+trigger, func() (bool, string) {
+				if err := h.Refresh(k); err != nil {
 					return false, err.Error()
 				}
 				id := meta.GetExternalName(k)

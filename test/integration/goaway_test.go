@@ -17,6 +17,7 @@ import (
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
 	"github.com/crossplane-contrib/provider-ory/internal/controller/projectapikey"
+	"github.com/crossplane-contrib/provider-ory/internal/testkit"
 )
 
 // namespaceGoneWithin bounds a namespace deletion: the keys' deletion is a
@@ -32,14 +33,14 @@ const namespaceGoneWithin = 90 * time.Second
 // namespace, and the namespace must go away.
 func TestDeletingANamespace(t *testing.T) {
 	t.Parallel()
-	s := scopes[0] // namespaced: the keys live in the namespace
-	ns := newNamespace(t)
-	namespacedProviderConfig(t, ns, "team", workspaceKey)
+	s := testkit.Namespaced // namespaced: the keys live in the namespace
+	ns := h.NewNamespace(t, "")
+	h.NewConfig(t, testkit.Namespaced, ns, "team", map[string]string{"token": workspaceKey}, project.ID)
 	var names []string
 	for i := range 3 {
 		name := uniqueName(ns, fmt.Sprintf("key-%d", i))
-		k := s.key(ns, fmt.Sprintf("key-%d", i), common.ProjectAPIKeyParameters{Name: name})
-		s.useConfig(k, "team")
+		k := testkit.NewProjectKey(s, ns, fmt.Sprintf("key-%d", i), common.ProjectAPIKeyParameters{Name: name})
+		testkit.UseConfig(k, "team")
 		create(t, k)
 		waitStored(t, k, project)
 		names = append(names, name)
@@ -49,7 +50,7 @@ func TestDeletingANamespace(t *testing.T) {
 	if err := kube.Delete(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
 		t.Fatal(err)
 	}
-	eventuallyWithin(t, namespaceGoneWithin, "namespace "+ns+" to go away", func() (bool, string) {
+	h.Within(namespaceGoneWithin).Eventually(t, "namespace "+ns+" to go away", func() (bool, string) {
 		err := kube.Get(context.Background(), types.NamespacedName{Name: ns}, &corev1.Namespace{})
 		if kerrors.IsNotFound(err) {
 			return true, ""
@@ -82,18 +83,18 @@ func namespaceContent(ns string) string {
 // console does): the resource must say so in Ready, and its deletion must
 // finish although Ory refuses every key operation in that project.
 func TestProjectDeletedInOry(t *testing.T) {
-	forEachScope(t, func(t *testing.T, s scope, ns string) {
+	forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
 		p := sim.AddProject(workspaceKey, "")
-		k := s.key(ns, "doomed", common.ProjectAPIKeyParameters{Name: uniqueName(ns, "doomed"), ProjectID: p.ID})
+		k := testkit.NewProjectKey(s, ns, "doomed", common.ProjectAPIKeyParameters{Name: uniqueName(ns, "doomed"), ProjectID: p.ID})
 		create(t, k)
 		waitStored(t, k, p)
 
 		sim.DeleteProject(p.ID)
-		eventually(t, k.GetName()+" Ready=False "+string(projectapikey.ReasonProjectDeleted), func() (bool, string) {
-			if err := refresh(t, k); err != nil {
+		h.Eventually(t, k.GetName()+" Ready=False "+string(projectapikey.ReasonProjectDeleted), func() (bool, string) {
+			if err := h.Refresh(k); err != nil {
 				return false, err.Error()
 			}
-			c := conditionOf(k, xpv2.TypeReady)
+			c := k.GetCondition(xpv2.TypeReady)
 			return c.Status == corev1.ConditionFalse && c.Reason == projectapikey.ReasonProjectDeleted && strings.Contains(c.Message, p.ID),
 				fmt.Sprintf("Ready=%s(%s: %s)", c.Status, c.Reason, c.Message)
 		})
@@ -110,9 +111,9 @@ func TestProjectDeletedInOry(t *testing.T) {
 // deleted project, yet the key lives on. Deleting the resource must not
 // pretend the key is gone; once access is back it is deleted in Ory.
 func TestProjectOutOfReach(t *testing.T) {
-	forEachScope(t, func(t *testing.T, s scope, ns string) {
+	forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
 		p := sim.AddProject(workspaceKey, "")
-		k := s.key(ns, "kept", common.ProjectAPIKeyParameters{Name: uniqueName(ns, "kept"), ProjectID: p.ID})
+		k := testkit.NewProjectKey(s, ns, "kept", common.ProjectAPIKeyParameters{Name: uniqueName(ns, "kept"), ProjectID: p.ID})
 		create(t, k)
 		key := waitStored(t, k, p)
 
@@ -120,14 +121,14 @@ func TestProjectOutOfReach(t *testing.T) {
 		if err := kube.Delete(context.Background(), k); err != nil {
 			t.Fatal(err)
 		}
-		waitSyncError(t, k, "403")
+		h.WaitSyncError(t, k, "403")
 		// Several polls later it is still there, still saying why, and so is
 		// its key in Ory.
 		time.Sleep(3 * 2 * time.Second)
-		if err := refresh(t, k); err != nil {
+		if err := h.Refresh(k); err != nil {
 			t.Fatalf("the resource went away while Ory only answered 403: %v", err)
 		}
-		if c := conditionOf(k, xpv2.TypeSynced); !strings.Contains(c.Message, "is kept until key") {
+		if c := k.GetCondition(xpv2.TypeSynced); !strings.Contains(c.Message, "is kept until key") {
 			t.Errorf("Synced message %q does not say why the resource is kept", c.Message)
 		}
 		if _, ok := sim.Key(p.ID, key.ID); !ok {
@@ -145,17 +146,17 @@ func TestProjectOutOfReach(t *testing.T) {
 // waitGone waits until k no longer exists. crossplane-runtime trusts an
 // absent key only once its creation grace period (30 s after a create) is
 // over, so the wait is longer than the usual one.
-func waitGone(t *testing.T, k keyObject) {
+func waitGone(t *testing.T, k testkit.ProjectKey) {
 	t.Helper()
-	eventuallyWithin(t, 2*waitTimeout, k.GetName()+" to be gone", func() (bool, string) {
-		err := refresh(t, k)
+	h.Within(2*waitTimeout).Eventually(t, k.GetName()+" to be gone", func() (bool, string) {
+		err := h.Refresh(k)
 		if kerrors.IsNotFound(err) {
 			return true, ""
 		}
 		if err != nil {
 			return false, err.Error()
 		}
-		c := conditionOf(k, xpv2.TypeSynced)
+		c := k.GetCondition(xpv2.TypeSynced)
 		return false, fmt.Sprintf("still there: Synced=%s(%s: %s)", c.Status, c.Reason, c.Message)
 	})
 }

@@ -9,31 +9,22 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/feature"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/logging"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	"github.com/crossplane-contrib/provider-ory/apis"
+	"github.com/crossplane-contrib/provider-ory/internal/bootstrap"
 	"github.com/crossplane-contrib/provider-ory/internal/console"
-	oryctrl "github.com/crossplane-contrib/provider-ory/internal/controller"
 	"github.com/crossplane-contrib/provider-ory/internal/keyview"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
+	"github.com/crossplane-contrib/provider-ory/internal/testkit"
 )
 
 // The simulated Ory world every test shares. Tests isolate themselves by
@@ -49,9 +40,13 @@ var (
 	kube    client.Client
 	sim     *orysim.Server
 	simURL  string
-	project orysim.Project // the default project of the shared configs
-	other   orysim.Project // a second project of the same workspace
-	foreign orysim.Project // a project of another workspace
+	h       testkit.Harness // kube, sim and simURL, with the suite's wait
+	project orysim.Project  // the default project of the shared configs
+	other   orysim.Project  // a second project of the same workspace
+	foreign orysim.Project  // a project of another workspace
+
+	// sharedCreds is the credentials Secret of the shared configs.
+	sharedCreds = testkit.Creds{Namespace: systemNS, Name: credsName, Key: "key"}
 
 	// deleteHooks run when the simulator finishes a request, so that a test
 	// can look at the cluster at the moment a key is deleted.
@@ -63,14 +58,9 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
-	assets := os.Getenv("KUBEBUILDER_ASSETS")
-	if assets == "" {
-		if os.Getenv("CI") != "" {
-			fmt.Fprintln(os.Stderr, "KUBEBUILDER_ASSETS is not set: run the tests with `make test`, which builds the control plane")
-			return 1
-		}
-		fmt.Fprintln(os.Stderr, "SKIP integration tests: KUBEBUILDER_ASSETS is not set (use `make test`)")
-		return 0
+	assets, code, ok := testkit.MainAssets("integration")
+	if !ok {
+		return code
 	}
 
 	var err error
@@ -83,13 +73,11 @@ func run(m *testing.M) int {
 		}
 	}))
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return fail(err)
 	}
 	inst, err := sim.Start()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return fail(err)
 	}
 	defer inst.Close() //nolint:errcheck // best effort at exit
 	simURL = inst.URL
@@ -99,83 +87,52 @@ func run(m *testing.M) int {
 	other = sim.AddProject(workspaceKey, "integration-other")
 	foreign = sim.AddProject(otherWorkspaceKey, "integration-foreign")
 
-	env := &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "package", "crds")},
-		ErrorIfCRDPathMissing: true,
-		BinaryAssetsDirectory: assets,
+	env, cfg, err := testkit.StartControlPlane(assets)
+	if env != nil {
+		defer env.Stop() //nolint:errcheck // best effort at exit
 	}
-	cfg, err := env.Start()
 	if err != nil {
-		// A start that failed late (installing the CRDs) leaves etcd and
-		// kube-apiserver running.
-		_ = env.Stop()
-		fmt.Fprintln(os.Stderr, "cannot start the control plane:", err)
-		return 1
+		return fail(err)
 	}
-	defer env.Stop() //nolint:errcheck // best effort at exit
 	stopKCM, err := startNamespaceController(env, assets)
 	if err != nil {
 		return fail(err)
 	}
 	defer stopKCM()
 
-	s := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(s); err != nil {
+	if kube, err = testkit.NewClient(cfg); err != nil {
 		return fail(err)
 	}
-	if err := apis.AddToScheme(s); err != nil {
-		return fail(err)
-	}
-	kube, err = client.New(cfg, client.Options{Scheme: s})
-	if err != nil {
-		return fail(err)
-	}
+	h = testkit.Harness{Kube: kube, Sim: sim, ConsoleURL: simURL, Timeout: waitTimeout, Interval: 100 * time.Millisecond}
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                 s,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		Client:                 client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}},
-	})
-	if err != nil {
-		return fail(err)
-	}
 	zl := zap.New(zap.UseDevMode(true), zap.WriteTo(logSink()))
 	ctrl.SetLogger(zl)
-	o := controller.Options{
-		Logger:                  logging.NewLogrLogger(zl),
-		MaxConcurrentReconciles: 10,
+	stop, err := testkit.StartProvider(cfg, bootstrap.Options{
+		Log:                     zl,
 		PollInterval:            2 * time.Second,
-		GlobalRateLimiter:       ratelimiter.NewGlobal(100),
-		Features:                &feature.Flags{},
-	}
-	o.Features.Enable(feature.EnableBetaManagementPolicies)
-	// The shared view with a staleness window below the poll interval, as in
-	// production. The rate limit is lifted: these tests run many resources at
-	// a 2s poll against a simulator without limits, and the limiter has its
-	// own tests (internal/console).
-	ory := keyview.Options{Staleness: time.Second, RateLimit: console.RateLimit{RequestsPerMinute: 600000, Burst: 1000}}
-	if err := oryctrl.Setup(mgr, o, ory); err != nil {
+		MaxReconcileRate:        100,
+		MaxConcurrentReconciles: 10,
+		ManagementPolicies:      true,
+		MetricsAddress:          "0",
+		HealthAddress:           "0",
+		// The shared view with a staleness window below the poll
+		// interval, as in production. The rate limit is lifted: these
+		// tests run many resources at a 2s poll against a simulator
+		// without limits, and the limiter has its own tests
+		// (internal/console).
+		Ory: keyview.Options{Staleness: time.Second, RateLimit: console.RateLimit{RequestsPerMinute: 600000, Burst: 1000}},
+	}, os.Stderr)
+	if err != nil {
 		return fail(err)
 	}
-	go func() {
-		if err := mgr.Start(ctx); err != nil {
-			fmt.Fprintln(os.Stderr, "manager stopped:", err)
-		}
-	}()
+	defer stop()
 
-	if err := createSharedConfigs(ctx); err != nil {
+	if err := createSharedConfigs(context.Background()); err != nil {
 		return fail(err)
 	}
 
-	code := m.Run()
-	if v := sim.Violations(); len(v) > 0 {
-		for _, x := range v {
-			fmt.Fprintln(os.Stderr, "Ory API contract violation:", x)
-		}
-		fmt.Fprintf(os.Stderr, "FAIL: %d requests or responses were off Ory's OpenAPI contract\n", len(v))
+	code = m.Run()
+	if testkit.ContractViolations(sim) != 0 {
 		code = 1
 	}
 	return code
@@ -201,12 +158,9 @@ func logSink() *os.File {
 func createSharedConfigs(ctx context.Context) error {
 	objs := []client.Object{
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: systemNS}},
-		&corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{Namespace: systemNS, Name: credsName},
-			StringData: map[string]string{"key": workspaceKey + "\n"},
-		},
-		clusterProviderConfig("default", project.ID),
-		legacyProviderConfig("default", project.ID),
+		sharedCreds.Secret(workspaceKey + "\n"),
+		h.Config("default", sharedCreds, project.ID).ClusterProviderConfig(),
+		h.Config("default", sharedCreds, project.ID).LegacyProviderConfig(),
 	}
 	for _, o := range objs {
 		if err := kube.Create(ctx, o); err != nil {

@@ -19,11 +19,12 @@ import (
 	"github.com/crossplane-contrib/provider-ory/config"
 	"github.com/crossplane-contrib/provider-ory/internal/controller/projectapikey"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
+	"github.com/crossplane-contrib/provider-ory/internal/testkit"
 )
 
 func TestCreate(t *testing.T) {
-	forEachScope(t, func(t *testing.T, s scope, ns string) {
-		k := s.key(ns, "payments", common.ProjectAPIKeyParameters{Name: uniqueName(ns, "payments")})
+	forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
+		k := testkit.NewProjectKey(s, ns, "payments", common.ProjectAPIKeyParameters{Name: uniqueName(ns, "payments")})
 		create(t, k)
 		key := waitStored(t, k, project)
 		if got := k.Parameters().ProjectID; got != project.ID {
@@ -35,7 +36,7 @@ func TestCreate(t *testing.T) {
 		if c := k.GetCondition(projectapikey.TypeValue); c.Reason != projectapikey.ReasonValueStored {
 			t.Errorf("KeyValue condition = %s/%s, want Stored", c.Status, c.Reason)
 		}
-		if s := connectionSecret(t, k); !metav1IsControlledBy(s, k) {
+		if s := h.ConnectionSecret(t, k); !metav1IsControlledBy(s, k) {
 			t.Error("the connection Secret is not controlled by its ProjectAPIKey")
 		}
 	})
@@ -57,20 +58,20 @@ func TestImport(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			forEachScope(t, func(t *testing.T, s scope, ns string) {
+			forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
 				p := project
 				if name == "ProjectAndKeyID" {
 					p = other
 				}
 				keyName := uniqueName(ns, "imported")
 				seeded := sim.SeedKey(p.ID, keyName, nil, true)
-				k := s.key(ns, "imported", common.ProjectAPIKeyParameters{Name: keyName})
-				s.observeOnly(k)
+				k := testkit.NewProjectKey(s, ns, "imported", common.ProjectAPIKeyParameters{Name: keyName})
+				testkit.ObserveOnly(k)
 				meta.SetExternalName(k, tc.name(p, seeded))
 				create(t, k)
-				waitReady(t, k)
-				eventually(t, "the unknown value surfaced", func() (bool, string) {
-					if err := refresh(t, k); err != nil {
+				h.WaitReady(t, k)
+				h.Eventually(t, "the unknown value surfaced", func() (bool, string) {
+					if err := h.Refresh(k); err != nil {
 						return false, err.Error()
 					}
 					c := k.GetCondition(projectapikey.TypeValue)
@@ -82,7 +83,7 @@ func TestImport(t *testing.T) {
 				if n := len(keysNamed(p, keyName)); n != 1 {
 					t.Errorf("%s\nproject holds %d keys named %q after an import, want the one", tc.reason, n, keyName)
 				}
-				if sec := connectionSecret(t, k); sec != nil && len(sec.Data[config.ConnectionKeyValue]) > 0 {
+				if sec := h.ConnectionSecret(t, k); sec != nil && len(sec.Data[config.ConnectionKeyValue]) > 0 {
 					t.Errorf("%s\nthe Secret has a value for an imported key, whose value nobody knows", tc.reason)
 				}
 				waitEvent(t, k, string(projectapikey.ReasonValueUnknown))
@@ -92,8 +93,8 @@ func TestImport(t *testing.T) {
 }
 
 func TestReplaceOnNameChange(t *testing.T) {
-	forEachScope(t, func(t *testing.T, s scope, ns string) {
-		k := s.key(ns, "rotating", common.ProjectAPIKeyParameters{Name: uniqueName(ns, "v1")})
+	forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
+		k := testkit.NewProjectKey(s, ns, "rotating", common.ProjectAPIKeyParameters{Name: uniqueName(ns, "v1")})
 		create(t, k)
 		old := waitStored(t, k, project)
 
@@ -101,7 +102,7 @@ func TestReplaceOnNameChange(t *testing.T) {
 		// hold the new key's value.
 		checked := make(chan string, 1)
 		deleteHooks.Store(old.ID, func() {
-			sec := connectionSecret(t, k)
+			sec := h.ConnectionSecret(t, k)
 			v := string(sec.Data[config.ConnectionKeyValue])
 			switch {
 			case v == old.Value:
@@ -114,7 +115,7 @@ func TestReplaceOnNameChange(t *testing.T) {
 		})
 		t.Cleanup(func() { deleteHooks.Delete(old.ID) })
 
-		updateSpec(t, k, func(p *common.ProjectAPIKeyParameters) { p.Name = uniqueName(ns, "v2") })
+		h.Update(t, k, func() { p := k.Parameters(); p.Name = uniqueName(ns, "v2") })
 		key := waitStored(t, k, project)
 		if key.ID == old.ID {
 			t.Fatal("the key was not replaced")
@@ -133,8 +134,8 @@ func TestReplaceOnNameChange(t *testing.T) {
 		if n := len(keysNamed(project, uniqueName(ns, "v1"))) + len(keysNamed(project, uniqueName(ns, "v2"))); n != 1 {
 			t.Errorf("Ory holds %d keys of this resource, want exactly one", n)
 		}
-		eventually(t, "the retired keys cleared", func() (bool, string) {
-			if err := refresh(t, k); err != nil {
+		h.Eventually(t, "the retired keys cleared", func() (bool, string) {
+			if err := h.Refresh(k); err != nil {
 				return false, err.Error()
 			}
 			got := k.GetAnnotations()[projectapikey.AnnotationRetiredKeys]
@@ -154,10 +155,10 @@ func TestDelete(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			forEachScope(t, func(t *testing.T, s scope, ns string) {
-				k := s.key(ns, "doomed", common.ProjectAPIKeyParameters{Name: uniqueName(ns, "doomed")})
+			forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
+				k := testkit.NewProjectKey(s, ns, "doomed", common.ProjectAPIKeyParameters{Name: uniqueName(ns, "doomed")})
 				if tc.orphan {
-					s.orphan(k)
+					testkit.Orphan(k)
 				}
 				create(t, k)
 				key := waitStored(t, k, project)
@@ -166,8 +167,8 @@ func TestDelete(t *testing.T) {
 				}
 				// The runtime trusts a key's absence only 30 s after its
 				// creation (its creation grace period), so finalizing waits.
-				eventuallyWithin(t, 30*time.Second+waitTimeout, "the resource gone", func() (bool, string) {
-					err := refresh(t, k)
+				h.Within(30*time.Second+waitTimeout).Eventually(t, "the resource gone", func() (bool, string) {
+					err := h.Refresh(k)
 					return kerrors.IsNotFound(err), fmt.Sprintf("finalizers %v, conditions %+v, err %v", k.GetFinalizers(), k.GetCondition(xpv2.TypeSynced), err)
 				})
 				_, kept := sim.Key(project.ID, key.ID)
@@ -182,41 +183,41 @@ func TestDelete(t *testing.T) {
 func TestGuardrails(t *testing.T) {
 	cases := map[string]struct {
 		reason  string
-		setup   func(t *testing.T, s scope, k keyObject, ns string)
+		setup   func(t *testing.T, s testkit.Scope, k testkit.ProjectKey, ns string)
 		wantMsg string
 	}{
 		"ProjectNotAllowed": {
 			reason: "allowedProjectIDs refuses a key for any other project, before any call to Ory.",
-			setup: func(t *testing.T, s scope, k keyObject, ns string) {
-				configFor(t, s, k, ns, "restricted", workspaceKey, other.ID)
+			setup: func(t *testing.T, s testkit.Scope, k testkit.ProjectKey, ns string) {
+				configFor(t, k, ns, "restricted", workspaceKey, other.ID)
 			},
 			wantMsg: "is not in the allowedProjectIDs",
 		},
 		"UnknownWorkspaceKey": {
 			reason: "A wrong workspace key is reported as such.",
-			setup: func(t *testing.T, s scope, k keyObject, ns string) {
-				configFor(t, s, k, ns, "badkey", "ory_wak_unknown")
+			setup: func(t *testing.T, s testkit.Scope, k testkit.ProjectKey, ns string) {
+				configFor(t, k, ns, "badkey", "ory_wak_unknown")
 			},
 			wantMsg: "workspace API key is invalid or revoked",
 		},
 		"ProjectKeyInsteadOfWorkspaceKey": {
 			reason: "A project key where a workspace key is needed gets its own explanation.",
-			setup: func(t *testing.T, s scope, k keyObject, ns string) {
-				configFor(t, s, k, ns, "patkey", "ory_pat_not_a_workspace_key")
+			setup: func(t *testing.T, s testkit.Scope, k testkit.ProjectKey, ns string) {
+				configFor(t, k, ns, "patkey", "ory_pat_not_a_workspace_key")
 			},
 			wantMsg: "workspace key (ory_wak_) is needed",
 		},
 		"MissingConfig": {
 			reason: "A ProviderConfig that does not exist is named.",
-			setup: func(t *testing.T, s scope, k keyObject, ns string) {
-				s.useConfig(k, "does-not-exist")
+			setup: func(t *testing.T, s testkit.Scope, k testkit.ProjectKey, ns string) {
+				testkit.UseConfig(k, "does-not-exist")
 			},
 			wantMsg: "does-not-exist does not exist",
 		},
 		"MissingCredentials": {
 			reason: "A ProviderConfig whose credentials Secret is missing says which Secret to create.",
-			setup: func(t *testing.T, s scope, k keyObject, ns string) {
-				configFor(t, s, k, ns, "nocreds", workspaceKey)
+			setup: func(t *testing.T, s testkit.Scope, k testkit.ProjectKey, ns string) {
+				configFor(t, k, ns, "nocreds", workspaceKey)
 				if err := kube.Delete(context.Background(), &corev1.Secret{ObjectMeta: objectMeta(ns, "nocreds-creds")}); err != nil {
 					t.Fatal(err)
 				}
@@ -226,12 +227,12 @@ func TestGuardrails(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			forEachScope(t, func(t *testing.T, s scope, ns string) {
+			forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
 				keyName := uniqueName(ns, "guarded")
-				k := s.key(ns, "guarded", common.ProjectAPIKeyParameters{Name: keyName})
+				k := testkit.NewProjectKey(s, ns, "guarded", common.ProjectAPIKeyParameters{Name: keyName})
 				tc.setup(t, s, k, ns)
 				create(t, k)
-				waitSyncError(t, k, tc.wantMsg)
+				h.WaitSyncError(t, k, tc.wantMsg)
 				waitEvent(t, k, "")
 				if n := len(keysNamed(project, keyName)) + len(keysNamed(other, keyName)); n != 0 {
 					t.Errorf("%s\n%d keys created", tc.reason, n)
@@ -245,13 +246,13 @@ func TestGuardrails(t *testing.T) {
 // ProviderConfig nor, through its own ProviderConfig, a Secret of another
 // namespace.
 func TestNamespacedIsolation(t *testing.T) {
-	nsA, nsB := newNamespace(t), newNamespace(t)
-	namespacedProviderConfig(t, nsB, "team-b", workspaceKey)
+	nsA, nsB := h.NewNamespace(t, ""), h.NewNamespace(t, "")
+	h.NewConfig(t, testkit.Namespaced, nsB, "team-b", map[string]string{"token": workspaceKey}, project.ID)
 
-	k := scopes[0].key(nsA, "borrower", common.ProjectAPIKeyParameters{Name: uniqueName(nsA, "borrower")})
-	scopes[0].useConfig(k, "team-b")
+	k := testkit.NewProjectKey(testkit.Namespaced, nsA, "borrower", common.ProjectAPIKeyParameters{Name: uniqueName(nsA, "borrower")})
+	testkit.UseConfig(k, "team-b")
 	create(t, k)
-	waitSyncError(t, k, "ProviderConfig "+nsA+"/team-b does not exist")
+	h.WaitSyncError(t, k, "ProviderConfig "+nsA+"/team-b does not exist")
 
 	// The namespaced ProviderConfig's credentials have no namespace field:
 	// the API server prunes one, and the Secret is read from the config's
@@ -268,16 +269,16 @@ func TestNamespacedIsolation(t *testing.T) {
 // TestProviderConfigUsage shows that the config controllers count the usages
 // the ProjectAPIKey controllers write, so a config in use shows its users.
 func TestProviderConfigUsage(t *testing.T) {
-	forEachScope(t, func(t *testing.T, s scope, ns string) {
-		k := s.key(ns, "user", common.ProjectAPIKeyParameters{Name: uniqueName(ns, "user")})
-		configFor(t, s, k, ns, "counted", workspaceKey)
+	forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
+		k := testkit.NewProjectKey(s, ns, "user", common.ProjectAPIKeyParameters{Name: uniqueName(ns, "user")})
+		configFor(t, k, ns, "counted", workspaceKey)
 		create(t, k)
 		waitStored(t, k, project)
 		var pc interface {
 			client.Object
 			GetUsers() int64
 		}
-		if s.name == "Namespaced" {
+		if s == testkit.Namespaced {
 			pc = &namespacedv1alpha1.ProviderConfig{}
 			pc.SetNamespace(ns)
 			pc.SetName("counted")
@@ -285,8 +286,8 @@ func TestProviderConfigUsage(t *testing.T) {
 			pc = &clusterv1alpha1.ProviderConfig{}
 			pc.SetName(ns + "-counted")
 		}
-		eventually(t, "the config to count its user", func() (bool, string) {
-			if err := refresh(t, pc); err != nil {
+		h.Eventually(t, "the config to count its user", func() (bool, string) {
+			if err := h.Refresh(pc); err != nil {
 				return false, err.Error()
 			}
 			return pc.GetUsers() == 1, fmt.Sprintf("users = %d", pc.GetUsers())
@@ -294,36 +295,17 @@ func TestProviderConfigUsage(t *testing.T) {
 	})
 }
 
-func updateSpec(t *testing.T, k keyObject, change func(p *common.ProjectAPIKeyParameters)) {
-	t.Helper()
-	eventually(t, "the spec updated", func() (bool, string) {
-		if err := refresh(t, k); err != nil {
-			return false, err.Error()
-		}
-		change(k.Parameters())
-		err := kube.Update(context.Background(), k)
-		return err == nil, fmt.Sprint(err)
-	})
-}
-
 // waitEvent waits for a Warning (reason "" = any) or Normal event with
 // reason about k.
-func waitEvent(t *testing.T, k keyObject, reason string) {
+func waitEvent(t *testing.T, k testkit.ProjectKey, reason string) {
 	t.Helper()
-	eventually(t, "an event "+reason+" about "+k.GetName(), func() (bool, string) {
-		l := &corev1.EventList{}
-		ns := k.GetNamespace()
-		if ns == "" {
-			ns = "default"
-		}
-		if err := kube.List(context.Background(), l, client.InNamespace(ns)); err != nil {
+	h.Eventually(t, "an event "+reason+" about "+k.GetName(), func() (bool, string) {
+		es, err := h.EventsAbout(k.GetNamespace(), k.GetName())
+		if err != nil {
 			return false, err.Error()
 		}
 		var seen []string
-		for _, e := range l.Items {
-			if e.InvolvedObject.Name != k.GetName() {
-				continue
-			}
+		for _, e := range es {
 			seen = append(seen, e.Reason)
 			if reason == "" && e.Type == corev1.EventTypeWarning || e.Reason == reason {
 				return true, ""
@@ -333,7 +315,7 @@ func waitEvent(t *testing.T, k keyObject, reason string) {
 	})
 }
 
-func metav1IsControlledBy(s *corev1.Secret, k keyObject) bool {
+func metav1IsControlledBy(s *corev1.Secret, k testkit.ProjectKey) bool {
 	if s == nil {
 		return false
 	}
