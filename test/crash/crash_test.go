@@ -15,13 +15,14 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
+	"github.com/crossplane-contrib/provider-ory/internal/testkit"
 )
 
 // crashKey is one resource of the crash run. Its key's names are unique:
 // <ns>-<index>-v<version>; a rename bumps the version.
 type crashKey struct {
 	i       int
-	k       keyObject
+	k       testkit.ProjectKey
 	version int
 }
 
@@ -81,7 +82,7 @@ func TestCrashDuringCreateAndReplace(t *testing.T) {
 	want := func() map[string]string {
 		m := map[string]string{}
 		for _, ck := range keys {
-			m[id(ck.k)] = ck.keyName(w.ns)
+			m[testkit.ID(ck.k)] = ck.keyName(w.ns)
 		}
 		return m
 	}
@@ -100,7 +101,7 @@ func TestCrashDuringCreateAndReplace(t *testing.T) {
 	tp.arm(r.forcedPlan())
 	for _, ck := range keys {
 		if err := env.Client.Create(ctx, ck.k); err != nil {
-			t.Fatalf("cannot create %s: %v", id(ck.k), err)
+			t.Fatalf("cannot create %s: %v", testkit.ID(ck.k), err)
 		}
 	}
 	r.killWhile("create", max(1, target/2), want)
@@ -122,7 +123,7 @@ func TestCrashDuringCreateAndReplace(t *testing.T) {
 			ck.version++
 			patch := fmt.Sprintf(`{"spec":{"forProvider":{"name":%q}}}`, ck.keyName(w.ns))
 			if err := env.Client.Patch(ctx, ck.k, client.RawPatch(types.MergePatchType, []byte(patch))); err != nil {
-				t.Fatalf("cannot rename %s: %v", id(ck.k), err)
+				t.Fatalf("cannot rename %s: %v", testkit.ID(ck.k), err)
 			}
 			renamed++
 		}
@@ -145,7 +146,7 @@ func TestCrashDuringCreateAndReplace(t *testing.T) {
 		if err != nil {
 			return false, err.Error()
 		}
-		pending = s.converged(want())
+		pending = converged(s, want())
 		return len(pending) == 0, fmt.Sprintf("%d of %d not converged:\n%s", len(pending), n, strings.Join(pending[:min(len(pending), 15)], "\n"))
 	})
 	settled := time.Since(settleStart)
@@ -156,12 +157,12 @@ func TestCrashDuringCreateAndReplace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inv := s.invariants()
+	inv := s.Invariants(testkit.Rules{})
 	events, err := w.recoveryEvents(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	report.add(counters{Keys: n, Kills: r.kills, Leaked: inv.leaked, Lost: inv.lost, Duplicates: inv.duplicates, Incomplete: inv.incomplete})
+	report.Add(testkit.Counters{Kind: testkit.ProjectAPIKey.Kind, Keys: n, Kills: r.kills, Leaked: inv.Leaked, Lost: inv.Lost, Duplicates: inv.Duplicates, Incomplete: inv.Incomplete})
 
 	summary := fmt.Sprintf("crash: keys=%d kills=%d (%s; %s), %d rename rounds, in %s; "+
 		"left for the recovery: create-pending=%d creating=%d unrecorded=%d unstored=%d (answers withheld: %d); "+
@@ -170,12 +171,12 @@ func TestCrashDuringCreateAndReplace(t *testing.T) {
 		n, r.kills, r.stages(), strings.Join(r.byPhase, ", "), rounds, killsDone.Sub(start).Round(time.Second),
 		len(r.createIncomplete), len(r.creating), len(r.unrecorded), len(r.unstored), len(r.lostAnswers),
 		eventCounts(events), events["guard"],
-		ok, settled.Round(time.Second), settleTimeout(n), inv.leaked, inv.lost, inv.duplicates, inv.incomplete)
+		ok, settled.Round(time.Second), settleTimeout(n), inv.Leaked, inv.Lost, inv.Duplicates, inv.Incomplete)
 	t.Log(summary)
 
-	for what, v := range map[string]int{"leaked keys": inv.leaked, "lost values": inv.lost, "duplicated keys": inv.duplicates, "incomplete creates": inv.incomplete} {
+	for what, v := range map[string]int{"leaked keys": inv.Leaked, "lost values": inv.Lost, "duplicated keys": inv.Duplicates, "incomplete creates": inv.Incomplete} {
 		if v != 0 {
-			t.Errorf("%d %s after the provider settled:\n%s", v, what, strings.Join(inv.problems[:min(len(inv.problems), 20)], "\n"))
+			t.Errorf("%d %s after the provider settled:\n%s", v, what, strings.Join(inv.Problems[:min(len(inv.Problems), 20)], "\n"))
 		}
 	}
 	if r.kills < target {
@@ -194,7 +195,7 @@ func TestCrashDuringCreateAndReplace(t *testing.T) {
 	}
 	deletedBy := deleteRequests()
 	for _, k := range r.lostAnswers {
-		if _, ok := s.ory[strings.ToLower(k.keyID)]; ok {
+		if _, ok := s.Ory[strings.ToLower(k.keyID)]; ok {
 			t.Errorf("key %s (%s), whose answer was withheld by the kill at %s, is still in Ory", k.keyID, k.keyName, k.at.Format(time.RFC3339Nano))
 		} else if !deletedBy[strings.ToLower(k.keyID)] {
 			t.Errorf("key %s (%s), whose answer was withheld, is gone but the provider never asked Ory to delete it", k.keyID, k.keyName)
@@ -206,7 +207,7 @@ func TestCrashDuringCreateAndReplace(t *testing.T) {
 
 	// Deleting everything deletes every key.
 	del := time.Now()
-	all := make([]keyObject, 0, n)
+	all := make([]testkit.ProjectKey, 0, n)
 	for _, ck := range keys {
 		all = append(all, ck.k)
 	}
@@ -288,7 +289,7 @@ func (r *crashRun) killWhile(phase string, budget int, want func() map[string]st
 		if err != nil {
 			t.Fatal(err)
 		}
-		if pending := s.converged(want()); len(pending) == 0 {
+		if pending := converged(s, want()); len(pending) == 0 {
 			break
 		} else if time.Since(last) > time.Minute {
 			t.Logf("%s: no kill for a minute and %d resources not converged (e.g. %s): going on", phase, len(pending), pending[0])
@@ -350,12 +351,12 @@ func (r *crashRun) stages() string {
 func (r *crashRun) settle(what string, want map[string]string, timeout time.Duration) time.Duration {
 	t := r.t
 	t.Helper()
-	return eventually(t, timeout, "settled "+what, func() string {
+	return testkit.Settle(t, timeout, "settled "+what, func() string {
 		s, err := r.w.snapshot(t.Context())
 		if err != nil {
 			return err.Error()
 		}
-		pending := s.converged(want)
+		pending := converged(s, want)
 		if len(pending) == 0 {
 			return ""
 		}

@@ -27,7 +27,7 @@
 //
 // After all tests, TestMain prints the line of the reliability summary:
 //
-//	reliability: keys=<n> faults=<f> kills=<k> leaked=<l> lost=<v> duplicates=<d> incomplete=<i> rejected=<r>/<total>
+//	reliability: kinds=<n> keys=<n> faults=<f> kills=<k> leaked=<l> lost=<v> duplicates=<d> incomplete=<i> rejected=<r>/<total>
 //
 // and appends it to the file named by RELIABILITY_REPORT, if set.
 package crash
@@ -39,11 +39,11 @@ import (
 	"net/http/httptest"
 	"os"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/crossplane-contrib/provider-ory/internal/localenv"
+	"github.com/crossplane-contrib/provider-ory/internal/testkit"
 )
 
 // The size of the crash run. CI runs the defaults; a person runs a longer
@@ -80,14 +80,9 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
-	assets := os.Getenv("KUBEBUILDER_ASSETS")
-	if assets == "" {
-		if os.Getenv("CI") != "" {
-			fmt.Fprintln(os.Stderr, "FAIL: KUBEBUILDER_ASSETS is not set: run KUBEBUILDER_ASSETS=$(hack/controlplane/build.sh) go test ./test/crash/ (or make test)")
-			return 1
-		}
-		fmt.Fprintln(os.Stderr, "SKIP crash tests: KUBEBUILDER_ASSETS is not set (use KUBEBUILDER_ASSETS=$(hack/controlplane/build.sh) or make test)")
-		return 0
+	assets, code, ok := testkit.MainAssets("crash")
+	if !ok {
+		return code
 	}
 	ctx := context.Background()
 	start := time.Now()
@@ -120,41 +115,23 @@ func run(m *testing.M) int {
 		return fail(err)
 	}
 
-	code := m.Run()
-
-	if v := env.Sim.Violations(); len(v) > 0 {
-		for _, x := range v {
-			fmt.Fprintln(os.Stderr, "Ory API contract violation:", x)
-		}
-		fmt.Fprintf(os.Stderr, "FAIL: %d requests or responses were off Ory's OpenAPI contract\n", len(v))
+	code = m.Run()
+	if testkit.ContractViolations(env.Sim) != 0 {
 		code = 1
 	}
-	line := report.line()
-	fmt.Println(line)
-	if p := os.Getenv("RELIABILITY_REPORT"); p != "" {
-		if err := appendLine(p, line); err != nil {
-			fmt.Fprintln(os.Stderr, "cannot write RELIABILITY_REPORT:", err)
-		}
-	}
+	report.Print()
 	return code
 }
 
 // providerBinary returns the binary `make build` made (E2E_PROVIDER_BIN), or
 // builds one into the work folder, without -race.
 func providerBinary(ctx context.Context) (string, error) {
-	if bin := os.Getenv("E2E_PROVIDER_BIN"); bin != "" {
-		if _, err := os.Stat(bin); err != nil {
-			return "", fmt.Errorf("E2E_PROVIDER_BIN: %w (run `make build`)", err)
-		}
-		return bin, nil
-	}
 	start := time.Now()
-	bin, err := localenv.BuildProvider(ctx, env.Root, env.Dir, selfBuiltVersion)
-	if err != nil {
-		return "", err
+	bin, stamped, err := testkit.ProviderBinary(ctx, env.Dir, selfBuiltVersion)
+	if err == nil && stamped == selfBuiltVersion {
+		fmt.Printf("crash: built the provider in %s\n", time.Since(start).Round(time.Second))
 	}
-	fmt.Printf("crash: built the provider in %s\n", time.Since(start).Round(time.Second))
-	return bin, nil
+	return bin, err
 }
 
 func fail(err error) int {
@@ -162,57 +139,11 @@ func fail(err error) int {
 	return 1
 }
 
-func appendLine(path, line string) error {
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := fmt.Fprintln(f, line); err != nil {
-		_ = f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-// counters are this package's figures for the reliability line, in the
-// format of test/reliability's: keys driven, faults injected by the
-// simulator (none here: the tap only withholds answers from a provider it
-// has just killed), kills, and the invariants once the provider settled.
-type counters struct {
-	Keys, Faults, Kills                  int
-	Leaked, Lost, Duplicates, Incomplete int
-	Rejected, Total                      int
-}
-
-type crashReport struct {
-	mu  sync.Mutex
-	sum counters
-}
-
-var report crashReport
-
-func (r *crashReport) add(c counters) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	s := &r.sum
-	s.Keys += c.Keys
-	s.Faults += c.Faults
-	s.Kills += c.Kills
-	s.Leaked += c.Leaked
-	s.Lost += c.Lost
-	s.Duplicates += c.Duplicates
-	s.Incomplete += c.Incomplete
-	s.Rejected += c.Rejected
-	s.Total += c.Total
-}
-
-func (r *crashReport) line() string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	s := r.sum
-	return fmt.Sprintf("reliability: keys=%d faults=%d kills=%d leaked=%d lost=%d duplicates=%d incomplete=%d rejected=%d/%d",
-		s.Keys, s.Faults, s.Kills, s.Leaked, s.Lost, s.Duplicates, s.Incomplete, s.Rejected, s.Total)
-}
+// report sums the figures of the tests, printed by TestMain: keys driven,
+// faults injected by the simulator (none here: the tap only withholds
+// answers from a provider it has just killed), kills, and the invariants
+// once the provider settled.
+var report testkit.Report
 
 // killTarget is the number of kills of the crash run: the flag, else
 // $CRASH_KILLS, else 30.

@@ -19,6 +19,7 @@ import (
 	"github.com/crossplane-contrib/provider-ory/config"
 	"github.com/crossplane-contrib/provider-ory/internal/controller/projectapikey"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
+	"github.com/crossplane-contrib/provider-ory/internal/testkit"
 )
 
 // windowTimeout bounds each wait of the deterministic crash tests, and
@@ -99,7 +100,7 @@ func TestCrashWindows(t *testing.T) {
 			if kerrors.IsNotFound(err) {
 				return true, ""
 			}
-			return false, fmt.Sprintf("%s still exists: %s (annotations %v)", id(k), k.GetCondition(xpv2.TypeSynced).Message, createAnnotations(k))
+			return false, fmt.Sprintf("%s still exists: %s (annotations %v)", testkit.ID(k), k.GetCondition(xpv2.TypeSynced).Message, createAnnotations(k))
 		})
 		if !ok {
 			t.Errorf("a ProjectAPIKey deleted while its create was incomplete was not deleted within %s: %s. "+
@@ -111,7 +112,7 @@ func TestCrashWindows(t *testing.T) {
 			t.Logf("the manual procedure deleted %v in Ory and removed the annotation", deleted)
 			ok, why = poll(deleteTimeout, func() (bool, string) {
 				err := env.Client.Get(t.Context(), client.ObjectKeyFromObject(k), k)
-				return kerrors.IsNotFound(err), fmt.Sprintf("%s still exists: %s", id(k), k.GetCondition(xpv2.TypeSynced).Message)
+				return kerrors.IsNotFound(err), fmt.Sprintf("%s still exists: %s", testkit.ID(k), k.GetCondition(xpv2.TypeSynced).Message)
 			})
 			if !ok {
 				t.Fatalf("after the manual procedure: %s", why)
@@ -191,8 +192,8 @@ func TestCrashWindows(t *testing.T) {
 			t.Fatalf("the key of the interrupted create, %s, is not in Ory", crash.keyID)
 		}
 		sec := &corev1.Secret{}
-		sec.SetNamespace(secretRef(k).Namespace)
-		sec.SetName(secretRef(k).Name)
+		sec.SetNamespace(testkit.SecretRef(k).Namespace)
+		sec.SetName(testkit.SecretRef(k).Name)
 		mergePatch(t, sec, map[string]any{
 			"metadata": map[string]any{"annotations": map[string]any{
 				projectapikey.AnnotationValueOf:  config.Ref{Parent: made.ProjectID, ID: made.ID}.String(),
@@ -266,7 +267,7 @@ func TestCrashWindows(t *testing.T) {
 // resumeByHand is the manual procedure of docs/reliability.md ("Crash
 // safety"), done as a person would with kubectl and the Ory console. It
 // returns the IDs of the keys it deleted in Ory.
-func resumeByHand(t *testing.T, w *world, k keyObject) []string {
+func resumeByHand(t *testing.T, w *world, k testkit.ProjectKey) []string {
 	t.Helper()
 	refresh(t, k)
 	console := orysim.NewClient(env.SimURL, w.wk)
@@ -277,10 +278,10 @@ func resumeByHand(t *testing.T, w *world, k keyObject) []string {
 	// 1. A key the connection Secret records, and Ory has, holds its value
 	// there: the resource takes it as its external name.
 	sec := &corev1.Secret{}
-	if err := env.Client.Get(t.Context(), secretRef(k), sec); err != nil && !kerrors.IsNotFound(err) {
+	if err := env.Client.Get(t.Context(), testkit.SecretRef(k), sec); err != nil && !kerrors.IsNotFound(err) {
 		t.Fatal(err)
 	}
-	if held := keyIDOf(sec.GetAnnotations()[projectapikey.AnnotationValueOf]); held != "" {
+	if held := testkit.KeyIDOf(sec.GetAnnotations()[projectapikey.AnnotationValueOf]); held != "" {
 		for _, key := range list {
 			if strings.EqualFold(key.Id, held) {
 				patchAnnotations(t, k, map[string]any{meta.AnnotationKeyExternalName: key.Id, meta.AnnotationKeyExternalCreatePending: nil, meta.AnnotationKeyReconcileRequestedAt: time.Now().Format(time.RFC3339Nano)})
@@ -304,13 +305,13 @@ func resumeByHand(t *testing.T, w *world, k keyObject) []string {
 		t.Fatal(err)
 	}
 	known := map[string]bool{}
-	for _, o := range s.keys {
-		known[keyIDOf(meta.GetExternalName(o))] = true
-		for _, r := range retired(o) {
+	for _, o := range s.Keys {
+		known[testkit.KeyIDOf(meta.GetExternalName(o))] = true
+		for _, r := range testkit.Retired(o) {
 			known[r] = true
 		}
-		if sec := s.secret(o); sec != nil {
-			known[keyIDOf(sec.GetAnnotations()[projectapikey.AnnotationValueOf])] = true
+		if sec := s.Secret(o); sec != nil {
+			known[testkit.KeyIDOf(sec.GetAnnotations()[projectapikey.AnnotationValueOf])] = true
 		}
 	}
 	var deleted []string
@@ -335,7 +336,7 @@ func resumeByHand(t *testing.T, w *world, k keyObject) []string {
 func create(t *testing.T, o client.Object) {
 	t.Helper()
 	if err := env.Client.Create(t.Context(), o); err != nil {
-		t.Fatalf("cannot create %s: %v", id(o), err)
+		t.Fatalf("cannot create %s: %v", testkit.ID(o), err)
 	}
 }
 
@@ -343,12 +344,12 @@ func create(t *testing.T, o client.Object) {
 func refresh(t *testing.T, o client.Object) {
 	t.Helper()
 	if err := env.Client.Get(t.Context(), client.ObjectKeyFromObject(o), o); err != nil {
-		t.Fatalf("cannot read %s: %v", id(o), err)
+		t.Fatalf("cannot read %s: %v", testkit.ID(o), err)
 	}
 }
 
 // rename sets spec.forProvider.name of k.
-func rename(t *testing.T, k keyObject, name string) {
+func rename(t *testing.T, k testkit.ProjectKey, name string) {
 	t.Helper()
 	mergePatch(t, k, map[string]any{"spec": map[string]any{"forProvider": map[string]any{"name": name}}})
 }
@@ -367,7 +368,7 @@ func mergePatch(t *testing.T, o client.Object, patch map[string]any) {
 		t.Fatal(err)
 	}
 	if err := env.Client.Patch(t.Context(), o, client.RawPatch(types.MergePatchType, b)); err != nil {
-		t.Fatalf("cannot patch %s: %v", id(o), err)
+		t.Fatalf("cannot patch %s: %v", testkit.ID(o), err)
 	}
 }
 
@@ -396,7 +397,7 @@ func startProvider(t *testing.T) {
 
 // waitStored waits until k converged (see snapshot.converged) with the key
 // its spec names, and returns that key.
-func waitStored(t *testing.T, w *world, k keyObject) orysim.Key {
+func waitStored(t *testing.T, w *world, k testkit.ProjectKey) orysim.Key {
 	t.Helper()
 	var key orysim.Key
 	ok, why := poll(windowTimeout, func() (bool, string) {
@@ -405,14 +406,14 @@ func waitStored(t *testing.T, w *world, k keyObject) orysim.Key {
 			return false, err.Error()
 		}
 		refresh(t, k)
-		if p := s.converged(map[string]string{id(k): k.Parameters().Name}); len(p) > 0 {
+		if p := converged(s, map[string]string{testkit.ID(k): k.Parameters().Name}); len(p) > 0 {
 			return false, p[0]
 		}
-		key = s.ory[keyIDOf(meta.GetExternalName(s.keys[id(k)]))]
+		key = s.Ory[testkit.KeyIDOf(meta.GetExternalName(s.Keys[testkit.ID(k)]))]
 		return true, ""
 	})
 	if !ok {
-		t.Fatalf("%s did not converge within %s: %s", id(k), windowTimeout, why)
+		t.Fatalf("%s did not converge within %s: %s", testkit.ID(k), windowTimeout, why)
 	}
 	return key
 }
