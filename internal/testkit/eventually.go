@@ -16,6 +16,9 @@ type Poll struct {
 	Abort func() string
 	// Log logs how long the condition took to hold.
 	Log bool
+	// Explain, when set, adds to the message of a wait that timed out
+	// (the last lines of a log).
+	Explain func() string
 }
 
 // Until polls cond until it holds, and fails the test with cond's last
@@ -45,7 +48,11 @@ func (p Poll) Until(t testing.TB, what string, cond func() (bool, string)) time.
 			}
 		}
 		if time.Since(begin) > p.Timeout || t.Context().Err() != nil {
-			t.Fatalf("timed out after %s waiting for %s: %s", p.Timeout, what, last)
+			var more string
+			if p.Explain != nil {
+				more = "\n" + p.Explain()
+			}
+			t.Fatalf("timed out after %s waiting for %s: %s%s", p.Timeout, what, last, more)
 		}
 		time.Sleep(every)
 	}

@@ -173,15 +173,21 @@ func (l TestLog) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// FreeAddr returns a loopback address with a port nobody listens on.
-func FreeAddr(t testing.TB) string {
+// FreePort returns a loopback port nobody listens on.
+func FreePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close() //nolint:errcheck // only its port is needed
-	return l.Addr().String()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// FreeAddr returns a loopback address (127.0.0.1:<port>) nobody listens on.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	return fmt.Sprintf("127.0.0.1:%d", FreePort(t))
 }
 
 const alphanumeric = "abcdefghijklmnopqrstuvwxyz0123456789"

@@ -1,7 +1,6 @@
 package composition
 
 import (
-	"bufio"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -15,39 +14,26 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/feature"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/logging"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
-	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	"github.com/crossplane-contrib/provider-ory/apis"
-	clusterv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/cluster/v1alpha1"
-	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
-	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
-	oryctrl "github.com/crossplane-contrib/provider-ory/internal/controller"
+	"github.com/crossplane-contrib/provider-ory/internal/bootstrap"
 	"github.com/crossplane-contrib/provider-ory/internal/keyview"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
+	"github.com/crossplane-contrib/provider-ory/internal/testkit"
 )
 
 const (
@@ -143,17 +129,14 @@ func startWorld(t *testing.T, b binaries) *world {
 	})
 
 	begin := time.Now()
-	env := &envtest.Environment{
-		CRDDirectoryPaths:     []string{b.crds, filepath.Join("..", "..", "package", "crds")},
-		ErrorIfCRDPathMissing: true,
-		BinaryAssetsDirectory: b.assets,
-	}
+	env, cfg, err := testkit.StartControlPlane(b.assets, b.crds)
 	// Stopped even when the start fails late (installing the CRDs), which
 	// leaves etcd and kube-apiserver running.
-	t.Cleanup(func() { _ = env.Stop() })
-	cfg, err := env.Start()
+	if env != nil {
+		t.Cleanup(func() { _ = env.Stop() })
+	}
 	if err != nil {
-		t.Fatalf("cannot start the control plane: %v", err)
+		t.Fatal(err)
 	}
 	w.timing("control plane (etcd, kube-apiserver, all CRDs): %s", time.Since(begin).Round(time.Millisecond))
 
@@ -173,14 +156,7 @@ func startWorld(t *testing.T, b binaries) *world {
 		t.Fatal(err)
 	}
 
-	s := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(s); err != nil {
-		t.Fatal(err)
-	}
-	if err := apis.AddToScheme(s); err != nil {
-		t.Fatal(err)
-	}
-	if w.kube, err = client.New(cfg, client.Options{Scheme: s}); err != nil {
+	if w.kube, err = testkit.NewClient(cfg); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.kube.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: systemNS}}); err != nil {
@@ -190,19 +166,19 @@ func startWorld(t *testing.T, b binaries) *world {
 	xp := filepath.Join(b.crossplane, "crossplane")
 	xpEnv := []string{"KUBECONFIG=" + kubeconfig, "POD_NAMESPACE=" + systemNS}
 	begin = time.Now()
-	w.coreInit(t, xpEnv, xp, b.crds)
+	testkit.CrossplaneCoreInit(t, xp, xpEnv, b.crds, filepath.Join(w.logs, "crossplane-init.log"))
 	w.timing("crossplane core init: %s", time.Since(begin).Round(time.Millisecond))
 
 	clientCerts := filepath.Join(w.logs, "crossplane-client-certs")
-	secretToDir(ctx, t, w.kube, "crossplane-tls-client", clientCerts, map[string]string{"ca.crt": "ca.crt", "tls.crt": "tls.crt", "tls.key": "tls.key"})
-	health := freePort(t)
+	testkit.SecretToDir(ctx, t, w.kube, "crossplane-tls-client", clientCerts)
+	health := testkit.FreePort(t)
 	begin = time.Now()
 	w.start(t, "crossplane", xpEnv, xp, "core", "start", "--debug",
 		"--enable-webhooks=false", "--package-runtime=External",
 		"--tls-client-certs-dir="+clientCerts,
 		"--xpkg-cache-dir="+filepath.Join(w.logs, "xpkg-cache"),
 		"--xfn-cache-dir="+filepath.Join(w.logs, "xfn-cache"),
-		fmt.Sprintf("--metrics-port=%d", freePort(t)), fmt.Sprintf("--health-probe-port=%d", health))
+		fmt.Sprintf("--metrics-port=%d", testkit.FreePort(t)), fmt.Sprintf("--health-probe-port=%d", health))
 	w.waitFor(t, 60*time.Second, "Crossplane core ready", func() (bool, string) {
 		r, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/readyz", health))
 		if err != nil {
@@ -214,7 +190,7 @@ func startWorld(t *testing.T, b binaries) *world {
 	w.timing("crossplane core start to ready: %s", time.Since(begin).Round(time.Millisecond))
 
 	w.startFunction(ctx, t, filepath.Join(b.crossplane, testFunction))
-	w.startProvider(ctx, t, cfg, s)
+	w.startProvider(t, cfg)
 	return w
 }
 
@@ -230,26 +206,6 @@ func (w *world) startGarbageCollector(t *testing.T) {
 		"--leader-elect=false", "--secure-port=0")
 }
 
-// coreInit runs `crossplane core init`: the TLS CA and client certificate
-// Secrets, the Lock object, default configs. Its first attempt can fail
-// with `no matches for kind "Lock"` until discovery catches up.
-func (w *world) coreInit(t *testing.T, env []string, xp, crds string) {
-	t.Helper()
-	var out []byte
-	var err error
-	for range 10 {
-		cmd := exec.Command(xp, "core", "init", "--cr-ds-path="+crds, "--enable-webhooks=false",
-			"--tlsca-secret-name=crossplane-root-ca", "--tls-client-secret-name=crossplane-tls-client")
-		cmd.Env = append(os.Environ(), env...)
-		if out, err = cmd.CombinedOutput(); err == nil {
-			_ = os.WriteFile(filepath.Join(w.logs, "crossplane-init.log"), out, 0o600)
-			return
-		}
-		time.Sleep(2 * time.Second)
-	}
-	t.Fatalf("crossplane core init: %v\n%s", err, out)
-}
-
 // startFunction serves hack/crossplane/function over mutual TLS and
 // registers it the way the package manager would: Crossplane cannot pull
 // packages here, so a FunctionRevision is made by hand, with the endpoint
@@ -258,7 +214,7 @@ func (w *world) startFunction(ctx context.Context, t *testing.T, bin string) {
 	t.Helper()
 	certs := filepath.Join(w.logs, "function-certs")
 	serverCertificate(ctx, t, w.kube, certs)
-	port := freePort(t)
+	port := testkit.FreePort(t)
 	w.start(t, testFunction, nil, bin, fmt.Sprintf("--address=127.0.0.1:%d", port), "--tls-certs-dir="+certs)
 
 	rev := object(map[string]any{
@@ -286,10 +242,11 @@ func (w *world) startFunction(ctx context.Context, t *testing.T, bin string) {
 	}
 }
 
-// startProvider runs provider-ory's controllers in this process, against
-// the Ory simulator, with a ClusterProviderConfig and a ProviderConfig
-// (cluster scope) named default, the ones the shipped Compositions use.
-func (w *world) startProvider(ctx context.Context, t *testing.T, cfg *rest.Config, s *runtime.Scheme) {
+// startProvider runs provider-ory's controllers in this process, as
+// cmd/provider builds them, against the Ory simulator, with a
+// ClusterProviderConfig and a ProviderConfig (cluster scope) named default,
+// the ones the shipped Compositions use.
+func (w *world) startProvider(t *testing.T, cfg *rest.Config) {
 	t.Helper()
 	var err error
 	if w.sim, err = orysim.New(); err != nil {
@@ -303,167 +260,54 @@ func (w *world) startProvider(ctx context.Context, t *testing.T, cfg *rest.Confi
 	w.sim.AddWorkspace(workspaceKey)
 	w.project = w.sim.AddProject(workspaceKey, "composition")
 
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                 s,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		Client:                 client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	f, err := os.Create(filepath.Join(w.logs, "provider-ory.log"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	zl := zap.New(zap.UseDevMode(true), zap.WriteTo(f))
 	ctrl.SetLogger(zl)
-	o := controller.Options{
-		Logger:                  logging.NewLogrLogger(zl),
-		MaxConcurrentReconciles: 4,
+	stop, err := testkit.StartProvider(cfg, bootstrap.Options{
+		Log:                     zl,
 		PollInterval:            2 * time.Second,
-		GlobalRateLimiter:       ratelimiter.NewGlobal(100),
-		Features:                &feature.Flags{},
-	}
-	if err := oryctrl.Setup(mgr, o, keyview.Options{Staleness: time.Second}); err != nil {
+		MaxReconcileRate:        100,
+		MaxConcurrentReconciles: 4,
+		MetricsAddress:          "0",
+		HealthAddress:           "0",
+		Ory:                     keyview.Options{Staleness: time.Second},
+	}, f)
+	if err != nil {
 		t.Fatal(err)
 	}
 	// Stopped before the API server is (cleanups run last in, first out).
-	mgrCtx, stop := context.WithCancel(ctx)
-	stopped := make(chan struct{})
-	t.Cleanup(func() { stop(); <-stopped })
-	go func() {
-		defer close(stopped)
-		if err := mgr.Start(mgrCtx); err != nil {
-			fmt.Fprintln(f, "manager stopped:", err)
-		}
-	}()
+	t.Cleanup(stop)
 
-	creds := common.Credentials{Source: xpv2.CredentialsSourceSecret, CommonCredentialSelectors: xpv2.CommonCredentialSelectors{
-		SecretRef: &xpv2.SecretKeySelector{SecretReference: xpv2.SecretReference{Namespace: systemNS, Name: credsName}, Key: "key"}}}
-	cpc := &namespacedv1alpha1.ClusterProviderConfig{ObjectMeta: metav1.ObjectMeta{Name: "default"}}
-	cpc.Spec.Credentials, cpc.Spec.ProjectID, cpc.Spec.ConsoleURL = creds, w.project.ID, inst.URL
-	pc := &clusterv1alpha1.ProviderConfig{ObjectMeta: metav1.ObjectMeta{Name: "default"}}
-	pc.Spec.Credentials, pc.Spec.ProjectID, pc.Spec.ConsoleURL = creds, w.project.ID, inst.URL
-	for _, o := range []client.Object{
-		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: systemNS, Name: credsName}, StringData: map[string]string{"key": workspaceKey}},
-		cpc, pc,
-	} {
-		if err := w.kube.Create(ctx, o); err != nil {
-			t.Fatalf("cannot create %T %s: %v", o, o.GetName(), err)
-		}
+	creds := testkit.Creds{Namespace: systemNS, Name: credsName, Key: "key"}
+	c := testkit.Config{Name: "default", Creds: creds, ProjectID: w.project.ID, ConsoleURL: inst.URL}
+	for _, o := range []client.Object{creds.Secret(workspaceKey), c.ClusterProviderConfig(), c.LegacyProviderConfig()} {
+		testkit.Create(t, w.kube, o)
 	}
 }
 
 // start runs a process whose output goes to <logs>/<name>.log; it is
-// stopped when the test ends.
+// stopped when the test ends, and the world's waits fail at once if it
+// stops before.
 func (w *world) start(t *testing.T, name string, env []string, bin string, args ...string) {
 	t.Helper()
-	f, err := os.Create(filepath.Join(w.logs, name+".log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = f, f
-	cmd.Env = append(os.Environ(), env...)
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("cannot start %s: %v", name, err)
-	}
-	stopping := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		err := cmd.Wait()
-		select {
-		case <-stopping:
-		default:
-			w.mu.Lock()
-			w.exited = append(w.exited, fmt.Sprintf("%s exited (%v), see %s", name, err, f.Name()))
-			w.mu.Unlock()
-		}
-		close(done)
-	}()
-	t.Cleanup(func() {
-		close(stopping)
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-		_ = f.Close()
-	})
+	log := filepath.Join(w.logs, name+".log")
+	testkit.Process{Log: log, Env: env, OnExit: func(err error) {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		w.exited = append(w.exited, fmt.Sprintf("%s exited (%v), see %s", name, err, log))
+	}}.Start(t, bin, args...)
 }
 
 // waitFor polls cond until it holds, failing after timeout or as soon as a
 // process of the world stops; the last reason cond gave is the message.
 func (w *world) waitFor(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
 	t.Helper()
-	begin := time.Now()
-	deadline := begin.Add(timeout)
-	var last string
-	for time.Now().Before(deadline) {
-		ok, why := cond()
-		if ok {
-			t.Logf("%s after %s", what, time.Since(begin).Round(time.Millisecond))
-			return
-		}
-		last = why
-		if c := w.crashed(); c != "" {
-			t.Fatalf("waiting for %s: %s (last: %s)", what, c, last)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("timed out after %s waiting for %s: %s\n%s", timeout, what, last, w.tail("crossplane", 40))
-}
-
-// tail returns the last lines of a process's log, for failure messages.
-func (w *world) tail(name string, lines int) string {
-	f, err := os.Open(filepath.Join(w.logs, name+".log"))
-	if err != nil {
-		return ""
-	}
-	defer f.Close() //nolint:errcheck // read only
-	var all []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		all = append(all, sc.Text())
-	}
-	if len(all) > lines {
-		all = all[len(all)-lines:]
-	}
-	return "last lines of " + f.Name() + ":\n" + strings.Join(all, "\n")
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close() //nolint:errcheck // only its port is needed
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// secretToDir writes keys of a Secret of crossplane-system to files.
-func secretToDir(ctx context.Context, t *testing.T, kube client.Client, name, dir string, files map[string]string) {
-	t.Helper()
-	s := &corev1.Secret{}
-	if err := kube.Get(ctx, types.NamespacedName{Namespace: systemNS, Name: name}, s); err != nil {
-		t.Fatalf("Secret %s/%s (made by crossplane core init): %v", systemNS, name, err)
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	for key, file := range files {
-		if len(s.Data[key]) == 0 {
-			t.Fatalf("Secret %s/%s has no %s", systemNS, name, key)
-		}
-		if err := os.WriteFile(filepath.Join(dir, file), s.Data[key], 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	testkit.Poll{Timeout: timeout, Abort: w.crashed, Log: true, Explain: func() string {
+		return testkit.Tail(filepath.Join(w.logs, "crossplane.log"), 40)
+	}}.Until(t, what, cond)
 }
 
 // serverCertificate writes the function's certificate folder: a server
