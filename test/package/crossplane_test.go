@@ -6,9 +6,7 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
@@ -20,8 +18,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	clusterv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/cluster/v1alpha1"
 	"github.com/crossplane-contrib/provider-ory/internal/localenv"
+	"github.com/crossplane-contrib/provider-ory/internal/testkit"
 )
 
 // The MRDs and CRDs of the managed kinds, named as Crossplane names them.
@@ -38,14 +36,14 @@ const (
 // the provider binary of the package's runtime image, against that control
 // plane, and activates the kinds one scope at a time.
 func installByCrossplane(t *testing.T, root, ref, bin string) {
-	assets := required(t, "KUBEBUILDER_ASSETS", "the control plane binaries; run `make test`")
-	xpBin := required(t, "CROSSPLANE_BIN", "Crossplane core (hack/crossplane/build.sh); run `make test`")
+	assets := testkit.Required(t, "KUBEBUILDER_ASSETS", "the control plane binaries; run `make test`")
+	xpBin := testkit.Required(t, "CROSSPLANE_BIN", "Crossplane core (hack/crossplane/build.sh); run `make test`")
 	xp := filepath.Join(xpBin, "crossplane")
 	xpCRDs := filepath.Join(xpBin, "..", "crds")
 	ctx := t.Context()
 
 	// Only Crossplane's own CRDs: the provider's come from the package.
-	env, err := localenv.Start(ctx, localenv.Options{Assets: assets, Root: root, CRDs: []string{xpCRDs}, Log: testLog{t}})
+	env, err := localenv.Start(ctx, localenv.Options{Assets: assets, Root: root, CRDs: []string{xpCRDs}, Log: testkit.TestLog{T: t}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,12 +57,12 @@ func installByCrossplane(t *testing.T, root, ref, bin string) {
 		t.Fatal(err)
 	}
 	xpEnv := []string{"KUBECONFIG=" + env.Kubeconfig, "POD_NAMESPACE=" + systemNS}
-	coreInit(t, xp, xpEnv, xpCRDs, filepath.Join(env.Dir, "crossplane-init.log"))
+	testkit.CrossplaneCoreInit(t, xp, xpEnv, xpCRDs, filepath.Join(env.Dir, "crossplane-init.log"))
 	certs := filepath.Join(env.Dir, "crossplane-client-certs")
-	secretToDir(ctx, t, kube, "crossplane-tls-client", certs)
-	health := freeAddr(t)
+	testkit.SecretToDir(ctx, t, kube, "crossplane-tls-client", certs)
+	health := testkit.FreeAddr(t)
 	_, port, _ := net.SplitHostPort(health)
-	metricsAddr := freeAddr(t)
+	metricsAddr := testkit.FreeAddr(t)
 	_, metricsPort, _ := net.SplitHostPort(metricsAddr)
 	// Crossplane caches pulled packages there and fails to parse a package
 	// it cannot cache ("read/write on closed pipe"); in a pod it is an
@@ -75,7 +73,7 @@ func installByCrossplane(t *testing.T, root, ref, bin string) {
 		}
 	}
 	xpLog := filepath.Join(env.Dir, "crossplane.log")
-	start(t, xpLog, xpEnv, xp, "core", "start", "--debug",
+	testkit.Process{Log: xpLog, Env: xpEnv}.Start(t, xp, "core", "start", "--debug",
 		"--enable-webhooks=false", "--package-runtime=External",
 		"--tls-client-certs-dir="+certs,
 		"--xpkg-cache-dir="+filepath.Join(env.Dir, "xpkg-cache"),
@@ -83,7 +81,7 @@ func installByCrossplane(t *testing.T, root, ref, bin string) {
 		"--metrics-port="+metricsPort, "--health-probe-port="+port)
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Log(tail(xpLog, 60))
+			t.Log(testkit.Tail(xpLog, 60))
 		}
 	})
 	eventually(t, nil, 2*time.Minute, "Crossplane core ready", func() (bool, string) {
@@ -160,13 +158,13 @@ func installByCrossplane(t *testing.T, root, ref, bin string) {
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Log(tail(p.LogPath(), 60))
+			t.Log(testkit.Tail(p.LogPath(), 60))
 		}
 	})
 	for _, o := range []client.Object{
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "team-a"}},
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: systemNS, Name: credsName}, StringData: map[string]string{"credentials": localenv.ExampleWorkspaceKey}},
-		clusterProviderConfig(env.SimURL),
+		exampleConfig(env.SimURL).ClusterProviderConfig(),
 	} {
 		if err := kube.Create(ctx, o); err != nil {
 			t.Fatalf("cannot create %T %s: %v", o, o.GetName(), err)
@@ -194,9 +192,7 @@ func installByCrossplane(t *testing.T, root, ref, bin string) {
 		eventually(t, p, time.Minute, "the cluster-scoped ProjectAPIKey CRD established", func() (bool, string) {
 			return crdEstablished(ctx, kube, clusterKeys)
 		})
-		pc := &clusterv1alpha1.ProviderConfig{ObjectMeta: metav1.ObjectMeta{Name: "default"}}
-		pc.Spec.Credentials = credentials()
-		pc.Spec.ProjectID, pc.Spec.ConsoleURL = localenv.ExampleProjectID, env.SimURL
+		pc := exampleConfig(env.SimURL).LegacyProviderConfig()
 		k := clusterKey("payments-legacy")
 		for _, o := range []client.Object{pc, k} {
 			if err := kube.Create(ctx, o); err != nil {
@@ -303,71 +299,4 @@ func crdEstablished(ctx context.Context, kube client.Client, name string) (bool,
 	}
 	c := condition(u, string(apiextensionsv1.Established))
 	return c == "True", "Established=" + c
-}
-
-// coreInit runs `crossplane core init`: the TLS CA and client certificate
-// Secrets, the Lock, default configs, and no activation policy (so that
-// the test chooses what to activate). Its first attempt can fail with
-// `no matches for kind "Lock"` until discovery catches up.
-func coreInit(t *testing.T, xp string, env []string, crds, log string) {
-	t.Helper()
-	var out []byte
-	var err error
-	for range 10 {
-		cmd := exec.Command(xp, "core", "init", "--cr-ds-path="+crds, "--enable-webhooks=false",
-			"--tlsca-secret-name=crossplane-root-ca", "--tls-client-secret-name=crossplane-tls-client")
-		cmd.Env = append(os.Environ(), env...)
-		if out, err = cmd.CombinedOutput(); err == nil {
-			_ = os.WriteFile(log, out, 0o600)
-			return
-		}
-		time.Sleep(2 * time.Second)
-	}
-	t.Fatalf("crossplane core init: %v\n%s", err, out)
-}
-
-// secretToDir writes ca.crt, tls.crt and tls.key of a Secret of
-// crossplane-system into dir.
-func secretToDir(ctx context.Context, t *testing.T, kube client.Client, name, dir string) {
-	t.Helper()
-	s := &corev1.Secret{}
-	if err := kube.Get(ctx, types.NamespacedName{Namespace: systemNS, Name: name}, s); err != nil {
-		t.Fatalf("Secret %s/%s (made by crossplane core init): %v", systemNS, name, err)
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range []string{"ca.crt", "tls.crt", "tls.key"} {
-		if err := os.WriteFile(filepath.Join(dir, f), s.Data[f], 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
-// start runs a process whose output goes to log; it is stopped when the
-// test ends.
-func start(t *testing.T, log string, env []string, bin string, args ...string) {
-	t.Helper()
-	f, err := os.Create(log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = f, f
-	cmd.Env = append(os.Environ(), env...)
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("cannot start %s: %v", bin, err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-		_ = f.Close()
-	})
 }

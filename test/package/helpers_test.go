@@ -1,13 +1,9 @@
 package packagetest
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"net"
 	"net/http"
-	"os"
-	"strings"
 	"testing"
 	"time"
 
@@ -20,6 +16,7 @@ import (
 
 	"github.com/crossplane-contrib/provider-ory/internal/localenv"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
+	"github.com/crossplane-contrib/provider-ory/internal/testkit"
 )
 
 func init() {
@@ -31,42 +28,15 @@ func init() {
 // wait bounds each wait for the provider; converging takes seconds.
 const wait = 90 * time.Second
 
-// required returns an environment variable the suite needs. Without it the
-// test skips, unless CI is set: then it fails, so that CI never passes by
-// skipping.
-func required(t *testing.T, name, what string) string {
-	t.Helper()
-	v := os.Getenv(name)
-	if v == "" {
-		msg := name + " is not set: " + what
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return v
-}
-
 // providerBinary returns the binary `make build` made (E2E_PROVIDER_BIN),
 // or builds one into dir.
-func providerBinary(ctx context.Context, t *testing.T, root, dir string) string {
+func providerBinary(ctx context.Context, t *testing.T, dir string) string {
 	t.Helper()
-	if b := os.Getenv("E2E_PROVIDER_BIN"); b != "" {
-		return b
-	}
-	b, err := localenv.BuildProvider(ctx, root, dir, "v0.0.0-package-test")
+	b, _, err := testkit.ProviderBinary(ctx, dir, "v0.0.0-package-test")
 	if err != nil {
 		t.Fatal(err)
 	}
 	return b
-}
-
-// testLog sends localenv's progress lines to the test log.
-type testLog struct{ t *testing.T }
-
-func (l testLog) Write(p []byte) (int, error) {
-	l.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
 }
 
 // eventually polls cond every 200ms until it holds, and fails the test
@@ -74,21 +44,16 @@ func (l testLog) Write(p []byte) (int, error) {
 // process has exited.
 func eventually(t *testing.T, p *localenv.Provider, timeout time.Duration, what string, cond func() (bool, string)) {
 	t.Helper()
-	begin := time.Now()
-	var last string
-	for time.Since(begin) < timeout {
-		ok, why := cond()
-		if ok {
-			t.Logf("%s after %s", what, time.Since(begin).Round(100*time.Millisecond))
-			return
+	poll := testkit.Poll{Timeout: timeout, Log: true}
+	if p != nil {
+		poll.Abort = func() string {
+			if p.Running() {
+				return ""
+			}
+			return fmt.Sprintf("the provider exited (%v)\n%s", p.ExitError(), testkit.Tail(p.LogPath(), 40))
 		}
-		last = why
-		if p != nil && !p.Running() {
-			t.Fatalf("waiting for %s: the provider exited (%v); last: %s\n%s", what, p.ExitError(), last, tail(p.LogPath(), 40))
-		}
-		time.Sleep(200 * time.Millisecond)
 	}
-	t.Fatalf("timed out after %s waiting for %s: %s", timeout, what, last)
+	poll.Until(t, what, cond)
 }
 
 // readyWithValue reports whether the managed resource is Ready and its
@@ -128,33 +93,4 @@ func healthy(addr string) (bool, string) {
 	}
 	_ = r.Body.Close()
 	return r.StatusCode == http.StatusOK, r.Status
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close() //nolint:errcheck // only its port is needed
-	return l.Addr().String()
-}
-
-// tail returns the last lines of a log file, for failure messages.
-func tail(path string, lines int) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return ""
-	}
-	defer f.Close() //nolint:errcheck // read only
-	var all []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		all = append(all, sc.Text())
-	}
-	if len(all) > lines {
-		all = all[len(all)-lines:]
-	}
-	return "last lines of " + path + ":\n" + strings.Join(all, "\n")
 }

@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/crossplane-contrib/provider-ory/internal/localenv"
+	"github.com/crossplane-contrib/provider-ory/internal/testkit"
 )
 
 // TestPackageFromRegistry pushes the package `make package` built to an OCI
@@ -37,9 +38,9 @@ import (
 // `make test` runs `make package` first and passes PACKAGE_XPKG,
 // PACKAGE_VERSION and CROSSPLANE_CLI.
 func TestPackageFromRegistry(t *testing.T) {
-	xpkg := required(t, "PACKAGE_XPKG", "the .xpkg of `make package`; run `make test`, which builds it")
-	cli := required(t, "CROSSPLANE_CLI", "the Crossplane CLI (hack/package/crossplane-cli.sh); run `make test`")
-	version := required(t, "PACKAGE_VERSION", "the version `make package` stamped")
+	xpkg := testkit.Required(t, "PACKAGE_XPKG", "the .xpkg of `make package`; run `make test`, which builds it")
+	cli := testkit.Required(t, "CROSSPLANE_CLI", "the Crossplane CLI (hack/package/crossplane-cli.sh); run `make test`")
+	version := testkit.Required(t, "PACKAGE_VERSION", "the version `make package` stamped")
 	root, err := localenv.FindRoot()
 	if err != nil {
 		t.Fatal(err)

@@ -5,12 +5,7 @@
 package packagetest
 
 import (
-	"bytes"
-	"net/http"
-	"net/http/httptest"
 	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,6 +20,8 @@ import (
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
 	"github.com/crossplane-contrib/provider-ory/internal/localenv"
+	"github.com/crossplane-contrib/provider-ory/internal/orysim"
+	"github.com/crossplane-contrib/provider-ory/internal/testkit"
 )
 
 const (
@@ -60,7 +57,7 @@ var namespacedOnly = []string{
 // absent kind, and start the cluster-scoped controller, without a restart,
 // once that kind's CRD is installed.
 func TestSafeStart(t *testing.T) {
-	assets := required(t, "KUBEBUILDER_ASSETS", "the control plane binaries; run `make test`, which builds them")
+	assets := testkit.Required(t, "KUBEBUILDER_ASSETS", "the control plane binaries; run `make test`, which builds them")
 	ctx := t.Context()
 	root, err := localenv.FindRoot()
 	if err != nil {
@@ -70,7 +67,7 @@ func TestSafeStart(t *testing.T) {
 	for _, f := range namespacedOnly {
 		crds = append(crds, filepath.Join(root, "package", "crds", f))
 	}
-	env, err := localenv.Start(ctx, localenv.Options{Assets: assets, Root: root, CRDs: crds, Log: testLog{t}})
+	env, err := localenv.Start(ctx, localenv.Options{Assets: assets, Root: root, CRDs: crds, Log: testkit.TestLog{T: t}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,13 +76,9 @@ func TestSafeStart(t *testing.T) {
 			t.Errorf("closing the environment: %v", err)
 		}
 	})
-	lose := &answerLoser{next: env.Sim}
-	ory := httptest.NewServer(lose)
-	t.Cleanup(ory.Close)
-
-	health := freeAddr(t)
+	health := testkit.FreeAddr(t)
 	p := env.NewProvider(localenv.ProviderOptions{
-		Binary: providerBinary(ctx, t, root, env.Dir),
+		Binary: providerBinary(ctx, t, env.Dir),
 		Args:   []string{"--debug", "--poll=5s", "--cache-sync-timeout=" + cacheSyncTimeout.String(), "--health-probe-bind-address=" + health},
 	})
 	started := time.Now()
@@ -94,7 +87,7 @@ func TestSafeStart(t *testing.T) {
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Log(tail(p.LogPath(), 60))
+			t.Log(testkit.Tail(p.LogPath(), 60))
 		}
 	})
 
@@ -102,7 +95,7 @@ func TestSafeStart(t *testing.T) {
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: systemNS}},
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "team-a"}},
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: systemNS, Name: credsName}, StringData: map[string]string{"credentials": localenv.ExampleWorkspaceKey}},
-		clusterProviderConfig(ory.URL),
+		exampleConfig(env.SimURL).ClusterProviderConfig(),
 	} {
 		if err := env.Client.Create(ctx, o); err != nil {
 			t.Fatalf("cannot create %T %s: %v", o, o.GetName(), err)
@@ -122,7 +115,10 @@ func TestSafeStart(t *testing.T) {
 	// Recovery looks for keys no ProjectAPIKey of either scope knows; the
 	// cluster-scoped kind is not installed, which must count as "none".
 	t.Run("LostCreateAnswerRecovered", func(t *testing.T) {
-		lose.arm(1)
+		// The simulator makes the key, then closes the connection before
+		// its answer, the only place the key's value appears.
+		env.Sim.CutAnswers(orysim.OpCreateProjectAPIKey, localenv.ExampleProjectID, 1, orysim.CutBeforeHeaders)
+		t.Cleanup(func() { env.Sim.CutAnswers(orysim.OpCreateProjectAPIKey, localenv.ExampleProjectID, 0, "") })
 		k := namespacedKey("team-a", "lost-answer")
 		if err := env.Client.Create(ctx, k); err != nil {
 			t.Fatal(err)
@@ -130,7 +126,13 @@ func TestSafeStart(t *testing.T) {
 		eventually(t, p, wait, "the ProjectAPIKey whose first create answer was lost Ready with its value", func() (bool, string) {
 			return readyWithValue(ctx, env.Client, env.Sim, localenv.ExampleProjectID, k, types.NamespacedName{Namespace: "team-a", Name: "lost-answer-key"})
 		})
-		if n := lose.lost(); n != 1 {
+		lost := 0
+		for _, e := range env.Sim.RequestLog() {
+			if e.Operation == orysim.OpCreateProjectAPIKey && e.Fault == string(orysim.CutBeforeHeaders) {
+				lost++
+			}
+		}
+		if n := lost; n != 1 {
 			t.Fatalf("%d create answers were lost, want 1: the test did not exercise recovery", n)
 		}
 		var named int
@@ -151,7 +153,7 @@ func TestSafeStart(t *testing.T) {
 			time.Sleep(d)
 		}
 		if !p.Running() {
-			t.Fatalf("the provider exited %s after start (%v)\n%s", time.Since(started).Round(time.Second), p.ExitError(), tail(p.LogPath(), 40))
+			t.Fatalf("the provider exited %s after start (%v)\n%s", time.Since(started).Round(time.Second), p.ExitError(), testkit.Tail(p.LogPath(), 40))
 		}
 		if ok, why := healthy(health); !ok {
 			t.Fatalf("/healthz: %s", why)
@@ -164,9 +166,7 @@ func TestSafeStart(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		pc := &clusterv1alpha1.ProviderConfig{ObjectMeta: metav1.ObjectMeta{Name: "default"}}
-		pc.Spec.Credentials = credentials()
-		pc.Spec.ProjectID, pc.Spec.ConsoleURL = localenv.ExampleProjectID, ory.URL
+		pc := exampleConfig(env.SimURL).LegacyProviderConfig()
 		k := clusterKey("payments-legacy")
 		for _, o := range []client.Object{pc, k} {
 			if err := env.Client.Create(ctx, o); err != nil {
@@ -182,18 +182,11 @@ func TestSafeStart(t *testing.T) {
 	})
 }
 
-func credentials() common.Credentials {
-	return common.Credentials{Source: xpv2.CredentialsSourceSecret, CommonCredentialSelectors: xpv2.CommonCredentialSelectors{
-		SecretRef: &xpv2.SecretKeySelector{SecretReference: xpv2.SecretReference{Namespace: systemNS, Name: credsName}, Key: "credentials"}}}
-}
-
-// clusterProviderConfig is the ClusterProviderConfig default, for the
-// workspace and project the simulator is seeded with, at consoleURL.
-func clusterProviderConfig(consoleURL string) *namespacedv1alpha1.ClusterProviderConfig {
-	c := &namespacedv1alpha1.ClusterProviderConfig{ObjectMeta: metav1.ObjectMeta{Name: "default"}}
-	c.Spec.Credentials = credentials()
-	c.Spec.ProjectID, c.Spec.ConsoleURL = localenv.ExampleProjectID, consoleURL
-	return c
+// exampleConfig is the config default (either kind), for the workspace
+// and project the simulator is seeded with, at consoleURL.
+func exampleConfig(consoleURL string) testkit.Config {
+	return testkit.Config{Name: "default", Creds: testkit.Creds{Namespace: systemNS, Name: credsName, Key: "credentials"},
+		ProjectID: localenv.ExampleProjectID, ConsoleURL: consoleURL}
 }
 
 // namespacedKey is a ProjectAPIKey of namespace ns using the
@@ -213,57 +206,4 @@ func clusterKey(name string) *clusterv1alpha1.ProjectAPIKey {
 	k.Spec.ProviderConfigReference = &xpv2.Reference{Name: "default"}
 	k.Spec.WriteConnectionSecretToReference = &xpv2.SecretReference{Namespace: systemNS, Name: name + "-key"}
 	return k
-}
-
-// answerLoser sits in front of the simulator and, when armed, lets the
-// simulator create a key and then cuts the connection before its answer
-// (the only place the key's value appears) reaches the provider.
-type answerLoser struct {
-	next http.Handler
-
-	mu         sync.Mutex
-	armed, got int
-}
-
-func (a *answerLoser) arm(n int) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.armed = n
-}
-
-func (a *answerLoser) lost() int {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.got
-}
-
-func (a *answerLoser) take() bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.armed == 0 {
-		return false
-	}
-	a.armed--
-	a.got++
-	return true
-}
-
-func (a *answerLoser) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/tokens") {
-		a.next.ServeHTTP(w, r)
-		return
-	}
-	rec := httptest.NewRecorder()
-	a.next.ServeHTTP(rec, r)
-	if rec.Code == http.StatusCreated && a.take() {
-		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
-			_ = conn.Close()
-			return
-		}
-	}
-	for k, v := range rec.Header() {
-		w.Header()[k] = v
-	}
-	w.WriteHeader(rec.Code)
-	_, _ = w.Write(bytes.Clone(rec.Body.Bytes()))
 }
