@@ -16,7 +16,6 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
@@ -39,6 +38,7 @@ import (
 	"github.com/crossplane-contrib/provider-ory/internal/controller/projectapikey"
 	"github.com/crossplane-contrib/provider-ory/internal/localenv"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
+	"github.com/crossplane-contrib/provider-ory/internal/testkit"
 )
 
 const (
@@ -53,11 +53,11 @@ const (
 )
 
 func TestExamples(t *testing.T) {
-	assets := required(t, "KUBEBUILDER_ASSETS", "the control plane binaries; run `make test` or `make e2e`, which build them")
+	assets := testkit.Required(t, "KUBEBUILDER_ASSETS", "the control plane binaries; run `make test` or `make e2e`, which build them")
 	ctx := t.Context()
 
 	// E2E_DIR keeps the work folder (kubeconfig, logs) for a look afterwards.
-	env, err := localenv.Start(ctx, localenv.Options{Assets: assets, Dir: os.Getenv("E2E_DIR"), Log: testLog{t}})
+	env, err := localenv.Start(ctx, localenv.Options{Assets: assets, Dir: os.Getenv("E2E_DIR"), Log: testkit.TestLog{T: t}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,8 +85,8 @@ func TestExamples(t *testing.T) {
 	// Registered after env.Close, so it runs before it, while the logs exist.
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("provider log (last 150 lines of %s):\n%s", provider.LogPath(), tail(provider.LogPath(), 150))
-			t.Logf("kube-controller-manager log (last 30 lines):\n%s", tail(env.KubeControllerManagerLog(), 30))
+			t.Logf("provider log (last 150 lines of %s):\n%s", provider.LogPath(), testkit.Tail(provider.LogPath(), 150))
+			t.Logf("kube-controller-manager log (last 30 lines):\n%s", testkit.Tail(env.KubeControllerManagerLog(), 30))
 		}
 	})
 
@@ -348,45 +348,21 @@ spec:
 	}
 }
 
-// required returns the environment variable, skipping the test without it,
-// or failing it when CI is set.
-func required(t *testing.T, name, what string) string {
-	t.Helper()
-	v := os.Getenv(name)
-	if v == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is not set (%s); CI must run this test", name, what)
-		}
-		t.Skipf("%s is not set (%s)", name, what)
-	}
-	return v
-}
-
 // providerBinary returns the provider binary and the version it must report:
 // the Makefile's (E2E_PROVIDER_BIN, E2E_PROVIDER_VERSION), or one built here.
 func providerBinary(t *testing.T, dir string) (string, string) {
 	t.Helper()
-	if bin := os.Getenv("E2E_PROVIDER_BIN"); bin != "" {
-		version := os.Getenv("E2E_PROVIDER_VERSION")
-		if version == "" {
-			t.Fatal("E2E_PROVIDER_BIN is set but E2E_PROVIDER_VERSION, the version stamped into it, is not")
-		}
-		if _, err := os.Stat(bin); err != nil {
-			t.Fatalf("E2E_PROVIDER_BIN: %v (run `make build`)", err)
-		}
-		return bin, version
-	}
-	root, err := localenv.FindRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
 	start := time.Now()
-	bin, err := localenv.BuildProvider(t.Context(), root, dir, selfBuiltVersion)
-	if err != nil {
+	bin, version, err := testkit.ProviderBinary(t.Context(), dir, selfBuiltVersion)
+	switch {
+	case err != nil:
 		t.Fatal(err)
+	case version == "":
+		t.Fatal("E2E_PROVIDER_BIN is set but E2E_PROVIDER_VERSION, the version stamped into it, is not")
+	case os.Getenv("E2E_PROVIDER_BIN") == "":
+		t.Logf("built the provider in %s", time.Since(start).Round(time.Second))
 	}
-	t.Logf("built the provider in %s", time.Since(start).Round(time.Second))
-	return bin, selfBuiltVersion
+	return bin, version
 }
 
 // waitConverged waits until every example ProjectAPIKey converged (see
@@ -452,20 +428,8 @@ func deleteAndWait(ctx context.Context, t *testing.T, c client.Client, objs []*u
 // last answer after wait.
 func eventually(t *testing.T, what string, check func() string) {
 	t.Helper()
-	start := time.Now()
-	deadline := start.Add(wait)
-	for {
-		why := check()
-		if why == "" {
-			if d := time.Since(start); d > 2*time.Second {
-				t.Logf("%s after %s", what, d.Round(100*time.Millisecond))
-			}
-			return
-		}
-		if time.Now().After(deadline) || t.Context().Err() != nil {
-			t.Fatalf("not %s within %s:\n%s", what, wait, why)
-		}
-		time.Sleep(250 * time.Millisecond)
+	if d := testkit.Settle(t, wait, what, check); d > 2*time.Second {
+		t.Logf("%s after %s", what, d.Round(100*time.Millisecond))
 	}
 }
 
@@ -509,33 +473,6 @@ func conditions(u *unstructured.Unstructured) []string {
 		}
 	}
 	return out
-}
-
-// tail returns the last n lines of a file.
-func tail(path string, n int) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return err.Error()
-	}
-	defer f.Close() //nolint:errcheck // read only
-	var lines []string
-	s := bufio.NewScanner(f)
-	s.Buffer(make([]byte, 64<<10), 1<<20)
-	for s.Scan() {
-		lines = append(lines, s.Text())
-		if len(lines) > n {
-			lines = lines[1:]
-		}
-	}
-	return strings.Join(lines, "\n")
-}
-
-// testLog sends localenv's progress lines to the test log.
-type testLog struct{ t *testing.T }
-
-func (l testLog) Write(p []byte) (int, error) {
-	l.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
 }
 
 // testExamplesLiveTheirLife drives every shipped example that makes a key
