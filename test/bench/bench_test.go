@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/crossplane-contrib/provider-ory/internal/testkit"
 	"os"
 	"regexp"
 	"strings"
@@ -18,13 +19,7 @@ func TestSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: the benchmark's smoke test starts a control plane and the provider")
 	}
-	assets := os.Getenv("KUBEBUILDER_ASSETS")
-	if assets == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("KUBEBUILDER_ASSETS is not set (the control plane binaries); CI must run this test")
-		}
-		t.Skip("KUBEBUILDER_ASSETS is not set (the control plane binaries); run `make test`")
-	}
+	assets := testkit.Required(t, "KUBEBUILDER_ASSETS", "the control plane binaries; run `make test`")
 	cfg := config{
 		N: 100, P: 2, Namespaces: 2,
 		Poll: 5 * time.Second, Polls: 1, SkipPolls: 1,
@@ -34,7 +29,7 @@ func TestSmoke(t *testing.T) {
 		Provider:         os.Getenv("E2E_PROVIDER_BIN"),
 		Version:          "v0.0.0-bench-smoke",
 		Assets:           assets,
-		Log:              testLog{t},
+		Log:              testkit.TestLog{T: t},
 	}
 	start := time.Now()
 	res, err := run(t.Context(), cfg)
@@ -111,12 +106,4 @@ weird_metric{a="x\"y,z}",b="2"} 5 1700000000000
 			t.Errorf("%s: got %v, want %v", name, c.got, c.want)
 		}
 	}
-}
-
-// testLog writes the benchmark's progress lines to the test log.
-type testLog struct{ t *testing.T }
-
-func (l testLog) Write(p []byte) (int, error) {
-	l.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
 }
