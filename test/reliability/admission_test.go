@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/crossplane-contrib/provider-ory/internal/testkit"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
@@ -19,7 +20,7 @@ import (
 // alike): here its counts go into the reliability line's rejected/total.
 func TestAdmission(t *testing.T) {
 	t.Parallel()
-	ns := newNamespace(t, "admission")
+	ns := h.NewNamespace(t, "admission")
 	const (
 		uuid   = "3f2c1f9e-5b0a-4f7e-9d38-2a6c1b7e8f01"
 		nsKey  = "apiVersion: ory.m.crossplane.io/v1alpha1\nkind: ProjectAPIKey\nmetadata: {name: k}\n"
@@ -272,5 +273,5 @@ func TestAdmission(t *testing.T) {
 		}
 	}
 	t.Logf("admission: %d of %d invalid manifests refused, %d valid ones accepted", refused.n, invalid, len(cases)-invalid)
-	report.add(counters{Rejected: refused.n, Total: invalid})
+	report.Add(testkit.Counters{Kind: testkit.ProjectAPIKey.Kind, Rejected: refused.n, Total: invalid})
 }

@@ -17,6 +17,7 @@ import (
 
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
+	"github.com/crossplane-contrib/provider-ory/internal/testkit"
 )
 
 // The hot-loop window and bounds. crossplane-runtime requeues a failed
@@ -153,7 +154,7 @@ func TestBadInputAtRunTime(t *testing.T) {
 		rejected, total int
 	)
 	t.Cleanup(func() {
-		report.add(counters{Rejected: rejected, Total: total})
+		report.Add(testkit.Counters{Kind: testkit.ProjectAPIKey.Kind, Rejected: rejected, Total: total})
 		hotLoopFigures.Lock()
 		defer hotLoopFigures.Unlock()
 		sort.Strings(hotLoopFigures.lines)
@@ -164,27 +165,27 @@ func TestBadInputAtRunTime(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			for _, s := range scopes {
-				t.Run(s.name, func(t *testing.T) {
+			for _, s := range testkit.Scopes {
+				t.Run(string(s), func(t *testing.T) {
 					t.Parallel()
 					mu.Lock()
 					total++
 					mu.Unlock()
-					ns := newNamespace(t, "bad-"+strings.ToLower(name[:min(len(name), 20)]))
+					ns := h.NewNamespace(t, "bad-"+strings.ToLower(name[:min(len(name), 20)]))
 					keyName := ns + "-key"
 					su, countProject := tc.arrange(keyName)
-					k := s.key(ns, "bad", su.params)
-					configFor(t, s, k, ns, "cfg", su.creds, su.projectID, su.allowed...)
+					k := testkit.NewProjectKey(s, ns, "bad", su.params)
+					h.ConfigFor(t, k, ns, "cfg", su.creds, su.projectID, su.allowed...)
 					if su.secretTaken {
-						takeSecret(t, secretRef(k))
+						takeSecret(t, testkit.SecretRef(k))
 					}
 
 					logStart := logs.Len()
 					start := time.Now()
-					create(t, k)
+					h.Create(t, k)
 
-					c := waitSyncError(t, k, hotLoopWindow)
-					ev := waitWarning(t, k, "")
+					c := h.Within(hotLoopWindow).WaitSyncError(t, k)
+					ev := h.WaitWarning(t, k, "")
 					t.Logf("Synced=False %s: %s", c.Reason, c.Message)
 					t.Logf("Warning event %s: %s", ev.Reason, ev.Message)
 					for _, m := range tc.wantMsg {
@@ -209,7 +210,7 @@ func TestBadInputAtRunTime(t *testing.T) {
 					warnings := countWarnings(t, k)
 
 					line := fmt.Sprintf("hot-loop %s/%s: %d reconciles (at %s s), %d Ory requests, %d warning events in %s",
-						name, s.name, reconciles, offsets(at[:reconciles], start), len(requests), warnings, end.Sub(start).Round(time.Second))
+						name, string(s), reconciles, offsets(at[:reconciles], start), len(requests), warnings, end.Sub(start).Round(time.Second))
 					t.Log(line)
 					hotLoopFigures.Lock()
 					hotLoopFigures.lines = append(hotLoopFigures.lines, line)
@@ -279,9 +280,9 @@ func offsets(ts []time.Time, start time.Time) string {
 
 // countWarnings sums the counts of the Warning events about k (the event
 // recorder folds repeats into one Event with a count).
-func countWarnings(t *testing.T, k keyObject) int {
+func countWarnings(t *testing.T, k testkit.ProjectKey) int {
 	t.Helper()
-	es, err := eventsAbout(k.GetNamespace(), k.GetName())
+	es, err := h.EventsAbout(k.GetNamespace(), k.GetName())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,8 +318,8 @@ func describe(es []orysim.LogEntry) string {
 func takeSecret(t *testing.T, nn types.NamespacedName) {
 	t.Helper()
 	owner := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: nn.Namespace, Name: nn.Name + "-owner"}}
-	create(t, owner)
+	h.Create(t, owner)
 	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: nn.Namespace, Name: nn.Name}, StringData: map[string]string{"other": "data"}}
 	s.SetOwnerReferences([]metav1.OwnerReference{*metav1.NewControllerRef(owner, corev1.SchemeGroupVersion.WithKind("ConfigMap"))})
-	create(t, s)
+	h.Create(t, s)
 }

@@ -13,6 +13,7 @@ import (
 	clusterv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/cluster/v1alpha1"
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 	"github.com/crossplane-contrib/provider-ory/internal/controller/projectapikey"
+	"github.com/crossplane-contrib/provider-ory/internal/testkit"
 )
 
 // TestOrphaningDuringAnOverlap stops managing a key, in every way a resource
@@ -25,52 +26,52 @@ func TestOrphaningDuringAnOverlap(t *testing.T) {
 	ways := map[string]struct {
 		reason string
 		short  string // the resource's name
-		scope  scope
-		stop   func(k keyObject)
+		scope  testkit.Scope
+		stop   func(k testkit.ProjectKey)
 	}{
 		"DeletionPolicyOrphan": {
 			reason: "deletionPolicy Orphan (cluster scope) keeps the current key only.",
 			short:  "orphan",
-			scope:  clusterScope,
-			stop:   func(k keyObject) { k.(*clusterv1alpha1.ProjectAPIKey).SetDeletionPolicy(xpv2.DeletionOrphan) },
+			scope:  testkit.Cluster,
+			stop:   func(k testkit.ProjectKey) { k.(*clusterv1alpha1.ProjectAPIKey).SetDeletionPolicy(xpv2.DeletionOrphan) },
 		},
 		"PoliciesWithoutDeleteNamespaced": {
 			reason: "Management policies without Delete keep the current key only.",
 			short:  "no-delete",
-			scope:  namespacedScope,
-			stop: func(k keyObject) {
+			scope:  testkit.Namespaced,
+			stop: func(k testkit.ProjectKey) {
 				k.SetManagementPolicies(xpv2.ManagementPolicies{xpv2.ManagementActionObserve, xpv2.ManagementActionCreate, xpv2.ManagementActionUpdate, xpv2.ManagementActionLateInitialize})
 			},
 		},
 		"PoliciesWithoutDeleteCluster": {
 			reason: "The same on the cluster scope.",
 			short:  "no-delete-cluster",
-			scope:  clusterScope,
-			stop: func(k keyObject) {
+			scope:  testkit.Cluster,
+			stop: func(k testkit.ProjectKey) {
 				k.SetManagementPolicies(xpv2.ManagementPolicies{xpv2.ManagementActionObserve, xpv2.ManagementActionCreate, xpv2.ManagementActionUpdate, xpv2.ManagementActionLateInitialize})
 			},
 		},
 	}
-	ns := newNamespace(t, "orphan-overlap")
+	ns := h.NewNamespace(t, "orphan-overlap")
 	for name, w := range ways {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			k := w.scope.key(ns, w.short, common.ProjectAPIKeyParameters{
+			k := testkit.NewProjectKey(w.scope, ns, w.short, common.ProjectAPIKeyParameters{
 				Name:     ns + "-" + w.short,
 				Rotation: &common.Rotation{Trigger: "a", Overlap: common.NewDuration(time.Hour)},
 			})
-			create(t, k)
-			first := waitStored(t, k, project)
-			updateSpec(t, k, func(p *common.ProjectAPIKeyParameters) { p.Rotation.Trigger = "b" })
-			eventually(t, waitTimeout, "the rotation recorded", func() (bool, string) {
-				if err := refresh(k); err != nil {
+			h.Create(t, k)
+			first := h.WaitStored(t, k, project.ID)
+			h.Update(t, k, func() { p := k.Parameters(); p.Rotation.Trigger = "b" })
+			h.Within(waitTimeout).Eventually(t, "the rotation recorded", func() (bool, string) {
+				if err := h.Refresh(k); err != nil {
 					return false, err.Error()
 				}
-				return keyID(k) != first.ID && k.GetAnnotations()[projectapikey.AnnotationRetiredKeys] != "", fmt.Sprint(k.GetAnnotations())
+				return testkit.KeyIDOf(meta.GetExternalName(k)) != first.ID && k.GetAnnotations()[projectapikey.AnnotationRetiredKeys] != "", fmt.Sprint(k.GetAnnotations())
 			})
-			current := keyID(k)
-			eventually(t, waitTimeout, "the resource set to leave its key", func() (bool, string) {
-				if err := refresh(k); err != nil {
+			current := testkit.KeyIDOf(meta.GetExternalName(k))
+			h.Within(waitTimeout).Eventually(t, "the resource set to leave its key", func() (bool, string) {
+				if err := h.Refresh(k); err != nil {
 					return false, err.Error()
 				}
 				w.stop(k)
@@ -81,7 +82,7 @@ func TestOrphaningDuringAnOverlap(t *testing.T) {
 			if err := kube.Delete(context.Background(), k); err != nil {
 				t.Fatal(err)
 			}
-			waitGone(t, k, waitTimeout)
+			h.Within(waitTimeout).WaitGone(t, k)
 			leaked := 0
 			if _, ok := sim.Key(project.ID, first.ID); ok {
 				leaked++
@@ -90,7 +91,7 @@ func TestOrphaningDuringAnOverlap(t *testing.T) {
 			if _, ok := sim.Key(project.ID, current); !ok {
 				t.Errorf("%s\nthe current key %s was deleted; orphaning must keep it", w.reason, current)
 			}
-			report.add(counters{Keys: 1, Leaked: leaked})
+			report.Add(testkit.Counters{Kind: testkit.ProjectAPIKey.Kind, Keys: 1, Leaked: leaked})
 		})
 	}
 }
@@ -102,35 +103,35 @@ func TestOrphaningDuringAnOverlap(t *testing.T) {
 // losing its value counts as lost.
 func TestOneKeyOneManager(t *testing.T) {
 	t.Parallel()
-	ns := newNamespace(t, "one-manager")
-	for _, holderScope := range scopes {
-		for _, importScope := range scopes {
-			t.Run(holderScope.name+"HoldsFor"+importScope.name, func(t *testing.T) {
+	ns := h.NewNamespace(t, "one-manager")
+	for _, holderScope := range testkit.Scopes {
+		for _, importScope := range testkit.Scopes {
+			t.Run(string(holderScope)+"HoldsFor"+string(importScope), func(t *testing.T) {
 				t.Parallel()
-				base := strings.ToLower(holderScope.name[:1] + importScope.name[:1])
-				holder := holderScope.key(ns, "holder-"+base, common.ProjectAPIKeyParameters{Name: ns + "-holder-" + base})
-				create(t, holder)
-				key := waitStored(t, holder, project)
+				base := strings.ToLower(string(holderScope)[:1] + string(importScope)[:1])
+				holder := testkit.NewProjectKey(holderScope, ns, "holder-"+base, common.ProjectAPIKeyParameters{Name: ns + "-holder-" + base})
+				h.Create(t, holder)
+				key := h.WaitStored(t, holder, project.ID)
 
-				intruder := importScope.key(ns, "intruder-"+base, common.ProjectAPIKeyParameters{Name: key.Name})
+				intruder := testkit.NewProjectKey(importScope, ns, "intruder-"+base, common.ProjectAPIKeyParameters{Name: key.Name})
 				meta.SetExternalName(intruder, key.ID)
-				create(t, intruder)
-				waitSyncError(t, intruder, waitTimeout, "is already managed by", holder.GetName())
+				h.Create(t, intruder)
+				h.Within(waitTimeout).WaitSyncError(t, intruder, "is already managed by", holder.GetName())
 				rejected := 1
 				if err := kube.Delete(context.Background(), intruder); err != nil {
 					t.Fatal(err)
 				}
-				waitGone(t, intruder, waitTimeout)
+				h.Within(waitTimeout).WaitGone(t, intruder)
 				lost := 0
 				if _, ok := sim.Key(project.ID, key.ID); !ok {
 					lost = 1
 					rejected = 0
 					t.Errorf("deleting the refused import deleted the key %s of %s", key.ID, holder.GetName())
-				} else if again := waitStored(t, holder, project); again.ID != key.ID {
+				} else if again := h.WaitStored(t, holder, project.ID); again.ID != key.ID {
 					lost = 1
 					t.Errorf("the holder's key changed from %s to %s", key.ID, again.ID)
 				}
-				report.add(counters{Keys: 2, Lost: lost, Rejected: rejected, Total: 1})
+				report.Add(testkit.Counters{Kind: testkit.ProjectAPIKey.Kind, Keys: 2, Lost: lost, Rejected: rejected, Total: 1})
 			})
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 	"github.com/crossplane-contrib/provider-ory/internal/controller/projectapikey"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
+	"github.com/crossplane-contrib/provider-ory/internal/testkit"
 )
 
 // TestSecretScanCatchesLeaks shows that the scan behind TestSecretHygiene
@@ -116,46 +117,46 @@ func TestSecretScanCatchesLeaks(t *testing.T) {
 // every workspace key. None may appear.
 func TestSecretHygiene(t *testing.T) {
 	ctx := context.Background()
-	ns := newNamespace(t, "hygiene")
+	ns := h.NewNamespace(t, "hygiene")
 	hp := sim.AddProject(workspaceKey, "")
 	revoked := newWorkspaceKey("hygiene (revoked later)")
 	rp := sim.AddProject(revoked, "")
 	start := time.Now()
 
 	// One config of each scope per workspace key.
-	keys := map[string]map[string]keyObject{} // scope -> step -> key
-	mk := func(s scope, step string, p common.ProjectAPIKeyParameters, cfg string) keyObject {
+	keys := map[string]map[string]testkit.ProjectKey{} // scope -> step -> key
+	mk := func(s testkit.Scope, step string, p common.ProjectAPIKeyParameters, cfg string) testkit.ProjectKey {
 		if p.Name == "" {
-			p.Name = ns + "-" + strings.ToLower(s.name) + "-" + step
+			p.Name = ns + "-" + strings.ToLower(string(s)) + "-" + step
 		}
-		k := s.key(ns, strings.ToLower(s.name)+"-"+step, p)
-		s.useConfig(k, cfg)
-		if keys[s.name] == nil {
-			keys[s.name] = map[string]keyObject{}
+		k := testkit.NewProjectKey(s, ns, strings.ToLower(string(s))+"-"+step, p)
+		testkit.UseConfig(k, cfg)
+		if keys[string(s)] == nil {
+			keys[string(s)] = map[string]testkit.ProjectKey{}
 		}
-		keys[s.name][step] = k
+		keys[string(s)][step] = k
 		return k
 	}
 	cfgs := map[string]map[string]string{} // scope -> workspace key -> config name
-	for _, s := range scopes {
-		cfgs[s.name] = map[string]string{}
+	for _, s := range testkit.Scopes {
+		cfgs[string(s)] = map[string]string{}
 		for _, c := range []struct{ name, key, project string }{{"ok", workspaceKey, hp.ID}, {"revoked", revoked, rp.ID}} {
-			probe := s.key(ns, "probe", common.ProjectAPIKeyParameters{})
-			configFor(t, s, probe, ns, strings.ToLower(s.name)+"-"+c.name, map[string]string{"token": c.key}, c.project)
-			cfgs[s.name][c.name] = providerConfigName(probe)
+			probe := testkit.NewProjectKey(s, ns, "probe", common.ProjectAPIKeyParameters{})
+			h.ConfigFor(t, probe, ns, strings.ToLower(string(s))+"-"+c.name, map[string]string{"token": c.key}, c.project)
+			cfgs[string(s)][c.name] = providerConfigName(probe)
 		}
 	}
-	each := func(step string, p func(s scope) common.ProjectAPIKeyParameters, cfg string) {
+	each := func(step string, p func(s testkit.Scope) common.ProjectAPIKeyParameters, cfg string) {
 		t.Helper()
-		for _, s := range scopes {
-			create(t, mk(s, step, p(s), cfgs[s.name][cfg]))
+		for _, s := range testkit.Scopes {
+			h.Create(t, mk(s, step, p(s), cfgs[string(s)][cfg]))
 		}
 	}
-	plain := func(scope) common.ProjectAPIKeyParameters { return common.ProjectAPIKeyParameters{} }
+	plain := func(testkit.Scope) common.ProjectAPIKeyParameters { return common.ProjectAPIKeyParameters{} }
 	waitAll := func(step string, p orysim.Project) {
 		t.Helper()
-		for _, s := range scopes {
-			waitStored(t, keys[s.name][step], p)
+		for _, s := range testkit.Scopes {
+			h.WaitStored(t, keys[string(s)][step], p.ID)
 		}
 	}
 
@@ -174,53 +175,56 @@ func TestSecretHygiene(t *testing.T) {
 
 	sim.SetDropRate(orysim.OpCreateProjectAPIKey, 1)
 	each("dropped", plain, "ok")
-	for _, s := range scopes {
-		waitSyncError(t, keys[s.name]["dropped"], waitTimeout, "cannot create an API key")
+	for _, s := range testkit.Scopes {
+		h.Within(waitTimeout).WaitSyncError(t, keys[string(s)]["dropped"], "cannot create an API key")
 	}
 	sim.SetDropRate(orysim.OpCreateProjectAPIKey, 0)
 	waitAll("dropped", hp)
 
 	// Imports: one with its value, one pointed at another key's value.
-	for _, s := range scopes {
-		name := ns + "-" + strings.ToLower(s.name)
+	for _, s := range testkit.Scopes {
+		name := ns + "-" + strings.ToLower(string(s))
 		good := sim.SeedKey(hp.ID, name+"-imported", nil, true)
 		other := sim.SeedKey(hp.ID, name+"-mismatch", nil, true)
 		secrets.Add(good.Value, "the value of seeded key "+good.ID)
 		secrets.Add(other.Value, "the value of seeded key "+other.ID)
 		for src, v := range map[string]string{"imported": good.Value, "mismatch": good.Value} {
-			create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: strings.ToLower(s.name) + "-" + src + "-src"}, StringData: map[string]string{"value": v}})
+			h.Create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: strings.ToLower(string(s)) + "-" + src + "-src"}, StringData: map[string]string{"value": v}})
 		}
 		for step, key := range map[string]orysim.Key{"imported": good, "mismatch": other} {
-			src := &common.ValueSource{Name: strings.ToLower(s.name) + "-" + step + "-src", Key: "value"}
-			if s.name == clusterScope.name {
+			src := &common.ValueSource{Name: strings.ToLower(string(s)) + "-" + step + "-src", Key: "value"}
+			if s == testkit.Cluster {
 				src.Namespace = ns
 			}
-			k := mk(s, step, common.ProjectAPIKeyParameters{Name: key.Name, ImportValueFrom: src}, cfgs[s.name]["ok"])
+			k := mk(s, step, common.ProjectAPIKeyParameters{Name: key.Name, ImportValueFrom: src}, cfgs[string(s)]["ok"])
 			meta.SetExternalName(k, key.ID)
 			if step == "mismatch" {
 				k.SetManagementPolicies(xpv2.ManagementPolicies{xpv2.ManagementActionObserve})
 			}
-			create(t, k)
+			h.Create(t, k)
 		}
 	}
-	for _, s := range scopes {
-		waitValueCondition(t, keys[s.name]["imported"], projectapikey.ReasonValueStored)
-		waitValueCondition(t, keys[s.name]["mismatch"], projectapikey.ReasonImportedValueMismatch)
+	for _, s := range testkit.Scopes {
+		waitValueCondition(t, keys[string(s)]["imported"], projectapikey.ReasonValueStored)
+		waitValueCondition(t, keys[string(s)]["mismatch"], projectapikey.ReasonImportedValueMismatch)
 	}
 
 	// A replacement, a rotation, a deletion.
-	for _, s := range scopes {
-		updateSpec(t, keys[s.name]["created"], func(p *common.ProjectAPIKeyParameters) { p.Name += "-renamed" })
-		updateSpec(t, keys[s.name]["throttled"], func(p *common.ProjectAPIKeyParameters) { p.Rotation = &common.Rotation{Trigger: "leaked-" + s.name} })
-		if err := kube.Delete(ctx, keys[s.name]["failed"]); err != nil {
+	for _, s := range testkit.Scopes {
+		h.Update(t, keys[string(s)]["created"], func() { p := keys[string(s)]["created"].Parameters(); p.Name += "-renamed" })
+		h.Update(t, keys[string(s)]["throttled"], func() {
+			p := keys[string(s)]["throttled"].Parameters()
+			p.Rotation = &common.Rotation{Trigger: "leaked-" + string(s)}
+		})
+		if err := kube.Delete(ctx, keys[string(s)]["failed"]); err != nil {
 			t.Fatal(err)
 		}
 	}
 	waitAll("created", hp)
 	waitAll("throttled", hp)
-	for _, s := range scopes {
+	for _, s := range testkit.Scopes {
 		// The runtime trusts a key's absence only 30 s after its creation.
-		waitGone(t, keys[s.name]["failed"], 30*time.Second+waitTimeout)
+		h.Within(30*time.Second+waitTimeout).WaitGone(t, keys[string(s)]["failed"])
 	}
 
 	// A workspace key revoked under a running key, which then must be
@@ -228,11 +232,11 @@ func TestSecretHygiene(t *testing.T) {
 	each("revoked", plain, "revoked")
 	waitAll("revoked", rp)
 	sim.RevokeWorkspaceKey(revoked)
-	for _, s := range scopes {
-		updateSpec(t, keys[s.name]["revoked"], func(p *common.ProjectAPIKeyParameters) { p.Name += "-renamed" })
+	for _, s := range testkit.Scopes {
+		h.Update(t, keys[string(s)]["revoked"], func() { p := keys[string(s)]["revoked"].Parameters(); p.Name += "-renamed" })
 	}
-	for _, s := range scopes {
-		waitSyncError(t, keys[s.name]["revoked"], waitTimeout, "invalid or revoked")
+	for _, s := range testkit.Scopes {
+		h.Within(waitTimeout).WaitSyncError(t, keys[string(s)]["revoked"], "invalid or revoked")
 	}
 
 	// The workload went through the paths it claims to.
@@ -251,11 +255,11 @@ func TestSecretHygiene(t *testing.T) {
 			t.Errorf("the workload met no %q; it met %v", want, faults)
 		}
 	}
-	for _, s := range scopes {
+	for _, s := range testkit.Scopes {
 		for step, reason := range map[string]string{"created": "ReplacedKey", "throttled": "RotatedKey", "imported": "ImportedValue"} {
-			k := keys[s.name][step]
+			k := keys[string(s)][step]
 			if !hasEvent(t, k, reason) {
-				t.Errorf("%s: no %s event about %s", s.name, reason, k.GetName())
+				t.Errorf("%s: no %s event about %s", string(s), reason, k.GetName())
 			}
 		}
 	}
@@ -271,7 +275,7 @@ func TestSecretHygiene(t *testing.T) {
 }
 
 // providerConfigName is the name of the ProviderConfig k points at.
-func providerConfigName(k keyObject) string {
+func providerConfigName(k testkit.ProjectKey) string {
 	switch o := k.(type) {
 	case interface {
 		GetProviderConfigReference() *xpv2.ProviderConfigReference
@@ -284,10 +288,10 @@ func providerConfigName(k keyObject) string {
 }
 
 // waitValueCondition waits for k's KeyValue condition to have reason.
-func waitValueCondition(t *testing.T, k keyObject, reason xpv2.ConditionReason) {
+func waitValueCondition(t *testing.T, k testkit.ProjectKey, reason xpv2.ConditionReason) {
 	t.Helper()
-	eventually(t, waitTimeout, k.GetName()+" KeyValue "+string(reason), func() (bool, string) {
-		if err := refresh(k); err != nil {
+	h.Within(waitTimeout).Eventually(t, k.GetName()+" KeyValue "+string(reason), func() (bool, string) {
+		if err := h.Refresh(k); err != nil {
 			return false, err.Error()
 		}
 		c := k.GetCondition(projectapikey.TypeValue)
@@ -295,9 +299,9 @@ func waitValueCondition(t *testing.T, k keyObject, reason xpv2.ConditionReason) 
 	})
 }
 
-func hasEvent(t *testing.T, k keyObject, reason string) bool {
+func hasEvent(t *testing.T, k testkit.ProjectKey, reason string) bool {
 	t.Helper()
-	es, err := eventsAbout(k.GetNamespace(), k.GetName())
+	es, err := h.EventsAbout(k.GetNamespace(), k.GetName())
 	if err != nil {
 		t.Fatal(err)
 	}

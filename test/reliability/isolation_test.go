@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
+	"github.com/crossplane-contrib/provider-ory/internal/testkit"
 )
 
 // TestNamespacedIsolation shows that a namespaced ProjectAPIKey in namespace
@@ -24,14 +25,14 @@ import (
 // prunes the field, so the provider looks in A and finds nothing of B's.
 func TestNamespacedIsolation(t *testing.T) {
 	t.Parallel()
-	nsA, nsB := newNamespace(t, "iso-a"), newNamespace(t, "iso-b")
+	nsA, nsB := h.NewNamespace(t, "iso-a"), h.NewNamespace(t, "iso-b")
 	keyA, keyB := newWorkspaceKey("isolation A"), newWorkspaceKey("isolation B")
 	wsA, wsB := sim.AddWorkspace(keyA), sim.AddWorkspace(keyB)
 	pA, pB := sim.AddProject(keyA, ""), sim.AddProject(keyB, "")
 	start := time.Now()
 
 	// Namespace B has a working ProviderConfig and credentials Secret.
-	create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: nsB, Name: "creds"}, StringData: map[string]string{"token": keyB}})
+	h.Create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: nsB, Name: "creds"}, StringData: map[string]string{"token": keyB}})
 	apply(t, nsB, `
 apiVersion: ory.m.crossplane.io/v1alpha1
 kind: ProviderConfig
@@ -54,7 +55,7 @@ spec:
 			t.Error("the API server kept spec.providerConfigRef.namespace; it must prune it")
 		}
 		key := &namespacedv1alpha1.ProjectAPIKey{ObjectMeta: metav1.ObjectMeta{Namespace: nsA, Name: "borrower"}}
-		waitSyncError(t, key, waitTimeout, "ProviderConfig "+nsA+"/team-b does not exist")
+		h.Within(waitTimeout).WaitSyncError(t, key, "ProviderConfig "+nsA+"/team-b does not exist")
 	})
 
 	t.Run("CredentialsSecretOfAnotherNamespace", func(t *testing.T) {
@@ -82,7 +83,7 @@ spec:
 			t.Error("the API server kept spec.writeConnectionSecretToRef.namespace; it must prune it")
 		}
 		key := &namespacedv1alpha1.ProjectAPIKey{ObjectMeta: metav1.ObjectMeta{Namespace: nsA, Name: "reacher"}}
-		waitSyncError(t, key, waitTimeout, "credentials Secret "+nsA+"/creds does not exist")
+		h.Within(waitTimeout).WaitSyncError(t, key, "credentials Secret "+nsA+"/creds does not exist")
 
 		// Nothing was sent to Ory with B's credentials (or any).
 		if r := append(requestsTo(pA.ID, start, time.Now()), requestsTo(pB.ID, start, time.Now())...); len(r) > 0 {
@@ -91,12 +92,12 @@ spec:
 
 		// Once A has a credentials Secret of that name, A's is used: the key
 		// is made with A's workspace key, in A's project.
-		create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: nsA, Name: "creds"}, StringData: map[string]string{"token": keyA}})
-		got := waitStored(t, key, pA)
+		h.Create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: nsA, Name: "creds"}, StringData: map[string]string{"token": keyA}})
+		got := h.WaitStored(t, key, pA.ID)
 		if got.OwnerID != wsA.OwnerID || got.OwnerID == wsB.OwnerID {
 			t.Errorf("the key's owner is %s, want namespace A's workspace key's identity %s (B's is %s)", got.OwnerID, wsA.OwnerID, wsB.OwnerID)
 		}
-		if s := secretRef(key); s.Namespace != nsA {
+		if s := testkit.SecretRef(key); s.Namespace != nsA {
 			t.Errorf("the connection Secret is in %s, want %s", s.Namespace, nsA)
 		}
 		err := kube.Get(context.Background(), client.ObjectKey{Namespace: nsB, Name: "reacher-key"}, &corev1.Secret{})

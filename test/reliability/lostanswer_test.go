@@ -9,6 +9,7 @@ import (
 
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
+	"github.com/crossplane-contrib/provider-ory/internal/testkit"
 )
 
 // TestCreateAnswerLost covers the window no provider can close with Ory's
@@ -28,7 +29,7 @@ import (
 // nothing is left behind.
 func TestCreateAnswerLost(t *testing.T) {
 	t.Parallel()
-	ns := newNamespace(t, "lost-answer")
+	ns := h.NewNamespace(t, "lost-answer")
 	cases := map[string]struct {
 		reason string
 		at     orysim.AnswerCut
@@ -39,26 +40,26 @@ func TestCreateAnswerLost(t *testing.T) {
 		"WithoutValue":  {reason: "A whole, valid answer without the value: the key exists and nobody can ever have its value.", at: orysim.OmitValue},
 	}
 	for cname, tc := range cases {
-		for _, s := range scopes {
-			t.Run(cname+"/"+s.name, func(t *testing.T) {
+		for _, s := range testkit.Scopes {
+			t.Run(cname+"/"+string(s), func(t *testing.T) {
 				t.Parallel()
 				lp := sim.AddProject(workspaceKey, "")
-				res := strings.ToLower(cname + "-" + s.name)
+				res := strings.ToLower(cname + "-" + string(s))
 				name := ns + "-" + res
-				k := s.key(ns, res, common.ProjectAPIKeyParameters{Name: name})
-				configFor(t, s, k, ns, res, map[string]string{"token": workspaceKey}, lp.ID)
+				k := testkit.NewProjectKey(s, ns, res, common.ProjectAPIKeyParameters{Name: name})
+				h.ConfigFor(t, k, ns, res, map[string]string{"token": workspaceKey}, lp.ID)
 				sim.CutAnswers(orysim.OpCreateProjectAPIKey, lp.ID, 1, tc.at)
 				t.Cleanup(func() { sim.CutAnswers(orysim.OpCreateProjectAPIKey, lp.ID, 0, "") })
 				start := time.Now()
-				create(t, k)
-				stored := waitStored(t, k, lp)
-				ev := waitWarning(t, k, "cannot create an API key")
+				h.Create(t, k)
+				stored := h.WaitStored(t, k, lp.ID)
+				ev := h.WaitWarning(t, k, "cannot create an API key")
 				t.Logf("the cut answer (%s) was reported: %s: %s", tc.at, ev.Reason, ev.Message)
 				if !strings.Contains(ev.Message, "deleted them") {
 					t.Errorf("%s\nthe event does not say the key Ory made anyway was deleted: %s", tc.reason, ev.Message)
 				}
 
-				c := counters{Keys: 1}
+				c := testkit.Counters{Kind: testkit.ProjectAPIKey.Kind, Keys: 1}
 				creates := 0
 				for _, e := range requestsTo(lp.ID, start.Add(-time.Second), time.Now().Add(time.Second)) {
 					if e.Fault == string(tc.at) {
@@ -77,7 +78,7 @@ func TestCreateAnswerLost(t *testing.T) {
 						c.Leaked++
 					}
 				}
-				report.add(c)
+				report.Add(c)
 				if c.Faults != 1 {
 					t.Errorf("%s\nthe simulator cut %d answers, want 1", tc.reason, c.Faults)
 				}

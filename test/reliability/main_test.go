@@ -19,32 +19,23 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
-	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/feature"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/logging"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
 	"go.uber.org/zap/zapcore"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	"github.com/crossplane-contrib/provider-ory/apis"
+	"github.com/crossplane-contrib/provider-ory/internal/bootstrap"
 	"github.com/crossplane-contrib/provider-ory/internal/console"
-	oryctrl "github.com/crossplane-contrib/provider-ory/internal/controller"
 	"github.com/crossplane-contrib/provider-ory/internal/keyview"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
+	"github.com/crossplane-contrib/provider-ory/internal/testkit"
 )
 
 // Sizes of the soak. CI runs the default; a person runs a larger one with
@@ -75,6 +66,8 @@ var (
 	simURL  string
 	logs    syncBuffer // the provider's log: controllers, controller-runtime, client-go
 	secrets = newSecretSet()
+	h       testkit.Harness // kube, sim and simURL (the tap's), with the suite's wait
+	report  testkit.Report  // printed by TestMain
 
 	workspaceKey string         // the shared configs' workspace API key
 	project      orysim.Project // the shared configs' default project
@@ -94,14 +87,9 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
-	assets := os.Getenv("KUBEBUILDER_ASSETS")
-	if assets == "" {
-		if os.Getenv("CI") != "" {
-			fmt.Fprintln(os.Stderr, "FAIL: KUBEBUILDER_ASSETS is not set: run KUBEBUILDER_ASSETS=$(hack/controlplane/build.sh) go test ./test/reliability/ (or make test)")
-			return 1
-		}
-		fmt.Fprintln(os.Stderr, "SKIP reliability tests: KUBEBUILDER_ASSETS is not set (use KUBEBUILDER_ASSETS=$(hack/controlplane/build.sh) or make test)")
-		return 0
+	assets, code, ok := testkit.MainAssets("reliability")
+	if !ok {
+		return code
 	}
 
 	var err error
@@ -118,29 +106,17 @@ func run(m *testing.M) int {
 	workspaceKey = newWorkspaceKey("shared")
 	project = sim.AddProject(workspaceKey, "reliability-main")
 
-	env := &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "package", "crds")},
-		ErrorIfCRDPathMissing: true,
-		BinaryAssetsDirectory: assets,
+	env, cfg, err := testkit.StartControlPlane(assets)
+	if env != nil {
+		defer env.Stop() //nolint:errcheck // best effort at exit
 	}
-	cfg, err := env.Start()
-	// Stopped even when the start failed late (installing the CRDs), which
-	// leaves etcd and kube-apiserver running.
-	defer env.Stop() //nolint:errcheck // best effort at exit
 	if err != nil {
-		return fail(fmt.Errorf("cannot start the control plane: %w", err))
-	}
-
-	s := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(s); err != nil {
 		return fail(err)
 	}
-	if err := apis.AddToScheme(s); err != nil {
+	if kube, err = testkit.NewClient(cfg); err != nil {
 		return fail(err)
 	}
-	if kube, err = client.New(cfg, client.Options{Scheme: s}); err != nil {
-		return fail(err)
-	}
+	h = testkit.Harness{Kube: kube, Sim: sim, ConsoleURL: simURL, Timeout: waitTimeout}
 
 	// Everything the provider logs, at every verbosity, goes to one buffer:
 	// its own debug log, controller-runtime's and client-go's (klog).
@@ -148,49 +124,29 @@ func run(m *testing.M) int {
 	ctrl.SetLogger(zl)
 	klog.SetLogger(zl)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                 s,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		Client:                 client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}},
-	})
+	stop, err := testkit.StartProvider(cfg, bootstrap.Options{
+		Log:                zl,
+		PollInterval:       pollInterval,
+		MaxReconcileRate:   maxReconcileRate,
+		ManagementPolicies: true,
+		MetricsAddress:     "0",
+		HealthAddress:      "0",
+		// The provider's own limit on console calls (60 a minute per
+		// workspace key by default) is lifted: these tests measure how the
+		// reconciler copes with faults and backs off on errors, and a
+		// client-side limit would both slow the soak and hide a hot loop.
+		Ory: keyview.Options{Staleness: viewStaleness, RateLimit: console.RateLimit{RequestsPerMinute: 60000, Burst: 1000}},
+	}, os.Stderr)
 	if err != nil {
-		cancel()
 		return fail(err)
 	}
-	o := controller.Options{
-		Logger:                  logging.NewLogrLogger(zl),
-		MaxConcurrentReconciles: maxReconcileRate,
-		PollInterval:            pollInterval,
-		GlobalRateLimiter:       ratelimiter.NewGlobal(maxReconcileRate),
-		Features:                &feature.Flags{},
-	}
-	o.Features.Enable(feature.EnableBetaManagementPolicies)
-	// The provider's own limit on console calls (60 a minute per workspace
-	// key by default) is lifted: these tests measure how the reconciler
-	// copes with faults and backs off on errors, and a client-side limit
-	// would both slow the soak and hide a hot loop.
-	ory := keyview.Options{Staleness: viewStaleness, RateLimit: console.RateLimit{RequestsPerMinute: 60000, Burst: 1000}}
-	if err := oryctrl.Setup(mgr, o, ory); err != nil {
-		cancel()
-		return fail(err)
-	}
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		if err := mgr.Start(ctx); err != nil {
-			fmt.Fprintln(os.Stderr, "manager stopped:", err)
-		}
-	}()
-	stop := func() { cancel(); <-stopped }
-
+	ctx := context.Background()
 	if err := createSharedConfigs(ctx); err != nil {
 		stop()
 		return fail(err)
 	}
 
-	code := m.Run()
+	code = m.Run()
 
 	// The last word on secret hygiene: the whole run's log, every event
 	// and every resource of the provider's kinds, against every value the
@@ -210,38 +166,16 @@ func run(m *testing.M) int {
 	default:
 		fmt.Printf("reliability: secret scan clean: %s\n", stats)
 	}
-	if v := sim.Violations(); len(v) > 0 {
-		for _, x := range v {
-			fmt.Fprintln(os.Stderr, "Ory API contract violation:", x)
-		}
-		fmt.Fprintf(os.Stderr, "FAIL: %d requests or responses were off Ory's OpenAPI contract\n", len(v))
+	if testkit.ContractViolations(sim) != 0 {
 		code = 1
 	}
-	line := report.line()
-	fmt.Println(line)
-	if p := os.Getenv("RELIABILITY_REPORT"); p != "" {
-		if err := appendLine(p, line); err != nil {
-			fmt.Fprintln(os.Stderr, "cannot write RELIABILITY_REPORT:", err)
-		}
-	}
+	report.Print()
 	return code
 }
 
 func fail(err error) int {
 	fmt.Fprintln(os.Stderr, err)
 	return 1
-}
-
-func appendLine(path, line string) error {
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := fmt.Fprintln(f, line); err != nil {
-		_ = f.Close()
-		return err
-	}
-	return f.Close()
 }
 
 // soakSize is the number of keys in the soak: the flag, else $SOAK_KEYS,
@@ -284,8 +218,8 @@ func createSharedConfigs(ctx context.Context) error {
 			ObjectMeta: metav1.ObjectMeta{Namespace: systemNS, Name: credsName},
 			StringData: map[string]string{"key": workspaceKey},
 		},
-		clusterProviderConfig("default", systemNS, credsName, "key", project.ID),
-		legacyProviderConfig("default", systemNS, credsName, "key", project.ID),
+		h.Config("default", testkit.Creds{Namespace: systemNS, Name: credsName, Key: "key"}, project.ID).ClusterProviderConfig(),
+		h.Config("default", testkit.Creds{Namespace: systemNS, Name: credsName, Key: "key"}, project.ID).LegacyProviderConfig(),
 	}
 	for _, o := range objs {
 		if err := kube.Create(ctx, o); err != nil {

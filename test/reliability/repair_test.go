@@ -14,6 +14,7 @@ import (
 	clusterv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/cluster/v1alpha1"
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
+	"github.com/crossplane-contrib/provider-ory/internal/testkit"
 )
 
 // The repair bounds. A resource that failed five times in a row waits about
@@ -49,39 +50,39 @@ func TestRepairRequeuesAtOnce(t *testing.T) {
 	)
 	cases := map[string]struct {
 		reason string
-		scope  scope
+		scope  testkit.Scope
 		kind   string // the kind of ProviderConfig the key uses
 		broken broken
 	}{
 		"SecretOfNamespacedProviderConfig": {
 			reason: "A namespaced key's ProviderConfig of its own namespace: a repaired Secret requeues the key.",
-			scope:  namespacedScope, kind: "ProviderConfig", broken: brokenSecret,
+			scope:  testkit.Namespaced, kind: "ProviderConfig", broken: brokenSecret,
 		},
 		"SecretOfClusterProviderConfig": {
 			reason: "A namespaced key's ClusterProviderConfig, whose Secret is in another namespace than the key: a repaired Secret requeues the key.",
-			scope:  namespacedScope, kind: "ClusterProviderConfig", broken: brokenSecret,
+			scope:  testkit.Namespaced, kind: "ClusterProviderConfig", broken: brokenSecret,
 		},
 		"SecretOfClusterScopedProviderConfig": {
 			reason: "A cluster-scoped key's ProviderConfig: a repaired Secret requeues the key.",
-			scope:  clusterScope, kind: "ProviderConfig", broken: brokenSecret,
+			scope:  testkit.Cluster, kind: "ProviderConfig", broken: brokenSecret,
 		},
 		"NamespacedProviderConfig": {
 			reason: "A repaired ProviderConfig of the key's namespace requeues the key.",
-			scope:  namespacedScope, kind: "ProviderConfig", broken: brokenProviderConfig,
+			scope:  testkit.Namespaced, kind: "ProviderConfig", broken: brokenProviderConfig,
 		},
 		"ClusterProviderConfig": {
 			reason: "A repaired ClusterProviderConfig requeues the namespaced keys that use it.",
-			scope:  namespacedScope, kind: "ClusterProviderConfig", broken: brokenProviderConfig,
+			scope:  testkit.Namespaced, kind: "ClusterProviderConfig", broken: brokenProviderConfig,
 		},
 		"ClusterScopedProviderConfig": {
 			reason: "A repaired cluster-scoped ProviderConfig requeues the cluster-scoped keys that use it.",
-			scope:  clusterScope, kind: "ProviderConfig", broken: brokenProviderConfig,
+			scope:  testkit.Cluster, kind: "ProviderConfig", broken: brokenProviderConfig,
 		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			ns := newNamespace(t, "repair")
+			ns := h.NewNamespace(t, "repair")
 			p := sim.AddProject(workspaceKey, "")
 			secretKey, configKey := "token", "token"
 			wantMsg := `has no key "token"`
@@ -91,16 +92,16 @@ func TestRepairRequeuesAtOnce(t *testing.T) {
 				configKey, wantMsg = "tokn", `has no key "tokn"`
 			}
 			creds := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "creds"}, StringData: map[string]string{secretKey: workspaceKey}}
-			create(t, creds)
+			h.Create(t, creds)
 			pc, setKey := repairableConfig(tc.scope, tc.kind, ns, p.ID, configKey)
-			create(t, pc)
-			k := tc.scope.key(ns, "fix", common.ProjectAPIKeyParameters{Name: ns + "-key"})
+			h.Create(t, pc)
+			k := testkit.NewProjectKey(tc.scope, ns, "fix", common.ProjectAPIKeyParameters{Name: ns + "-key"})
 			useConfig(k, tc.kind, pc.GetName())
 
 			logStart := logs.Len()
-			create(t, k)
-			waitSyncError(t, k, waitTimeout, wantMsg)
-			eventually(t, waitTimeout, fmt.Sprintf("%d failed reconciles of %s", failuresBeforeRepair, k.GetName()), func() (bool, string) {
+			h.Create(t, k)
+			h.Within(waitTimeout).WaitSyncError(t, k, wantMsg)
+			h.Within(waitTimeout).Eventually(t, fmt.Sprintf("%d failed reconciles of %s", failuresBeforeRepair, k.GetName()), func() (bool, string) {
 				n := len(reconcilesOf(logs.Since(logStart), k.GetNamespace(), k.GetName()))
 				return n >= failuresBeforeRepair, fmt.Sprintf("%d reconciles", n)
 			})
@@ -116,11 +117,11 @@ func TestRepairRequeuesAtOnce(t *testing.T) {
 			} else {
 				mutate(t, pc, func() { setKey("token") })
 			}
-			eventually(t, repairBound, k.GetName()+" Ready after the repair ("+tc.reason+")", func() (bool, string) {
-				if err := refresh(k); err != nil {
+			h.Within(repairBound).Eventually(t, k.GetName()+" Ready after the repair ("+tc.reason+")", func() (bool, string) {
+				if err := h.Refresh(k); err != nil {
 					return false, err.Error()
 				}
-				return ready(k)
+				return testkit.Ready(k)
 			})
 			took := time.Since(repaired)
 
@@ -145,25 +146,22 @@ func TestRepairRequeuesAtOnce(t *testing.T) {
 // repairableConfig returns a ProviderConfig of a kind a key of scope s can
 // use, whose credentials are key configKey of Secret ns/creds, with a
 // function that changes that key.
-func repairableConfig(s scope, kind, ns, projectID, configKey string) (client.Object, func(key string)) {
+func repairableConfig(s testkit.Scope, kind, ns, projectID, configKey string) (client.Object, func(key string)) {
 	switch {
-	case s.name == namespacedScope.name && kind == "ProviderConfig":
-		pc := &namespacedv1alpha1.ProviderConfig{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "cfg"}}
-		pc.Spec.Credentials = common.LocalCredentials{Source: xpv2.CredentialsSourceSecret,
-			SecretRef: xpv2.LocalSecretKeySelector{LocalSecretReference: xpv2.LocalSecretReference{Name: "creds"}, Key: configKey}}
-		pc.Spec.ProjectID, pc.Spec.ConsoleURL = projectID, simURL
+	case s == testkit.Namespaced && kind == "ProviderConfig":
+		pc := h.Config("cfg", testkit.Creds{Name: "creds", Key: configKey}, projectID).NamespacedProviderConfig(ns)
 		return pc, func(key string) { pc.Spec.Credentials.SecretRef.Key = key }
-	case s.name == namespacedScope.name:
-		pc := clusterProviderConfig(ns+"-cfg", ns, "creds", configKey, projectID)
+	case s == testkit.Namespaced:
+		pc := h.Config(ns+"-cfg", testkit.Creds{Namespace: ns, Name: "creds", Key: configKey}, projectID).ClusterProviderConfig()
 		return pc, func(key string) { pc.Spec.Credentials.SecretRef.Key = key }
 	default:
-		pc := legacyProviderConfig(ns+"-cfg", ns, "creds", configKey, projectID)
+		pc := h.Config(ns+"-cfg", testkit.Creds{Namespace: ns, Name: "creds", Key: configKey}, projectID).LegacyProviderConfig()
 		return pc, func(key string) { pc.Spec.Credentials.SecretRef.Key = key }
 	}
 }
 
 // useConfig points k at the config of the kind and name.
-func useConfig(k keyObject, kind, name string) {
+func useConfig(k testkit.ProjectKey, kind, name string) {
 	switch o := k.(type) {
 	case *namespacedv1alpha1.ProjectAPIKey:
 		o.Spec.ProviderConfigReference = &xpv2.ProviderConfigReference{Kind: kind, Name: name}
@@ -176,11 +174,11 @@ func useConfig(k keyObject, kind, name string) {
 // with the provider's writes.
 func mutate(t *testing.T, o client.Object, change func()) {
 	t.Helper()
-	eventually(t, waitTimeout, "an update of "+o.GetName(), func() (bool, string) {
+	h.Within(waitTimeout).Eventually(t, "an update of "+o.GetName(), func() (bool, string) {
 		change()
 		err := kube.Update(context.Background(), o)
 		if err != nil {
-			_ = refresh(o)
+			_ = h.Refresh(o)
 		}
 		return err == nil, fmt.Sprint(err)
 	})
@@ -199,30 +197,30 @@ const freshDeleteBound = 10 * time.Second
 // existence to be confirmed", and that its key is deleted in Ory.
 func TestDeleteFreshResource(t *testing.T) {
 	t.Parallel()
-	for _, s := range scopes {
-		t.Run(s.name, func(t *testing.T) {
+	for _, s := range testkit.Scopes {
+		t.Run(string(s), func(t *testing.T) {
 			t.Parallel()
-			ns := newNamespace(t, "fresh-delete")
+			ns := h.NewNamespace(t, "fresh-delete")
 			p := sim.AddProject(workspaceKey, "")
-			k := s.key(ns, "fresh", common.ProjectAPIKeyParameters{Name: ns + "-key"})
-			configFor(t, s, k, ns, "cfg", map[string]string{"token": workspaceKey}, p.ID)
-			create(t, k)
-			key := waitStored(t, k, p)
+			k := testkit.NewProjectKey(s, ns, "fresh", common.ProjectAPIKeyParameters{Name: ns + "-key"})
+			h.ConfigFor(t, k, ns, "cfg", map[string]string{"token": workspaceKey}, p.ID)
+			h.Create(t, k)
+			key := h.WaitStored(t, k, p.ID)
 
 			deleted := time.Now()
 			if err := kube.Delete(context.Background(), k); err != nil {
 				t.Fatal(err)
 			}
-			waitGone(t, k, waitTimeout)
+			h.Within(waitTimeout).WaitGone(t, k)
 			took := time.Since(deleted)
-			t.Logf("fresh delete %s: gone %.1f s after the delete", s.name, took.Seconds())
+			t.Logf("fresh delete %s: gone %.1f s after the delete", string(s), took.Seconds())
 			if took > freshDeleteBound {
 				t.Errorf("the resource was gone %.1f s after its delete: want at most %s", took.Seconds(), freshDeleteBound)
 			}
 			if _, ok := sim.Key(p.ID, key.ID); ok {
 				t.Errorf("key %s is still in Ory", key.ID)
 			}
-			es, err := eventsAbout(k.GetNamespace(), k.GetName())
+			es, err := h.EventsAbout(k.GetNamespace(), k.GetName())
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -10,19 +10,16 @@ import (
 	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
-	corev1 "k8s.io/api/core/v1"
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
-	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
-	"github.com/crossplane-contrib/provider-ory/config"
 	"github.com/crossplane-contrib/provider-ory/internal/controller/projectapikey"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
+	"github.com/crossplane-contrib/provider-ory/internal/testkit"
 )
 
 // The soak's faults: 20% of all requests, of every operation, fail. 5% of
@@ -37,8 +34,8 @@ const (
 // soakKey is one resource of the soak.
 type soakKey struct {
 	i       int
-	s       scope
-	k       keyObject
+	s       testkit.Scope
+	k       testkit.ProjectKey
 	project orysim.Project
 	renamed bool // its name is changed mid-soak: it must be replaced
 	deleted bool // it is deleted mid-soak: it and its keys must go
@@ -68,33 +65,30 @@ func TestFaultSoak(t *testing.T) {
 	bound := soakConvergeTimeout(n)
 	faultTail := max(30*time.Second, time.Duration(n)*100*time.Millisecond)
 
-	ns := newNamespace(t, "soak")
+	ns := h.NewNamespace(t, "soak")
 	wk := newWorkspaceKey("soak")
 	projects := []orysim.Project{sim.AddProject(wk, ""), sim.AddProject(wk, "")}
-	create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "creds"}, StringData: map[string]string{"token": wk}})
-	pc := &namespacedv1alpha1.ProviderConfig{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "soak"}}
-	pc.Spec.Credentials = common.LocalCredentials{Source: xpv2.CredentialsSourceSecret,
-		SecretRef: xpv2.LocalSecretKeySelector{LocalSecretReference: xpv2.LocalSecretReference{Name: "creds"}, Key: "token"}}
-	pc.Spec.ProjectID, pc.Spec.ConsoleURL = projects[0].ID, simURL
-	create(t, pc)
-	create(t, legacyProviderConfig(ns+"-soak", ns, "creds", "token", projects[0].ID))
+	creds := testkit.Creds{Namespace: ns, Name: "creds", Key: "token"}
+	h.Create(t, creds.Secret(wk))
+	h.Create(t, h.Config("soak", creds, projects[0].ID).NamespacedProviderConfig(ns))
+	h.Create(t, h.Config(ns+"-soak", creds, projects[0].ID).LegacyProviderConfig())
 
 	// Half the keys of each scope in each project. Keys of the first
 	// project leave projectID out (the ProviderConfig's default, which the
 	// provider then writes into the spec); the second's name it.
 	keys := make([]*soakKey, n)
 	for i := range keys {
-		sk := &soakKey{i: i, s: scopes[i%2], project: projects[(i/2)%2], renamed: i%5 == 1, deleted: i%10 == 3}
+		sk := &soakKey{i: i, s: testkit.Scopes[i%2], project: projects[(i/2)%2], renamed: i%5 == 1, deleted: i%10 == 3}
 		p := common.ProjectAPIKeyParameters{Name: sk.prefix(ns) + "v1"}
 		if sk.project.ID == projects[1].ID {
 			p.ProjectID = sk.project.ID
 		}
-		sk.k = sk.s.key(ns, fmt.Sprintf("k%04d", i), p)
+		sk.k = testkit.NewProjectKey(sk.s, ns, fmt.Sprintf("k%04d", i), p)
 		cfg := "soak"
-		if sk.s.name == clusterScope.name {
+		if sk.s == testkit.Cluster {
 			cfg = ns + "-soak"
 		}
-		sk.s.useConfig(sk.k, cfg)
+		testkit.UseConfig(sk.k, cfg)
 		keys[i] = sk
 	}
 
@@ -170,17 +164,17 @@ func TestFaultSoak(t *testing.T) {
 	}
 	summary := fmt.Sprintf("soak: keys=%d renamed=%d deleted=%d requests=%d faults=%d (%s) fault phase=%s converged=%v in %s (bound %s) leaked=%d lost=%d duplicates=%d incomplete=%d",
 		n, renamed, deleted, requests, total, strings.Join(kinds, " "), faultsOff.Sub(start).Round(time.Second),
-		st.converged(), converged.Round(time.Second), bound, st.leaked, st.lost, st.duplicates, st.incomplete)
+		st.converged(), converged.Round(time.Second), bound, st.inv.Leaked, st.inv.Lost, st.inv.Duplicates, st.inv.Incomplete)
 	t.Log(summary)
-	report.add(counters{Keys: n, Faults: total, Leaked: st.leaked, Lost: st.lost, Duplicates: st.duplicates, Incomplete: st.incomplete})
+	report.Add(testkit.Counters{Kind: testkit.ProjectAPIKey.Kind, Keys: n, Faults: total, Leaked: st.inv.Leaked, Lost: st.inv.Lost, Duplicates: st.inv.Duplicates, Incomplete: st.inv.Incomplete})
 
 	if !st.converged() {
 		t.Errorf("the soak did not converge within %s of the faults stopping: %d not converged, e.g.:\n%s",
 			bound, len(st.pending), strings.Join(st.pending[:min(len(st.pending), 15)], "\n"))
 	}
-	for what, v := range map[string]int{"leaked keys": st.leaked, "lost values": st.lost, "duplicated keys": st.duplicates, "incomplete creates": st.incomplete} {
+	for what, v := range map[string]int{"leaked keys": st.inv.Leaked, "lost values": st.inv.Lost, "duplicated keys": st.inv.Duplicates, "incomplete creates": st.inv.Incomplete} {
 		if v != 0 {
-			t.Errorf("%d %s: %s", v, what, strings.Join(st.problems[:min(len(st.problems), 15)], "\n"))
+			t.Errorf("%d %s: %s", v, what, strings.Join(st.inv.Problems[:min(len(st.inv.Problems), 15)], "\n"))
 		}
 	}
 	if total == 0 {
@@ -194,7 +188,7 @@ func TestFaultSoak(t *testing.T) {
 		}
 	})
 	teardown := time.Now()
-	eventually(t, bound, "every soak key deleted", func() (bool, string) {
+	h.Within(bound).Eventually(t, "every soak key deleted", func() (bool, string) {
 		left := 0
 		for _, p := range projects {
 			left += len(sim.Keys(p.ID))
@@ -207,89 +201,53 @@ func TestFaultSoak(t *testing.T) {
 
 // soakState is the soak's state at one moment.
 type soakState struct {
-	pending  []string // why resources have not converged
-	problems []string // what breaks an invariant
-
-	leaked, lost, duplicates, incomplete int
+	pending []string // why resources have not converged
+	inv     testkit.Invariants
 }
 
 func (s soakState) converged() bool {
-	return len(s.pending) == 0 && s.leaked == 0 && s.lost == 0 && s.duplicates == 0 && s.incomplete == 0
+	return len(s.pending) == 0 && s.inv.Leaked == 0 && s.inv.Lost == 0 && s.inv.Duplicates == 0 && s.inv.Incomplete == 0
 }
 
 // evaluate reads the soak's resources, their connection Secrets and the
 // simulator's keys, and counts what has not converged and what breaks an
-// invariant.
+// invariant. A resource's keys are those whose names start with its prefix
+// (a renamed one has two names); one being replaced or deleted may hold
+// more than one.
 func evaluate(t *testing.T, ns string, projects []orysim.Project, keys []*soakKey) soakState {
 	t.Helper()
-	live := liveKeys(t, ns)
-	secretsByName := map[string]*corev1.Secret{}
-	sl := &corev1.SecretList{}
-	if err := kube.List(context.Background(), sl, client.InNamespace(ns)); err != nil {
+	var ids []string
+	for _, p := range projects {
+		ids = append(ids, p.ID)
+	}
+	snap, err := testkit.Take(context.Background(), kube, sim, ns, ids...)
+	if err != nil {
 		t.Fatal(err)
 	}
-	for i := range sl.Items {
-		secretsByName[sl.Items[i].Name] = &sl.Items[i]
-	}
-	inOry := map[string]orysim.Key{}
-	for _, p := range projects {
-		for _, k := range sim.Keys(p.ID) {
-			inOry[strings.ToLower(k.ID)] = k
-		}
-	}
-
-	var st soakState
-	referenced := map[string]bool{}
+	byID := map[string]*soakKey{}
 	for _, sk := range keys {
-		k, ok := live[sk.k.GetName()]
-		if sk.deleted {
-			if ok {
-				st.pending = append(st.pending, k.GetName()+" still exists ("+syncMessage(k)+")")
-			}
-		} else if !ok {
+		byID[testkit.ID(sk.k)] = sk
+	}
+	st := soakState{inv: snap.Invariants(testkit.Rules{Changing: true, Mine: func(k testkit.Key, key orysim.Key) bool {
+		sk := byID[testkit.ID(k)]
+		return sk != nil && strings.HasPrefix(key.Name, sk.prefix(ns))
+	}})}
+	for _, sk := range keys {
+		o, ok := snap.Keys[testkit.ID(sk.k)]
+		switch {
+		case sk.deleted && ok:
+			st.pending = append(st.pending, o.GetName()+" still exists ("+syncMessage(o)+")")
+			continue
+		case sk.deleted:
+			continue
+		case !ok:
 			st.pending = append(st.pending, sk.k.GetName()+" is missing")
 			continue
 		}
-		if !ok {
-			continue
-		}
-		id := strings.ToLower(keyID(k))
-		if id != "" {
-			referenced[id] = true
-		}
-		for _, r := range strings.Split(k.GetAnnotations()[projectapikey.AnnotationRetiredKeys], ",") {
-			ref, _, _ := strings.Cut(strings.TrimSpace(r), "@")
-			if kr, err := config.ParseRef(ref); err == nil && kr.ID != "" {
-				referenced[strings.ToLower(kr.ID)] = true
-			}
-		}
-		if meta.ExternalCreateIncomplete(k) {
-			st.incomplete++
-			st.problems = append(st.problems, k.GetName()+" is stuck: create pending since "+k.GetAnnotations()[meta.AnnotationKeyExternalCreatePending])
-		}
-		mine := 0
-		for _, key := range inOry {
-			if strings.HasPrefix(key.Name, sk.prefix(ns)) {
-				mine++
-			}
-		}
-		if mine > 1 && k.GetAnnotations()[projectapikey.AnnotationRetiredKeys] == "" && !meta.WasDeleted(k) {
-			st.duplicates++
-			st.problems = append(st.problems, fmt.Sprintf("%s has %d keys of its names and none to retire", k.GetName(), mine))
-		}
-		if sk.deleted {
-			continue
-		}
-		key, exists := inOry[id]
-		value := ""
-		if s := secretsByName[secretRef(k).Name]; s != nil {
-			value = string(s.Data[config.ConnectionKeyValue])
-		}
-		isReady, why := ready(k)
-		if isReady && (!exists || value != key.Value) {
-			st.lost++
-			st.problems = append(st.problems, k.GetName()+" is Ready but its Secret does not hold its key's value")
-		}
+		k := o.(testkit.ProjectKey)
+		id := testkit.KeyIDOf(meta.GetExternalName(k))
+		key, exists := snap.Ory[id]
+		isReady, why := testkit.Ready(k)
 		switch {
 		case !isReady:
 			st.pending = append(st.pending, k.GetName()+": "+why)
@@ -301,45 +259,19 @@ func evaluate(t *testing.T, ns string, projects []orysim.Project, keys []*soakKe
 			st.pending = append(st.pending, k.GetName()+": replaced keys still to delete: "+k.GetAnnotations()[projectapikey.AnnotationRetiredKeys])
 		}
 	}
-	for id, key := range inOry {
-		if !referenced[id] {
-			st.leaked++
-			st.problems = append(st.problems, fmt.Sprintf("key %s/%s (%s) is referenced by no live resource", key.ProjectID, key.ID, key.Name))
-		}
-	}
 	return st
-}
-
-// liveKeys returns the soak's resources of both scopes, by name.
-func liveKeys(t *testing.T, ns string) map[string]keyObject {
-	t.Helper()
-	out := map[string]keyObject{}
-	for _, s := range scopes {
-		l := s.list()
-		if err := kube.List(context.Background(), l); err != nil {
-			t.Fatal(err)
-		}
-		items, err := metaItems(l)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, o := range items {
-			k := o.(keyObject)
-			if k.GetNamespace() == ns || (k.GetNamespace() == "" && strings.HasPrefix(k.GetName(), ns+"-")) {
-				out[k.GetName()] = k
-			}
-		}
-	}
-	return out
 }
 
 // withKey counts the soak's resources that exist and have a key.
 func withKey(t *testing.T, ns string, keys []*soakKey) int {
 	t.Helper()
-	live := liveKeys(t, ns)
+	snap, err := testkit.Take(context.Background(), kube, sim, ns)
+	if err != nil {
+		t.Fatal(err)
+	}
 	n := 0
 	for _, sk := range keys {
-		if k, ok := live[sk.k.GetName()]; ok && keyID(k) != "" {
+		if k, ok := snap.Keys[testkit.ID(sk.k)]; ok && testkit.KeyIDOf(meta.GetExternalName(k)) != "" {
 			n++
 		}
 	}
@@ -364,7 +296,7 @@ func faultCounts(projects []orysim.Project, from, to time.Time) (int, map[string
 	return requests, faults
 }
 
-func syncMessage(k keyObject) string {
+func syncMessage(k testkit.Key) string {
 	c := k.GetCondition(xpv2.TypeSynced)
 	return fmt.Sprintf("Synced=%s %s", c.Status, c.Message)
 }
