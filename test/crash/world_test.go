@@ -85,7 +85,7 @@ func newWorld(t *testing.T, base string) *world {
 // <name>-key in the world's namespace. withProject names the project in the
 // spec; without it the key takes the ProviderConfig's.
 func (w *world) key(cluster bool, name, keyName string, withProject bool) keyObject {
-	p := common.ProjectAPIKeyParameters{Name: keyName}
+	p := common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: keyName}}
 	if withProject {
 		p.ProjectID = w.project.ID
 	}

@@ -83,7 +83,7 @@ func settled(t *testing.T, k keyObject, previous string) orysim.Key {
 // key every few seconds without end.
 func TestSpecMetadataStaysTheUsers(t *testing.T) {
 	forEachScope(t, func(t *testing.T, s scope, ns string) {
-		k := s.key(ns, "meta", common.ProjectAPIKeyParameters{Name: uniqueName(ns, "meta"), Rotation: &common.Rotation{Trigger: "a"}})
+		k := s.key(ns, "meta", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: uniqueName(ns, "meta"), Rotation: &common.Rotation{Trigger: "a"}}})
 		setSecretMetadata(k, secretMetadata())
 		create(t, k)
 		first := settled(t, k, "")
@@ -119,7 +119,7 @@ func TestSpecMetadataStaysTheUsers(t *testing.T) {
 func TestDeleteDuringOverlap(t *testing.T) {
 	forEachScope(t, func(t *testing.T, s scope, ns string) {
 		name := uniqueName(ns, "overlap")
-		k := s.key(ns, "overlap", common.ProjectAPIKeyParameters{Name: name, Rotation: &common.Rotation{Trigger: "a", Overlap: common.NewDuration(time.Hour)}})
+		k := s.key(ns, "overlap", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: name, Rotation: &common.Rotation{Trigger: "a", Overlap: common.NewDuration(time.Hour)}}})
 		create(t, k)
 		waitStored(t, k, project)
 		updateSpec(t, k, func(p *common.ProjectAPIKeyParameters) { p.Rotation.Trigger = "b" })
@@ -146,7 +146,7 @@ func TestDeleteDuringOverlap(t *testing.T) {
 // the resource said the key was imported.
 func TestConnectionSecretMoved(t *testing.T) {
 	forEachScope(t, func(t *testing.T, s scope, ns string) {
-		k := s.key(ns, "moved", common.ProjectAPIKeyParameters{Name: uniqueName(ns, "moved")})
+		k := s.key(ns, "moved", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: uniqueName(ns, "moved")}})
 		create(t, k)
 		key := waitStored(t, k, project)
 		old := connectionSecret(t, k)
@@ -206,7 +206,7 @@ func TestConnectionSecretLost(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			forEachScope(t, func(t *testing.T, s scope, ns string) {
 				n := uniqueName(ns, "lost")
-				k := s.key(ns, "lost", common.ProjectAPIKeyParameters{Name: n})
+				k := s.key(ns, "lost", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: n}})
 				create(t, k)
 				key := waitStored(t, k, project)
 				tc.lose(t, connectionSecret(t, k))
@@ -229,11 +229,11 @@ func TestConnectionSecretLost(t *testing.T) {
 // fix it was accepted, and deleting either resource broke the other.
 func TestOneKeyOneManager(t *testing.T) {
 	forEachScope(t, func(t *testing.T, s scope, ns string) {
-		a := s.key(ns, "holder", common.ProjectAPIKeyParameters{Name: uniqueName(ns, "holder")})
+		a := s.key(ns, "holder", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: uniqueName(ns, "holder")}})
 		create(t, a)
 		key := waitStored(t, a, project)
 
-		b := s.key(ns, "intruder", common.ProjectAPIKeyParameters{Name: uniqueName(ns, "holder")})
+		b := s.key(ns, "intruder", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: uniqueName(ns, "holder")}})
 		meta.SetExternalName(b, key.ID)
 		create(t, b)
 		waitSyncError(t, b, "is already managed by")
@@ -259,7 +259,7 @@ func TestOneKeyOneManager(t *testing.T) {
 func TestDeadImportIsNotReady(t *testing.T) {
 	forEachScope(t, func(t *testing.T, s scope, ns string) {
 		seeded := sim.SeedKey(project.ID, uniqueName(ns, "dead"), nil, true)
-		k := s.key(ns, "dead", common.ProjectAPIKeyParameters{Name: seeded.Name})
+		k := s.key(ns, "dead", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: seeded.Name}})
 		s.observeOnly(k)
 		meta.SetExternalName(k, seeded.ID)
 		create(t, k)
@@ -287,7 +287,7 @@ func TestImportedValueMustLookLikeAKey(t *testing.T) {
 		if s.name == "Cluster" {
 			src.Namespace = ns
 		}
-		k := s.key(ns, "garbage", common.ProjectAPIKeyParameters{Name: seeded.Name, ImportValueFrom: src})
+		k := s.key(ns, "garbage", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: seeded.Name, ImportValueFrom: src}})
 		meta.SetExternalName(k, seeded.ID)
 		create(t, k)
 		eventually(t, "KeyValue=False/ImportedValueMalformed", func() (bool, string) {
@@ -326,7 +326,7 @@ func TestOrphanDuringOverlap(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			forEachScope(t, func(t *testing.T, s scope, ns string) {
 				n := uniqueName(ns, "orphan")
-				k := s.key(ns, "orphan", common.ProjectAPIKeyParameters{Name: n, Rotation: &common.Rotation{Trigger: "a", Overlap: common.NewDuration(time.Hour)}})
+				k := s.key(ns, "orphan", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: n, Rotation: &common.Rotation{Trigger: "a", Overlap: common.NewDuration(time.Hour)}}})
 				create(t, k)
 				first := waitStored(t, k, project)
 				updateSpec(t, k, func(p *common.ProjectAPIKeyParameters) { p.Rotation.Trigger = "b" })
@@ -370,7 +370,7 @@ func TestOrphanDuringOverlap(t *testing.T) {
 func TestKeptSecretOfAGoneKey(t *testing.T) {
 	forEachScope(t, func(t *testing.T, s scope, ns string) {
 		n := uniqueName(ns, "kept")
-		k := s.key(ns, "kept", common.ProjectAPIKeyParameters{Name: n})
+		k := s.key(ns, "kept", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: n}})
 		s.orphan(k)
 		create(t, k)
 		key := waitStored(t, k, project)
@@ -384,7 +384,7 @@ func TestKeptSecretOfAGoneKey(t *testing.T) {
 		if err := console.New(simURL, workspaceKey, http.DefaultClient, "test").DeleteKey(context.Background(), project.ID, key.ID); err != nil {
 			t.Fatal(err)
 		}
-		again := s.key(ns, "kept", common.ProjectAPIKeyParameters{Name: n})
+		again := s.key(ns, "kept", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: n}})
 		create(t, again)
 		waitStored(t, again, project)
 	})
@@ -422,7 +422,7 @@ func TestRefusedBeforeAnyKey(t *testing.T) {
 				// A project of the test's own, so that Ory's request log shows
 				// whether this resource asked for a key.
 				p := sim.AddProject(workspaceKey, "refused-"+ns)
-				k := s.key(ns, "refused", common.ProjectAPIKeyParameters{Name: "refused", ProjectID: p.ID})
+				k := s.key(ns, "refused", common.ProjectAPIKeyParameters{ProjectID: p.ID, KeyParameters: common.KeyParameters{Name: "refused"}})
 				create(t, k)
 				waitSyncError(t, k, tc.wantMsg)
 				if c := k.GetCondition(xpv2.TypeReady); c.Reason != projectapikey.ReasonCreateRefused {
@@ -480,7 +480,7 @@ func denySecrets(t *testing.T, ns string) {
 func TestExternalNameSetBack(t *testing.T) {
 	forEachScope(t, func(t *testing.T, s scope, ns string) {
 		n := uniqueName(ns, "setback")
-		k := s.key(ns, "setback", common.ProjectAPIKeyParameters{Name: n, Rotation: &common.Rotation{Trigger: "a"}})
+		k := s.key(ns, "setback", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: n, Rotation: &common.Rotation{Trigger: "a"}}})
 		create(t, k)
 		first := waitStored(t, k, project)
 		setBack := func() {

@@ -38,7 +38,7 @@ func TestDeletingANamespace(t *testing.T) {
 	var names []string
 	for i := range 3 {
 		name := uniqueName(ns, fmt.Sprintf("key-%d", i))
-		k := s.key(ns, fmt.Sprintf("key-%d", i), common.ProjectAPIKeyParameters{Name: name})
+		k := s.key(ns, fmt.Sprintf("key-%d", i), common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: name}})
 		s.useConfig(k, "team")
 		create(t, k)
 		waitStored(t, k, project)
@@ -84,7 +84,7 @@ func namespaceContent(ns string) string {
 func TestProjectDeletedInOry(t *testing.T) {
 	forEachScope(t, func(t *testing.T, s scope, ns string) {
 		p := sim.AddProject(workspaceKey, "")
-		k := s.key(ns, "doomed", common.ProjectAPIKeyParameters{Name: uniqueName(ns, "doomed"), ProjectID: p.ID})
+		k := s.key(ns, "doomed", common.ProjectAPIKeyParameters{ProjectID: p.ID, KeyParameters: common.KeyParameters{Name: uniqueName(ns, "doomed")}})
 		create(t, k)
 		waitStored(t, k, p)
 
@@ -112,7 +112,7 @@ func TestProjectDeletedInOry(t *testing.T) {
 func TestProjectOutOfReach(t *testing.T) {
 	forEachScope(t, func(t *testing.T, s scope, ns string) {
 		p := sim.AddProject(workspaceKey, "")
-		k := s.key(ns, "kept", common.ProjectAPIKeyParameters{Name: uniqueName(ns, "kept"), ProjectID: p.ID})
+		k := s.key(ns, "kept", common.ProjectAPIKeyParameters{ProjectID: p.ID, KeyParameters: common.KeyParameters{Name: uniqueName(ns, "kept")}})
 		create(t, k)
 		key := waitStored(t, k, p)
 

@@ -23,7 +23,7 @@ import (
 
 func TestCreate(t *testing.T) {
 	forEachScope(t, func(t *testing.T, s scope, ns string) {
-		k := s.key(ns, "payments", common.ProjectAPIKeyParameters{Name: uniqueName(ns, "payments")})
+		k := s.key(ns, "payments", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: uniqueName(ns, "payments")}})
 		create(t, k)
 		key := waitStored(t, k, project)
 		if got := k.Parameters().ProjectID; got != project.ID {
@@ -64,7 +64,7 @@ func TestImport(t *testing.T) {
 				}
 				keyName := uniqueName(ns, "imported")
 				seeded := sim.SeedKey(p.ID, keyName, nil, true)
-				k := s.key(ns, "imported", common.ProjectAPIKeyParameters{Name: keyName})
+				k := s.key(ns, "imported", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: keyName}})
 				s.observeOnly(k)
 				meta.SetExternalName(k, tc.name(p, seeded))
 				create(t, k)
@@ -93,7 +93,7 @@ func TestImport(t *testing.T) {
 
 func TestReplaceOnNameChange(t *testing.T) {
 	forEachScope(t, func(t *testing.T, s scope, ns string) {
-		k := s.key(ns, "rotating", common.ProjectAPIKeyParameters{Name: uniqueName(ns, "v1")})
+		k := s.key(ns, "rotating", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: uniqueName(ns, "v1")}})
 		create(t, k)
 		old := waitStored(t, k, project)
 
@@ -155,7 +155,7 @@ func TestDelete(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			forEachScope(t, func(t *testing.T, s scope, ns string) {
-				k := s.key(ns, "doomed", common.ProjectAPIKeyParameters{Name: uniqueName(ns, "doomed")})
+				k := s.key(ns, "doomed", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: uniqueName(ns, "doomed")}})
 				if tc.orphan {
 					s.orphan(k)
 				}
@@ -228,7 +228,7 @@ func TestGuardrails(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			forEachScope(t, func(t *testing.T, s scope, ns string) {
 				keyName := uniqueName(ns, "guarded")
-				k := s.key(ns, "guarded", common.ProjectAPIKeyParameters{Name: keyName})
+				k := s.key(ns, "guarded", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: keyName}})
 				tc.setup(t, s, k, ns)
 				create(t, k)
 				waitSyncError(t, k, tc.wantMsg)
@@ -248,7 +248,7 @@ func TestNamespacedIsolation(t *testing.T) {
 	nsA, nsB := newNamespace(t), newNamespace(t)
 	namespacedProviderConfig(t, nsB, "team-b", workspaceKey)
 
-	k := scopes[0].key(nsA, "borrower", common.ProjectAPIKeyParameters{Name: uniqueName(nsA, "borrower")})
+	k := scopes[0].key(nsA, "borrower", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: uniqueName(nsA, "borrower")}})
 	scopes[0].useConfig(k, "team-b")
 	create(t, k)
 	waitSyncError(t, k, "ProviderConfig "+nsA+"/team-b does not exist")
@@ -269,7 +269,7 @@ func TestNamespacedIsolation(t *testing.T) {
 // the ProjectAPIKey controllers write, so a config in use shows its users.
 func TestProviderConfigUsage(t *testing.T) {
 	forEachScope(t, func(t *testing.T, s scope, ns string) {
-		k := s.key(ns, "user", common.ProjectAPIKeyParameters{Name: uniqueName(ns, "user")})
+		k := s.key(ns, "user", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: uniqueName(ns, "user")}})
 		configFor(t, s, k, ns, "counted", workspaceKey)
 		create(t, k)
 		waitStored(t, k, project)

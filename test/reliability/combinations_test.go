@@ -56,8 +56,9 @@ func TestOrphaningDuringAnOverlap(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			k := w.scope.key(ns, w.short, common.ProjectAPIKeyParameters{
-				Name:     ns + "-" + w.short,
-				Rotation: &common.Rotation{Trigger: "a", Overlap: common.NewDuration(time.Hour)},
+				KeyParameters: common.KeyParameters{Name: ns + "-" + w.short,
+					Rotation: &common.Rotation{Trigger: "a", Overlap: common.NewDuration(time.Hour)},
+				},
 			})
 			create(t, k)
 			first := waitStored(t, k, project)
@@ -108,11 +109,11 @@ func TestOneKeyOneManager(t *testing.T) {
 			t.Run(holderScope.name+"HoldsFor"+importScope.name, func(t *testing.T) {
 				t.Parallel()
 				base := strings.ToLower(holderScope.name[:1] + importScope.name[:1])
-				holder := holderScope.key(ns, "holder-"+base, common.ProjectAPIKeyParameters{Name: ns + "-holder-" + base})
+				holder := holderScope.key(ns, "holder-"+base, common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: ns + "-holder-" + base}})
 				create(t, holder)
 				key := waitStored(t, holder, project)
 
-				intruder := importScope.key(ns, "intruder-"+base, common.ProjectAPIKeyParameters{Name: key.Name})
+				intruder := importScope.key(ns, "intruder-"+base, common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: key.Name}})
 				meta.SetExternalName(intruder, key.ID)
 				create(t, intruder)
 				waitSyncError(t, intruder, waitTimeout, "is already managed by", holder.GetName())

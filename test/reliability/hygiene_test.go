@@ -195,7 +195,7 @@ func TestSecretHygiene(t *testing.T) {
 			if s.name == clusterScope.name {
 				src.Namespace = ns
 			}
-			k := mk(s, step, common.ProjectAPIKeyParameters{Name: key.Name, ImportValueFrom: src}, cfgs[s.name]["ok"])
+			k := mk(s, step, common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: key.Name, ImportValueFrom: src}}, cfgs[s.name]["ok"])
 			meta.SetExternalName(k, key.ID)
 			if step == "mismatch" {
 				k.SetManagementPolicies(xpv2.ManagementPolicies{xpv2.ManagementActionObserve})

@@ -45,7 +45,7 @@ func TestCreateAnswerLost(t *testing.T) {
 				lp := sim.AddProject(workspaceKey, "")
 				res := strings.ToLower(cname + "-" + s.name)
 				name := ns + "-" + res
-				k := s.key(ns, res, common.ProjectAPIKeyParameters{Name: name})
+				k := s.key(ns, res, common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: name}})
 				configFor(t, s, k, ns, res, map[string]string{"token": workspaceKey}, lp.ID)
 				sim.CutAnswers(orysim.OpCreateProjectAPIKey, lp.ID, 1, tc.at)
 				t.Cleanup(func() { sim.CutAnswers(orysim.OpCreateProjectAPIKey, lp.ID, 0, "") })

@@ -94,7 +94,7 @@ func TestRepairRequeuesAtOnce(t *testing.T) {
 			create(t, creds)
 			pc, setKey := repairableConfig(tc.scope, tc.kind, ns, p.ID, configKey)
 			create(t, pc)
-			k := tc.scope.key(ns, "fix", common.ProjectAPIKeyParameters{Name: ns + "-key"})
+			k := tc.scope.key(ns, "fix", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: ns + "-key"}})
 			useConfig(k, tc.kind, pc.GetName())
 
 			logStart := logs.Len()
@@ -204,7 +204,7 @@ func TestDeleteFreshResource(t *testing.T) {
 			t.Parallel()
 			ns := newNamespace(t, "fresh-delete")
 			p := sim.AddProject(workspaceKey, "")
-			k := s.key(ns, "fresh", common.ProjectAPIKeyParameters{Name: ns + "-key"})
+			k := s.key(ns, "fresh", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: ns + "-key"}})
 			configFor(t, s, k, ns, "cfg", map[string]string{"token": workspaceKey}, p.ID)
 			create(t, k)
 			key := waitStored(t, k, p)

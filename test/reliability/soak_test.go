@@ -85,7 +85,7 @@ func TestFaultSoak(t *testing.T) {
 	keys := make([]*soakKey, n)
 	for i := range keys {
 		sk := &soakKey{i: i, s: scopes[i%2], project: projects[(i/2)%2], renamed: i%5 == 1, deleted: i%10 == 3}
-		p := common.ProjectAPIKeyParameters{Name: sk.prefix(ns) + "v1"}
+		p := common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: sk.prefix(ns) + "v1"}}
 		if sk.project.ID == projects[1].ID {
 			p.ProjectID = sk.project.ID
 		}

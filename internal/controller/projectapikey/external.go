@@ -68,6 +68,8 @@ type keyResource interface {
 	resource.Managed
 	Parameters() *common.ProjectAPIKeyParameters
 	Observation() *common.ProjectAPIKeyObservation
+	KeyObservation() *common.KeyObservation
+	ObservedParentID() *string
 }
 
 // keyAPI is the part of the Ory console client the external client uses.
@@ -210,7 +212,7 @@ func (e *external) Observe(ctx context.Context, mg resource.Managed) (managed.Ex
 		return managed.ExternalObservation{ResourceExists: false, ResourceUpToDate: true, ResourceLateInitialized: lateInit}, nil
 	}
 	e.observed.current = current
-	setObservation(cr.Observation(), key)
+	setObservation(cr, key)
 
 	if meta.WasDeleted(cr) {
 		return managed.ExternalObservation{ResourceExists: true}, nil
@@ -419,7 +421,7 @@ func (e *external) Update(ctx context.Context, mg resource.Managed) (managed.Ext
 		if err := patchAnnotations(ctx, e.kube, cr, storedKeyAnnotations(cr, config.ProjectAPIKeyExternalName(ref(key)), retired)); err != nil {
 			return managed.ExternalUpdate{}, err
 		}
-		setObservation(cr.Observation(), &key)
+		setObservation(cr, &key)
 		e.setReady(cr, &key)
 		cr.SetConditions(valueStored())
 		reason, verb := event.Reason("ReplacedKey"), "replace"
@@ -729,15 +731,15 @@ func trigger(p *common.ProjectAPIKeyParameters) string {
 	return p.Rotation.Trigger
 }
 
-func setObservation(o *common.ProjectAPIKeyObservation, k *console.Key) {
-	*o = common.ProjectAPIKeyObservation{
+func setObservation(cr keyResource, k *console.Key) {
+	*cr.KeyObservation() = common.KeyObservation{
 		ID:             k.ID,
-		ProjectID:      k.Parent,
 		OwnerID:        k.OwnerID,
 		CreatedAt:      metaTime(k.CreatedAt),
 		ExpiresAt:      metaTime(k.ExpiresAt),
 		LastCharacters: k.LastCharacters,
 	}
+	*cr.ObservedParentID() = k.Parent
 }
 
 func metaTime(t *time.Time) *metav1.Time {

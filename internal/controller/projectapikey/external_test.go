@@ -345,7 +345,7 @@ func TestCreate(t *testing.T) {
 			if got := f.cr.GetCondition(TypeValue).Reason; got != ReasonValueStored {
 				t.Errorf("KeyValue reason = %q, want Stored", got)
 			}
-			want := common.ProjectAPIKeyObservation{ID: keys[0].ID, ProjectID: f.project.ID, OwnerID: keys[0].OwnerID, LastCharacters: keys[0].LastCharacters}
+			want := common.ProjectAPIKeyObservation{ProjectID: f.project.ID, KeyObservation: common.KeyObservation{ID: keys[0].ID, OwnerID: keys[0].OwnerID, LastCharacters: keys[0].LastCharacters}}
 			got := *f.cr.Observation()
 			got.CreatedAt = nil
 			if diff := cmp.Diff(want, got); diff != "" {
