@@ -23,8 +23,6 @@ import (
 	clusterv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/cluster/v1alpha1"
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
-	"github.com/crossplane-contrib/provider-ory/config"
-	"github.com/crossplane-contrib/provider-ory/internal/controller/projectapikey"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
 )
 
@@ -124,7 +122,7 @@ func secretRef(k keyObject) types.NamespacedName {
 
 // keyIDOf returns the key ID of an external name or record, either form.
 func keyIDOf(ref string) string {
-	r, err := config.ParseRef(ref)
+	r, err := common.ParseRef(ref)
 	if err != nil {
 		return ""
 	}
@@ -134,7 +132,7 @@ func keyIDOf(ref string) string {
 // retired returns the IDs of the replaced keys k still has to delete.
 func retired(k keyObject) []string {
 	var out []string
-	for _, r := range strings.Split(k.GetAnnotations()[projectapikey.AnnotationRetiredKeys], ",") {
+	for _, r := range strings.Split(k.GetAnnotations()[common.AnnotationRetiredKeys], ",") {
 		ref, _, _ := strings.Cut(strings.TrimSpace(r), "@")
 		if id := keyIDOf(ref); id != "" {
 			out = append(out, id)
@@ -229,7 +227,7 @@ func (w *world) inspect(ctx context.Context) crashState {
 		if meta.ExternalCreateIncomplete(k) {
 			st.createIncomplete = append(st.createIncomplete, id(k)+" pending since "+a[meta.AnnotationKeyExternalCreatePending])
 		}
-		if mark, ok := a[projectapikey.AnnotationCreating]; ok {
+		if mark, ok := a[common.AnnotationCreating]; ok {
 			st.creating = append(st.creating, id(k)+" creating "+mark)
 		}
 		current := keyIDOf(meta.GetExternalName(k))
@@ -238,7 +236,7 @@ func (w *world) inspect(ctx context.Context) crashState {
 			known[r] = true
 		}
 		if sec := s.secret(k); sec != nil {
-			held := keyIDOf(sec.GetAnnotations()[projectapikey.AnnotationValueOf])
+			held := keyIDOf(sec.GetAnnotations()[common.AnnotationValueOf])
 			known[held] = true
 			if held != "" && held != current {
 				st.unrecorded = append(st.unrecorded, fmt.Sprintf("%s records %q, its Secret holds the value of %s", id(k), current, held))
@@ -269,7 +267,7 @@ func (s snapshot) converged(want map[string]string) []string {
 		key, found := s.ory[keyIDOf(meta.GetExternalName(k))]
 		var value []byte
 		if sec := s.secret(k); sec != nil {
-			value = sec.Data[config.ConnectionKeyValue]
+			value = sec.Data[common.ConnectionKeyValue]
 		}
 		switch {
 		case meta.ExternalCreateIncomplete(k):
@@ -285,9 +283,9 @@ func (s snapshot) converged(want map[string]string) []string {
 		case string(value) != key.Value:
 			pending = append(pending, rid+": its Secret does not hold its key's value")
 		case len(retired(k)) > 0:
-			pending = append(pending, rid+": replaced keys to delete: "+k.GetAnnotations()[projectapikey.AnnotationRetiredKeys])
-		case k.GetAnnotations()[projectapikey.AnnotationCreating] != "":
-			pending = append(pending, rid+": creating "+k.GetAnnotations()[projectapikey.AnnotationCreating])
+			pending = append(pending, rid+": replaced keys to delete: "+k.GetAnnotations()[common.AnnotationRetiredKeys])
+		case k.GetAnnotations()[common.AnnotationCreating] != "":
+			pending = append(pending, rid+": creating "+k.GetAnnotations()[common.AnnotationCreating])
 		}
 	}
 	slices.Sort(pending)
@@ -333,7 +331,7 @@ func (s snapshot) invariants() invariants {
 		}
 		var value []byte
 		if sec := s.secret(k); sec != nil {
-			value = sec.Data[config.ConnectionKeyValue]
+			value = sec.Data[common.ConnectionKeyValue]
 		}
 		if key, ok := s.ory[kid]; !ok || string(value) != key.Value {
 			inv.lost++

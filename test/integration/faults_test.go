@@ -21,9 +21,7 @@ import (
 	clusterv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/cluster/v1alpha1"
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
-	"github.com/crossplane-contrib/provider-ory/config"
 	"github.com/crossplane-contrib/provider-ory/internal/console"
-	"github.com/crossplane-contrib/provider-ory/internal/controller/projectapikey"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
 )
 
@@ -170,7 +168,7 @@ func TestConnectionSecretMoved(t *testing.T) {
 			err := kube.Get(context.Background(), client.ObjectKeyFromObject(old), &corev1.Secret{})
 			return kerrors.IsNotFound(err), fmt.Sprint(err)
 		})
-		if c := k.GetCondition(projectapikey.TypeValue); c.Reason != projectapikey.ReasonValueStored {
+		if c := k.GetCondition(common.TypeValue); c.Reason != common.ReasonValueStored {
 			t.Errorf("KeyValue = %s/%s (%s), want Stored", c.Status, c.Reason, c.Message)
 		}
 	})
@@ -195,7 +193,7 @@ func TestConnectionSecretLost(t *testing.T) {
 		"ValueRemoved": {
 			reason: "The Secret is there but its value was removed: the same as a lost Secret.",
 			lose: func(t *testing.T, s *corev1.Secret) {
-				p := []byte(`{"data":{"` + config.ConnectionKeyValue + `":null}}`)
+				p := []byte(`{"data":{"` + common.ConnectionKeyValue + `":null}}`)
 				if err := kube.Patch(context.Background(), s, client.RawPatch(types.MergePatchType, p)); err != nil {
 					t.Fatal(err)
 				}
@@ -216,7 +214,7 @@ func TestConnectionSecretLost(t *testing.T) {
 						return false, fmt.Sprintf("%d keys", len(keys))
 					}
 					sec := connectionSecret(t, k)
-					return sec != nil && string(sec.Data[config.ConnectionKeyValue]) == keys[0].Value, "value not stored"
+					return sec != nil && string(sec.Data[common.ConnectionKeyValue]) == keys[0].Value, "value not stored"
 				})
 				waitStored(t, k, project)
 				waitEvent(t, k, "ReplacedKey")
@@ -272,7 +270,7 @@ func TestDeadImportIsNotReady(t *testing.T) {
 				return false, err.Error()
 			}
 			c := k.GetCondition(xpv2.TypeReady)
-			return c.Status == corev1.ConditionFalse && c.Reason == projectapikey.ReasonKeyNotFound, fmt.Sprintf("Ready=%s/%s", c.Status, c.Reason)
+			return c.Status == corev1.ConditionFalse && c.Reason == common.ReasonKeyNotFound, fmt.Sprintf("Ready=%s/%s", c.Status, c.Reason)
 		})
 	})
 }
@@ -294,10 +292,10 @@ func TestImportedValueMustLookLikeAKey(t *testing.T) {
 			if err := refresh(t, k); err != nil {
 				return false, err.Error()
 			}
-			c := k.GetCondition(projectapikey.TypeValue)
-			return c.Reason == projectapikey.ReasonImportedValueMalformed && strings.Contains(c.Message, "ory_pat_"), c.Message
+			c := k.GetCondition(common.TypeValue)
+			return c.Reason == common.ReasonImportedValueMalformed && strings.Contains(c.Message, "ory_pat_"), c.Message
 		})
-		if sec := connectionSecret(t, k); sec != nil && len(sec.Data[config.ConnectionKeyValue]) > 0 {
+		if sec := connectionSecret(t, k); sec != nil && len(sec.Data[common.ConnectionKeyValue]) > 0 {
 			t.Error("the garbage was published as the key's value")
 		}
 	})
@@ -334,7 +332,7 @@ func TestOrphanDuringOverlap(t *testing.T) {
 					if err := refresh(t, k); err != nil {
 						return false, err.Error()
 					}
-					return meta.GetExternalName(k) != first.ID && k.GetAnnotations()[projectapikey.AnnotationRetiredKeys] != "", fmt.Sprint(k.GetAnnotations())
+					return meta.GetExternalName(k) != first.ID && k.GetAnnotations()[common.AnnotationRetiredKeys] != "", fmt.Sprint(k.GetAnnotations())
 				})
 				current := meta.GetExternalName(k)
 				eventually(t, "the policies narrowed", func() (bool, string) {
@@ -425,7 +423,7 @@ func TestRefusedBeforeAnyKey(t *testing.T) {
 				k := s.key(ns, "refused", common.ProjectAPIKeyParameters{ProjectID: p.ID, KeyParameters: common.KeyParameters{Name: "refused"}})
 				create(t, k)
 				waitSyncError(t, k, tc.wantMsg)
-				if c := k.GetCondition(xpv2.TypeReady); c.Reason != projectapikey.ReasonCreateRefused {
+				if c := k.GetCondition(xpv2.TypeReady); c.Reason != common.ReasonCreateRefused {
 					t.Errorf("%s\nReady = %s/%s, want CreateRefused", tc.reason, c.Status, c.Reason)
 				}
 				time.Sleep(3 * time.Second)

@@ -16,7 +16,6 @@ import (
 
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
-	"github.com/crossplane-contrib/provider-ory/internal/controller/projectapikey"
 )
 
 // namespaceGoneWithin bounds a namespace deletion: the keys' deletion is a
@@ -89,12 +88,12 @@ func TestProjectDeletedInOry(t *testing.T) {
 		waitStored(t, k, p)
 
 		sim.DeleteProject(p.ID)
-		eventually(t, k.GetName()+" Ready=False "+string(projectapikey.ReasonProjectDeleted), func() (bool, string) {
+		eventually(t, k.GetName()+" Ready=False "+string(common.ReasonProjectDeleted), func() (bool, string) {
 			if err := refresh(t, k); err != nil {
 				return false, err.Error()
 			}
 			c := conditionOf(k, xpv2.TypeReady)
-			return c.Status == corev1.ConditionFalse && c.Reason == projectapikey.ReasonProjectDeleted && strings.Contains(c.Message, p.ID),
+			return c.Status == corev1.ConditionFalse && c.Reason == common.ReasonProjectDeleted && strings.Contains(c.Message, p.ID),
 				fmt.Sprintf("Ready=%s(%s: %s)", c.Status, c.Reason, c.Message)
 		})
 

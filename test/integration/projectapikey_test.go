@@ -16,8 +16,6 @@ import (
 	clusterv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/cluster/v1alpha1"
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
-	"github.com/crossplane-contrib/provider-ory/config"
-	"github.com/crossplane-contrib/provider-ory/internal/controller/projectapikey"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
 )
 
@@ -32,7 +30,7 @@ func TestCreate(t *testing.T) {
 		if got := k.Observation(); got.ID != key.ID || got.ProjectID != project.ID || got.OwnerID != key.OwnerID || got.LastCharacters != key.LastCharacters || got.CreatedAt == nil {
 			t.Errorf("status.atProvider = %+v, want the key as Ory reports it", got)
 		}
-		if c := k.GetCondition(projectapikey.TypeValue); c.Reason != projectapikey.ReasonValueStored {
+		if c := k.GetCondition(common.TypeValue); c.Reason != common.ReasonValueStored {
 			t.Errorf("KeyValue condition = %s/%s, want Stored", c.Status, c.Reason)
 		}
 		if s := connectionSecret(t, k); !metav1IsControlledBy(s, k) {
@@ -73,8 +71,8 @@ func TestImport(t *testing.T) {
 					if err := refresh(t, k); err != nil {
 						return false, err.Error()
 					}
-					c := k.GetCondition(projectapikey.TypeValue)
-					return c.Status == corev1.ConditionFalse && c.Reason == projectapikey.ReasonValueUnknown, string(c.Reason)
+					c := k.GetCondition(common.TypeValue)
+					return c.Status == corev1.ConditionFalse && c.Reason == common.ReasonValueUnknown, string(c.Reason)
 				})
 				if got := k.Observation(); got.ID != seeded.ID || got.ProjectID != p.ID {
 					t.Errorf("%s\nstatus.atProvider = %+v, want key %s of project %s", tc.reason, got, seeded.ID, p.ID)
@@ -82,10 +80,10 @@ func TestImport(t *testing.T) {
 				if n := len(keysNamed(p, keyName)); n != 1 {
 					t.Errorf("%s\nproject holds %d keys named %q after an import, want the one", tc.reason, n, keyName)
 				}
-				if sec := connectionSecret(t, k); sec != nil && len(sec.Data[config.ConnectionKeyValue]) > 0 {
+				if sec := connectionSecret(t, k); sec != nil && len(sec.Data[common.ConnectionKeyValue]) > 0 {
 					t.Errorf("%s\nthe Secret has a value for an imported key, whose value nobody knows", tc.reason)
 				}
-				waitEvent(t, k, string(projectapikey.ReasonValueUnknown))
+				waitEvent(t, k, string(common.ReasonValueUnknown))
 			})
 		})
 	}
@@ -102,7 +100,7 @@ func TestReplaceOnNameChange(t *testing.T) {
 		checked := make(chan string, 1)
 		deleteHooks.Store(old.ID, func() {
 			sec := connectionSecret(t, k)
-			v := string(sec.Data[config.ConnectionKeyValue])
+			v := string(sec.Data[common.ConnectionKeyValue])
 			switch {
 			case v == old.Value:
 				checked <- "the Secret still held the old value when the old key was deleted"
@@ -137,7 +135,7 @@ func TestReplaceOnNameChange(t *testing.T) {
 			if err := refresh(t, k); err != nil {
 				return false, err.Error()
 			}
-			got := k.GetAnnotations()[projectapikey.AnnotationRetiredKeys]
+			got := k.GetAnnotations()[common.AnnotationRetiredKeys]
 			return got == "", "retired keys: " + got
 		})
 	})

@@ -12,7 +12,6 @@ import (
 
 	clusterv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/cluster/v1alpha1"
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
-	"github.com/crossplane-contrib/provider-ory/internal/controller/projectapikey"
 )
 
 // TestOrphaningDuringAnOverlap stops managing a key, in every way a resource
@@ -67,7 +66,7 @@ func TestOrphaningDuringAnOverlap(t *testing.T) {
 				if err := refresh(k); err != nil {
 					return false, err.Error()
 				}
-				return keyID(k) != first.ID && k.GetAnnotations()[projectapikey.AnnotationRetiredKeys] != "", fmt.Sprint(k.GetAnnotations())
+				return keyID(k) != first.ID && k.GetAnnotations()[common.AnnotationRetiredKeys] != "", fmt.Sprint(k.GetAnnotations())
 			})
 			current := keyID(k)
 			eventually(t, waitTimeout, "the resource set to leave its key", func() (bool, string) {

@@ -19,7 +19,6 @@ import (
 	clusterv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/cluster/v1alpha1"
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
-	"github.com/crossplane-contrib/provider-ory/config"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
 )
 
@@ -137,12 +136,12 @@ func connectionValue(k keyObject) (string, error) {
 	if err := kube.Get(context.Background(), secretRef(k), s); err != nil {
 		return "", client.IgnoreNotFound(err)
 	}
-	return string(s.Data[config.ConnectionKeyValue]), nil
+	return string(s.Data[common.ConnectionKeyValue]), nil
 }
 
 // keyID is the ID of the key k manages (its external name, either form).
 func keyID(k keyObject) string {
-	ref, err := config.ParseRef(meta.GetExternalName(k))
+	ref, err := common.ParseRef(meta.GetExternalName(k))
 	if err != nil {
 		return ""
 	}

@@ -17,7 +17,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
-	"github.com/crossplane-contrib/provider-ory/internal/controller/projectapikey"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
 )
 
@@ -204,8 +203,8 @@ func TestSecretHygiene(t *testing.T) {
 		}
 	}
 	for _, s := range scopes {
-		waitValueCondition(t, keys[s.name]["imported"], projectapikey.ReasonValueStored)
-		waitValueCondition(t, keys[s.name]["mismatch"], projectapikey.ReasonImportedValueMismatch)
+		waitValueCondition(t, keys[s.name]["imported"], common.ReasonValueStored)
+		waitValueCondition(t, keys[s.name]["mismatch"], common.ReasonImportedValueMismatch)
 	}
 
 	// A replacement, a rotation, a deletion.
@@ -290,7 +289,7 @@ func waitValueCondition(t *testing.T, k keyObject, reason xpv2.ConditionReason) 
 		if err := refresh(k); err != nil {
 			return false, err.Error()
 		}
-		c := k.GetCondition(projectapikey.TypeValue)
+		c := k.GetCondition(common.TypeValue)
 		return c.Reason == reason, fmt.Sprintf("KeyValue=%s(%s: %s)", c.Status, c.Reason, c.Message)
 	})
 }

@@ -20,8 +20,6 @@ import (
 
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
-	"github.com/crossplane-contrib/provider-ory/config"
-	"github.com/crossplane-contrib/provider-ory/internal/controller/projectapikey"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
 )
 
@@ -257,9 +255,9 @@ func evaluate(t *testing.T, ns string, projects []orysim.Project, keys []*soakKe
 		if id != "" {
 			referenced[id] = true
 		}
-		for _, r := range strings.Split(k.GetAnnotations()[projectapikey.AnnotationRetiredKeys], ",") {
+		for _, r := range strings.Split(k.GetAnnotations()[common.AnnotationRetiredKeys], ",") {
 			ref, _, _ := strings.Cut(strings.TrimSpace(r), "@")
-			if kr, err := config.ParseRef(ref); err == nil && kr.ID != "" {
+			if kr, err := common.ParseRef(ref); err == nil && kr.ID != "" {
 				referenced[strings.ToLower(kr.ID)] = true
 			}
 		}
@@ -273,7 +271,7 @@ func evaluate(t *testing.T, ns string, projects []orysim.Project, keys []*soakKe
 				mine++
 			}
 		}
-		if mine > 1 && k.GetAnnotations()[projectapikey.AnnotationRetiredKeys] == "" && !meta.WasDeleted(k) {
+		if mine > 1 && k.GetAnnotations()[common.AnnotationRetiredKeys] == "" && !meta.WasDeleted(k) {
 			st.duplicates++
 			st.problems = append(st.problems, fmt.Sprintf("%s has %d keys of its names and none to retire", k.GetName(), mine))
 		}
@@ -283,7 +281,7 @@ func evaluate(t *testing.T, ns string, projects []orysim.Project, keys []*soakKe
 		key, exists := inOry[id]
 		value := ""
 		if s := secretsByName[secretRef(k).Name]; s != nil {
-			value = string(s.Data[config.ConnectionKeyValue])
+			value = string(s.Data[common.ConnectionKeyValue])
 		}
 		isReady, why := ready(k)
 		if isReady && (!exists || value != key.Value) {
@@ -297,8 +295,8 @@ func evaluate(t *testing.T, ns string, projects []orysim.Project, keys []*soakKe
 			st.pending = append(st.pending, k.GetName()+": its key "+id+" is not in Ory")
 		case key.Name != k.Parameters().Name:
 			st.pending = append(st.pending, fmt.Sprintf("%s: its key is named %q, the spec says %q", k.GetName(), key.Name, k.Parameters().Name))
-		case k.GetAnnotations()[projectapikey.AnnotationRetiredKeys] != "":
-			st.pending = append(st.pending, k.GetName()+": replaced keys still to delete: "+k.GetAnnotations()[projectapikey.AnnotationRetiredKeys])
+		case k.GetAnnotations()[common.AnnotationRetiredKeys] != "":
+			st.pending = append(st.pending, k.GetName()+": replaced keys still to delete: "+k.GetAnnotations()[common.AnnotationRetiredKeys])
 		}
 	}
 	for id, key := range inOry {
