@@ -1,3 +1,8 @@
+// The cluster-scoped WorkspaceAPIKey (apis/cluster/v1alpha1) is generated from
+// this file by hack/clustertwin: edit this one, then run make generate.
+//
+//ory:clustertwin
+
 package v1alpha1
 
 import (
