@@ -1,77 +1,84 @@
-// Package config is provider-ory's catalogue of managed kinds: for each kind,
-// how its external name is parsed and written, and which keys its connection
-// Secret holds. Controllers read these from here, so adding a kind starts
-// with an entry in this package.
+// Package config is provider-ory's catalogue of managed kinds. Each kind
+// whose secret Ory returns once is declared here by one Kind value: its
+// name and scopes, the project or workspace that holds its keys, the keys of
+// its connection Secret, and the adapter functions for what differs between
+// kinds. The engine (internal/engine) reads nothing else about a kind, and
+// internal/controller sets up one controller per kind and scope from Kinds.
+//
+// The formats the kinds share (external names, the annotations the provider
+// keeps, connection Secret keys, condition types and reasons) are part of the
+// API and live in apis/common/v1alpha1.
 package config
 
 import (
-	"strings"
+	"context"
+	"time"
 
-	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
-	"github.com/google/uuid"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/crossplane-contrib/provider-ory/internal/console"
+	"github.com/crossplane-contrib/provider-ory/internal/keyview"
+	"github.com/crossplane-contrib/provider-ory/internal/providerconfig"
 )
 
-// Keys of a ProjectAPIKey's connection Secret.
-const (
-	// ConnectionKeyValue holds the key's secret value (ory_pat_...). Ory
-	// returns it only when the key is created.
-	ConnectionKeyValue = "value"
-	// ConnectionKeyID holds the key's ID in Ory.
-	ConnectionKeyID = "keyID"
-	// ConnectionKeyProjectID holds the UUID of the key's project.
-	ConnectionKeyProjectID = "projectID"
-	// ConnectionKeyAPIURL holds the URL of the project's own API, where the
-	// key is used: https://<slug>.projects.oryapis.com, or the
-	// ProviderConfig's override for a custom domain.
-	ConnectionKeyAPIURL = "apiURL"
-)
-
-// ProjectAPIKeyConnectionKeys are all keys a ProjectAPIKey's connection
-// Secret may hold, in the order the README lists them.
-var ProjectAPIKeyConnectionKeys = []string{ConnectionKeyValue, ConnectionKeyID, ConnectionKeyProjectID, ConnectionKeyAPIURL}
-
-// A Ref identifies a project API key in Ory. ProjectID is empty when the
-// external name did not say which project the key belongs to.
-type Ref struct {
-	Parent string
-	ID     string
+// A Kind declares one managed kind whose secret Ory returns once.
+type Kind struct {
+	// Name is the kind, as in its CRD: "ProjectAPIKey".
+	Name string
+	// Scopes are the kind's GroupVersionKinds, namespaced
+	// (ory.m.crossplane.io) and cluster-scoped (ory.crossplane.io). Each
+	// type implements the engine's Resource interface.
+	Scopes []schema.GroupVersionKind
+	// Parent is the project or workspace that holds the kind's keys.
+	Parent Parent
+	// ConnectionKeys are all keys the kind's connection Secret may hold, in
+	// the order the README lists them: the value first.
+	ConnectionKeys []string
+	// ValuePrefix starts every value Ory issues for the kind (ory_pat_): an
+	// imported value without it is refused.
+	ValuePrefix string
+	// Keys returns the kind's keys on a pooled console connection.
+	Keys func(*keyview.Client) KeyAPI
+	// Details returns the connection details a key of parent publishes
+	// besides its value, ID and parent ID (a project's API URL); nil when
+	// there are none. A detail that cannot be known now is left out: it must
+	// not fail the reconcile.
+	Details func(ctx context.Context, conn *keyview.Client, cfg *providerconfig.Config, parent string) map[string][]byte
 }
 
-// IsZero reports whether the reference names no key.
-func (r Ref) IsZero() bool { return r.ID == "" }
-
-// String is the long form of the reference, "<project-id>/<key-id>", or the
-// key ID alone when the project is unknown.
-func (r Ref) String() string {
-	if r.Parent == "" {
-		return r.ID
-	}
-	return r.Parent + "/" + r.ID
+// Parent describes what holds a kind's keys.
+type Parent struct {
+	// Noun names it in messages: "project".
+	Noun string
+	// Field is its ID's field in spec.forProvider and status.atProvider, and
+	// its key in the connection Secret: "projectID".
+	Field string
+	// Default returns the ProviderConfig's default parent ("" if none).
+	Default func(*providerconfig.Config) string
+	// Allowed returns an error that says what to do when the ProviderConfig
+	// may not manage keys in parent; nil when it may. Nil: every parent is.
+	Allowed func(cfg *providerconfig.Config, parent string) error
+	// Gone says, after a key operation in parent failed with cause, whether
+	// Ory shows the parent gone, and how, in words ("" when it does not, or
+	// cannot tell). Nil: the kind never asks.
+	Gone func(ctx context.Context, conn *keyview.Client, parent string, cause error) string
 }
 
-// ProjectAPIKeyExternalName is the external name the provider writes for a
-// key it created or adopted: the key ID alone, since the project is recorded
-// in spec.forProvider.projectID.
-func ProjectAPIKeyExternalName(r Ref) string { return r.ID }
-
-// ParseRef reads a key reference, the external name of a ProjectAPIKey:
-// "" (no key yet), "<key-id>", or "<project-id>/<key-id>" (the form an import
-// may use to name the project too). Both IDs are UUIDs.
-func ParseRef(name string) (Ref, error) {
-	if name == "" {
-		return Ref{}, nil
-	}
-	project, key, found := strings.Cut(name, "/")
-	if !found {
-		project, key = "", name
-	}
-	if !isUUID(key) || (found && !isUUID(project)) {
-		return Ref{}, errors.Errorf("external name %q is neither <key-id> nor <project-id>/<key-id> with UUIDs: set the crossplane.io/external-name annotation to the ID of the key (and optionally its project), or remove it to create a new key", name)
-	}
-	return Ref{Parent: strings.ToLower(project), ID: strings.ToLower(key)}, nil
+// KeyAPI is what the engine needs of the console for a kind's keys: the
+// shared view of each parent's keys (keyview.Client).
+type KeyAPI interface {
+	// FindKey returns a key, or nil once a list made after the call began
+	// shows it absent: it may answer presence from a shared, recent view of
+	// the parent, never absence.
+	FindKey(ctx context.Context, parent, keyID string) (*console.Key, error)
+	// ListKeys lists every key of parent, never from a cache.
+	ListKeys(ctx context.Context, parent string) ([]console.Key, error)
+	// CreateKey creates a key and returns it with its value.
+	CreateKey(ctx context.Context, parent, name string, expiresAt *time.Time) (console.Key, error)
+	// DeleteKey deletes a key; one already gone counts as deleted.
+	DeleteKey(ctx context.Context, parent, keyID string) error
 }
 
-func isUUID(s string) bool {
-	_, err := uuid.Parse(s)
-	return err == nil && len(s) == 36
-}
+// Kinds are every managed kind of the provider, in the order their
+// controllers are set up.
+func Kinds() []Kind { return []Kind{ProjectAPIKey} }

@@ -174,6 +174,7 @@ func TestCRDs(t *testing.T) {
 	}
 
 	managedColumns := []string{"READY", "SYNCED", "EXTERNAL-NAME", "PROJECT", "EXPIRES", "AGE"}
+	workspaceKeyColumns := []string{"READY", "SYNCED", "EXTERNAL-NAME", "WORKSPACE", "EXPIRES", "AGE"}
 	managedCategories := []string{"crossplane", "managed", "ory"}
 	cases := map[string]struct {
 		reason     string
@@ -191,6 +192,18 @@ func TestCRDs(t *testing.T) {
 			reason:     "The legacy cluster-scoped key should look the same as the namespaced one in `kubectl get`.",
 			scope:      apiextensionsv1.ClusterScoped,
 			columns:    managedColumns,
+			categories: managedCategories,
+		},
+		"workspaceapikeys.ory.m.crossplane.io": {
+			reason:     "A workspace key shows the managed resource columns too, with its workspace where a project key shows its project.",
+			scope:      apiextensionsv1.NamespaceScoped,
+			columns:    workspaceKeyColumns,
+			categories: managedCategories,
+		},
+		"workspaceapikeys.ory.crossplane.io": {
+			reason:     "The cluster-scoped workspace key, generated from the namespaced one, looks the same in `kubectl get`.",
+			scope:      apiextensionsv1.ClusterScoped,
+			columns:    workspaceKeyColumns,
 			categories: managedCategories,
 		},
 	}
@@ -319,6 +332,18 @@ func TestExamples(t *testing.T) {
 			reason:  "The example of importing an existing key into a namespace.",
 			objects: []string{"ory.m.crossplane.io/v1alpha1 ProjectAPIKey team-a/imported-ci"},
 		},
+		"namespaced/workspaceapikey.yaml": {
+			reason:  "The example of a new namespaced workspace key.",
+			objects: []string{"ory.m.crossplane.io/v1alpha1 WorkspaceAPIKey team-a/ci"},
+		},
+		"namespaced/rotate-provider-credentials.yaml": {
+			reason: "The self-rotation pattern: the credentials Secret, the ProviderConfig that reads it, and the WorkspaceAPIKey that writes it, in the order they must be applied.",
+			objects: []string{
+				"v1 Secret team-a/ory-rotated-workspace-key",
+				"ory.m.crossplane.io/v1alpha1 ProviderConfig team-a/self-rotating",
+				"ory.m.crossplane.io/v1alpha1 WorkspaceAPIKey team-a/provider-credentials",
+			},
+		},
 		"cluster/credentials.yaml": {
 			reason:  "The legacy ProviderConfig reads its workspace key from crossplane-system.",
 			objects: []string{"v1 Secret crossplane-system/ory-legacy-workspace-key"},
@@ -334,6 +359,10 @@ func TestExamples(t *testing.T) {
 		"cluster/import.yaml": {
 			reason:  "The example of importing an existing key as a cluster-scoped resource.",
 			objects: []string{"ory.crossplane.io/v1alpha1 ProjectAPIKey imported-ci-legacy"},
+		},
+		"cluster/workspaceapikey.yaml": {
+			reason:  "The example of a new cluster-scoped workspace key.",
+			objects: []string{"ory.crossplane.io/v1alpha1 WorkspaceAPIKey platform-legacy"},
 		},
 	}
 
@@ -408,7 +437,7 @@ func TestExampleReferences(t *testing.T) {
 				name, _, _ := unstructured.NestedString(u.Object, "spec", "credentials", "secretRef", "name")
 				refs = append(refs, "Secret "+ns+"/"+name)
 			}
-		case u.GetKind() == "ProjectAPIKey":
+		case u.GetKind() == "ProjectAPIKey" || u.GetKind() == "WorkspaceAPIKey":
 			kind, _, _ := unstructured.NestedString(u.Object, "spec", "providerConfigRef", "kind")
 			name, _, _ := unstructured.NestedString(u.Object, "spec", "providerConfigRef", "name")
 			switch kind {
@@ -430,6 +459,81 @@ func TestExampleReferences(t *testing.T) {
 				t.Errorf("%s refers to %s, which no example creates", exampleObject(u), r)
 			}
 		}
+	}
+}
+
+// TestSelfRotationExample checks what
+// examples/namespaced/rotate-provider-credentials.yaml promises: the
+// WorkspaceAPIKey uses the ProviderConfig whose credentials Secret it writes,
+// the ProviderConfig reads the connection Secret's key "value", and the
+// Secret is one the provider may write into. Any one of them wrong and the
+// provider would either never use the new keys or refuse to store them.
+func TestSelfRotationExample(t *testing.T) {
+	const file = "namespaced/rotate-provider-credentials.yaml"
+	f, ok := loadExamples(t)[file]
+	if !ok {
+		t.Fatalf("no example %s", file)
+	}
+	var secret, config, key *unstructured.Unstructured
+	for _, u := range f.objects {
+		switch u.GetKind() {
+		case "Secret":
+			secret = u
+		case "ProviderConfig":
+			config = u
+		case "WorkspaceAPIKey":
+			key = u
+		}
+	}
+	if secret == nil || config == nil || key == nil {
+		t.Fatalf("%s must hold a Secret, a ProviderConfig and a WorkspaceAPIKey", file)
+	}
+	str := func(u *unstructured.Unstructured, path ...string) string {
+		v, _, _ := unstructured.NestedString(u.Object, path...)
+		return v
+	}
+	cases := map[string]struct {
+		reason string
+		got    string
+		want   string
+	}{
+		"KeyUsesTheConfig": {
+			reason: "The key must be made with the credentials it replaces.",
+			got:    str(key, "spec", "providerConfigRef", "kind") + " " + key.GetNamespace() + "/" + str(key, "spec", "providerConfigRef", "name"),
+			want:   "ProviderConfig " + config.GetNamespace() + "/" + config.GetName(),
+		},
+		"KeyWritesTheConfigSecret": {
+			reason: "The new key's value must land in the Secret the ProviderConfig reads.",
+			got:    key.GetNamespace() + "/" + str(key, "spec", "writeConnectionSecretToRef", "name"),
+			want:   config.GetNamespace() + "/" + str(config, "spec", "credentials", "secretRef", "name"),
+		},
+		"ConfigReadsTheValue": {
+			reason: "The connection Secret holds the workspace key under value; any other key would keep the first key in use.",
+			got:    str(config, "spec", "credentials", "secretRef", "key"),
+			want:   "value",
+		},
+		"SecretIsTheExampleSecret": {
+			reason: "The file's Secret is the one both name.",
+			got:    secret.GetNamespace() + "/" + secret.GetName(),
+			want:   config.GetNamespace() + "/" + str(config, "spec", "credentials", "secretRef", "name"),
+		},
+		"SecretIsAConnectionSecret": {
+			reason: "The provider writes a key's value only into a Secret of Crossplane's connection type (or one it made): an Opaque Secret would be refused.",
+			got:    str(secret, "type"),
+			want:   "connection.crossplane.io/v1alpha1",
+		},
+		"OldKeyOverlaps": {
+			reason: "The provider itself reads the Secret: the old key must stay valid a while after the new value is stored.",
+			got:    fmt.Sprint(str(key, "spec", "forProvider", "rotation", "overlap") != ""),
+			want:   "true",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if tc.got != tc.want {
+				t.Errorf("\n%s\n%s: got %q, want %q", tc.reason, file, tc.got, tc.want)
+			}
+		})
 	}
 }
 
@@ -581,6 +685,26 @@ func TestValidatorRejects(t *testing.T) {
 			file:    "namespaced/projectapikey.yaml",
 			mutate:  func(u *unstructured.Unstructured) { setField(u, "x", "spec", "forProvider", "expiry") },
 			wantErr: "spec.forProvider.expiry",
+		},
+		"WorkspaceKeyExpiresAtWithRotation": {
+			reason: "A rotated key's expiry follows from its lifetime: the CEL rule refuses both.",
+			file:   "namespaced/workspaceapikey.yaml",
+			mutate: func(u *unstructured.Unstructured) {
+				setField(u, "2030-01-01T00:00:00Z", "spec", "forProvider", "expiresAt")
+			},
+			wantErr: "set either spec.forProvider.expiresAt or spec.forProvider.rotation.lifetime",
+		},
+		"WorkspaceSlug": {
+			reason:  "workspaceID has format uuid; a slug is rejected.",
+			file:    "cluster/workspaceapikey.yaml",
+			mutate:  func(u *unstructured.Unstructured) { setField(u, "my-workspace", "spec", "forProvider", "workspaceID") },
+			wantErr: "spec.forProvider.workspaceID",
+		},
+		"ConfigWorkspaceSlug": {
+			reason:  "A ProviderConfig's workspaceID has format uuid too.",
+			file:    "namespaced/providerconfig.yaml",
+			mutate:  func(u *unstructured.Unstructured) { setField(u, "main", "spec", "workspaceID") },
+			wantErr: "spec.workspaceID",
 		},
 		"LegacyConnectionSecretWithoutNamespace": {
 			reason: "A cluster-scoped key has no namespace of its own to put the Secret in.",

@@ -47,9 +47,10 @@ import (
 	"text/tabwriter"
 	"time"
 
+	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
+
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"github.com/crossplane-contrib/provider-ory/config"
 	"github.com/crossplane-contrib/provider-ory/internal/localenv"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
 )
@@ -452,7 +453,7 @@ func render(statuses []localenv.KeyStatus, sim *orysim.Server, want []keyRef) st
 // shown masks the value and anything that looks like an Ory key; key and
 // project IDs are not secret and are shown whole.
 func shown(key string, v []byte) string {
-	if key == config.ConnectionKeyValue || bytes.HasPrefix(v, []byte("ory_")) {
+	if key == common.ConnectionKeyValue || bytes.HasPrefix(v, []byte("ory_")) {
 		return localenv.Mask(v)
 	}
 	return string(v)

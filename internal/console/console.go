@@ -32,7 +32,7 @@ func (Value) GoString() string { return "[redacted]" }
 // A Key is a project API key as Ory reports it.
 type Key struct {
 	ID             string
-	Parent      string
+	Parent         string
 	OwnerID        string
 	Name           string
 	CreatedAt      *time.Time
@@ -150,7 +150,7 @@ func (c *Client) DeleteKey(ctx context.Context, projectID, keyID string) error {
 func fromAPI(k *ory.ProjectApiKey, projectID string) Key {
 	key := Key{
 		ID:             k.GetId(),
-		Parent:      k.GetProjectId(),
+		Parent:         k.GetProjectId(),
 		OwnerID:        k.GetOwnerId(),
 		Name:           k.GetName(),
 		LastCharacters: k.GetLastCharacters(),

@@ -5,36 +5,44 @@ import (
 	"context"
 	"time"
 
+	catalogue "github.com/crossplane-contrib/provider-ory/config"
+
 	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/wait"
 	ctrl "sigs.k8s.io/controller-runtime"
 
-	clusterv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/cluster/v1alpha1"
-	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
 	"github.com/crossplane-contrib/provider-ory/internal/controller/config"
-	"github.com/crossplane-contrib/provider-ory/internal/controller/projectapikey"
+	"github.com/crossplane-contrib/provider-ory/internal/engine"
 	"github.com/crossplane-contrib/provider-ory/internal/keyview"
 )
 
-// A managedKind is a managed resource kind and the setup of its controller.
+// A managedKind is one scope of a managed kind and the setup of its
+// controller.
 type managedKind struct {
 	gvk   schema.GroupVersionKind
 	setup func(ctrl.Manager, controller.Options, *keyview.Clients) error
 }
 
-// managedKinds are the kinds whose CRDs Crossplane installs only once a
-// ManagedResourceActivationPolicy activates them (the package's safe-start
-// capability).
-var managedKinds = []managedKind{
-	{gvk: namespacedv1alpha1.ProjectAPIKeyGroupVersionKind, setup: projectapikey.SetupNamespaced},
-	{gvk: clusterv1alpha1.ProjectAPIKeyGroupVersionKind, setup: projectapikey.SetupCluster},
+// managedKinds are every scope of every kind in the catalogue (config.Kinds),
+// whose CRDs Crossplane installs only once a ManagedResourceActivationPolicy
+// activates them (the package's safe-start capability).
+func managedKinds() []managedKind {
+	var out []managedKind
+	for _, k := range catalogue.Kinds() {
+		for _, gvk := range k.Scopes {
+			out = append(out, managedKind{gvk: gvk, setup: func(mgr ctrl.Manager, o controller.Options, c *keyview.Clients) error {
+				return engine.Setup(mgr, o, k, gvk, c)
+			}})
+		}
+	}
+	return out
 }
 
 // Setup adds every controller of the provider to the manager: the
-// ProviderConfig kinds and ProjectAPIKey in both scopes. The ProjectAPIKey
-// controllers of both scopes share one pool of Ory clients, configured by
+// ProviderConfig kinds and every kind of the catalogue in both scopes. The
+// kinds' controllers share one pool of Ory clients, configured by
 // ory: one view of each project's keys and one rate limiter per workspace
 // API key. Every CRD must be installed: a controller whose kind is missing
 // never syncs its cache, and the manager then stops. See SetupGated.
@@ -43,7 +51,7 @@ func Setup(mgr ctrl.Manager, o controller.Options, ory keyview.Options) error {
 		return err
 	}
 	clients := keyview.NewClients(ory)
-	for _, k := range managedKinds {
+	for _, k := range managedKinds() {
 		if err := k.setup(mgr, o, clients); err != nil {
 			return err
 		}
@@ -53,7 +61,7 @@ func Setup(mgr ctrl.Manager, o controller.Options, ory keyview.Options) error {
 
 // SetupGated is Setup for a cluster where a managed kind's CRD may be
 // missing, as with Crossplane's safe-start: the ProviderConfig controllers
-// start at once, and each ProjectAPIKey controller once o.Gate reports its
+// start at once, and each managed kind's controller once o.Gate reports its
 // kind's CRD established and served, which may be long after the manager
 // started (crossplane-runtime's customresourcesgate feeds o.Gate). A
 // controller that cannot be set up then stops the manager with that error,
@@ -65,12 +73,13 @@ func SetupGated(mgr ctrl.Manager, o controller.Options, ory keyview.Options) err
 	if err := config.Setup(mgr, o); err != nil {
 		return err
 	}
-	failed := make(chan error, len(managedKinds))
+	kinds := managedKinds()
+	failed := make(chan error, len(kinds))
 	if err := mgr.Add(setupFailures(failed)); err != nil {
 		return err
 	}
 	clients := keyview.NewClients(ory)
-	for _, k := range managedKinds {
+	for _, k := range kinds {
 		o.Gate.Register(func() {
 			o.Logger.Info("Starting the controller: its CRD is established", "kind", k.gvk.String())
 			if err := waitServed(mgr, k.gvk); err != nil {

@@ -3,6 +3,8 @@ package localenv
 import (
 	"context"
 	"fmt"
+	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
+	"github.com/crossplane-contrib/provider-ory/internal/orysim"
 	"slices"
 	"strings"
 
@@ -14,9 +16,6 @@ import (
 
 	clusterv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/cluster/v1alpha1"
 	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
-	"github.com/crossplane-contrib/provider-ory/config"
-	"github.com/crossplane-contrib/provider-ory/internal/controller/projectapikey"
-	"github.com/crossplane-contrib/provider-ory/internal/orysim"
 )
 
 // KeyStatus is a ProjectAPIKey (either scope) as the API server has it, with
@@ -118,7 +117,7 @@ func keyStatus(name string, annotations map[string]string, deleting bool, polici
 		KeyID:        keyID,
 		ProjectID:    projectID,
 		Import:       slices.Equal(policies, xpv2.ManagementPolicies{xpv2.ManagementActionObserve}),
-		ValueUnknown: cond(projectapikey.TypeValue).Reason == projectapikey.ReasonValueUnknown,
+		ValueUnknown: cond(common.TypeValue).Reason == common.ReasonValueUnknown,
 		Deleting:     deleting,
 	}
 }
@@ -154,14 +153,14 @@ func (k KeyStatus) Converged(sim *orysim.Server) string {
 		missing = append(missing, "the provider does not (yet) report the import's value as unknown")
 	}
 	if s := k.Secret; s != nil {
-		v := s.Data[config.ConnectionKeyValue]
+		v := s.Data[common.ConnectionKeyValue]
 		switch {
 		case !s.Found:
 			missing = append(missing, "connection Secret "+s.Namespace+"/"+s.Name+" does not exist yet")
 		case len(v) == 0:
 			missing = append(missing, "connection Secret "+s.Namespace+"/"+s.Name+" has no value yet")
-		case string(s.Data[config.ConnectionKeyID]) != k.KeyID:
-			missing = append(missing, fmt.Sprintf("connection Secret holds keyID %q, the resource observes %q", s.Data[config.ConnectionKeyID], k.KeyID))
+		case string(s.Data[common.ConnectionKeyID]) != k.KeyID:
+			missing = append(missing, fmt.Sprintf("connection Secret holds keyID %q, the resource observes %q", s.Data[common.ConnectionKeyID], k.KeyID))
 		case found && string(v) != simKey.Value:
 			missing = append(missing, "the connection Secret's value is not the simulator's value of key "+k.KeyID)
 		}

@@ -35,14 +35,21 @@ func (c Creds) Local() common.LocalCredentials {
 		SecretRef: xpv2.LocalSecretKeySelector{LocalSecretReference: xpv2.LocalSecretReference{Name: c.Name}, Key: c.Key}}
 }
 
-// Config is what a ProviderConfig of any kind says.
+// Config is what a ProviderConfig of any kind says: its name, where its
+// credentials are, and its console settings (common.ConsoleSettings).
 type Config struct {
 	Name              string
 	Creds             Creds
 	ProjectID         string
+	WorkspaceID       string
 	ConsoleURL        string
 	AllowedProjectIDs []string
 	RateLimit         *common.RateLimit
+}
+
+func (c Config) settings() common.ConsoleSettings {
+	return common.ConsoleSettings{ProjectID: c.ProjectID, WorkspaceID: c.WorkspaceID, ConsoleURL: c.ConsoleURL,
+		AllowedProjectIDs: c.AllowedProjectIDs, RateLimit: c.RateLimit}
 }
 
 // ClusterProviderConfig returns the config as a ClusterProviderConfig
@@ -50,7 +57,7 @@ type Config struct {
 func (c Config) ClusterProviderConfig() *namespacedv1alpha1.ClusterProviderConfig {
 	pc := &namespacedv1alpha1.ClusterProviderConfig{ObjectMeta: metav1.ObjectMeta{Name: c.Name}}
 	pc.Spec.Credentials = c.Creds.Credentials()
-	pc.Spec.ProjectID, pc.Spec.ConsoleURL, pc.Spec.AllowedProjectIDs, pc.Spec.RateLimit = c.ProjectID, c.ConsoleURL, c.AllowedProjectIDs, c.RateLimit
+	pc.Spec.ConsoleSettings = c.settings()
 	return pc
 }
 
@@ -59,7 +66,7 @@ func (c Config) ClusterProviderConfig() *namespacedv1alpha1.ClusterProviderConfi
 func (c Config) LegacyProviderConfig() *clusterv1alpha1.ProviderConfig {
 	pc := &clusterv1alpha1.ProviderConfig{ObjectMeta: metav1.ObjectMeta{Name: c.Name}}
 	pc.Spec.Credentials = c.Creds.Credentials()
-	pc.Spec.ProjectID, pc.Spec.ConsoleURL, pc.Spec.AllowedProjectIDs, pc.Spec.RateLimit = c.ProjectID, c.ConsoleURL, c.AllowedProjectIDs, c.RateLimit
+	pc.Spec.ConsoleSettings = c.settings()
 	return pc
 }
 
@@ -68,7 +75,7 @@ func (c Config) LegacyProviderConfig() *clusterv1alpha1.ProviderConfig {
 func (c Config) NamespacedProviderConfig(ns string) *namespacedv1alpha1.ProviderConfig {
 	pc := &namespacedv1alpha1.ProviderConfig{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: c.Name}}
 	pc.Spec.Credentials = c.Creds.Local()
-	pc.Spec.ProjectID, pc.Spec.ConsoleURL, pc.Spec.AllowedProjectIDs, pc.Spec.RateLimit = c.ProjectID, c.ConsoleURL, c.AllowedProjectIDs, c.RateLimit
+	pc.Spec.ConsoleSettings = c.settings()
 	return pc
 }
 

@@ -15,7 +15,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
-	"github.com/crossplane-contrib/provider-ory/config"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
 )
 
@@ -152,7 +151,7 @@ func (h Harness) ConnectionValue(k Key) (string, error) {
 	if err := h.Kube.Get(context.Background(), SecretRef(k), s); err != nil {
 		return "", client.IgnoreNotFound(err)
 	}
-	return string(s.Data[config.ConnectionKeyValue]), nil
+	return string(s.Data[common.ConnectionKeyValue]), nil
 }
 
 // KeyOf returns the key in Ory that k's external name names, among the keys
@@ -197,7 +196,7 @@ func (h Harness) WaitStored(t testing.TB, k Key, holderID string) orysim.Key {
 		if key, ok = h.KeyOf(k, holderID); !ok {
 			return false, "no key " + meta.GetExternalName(k) + " held by " + holderID
 		}
-		if name := SpecOf(k).Name; key.Name != name {
+		if name := k.KeyParameters().Name; key.Name != name {
 			return false, fmt.Sprintf("key named %q, spec says %q", key.Name, name)
 		}
 		v, err := h.ConnectionValue(k)
@@ -289,12 +288,4 @@ func (h Harness) NewConfig(t testing.TB, s Scope, ns, name string, creds map[str
 func (h Harness) ConfigFor(t testing.TB, k Key, ns, name string, creds map[string]string, projectID string, allowed ...string) {
 	t.Helper()
 	UseConfig(k, h.NewConfig(t, ScopeOf(k), ns, name, creds, projectID, allowed...))
-}
-
-// NewProjectKey returns a ProjectAPIKey of scope s (named as Kind.New
-// names it) with parameters p.
-func NewProjectKey(s Scope, ns, name string, p common.ProjectAPIKeyParameters) ProjectKey {
-	k := ProjectAPIKey.New(s, ns, name, Spec{}).(ProjectKey)
-	*k.Parameters() = p
-	return k
 }

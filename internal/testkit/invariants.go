@@ -15,15 +15,14 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/crossplane-contrib/provider-ory/config"
-	"github.com/crossplane-contrib/provider-ory/internal/controller/projectapikey"
+	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
 )
 
 // KeyIDOf returns the lower case key ID of an external name or a record
 // (either form: <id> or <holder>/<id>); "" when it names none.
 func KeyIDOf(ref string) string {
-	r, err := config.ParseRef(ref)
+	r, err := common.ParseRef(ref)
 	if err != nil {
 		return ""
 	}
@@ -33,7 +32,7 @@ func KeyIDOf(ref string) string {
 // Retired returns the IDs of the replaced keys k still has to delete.
 func Retired(k Key) []string {
 	var out []string
-	for _, r := range strings.Split(k.GetAnnotations()[projectapikey.AnnotationRetiredKeys], ",") {
+	for _, r := range strings.Split(k.GetAnnotations()[common.AnnotationRetiredKeys], ",") {
 		ref, _, _ := strings.Cut(strings.TrimSpace(r), "@")
 		if id := KeyIDOf(ref); id != "" {
 			out = append(out, id)
@@ -96,21 +95,26 @@ func Take(ctx context.Context, c client.Client, sim *orysim.Server, ns string, h
 
 // Items returns the keys of a list of a key kind.
 func Items(l client.ObjectList) ([]Key, error) {
+	var ms []resource.Managed
 	switch ml := l.(type) {
 	case resource.ManagedList:
-		var out []Key
-		for _, k := range ml.GetItems() {
-			out = append(out, k)
-		}
-		return out, nil
+		ms = ml.GetItems()
 	case resource.LegacyManagedList:
-		var out []Key
-		for _, k := range ml.GetItems() {
-			out = append(out, k)
+		for _, m := range ml.GetItems() {
+			ms = append(ms, m)
 		}
-		return out, nil
+	default:
+		return nil, fmt.Errorf("%T is not a list of managed resources", l)
 	}
-	return nil, fmt.Errorf("%T is not a list of managed resources", l)
+	out := make([]Key, 0, len(ms))
+	for _, m := range ms {
+		k, ok := m.(Key)
+		if !ok {
+			return nil, fmt.Errorf("%T is not an API key kind", m)
+		}
+		out = append(out, k)
+	}
+	return out, nil
 }
 
 // Secret returns k's connection Secret if it exists and k controls it.
@@ -128,7 +132,7 @@ func (s Snapshot) Secret(k Key) *corev1.Secret {
 // Value returns the value k's connection Secret holds ("" without one).
 func (s Snapshot) Value(k Key) string {
 	if sec := s.Secret(k); sec != nil {
-		return string(sec.Data[config.ConnectionKeyValue])
+		return string(sec.Data[common.ConnectionKeyValue])
 	}
 	return ""
 }
@@ -166,7 +170,7 @@ type Rules struct {
 func (s Snapshot) Invariants(r Rules) Invariants {
 	mine := r.Mine
 	if mine == nil {
-		mine = func(k Key, key orysim.Key) bool { return key.Name == SpecOf(k).Name }
+		mine = func(k Key, key orysim.Key) bool { return key.Name == k.KeyParameters().Name }
 	}
 	var inv Invariants
 	referenced := map[string]bool{}

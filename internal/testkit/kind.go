@@ -4,135 +4,122 @@
 // invariants a run must keep (no key leaked, no value lost, no duplicate, no
 // create left pending) counted once over a Snapshot, and the report line of
 // the reliability suites. It holds no state of its own: a suite passes in
-// its client, simulator and console URL.
+// its client, simulator and console URL (Harness).
 package testkit
 
 import (
 	"fmt"
-	"reflect"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	clusterv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/cluster/v1alpha1"
+	"github.com/crossplane-contrib/provider-ory/apis"
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
-	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
 	"github.com/crossplane-contrib/provider-ory/config"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
 )
 
-// A Key is a managed API key of any kind and either scope.
+// A Key is a managed API key of any kind and either scope: the settings
+// every kind shares (name, expiry, rotation, imported value) and the ID of
+// its parent, the project or workspace that holds it.
 type Key interface {
 	resource.Managed
+	KeyParameters() *common.KeyParameters
+	ParentID() *string
 }
 
 // A ProjectKey is a ProjectAPIKey of either scope, for the tests of what
-// only project keys have (importValueFrom, the project's API URL).
+// only project keys have (the project's API URL, project gone).
 type ProjectKey interface {
 	Key
 	Parameters() *common.ProjectAPIKeyParameters
 	Observation() *common.ProjectAPIKeyObservation
 }
 
-// Spec is what every key kind's spec.forProvider holds: the key's name in
-// Ory, its expiry, its rotation and the ID of its holder (the project of a
-// project key, the workspace of a workspace key; empty: the
-// ProviderConfig's default).
-type Spec struct {
-	Name      string
-	ExpiresAt *metav1.Time
-	Rotation  *common.Rotation
-	HolderID  string
-}
-
 // A Kind describes one managed key kind to the suites, so that a scenario
-// written once runs for every kind: adding a kind is adding an entry to
+// written once runs for every kind: its catalogue entry (the kind's name,
+// its GroupVersionKind per scope, its parent's field, its connection keys)
+// and how the simulator holds its keys. Adding a kind is adding an entry to
 // Kinds.
 type Kind struct {
-	// Kind is the kind's name, e.g. ProjectAPIKey.
-	Kind string
-	// HolderField is the spec.forProvider field that names the key's
-	// holder, e.g. projectID.
-	HolderField string
-	// ConnectionKeys are the keys the connection Secret holds;
-	// HolderConnectionKey is the one that names the holder.
-	ConnectionKeys      []string
-	HolderConnectionKey string
-	// GVKs are the kind's group, version and kind in each scope.
-	GVKs map[Scope]schema.GroupVersionKind
-
-	// objects return an empty object and list of a scope.
-	objects map[Scope]func() Key
-	lists   map[Scope]func() client.ObjectList
-	// spec reads the fields of Spec from a key of this kind; setSpec writes
-	// them.
-	spec    func(Key) Spec
-	setSpec func(Key, Spec)
-	// keys returns the keys a holder has in the simulator.
-	keys func(sim *orysim.Server, holderID string) []orysim.Key
+	config.Kind
+	// KeysIn returns the keys a parent (project or workspace ID) holds in
+	// the simulator, values included.
+	KeysIn func(sim *orysim.Server, parentID string) []orysim.Key
 }
 
 // ProjectAPIKey is the kind of an Ory project's API keys.
 var ProjectAPIKey = Kind{
-	Kind:                "ProjectAPIKey",
-	HolderField:         "projectID",
-	ConnectionKeys:      config.ProjectAPIKeyConnectionKeys,
-	HolderConnectionKey: config.ConnectionKeyProjectID,
-	GVKs: map[Scope]schema.GroupVersionKind{
-		Namespaced: namespacedv1alpha1.ProjectAPIKeyGroupVersionKind,
-		Cluster:    clusterv1alpha1.ProjectAPIKeyGroupVersionKind,
-	},
-	objects: map[Scope]func() Key{
-		Namespaced: func() Key { return &namespacedv1alpha1.ProjectAPIKey{} },
-		Cluster:    func() Key { return &clusterv1alpha1.ProjectAPIKey{} },
-	},
-	lists: map[Scope]func() client.ObjectList{
-		Namespaced: func() client.ObjectList { return &namespacedv1alpha1.ProjectAPIKeyList{} },
-		Cluster:    func() client.ObjectList { return &clusterv1alpha1.ProjectAPIKeyList{} },
-	},
-	spec: func(k Key) Spec {
-		p := k.(ProjectKey).Parameters()
-		return Spec{Name: p.Name, ExpiresAt: p.ExpiresAt, Rotation: p.Rotation, HolderID: p.ProjectID}
-	},
-	setSpec: func(k Key, s Spec) {
-		p := k.(ProjectKey).Parameters()
-		p.Name, p.ExpiresAt, p.Rotation, p.ProjectID = s.Name, s.ExpiresAt, s.Rotation, s.HolderID
-	},
-	keys: func(sim *orysim.Server, holderID string) []orysim.Key { return sim.Keys(holderID) },
+	Kind:   config.ProjectAPIKey,
+	KeysIn: func(sim *orysim.Server, parentID string) []orysim.Key { return sim.Keys(parentID) },
 }
 
 // Kinds are the managed key kinds every suite runs over.
 var Kinds = []Kind{ProjectAPIKey}
 
+// scheme knows every kind of apis, to make objects from their
+// GroupVersionKinds.
+var scheme = func() *runtime.Scheme {
+	s := runtime.NewScheme()
+	if err := apis.AddToScheme(s); err != nil {
+		panic(err)
+	}
+	return s
+}()
+
+// GVK is the kind's group, version and kind in scope s.
+func (k Kind) GVK(s Scope) schema.GroupVersionKind {
+	if s == Cluster {
+		return k.Scopes[1]
+	}
+	return k.Scopes[0]
+}
+
+// Object returns an empty object of the kind in scope s.
+func (k Kind) Object(s Scope) Key {
+	o, err := scheme.New(k.GVK(s))
+	if err != nil {
+		panic(fmt.Sprintf("testkit: %s: %v", k.GVK(s), err))
+	}
+	return o.(Key)
+}
+
+// List returns an empty list of the kind's objects in scope s.
+func (k Kind) List(s Scope) client.ObjectList {
+	gvk := k.GVK(s)
+	gvk.Kind += "List"
+	o, err := scheme.New(gvk)
+	if err != nil {
+		panic(fmt.Sprintf("testkit: %s: %v", gvk, err))
+	}
+	return o.(client.ObjectList)
+}
+
 // New returns a key of scope s named name whose connection Secret is
 // <name>-key in ns: in ns for the namespaced scope, named <ns>-<name> for
-// the cluster scope (whose names are global).
-func (k Kind) New(s Scope, ns, name string, spec Spec) Key {
-	o := k.objects[s]()
+// the cluster scope (whose names are global). p and parentID are its
+// forProvider settings; an empty parentID takes the ProviderConfig's.
+func (k Kind) New(s Scope, ns, name string, p common.KeyParameters, parentID string) Key {
+	o := k.Object(s)
 	s.place(o, ns, name)
-	k.setSpec(o, spec)
+	*o.KeyParameters() = p
+	*o.ParentID() = parentID
 	return o
 }
 
-// List returns an empty list of the kind's objects of scope s.
-func (k Kind) List(s Scope) client.ObjectList { return k.lists[s]() }
-
-// Spec reads the fields every kind shares from a key of this kind.
-func (k Kind) Spec(o Key) Spec { return k.spec(o) }
-
-// SetSpec writes them.
-func (k Kind) SetSpec(o Key, s Spec) { k.setSpec(o, s) }
-
-// KeysIn returns the keys holder holds in the simulator.
-func (k Kind) KeysIn(sim *orysim.Server, holderID string) []orysim.Key { return k.keys(sim, holderID) }
-
 // Is reports whether o is of this kind (either scope).
 func (k Kind) Is(o Key) bool {
-	for _, s := range Scopes {
-		if reflect.TypeOf(k.objects[s]()) == reflect.TypeOf(o) {
-			return true
+	gvks, _, err := scheme.ObjectKinds(o)
+	if err != nil {
+		return false
+	}
+	for _, g := range gvks {
+		for _, s := range k.Scopes {
+			if g == s {
+				return true
+			}
 		}
 	}
 	return false
@@ -148,9 +135,6 @@ func KindOf(o Key) Kind {
 	panic(fmt.Sprintf("testkit: %T is not a key kind of testkit.Kinds", o))
 }
 
-// SpecOf reads the fields every kind shares from a key of any kind.
-func SpecOf(o Key) Spec { return KindOf(o).Spec(o) }
-
 // ScopeOf returns the scope of a key: a namespaced object is of the
 // namespaced scope.
 func ScopeOf(o Key) Scope {
@@ -158,4 +142,13 @@ func ScopeOf(o Key) Scope {
 		return Namespaced
 	}
 	return Cluster
+}
+
+// NewProjectKey returns a ProjectAPIKey of scope s (named as Kind.New
+// names it) with parameters p.
+func NewProjectKey(s Scope, ns, name string, p common.ProjectAPIKeyParameters) ProjectKey {
+	k := ProjectAPIKey.Object(s).(ProjectKey)
+	s.place(k, ns, name)
+	*k.Parameters() = p
+	return k
 }

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
+
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 	corev1 "k8s.io/api/core/v1"
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
@@ -24,7 +26,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
-	orycfg "github.com/crossplane-contrib/provider-ory/config"
 	"github.com/crossplane-contrib/provider-ory/internal/localenv"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
 )
@@ -690,7 +691,7 @@ func (b *bench) secretsWithValue(ctx context.Context, round int) (int, error) {
 			return 0, err
 		}
 		for _, s := range l.Items {
-			if strings.HasPrefix(s.Name, prefix) && len(s.Data[orycfg.ConnectionKeyValue]) > 0 {
+			if strings.HasPrefix(s.Name, prefix) && len(s.Data[common.ConnectionKeyValue]) > 0 {
 				n++
 			}
 		}

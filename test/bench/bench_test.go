@@ -1,12 +1,13 @@
 package main
 
 import (
-	"github.com/crossplane-contrib/provider-ory/internal/testkit"
 	"os"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/crossplane-contrib/provider-ory/internal/testkit"
 )
 
 // TestSmoke runs the benchmark small (100 keys, 2 projects, a 5 s poll, one

@@ -101,8 +101,8 @@ func TestShippedCompositionsMatchSchemas(t *testing.T) {
 				for _, d := range details {
 					cd := object(d.(map[string]any))
 					name, from := str(cd, "name"), str(cd, "fromConnectionSecretKey")
-					if str(cd, "type") != "FromConnectionSecretKey" || !slices.Contains(config.ProjectAPIKeyConnectionKeys, from) {
-						t.Errorf("connection detail %q: want type FromConnectionSecretKey from one of %v, got %s %q", name, config.ProjectAPIKeyConnectionKeys, str(cd, "type"), from)
+					if str(cd, "type") != "FromConnectionSecretKey" || !slices.Contains(config.ProjectAPIKey.ConnectionKeys, from) {
+						t.Errorf("connection detail %q: want type FromConnectionSecretKey from one of %v, got %s %q", name, config.ProjectAPIKey.ConnectionKeys, str(cd, "type"), from)
 					}
 					if !slices.Contains(secretKeys, name) {
 						t.Errorf("connection detail %q is not among the XRD's connectionSecretKeys %v: it would never reach the claim", name, secretKeys)

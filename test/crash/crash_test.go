@@ -162,7 +162,7 @@ func TestCrashDuringCreateAndReplace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	report.Add(testkit.Counters{Kind: testkit.ProjectAPIKey.Kind, Keys: n, Kills: r.kills, Leaked: inv.Leaked, Lost: inv.Lost, Duplicates: inv.Duplicates, Incomplete: inv.Incomplete})
+	report.Add(testkit.Counters{Kind: testkit.ProjectAPIKey.Name, Keys: n, Kills: r.kills, Leaked: inv.Leaked, Lost: inv.Lost, Duplicates: inv.Duplicates, Incomplete: inv.Incomplete})
 
 	summary := fmt.Sprintf("crash: keys=%d kills=%d (%s; %s), %d rename rounds, in %s; "+
 		"left for the recovery: create-pending=%d creating=%d unrecorded=%d unstored=%d (answers withheld: %d); "+

@@ -4,7 +4,7 @@
 // duplicated and no resource left in crossplane-runtime's create-pending
 // state ("cannot determine creation result"). It also forces, with a tap in
 // front of the Ory simulator, the windows that need the provider's crash
-// recovery (internal/controller/projectapikey/recover.go) and checks that the
+// recovery (internal/engine/recover.go) and checks that the
 // recovery resolved them, and it shows, with deterministic crashes, the
 // situations the recovery does not resolve yet.
 //

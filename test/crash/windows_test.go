@@ -15,9 +15,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
-	"github.com/crossplane-contrib/provider-ory/config"
-	"github.com/crossplane-contrib/provider-ory/internal/controller/projectapikey"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
 	"github.com/crossplane-contrib/provider-ory/internal/testkit"
 )
@@ -73,7 +72,7 @@ func TestCrashWindows(t *testing.T) {
 			if key, ok := env.Sim.Key(w.project.ID, second.keyID); ok {
 				t.Errorf("key %s (%q), made by the create that followed the recovery within the same second (create-pending %s = create-failed %s) and whose answer was lost, was never deleted: "+
 					"nobody has its value, nothing records it, and the resource made key %s beside it. The runtime reads the interrupted create as complete, so neither createRecovery nor the guard acts, and the creation mark (ory.crossplane.io/creating) did not find the key either. "+
-					"Fix (internal/controller/projectapikey/recover.go, createRecovery.Initialize): clear crossplane.io/external-create-pending instead of writing external-create-failed with the current second, so that the next create-pending is always newer",
+					"Fix (internal/engine/recover.go, createRecovery.Initialize): clear crossplane.io/external-create-pending instead of writing external-create-failed with the current second, so that the next create-pending is always newer",
 					key.ID, key.Name, pending, failed, stored.ID)
 			}
 			return
@@ -104,7 +103,7 @@ func TestCrashWindows(t *testing.T) {
 		})
 		if !ok {
 			t.Errorf("a ProjectAPIKey deleted while its create was incomplete was not deleted within %s: %s. "+
-				"createRecovery.Initialize (internal/controller/projectapikey/recover.go) returns early for a resource being deleted, so crossplane-runtime's guard stops it with \"cannot determine creation result\" "+
+				"createRecovery.Initialize (internal/engine/recover.go) returns early for a resource being deleted, so crossplane-runtime's guard stops it with \"cannot determine creation result\" "+
 				"and a person must remove the annotation. Fix: recover deleted resources too (adopt the recorded key, which Delete then deletes, or delete the unrecorded key and mark the create failed)",
 				deleteTimeout, why)
 			// Until then, the manual procedure resumes it.
@@ -137,7 +136,7 @@ func TestCrashWindows(t *testing.T) {
 		waitStored(t, w, k)
 		if key, found := env.Sim.Key(w.project.ID, lost.keyID); found {
 			t.Errorf("key %s (%q), made by a create the crash interrupted, leaked: the spec was renamed to %q before the provider was back, and the recovery only looks for keys of the spec's current name. "+
-				"Fix (internal/controller/projectapikey/recover.go): remember the name (and project) being created, e.g. in an annotation that Observe sets on a resource it reports absent, which the runtime's create-pending update persists with it, and look for that name",
+				"Fix (internal/engine/recover.go): remember the name (and project) being created, e.g. in an annotation that Observe sets on a resource it reports absent, which the runtime's create-pending update persists with it, and look for that name",
 				key.ID, key.Name, w.ns+"-v2")
 		}
 	})
@@ -157,7 +156,7 @@ func TestCrashWindows(t *testing.T) {
 		waitStored(t, w, k)
 		if key, found := env.Sim.Key(w.project.ID, lost.keyID); found {
 			t.Errorf("key %s (%q), made by a replacement the crash interrupted, leaked: the spec was renamed again (to %q) before the provider was back, and the recovery looked for keys of the spec's current name, not the name the mark (ory.crossplane.io/creating) records. "+
-				"See recoverCreation in internal/controller/projectapikey/recover.go",
+				"See recoverCreation in internal/engine/recover.go",
 				key.ID, key.Name, w.ns+"-v3")
 		}
 	})
@@ -196,13 +195,13 @@ func TestCrashWindows(t *testing.T) {
 		sec.SetName(testkit.SecretRef(k).Name)
 		mergePatch(t, sec, map[string]any{
 			"metadata": map[string]any{"annotations": map[string]any{
-				projectapikey.AnnotationValueOf:  config.Ref{Parent: made.ProjectID, ID: made.ID}.String(),
-				projectapikey.AnnotationReplaces: config.Ref{Parent: old.ProjectID, ID: old.ID}.String(),
+				common.AnnotationValueOf:  common.Ref{Parent: made.ProjectID, ID: made.ID}.String(),
+				common.AnnotationReplaces: common.Ref{Parent: old.ProjectID, ID: old.ID}.String(),
 			}},
-			"data": map[string][]byte{config.ConnectionKeyValue: []byte(made.Value), config.ConnectionKeyID: []byte(made.ID), config.ConnectionKeyProjectID: []byte(made.ProjectID)},
+			"data": map[string][]byte{common.ConnectionKeyValue: []byte(made.Value), common.ConnectionKeyID: []byte(made.ID), common.ConnectionKeyProjectID: []byte(made.ProjectID)},
 		})
 		refresh(t, k)
-		t.Logf("the crash left: annotations %v, creating %s; the Secret holds the value of %s", createAnnotations(k), k.GetAnnotations()[projectapikey.AnnotationCreating], made.ID)
+		t.Logf("the crash left: annotations %v, creating %s; the Secret holds the value of %s", createAnnotations(k), k.GetAnnotations()[common.AnnotationCreating], made.ID)
 		startProvider(t)
 		stored := waitStored(t, w, k)
 		if stored.ID != made.ID {
@@ -281,7 +280,7 @@ func resumeByHand(t *testing.T, w *world, k testkit.ProjectKey) []string {
 	if err := env.Client.Get(t.Context(), testkit.SecretRef(k), sec); err != nil && !kerrors.IsNotFound(err) {
 		t.Fatal(err)
 	}
-	if held := testkit.KeyIDOf(sec.GetAnnotations()[projectapikey.AnnotationValueOf]); held != "" {
+	if held := testkit.KeyIDOf(sec.GetAnnotations()[common.AnnotationValueOf]); held != "" {
 		for _, key := range list {
 			if strings.EqualFold(key.Id, held) {
 				patchAnnotations(t, k, map[string]any{meta.AnnotationKeyExternalName: key.Id, meta.AnnotationKeyExternalCreatePending: nil, meta.AnnotationKeyReconcileRequestedAt: time.Now().Format(time.RFC3339Nano)})
@@ -296,7 +295,7 @@ func resumeByHand(t *testing.T, w *world, k testkit.ProjectKey) []string {
 	// Secret holds (value-of), are the crash's: nobody has their values.
 	name := k.Parameters().Name
 	var mark struct{ Name string }
-	if err := json.Unmarshal([]byte(k.GetAnnotations()[projectapikey.AnnotationCreating]), &mark); err == nil && mark.Name != "" {
+	if err := json.Unmarshal([]byte(k.GetAnnotations()[common.AnnotationCreating]), &mark); err == nil && mark.Name != "" {
 		name = mark.Name
 	}
 	since := meta.GetExternalCreatePending(k).Add(-2 * time.Minute)
@@ -311,7 +310,7 @@ func resumeByHand(t *testing.T, w *world, k testkit.ProjectKey) []string {
 			known[r] = true
 		}
 		if sec := s.Secret(o); sec != nil {
-			known[testkit.KeyIDOf(sec.GetAnnotations()[projectapikey.AnnotationValueOf])] = true
+			known[testkit.KeyIDOf(sec.GetAnnotations()[common.AnnotationValueOf])] = true
 		}
 	}
 	var deleted []string

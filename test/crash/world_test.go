@@ -16,8 +16,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
-	"github.com/crossplane-contrib/provider-ory/config"
-	"github.com/crossplane-contrib/provider-ory/internal/controller/projectapikey"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
 	"github.com/crossplane-contrib/provider-ory/internal/testkit"
 )
@@ -62,7 +60,7 @@ func newWorld(t *testing.T, base string) *world {
 // <name>-key in the world's namespace. withProject names the project in the
 // spec; without it the key takes the ProviderConfig's.
 func (w *world) key(cluster bool, name, keyName string, withProject bool) testkit.ProjectKey {
-	p := common.ProjectAPIKeyParameters{Name: keyName}
+	p := common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: keyName}}
 	if withProject {
 		p.ProjectID = w.project.ID
 	}
@@ -116,7 +114,7 @@ func (w *world) inspect(ctx context.Context) crashState {
 		if meta.ExternalCreateIncomplete(k) {
 			st.createIncomplete = append(st.createIncomplete, testkit.ID(k)+" pending since "+a[meta.AnnotationKeyExternalCreatePending])
 		}
-		if mark, ok := a[projectapikey.AnnotationCreating]; ok {
+		if mark, ok := a[common.AnnotationCreating]; ok {
 			st.creating = append(st.creating, testkit.ID(k)+" creating "+mark)
 		}
 		current := testkit.KeyIDOf(meta.GetExternalName(k))
@@ -125,7 +123,7 @@ func (w *world) inspect(ctx context.Context) crashState {
 			known[r] = true
 		}
 		if sec := s.Secret(k); sec != nil {
-			held := testkit.KeyIDOf(sec.GetAnnotations()[projectapikey.AnnotationValueOf])
+			held := testkit.KeyIDOf(sec.GetAnnotations()[common.AnnotationValueOf])
 			known[held] = true
 			if held != "" && held != current {
 				st.unrecorded = append(st.unrecorded, fmt.Sprintf("%s records %q, its Secret holds the value of %s", testkit.ID(k), current, held))
@@ -156,15 +154,15 @@ func converged(s testkit.Snapshot, want map[string]string) []string {
 		key, found := s.Ory[testkit.KeyIDOf(meta.GetExternalName(k))]
 		var value []byte
 		if sec := s.Secret(k); sec != nil {
-			value = sec.Data[config.ConnectionKeyValue]
+			value = sec.Data[common.ConnectionKeyValue]
 		}
 		switch {
 		case meta.ExternalCreateIncomplete(k):
 			pending = append(pending, rid+": create pending since "+k.GetAnnotations()[meta.AnnotationKeyExternalCreatePending]+" ("+sy.Message+")")
 		case r.Status != corev1.ConditionTrue || sy.Status != corev1.ConditionTrue:
 			pending = append(pending, fmt.Sprintf("%s: Ready=%s Synced=%s %s", rid, r.Status, sy.Status, sy.Message))
-		case testkit.SpecOf(k).Name != name:
-			pending = append(pending, fmt.Sprintf("%s: the spec names %q, want %q", rid, testkit.SpecOf(k).Name, name))
+		case k.KeyParameters().Name != name:
+			pending = append(pending, fmt.Sprintf("%s: the spec names %q, want %q", rid, k.KeyParameters().Name, name))
 		case !found:
 			pending = append(pending, rid+": its key "+meta.GetExternalName(k)+" is not in Ory")
 		case key.Name != name:
@@ -172,9 +170,9 @@ func converged(s testkit.Snapshot, want map[string]string) []string {
 		case string(value) != key.Value:
 			pending = append(pending, rid+": its Secret does not hold its key's value")
 		case len(testkit.Retired(k)) > 0:
-			pending = append(pending, rid+": replaced keys to delete: "+k.GetAnnotations()[projectapikey.AnnotationRetiredKeys])
-		case k.GetAnnotations()[projectapikey.AnnotationCreating] != "":
-			pending = append(pending, rid+": creating "+k.GetAnnotations()[projectapikey.AnnotationCreating])
+			pending = append(pending, rid+": replaced keys to delete: "+k.GetAnnotations()[common.AnnotationRetiredKeys])
+		case k.GetAnnotations()[common.AnnotationCreating] != "":
+			pending = append(pending, rid+": creating "+k.GetAnnotations()[common.AnnotationCreating])
 		}
 	}
 	slices.Sort(pending)

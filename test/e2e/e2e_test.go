@@ -34,8 +34,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
-	"github.com/crossplane-contrib/provider-ory/config"
-	"github.com/crossplane-contrib/provider-ory/internal/controller/projectapikey"
+	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 	"github.com/crossplane-contrib/provider-ory/internal/localenv"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
 	"github.com/crossplane-contrib/provider-ory/internal/testkit"
@@ -139,12 +138,12 @@ func TestExamples(t *testing.T) {
 			}
 			secret := connectionSecret(ctx, t, env.Client, s)
 			for k, want := range map[string]string{
-				config.ConnectionKeyValue:     key.Value,
-				config.ConnectionKeyID:        key.ID,
-				config.ConnectionKeyProjectID: localenv.ExampleProjectID,
+				common.ConnectionKeyValue:     key.Value,
+				common.ConnectionKeyID:        key.ID,
+				common.ConnectionKeyProjectID: localenv.ExampleProjectID,
 			} {
 				if got := string(secret.Data[k]); got != want {
-					if k == config.ConnectionKeyValue {
+					if k == common.ConnectionKeyValue {
 						// Never print a value, not even a simulated one.
 						got, want = localenv.Mask([]byte(got)), localenv.Mask([]byte(want))
 					}
@@ -165,7 +164,7 @@ func TestExamples(t *testing.T) {
 				t.Errorf("%s: has a connection Secret, but an import's value is unknown", name(o))
 			}
 			if !s.ValueUnknown {
-				t.Errorf("%s: want condition %s with reason %s: Ory never returns an existing key's value", name(o), projectapikey.TypeValue, projectapikey.ReasonValueUnknown)
+				t.Errorf("%s: want condition %s with reason %s: Ory never returns an existing key's value", name(o), common.TypeValue, common.ReasonValueUnknown)
 			}
 		}
 		// Exactly one new key per example that makes one: a second would be
@@ -315,7 +314,7 @@ spec:
 			if err := env.Client.Get(ctx, types.NamespacedName{Namespace: s.Secret.Namespace, Name: s.Secret.Name}, sec); err != nil {
 				return err.Error()
 			}
-			values[s.Secret.Name] = string(sec.Data[config.ConnectionKeyValue])
+			values[s.Secret.Name] = string(sec.Data[common.ConnectionKeyValue])
 		}
 		if len(values) != 3 {
 			return fmt.Sprintf("%d of 3 stored", len(values))
@@ -336,10 +335,10 @@ spec:
 			t.Errorf("Secret team-a/%s of a key left in Ory is gone: %v", name, err)
 			continue
 		}
-		if string(sec.Data[config.ConnectionKeyValue]) != values[name] || values[name] == "" {
+		if string(sec.Data[common.ConnectionKeyValue]) != values[name] || values[name] == "" {
 			t.Errorf("Secret team-a/%s no longer holds the key's value", name)
 		}
-		if len(sec.GetOwnerReferences()) != 0 || sec.GetAnnotations()[projectapikey.AnnotationKeptFrom] == "" {
+		if len(sec.GetOwnerReferences()) != 0 || sec.GetAnnotations()[common.AnnotationKeptFrom] == "" {
 			t.Errorf("Secret team-a/%s: owners %v, annotations %v: want released and marked kept", name, sec.GetOwnerReferences(), sec.GetAnnotations())
 		}
 	}

@@ -21,9 +21,7 @@ import (
 	clusterv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/cluster/v1alpha1"
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
-	"github.com/crossplane-contrib/provider-ory/config"
 	"github.com/crossplane-contrib/provider-ory/internal/console"
-	"github.com/crossplane-contrib/provider-ory/internal/controller/projectapikey"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
 	"github.com/crossplane-contrib/provider-ory/internal/testkit"
 )
@@ -84,7 +82,7 @@ func settled(t *testing.T, k testkit.ProjectKey, previous string) orysim.Key {
 // key every few seconds without end.
 func TestSpecMetadataStaysTheUsers(t *testing.T) {
 	forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
-		k := testkit.NewProjectKey(s, ns, "meta", common.ProjectAPIKeyParameters{Name: uniqueName(ns, "meta"), Rotation: &common.Rotation{Trigger: "a"}})
+		k := testkit.NewProjectKey(s, ns, "meta", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: uniqueName(ns, "meta"), Rotation: &common.Rotation{Trigger: "a"}}})
 		setSecretMetadata(k, secretMetadata())
 		create(t, k)
 		first := settled(t, k, "")
@@ -120,7 +118,7 @@ func TestSpecMetadataStaysTheUsers(t *testing.T) {
 func TestDeleteDuringOverlap(t *testing.T) {
 	forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
 		name := uniqueName(ns, "overlap")
-		k := testkit.NewProjectKey(s, ns, "overlap", common.ProjectAPIKeyParameters{Name: name, Rotation: &common.Rotation{Trigger: "a", Overlap: common.NewDuration(time.Hour)}})
+		k := testkit.NewProjectKey(s, ns, "overlap", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: name, Rotation: &common.Rotation{Trigger: "a", Overlap: common.NewDuration(time.Hour)}}})
 		create(t, k)
 		waitStored(t, k, project)
 		h.Update(t, k, func() { p := k.Parameters(); p.Rotation.Trigger = "b" })
@@ -147,7 +145,7 @@ func TestDeleteDuringOverlap(t *testing.T) {
 // the resource said the key was imported.
 func TestConnectionSecretMoved(t *testing.T) {
 	forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
-		k := testkit.NewProjectKey(s, ns, "moved", common.ProjectAPIKeyParameters{Name: uniqueName(ns, "moved")})
+		k := testkit.NewProjectKey(s, ns, "moved", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: uniqueName(ns, "moved")}})
 		create(t, k)
 		key := waitStored(t, k, project)
 		old := h.ConnectionSecret(t, k)
@@ -171,7 +169,7 @@ func TestConnectionSecretMoved(t *testing.T) {
 			err := kube.Get(context.Background(), client.ObjectKeyFromObject(old), &corev1.Secret{})
 			return kerrors.IsNotFound(err), fmt.Sprint(err)
 		})
-		if c := k.GetCondition(projectapikey.TypeValue); c.Reason != projectapikey.ReasonValueStored {
+		if c := k.GetCondition(common.TypeValue); c.Reason != common.ReasonValueStored {
 			t.Errorf("KeyValue = %s/%s (%s), want Stored", c.Status, c.Reason, c.Message)
 		}
 	})
@@ -196,7 +194,7 @@ func TestConnectionSecretLost(t *testing.T) {
 		"ValueRemoved": {
 			reason: "The Secret is there but its value was removed: the same as a lost Secret.",
 			lose: func(t *testing.T, s *corev1.Secret) {
-				p := []byte(`{"data":{"` + config.ConnectionKeyValue + `":null}}`)
+				p := []byte(`{"data":{"` + common.ConnectionKeyValue + `":null}}`)
 				if err := kube.Patch(context.Background(), s, client.RawPatch(types.MergePatchType, p)); err != nil {
 					t.Fatal(err)
 				}
@@ -207,7 +205,7 @@ func TestConnectionSecretLost(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
 				n := uniqueName(ns, "lost")
-				k := testkit.NewProjectKey(s, ns, "lost", common.ProjectAPIKeyParameters{Name: n})
+				k := testkit.NewProjectKey(s, ns, "lost", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: n}})
 				create(t, k)
 				key := waitStored(t, k, project)
 				tc.lose(t, h.ConnectionSecret(t, k))
@@ -217,7 +215,7 @@ func TestConnectionSecretLost(t *testing.T) {
 						return false, fmt.Sprintf("%d keys", len(keys))
 					}
 					sec := h.ConnectionSecret(t, k)
-					return sec != nil && string(sec.Data[config.ConnectionKeyValue]) == keys[0].Value, "value not stored"
+					return sec != nil && string(sec.Data[common.ConnectionKeyValue]) == keys[0].Value, "value not stored"
 				})
 				waitStored(t, k, project)
 				waitEvent(t, k, "ReplacedKey")
@@ -230,11 +228,11 @@ func TestConnectionSecretLost(t *testing.T) {
 // fix it was accepted, and deleting either resource broke the other.
 func TestOneKeyOneManager(t *testing.T) {
 	forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
-		a := testkit.NewProjectKey(s, ns, "holder", common.ProjectAPIKeyParameters{Name: uniqueName(ns, "holder")})
+		a := testkit.NewProjectKey(s, ns, "holder", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: uniqueName(ns, "holder")}})
 		create(t, a)
 		key := waitStored(t, a, project)
 
-		b := testkit.NewProjectKey(s, ns, "intruder", common.ProjectAPIKeyParameters{Name: uniqueName(ns, "holder")})
+		b := testkit.NewProjectKey(s, ns, "intruder", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: uniqueName(ns, "holder")}})
 		meta.SetExternalName(b, key.ID)
 		create(t, b)
 		h.WaitSyncError(t, b, "is already managed by")
@@ -260,7 +258,7 @@ func TestOneKeyOneManager(t *testing.T) {
 func TestDeadImportIsNotReady(t *testing.T) {
 	forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
 		seeded := sim.SeedKey(project.ID, uniqueName(ns, "dead"), nil, true)
-		k := testkit.NewProjectKey(s, ns, "dead", common.ProjectAPIKeyParameters{Name: seeded.Name})
+		k := testkit.NewProjectKey(s, ns, "dead", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: seeded.Name}})
 		testkit.ObserveOnly(k)
 		meta.SetExternalName(k, seeded.ID)
 		create(t, k)
@@ -273,7 +271,7 @@ func TestDeadImportIsNotReady(t *testing.T) {
 				return false, err.Error()
 			}
 			c := k.GetCondition(xpv2.TypeReady)
-			return c.Status == corev1.ConditionFalse && c.Reason == projectapikey.ReasonKeyNotFound, fmt.Sprintf("Ready=%s/%s", c.Status, c.Reason)
+			return c.Status == corev1.ConditionFalse && c.Reason == common.ReasonKeyNotFound, fmt.Sprintf("Ready=%s/%s", c.Status, c.Reason)
 		})
 	})
 }
@@ -288,17 +286,17 @@ func TestImportedValueMustLookLikeAKey(t *testing.T) {
 		if s == testkit.Cluster {
 			src.Namespace = ns
 		}
-		k := testkit.NewProjectKey(s, ns, "garbage", common.ProjectAPIKeyParameters{Name: seeded.Name, ImportValueFrom: src})
+		k := testkit.NewProjectKey(s, ns, "garbage", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: seeded.Name, ImportValueFrom: src}})
 		meta.SetExternalName(k, seeded.ID)
 		create(t, k)
 		h.Eventually(t, "KeyValue=False/ImportedValueMalformed", func() (bool, string) {
 			if err := h.Refresh(k); err != nil {
 				return false, err.Error()
 			}
-			c := k.GetCondition(projectapikey.TypeValue)
-			return c.Reason == projectapikey.ReasonImportedValueMalformed && strings.Contains(c.Message, "ory_pat_"), c.Message
+			c := k.GetCondition(common.TypeValue)
+			return c.Reason == common.ReasonImportedValueMalformed && strings.Contains(c.Message, "ory_pat_"), c.Message
 		})
-		if sec := h.ConnectionSecret(t, k); sec != nil && len(sec.Data[config.ConnectionKeyValue]) > 0 {
+		if sec := h.ConnectionSecret(t, k); sec != nil && len(sec.Data[common.ConnectionKeyValue]) > 0 {
 			t.Error("the garbage was published as the key's value")
 		}
 	})
@@ -327,7 +325,7 @@ func TestOrphanDuringOverlap(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
 				n := uniqueName(ns, "orphan")
-				k := testkit.NewProjectKey(s, ns, "orphan", common.ProjectAPIKeyParameters{Name: n, Rotation: &common.Rotation{Trigger: "a", Overlap: common.NewDuration(time.Hour)}})
+				k := testkit.NewProjectKey(s, ns, "orphan", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: n, Rotation: &common.Rotation{Trigger: "a", Overlap: common.NewDuration(time.Hour)}}})
 				create(t, k)
 				first := waitStored(t, k, project)
 				h.Update(t, k, func() { p := k.Parameters(); p.Rotation.Trigger = "b" })
@@ -335,7 +333,7 @@ func TestOrphanDuringOverlap(t *testing.T) {
 					if err := h.Refresh(k); err != nil {
 						return false, err.Error()
 					}
-					return meta.GetExternalName(k) != first.ID && k.GetAnnotations()[projectapikey.AnnotationRetiredKeys] != "", fmt.Sprint(k.GetAnnotations())
+					return meta.GetExternalName(k) != first.ID && k.GetAnnotations()[common.AnnotationRetiredKeys] != "", fmt.Sprint(k.GetAnnotations())
 				})
 				current := meta.GetExternalName(k)
 				h.Eventually(t, "the policies narrowed", func() (bool, string) {
@@ -371,7 +369,7 @@ func TestOrphanDuringOverlap(t *testing.T) {
 func TestKeptSecretOfAGoneKey(t *testing.T) {
 	forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
 		n := uniqueName(ns, "kept")
-		k := testkit.NewProjectKey(s, ns, "kept", common.ProjectAPIKeyParameters{Name: n})
+		k := testkit.NewProjectKey(s, ns, "kept", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: n}})
 		testkit.Orphan(k)
 		create(t, k)
 		key := waitStored(t, k, project)
@@ -385,7 +383,7 @@ func TestKeptSecretOfAGoneKey(t *testing.T) {
 		if err := console.New(simURL, workspaceKey, http.DefaultClient, "test").DeleteKey(context.Background(), project.ID, key.ID); err != nil {
 			t.Fatal(err)
 		}
-		again := testkit.NewProjectKey(s, ns, "kept", common.ProjectAPIKeyParameters{Name: n})
+		again := testkit.NewProjectKey(s, ns, "kept", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: n}})
 		create(t, again)
 		waitStored(t, again, project)
 	})
@@ -423,10 +421,10 @@ func TestRefusedBeforeAnyKey(t *testing.T) {
 				// A project of the test's own, so that Ory's request log shows
 				// whether this resource asked for a key.
 				p := sim.AddProject(workspaceKey, "refused-"+ns)
-				k := testkit.NewProjectKey(s, ns, "refused", common.ProjectAPIKeyParameters{Name: "refused", ProjectID: p.ID})
+				k := testkit.NewProjectKey(s, ns, "refused", common.ProjectAPIKeyParameters{ProjectID: p.ID, KeyParameters: common.KeyParameters{Name: "refused"}})
 				create(t, k)
 				h.WaitSyncError(t, k, tc.wantMsg)
-				if c := k.GetCondition(xpv2.TypeReady); c.Reason != projectapikey.ReasonCreateRefused {
+				if c := k.GetCondition(xpv2.TypeReady); c.Reason != common.ReasonCreateRefused {
 					t.Errorf("%s\nReady = %s/%s, want CreateRefused", tc.reason, c.Status, c.Reason)
 				}
 				time.Sleep(3 * time.Second)
@@ -481,7 +479,7 @@ func denySecrets(t *testing.T, ns string) {
 func TestExternalNameSetBack(t *testing.T) {
 	forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
 		n := uniqueName(ns, "setback")
-		k := testkit.NewProjectKey(s, ns, "setback", common.ProjectAPIKeyParameters{Name: n, Rotation: &common.Rotation{Trigger: "a"}})
+		k := testkit.NewProjectKey(s, ns, "setback", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: n, Rotation: &common.Rotation{Trigger: "a"}}})
 		create(t, k)
 		first := waitStored(t, k, project)
 		setBack := func() {

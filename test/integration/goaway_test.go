@@ -16,7 +16,6 @@ import (
 
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
-	"github.com/crossplane-contrib/provider-ory/internal/controller/projectapikey"
 	"github.com/crossplane-contrib/provider-ory/internal/testkit"
 )
 
@@ -39,7 +38,7 @@ func TestDeletingANamespace(t *testing.T) {
 	var names []string
 	for i := range 3 {
 		name := uniqueName(ns, fmt.Sprintf("key-%d", i))
-		k := testkit.NewProjectKey(s, ns, fmt.Sprintf("key-%d", i), common.ProjectAPIKeyParameters{Name: name})
+		k := testkit.NewProjectKey(s, ns, fmt.Sprintf("key-%d", i), common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: name}})
 		testkit.UseConfig(k, "team")
 		create(t, k)
 		waitStored(t, k, project)
@@ -85,17 +84,17 @@ func namespaceContent(ns string) string {
 func TestProjectDeletedInOry(t *testing.T) {
 	forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
 		p := sim.AddProject(workspaceKey, "")
-		k := testkit.NewProjectKey(s, ns, "doomed", common.ProjectAPIKeyParameters{Name: uniqueName(ns, "doomed"), ProjectID: p.ID})
+		k := testkit.NewProjectKey(s, ns, "doomed", common.ProjectAPIKeyParameters{ProjectID: p.ID, KeyParameters: common.KeyParameters{Name: uniqueName(ns, "doomed")}})
 		create(t, k)
 		waitStored(t, k, p)
 
 		sim.DeleteProject(p.ID)
-		h.Eventually(t, k.GetName()+" Ready=False "+string(projectapikey.ReasonProjectDeleted), func() (bool, string) {
+		h.Eventually(t, k.GetName()+" Ready=False "+string(common.ReasonProjectDeleted), func() (bool, string) {
 			if err := h.Refresh(k); err != nil {
 				return false, err.Error()
 			}
 			c := k.GetCondition(xpv2.TypeReady)
-			return c.Status == corev1.ConditionFalse && c.Reason == projectapikey.ReasonProjectDeleted && strings.Contains(c.Message, p.ID),
+			return c.Status == corev1.ConditionFalse && c.Reason == common.ReasonProjectDeleted && strings.Contains(c.Message, p.ID),
 				fmt.Sprintf("Ready=%s(%s: %s)", c.Status, c.Reason, c.Message)
 		})
 
@@ -113,7 +112,7 @@ func TestProjectDeletedInOry(t *testing.T) {
 func TestProjectOutOfReach(t *testing.T) {
 	forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
 		p := sim.AddProject(workspaceKey, "")
-		k := testkit.NewProjectKey(s, ns, "kept", common.ProjectAPIKeyParameters{Name: uniqueName(ns, "kept"), ProjectID: p.ID})
+		k := testkit.NewProjectKey(s, ns, "kept", common.ProjectAPIKeyParameters{ProjectID: p.ID, KeyParameters: common.KeyParameters{Name: uniqueName(ns, "kept")}})
 		create(t, k)
 		key := waitStored(t, k, p)
 

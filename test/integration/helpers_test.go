@@ -9,7 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/crossplane-contrib/provider-ory/config"
+	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
 	"github.com/crossplane-contrib/provider-ory/internal/testkit"
 )
@@ -61,14 +61,14 @@ func waitStored(t *testing.T, k testkit.ProjectKey, p orysim.Project) orysim.Key
 		if s == nil {
 			return false, "no connection Secret"
 		}
-		if string(s.Data[config.ConnectionKeyValue]) != key.Value {
+		if string(s.Data[common.ConnectionKeyValue]) != key.Value {
 			return false, "the Secret's value is not the key's"
 		}
-		if string(s.Data[config.ConnectionKeyID]) != key.ID || string(s.Data[config.ConnectionKeyProjectID]) != p.ID {
-			return false, fmt.Sprintf("Secret keyID=%q projectID=%q", s.Data[config.ConnectionKeyID], s.Data[config.ConnectionKeyProjectID])
+		if string(s.Data[common.ConnectionKeyID]) != key.ID || string(s.Data[common.ConnectionKeyProjectID]) != p.ID {
+			return false, fmt.Sprintf("Secret keyID=%q projectID=%q", s.Data[common.ConnectionKeyID], s.Data[common.ConnectionKeyProjectID])
 		}
-		if want := "https://" + p.Slug + ".projects.oryapis.com"; string(s.Data[config.ConnectionKeyAPIURL]) != want {
-			return false, fmt.Sprintf("Secret apiURL=%q, want %q", s.Data[config.ConnectionKeyAPIURL], want)
+		if want := "https://" + p.Slug + ".projects.oryapis.com"; string(s.Data[common.ConnectionKeyAPIURL]) != want {
+			return false, fmt.Sprintf("Secret apiURL=%q, want %q", s.Data[common.ConnectionKeyAPIURL], want)
 		}
 		return true, ""
 	})

@@ -16,15 +16,13 @@ import (
 	clusterv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/cluster/v1alpha1"
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
-	"github.com/crossplane-contrib/provider-ory/config"
-	"github.com/crossplane-contrib/provider-ory/internal/controller/projectapikey"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
 	"github.com/crossplane-contrib/provider-ory/internal/testkit"
 )
 
 func TestCreate(t *testing.T) {
 	forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
-		k := testkit.NewProjectKey(s, ns, "payments", common.ProjectAPIKeyParameters{Name: uniqueName(ns, "payments")})
+		k := testkit.NewProjectKey(s, ns, "payments", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: uniqueName(ns, "payments")}})
 		create(t, k)
 		key := waitStored(t, k, project)
 		if got := k.Parameters().ProjectID; got != project.ID {
@@ -33,7 +31,7 @@ func TestCreate(t *testing.T) {
 		if got := k.Observation(); got.ID != key.ID || got.ProjectID != project.ID || got.OwnerID != key.OwnerID || got.LastCharacters != key.LastCharacters || got.CreatedAt == nil {
 			t.Errorf("status.atProvider = %+v, want the key as Ory reports it", got)
 		}
-		if c := k.GetCondition(projectapikey.TypeValue); c.Reason != projectapikey.ReasonValueStored {
+		if c := k.GetCondition(common.TypeValue); c.Reason != common.ReasonValueStored {
 			t.Errorf("KeyValue condition = %s/%s, want Stored", c.Status, c.Reason)
 		}
 		if s := h.ConnectionSecret(t, k); !metav1IsControlledBy(s, k) {
@@ -65,7 +63,7 @@ func TestImport(t *testing.T) {
 				}
 				keyName := uniqueName(ns, "imported")
 				seeded := sim.SeedKey(p.ID, keyName, nil, true)
-				k := testkit.NewProjectKey(s, ns, "imported", common.ProjectAPIKeyParameters{Name: keyName})
+				k := testkit.NewProjectKey(s, ns, "imported", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: keyName}})
 				testkit.ObserveOnly(k)
 				meta.SetExternalName(k, tc.name(p, seeded))
 				create(t, k)
@@ -74,8 +72,8 @@ func TestImport(t *testing.T) {
 					if err := h.Refresh(k); err != nil {
 						return false, err.Error()
 					}
-					c := k.GetCondition(projectapikey.TypeValue)
-					return c.Status == corev1.ConditionFalse && c.Reason == projectapikey.ReasonValueUnknown, string(c.Reason)
+					c := k.GetCondition(common.TypeValue)
+					return c.Status == corev1.ConditionFalse && c.Reason == common.ReasonValueUnknown, string(c.Reason)
 				})
 				if got := k.Observation(); got.ID != seeded.ID || got.ProjectID != p.ID {
 					t.Errorf("%s\nstatus.atProvider = %+v, want key %s of project %s", tc.reason, got, seeded.ID, p.ID)
@@ -83,10 +81,10 @@ func TestImport(t *testing.T) {
 				if n := len(keysNamed(p, keyName)); n != 1 {
 					t.Errorf("%s\nproject holds %d keys named %q after an import, want the one", tc.reason, n, keyName)
 				}
-				if sec := h.ConnectionSecret(t, k); sec != nil && len(sec.Data[config.ConnectionKeyValue]) > 0 {
+				if sec := h.ConnectionSecret(t, k); sec != nil && len(sec.Data[common.ConnectionKeyValue]) > 0 {
 					t.Errorf("%s\nthe Secret has a value for an imported key, whose value nobody knows", tc.reason)
 				}
-				waitEvent(t, k, string(projectapikey.ReasonValueUnknown))
+				waitEvent(t, k, string(common.ReasonValueUnknown))
 			})
 		})
 	}
@@ -94,7 +92,7 @@ func TestImport(t *testing.T) {
 
 func TestReplaceOnNameChange(t *testing.T) {
 	forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
-		k := testkit.NewProjectKey(s, ns, "rotating", common.ProjectAPIKeyParameters{Name: uniqueName(ns, "v1")})
+		k := testkit.NewProjectKey(s, ns, "rotating", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: uniqueName(ns, "v1")}})
 		create(t, k)
 		old := waitStored(t, k, project)
 
@@ -103,7 +101,7 @@ func TestReplaceOnNameChange(t *testing.T) {
 		checked := make(chan string, 1)
 		deleteHooks.Store(old.ID, func() {
 			sec := h.ConnectionSecret(t, k)
-			v := string(sec.Data[config.ConnectionKeyValue])
+			v := string(sec.Data[common.ConnectionKeyValue])
 			switch {
 			case v == old.Value:
 				checked <- "the Secret still held the old value when the old key was deleted"
@@ -138,7 +136,7 @@ func TestReplaceOnNameChange(t *testing.T) {
 			if err := h.Refresh(k); err != nil {
 				return false, err.Error()
 			}
-			got := k.GetAnnotations()[projectapikey.AnnotationRetiredKeys]
+			got := k.GetAnnotations()[common.AnnotationRetiredKeys]
 			return got == "", "retired keys: " + got
 		})
 	})
@@ -156,7 +154,7 @@ func TestDelete(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
-				k := testkit.NewProjectKey(s, ns, "doomed", common.ProjectAPIKeyParameters{Name: uniqueName(ns, "doomed")})
+				k := testkit.NewProjectKey(s, ns, "doomed", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: uniqueName(ns, "doomed")}})
 				if tc.orphan {
 					testkit.Orphan(k)
 				}
@@ -229,7 +227,7 @@ func TestGuardrails(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
 				keyName := uniqueName(ns, "guarded")
-				k := testkit.NewProjectKey(s, ns, "guarded", common.ProjectAPIKeyParameters{Name: keyName})
+				k := testkit.NewProjectKey(s, ns, "guarded", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: keyName}})
 				tc.setup(t, s, k, ns)
 				create(t, k)
 				h.WaitSyncError(t, k, tc.wantMsg)
@@ -249,7 +247,7 @@ func TestNamespacedIsolation(t *testing.T) {
 	nsA, nsB := h.NewNamespace(t, ""), h.NewNamespace(t, "")
 	h.NewConfig(t, testkit.Namespaced, nsB, "team-b", map[string]string{"token": workspaceKey}, project.ID)
 
-	k := testkit.NewProjectKey(testkit.Namespaced, nsA, "borrower", common.ProjectAPIKeyParameters{Name: uniqueName(nsA, "borrower")})
+	k := testkit.NewProjectKey(testkit.Namespaced, nsA, "borrower", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: uniqueName(nsA, "borrower")}})
 	testkit.UseConfig(k, "team-b")
 	create(t, k)
 	h.WaitSyncError(t, k, "ProviderConfig "+nsA+"/team-b does not exist")
@@ -270,7 +268,7 @@ func TestNamespacedIsolation(t *testing.T) {
 // the ProjectAPIKey controllers write, so a config in use shows its users.
 func TestProviderConfigUsage(t *testing.T) {
 	forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
-		k := testkit.NewProjectKey(s, ns, "user", common.ProjectAPIKeyParameters{Name: uniqueName(ns, "user")})
+		k := testkit.NewProjectKey(s, ns, "user", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: uniqueName(ns, "user")}})
 		configFor(t, k, ns, "counted", workspaceKey)
 		create(t, k)
 		waitStored(t, k, project)

@@ -6,18 +6,22 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/crossplane-contrib/provider-ory/internal/testkit"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
+
+	"github.com/crossplane-contrib/provider-ory/internal/testkit"
 )
 
 // TestAdmission sends invalid manifests to the real API server and checks
 // that each is refused with a message that says what to fix. A valid
 // manifest of each kind is accepted, so a refusal is the schema's doing.
+// Its counts go into the reliability line's rejected/total.
 //
-// The table is a copy of test/integration/admission_test.go's (keep them
-// alike): here its counts go into the reliability line's rejected/total.
+// A cluster-scoped manifest is told by its group (ory.crossplane.io) or its
+// kind (ClusterProviderConfig); the others get the test's namespace. A
+// manifest named k or pc is renamed after its case, and %s in a name
+// becomes the case's name, so no two cases share an object.
 func TestAdmission(t *testing.T) {
 	t.Parallel()
 	ns := h.NewNamespace(t, "admission")
@@ -25,11 +29,14 @@ func TestAdmission(t *testing.T) {
 		uuid   = "3f2c1f9e-5b0a-4f7e-9d38-2a6c1b7e8f01"
 		nsKey  = "apiVersion: ory.m.crossplane.io/v1alpha1\nkind: ProjectAPIKey\nmetadata: {name: k}\n"
 		clKey  = "apiVersion: ory.crossplane.io/v1alpha1\nkind: ProjectAPIKey\nmetadata: {name: k-%s}\n"
+		nsWAK  = "apiVersion: ory.m.crossplane.io/v1alpha1\nkind: WorkspaceAPIKey\nmetadata: {name: k}\n"
+		clWAK  = "apiVersion: ory.crossplane.io/v1alpha1\nkind: WorkspaceAPIKey\nmetadata: {name: k-%s}\n"
 		nsPC   = "apiVersion: ory.m.crossplane.io/v1alpha1\nkind: ProviderConfig\nmetadata: {name: pc}\n"
 		cpc    = "apiVersion: ory.m.crossplane.io/v1alpha1\nkind: ClusterProviderConfig\nmetadata: {name: cpc-%s}\n"
 		legacy = "apiVersion: ory.crossplane.io/v1alpha1\nkind: ProviderConfig\nmetadata: {name: lpc-%s}\n"
 		secret = "writeConnectionSecretToRef: {name: s}"
 		creds  = "credentials: {source: Secret, secretRef: {namespace: crossplane-system, name: c, key: k}}"
+		clSec  = "writeConnectionSecretToRef: {name: s, namespace: default}"
 	)
 	cases := map[string]struct {
 		reason   string
@@ -227,6 +234,173 @@ func TestAdmission(t *testing.T) {
 			manifest: cpc + "spec: {" + creds + ", consoleURL: 'api.console.ory.sh'}",
 			wantMsg:  "spec.consoleURL in body should match",
 		},
+		"ClusterKeyImportWithoutNamespace": {
+			reason:   "A cluster-scoped key has no namespace of its own to read an imported value from (the rule the cluster twin's generator writes).",
+			manifest: clKey + "spec: {forProvider: {name: x, importValueFrom: {name: s, key: value}}, " + clSec + "}",
+			wantMsg:  "spec.forProvider.importValueFrom.namespace is required for a cluster-scoped ProjectAPIKey",
+		},
+
+		// WorkspaceAPIKey: the same rules as ProjectAPIKey (shared
+		// KeyParameters, the cluster twin generated from the namespaced
+		// kind), plus its workspaceID, and the rotation rules for both.
+		"ValidNamespacedWorkspaceKey": {
+			reason:   "The baseline: a complete namespaced workspace key is accepted.",
+			manifest: nsWAK + "spec: {forProvider: {name: ok, workspaceID: " + uuid + ", expiresAt: '2030-01-01T00:00:00Z'}, " + secret + "}",
+		},
+		"ValidClusterWorkspaceKey": {
+			reason:   "The baseline for the cluster scope, taking the workspace from the ProviderConfig.",
+			manifest: clWAK + "spec: {forProvider: {name: ok}, " + clSec + "}",
+		},
+		"ValidWorkspaceKeyRotation": {
+			reason:   "The baseline for rotation: every field, durations spelled as people write them.",
+			manifest: nsWAK + "spec: {forProvider: {name: ok, rotation: {lifetime: 720h, renewBefore: 240h, overlap: 1h30m, trigger: '2026-05-01'}}, " + secret + "}",
+		},
+		"ValidWorkspaceKeyImport": {
+			reason:   "The baseline for a namespaced import: a Secret of the key's own namespace.",
+			manifest: nsWAK + "spec: {forProvider: {name: ok, importValueFrom: {name: s, key: value}}, " + secret + "}",
+		},
+		"ValidClusterWorkspaceKeyImport": {
+			reason:   "The baseline for a cluster-scoped import: it names the Secret's namespace.",
+			manifest: clWAK + "spec: {forProvider: {name: ok, importValueFrom: {name: s, namespace: default, key: value}}, " + clSec + "}",
+		},
+		"ValidObserveOnlyWorkspaceKeyWithoutSecret": {
+			reason:   "An Observe-only workspace key may go without a Secret: it never creates a key.",
+			manifest: nsWAK + "spec: {forProvider: {name: ok}, managementPolicies: [Observe]}",
+		},
+		"WorkspaceKeyMissingName": {
+			reason:   "name is required.",
+			manifest: nsWAK + "spec: {forProvider: {workspaceID: " + uuid + "}, " + secret + "}",
+			wantMsg:  "spec.forProvider.name: Required value",
+		},
+		"WorkspaceKeyEmptyName": {
+			reason:   "Ory needs a key name.",
+			manifest: clWAK + "spec: {forProvider: {name: ''}, " + clSec + "}",
+			wantMsg:  "spec.forProvider.name: Invalid value: \"\"",
+		},
+		"WorkspaceKeyTooLongName": {
+			reason:   "Names are bounded as for project keys.",
+			manifest: nsWAK + "spec: {forProvider: {name: " + strings.Repeat("x", 257) + "}, " + secret + "}",
+			wantMsg:  "spec.forProvider.name: Too long",
+		},
+		"WorkspaceSlug": {
+			reason:   "A slug would never match the workspace UUID Ory reports and would replace the key forever.",
+			manifest: nsWAK + "spec: {forProvider: {name: x, workspaceID: my-workspace}, " + secret + "}",
+			wantMsg:  "spec.forProvider.workspaceID in body must be of type uuid",
+		},
+		"ClusterWorkspaceKeyEmptyWorkspaceID": {
+			reason:   "An explicit empty workspaceID is not a UUID; leave the field out instead.",
+			manifest: clWAK + "spec: {forProvider: {name: x, workspaceID: ''}, " + clSec + "}",
+			wantMsg:  "spec.forProvider.workspaceID in body must be of type uuid",
+		},
+		"WorkspaceKeyExpiresAtWithLifetime": {
+			reason:   "A rotated key's expiry follows from its lifetime; both would contradict each other.",
+			manifest: nsWAK + "spec: {forProvider: {name: x, expiresAt: '2030-01-01T00:00:00Z', rotation: {lifetime: 720h}}, " + secret + "}",
+			wantMsg:  "set either spec.forProvider.expiresAt or spec.forProvider.rotation.lifetime",
+		},
+		"ClusterWorkspaceKeyExpiresAtWithLifetime": {
+			reason:   "The same rule holds in the generated cluster twin.",
+			manifest: clWAK + "spec: {forProvider: {name: x, expiresAt: '2030-01-01T00:00:00Z', rotation: {lifetime: 720h}}, " + clSec + "}",
+			wantMsg:  "set either spec.forProvider.expiresAt or spec.forProvider.rotation.lifetime",
+		},
+		"RenewBeforeWithoutLifetime": {
+			reason:   "renewBefore counts back from an expiry that only a lifetime gives.",
+			manifest: nsWAK + "spec: {forProvider: {name: x, rotation: {renewBefore: 24h}}, " + secret + "}",
+			wantMsg:  "rotation.renewBefore needs rotation.lifetime",
+		},
+		"RenewBeforeAsLongAsLifetime": {
+			reason:   "A key renewed as soon as it is made would be replaced in a loop.",
+			manifest: nsWAK + "spec: {forProvider: {name: x, rotation: {lifetime: 720h, renewBefore: 720h}}, " + secret + "}",
+			wantMsg:  "rotation.renewBefore must be shorter than rotation.lifetime",
+		},
+		"RenewBeforeLongerSpelledOtherwise": {
+			reason:   "The rule compares durations, not strings: 1500m is longer than 24h.",
+			manifest: clWAK + "spec: {forProvider: {name: x, rotation: {lifetime: 24h, renewBefore: 1500m}}, " + clSec + "}",
+			wantMsg:  "rotation.renewBefore must be shorter than rotation.lifetime",
+		},
+		"LifetimeInDays": {
+			reason:   "Go durations have no days: 30d would not parse in the provider.",
+			manifest: nsWAK + "spec: {forProvider: {name: x, rotation: {lifetime: 30d}}, " + secret + "}",
+			wantMsg:  "spec.forProvider.rotation.lifetime in body should match",
+		},
+		"NegativeRenewBefore": {
+			reason:   "A negative renewBefore would renew after expiry.",
+			manifest: nsWAK + "spec: {forProvider: {name: x, rotation: {lifetime: 720h, renewBefore: -1h}}, " + secret + "}",
+			wantMsg:  "spec.forProvider.rotation.renewBefore in body should match",
+		},
+		"OverlapInWords": {
+			reason:   "overlap is a Go duration too.",
+			manifest: nsWAK + "spec: {forProvider: {name: x, rotation: {overlap: 1 hour}}, " + secret + "}",
+			wantMsg:  "spec.forProvider.rotation.overlap in body should match",
+		},
+		"TooLongTrigger": {
+			reason:   "trigger is bounded; a hash or a date fits.",
+			manifest: nsWAK + "spec: {forProvider: {name: x, rotation: {trigger: " + strings.Repeat("t", 254) + "}}, " + secret + "}",
+			wantMsg:  "spec.forProvider.rotation.trigger: Too long",
+		},
+		"NamespacedWorkspaceKeyImportFromAnotherNamespace": {
+			reason:   "A namespaced key reads Secrets of its own namespace only.",
+			manifest: nsWAK + "spec: {forProvider: {name: x, importValueFrom: {name: s, namespace: other, key: value}}, " + secret + "}",
+			wantMsg:  "spec.forProvider.importValueFrom.namespace must be left out: a namespaced WorkspaceAPIKey",
+		},
+		"ClusterWorkspaceKeyImportWithoutNamespace": {
+			reason:   "A cluster-scoped key must say where the imported value is.",
+			manifest: clWAK + "spec: {forProvider: {name: x, importValueFrom: {name: s, key: value}}, " + clSec + "}",
+			wantMsg:  "spec.forProvider.importValueFrom.namespace is required for a cluster-scoped WorkspaceAPIKey",
+		},
+		"WorkspaceKeyImportWithoutKey": {
+			reason:   "An import names the Secret's key that holds the value.",
+			manifest: nsWAK + "spec: {forProvider: {name: x, importValueFrom: {name: s}}, " + secret + "}",
+			wantMsg:  "spec.forProvider.importValueFrom.key: Required value",
+		},
+		"WorkspaceKeyNoConnectionSecret": {
+			reason:   "A workspace key's value is returned once too: without a Secret it would be lost.",
+			manifest: nsWAK + "spec: {forProvider: {name: x}}",
+			wantMsg:  "spec.writeConnectionSecretToRef is required",
+		},
+		"ClusterWorkspaceKeyNoConnectionSecretWithUpdate": {
+			reason:   "Update replaces keys, so a policy with Update needs a Secret in the cluster scope as well.",
+			manifest: clWAK + "spec: {forProvider: {name: x}, managementPolicies: [Observe, Update]}",
+			wantMsg:  "spec.writeConnectionSecretToRef is required",
+		},
+		"ClusterWorkspaceKeySecretWithoutNamespace": {
+			reason:   "A cluster-scoped key must say where its Secret goes.",
+			manifest: clWAK + "spec: {forProvider: {name: x}, writeConnectionSecretToRef: {name: s}}",
+			wantMsg:  "spec.writeConnectionSecretToRef.namespace: Required value",
+		},
+		"WorkspaceKeyWrongProviderConfigKind": {
+			reason:   "Only ProviderConfig and ClusterProviderConfig configure a namespaced key.",
+			manifest: nsWAK + "spec: {forProvider: {name: x}, " + secret + ", providerConfigRef: {kind: StoreConfig, name: default}}",
+			wantMsg:  "spec.providerConfigRef.kind must be ProviderConfig (in this namespace) or ClusterProviderConfig",
+		},
+		"WorkspaceKeyReservedAnnotation": {
+			reason:   "The provider's own record of which key a Secret holds must not be steerable.",
+			manifest: clWAK + "spec: {forProvider: {name: x}, " + clSec + ", connectionSecretMetadata: {annotations: {ory.crossplane.io/value-of: 'x'}}}",
+			wantMsg:  "annotation keys under crossplane.io are kept",
+		},
+		"WorkspaceKeyReservedLabel": {
+			reason:   "Labels under crossplane.io are Crossplane's.",
+			manifest: nsWAK + "spec: {forProvider: {name: x}, " + secret + ", connectionSecretMetadata: {labels: {crossplane.io/composite: x}}}",
+			wantMsg:  "label keys under crossplane.io are kept",
+		},
+		"ValidConfigWorkspaceID": {
+			reason:   "The baseline for a ProviderConfig's default workspace.",
+			manifest: cpc + "spec: {" + creds + ", workspaceID: " + uuid + "}",
+		},
+		"NamespacedConfigWorkspaceSlug": {
+			reason:   "A ProviderConfig's default workspace is a UUID, in every kind of ProviderConfig.",
+			manifest: nsPC + "spec: {credentials: {secretRef: {name: c, key: k}}, workspaceID: main}",
+			wantMsg:  "spec.workspaceID in body must be of type uuid",
+		},
+		"ClusterConfigWorkspaceSlug": {
+			reason:   "A ProviderConfig's default workspace is a UUID, in every kind of ProviderConfig.",
+			manifest: cpc + "spec: {" + creds + ", workspaceID: main}",
+			wantMsg:  "spec.workspaceID in body must be of type uuid",
+		},
+		"LegacyConfigWorkspaceSlug": {
+			reason:   "A ProviderConfig's default workspace is a UUID, in every kind of ProviderConfig.",
+			manifest: legacy + "spec: {" + creds + ", workspaceID: main}",
+			wantMsg:  "spec.workspaceID in body must be of type uuid",
+		},
 		"ConfigMissingCredentials": {
 			reason:   "Credentials are required.",
 			manifest: legacy + "spec: {projectID: " + uuid + "}",
@@ -244,7 +418,7 @@ func TestAdmission(t *testing.T) {
 			if err := yaml.Unmarshal([]byte(manifest), &u.Object); err != nil {
 				t.Fatalf("bad test manifest: %v\n%s", err, manifest)
 			}
-			if u.GetKind() != "ClusterProviderConfig" && !strings.HasPrefix(u.GetName(), "lpc-") && !strings.HasPrefix(u.GetName(), "k-") {
+			if u.GetKind() != "ClusterProviderConfig" && !strings.HasPrefix(u.GetAPIVersion(), "ory.crossplane.io/") {
 				u.SetNamespace(ns)
 			}
 			if u.GetName() == "k" || u.GetName() == "pc" {
@@ -273,5 +447,5 @@ func TestAdmission(t *testing.T) {
 		}
 	}
 	t.Logf("admission: %d of %d invalid manifests refused, %d valid ones accepted", refused.n, invalid, len(cases)-invalid)
-	report.Add(testkit.Counters{Kind: testkit.ProjectAPIKey.Kind, Rejected: refused.n, Total: invalid})
+	report.Add(testkit.Counters{Kind: testkit.ProjectAPIKey.Name, Rejected: refused.n, Total: invalid})
 }

@@ -85,7 +85,7 @@ func TestBadInputAtRunTime(t *testing.T) {
 			arrange: func(name string) (setup, string) {
 				p := uuid.NewString()
 				return setup{creds: map[string]string{"token": workspaceKey}, projectID: project.ID,
-					params: common.ProjectAPIKeyParameters{Name: name, ProjectID: p}}, p
+					params: common.ProjectAPIKeyParameters{ProjectID: p, KeyParameters: common.KeyParameters{Name: name}}}, p
 			},
 			wantMsg: []string{"403", "projectID"},
 		},
@@ -94,7 +94,7 @@ func TestBadInputAtRunTime(t *testing.T) {
 			arrange: func(name string) (setup, string) {
 				p := sim.AddProject(revokedKey, "")
 				return setup{creds: map[string]string{"token": revokedKey}, projectID: p.ID,
-					params: common.ProjectAPIKeyParameters{Name: name}}, p.ID
+					params: common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: name}}}, p.ID
 			},
 			wantMsg: []string{"401", "invalid or revoked", "put a valid ory_wak_ key in its credentials"},
 		},
@@ -102,7 +102,7 @@ func TestBadInputAtRunTime(t *testing.T) {
 			reason: "A missing credentials Secret is named, with what to create; Ory is never called.",
 			arrange: func(name string) (setup, string) {
 				p := sim.AddProject(workspaceKey, "")
-				return setup{projectID: p.ID, params: common.ProjectAPIKeyParameters{Name: name}}, p.ID
+				return setup{projectID: p.ID, params: common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: name}}}, p.ID
 			},
 			wantMsg:    []string{"does not exist", "create it with the workspace API key under key \"token\""},
 			noRequests: true,
@@ -112,7 +112,7 @@ func TestBadInputAtRunTime(t *testing.T) {
 			arrange: func(name string) (setup, string) {
 				p := sim.AddProject(workspaceKey, "")
 				return setup{creds: map[string]string{"tokn": workspaceKey}, projectID: p.ID,
-					params: common.ProjectAPIKeyParameters{Name: name}}, p.ID
+					params: common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: name}}}, p.ID
 			},
 			wantMsg:    []string{"has no key \"token\"", "put the workspace API key there"},
 			noRequests: true,
@@ -123,7 +123,7 @@ func TestBadInputAtRunTime(t *testing.T) {
 				p := sim.AddProject(workspaceKey, "")
 				past := metav1.NewTime(time.Now().Add(-time.Hour).Truncate(time.Second))
 				return setup{creds: map[string]string{"token": workspaceKey}, projectID: p.ID,
-					params: common.ProjectAPIKeyParameters{Name: name, ExpiresAt: &past}}, p.ID
+					params: common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: name, ExpiresAt: &past}}}, p.ID
 			},
 			wantMsg:    []string{"is not in the future", "set a later time, or remove it"},
 			noRequests: true,
@@ -133,7 +133,7 @@ func TestBadInputAtRunTime(t *testing.T) {
 			arrange: func(name string) (setup, string) {
 				p := sim.AddProject(workspaceKey, "")
 				return setup{creds: map[string]string{"token": workspaceKey}, projectID: p.ID, secretTaken: true,
-					params: common.ProjectAPIKeyParameters{Name: name}}, p.ID
+					params: common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: name}}}, p.ID
 			},
 			wantMsg:    []string{"bad-key", "writeConnectionSecretToRef"},
 			noRequests: true,
@@ -143,7 +143,7 @@ func TestBadInputAtRunTime(t *testing.T) {
 			arrange: func(name string) (setup, string) {
 				p := sim.AddProject(workspaceKey, "")
 				return setup{creds: map[string]string{"token": workspaceKey}, projectID: project.ID, allowed: []string{project.ID},
-					params: common.ProjectAPIKeyParameters{Name: name, ProjectID: p.ID}}, p.ID
+					params: common.ProjectAPIKeyParameters{ProjectID: p.ID, KeyParameters: common.KeyParameters{Name: name}}}, p.ID
 			},
 			wantMsg:    []string{"is not in the allowedProjectIDs", "use an allowed project"},
 			noRequests: true,
@@ -154,7 +154,7 @@ func TestBadInputAtRunTime(t *testing.T) {
 		rejected, total int
 	)
 	t.Cleanup(func() {
-		report.Add(testkit.Counters{Kind: testkit.ProjectAPIKey.Kind, Rejected: rejected, Total: total})
+		report.Add(testkit.Counters{Kind: testkit.ProjectAPIKey.Name, Rejected: rejected, Total: total})
 		hotLoopFigures.Lock()
 		defer hotLoopFigures.Unlock()
 		sort.Strings(hotLoopFigures.lines)

@@ -12,7 +12,6 @@ import (
 
 	clusterv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/cluster/v1alpha1"
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
-	"github.com/crossplane-contrib/provider-ory/internal/controller/projectapikey"
 	"github.com/crossplane-contrib/provider-ory/internal/testkit"
 )
 
@@ -57,8 +56,9 @@ func TestOrphaningDuringAnOverlap(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			k := testkit.NewProjectKey(w.scope, ns, w.short, common.ProjectAPIKeyParameters{
-				Name:     ns + "-" + w.short,
-				Rotation: &common.Rotation{Trigger: "a", Overlap: common.NewDuration(time.Hour)},
+				KeyParameters: common.KeyParameters{Name: ns + "-" + w.short,
+					Rotation: &common.Rotation{Trigger: "a", Overlap: common.NewDuration(time.Hour)},
+				},
 			})
 			h.Create(t, k)
 			first := h.WaitStored(t, k, project.ID)
@@ -67,7 +67,7 @@ func TestOrphaningDuringAnOverlap(t *testing.T) {
 				if err := h.Refresh(k); err != nil {
 					return false, err.Error()
 				}
-				return testkit.KeyIDOf(meta.GetExternalName(k)) != first.ID && k.GetAnnotations()[projectapikey.AnnotationRetiredKeys] != "", fmt.Sprint(k.GetAnnotations())
+				return testkit.KeyIDOf(meta.GetExternalName(k)) != first.ID && k.GetAnnotations()[common.AnnotationRetiredKeys] != "", fmt.Sprint(k.GetAnnotations())
 			})
 			current := testkit.KeyIDOf(meta.GetExternalName(k))
 			h.Within(waitTimeout).Eventually(t, "the resource set to leave its key", func() (bool, string) {
@@ -91,7 +91,7 @@ func TestOrphaningDuringAnOverlap(t *testing.T) {
 			if _, ok := sim.Key(project.ID, current); !ok {
 				t.Errorf("%s\nthe current key %s was deleted; orphaning must keep it", w.reason, current)
 			}
-			report.Add(testkit.Counters{Kind: testkit.ProjectAPIKey.Kind, Keys: 1, Leaked: leaked})
+			report.Add(testkit.Counters{Kind: testkit.ProjectAPIKey.Name, Keys: 1, Leaked: leaked})
 		})
 	}
 }
@@ -109,11 +109,11 @@ func TestOneKeyOneManager(t *testing.T) {
 			t.Run(string(holderScope)+"HoldsFor"+string(importScope), func(t *testing.T) {
 				t.Parallel()
 				base := strings.ToLower(string(holderScope)[:1] + string(importScope)[:1])
-				holder := testkit.NewProjectKey(holderScope, ns, "holder-"+base, common.ProjectAPIKeyParameters{Name: ns + "-holder-" + base})
+				holder := testkit.NewProjectKey(holderScope, ns, "holder-"+base, common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: ns + "-holder-" + base}})
 				h.Create(t, holder)
 				key := h.WaitStored(t, holder, project.ID)
 
-				intruder := testkit.NewProjectKey(importScope, ns, "intruder-"+base, common.ProjectAPIKeyParameters{Name: key.Name})
+				intruder := testkit.NewProjectKey(importScope, ns, "intruder-"+base, common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: key.Name}})
 				meta.SetExternalName(intruder, key.ID)
 				h.Create(t, intruder)
 				h.Within(waitTimeout).WaitSyncError(t, intruder, "is already managed by", holder.GetName())
@@ -131,7 +131,7 @@ func TestOneKeyOneManager(t *testing.T) {
 					lost = 1
 					t.Errorf("the holder's key changed from %s to %s", key.ID, again.ID)
 				}
-				report.Add(testkit.Counters{Kind: testkit.ProjectAPIKey.Kind, Keys: 2, Lost: lost, Rejected: rejected, Total: 1})
+				report.Add(testkit.Counters{Kind: testkit.ProjectAPIKey.Name, Keys: 2, Lost: lost, Rejected: rejected, Total: 1})
 			})
 		}
 	}

@@ -17,7 +17,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
-	"github.com/crossplane-contrib/provider-ory/internal/controller/projectapikey"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
 	"github.com/crossplane-contrib/provider-ory/internal/testkit"
 )
@@ -196,7 +195,7 @@ func TestSecretHygiene(t *testing.T) {
 			if s == testkit.Cluster {
 				src.Namespace = ns
 			}
-			k := mk(s, step, common.ProjectAPIKeyParameters{Name: key.Name, ImportValueFrom: src}, cfgs[string(s)]["ok"])
+			k := mk(s, step, common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: key.Name, ImportValueFrom: src}}, cfgs[string(s)]["ok"])
 			meta.SetExternalName(k, key.ID)
 			if step == "mismatch" {
 				k.SetManagementPolicies(xpv2.ManagementPolicies{xpv2.ManagementActionObserve})
@@ -205,8 +204,8 @@ func TestSecretHygiene(t *testing.T) {
 		}
 	}
 	for _, s := range testkit.Scopes {
-		waitValueCondition(t, keys[string(s)]["imported"], projectapikey.ReasonValueStored)
-		waitValueCondition(t, keys[string(s)]["mismatch"], projectapikey.ReasonImportedValueMismatch)
+		waitValueCondition(t, keys[string(s)]["imported"], common.ReasonValueStored)
+		waitValueCondition(t, keys[string(s)]["mismatch"], common.ReasonImportedValueMismatch)
 	}
 
 	// A replacement, a rotation, a deletion.
@@ -294,7 +293,7 @@ func waitValueCondition(t *testing.T, k testkit.ProjectKey, reason xpv2.Conditio
 		if err := h.Refresh(k); err != nil {
 			return false, err.Error()
 		}
-		c := k.GetCondition(projectapikey.TypeValue)
+		c := k.GetCondition(common.TypeValue)
 		return c.Reason == reason, fmt.Sprintf("KeyValue=%s(%s: %s)", c.Status, c.Reason, c.Message)
 	})
 }

@@ -46,7 +46,7 @@ func TestCreateAnswerLost(t *testing.T) {
 				lp := sim.AddProject(workspaceKey, "")
 				res := strings.ToLower(cname + "-" + string(s))
 				name := ns + "-" + res
-				k := testkit.NewProjectKey(s, ns, res, common.ProjectAPIKeyParameters{Name: name})
+				k := testkit.NewProjectKey(s, ns, res, common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: name}})
 				h.ConfigFor(t, k, ns, res, map[string]string{"token": workspaceKey}, lp.ID)
 				sim.CutAnswers(orysim.OpCreateProjectAPIKey, lp.ID, 1, tc.at)
 				t.Cleanup(func() { sim.CutAnswers(orysim.OpCreateProjectAPIKey, lp.ID, 0, "") })
@@ -59,7 +59,7 @@ func TestCreateAnswerLost(t *testing.T) {
 					t.Errorf("%s\nthe event does not say the key Ory made anyway was deleted: %s", tc.reason, ev.Message)
 				}
 
-				c := testkit.Counters{Kind: testkit.ProjectAPIKey.Kind, Keys: 1}
+				c := testkit.Counters{Kind: testkit.ProjectAPIKey.Name, Keys: 1}
 				creates := 0
 				for _, e := range requestsTo(lp.ID, start.Add(-time.Second), time.Now().Add(time.Second)) {
 					if e.Fault == string(tc.at) {

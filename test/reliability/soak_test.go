@@ -10,14 +10,12 @@ import (
 	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
-
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
-	"github.com/crossplane-contrib/provider-ory/internal/controller/projectapikey"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
 	"github.com/crossplane-contrib/provider-ory/internal/testkit"
 )
@@ -79,7 +77,7 @@ func TestFaultSoak(t *testing.T) {
 	keys := make([]*soakKey, n)
 	for i := range keys {
 		sk := &soakKey{i: i, s: testkit.Scopes[i%2], project: projects[(i/2)%2], renamed: i%5 == 1, deleted: i%10 == 3}
-		p := common.ProjectAPIKeyParameters{Name: sk.prefix(ns) + "v1"}
+		p := common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: sk.prefix(ns) + "v1"}}
 		if sk.project.ID == projects[1].ID {
 			p.ProjectID = sk.project.ID
 		}
@@ -166,7 +164,7 @@ func TestFaultSoak(t *testing.T) {
 		n, renamed, deleted, requests, total, strings.Join(kinds, " "), faultsOff.Sub(start).Round(time.Second),
 		st.converged(), converged.Round(time.Second), bound, st.inv.Leaked, st.inv.Lost, st.inv.Duplicates, st.inv.Incomplete)
 	t.Log(summary)
-	report.Add(testkit.Counters{Kind: testkit.ProjectAPIKey.Kind, Keys: n, Faults: total, Leaked: st.inv.Leaked, Lost: st.inv.Lost, Duplicates: st.inv.Duplicates, Incomplete: st.inv.Incomplete})
+	report.Add(testkit.Counters{Kind: testkit.ProjectAPIKey.Name, Keys: n, Faults: total, Leaked: st.inv.Leaked, Lost: st.inv.Lost, Duplicates: st.inv.Duplicates, Incomplete: st.inv.Incomplete})
 
 	if !st.converged() {
 		t.Errorf("the soak did not converge within %s of the faults stopping: %d not converged, e.g.:\n%s",
@@ -255,8 +253,8 @@ func evaluate(t *testing.T, ns string, projects []orysim.Project, keys []*soakKe
 			st.pending = append(st.pending, k.GetName()+": its key "+id+" is not in Ory")
 		case key.Name != k.Parameters().Name:
 			st.pending = append(st.pending, fmt.Sprintf("%s: its key is named %q, the spec says %q", k.GetName(), key.Name, k.Parameters().Name))
-		case k.GetAnnotations()[projectapikey.AnnotationRetiredKeys] != "":
-			st.pending = append(st.pending, k.GetName()+": replaced keys still to delete: "+k.GetAnnotations()[projectapikey.AnnotationRetiredKeys])
+		case k.GetAnnotations()[common.AnnotationRetiredKeys] != "":
+			st.pending = append(st.pending, k.GetName()+": replaced keys still to delete: "+k.GetAnnotations()[common.AnnotationRetiredKeys])
 		}
 	}
 	return st

@@ -21,21 +21,3 @@ var (
 	// AddToScheme adds the types of this group to a scheme.
 	AddToScheme = SchemeBuilder.AddToScheme
 )
-
-// Kinds of this group, as the controllers need them.
-var (
-	ProjectAPIKeyGroupVersionKind           = SchemeGroupVersion.WithKind("ProjectAPIKey")
-	ProjectAPIKeyGroupKind                  = ProjectAPIKeyGroupVersionKind.GroupKind().String()
-	ProviderConfigGroupVersionKind          = SchemeGroupVersion.WithKind("ProviderConfig")
-	ProviderConfigGroupKind                 = ProviderConfigGroupVersionKind.GroupKind().String()
-	ProviderConfigUsageGroupVersionKind     = SchemeGroupVersion.WithKind("ProviderConfigUsage")
-	ProviderConfigUsageListGroupVersionKind = SchemeGroupVersion.WithKind("ProviderConfigUsageList")
-)
-
-func init() {
-	SchemeBuilder.Register(
-		&ProjectAPIKey{}, &ProjectAPIKeyList{},
-		&ProviderConfig{}, &ProviderConfigList{},
-		&ProviderConfigUsage{}, &ProviderConfigUsageList{},
-	)
-}

@@ -16,6 +16,12 @@ type ConsoleSettings struct {
 	// +kubebuilder:validation:Format=uuid
 	ProjectID string `json:"projectID,omitempty"`
 
+	// WorkspaceID is the UUID of the workspace that a WorkspaceAPIKey
+	// without a spec.forProvider.workspaceID is created in.
+	// +optional
+	// +kubebuilder:validation:Format=uuid
+	WorkspaceID string `json:"workspaceID,omitempty"`
+
 	// ConsoleURL is the base URL of the Ory console API. Every console
 	// operation is sent there.
 	// +optional

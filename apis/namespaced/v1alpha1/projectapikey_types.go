@@ -1,3 +1,8 @@
+// The cluster-scoped ProjectAPIKey (apis/cluster/v1alpha1) is generated from
+// this file by hack/clustertwin: edit this one, then run make generate.
+//
+//ory:clustertwin
+
 package v1alpha1
 
 import (
@@ -79,4 +84,35 @@ func (k *ProjectAPIKey) SecretMetadata() *common.SecretMetadata {
 // Observation returns the key's observed state.
 func (k *ProjectAPIKey) Observation() *common.ProjectAPIKeyObservation {
 	return &k.Status.AtProvider
+}
+
+// KeyParameters returns the settings every API key kind shares.
+func (k *ProjectAPIKey) KeyParameters() *common.KeyParameters {
+	return &k.Spec.ForProvider.KeyParameters
+}
+
+// KeyObservation returns the observed state every API key kind shares.
+func (k *ProjectAPIKey) KeyObservation() *common.KeyObservation {
+	return &k.Status.AtProvider.KeyObservation
+}
+
+// ParentID returns spec.forProvider.projectID: the project that holds the
+// key.
+func (k *ProjectAPIKey) ParentID() *string {
+	return &k.Spec.ForProvider.ProjectID
+}
+
+// ObservedParentID returns status.atProvider.projectID.
+func (k *ProjectAPIKey) ObservedParentID() *string {
+	return &k.Status.AtProvider.ProjectID
+}
+
+// The ProjectAPIKey kind, as the controllers and tests name it.
+var (
+	ProjectAPIKeyGroupVersionKind = SchemeGroupVersion.WithKind("ProjectAPIKey")
+	ProjectAPIKeyGroupKind        = ProjectAPIKeyGroupVersionKind.GroupKind().String()
+)
+
+func init() {
+	SchemeBuilder.Register(&ProjectAPIKey{}, &ProjectAPIKeyList{})
 }

@@ -111,3 +111,18 @@ type ProviderConfigUsageList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []ProviderConfigUsage `json:"items"`
 }
+
+// The ProviderConfig kinds, as the controllers and tests name them.
+var (
+	ProviderConfigGroupVersionKind          = SchemeGroupVersion.WithKind("ProviderConfig")
+	ProviderConfigGroupKind                 = ProviderConfigGroupVersionKind.GroupKind().String()
+	ProviderConfigUsageGroupVersionKind     = SchemeGroupVersion.WithKind("ProviderConfigUsage")
+	ProviderConfigUsageGroupKind            = ProviderConfigUsageGroupVersionKind.GroupKind().String()
+	ClusterProviderConfigGroupVersionKind   = SchemeGroupVersion.WithKind("ClusterProviderConfig")
+	ClusterProviderConfigGroupKind          = ClusterProviderConfigGroupVersionKind.GroupKind().String()
+	ProviderConfigUsageListGroupVersionKind = SchemeGroupVersion.WithKind("ProviderConfigUsageList")
+)
+
+func init() {
+	SchemeBuilder.Register(&ProviderConfig{}, &ProviderConfigList{}, &ProviderConfigUsage{}, &ProviderConfigUsageList{}, &ClusterProviderConfig{}, &ClusterProviderConfigList{})
+}

@@ -2,6 +2,8 @@ package projectapikey
 
 import (
 	"context"
+	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
+	"github.com/crossplane-contrib/provider-ory/internal/keyview"
 	"strings"
 	"sync"
 
@@ -49,4 +51,17 @@ func (a *apiURLs) resolve(ctx context.Context, cfg *providerconfig.Config, proje
 		slug = s
 	}
 	return "https://" + slug + ".projects.oryapis.com"
+}
+
+// urls is the process's cache of project slugs, shared by both scopes.
+var urls = newAPIURLs()
+
+// Details are the connection details of a project key besides its value, ID
+// and project: the project's API URL (common.ConnectionKeyAPIURL), left out
+// while it cannot be known.
+func Details(ctx context.Context, conn *keyview.Client, cfg *providerconfig.Config, projectID string) map[string][]byte {
+	if u := urls.resolve(ctx, cfg, conn, projectID); u != "" {
+		return map[string][]byte{common.ConnectionKeyAPIURL: []byte(u)}
+	}
+	return nil
 }

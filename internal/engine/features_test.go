@@ -1,4 +1,4 @@
-package projectapikey
+package engine
 
 import (
 	"context"
@@ -14,7 +14,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
-	"github.com/crossplane-contrib/provider-ory/config"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
 	"github.com/crossplane-contrib/provider-ory/internal/providerconfig"
 )
@@ -90,7 +89,7 @@ func TestRotationOverlap(t *testing.T) {
 			if _, ok := f.sim.Key(old.ProjectID, old.ID); !ok {
 				t.Fatal("the old key was deleted before the overlap window passed")
 			}
-			if got := f.cr.GetAnnotations()[AnnotationRetiredKeys]; !strings.Contains(got, old.ID+"@") {
+			if got := f.cr.GetAnnotations()[common.AnnotationRetiredKeys]; !strings.Contains(got, old.ID+"@") {
 				t.Errorf("retired keys %q do not record the old key with its deletion time", got)
 			}
 			if len(f.sim.Keys(f.project.ID)) != 2 {
@@ -109,7 +108,7 @@ func TestRotationOverlap(t *testing.T) {
 			if _, ok := f.sim.Key(old.ProjectID, old.ID); ok {
 				t.Error("the old key outlived the overlap window")
 			}
-			if got := f.cr.GetAnnotations()[AnnotationRetiredKeys]; got != "" {
+			if got := f.cr.GetAnnotations()[common.AnnotationRetiredKeys]; got != "" {
 				t.Errorf("retired keys %q left after the overlap", got)
 			}
 		})
@@ -157,27 +156,27 @@ func TestImportValueFrom(t *testing.T) {
 		"Matches": {
 			reason:         "The value ends in the key's lastCharacters: it is this key's, and is published.",
 			lastCharacters: true, value: func(k orysim.Key) string { return k.Value },
-			wantReason: ReasonValueStored, wantPublished: true,
+			wantReason: common.ReasonValueStored, wantPublished: true,
 		},
 		"Mismatch": {
 			reason:         "A value of another key must never be published as this key's.",
 			lastCharacters: true, value: func(orysim.Key) string { return "ory_pat_someotherkeysvalue0000zzzz" },
-			wantReason: ReasonImportedValueMismatch,
+			wantReason: common.ReasonImportedValueMismatch,
 		},
 		"UncheckableRefused": {
 			reason:     "A key that predates lastCharacters cannot be checked: refuse unless told otherwise.",
 			value:      func(k orysim.Key) string { return k.Value },
-			wantReason: ReasonImportedValueUnchecked,
+			wantReason: common.ReasonImportedValueUnchecked,
 		},
 		"UncheckableAccepted": {
 			reason: "acceptUnchecked publishes a value that cannot be checked.",
 			value:  func(k orysim.Key) string { return k.Value }, acceptUnchecked: true,
-			wantReason: ReasonValueStored, wantPublished: true,
+			wantReason: common.ReasonValueStored, wantPublished: true,
 		},
 		"SecretMissing": {
 			reason:         "A missing source Secret says which one.",
 			lastCharacters: true, noSecret: true,
-			wantReason: ReasonImportedValueUnavailable,
+			wantReason: common.ReasonImportedValueUnavailable,
 		},
 	}
 	for name, tc := range cases {
@@ -198,18 +197,18 @@ func TestImportValueFrom(t *testing.T) {
 				if _, err := f.external().Observe(context.Background(), f.cr); err != nil {
 					t.Fatalf("%s\n%v", tc.reason, err)
 				}
-				if got := f.cr.GetCondition(TypeValue).Reason; got != tc.wantReason {
-					t.Errorf("%s\nKeyValue reason = %q, want %q (%s)", tc.reason, got, tc.wantReason, f.cr.GetCondition(TypeValue).Message)
+				if got := f.cr.GetCondition(common.TypeValue).Reason; got != tc.wantReason {
+					t.Errorf("%s\nKeyValue reason = %q, want %q (%s)", tc.reason, got, tc.wantReason, f.cr.GetCondition(common.TypeValue).Message)
 				}
 				s := f.secret()
-				published := s != nil && len(s.Data[config.ConnectionKeyValue]) > 0
+				published := s != nil && len(s.Data[common.ConnectionKeyValue]) > 0
 				if published != tc.wantPublished {
 					t.Fatalf("%s\nvalue published: %v, want %v", tc.reason, published, tc.wantPublished)
 				}
-				if published && string(s.Data[config.ConnectionKeyValue]) != seeded.Value {
+				if published && string(s.Data[common.ConnectionKeyValue]) != seeded.Value {
 					t.Errorf("%s\nthe published value is not the key's", tc.reason)
 				}
-				if msg := f.cr.GetCondition(TypeValue).Message; strings.Contains(msg, seeded.Value) {
+				if msg := f.cr.GetCondition(common.TypeValue).Message; strings.Contains(msg, seeded.Value) {
 					t.Errorf("%s\nthe condition reveals the value", tc.reason)
 				}
 				if n := f.sim.Requests(orysim.OpCreateProjectAPIKey); n != 0 {
@@ -269,7 +268,7 @@ func TestOrphanReleasesTheSecret(t *testing.T) {
 				if owned == tc.wantRelease {
 					t.Errorf("%s\nSecret still owned: %v, want released: %v", tc.reason, owned, tc.wantRelease)
 				}
-				if _, kept := s.GetAnnotations()[AnnotationKeptFrom]; kept != tc.wantRelease {
+				if _, kept := s.GetAnnotations()[common.AnnotationKeptFrom]; kept != tc.wantRelease {
 					t.Errorf("%s\nkept-from annotation present: %v, want %v", tc.reason, kept, tc.wantRelease)
 				}
 			})
@@ -302,7 +301,7 @@ func TestAPIURL(t *testing.T) {
 	if _, err := f.reconcile(e); err != nil {
 		t.Fatal(err)
 	}
-	if got := string(f.secret().Data[config.ConnectionKeyAPIURL]); got != custom {
+	if got := string(f.secret().Data[common.ConnectionKeyAPIURL]); got != custom {
 		t.Errorf("apiURL = %q, want the ProviderConfig's override %q", got, custom)
 	}
 	if n := f.sim.Requests(orysim.OpGetProject); n != 0 {
@@ -374,8 +373,8 @@ func TestForeignConnectionSecret(t *testing.T) {
 			reason: "A kept Secret holds the only copy of a live key's value: a new key must not overwrite it.",
 			secret: func(f *fixture, kept orysim.Key) *corev1.Secret {
 				return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{
-					AnnotationKeptFrom: "ProjectAPIKey.ory.m.crossplane.io team-a/old", AnnotationValueOf: f.project.ID + "/" + kept.ID}},
-					Data: map[string][]byte{config.ConnectionKeyValue: []byte(kept.Value)}}
+					common.AnnotationKeptFrom: "ProjectAPIKey.ory.m.crossplane.io team-a/old", common.AnnotationValueOf: f.project.ID + "/" + kept.ID}},
+					Data: map[string][]byte{common.ConnectionKeyValue: []byte(kept.Value)}}
 			},
 			wantErr: "kept when ProjectAPIKey.ory.m.crossplane.io team-a/old was deleted",
 		},
@@ -383,8 +382,8 @@ func TestForeignConnectionSecret(t *testing.T) {
 			reason: "Importing the kept key takes its Secret back, with the value.",
 			secret: func(f *fixture, kept orysim.Key) *corev1.Secret {
 				return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{
-					AnnotationKeptFrom: "ProjectAPIKey.ory.m.crossplane.io team-a/old", AnnotationValueOf: f.project.ID + "/" + kept.ID}},
-					Data: map[string][]byte{config.ConnectionKeyValue: []byte(kept.Value)}}
+					common.AnnotationKeptFrom: "ProjectAPIKey.ory.m.crossplane.io team-a/old", common.AnnotationValueOf: f.project.ID + "/" + kept.ID}},
+					Data: map[string][]byte{common.ConnectionKeyValue: []byte(kept.Value)}}
 			},
 			importKey: true,
 		},
@@ -422,12 +421,12 @@ func TestForeignConnectionSecret(t *testing.T) {
 							t.Errorf("%s\nOry call %s, want no change in Ory", tc.reason, c)
 						}
 					}
-					if got := string(f.secret().Data[config.ConnectionKeyValue]); tc.secret(f, kept).Data != nil && got != kept.Value {
+					if got := string(f.secret().Data[common.ConnectionKeyValue]); tc.secret(f, kept).Data != nil && got != kept.Value {
 						t.Errorf("%s\nthe kept value was overwritten", tc.reason)
 					}
 					return
 				}
-				if got := f.cr.GetCondition(TypeValue).Reason; got != ReasonValueStored {
+				if got := f.cr.GetCondition(common.TypeValue).Reason; got != common.ReasonValueStored {
 					t.Errorf("%s\nKeyValue reason = %q, want Stored", tc.reason, got)
 				}
 			})

@@ -1,4 +1,4 @@
-package config
+package v1alpha1
 
 import (
 	"strings"
@@ -78,9 +78,9 @@ func TestParseKeyRef(t *testing.T) {
 	}
 }
 
-func TestProjectAPIKeyExternalName(t *testing.T) {
+func TestExternalName(t *testing.T) {
 	r := Ref{Parent: "3f2c1f9e-5b0a-4f7e-9d38-2a6c1b7e8f01", ID: "9a8b7c6d-1e2f-4a3b-8c4d-5e6f7a8b9c0d"}
-	if got := ProjectAPIKeyExternalName(r); got != r.ID {
+	if got := ExternalName(r); got != r.ID {
 		t.Errorf("external name = %q, want the key ID alone: the project is in the spec", got)
 	}
 }

@@ -1,4 +1,4 @@
-package projectapikey
+package engine
 
 import (
 	"context"
@@ -17,7 +17,6 @@ import (
 
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
-	"github.com/crossplane-contrib/provider-ory/config"
 	"github.com/crossplane-contrib/provider-ory/internal/console"
 	"github.com/crossplane-contrib/provider-ory/internal/keyview"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
@@ -51,7 +50,7 @@ func TestRecoverInterruptedCreate(t *testing.T) {
 		"AfterTheValueWasStored": {
 			reason: "The Secret holds the new key's value and record: the resource adopts it.",
 			crash: func(f *fixture, e *external) {
-				if _, _, err := e.createStored(context.Background(), f.cr, config.Ref{}); err != nil {
+				if _, _, err := e.createStored(context.Background(), f.cr, common.Ref{}); err != nil {
 					f.t.Fatal(err)
 				}
 			},
@@ -80,9 +79,9 @@ func TestRecoverInterruptedCreate(t *testing.T) {
 					f.t.Fatal(err)
 				}
 				s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "team-b", Name: "twin-key",
-					Annotations:     map[string]string{AnnotationValueOf: f.project.ID + "/" + k.ID},
+					Annotations:     map[string]string{common.AnnotationValueOf: f.project.ID + "/" + k.ID},
 					OwnerReferences: []metav1.OwnerReference{{APIVersion: "ory.m.crossplane.io/v1alpha1", Kind: "ProjectAPIKey", Name: "twin", UID: "uid-twin", Controller: ptr(true)}}},
-					Data: map[string][]byte{config.ConnectionKeyValue: []byte(k.Value)}}
+					Data: map[string][]byte{common.ConnectionKeyValue: []byte(k.Value)}}
 				if err := f.kube.Create(context.Background(), s); err != nil {
 					f.t.Fatal(err)
 				}
@@ -156,7 +155,7 @@ func TestRecoverInterruptedReplacement(t *testing.T) {
 			old := f.mustCreate()
 			f.update(func(p *common.ProjectAPIKeyParameters) { p.Name = "payments-v2" })
 			mark := `{"since":"` + f.now.UTC().Format(time.RFC3339) + `","project":"` + f.project.ID + `","name":"payments-v2"}`
-			if err := patchAnnotations(context.Background(), f.kube, f.cr, map[string]*string{AnnotationCreating: &mark}); err != nil {
+			if err := patchAnnotations(context.Background(), f.kube, f.cr, map[string]*string{common.AnnotationCreating: &mark}); err != nil {
 				t.Fatal(err)
 			}
 			orphan := f.sim.SeedKey(f.project.ID, "payments-v2", nil, true)
@@ -179,7 +178,7 @@ func TestRecoverInterruptedReplacement(t *testing.T) {
 				t.Fatalf("Ory holds %v, want one key", f.keyIDs(f.project))
 			}
 			f.assertStored(keys[0])
-			if _, marked := f.cr.GetAnnotations()[AnnotationCreating]; marked {
+			if _, marked := f.cr.GetAnnotations()[common.AnnotationCreating]; marked {
 				t.Error("the replacement mark was left behind")
 			}
 		})
@@ -218,7 +217,8 @@ func TestCreateAnswerLost(t *testing.T) {
 				lose := &losingTransport{base: http.DefaultTransport, n: 1}
 				e := f.external()
 				c := console.New(f.url, workspaceKey, &http.Client{Transport: lose}, "provider-ory-test")
-				e.ory, e.projects = keyview.New(c, keyview.Options{}), c
+				e.conn = keyview.New(c, keyview.Options{})
+				e.ory = e.kind.Keys(e.conn)
 				_, err := f.reconcile(e)
 				if err == nil || !strings.Contains(err.Error(), "deleted them") {
 					t.Fatalf("error = %v, want one saying the key Ory made anyway was deleted", err)

@@ -1,12 +1,23 @@
-// Package projectapikey reconciles ProjectAPIKeys of both scopes with one
-// external client: Setup wires it for a scope, connector resolves the
-// ProviderConfig, and external holds the rules of a key's life.
-package projectapikey
+// Package engine is the value-once engine: the life of a managed resource
+// whose secret Ory returns once (an API key's value), for every such kind
+// and both scopes. A kind is declared in config (config.Kind): its adapter
+// supplies what differs between kinds; everything here is shared.
+//
+// Setup wires a controller for one kind and scope, connector resolves the
+// ProviderConfig, and external holds the rules of a key's life: Observe,
+// Create, Update (create before destroy), Delete, the repair of interrupted
+// creates (recover.go), moved and lost values (value.go), and the records
+// kept in the connection Secret (record.go) and on the resource
+// (annotations.go).
+package engine
 
 import (
 	"context"
 	"maps"
 	"time"
+
+	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
+	"github.com/crossplane-contrib/provider-ory/config"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
@@ -29,60 +40,71 @@ import (
 	"github.com/crossplane-contrib/provider-ory/internal/keyview"
 )
 
-// A scope is what differs between the namespaced and the cluster-scoped
-// ProjectAPIKey: the kind, and how its ProviderConfig usage is tracked.
+// A scope is what differs between a kind's namespaced and cluster-scoped
+// variants: the kind, and how its ProviderConfig usage is tracked.
 type scope struct {
 	gvk     schema.GroupVersionKind
 	object  client.Object
 	tracker func(client.Client) resource.Tracker
 }
 
-var (
-	namespaced = scope{
-		gvk:    namespacedv1alpha1.ProjectAPIKeyGroupVersionKind,
-		object: &namespacedv1alpha1.ProjectAPIKey{},
-		tracker: func(c client.Client) resource.Tracker {
+// scopeOf returns the scope of gvk, which the manager's scheme must know:
+// namespaced kinds (ory.m.crossplane.io) track their usage of a
+// ProviderConfig or ClusterProviderConfig, cluster-scoped kinds
+// (ory.crossplane.io) of a legacy ProviderConfig.
+func scopeOf(mgr ctrl.Manager, gvk schema.GroupVersionKind) (scope, error) {
+	o, err := mgr.GetScheme().New(gvk)
+	if err != nil {
+		return scope{}, err
+	}
+	s := scope{gvk: gvk}
+	switch mg := o.(type) {
+	case resource.ModernManaged:
+		s.object = mg
+		s.tracker = func(c client.Client) resource.Tracker {
 			t := resource.NewProviderConfigUsageTracker(c, &namespacedv1alpha1.ProviderConfigUsage{})
 			return resource.TrackerFn(func(ctx context.Context, mg resource.Managed) error {
 				m, ok := mg.(resource.ModernManaged)
 				if !ok {
-					return errors.New(errNotProjectAPIKey)
+					return errors.New(errNotKeyResource)
 				}
 				return t.Track(ctx, m)
 			})
-		},
-	}
-	cluster = scope{
-		gvk:    clusterv1alpha1.ProjectAPIKeyGroupVersionKind,
-		object: &clusterv1alpha1.ProjectAPIKey{},
-		tracker: func(c client.Client) resource.Tracker {
+		}
+	case resource.LegacyManaged:
+		s.object = mg
+		s.tracker = func(c client.Client) resource.Tracker {
 			t := resource.NewLegacyProviderConfigUsageTracker(c, &clusterv1alpha1.ProviderConfigUsage{})
 			return resource.TrackerFn(func(ctx context.Context, mg resource.Managed) error {
 				m, ok := mg.(resource.LegacyManaged)
 				if !ok {
-					return errors.New(errNotProjectAPIKey)
+					return errors.New(errNotKeyResource)
 				}
 				return t.Track(ctx, m)
 			})
-		},
+		}
+	default:
+		return scope{}, errors.Errorf("%s is not a managed resource kind", gvk)
 	}
-)
-
-// SetupNamespaced adds the controller of namespaced ProjectAPIKeys
-// (ory.m.crossplane.io). Give both scopes the same clients, so that they
-// share one view of each project's keys and one rate limiter per workspace
-// key; nil means clients with the default options.
-func SetupNamespaced(mgr ctrl.Manager, o controller.Options, clients *keyview.Clients) error {
-	return setup(mgr, o, namespaced, clients)
+	if _, ok := o.(Resource); !ok {
+		return scope{}, errors.Errorf("%s does not implement the engine's Resource", gvk)
+	}
+	return s, nil
 }
 
-// SetupCluster adds the controller of cluster-scoped ProjectAPIKeys
-// (ory.crossplane.io); see SetupNamespaced for clients.
-func SetupCluster(mgr ctrl.Manager, o controller.Options, clients *keyview.Clients) error {
-	return setup(mgr, o, cluster, clients)
+// Setup adds the controller of one scope of a kind (gvk, one of
+// kind.Scopes) to the manager. Give every controller the same clients, so
+// that they share one view of each project's keys and one rate limiter per
+// workspace key; nil means clients with the default options.
+func Setup(mgr ctrl.Manager, o controller.Options, kind config.Kind, gvk schema.GroupVersionKind, clients *keyview.Clients) error {
+	s, err := scopeOf(mgr, gvk)
+	if err != nil {
+		return err
+	}
+	return setup(mgr, o, kind, s, clients)
 }
 
-func setup(mgr ctrl.Manager, o controller.Options, s scope, clients *keyview.Clients) error {
+func setup(mgr ctrl.Manager, o controller.Options, kind config.Kind, s scope, clients *keyview.Clients) error {
 	if clients == nil {
 		clients = keyview.NewClients(keyview.Options{})
 	}
@@ -91,10 +113,10 @@ func setup(mgr ctrl.Manager, o controller.Options, s scope, clients *keyview.Cli
 	conn := &connector{
 		kube:     mgr.GetClient(),
 		usage:    s.tracker(mgr.GetClient()),
-		records:  &records{reader: mgr.GetAPIReader(), kube: mgr.GetClient(), typer: mgr.GetScheme()},
+		records:  &records{reader: mgr.GetAPIReader(), kube: mgr.GetClient(), typer: mgr.GetScheme(), keys: kind.ConnectionKeys},
 		record:   recorder,
 		clients:  clients,
-		apiURLs:  newAPIURLs(),
+		kind:     kind,
 		configs:  newLastConfigs(),
 		policies: o.Features.Enabled(feature.EnableBetaManagementPolicies),
 	}
@@ -143,14 +165,14 @@ func setup(mgr ctrl.Manager, o controller.Options, s scope, clients *keyview.Cli
 	return b.Complete(ratelimiter.NewReconciler(name, r, o.GlobalRateLimiter))
 }
 
-// connector turns a ProjectAPIKey's ProviderConfig into an external client.
+// connector turns a key resource's ProviderConfig into an external client.
 type connector struct {
 	kube    client.Client
 	usage   resource.Tracker
 	records *records
 	record  event.Recorder
 	clients *keyview.Clients
-	apiURLs *apiURLs
+	kind    config.Kind
 	configs *lastConfigs
 	// policies says whether spec.managementPolicies are honoured.
 	policies bool
@@ -174,12 +196,11 @@ func (c *connector) connect(ctx context.Context, mg resource.Managed) (*external
 	if err != nil {
 		return nil, err
 	}
-	ory := c.clients.Get(cfg.ConsoleURL, cfg.Token, cfg.RateLimit)
-	projects, _ := any(ory).(projectSlugger)
+	conn := c.clients.Get(cfg.ConsoleURL, cfg.Token, cfg.RateLimit)
 	return &external{
-		ory:      ory,
-		projects: projects,
-		apiURLs:  c.apiURLs,
+		ory:      c.kind.Keys(conn),
+		conn:     conn,
+		kind:     c.kind,
 		kube:     c.kube,
 		records:  c.records,
 		cfg:      cfg,
@@ -197,7 +218,7 @@ func (c *connector) connect(ctx context.Context, mg resource.Managed) (*external
 func desiredStateChanged() predicate.Predicate {
 	own := []string{
 		meta.AnnotationKeyExternalCreatePending, meta.AnnotationKeyExternalCreateFailed,
-		meta.AnnotationKeyExternalCreateSucceeded, AnnotationCreating, AnnotationRetiredKeys, AnnotationValueStoredIn,
+		meta.AnnotationKeyExternalCreateSucceeded, common.AnnotationCreating, common.AnnotationRetiredKeys, common.AnnotationValueStoredIn,
 	}
 	annotationsChanged := predicate.Funcs{UpdateFunc: func(e ctrlevent.UpdateEvent) bool {
 		if e.ObjectOld == nil || e.ObjectNew == nil {

@@ -1,4 +1,4 @@
-package projectapikey
+package engine
 
 import (
 	"context"
@@ -35,8 +35,16 @@ const workspaceKey = "ory_wak_unit_test_workspace_key"
 
 // scopes runs every scenario against both kinds, to show that one external
 // client serves them with the same behaviour.
-var scopes = map[string]func(name string) keyResource{
-	"Namespaced": func(name string) keyResource {
+// projectKey is a ProjectAPIKey of either scope: the kind these tests drive
+// the engine with (config.ProjectAPIKey).
+type projectKey interface {
+	keyResource
+	Parameters() *common.ProjectAPIKeyParameters
+	Observation() *common.ProjectAPIKeyObservation
+}
+
+var scopes = map[string]func(name string) projectKey{
+	"Namespaced": func(name string) projectKey {
 		k := &namespacedv1alpha1.ProjectAPIKey{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "api", UID: "uid-ns"}}
 		k.SetGroupVersionKind(namespacedv1alpha1.ProjectAPIKeyGroupVersionKind)
 		k.Spec.ForProvider.Name = name
@@ -45,7 +53,7 @@ var scopes = map[string]func(name string) keyResource{
 		k.Spec.ManagementPolicies = xpv2.ManagementPolicies{xpv2.ManagementActionAll}
 		return k
 	},
-	"Cluster": func(name string) keyResource {
+	"Cluster": func(name string) projectKey {
 		k := &clusterv1alpha1.ProjectAPIKey{ObjectMeta: metav1.ObjectMeta{Name: "api", UID: "uid-cluster"}}
 		k.SetGroupVersionKind(clusterv1alpha1.ProjectAPIKeyGroupVersionKind)
 		k.Spec.ForProvider.Name = name
@@ -73,11 +81,11 @@ type fixture struct {
 	kube    client.Client
 	fail    *failures
 	events  *eventLog
-	cr      keyResource
+	cr      projectKey
 	now     time.Time
 }
 
-func newFixture(t *testing.T, newResource func(string) keyResource, name string) *fixture {
+func newFixture(t *testing.T, newResource func(string) projectKey, name string) *fixture {
 	t.Helper()
 	sim, url := orysim.StartTest(t)
 	sim.AddWorkspace(workspaceKey)
@@ -153,15 +161,17 @@ func (f *fixture) external(mutate ...func(*providerconfig.Config)) *external {
 		m(cfg)
 	}
 	c := console.New(f.url, workspaceKey, http.DefaultClient, "provider-ory-test")
+	conn := keyview.New(c, keyview.Options{})
+	kind := config.ProjectAPIKey
 	return &external{
-		ory:      keyview.New(c, keyview.Options{}),
-		projects: c,
-		apiURLs:  newAPIURLs(),
-		kube:     f.kube,
-		records:  &records{reader: f.kube, kube: f.kube, typer: f.kube.Scheme()},
-		cfg:      cfg,
-		record:   f.events,
-		now:      func() time.Time { return f.now },
+		ory:     kind.Keys(conn),
+		conn:    conn,
+		kind:    kind,
+		kube:    f.kube,
+		records: &records{reader: f.kube, kube: f.kube, typer: f.kube.Scheme(), keys: kind.ConnectionKeys},
+		cfg:     cfg,
+		record:  f.events,
+		now:     func() time.Time { return f.now },
 	}
 }
 
@@ -264,16 +274,16 @@ func (f *fixture) assertStored(k orysim.Key) {
 		f.t.Fatal("no connection Secret")
 	}
 	got := map[string]string{}
-	for _, key := range config.ProjectAPIKeyConnectionKeys {
+	for _, key := range config.ProjectAPIKey.ConnectionKeys {
 		got[key] = string(s.Data[key])
 	}
 	p, _ := f.sim.Project(k.ProjectID)
-	want := map[string]string{config.ConnectionKeyValue: k.Value, config.ConnectionKeyID: k.ID, config.ConnectionKeyProjectID: k.ProjectID,
-		config.ConnectionKeyAPIURL: "https://" + p.Slug + ".projects.oryapis.com"}
+	want := map[string]string{common.ConnectionKeyValue: k.Value, common.ConnectionKeyID: k.ID, common.ConnectionKeyProjectID: k.ProjectID,
+		common.ConnectionKeyAPIURL: "https://" + p.Slug + ".projects.oryapis.com"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		f.t.Errorf("connection Secret: -want +got:\n%s", diff)
 	}
-	if got := s.GetAnnotations()[AnnotationValueOf]; got != k.ProjectID+"/"+k.ID {
+	if got := s.GetAnnotations()[common.AnnotationValueOf]; got != k.ProjectID+"/"+k.ID {
 		f.t.Errorf("Secret records the value of %q, want %q", got, k.ProjectID+"/"+k.ID)
 	}
 }
@@ -317,7 +327,7 @@ func TestCreate(t *testing.T) {
 			if len(keys) != 1 {
 				t.Fatalf("Ory holds %d keys, want 1", len(keys))
 			}
-			if string(c.ConnectionDetails[config.ConnectionKeyValue]) != keys[0].Value {
+			if string(c.ConnectionDetails[common.ConnectionKeyValue]) != keys[0].Value {
 				t.Error("Create did not return the new key's value as connection details")
 			}
 			f.refresh()
@@ -336,16 +346,16 @@ func TestCreate(t *testing.T) {
 			if !o.ResourceExists || !o.ResourceUpToDate {
 				t.Errorf("Observe after create: exists=%v upToDate=%v, want both", o.ResourceExists, o.ResourceUpToDate)
 			}
-			if _, ok := o.ConnectionDetails[config.ConnectionKeyValue]; ok {
+			if _, ok := o.ConnectionDetails[common.ConnectionKeyValue]; ok {
 				t.Error("Observe returned a value: it would overwrite the stored one")
 			}
 			if got := f.cr.GetCondition(xpv2.TypeReady).Reason; got != xpv2.ReasonAvailable {
 				t.Errorf("Ready reason = %q, want Available", got)
 			}
-			if got := f.cr.GetCondition(TypeValue).Reason; got != ReasonValueStored {
+			if got := f.cr.GetCondition(common.TypeValue).Reason; got != common.ReasonValueStored {
 				t.Errorf("KeyValue reason = %q, want Stored", got)
 			}
-			want := common.ProjectAPIKeyObservation{ID: keys[0].ID, ProjectID: f.project.ID, OwnerID: keys[0].OwnerID, LastCharacters: keys[0].LastCharacters}
+			want := common.ProjectAPIKeyObservation{ProjectID: f.project.ID, KeyObservation: common.KeyObservation{ID: keys[0].ID, OwnerID: keys[0].OwnerID, LastCharacters: keys[0].LastCharacters}}
 			got := *f.cr.Observation()
 			got.CreatedAt = nil
 			if diff := cmp.Diff(want, got); diff != "" {
@@ -459,14 +469,14 @@ func TestImport(t *testing.T) {
 				if got := f.cr.Observation().ID; got != seeded.ID {
 					t.Errorf("%s\nstatus.atProvider.id = %q, want %q", tc.reason, got, seeded.ID)
 				}
-				if _, ok := o.ConnectionDetails[config.ConnectionKeyValue]; ok {
+				if _, ok := o.ConnectionDetails[common.ConnectionKeyValue]; ok {
 					t.Errorf("%s\nan imported key's value is unknown and must never be published", tc.reason)
 				}
-				c := f.cr.GetCondition(TypeValue)
-				if c.Status != corev1.ConditionFalse || c.Reason != ReasonValueUnknown {
+				c := f.cr.GetCondition(common.TypeValue)
+				if c.Status != corev1.ConditionFalse || c.Reason != common.ReasonValueUnknown {
 					t.Errorf("%s\nKeyValue condition = %s/%s, want False/ValueUnknown", tc.reason, c.Status, c.Reason)
 				}
-				if diff := cmp.Diff([]string{string(ReasonValueUnknown)}, f.events.reasons()); diff != "" {
+				if diff := cmp.Diff([]string{string(common.ReasonValueUnknown)}, f.events.reasons()); diff != "" {
 					t.Errorf("%s\nevents: -want +got:\n%s", tc.reason, diff)
 				}
 				if got := f.sim.Requests(orysim.OpCreateProjectAPIKey); got != 0 {
@@ -551,7 +561,7 @@ func TestReplace(t *testing.T) {
 				if got := meta.GetExternalName(f.cr); got != keys[0].ID {
 					t.Errorf("%s\nstored external name = %q, want the new key %q", tc.reason, got, keys[0].ID)
 				}
-				if got := f.cr.GetAnnotations()[AnnotationRetiredKeys]; got != "" {
+				if got := f.cr.GetAnnotations()[common.AnnotationRetiredKeys]; got != "" {
 					t.Errorf("%s\nretired keys %q left after a clean replacement", tc.reason, got)
 				}
 				f.assertStored(keys[0])
@@ -640,7 +650,7 @@ func TestReplaceFailures(t *testing.T) {
 					if got := len(f.sim.Keys(f.project.ID)); got != tc.keysAfterFailure {
 						t.Errorf("%s\nafter the failure Ory holds %d keys, want %d", tc.reason, got, tc.keysAfterFailure)
 					}
-					if s := f.secret(); tc.secretHoldsNew == (string(s.Data[config.ConnectionKeyValue]) == old.Value) {
+					if s := f.secret(); tc.secretHoldsNew == (string(s.Data[common.ConnectionKeyValue]) == old.Value) {
 						t.Errorf("%s\nafter the failure the Secret holds the old value: %v, want new: %v", tc.reason, !tc.secretHoldsNew, tc.secretHoldsNew)
 					}
 					if _, ok := f.sim.Key(old.ProjectID, old.ID); !ok && !tc.secretHoldsNew {
@@ -662,7 +672,7 @@ func TestReplaceFailures(t *testing.T) {
 					if got := meta.GetExternalName(f.cr); got != keys[0].ID {
 						t.Errorf("%s\nexternal name %q, want %q", tc.reason, got, keys[0].ID)
 					}
-					if got := f.cr.GetAnnotations()[AnnotationRetiredKeys]; got != "" {
+					if got := f.cr.GetAnnotations()[common.AnnotationRetiredKeys]; got != "" {
 						t.Errorf("%s\nretired keys %q left after converging", tc.reason, got)
 					}
 					f.assertStored(keys[0])
@@ -684,7 +694,7 @@ func TestCrashAfterStoringTheValue(t *testing.T) {
 				t.Fatal(err)
 			}
 			// The first half of Create, then the "crash".
-			key, _, err := e.createStored(context.Background(), f.cr, config.Ref{})
+			key, _, err := e.createStored(context.Background(), f.cr, common.Ref{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -807,7 +817,7 @@ func TestExpiredKeyIsNotReady(t *testing.T) {
 		t.Error("an expired key that matches its spec was called out of date: it would be replaced on every poll")
 	}
 	c := f.cr.GetCondition(xpv2.TypeReady)
-	if c.Status != corev1.ConditionFalse || c.Reason != ReasonExpired {
+	if c.Status != corev1.ConditionFalse || c.Reason != common.ReasonExpired {
 		t.Errorf("Ready = %s/%s, want False/Expired", c.Status, c.Reason)
 	}
 }

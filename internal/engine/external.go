@@ -1,8 +1,9 @@
-package projectapikey
+package engine
 
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"strings"
 	"time"
 
@@ -19,55 +20,37 @@ import (
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 	"github.com/crossplane-contrib/provider-ory/config"
 	"github.com/crossplane-contrib/provider-ory/internal/console"
+	"github.com/crossplane-contrib/provider-ory/internal/keyview"
 	"github.com/crossplane-contrib/provider-ory/internal/providerconfig"
 )
 
 const (
-	errNotProjectAPIKey   = "managed resource is not a ProjectAPIKey"
+	errNotKeyResource     = "managed resource is not an API key kind of this provider"
 	errNoConnectionSecret = "spec.writeConnectionSecretToRef is not set: Ory returns a key's value only when it creates the key, so the provider will not create one without a Secret to store it in"
-	errNoProject          = "spec.forProvider.projectID is empty and %s has no projectID: set one of them"
-	errProjectNotAllowed  = "project %s is not in the allowedProjectIDs of %s: use an allowed project, or ask whoever manages that ProviderConfig to allow it"
+	errNoParent           = "spec.forProvider.%[1]s is empty and %[2]s has no %[1]s: set one of them"
 	errExpiresInPast      = "spec.forProvider.expiresAt %s is not in the future: set a later time, or remove it for a key that does not expire"
 )
 
-// Condition types and reasons this provider sets besides Ready and Synced.
-const (
-	// TypeValue says whether the connection Secret holds the value of the
-	// key the resource manages.
-	TypeValue xpv2.ConditionType = "KeyValue"
-
-	ReasonValueStored              xpv2.ConditionReason = "Stored"
-	ReasonValueUnknown             xpv2.ConditionReason = "ValueUnknown"
-	ReasonImportedValueUnavailable xpv2.ConditionReason = "ImportedValueUnavailable"
-	ReasonImportedValueMismatch    xpv2.ConditionReason = "ImportedValueMismatch"
-	ReasonImportedValueUnchecked   xpv2.ConditionReason = "ImportedValueUnchecked"
-	ReasonImportedValueMalformed   xpv2.ConditionReason = "ImportedValueMalformed"
-	// ReasonValueLost: the connection Secret that held the key's value was
-	// deleted or emptied out of band; the key is replaced to restore one.
-	ReasonValueLost xpv2.ConditionReason = "ValueLost"
-	ReasonExpired   xpv2.ConditionReason = "Expired"
-	// ReasonKeyNotFound: the key the resource names does not exist in Ory.
-	ReasonKeyNotFound xpv2.ConditionReason = "KeyNotFound"
-	// ReasonCreateRefused: a key cannot be created as the spec stands; the
-	// message says what to fix.
-	ReasonCreateRefused xpv2.ConditionReason = "CreateRefused"
-
-	// TypeUpToDate says whether the key in Ory matches the spec. It is set
-	// False when it does not and the management policies keep the provider
-	// from replacing it, so the difference is not silent.
-	TypeUpToDate xpv2.ConditionType = "UpToDate"
-	// ReasonDrifted: the key differs from the spec and is left as it is.
-	ReasonDrifted xpv2.ConditionReason = "Drifted"
-	// ReasonInSync: the key matches the spec.
-	ReasonInSync xpv2.ConditionReason = "InSync"
-)
-
-// A keyResource is a ProjectAPIKey of either scope: the one external client
+// A keyResource is a resource of the kind, of either scope: the one external client
 // below serves both through these methods and resource.Managed.
-type keyResource interface {
+type keyResource = Resource
+
+// A Resource is a managed resource of an API key kind, of either scope: the
+// one external client below serves every kind through these methods (the
+// kinds' types implement them; see apis/*/v1alpha1).
+type Resource interface {
 	resource.Managed
-	Parameters() *common.ProjectAPIKeyParameters
-	Observation() *common.ProjectAPIKeyObservation
+	// KeyParameters are spec.forProvider's fields every key kind has.
+	KeyParameters() *common.KeyParameters
+	// ParentID is spec.forProvider's project or workspace ID.
+	ParentID() *string
+	// KeyObservation is status.atProvider's fields every key kind has.
+	KeyObservation() *common.KeyObservation
+	// ObservedParentID is status.atProvider's project or workspace ID.
+	ObservedParentID() *string
+	// SecretMetadata are the labels and annotations wanted on the
+	// connection Secret, or nil.
+	SecretMetadata() *common.SecretMetadata
 }
 
 // keyAPI is the part of the Ory console client the external client uses.
@@ -81,17 +64,17 @@ type keyAPI interface {
 	DeleteKey(ctx context.Context, projectID, keyID string) error
 }
 
-// external manages one ProjectAPIKey for the length of one reconcile: Observe
+// external manages one key resource for the length of one reconcile: Observe
 // remembers what it found, so that Update and Delete act on exactly that.
 type external struct {
-	ory      keyAPI
-	projects projectSlugger // nil: no apiURL unless the ProviderConfig sets one
-	apiURLs  *apiURLs
-	kube     client.Client
-	records  *records
-	cfg      *providerconfig.Config
-	record   event.Recorder
-	now      func() time.Time
+	ory     keyAPI
+	kind    config.Kind
+	conn    *keyview.Client // the pooled console connection ory is a view of
+	kube    client.Client
+	records *records
+	cfg     *providerconfig.Config
+	record  event.Recorder
+	now     func() time.Time
 	// policies says whether spec.managementPolicies are honoured.
 	policies bool
 
@@ -100,7 +83,7 @@ type external struct {
 
 // observation is what Observe learned, for Update and Delete to act on.
 type observation struct {
-	current config.Ref // the key the resource manages, project known
+	current common.Ref // the key the resource manages, project known
 	// replace says why the key must be replaced; empty when it need not.
 	replace  string
 	rotation bool // the replacement is a rotation
@@ -120,29 +103,30 @@ type observation struct {
 func (e *external) Observe(ctx context.Context, mg resource.Managed) (managed.ExternalObservation, error) {
 	cr, ok := mg.(keyResource)
 	if !ok {
-		return managed.ExternalObservation{}, errors.New(errNotProjectAPIKey)
+		return managed.ExternalObservation{}, errors.New(errNotKeyResource)
 	}
-	p := cr.Parameters()
-	current, err := config.ParseRef(meta.GetExternalName(cr))
+	p, parent := cr.KeyParameters(), cr.ParentID()
+	current, err := common.ParseRef(meta.GetExternalName(cr))
 	if err != nil {
-		return managed.ExternalObservation{}, err
+		n := e.kind.Parent.Noun
+		return managed.ExternalObservation{}, errors.Errorf("external name %q is neither <key-id> nor <%s-id>/<key-id> with UUIDs: set the crossplane.io/external-name annotation to the ID of the key (and optionally of its %s), or remove it to create a new key", meta.GetExternalName(cr), n, n)
 	}
 
 	// An empty projectID means the import's project or the ProviderConfig's
 	// default; it is written into the spec so the resource says where its
 	// key lives.
 	lateInit := false
-	if p.ProjectID == "" {
-		p.ProjectID = current.Parent
-		if p.ProjectID == "" {
-			p.ProjectID = e.cfg.ProjectID
+	if *parent == "" {
+		*parent = current.Parent
+		if *parent == "" {
+			*parent = e.kind.Parent.Default(e.cfg)
 		}
-		if p.ProjectID == "" {
-			return managed.ExternalObservation{}, errors.Errorf(errNoProject, e.cfg.Ref)
+		if *parent == "" {
+			return managed.ExternalObservation{}, errors.Errorf(errNoParent, e.kind.Parent.Field, e.cfg.Ref)
 		}
 		lateInit = true
 	}
-	if err := e.allowed(p.ProjectID); err != nil {
+	if err := e.allowed(*parent); err != nil {
 		return managed.ExternalObservation{}, err
 	}
 	e.observed = observation{}
@@ -175,7 +159,7 @@ func (e *external) Observe(ctx context.Context, mg resource.Managed) (managed.Ex
 		}
 		return managed.ExternalObservation{ResourceExists: false, ResourceLateInitialized: lateInit}, nil
 	}
-	current.Parent = projectOf(current, rec, cr.Observation(), p.ProjectID)
+	current.Parent = parentOf(current, rec, cr, *parent)
 	if err := e.allowed(current.Parent); err != nil {
 		return managed.ExternalObservation{}, err
 	}
@@ -210,7 +194,7 @@ func (e *external) Observe(ctx context.Context, mg resource.Managed) (managed.Ex
 		return managed.ExternalObservation{ResourceExists: false, ResourceUpToDate: true, ResourceLateInitialized: lateInit}, nil
 	}
 	e.observed.current = current
-	setObservation(cr.Observation(), key)
+	setObservation(cr, key)
 
 	if meta.WasDeleted(cr) {
 		return managed.ExternalObservation{ResourceExists: true}, nil
@@ -223,7 +207,7 @@ func (e *external) Observe(ctx context.Context, mg resource.Managed) (managed.Ex
 	if err := e.records.applyMetadata(ctx, cr, rec); err != nil {
 		return managed.ExternalObservation{}, err
 	}
-	e.observed.replace, e.observed.rotation = e.replaceReason(p, key, rec)
+	e.observed.replace, e.observed.rotation = e.replaceReason(cr, key, rec)
 	if e.observed.valueLost != "" {
 		// The lost Secret took the record of the rotation trigger with it:
 		// the loss is the reason, whatever the record-based checks say.
@@ -231,13 +215,11 @@ func (e *external) Observe(ctx context.Context, mg resource.Managed) (managed.Ex
 	}
 	e.reportDrift(cr)
 	if r := p.Rotation; r != nil && r.Lifetime != nil {
-		cr.Observation().RenewAt = metaTime(ptr(renewAt(key, r, e.now())))
+		cr.KeyObservation().RenewAt = metaTime(ptr(renewAt(key, r, e.now())))
 	}
 
-	details := identity(key)
-	if u := e.apiURLs.resolve(ctx, e.cfg, e.projects, key.Parent); u != "" {
-		details[config.ConnectionKeyAPIURL] = []byte(u)
-	}
+	details := e.identity(key)
+	maps.Copy(details, e.details(ctx, key.Parent))
 	return managed.ExternalObservation{
 		ResourceExists:          true,
 		ResourceUpToDate:        e.observed.replace == "" && len(due(retiredKeys(cr), e.now())) == 0,
@@ -254,7 +236,7 @@ func (e *external) Observe(ctx context.Context, mg resource.Managed) (managed.Ex
 // replaced (a composition that patches the external name from its composite
 // does that after every replacement). Then the resource adopts the recorded
 // key, and a key it replaced is retired, in one patch.
-func (e *external) adoptRecordedKey(ctx context.Context, cr keyResource, current config.Ref, rec record) (config.Ref, error) {
+func (e *external) adoptRecordedKey(ctx context.Context, cr keyResource, current common.Ref, rec record) (common.Ref, error) {
 	if rec.valueOf.IsZero() || strings.EqualFold(rec.valueOf.ID, current.ID) {
 		return current, nil
 	}
@@ -280,7 +262,7 @@ func (e *external) adoptRecordedKey(ctx context.Context, cr keyResource, current
 	if !current.IsZero() && !reverted {
 		retired = append(retired, e.retire(cr, rec.replaces))
 	}
-	if err := patchAnnotations(ctx, e.kube, cr, storedKeyAnnotations(cr, config.ProjectAPIKeyExternalName(rec.valueOf), retired)); err != nil {
+	if err := patchAnnotations(ctx, e.kube, cr, storedKeyAnnotations(cr, common.ExternalName(rec.valueOf), retired)); err != nil {
 		return current, err
 	}
 	msg := "Adopted key " + rec.valueOf.String() + ", whose value the connection Secret holds but whose ID had not been saved on the resource"
@@ -294,7 +276,7 @@ func (e *external) adoptRecordedKey(ctx context.Context, cr keyResource, current
 // replacedEarlier reports whether key k, which the external name names, is
 // one this resource replaced: one it still has to delete, or one Ory no longer
 // holds while the Secret holds the value of a newer key of this resource.
-func (e *external) replacedEarlier(ctx context.Context, cr keyResource, k config.Ref, rec record) (bool, error) {
+func (e *external) replacedEarlier(ctx context.Context, cr keyResource, k common.Ref, rec record) (bool, error) {
 	for _, r := range retiredKeys(cr) {
 		if strings.EqualFold(r.ID, k.ID) {
 			return true, nil
@@ -314,21 +296,23 @@ func (e *external) replacedEarlier(ctx context.Context, cr keyResource, k config
 // external name does not say; the connection Secret's record and the last
 // observation do, and they are preferred to the spec because the spec may
 // just have moved the key to another project.
-func projectOf(current config.Ref, rec record, obs *common.ProjectAPIKeyObservation, specProject string) string {
+func parentOf(current common.Ref, rec record, cr keyResource, specParent string) string {
+	obsID, obsParent := cr.KeyObservation().ID, *cr.ObservedParentID()
 	switch {
 	case current.Parent != "":
 		return current.Parent
 	case strings.EqualFold(rec.valueOf.ID, current.ID):
 		return rec.valueOf.Parent
-	case strings.EqualFold(obs.ID, current.ID) && obs.ProjectID != "":
-		return obs.ProjectID
+	case strings.EqualFold(obsID, current.ID) && obsParent != "":
+		return obsParent
 	}
-	return specProject
+	return specParent
 }
 
 // replaceReason says why the key must be replaced, or "" when it matches the
 // spec. Ory cannot change a key, so any difference means a new key.
-func (e *external) replaceReason(p *common.ProjectAPIKeyParameters, key *console.Key, rec record) (reason string, rotation bool) {
+func (e *external) replaceReason(cr keyResource, key *console.Key, rec record) (reason string, rotation bool) {
+	p := cr.KeyParameters()
 	recorded := ""
 	if rec.valueOf.ID == key.ID {
 		recorded = rec.trigger
@@ -337,8 +321,8 @@ func (e *external) replaceReason(p *common.ProjectAPIKeyParameters, key *console
 	switch {
 	case key.Name != p.Name:
 		return "its name changed", false
-	case !strings.EqualFold(key.Parent, p.ProjectID):
-		return "its project changed", false
+	case !strings.EqualFold(key.Parent, *cr.ParentID()):
+		return "its " + e.kind.Parent.Noun + " changed", false
 	case r != nil && r.Trigger != recorded:
 		return "spec.forProvider.rotation.trigger changed", true
 	case r != nil && r.Lifetime != nil:
@@ -371,12 +355,12 @@ func renewAt(key *console.Key, r *common.Rotation, now time.Time) time.Time {
 func (e *external) Create(ctx context.Context, mg resource.Managed) (managed.ExternalCreation, error) {
 	cr, ok := mg.(keyResource)
 	if !ok {
-		return managed.ExternalCreation{}, errors.New(errNotProjectAPIKey)
+		return managed.ExternalCreation{}, errors.New(errNotKeyResource)
 	}
 	// The key the resource names, if any, is gone from Ory (or Create would
 	// not be called); the new key is recorded as its replacement, so that a
 	// crash before the resource records it lets Observe adopt it.
-	gone, _ := config.ParseRef(meta.GetExternalName(cr))
+	gone, _ := common.ParseRef(meta.GetExternalName(cr))
 	key, details, err := e.createStored(ctx, cr, gone)
 	if err != nil {
 		return managed.ExternalCreation{}, err
@@ -385,13 +369,13 @@ func (e *external) Create(ctx context.Context, mg resource.Managed) (managed.Ext
 	// the runtime after Create returns: should the runtime's own write fail,
 	// the resource would otherwise stop with "cannot determine creation
 	// result" although the key and its value are safely recorded.
-	a := storedKeyAnnotations(cr, config.ProjectAPIKeyExternalName(ref(key)), nil)
+	a := storedKeyAnnotations(cr, common.ExternalName(ref(key)), nil)
 	succeeded := time.Now().Format(time.RFC3339)
 	a[meta.AnnotationKeyExternalCreateSucceeded] = &succeeded
 	if err := patchAnnotations(ctx, e.kube, cr, a); err != nil {
 		// The runtime writes the external name next; should that fail too,
 		// the Secret's record lets the next Observe adopt the key.
-		meta.SetExternalName(cr, config.ProjectAPIKeyExternalName(ref(key)))
+		meta.SetExternalName(cr, common.ExternalName(ref(key)))
 	}
 	return managed.ExternalCreation{ConnectionDetails: details}, nil
 }
@@ -403,7 +387,7 @@ func (e *external) Create(ctx context.Context, mg resource.Managed) (managed.Ext
 func (e *external) Update(ctx context.Context, mg resource.Managed) (managed.ExternalUpdate, error) {
 	cr, ok := mg.(keyResource)
 	if !ok {
-		return managed.ExternalUpdate{}, errors.New(errNotProjectAPIKey)
+		return managed.ExternalUpdate{}, errors.New(errNotKeyResource)
 	}
 	var details managed.ConnectionDetails
 	retired := retiredKeys(cr)
@@ -416,10 +400,10 @@ func (e *external) Update(ctx context.Context, mg resource.Managed) (managed.Ext
 		retired = append(retired, e.retire(cr, old))
 		// Should this patch fail, the Secret's record still names the new key
 		// as the replacement of the old, and the next Observe adopts it.
-		if err := patchAnnotations(ctx, e.kube, cr, storedKeyAnnotations(cr, config.ProjectAPIKeyExternalName(ref(key)), retired)); err != nil {
+		if err := patchAnnotations(ctx, e.kube, cr, storedKeyAnnotations(cr, common.ExternalName(ref(key)), retired)); err != nil {
 			return managed.ExternalUpdate{}, err
 		}
-		setObservation(cr.Observation(), &key)
+		setObservation(cr, &key)
 		e.setReady(cr, &key)
 		cr.SetConditions(valueStored())
 		reason, verb := event.Reason("ReplacedKey"), "replace"
@@ -446,16 +430,16 @@ func (e *external) Update(ctx context.Context, mg resource.Managed) (managed.Ext
 func (e *external) Delete(ctx context.Context, mg resource.Managed) (managed.ExternalDelete, error) {
 	cr, ok := mg.(keyResource)
 	if !ok {
-		return managed.ExternalDelete{}, errors.New(errNotProjectAPIKey)
+		return managed.ExternalDelete{}, errors.New(errNotKeyResource)
 	}
-	keys := append(retiredKeys(cr), retiredKey{Ref: e.observed.current})
+	keys := append(retiredKeys(cr), common.RetiredKey{Ref: e.observed.current})
 	if remaining, failed := e.deleteRetired(ctx, keys, time.Time{}); failed > 0 {
 		return managed.ExternalDelete{}, errors.Errorf("cannot delete key(s) %s yet; the provider retries", joinRefs(remaining))
 	}
 	// Every key is gone: so is the record of those still to delete, or the
 	// next Observe would count the resource as existing for ever.
 	if len(retiredKeys(cr)) > 0 {
-		if err := patchAnnotations(ctx, e.kube, cr, map[string]*string{AnnotationRetiredKeys: nil}); err != nil {
+		if err := patchAnnotations(ctx, e.kube, cr, map[string]*string{common.AnnotationRetiredKeys: nil}); err != nil {
 			return managed.ExternalDelete{}, resource.IgnoreNotFound(err)
 		}
 	}
@@ -468,8 +452,8 @@ func (e *external) Disconnect(context.Context) error { return nil }
 
 // createStored creates a key as the spec declares it and writes its value,
 // with the record of what it replaces, to the connection Secret.
-func (e *external) createStored(ctx context.Context, cr keyResource, replaces config.Ref) (console.Key, managed.ConnectionDetails, error) {
-	p := cr.Parameters()
+func (e *external) createStored(ctx context.Context, cr keyResource, replaces common.Ref) (console.Key, managed.ConnectionDetails, error) {
+	p, parent := cr.KeyParameters(), *cr.ParentID()
 	expiresAt := e.observed.expiresAt
 	if !e.observed.preflighted {
 		var err error
@@ -480,23 +464,21 @@ func (e *external) createStored(ctx context.Context, cr keyResource, replaces co
 	e.observed.preflighted = false
 	// Look the API URL up first: nothing may stand between creating the key
 	// and storing its value.
-	apiURL := e.apiURLs.resolve(ctx, e.cfg, e.projects, p.ProjectID)
+	extra := e.details(ctx, parent)
 	// Mark the attempt first: should the provider stop after Ory made the
 	// key and before its value is stored, the mark tells the next Observe to
 	// look for that key.
-	mark := creationMark{Since: e.now().UTC().Truncate(time.Second), Project: p.ProjectID, Name: p.Name}
+	mark := common.CreationMark{Since: e.now().UTC().Truncate(time.Second), Parent: parent, Name: p.Name}
 	b, _ := json.Marshal(mark)
-	if err := patchAnnotations(ctx, e.kube, cr, map[string]*string{AnnotationCreating: ptr(string(b))}); err != nil {
+	if err := patchAnnotations(ctx, e.kube, cr, map[string]*string{common.AnnotationCreating: ptr(string(b))}); err != nil {
 		return console.Key{}, nil, err
 	}
-	key, err := e.ory.CreateKey(ctx, p.ProjectID, p.Name, expiresAt)
+	key, err := e.ory.CreateKey(ctx, parent, p.Name, expiresAt)
 	if err != nil {
 		return console.Key{}, nil, e.afterFailedCreate(ctx, cr, mark, err)
 	}
-	details := withValue(key)
-	if apiURL != "" {
-		details[config.ConnectionKeyAPIURL] = []byte(apiURL)
-	}
+	details := e.withValue(key)
+	maps.Copy(details, extra)
 	if err := e.records.write(ctx, cr, details, ref(key), replaces, trigger(p)); err != nil {
 		return console.Key{}, nil, e.undoCreate(ctx, key, err)
 	}
@@ -508,14 +490,14 @@ func (e *external) createStored(ctx context.Context, cr keyResource, replaces co
 // for. Ask the API server whether it would take the Secret too: a key whose
 // value cannot be stored must not be made.
 func (e *external) preflight(ctx context.Context, cr keyResource) (*time.Time, error) {
-	p := cr.Parameters()
+	p, parent := cr.KeyParameters(), *cr.ParentID()
 	if _, ok := connectionSecret(cr); !ok {
 		return nil, errors.New(errNoConnectionSecret)
 	}
-	if p.ProjectID == "" {
-		return nil, errors.Errorf(errNoProject, e.cfg.Ref)
+	if parent == "" {
+		return nil, errors.Errorf(errNoParent, e.kind.Parent.Field, e.cfg.Ref)
 	}
-	if err := e.allowed(p.ProjectID); err != nil {
+	if err := e.allowed(parent); err != nil {
 		return nil, err
 	}
 	var expiresAt *time.Time
@@ -539,7 +521,7 @@ func (e *external) preflight(ctx context.Context, cr keyResource) (*time.Time, e
 // only when Observe succeeds).
 func refuseCreate(cr keyResource, err error) error {
 	c := xpv2.Unavailable().WithMessage("no key was created: " + err.Error())
-	c.Reason = ReasonCreateRefused
+	c.Reason = common.ReasonCreateRefused
 	cr.SetConditions(c)
 	return err
 }
@@ -550,11 +532,11 @@ func refuseCreate(cr keyResource, err error) error {
 // made the key and its value, which only that answer carries, is lost. Such a key
 // (named as asked, made since the attempt, known to no resource) is deleted;
 // should looking fail, the creation mark stays for the next Observe.
-func (e *external) afterFailedCreate(ctx context.Context, cr keyResource, mark creationMark, cause error) error {
+func (e *external) afterFailedCreate(ctx context.Context, cr keyResource, mark common.CreationMark, cause error) error {
 	if !console.MayHaveCreated(cause) {
 		// Ory refused before acting (4xx, 429): there is nothing to find, and
 		// nothing for the connection Secret the runtime wrote before Create.
-		_ = patchAnnotations(ctx, e.kube, cr, map[string]*string{AnnotationCreating: nil})
+		_ = patchAnnotations(ctx, e.kube, cr, map[string]*string{common.AnnotationCreating: nil})
 		if meta.GetExternalName(cr) == "" {
 			_ = e.records.removeEmpty(ctx, cr)
 		}
@@ -562,11 +544,11 @@ func (e *external) afterFailedCreate(ctx context.Context, cr keyResource, mark c
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	leaked, err := e.deleteUnrecordedKeys(ctx, mark.Project, mark.Name, mark.Since, true)
+	leaked, err := e.deleteUnrecordedKeys(ctx, mark.Parent, mark.Name, mark.Since, true)
 	if err != nil {
 		return errors.Wrapf(cause, "(could not yet check whether Ory made the key anyway: %s; the provider looks again)", err)
 	}
-	if err := patchAnnotations(ctx, e.kube, cr, map[string]*string{AnnotationCreating: nil}); err != nil {
+	if err := patchAnnotations(ctx, e.kube, cr, map[string]*string{common.AnnotationCreating: nil}); err != nil {
 		return errors.Wrap(cause, "(could not clear the creation mark; the provider looks again)")
 	}
 	if len(leaked) > 0 {
@@ -589,22 +571,22 @@ func (e *external) undoCreate(ctx context.Context, key console.Key, cause error)
 
 // retire returns a replaced key as it waits for deletion: at once, or after
 // the rotation overlap.
-func (e *external) retire(cr keyResource, k config.Ref) retiredKey {
-	r := retiredKey{Ref: k}
-	if rot := cr.Parameters().Rotation; rot != nil && rot.Overlap != nil {
-		r.notBefore = e.now().Add(rot.Overlap.Get()).UTC().Truncate(time.Second)
+func (e *external) retire(cr keyResource, k common.Ref) common.RetiredKey {
+	r := common.RetiredKey{Ref: k}
+	if rot := cr.KeyParameters().Rotation; rot != nil && rot.Overlap != nil {
+		r.NotBefore = e.now().Add(rot.Overlap.Get()).UTC().Truncate(time.Second)
 	}
 	return r
 }
 
 // deleteRetired deletes the keys due at now (all of them for a zero now) and
 // returns those left, with how many of them failed.
-func (e *external) deleteRetired(ctx context.Context, keys []retiredKey, now time.Time) (remaining []retiredKey, failed int) {
+func (e *external) deleteRetired(ctx context.Context, keys []common.RetiredKey, now time.Time) (remaining []common.RetiredKey, failed int) {
 	for _, k := range keys {
 		if k.IsZero() {
 			continue
 		}
-		if !now.IsZero() && now.Before(k.notBefore) {
+		if !now.IsZero() && now.Before(k.NotBefore) {
 			remaining = append(remaining, k)
 			continue
 		}
@@ -617,10 +599,10 @@ func (e *external) deleteRetired(ctx context.Context, keys []retiredKey, now tim
 }
 
 // due returns the retired keys whose deletion is due at now.
-func due(keys []retiredKey, now time.Time) []retiredKey {
-	var out []retiredKey
+func due(keys []common.RetiredKey, now time.Time) []common.RetiredKey {
+	var out []common.RetiredKey
 	for _, k := range keys {
-		if !now.Before(k.notBefore) {
+		if !now.Before(k.NotBefore) {
 			out = append(out, k)
 		}
 	}
@@ -628,25 +610,26 @@ func due(keys []retiredKey, now time.Time) []retiredKey {
 }
 
 // find returns the key r names, or nil when the project has no such key.
-func (e *external) find(ctx context.Context, r config.Ref) (*console.Key, error) {
+func (e *external) find(ctx context.Context, r common.Ref) (*console.Key, error) {
 	return e.ory.FindKey(ctx, r.Parent, r.ID)
 }
 
-func (e *external) allowed(projectID string) error {
-	if e.cfg.Allows(projectID) {
+// allowed says whether the ProviderConfig may manage keys in parent.
+func (e *external) allowed(parent string) error {
+	if e.kind.Parent.Allowed == nil {
 		return nil
 	}
-	return errors.Errorf(errProjectNotAllowed, projectID, e.cfg.Ref)
+	return e.kind.Parent.Allowed(e.cfg, parent)
 }
 
 func (e *external) setReady(cr keyResource, key *console.Key) {
 	if key.ExpiresAt != nil && !key.ExpiresAt.After(e.now()) {
 		c := xpv2.Unavailable().WithMessage("the key expired at " + key.ExpiresAt.Format(time.RFC3339) +
 			": set a later spec.forProvider.expiresAt (or remove it) to replace it with a new key")
-		c.Reason = ReasonExpired
+		c.Reason = common.ReasonExpired
 		// Once per key: the message names the expiry, so a replacement that
 		// expires in turn is told again.
-		if prev := cr.GetCondition(xpv2.TypeReady); prev.Reason != ReasonExpired || prev.Message != c.Message {
+		if prev := cr.GetCondition(xpv2.TypeReady); prev.Reason != common.ReasonExpired || prev.Message != c.Message {
 			e.record.Event(cr, event.Warning("KeyExpired", errors.New(c.Message)))
 		}
 		cr.SetConditions(c)
@@ -668,7 +651,7 @@ func (e *external) checkValue(ctx context.Context, cr keyResource, key *console.
 		// writeConnectionSecretToRef) or lost (the Secret deleted or emptied).
 		return e.recoverValue(ctx, cr, key, rec, where)
 	}
-	src := cr.Parameters().ImportValueFrom
+	src := cr.KeyParameters().ImportValueFrom
 	if src == nil {
 		msg := "Ory returns a key's value only when the key is created, and this key was not created by this resource (it was imported), so the connection Secret has no value for it. Name a Secret holding it in spec.forProvider.importValueFrom"
 		if e.may(cr).update {
@@ -676,28 +659,28 @@ func (e *external) checkValue(ctx context.Context, cr keyResource, key *console.
 		} else {
 			msg += "; the management policies do not allow Update, so the provider will not replace the key to get a new value (add Update to spec.managementPolicies for that)."
 		}
-		e.valueUnknown(cr, ReasonValueUnknown, msg)
+		e.valueUnknown(cr, common.ReasonValueUnknown, msg)
 		return nil
 	}
 	v, err := e.records.importedValue(ctx, cr, src)
 	switch {
 	case err != nil:
-		e.valueUnknown(cr, ReasonImportedValueUnavailable, err.Error())
+		e.valueUnknown(cr, common.ReasonImportedValueUnavailable, err.Error())
 		return nil
 	case key.LastCharacters == "" && !src.AcceptUnchecked:
-		e.valueUnknown(cr, ReasonImportedValueUnchecked, "Ory recorded no lastCharacters for this key (it predates them), so the value in Secret "+src.Name+" cannot be checked against it and is not published: set spec.forProvider.importValueFrom.acceptUnchecked to true to publish it anyway")
+		e.valueUnknown(cr, common.ReasonImportedValueUnchecked, "Ory recorded no lastCharacters for this key (it predates them), so the value in Secret "+src.Name+" cannot be checked against it and is not published: set spec.forProvider.importValueFrom.acceptUnchecked to true to publish it anyway")
 		return nil
 	case key.LastCharacters != "" && !strings.HasSuffix(v, key.LastCharacters):
-		e.valueUnknown(cr, ReasonImportedValueMismatch, "the value in Secret "+src.Name+" does not end in this key's lastCharacters, so it belongs to another key and is not published: point spec.forProvider.importValueFrom at this key's value")
+		e.valueUnknown(cr, common.ReasonImportedValueMismatch, "the value in Secret "+src.Name+" does not end in this key's lastCharacters, so it belongs to another key and is not published: point spec.forProvider.importValueFrom at this key's value")
 		return nil
 	}
-	if problem := valueShapeProblem(v); problem != "" {
-		e.valueUnknown(cr, ReasonImportedValueMalformed, "the value in Secret "+src.Name+" is not a project API key: it "+problem+". It is not published: point spec.forProvider.importValueFrom at the key's value as Ory returned it")
+	if problem := valueShapeProblem(e.kind.ValuePrefix, v); problem != "" {
+		e.valueUnknown(cr, common.ReasonImportedValueMalformed, "the value in Secret "+src.Name+" is not a key Ory issues for a "+e.kind.Name+": it "+problem+". It is not published: point spec.forProvider.importValueFrom at the key's value as Ory returned it")
 		return nil
 	}
 	k := *key
 	k.Value = console.Value(v)
-	if err := e.records.write(ctx, cr, withValue(k), ref(k), config.Ref{}, trigger(cr.Parameters())); err != nil {
+	if err := e.records.write(ctx, cr, e.withValue(k), ref(k), common.Ref{}, trigger(cr.KeyParameters())); err != nil {
 		return err
 	}
 	if err := patchAnnotations(ctx, e.kube, cr, storedKeyAnnotations(cr, meta.GetExternalName(cr), retiredKeys(cr))); err != nil {
@@ -711,33 +694,33 @@ func (e *external) checkValue(ctx context.Context, cr keyResource, key *console.
 // valueUnknown sets the KeyValue condition to False, with a warning event
 // when the reason is new.
 func (e *external) valueUnknown(cr keyResource, reason xpv2.ConditionReason, msg string) {
-	if prev := cr.GetCondition(TypeValue); prev.Reason != reason {
+	if prev := cr.GetCondition(common.TypeValue); prev.Reason != reason {
 		e.record.Event(cr, event.Warning(event.Reason(reason), errors.New(msg)))
 	}
-	cr.SetConditions(xpv2.Condition{Type: TypeValue, Status: corev1.ConditionFalse, Reason: reason, Message: msg, LastTransitionTime: metav1.Now()})
+	cr.SetConditions(xpv2.Condition{Type: common.TypeValue, Status: corev1.ConditionFalse, Reason: reason, Message: msg, LastTransitionTime: metav1.Now()})
 }
 
 func valueStored() xpv2.Condition {
-	return xpv2.Condition{Type: TypeValue, Status: corev1.ConditionTrue, Reason: ReasonValueStored,
-		Message: "the connection Secret holds the key's value under \"" + config.ConnectionKeyValue + "\"", LastTransitionTime: metav1.Now()}
+	return xpv2.Condition{Type: common.TypeValue, Status: corev1.ConditionTrue, Reason: common.ReasonValueStored,
+		Message: "the connection Secret holds the key's value under \"" + common.ConnectionKeyValue + "\"", LastTransitionTime: metav1.Now()}
 }
 
-func trigger(p *common.ProjectAPIKeyParameters) string {
+func trigger(p *common.KeyParameters) string {
 	if p.Rotation == nil {
 		return ""
 	}
 	return p.Rotation.Trigger
 }
 
-func setObservation(o *common.ProjectAPIKeyObservation, k *console.Key) {
-	*o = common.ProjectAPIKeyObservation{
+func setObservation(cr keyResource, k *console.Key) {
+	*cr.KeyObservation() = common.KeyObservation{
 		ID:             k.ID,
-		ProjectID:      k.Parent,
 		OwnerID:        k.OwnerID,
 		CreatedAt:      metaTime(k.CreatedAt),
 		ExpiresAt:      metaTime(k.ExpiresAt),
 		LastCharacters: k.LastCharacters,
 	}
+	*cr.ObservedParentID() = k.Parent
 }
 
 func metaTime(t *time.Time) *metav1.Time {
@@ -758,21 +741,30 @@ func sameSecond(a *time.Time, b *metav1.Time) bool {
 	return a.Unix() == b.Unix()
 }
 
-func ref(k console.Key) config.Ref {
-	return config.Ref{Parent: k.Parent, ID: k.ID}
+func ref(k console.Key) common.Ref {
+	return common.Ref{Parent: k.Parent, ID: k.ID}
 }
 
 // identity is the part of the connection details Observe may publish.
-func identity(k *console.Key) managed.ConnectionDetails {
+func (e *external) identity(k *console.Key) managed.ConnectionDetails {
 	return managed.ConnectionDetails{
-		config.ConnectionKeyID:        []byte(k.ID),
-		config.ConnectionKeyProjectID: []byte(k.Parent),
+		common.ConnectionKeyID: []byte(k.ID),
+		e.kind.Parent.Field:    []byte(k.Parent),
 	}
 }
 
+// details are the connection details of the kind besides a key's identity
+// and value, such as a project's API URL.
+func (e *external) details(ctx context.Context, parent string) managed.ConnectionDetails {
+	if e.kind.Details == nil {
+		return nil
+	}
+	return e.kind.Details(ctx, e.conn, e.cfg, parent)
+}
+
 // withValue is the connection details of a key just created.
-func withValue(k console.Key) managed.ConnectionDetails {
-	d := identity(&k)
-	d[config.ConnectionKeyValue] = []byte(k.Value)
+func (e *external) withValue(k console.Key) managed.ConnectionDetails {
+	d := e.identity(&k)
+	d[common.ConnectionKeyValue] = []byte(k.Value)
 	return d
 }

@@ -1,4 +1,4 @@
-package projectapikey
+package engine
 
 import (
 	"context"
@@ -16,7 +16,6 @@ import (
 	clusterv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/cluster/v1alpha1"
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
-	"github.com/crossplane-contrib/provider-ory/config"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
 )
 
@@ -48,7 +47,7 @@ func TestSpecMapsAreNeverShared(t *testing.T) {
 			if diff := cmp.Diff(want, secretMetadata(f.cr)); diff != "" {
 				t.Errorf("after a replacement, the in-memory spec changed (-want +got):\n%s", diff)
 			}
-			if got := f.secret().GetAnnotations()[AnnotationValueOf]; got == "" {
+			if got := f.secret().GetAnnotations()[common.AnnotationValueOf]; got == "" {
 				t.Error("the Secret lost its record")
 			}
 		})
@@ -70,7 +69,7 @@ func TestValueAfterStoring(t *testing.T) {
 		"Untouched": {
 			reason:     "A restart or a second poll must never replace a key whose value is in its Secret.",
 			change:     func(*fixture) {},
-			wantReason: ReasonValueStored,
+			wantReason: common.ReasonValueStored,
 		},
 		"SecretDeleted": {
 			reason: "A Secret deleted out of band: its value is lost, and a new key restores one.",
@@ -80,20 +79,20 @@ func TestValueAfterStoring(t *testing.T) {
 				}
 			},
 			wantNewKey: true,
-			wantReason: ReasonValueStored,
+			wantReason: common.ReasonValueStored,
 			wantEvent:  "ReplacedKey",
 		},
 		"ValueRemoved": {
 			reason: "A Secret whose value was removed is a lost value too.",
 			change: func(f *fixture) {
 				s := f.secret()
-				delete(s.Data, config.ConnectionKeyValue)
+				delete(s.Data, common.ConnectionKeyValue)
 				if err := f.kube.Update(context.Background(), s); err != nil {
 					f.t.Fatal(err)
 				}
 			},
 			wantNewKey: true,
-			wantReason: ReasonValueStored,
+			wantReason: common.ReasonValueStored,
 			wantEvent:  "ReplacedKey",
 		},
 		"SecretDeletedWithATrigger": {
@@ -109,7 +108,7 @@ func TestValueAfterStoring(t *testing.T) {
 				}
 			},
 			wantNewKey: true,
-			wantReason: ReasonValueStored,
+			wantReason: common.ReasonValueStored,
 			wantEvent:  "ReplacedKey",
 		},
 		"SecretDeletedUnderObserveOnly": {
@@ -120,8 +119,8 @@ func TestValueAfterStoring(t *testing.T) {
 				}
 			},
 			observeOnly: true,
-			wantReason:  ReasonValueLost,
-			wantEvent:   string(ReasonValueLost),
+			wantReason:  common.ReasonValueLost,
+			wantEvent:   string(common.ReasonValueLost),
 		},
 		"SecretMoved": {
 			reason: "A new writeConnectionSecretToRef moves the value; the key stays.",
@@ -136,7 +135,7 @@ func TestValueAfterStoring(t *testing.T) {
 					f.t.Fatal(err)
 				}
 			},
-			wantReason: ReasonValueStored,
+			wantReason: common.ReasonValueStored,
 			wantEvent:  "MovedConnectionSecret",
 		},
 	}
@@ -167,7 +166,7 @@ func TestValueAfterStoring(t *testing.T) {
 							t.Fatal(err)
 						}
 					}
-					value = f.cr.GetCondition(TypeValue)
+					value = f.cr.GetCondition(common.TypeValue)
 					f.refresh()
 				}
 				keys := f.sim.Keys(f.project.ID)
@@ -307,12 +306,12 @@ func TestImportedValueShape(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			if got := valueShapeProblem(tc.value("ab12")); !strings.Contains(got, tc.want) || got == "" {
+			if got := valueShapeProblem("ory_pat_", tc.value("ab12")); !strings.Contains(got, tc.want) || got == "" {
 				t.Errorf("%s\nproblem %q, want %q", tc.reason, got, tc.want)
 			}
 		})
 	}
-	if got := valueShapeProblem("ory_pat_abcdefghijklmnopqrstuvwxyz012345"); got != "" {
+	if got := valueShapeProblem("ory_pat_", "ory_pat_abcdefghijklmnopqrstuvwxyz012345"); got != "" {
 		t.Errorf("a well-formed key is refused: %s", got)
 	}
 }
@@ -485,10 +484,10 @@ func TestAdviceFitsThePolicies(t *testing.T) {
 			if _, err := e.Observe(context.Background(), f.cr); err != nil {
 				t.Fatal(err)
 			}
-			if c := f.cr.GetCondition(TypeValue); !strings.Contains(c.Message, tc.wantValue) {
+			if c := f.cr.GetCondition(common.TypeValue); !strings.Contains(c.Message, tc.wantValue) {
 				t.Errorf("%s\nKeyValue message %q, want it to say %q", tc.reason, c.Message, tc.wantValue)
 			}
-			if c := f.cr.GetCondition(TypeUpToDate); c.Reason != ReasonDrifted || !strings.Contains(c.Message, tc.wantUpToDate) {
+			if c := f.cr.GetCondition(common.TypeUpToDate); c.Reason != common.ReasonDrifted || !strings.Contains(c.Message, tc.wantUpToDate) {
 				t.Errorf("%s\nUpToDate %s/%s %q, want Drifted saying %q", tc.reason, c.Status, c.Reason, c.Message, tc.wantUpToDate)
 			}
 		})

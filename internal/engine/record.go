@@ -1,4 +1,4 @@
-package projectapikey
+package engine
 
 import (
 	"context"
@@ -17,7 +17,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
-	"github.com/crossplane-contrib/provider-ory/config"
 )
 
 // The connection Secret is the write-ahead record of a key's life. A new key's
@@ -25,28 +24,13 @@ import (
 // the key's ID; so a failure or a crash between the two leaves a Secret that
 // names a live key the resource does not, and Observe adopts it instead of
 // creating another (see adoptRecordedKey).
-const (
-	// AnnotationValueOf names the key (<project-id>/<key-id>) whose value the
-	// Secret's "value" holds.
-	AnnotationValueOf = "ory.crossplane.io/value-of"
-	// AnnotationReplaces names the key that the key in AnnotationValueOf was
-	// created to replace; empty for a key that replaced none.
-	AnnotationReplaces = "ory.crossplane.io/replaces"
-	// AnnotationTrigger holds spec.forProvider.rotation.trigger as it was
-	// when the key in AnnotationValueOf was created: a different trigger in
-	// the spec asks for a new key.
-	AnnotationTrigger = "ory.crossplane.io/rotation-trigger"
-	// AnnotationKeptFrom marks a connection Secret that the provider released
-	// from its deleted ProjectAPIKey because the key was left in Ory.
-	AnnotationKeptFrom = "ory.crossplane.io/kept-from"
-)
 
 // A keptSecretError says that the connection Secret holds the value of a key
 // left in Ory when another resource was deleted. Observe may still take the
 // Secret over once Ory shows that key is gone: then nothing needs the value.
 type keptSecretError struct {
 	secret   types.NamespacedName
-	valueOf  config.Ref
+	valueOf  common.Ref
 	keptFrom string
 }
 
@@ -70,8 +54,8 @@ func (e *keptSecretError) Error() string {
 
 // A record is what the connection Secret says about the key it holds.
 type record struct {
-	valueOf  config.Ref
-	replaces config.Ref
+	valueOf  common.Ref
+	replaces common.Ref
 	trigger  string
 	hasValue bool
 	// exists and metadata tell Observe whether the Secret needs the labels
@@ -82,17 +66,19 @@ type record struct {
 }
 
 // holds reports whether the Secret holds the value of key k.
-func (r record) holds(k config.Ref) bool {
+func (r record) holds(k common.Ref) bool {
 	return r.hasValue && strings.EqualFold(r.valueOf.ID, k.ID)
 }
 
-// records reads and writes a ProjectAPIKey's connection Secret.
+// records reads and writes a key resource's connection Secret.
 type records struct {
 	// reader reads Secrets from the API server, not from a cache: a record
 	// written a moment ago must be seen.
 	reader client.Reader
 	kube   client.Client
 	typer  runtime.ObjectTyper
+	// keys are the keys the kind's connection Secret may hold.
+	keys []string
 }
 
 // connectionSecret returns where mg's connection Secret is, for either scope.
@@ -124,27 +110,27 @@ func (r *records) read(ctx context.Context, mg resource.Managed) (record, error)
 		}
 		return record{}, errors.Wrapf(err, "cannot read connection Secret %s", nn)
 	}
-	valueOf, _ := config.ParseRef(s.GetAnnotations()[AnnotationValueOf])
+	valueOf, _ := common.ParseRef(s.GetAnnotations()[common.AnnotationValueOf])
 	switch c := metav1.GetControllerOf(s); {
 	case c != nil && c.UID != mg.GetUID():
-		return record{}, notOurs(errors.Errorf("connection Secret %s belongs to %s %s, not to this ProjectAPIKey, so the provider will not write a key's value into it: choose another spec.writeConnectionSecretToRef.name, or delete that Secret if it is no longer used", nn, c.Kind, c.Name))
-	case c == nil && s.GetAnnotations()[AnnotationKeptFrom] != "":
+		return record{}, notOurs(errors.Errorf("connection Secret %s belongs to %s %s, not to this resource, so the provider will not write a key's value into it: choose another spec.writeConnectionSecretToRef.name, or delete that Secret if it is no longer used", nn, c.Kind, c.Name))
+	case c == nil && s.GetAnnotations()[common.AnnotationKeptFrom] != "":
 		// The only copy of the value of a key left in Ory when its resource
 		// was deleted. Only a resource that manages that very key may take
 		// the Secret over; anything else would overwrite the value.
-		current, _ := config.ParseRef(meta.GetExternalName(mg))
+		current, _ := common.ParseRef(meta.GetExternalName(mg))
 		if valueOf.IsZero() || !strings.EqualFold(current.ID, valueOf.ID) {
-			return record{}, &keptSecretError{secret: nn, valueOf: valueOf, keptFrom: s.GetAnnotations()[AnnotationKeptFrom]}
+			return record{}, &keptSecretError{secret: nn, valueOf: valueOf, keptFrom: s.GetAnnotations()[common.AnnotationKeptFrom]}
 		}
 	case c == nil && s.Type != resource.SecretTypeConnection:
 		return record{}, notOurs(errors.Errorf("Secret %s already exists, is of type %s and belongs to no resource, so the provider will not write a key's value into it: choose another spec.writeConnectionSecretToRef.name, or delete that Secret if it is no longer used", nn, s.Type))
 	case c == nil:
 		return record{}, nil
 	}
-	replaces, _ := config.ParseRef(s.GetAnnotations()[AnnotationReplaces])
+	replaces, _ := common.ParseRef(s.GetAnnotations()[common.AnnotationReplaces])
 	return record{
-		valueOf: valueOf, replaces: replaces, trigger: s.GetAnnotations()[AnnotationTrigger],
-		hasValue: len(s.Data[config.ConnectionKeyValue]) > 0,
+		valueOf: valueOf, replaces: replaces, trigger: s.GetAnnotations()[common.AnnotationTrigger],
+		hasValue: len(s.Data[common.ConnectionKeyValue]) > 0,
 		exists:   true, labels: s.GetLabels(), annotations: s.GetAnnotations(),
 	}, nil
 }
@@ -152,7 +138,7 @@ func (r *records) read(ctx context.Context, mg resource.Managed) (record, error)
 // write stores a new key's connection details and its record in mg's
 // connection Secret, creating the Secret if need be, exactly as the runtime's
 // publisher would (same owner, same type) plus the record annotations.
-func (r *records) write(ctx context.Context, mg resource.Managed, details map[string][]byte, valueOf, replaces config.Ref, trigger string) error {
+func (r *records) write(ctx context.Context, mg resource.Managed, details map[string][]byte, valueOf, replaces common.Ref, trigger string) error {
 	s, err := r.secretFor(mg, details, valueOf.String(), replaces.String(), trigger)
 	if err != nil {
 		return err
@@ -181,7 +167,7 @@ func (r *records) secretFor(mg resource.Managed, data map[string][]byte, valueOf
 	}
 	s.Data = data
 	setMetadata(s, secretMetadata(mg))
-	meta.AddAnnotations(s, map[string]string{AnnotationValueOf: valueOf, AnnotationReplaces: replaces, AnnotationTrigger: trigger})
+	meta.AddAnnotations(s, map[string]string{common.AnnotationValueOf: valueOf, common.AnnotationReplaces: replaces, common.AnnotationTrigger: trigger})
 	return s, nil
 }
 
@@ -205,7 +191,7 @@ func setMetadata(s *corev1.Secret, m *common.SecretMetadata) {
 // this, before Ory is asked for a key whose value could then not be stored.
 func (r *records) dryRun(ctx context.Context, mg resource.Managed) error {
 	placeholder := map[string][]byte{}
-	for _, k := range config.ProjectAPIKeyConnectionKeys {
+	for _, k := range r.keys {
 		placeholder[k] = []byte("dry-run")
 	}
 	s, err := r.secretFor(mg, placeholder, "dry-run", "", "")
@@ -263,9 +249,9 @@ func (r *records) release(ctx context.Context, mg resource.Managed) (bool, error
 	// Only the value of the key left in Ory is worth keeping: a Secret that
 	// holds no value (an import whose value was never known) or the value of
 	// another key goes with its resource.
-	valueOf, _ := config.ParseRef(s.GetAnnotations()[AnnotationValueOf])
-	current, _ := config.ParseRef(meta.GetExternalName(mg))
-	if len(s.Data[config.ConnectionKeyValue]) == 0 || current.IsZero() || !strings.EqualFold(valueOf.ID, current.ID) {
+	valueOf, _ := common.ParseRef(s.GetAnnotations()[common.AnnotationValueOf])
+	current, _ := common.ParseRef(meta.GetExternalName(mg))
+	if len(s.Data[common.ConnectionKeyValue]) == 0 || current.IsZero() || !strings.EqualFold(valueOf.ID, current.ID) {
 		return false, nil
 	}
 	var owners []metav1.OwnerReference
@@ -281,13 +267,13 @@ func (r *records) release(ctx context.Context, mg resource.Managed) (bool, error
 	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{
 		"resourceVersion": s.GetResourceVersion(),
 		"ownerReferences": owners,
-		"annotations":     map[string]string{AnnotationKeptFrom: kind.Kind + "." + kind.Group + " " + client.ObjectKeyFromObject(mg).String()},
+		"annotations":     map[string]string{common.AnnotationKeptFrom: kind.Kind + "." + kind.Group + " " + client.ObjectKeyFromObject(mg).String()},
 	}})
 	if err != nil {
 		return false, errors.Wrap(err, "cannot encode Secret release patch")
 	}
 	if err := r.kube.Patch(ctx, s, client.RawPatch(types.MergePatchType, patch)); err != nil {
-		return false, errors.Wrapf(err, "cannot release connection Secret %s from its ProjectAPIKey", nn)
+		return false, errors.Wrapf(err, "cannot release connection Secret %s from its resource", nn)
 	}
 	return true, nil
 }
@@ -341,7 +327,7 @@ func (r *records) removeEmpty(ctx context.Context, mg resource.Managed) error {
 	if err := r.reader.Get(ctx, nn, s); err != nil {
 		return resource.IgnoreNotFound(err)
 	}
-	if c := metav1.GetControllerOf(s); c == nil || c.UID != mg.GetUID() || len(s.Data[config.ConnectionKeyValue]) > 0 || s.GetAnnotations()[AnnotationValueOf] != "" {
+	if c := metav1.GetControllerOf(s); c == nil || c.UID != mg.GetUID() || len(s.Data[common.ConnectionKeyValue]) > 0 || s.GetAnnotations()[common.AnnotationValueOf] != "" {
 		return nil
 	}
 	return resource.IgnoreNotFound(r.kube.Delete(ctx, s, client.Preconditions{UID: ptr(s.GetUID()), ResourceVersion: ptr(s.GetResourceVersion())}))

@@ -1,4 +1,4 @@
-package projectapikey
+package engine
 
 import (
 	"context"

@@ -1,7 +1,11 @@
-package projectapikey
+package engine
 
 import (
 	"context"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
+	kmeta "k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
@@ -22,7 +26,7 @@ import (
 	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
 )
 
-// Why these watches: a ProjectAPIKey whose ProviderConfig or credentials
+// Why these watches: a key resource whose ProviderConfig or credentials
 // Secret is wrong fails in Connect and is retried with crossplane-runtime's
 // backoff (up to 60 s). A person who repairs the config should not wait that
 // out, so a change of a ProviderConfig, or of the Secret its credentials
@@ -41,14 +45,14 @@ const (
 	// Secret their credentials name, as "namespace/name". Only configs whose
 	// credentials.source is Secret have a value.
 	indexCredentialsSecret = "ory.crossplane.io/credentials-secret"
-	// indexProviderConfig indexes ProjectAPIKeys by the ProviderConfig they
+	// indexProviderConfig indexes key resources by the ProviderConfig they
 	// use, as "Kind/name": for a namespaced key, a ProviderConfig of its own
 	// namespace or a ClusterProviderConfig; for a cluster-scoped key, a
 	// cluster-scoped ProviderConfig.
 	indexProviderConfig = "ory.crossplane.io/provider-config"
 )
 
-// A configKind is a ProviderConfig kind that a scope's ProjectAPIKeys can use.
+// A configKind is a ProviderConfig kind that a scope's key resources can use.
 type configKind struct {
 	// kind is the name a providerConfigRef gives it.
 	kind   string
@@ -62,7 +66,7 @@ type configKind struct {
 	namespaced bool
 }
 
-// The ProviderConfig kinds a ProjectAPIKey of each scope can use, and how to
+// The ProviderConfig kinds a key resource of each scope can use, and how to
 // list the keys of that scope.
 var (
 	namespacedConfigs = []configKind{
@@ -118,7 +122,7 @@ var (
 )
 
 // A configWatch maps changed ProviderConfigs and credentials Secrets to the
-// ProjectAPIKeys of one scope that use them.
+// key resources of one scope that use them.
 type configWatch struct {
 	kube    client.Reader // the manager's cache, with the indexes below
 	configs []configKind
@@ -127,13 +131,13 @@ type configWatch struct {
 	keyItems func(client.ObjectList) []client.Object
 }
 
-// watchConfigs indexes the ProviderConfig kinds and ProjectAPIKeys of the
+// watchConfigs indexes the ProviderConfig kinds and key resources of the
 // scope whose keys are of kind gvk, and adds to b a watch of those configs
 // and of the Secrets their credentials name that requeues the keys that use
 // them. Each scope indexes kinds of its own: an index can be added to a
 // kind only once.
 func watchConfigs(mgr ctrl.Manager, b *builder.Builder, gvk schema.GroupVersionKind) error {
-	w, key, err := newConfigWatch(mgr.GetCache(), gvk)
+	w, key, err := newConfigWatch(mgr.GetCache(), mgr.GetScheme(), gvk)
 	if err != nil {
 		return err
 	}
@@ -158,26 +162,38 @@ func watchConfigs(mgr ctrl.Manager, b *builder.Builder, gvk schema.GroupVersionK
 
 // newConfigWatch returns the watch of the scope whose keys are of kind gvk,
 // reading from kube, which must hold the indexes, and an empty key of that
-// kind.
-func newConfigWatch(kube client.Reader, gvk schema.GroupVersionKind) (*configWatch, client.Object, error) {
+// kind. scheme must know gvk and its list.
+func newConfigWatch(kube client.Reader, scheme *runtime.Scheme, gvk schema.GroupVersionKind) (*configWatch, client.Object, error) {
 	w := &configWatch{kube: kube}
-	switch gvk {
-	case namespacedv1alpha1.ProjectAPIKeyGroupVersionKind:
-		w.configs = namespacedConfigs
-		w.keys = func() client.ObjectList { return &namespacedv1alpha1.ProjectAPIKeyList{} }
-		w.keyItems = func(l client.ObjectList) []client.Object {
-			return itemsOf(l.(*namespacedv1alpha1.ProjectAPIKeyList).Items)
-		}
-		return w, &namespacedv1alpha1.ProjectAPIKey{}, nil
-	case clusterv1alpha1.ProjectAPIKeyGroupVersionKind:
-		w.configs = clusterConfigs
-		w.keys = func() client.ObjectList { return &clusterv1alpha1.ProjectAPIKeyList{} }
-		w.keyItems = func(l client.ObjectList) []client.Object {
-			return itemsOf(l.(*clusterv1alpha1.ProjectAPIKeyList).Items)
-		}
-		return w, &clusterv1alpha1.ProjectAPIKey{}, nil
+	o, err := scheme.New(gvk)
+	if err != nil {
+		return nil, nil, err
 	}
-	return nil, nil, errors.Errorf("no ProviderConfig watch for %s", gvk)
+	switch o.(type) {
+	case resource.ModernManaged:
+		w.configs = namespacedConfigs
+	case resource.LegacyManaged:
+		w.configs = clusterConfigs
+	default:
+		return nil, nil, errors.Errorf("no ProviderConfig watch for %s", gvk)
+	}
+	w.keys = func() client.ObjectList {
+		l, _ := scheme.New(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
+		ol, _ := l.(client.ObjectList)
+		return ol
+	}
+	w.keyItems = func(l client.ObjectList) []client.Object {
+		items, _ := kmeta.ExtractList(l)
+		out := make([]client.Object, 0, len(items))
+		for _, it := range items {
+			if co, ok := it.(client.Object); ok {
+				out = append(out, co)
+			}
+		}
+		return out
+	}
+	key, _ := o.(client.Object)
+	return w, key, nil
 }
 
 // requeueAtOnce enqueues the keys fn maps an event's object to, and
@@ -236,7 +252,7 @@ func (w *configWatch) keysUsing(ctx context.Context, c configKind, pc client.Obj
 	}
 	l := w.keys()
 	if err := w.kube.List(ctx, l, opts...); err != nil {
-		ctrl.LoggerFrom(ctx).Error(err, "cannot list ProjectAPIKeys by ProviderConfig", "kind", c.kind, "name", pc.GetName())
+		ctrl.LoggerFrom(ctx).Error(err, "cannot list key resources by ProviderConfig", "kind", c.kind, "name", pc.GetName())
 		return nil
 	}
 	keys := w.keyItems(l)
@@ -247,19 +263,19 @@ func (w *configWatch) keysUsing(ctx context.Context, c configKind, pc client.Obj
 	return out
 }
 
-// configOfKey is the indexProviderConfig value of a ProjectAPIKey: the
+// configOfKey is the indexProviderConfig value of a key resource: the
 // config its providerConfigRef names, or the default the CRD gives an empty
 // one (ClusterProviderConfig default for a namespaced key, ProviderConfig
 // default for a cluster-scoped one).
 func configOfKey(o client.Object) []string {
 	switch k := o.(type) {
-	case *namespacedv1alpha1.ProjectAPIKey:
+	case resource.ModernManaged:
 		ref := k.GetProviderConfigReference()
 		if ref == nil || ref.Name == "" {
 			return []string{"ClusterProviderConfig/default"}
 		}
 		return []string{ref.Kind + "/" + ref.Name}
-	case *clusterv1alpha1.ProjectAPIKey:
+	case resource.LegacyManaged:
 		ref := k.GetProviderConfigReference()
 		if ref == nil || ref.Name == "" {
 			return []string{"ProviderConfig/default"}

@@ -1,9 +1,12 @@
-package projectapikey
+package engine
 
 import (
 	"context"
 	"strings"
 	"time"
+
+	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
@@ -11,9 +14,6 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	kmeta "k8s.io/apimachinery/pkg/api/meta"
 
-	clusterv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/cluster/v1alpha1"
-	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
-	"github.com/crossplane-contrib/provider-ory/config"
 	"github.com/crossplane-contrib/provider-ory/internal/console"
 )
 
@@ -33,7 +33,7 @@ const clockSkew = 2 * time.Minute
 //   - It records none: either Ory never made the key, or it made one whose
 //     value never reached the Secret. Ory's list of the project's keys tells:
 //     a key with the resource's name, made since the attempt began and known
-//     to no ProjectAPIKey, is that key. Its value is lost, so it is deleted
+//     to no resource, is that key. Its value is lost, so it is deleted
 //     (it would otherwise be a key no manifest knows), and the resource
 //     creates a new one.
 //
@@ -52,13 +52,13 @@ func (r *createRecovery) Initialize(ctx context.Context, mg resource.Managed) er
 	}
 	cr, ok := mg.(keyResource)
 	if !ok {
-		return errors.New(errNotProjectAPIKey)
+		return errors.New(errNotKeyResource)
 	}
 	e, err := r.connect(ctx, mg)
 	if err != nil {
 		return errors.Wrap(err, "cannot check the result of an interrupted create")
 	}
-	current, _ := config.ParseRef(meta.GetExternalName(cr))
+	current, _ := common.ParseRef(meta.GetExternalName(cr))
 	rec, err := e.records.read(ctx, cr)
 	if err != nil {
 		return err
@@ -66,7 +66,7 @@ func (r *createRecovery) Initialize(ctx context.Context, mg resource.Managed) er
 	now := time.Now().Format(time.RFC3339)
 
 	if !rec.valueOf.IsZero() && strings.EqualFold(rec.replaces.ID, current.ID) && !strings.EqualFold(rec.valueOf.ID, current.ID) {
-		a := storedKeyAnnotations(cr, config.ProjectAPIKeyExternalName(rec.valueOf), retiredKeys(cr))
+		a := storedKeyAnnotations(cr, common.ExternalName(rec.valueOf), retiredKeys(cr))
 		a[meta.AnnotationKeyExternalCreateSucceeded] = &now
 		if err := patchAnnotations(ctx, e.kube, cr, a); err != nil {
 			return err
@@ -75,12 +75,12 @@ func (r *createRecovery) Initialize(ctx context.Context, mg resource.Managed) er
 		return nil
 	}
 
-	project := cr.Parameters().ProjectID
-	if project == "" {
-		project = e.cfg.ProjectID
+	parent := *cr.ParentID()
+	if parent == "" {
+		parent = e.kind.Parent.Default(e.cfg)
 	}
 	mayDelete := e.may(cr).create
-	leaked, err := e.deleteUnrecordedKeys(ctx, project, cr.Parameters().Name, meta.GetExternalCreatePending(cr), mayDelete)
+	leaked, err := e.deleteUnrecordedKeys(ctx, parent, cr.KeyParameters().Name, meta.GetExternalCreatePending(cr), mayDelete)
 	if err != nil {
 		return err
 	}
@@ -93,7 +93,7 @@ func (r *createRecovery) Initialize(ctx context.Context, mg resource.Managed) er
 
 // reportRecovery tells, in one event wording for every path, what became of
 // the keys an interrupted create left in Ory.
-func (e *external) reportRecovery(cr keyResource, leaked []retiredKey, deleted bool) {
+func (e *external) reportRecovery(cr keyResource, leaked []common.RetiredKey, deleted bool) {
 	switch {
 	case len(leaked) == 0:
 		e.record.Event(cr, event.Normal("RecoveredCreate", "An interrupted create had made no key in Ory"))
@@ -105,24 +105,24 @@ func (e *external) reportRecovery(cr keyResource, leaked []retiredKey, deleted b
 }
 
 // recoverCreation finishes a create or replacement interrupted between
-// asking Ory for a key and recording it (the AnnotationCreating mark is still
+// asking Ory for a key and recording it (the common.AnnotationCreating mark is still
 // there, and the Secret's record did not let Observe adopt a new key): a key
 // made for it whose value never reached the Secret is deleted, and the mark
 // cleared, so the next attempt starts clean.
 func (e *external) recoverCreation(ctx context.Context, cr keyResource) error {
 	m, _ := creationMarkOf(cr)
-	if m.Project == "" || m.Name == "" {
-		m.Project, m.Name = cr.Parameters().ProjectID, cr.Parameters().Name
+	if m.Parent == "" || m.Name == "" {
+		m.Parent, m.Name = *cr.ParentID(), cr.KeyParameters().Name
 	}
 	if m.Since.IsZero() {
 		m.Since = e.now().Add(-time.Hour)
 	}
 	mayDelete := e.may(cr).create
-	leaked, err := e.deleteUnrecordedKeys(ctx, m.Project, m.Name, m.Since, mayDelete)
+	leaked, err := e.deleteUnrecordedKeys(ctx, m.Parent, m.Name, m.Since, mayDelete)
 	if err != nil {
 		return err
 	}
-	if err := patchAnnotations(ctx, e.kube, cr, map[string]*string{AnnotationCreating: nil}); err != nil {
+	if err := patchAnnotations(ctx, e.kube, cr, map[string]*string{common.AnnotationCreating: nil}); err != nil {
 		return err
 	}
 	if len(leaked) > 0 {
@@ -133,7 +133,7 @@ func (e *external) recoverCreation(ctx context.Context, cr keyResource) error {
 
 // deleteUnrecordedKeys deletes, and returns, the keys of the project that
 // carry the name, were made since an interrupted create began, and that no
-// ProjectAPIKey of either scope knows as its key, as a key it still has to
+// resource of the kind, of either scope, knows as its key, as a key it still has to
 // delete, or as the key whose value its Secret holds: their values were
 // never stored, so nothing could ever use them.
 //
@@ -141,7 +141,7 @@ func (e *external) recoverCreation(ctx context.Context, cr keyResource) error {
 // Create: it is deleted only while the management policies allow Create
 // (del); otherwise it is only returned, since a resource that may not
 // create keys does not touch Ory.
-func (e *external) deleteUnrecordedKeys(ctx context.Context, project, name string, since time.Time, del bool) ([]retiredKey, error) {
+func (e *external) deleteUnrecordedKeys(ctx context.Context, project, name string, since time.Time, del bool) ([]common.RetiredKey, error) {
 	if err := e.allowed(project); err != nil {
 		return nil, err
 	}
@@ -162,10 +162,10 @@ func (e *external) deleteUnrecordedKeys(ctx context.Context, project, name strin
 	if err != nil {
 		return nil, err
 	}
-	var leaked []retiredKey
+	var leaked []common.RetiredKey
 	for _, k := range candidates {
 		if !known[strings.ToLower(k.ID)] {
-			leaked = append(leaked, retiredKey{Ref: ref(k)})
+			leaked = append(leaked, common.RetiredKey{Ref: ref(k)})
 		}
 	}
 	if !del {
@@ -177,21 +177,21 @@ func (e *external) deleteUnrecordedKeys(ctx context.Context, project, name strin
 	return leaked, nil
 }
 
-// knownKeyIDs returns the IDs of every key a ProjectAPIKey of either scope
+// knownKeyIDs returns the IDs of every key a resource of the kind, of either scope
 // manages or still has to delete, and of the keys whose value the connection
-// Secrets of the ProjectAPIKeys named name hold: a create or replacement of
+// Secrets of the resources named name hold: a create or replacement of
 // another resource with the same name may have stored its key without
 // recording it yet, and that key is not this resource's to delete.
 func (e *external) knownKeyIDs(ctx context.Context, name string) (map[string]bool, error) {
 	known := map[string]bool{}
 	add := func(mg keyResource) error {
-		if k, err := config.ParseRef(meta.GetExternalName(mg)); err == nil && !k.IsZero() {
+		if k, err := common.ParseRef(meta.GetExternalName(mg)); err == nil && !k.IsZero() {
 			known[strings.ToLower(k.ID)] = true
 		}
 		for _, k := range retiredKeys(mg) {
 			known[strings.ToLower(k.ID)] = true
 		}
-		if mg.Parameters().Name != name {
+		if mg.KeyParameters().Name != name {
 			return nil
 		}
 		rec, err := e.records.read(ctx, mg)
@@ -211,23 +211,34 @@ func (e *external) knownKeyIDs(ctx context.Context, name string) (map[string]boo
 	return known, failed
 }
 
-// forEachKeyResource calls fn with every ProjectAPIKey of either scope, read
-// from the manager's cache. A kind whose CRD is not installed (not
-// activated, with Crossplane's safe-start) has no resources.
+// forEachKeyResource calls fn with every resource of the kind, of either
+// scope, read from the manager's cache. A scope whose CRD is not installed
+// (not activated, with Crossplane's safe-start) has no resources.
 func (e *external) forEachKeyResource(ctx context.Context, fn func(keyResource)) error {
-	nl := &namespacedv1alpha1.ProjectAPIKeyList{}
-	if err := e.kube.List(ctx, nl); err != nil && !kmeta.IsNoMatchError(err) {
-		return errors.Wrap(err, "cannot list ProjectAPIKeys")
-	}
-	for i := range nl.Items {
-		fn(&nl.Items[i])
-	}
-	cl := &clusterv1alpha1.ProjectAPIKeyList{}
-	if err := e.kube.List(ctx, cl); err != nil && !kmeta.IsNoMatchError(err) {
-		return errors.Wrap(err, "cannot list ProjectAPIKeys")
-	}
-	for i := range cl.Items {
-		fn(&cl.Items[i])
+	for _, gvk := range e.kind.Scopes {
+		o, err := e.kube.Scheme().New(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
+		if err != nil {
+			return err
+		}
+		l, ok := o.(client.ObjectList)
+		if !ok {
+			return errors.Errorf("%s is not a list", gvk)
+		}
+		if err := e.kube.List(ctx, l); err != nil {
+			if kmeta.IsNoMatchError(err) {
+				continue
+			}
+			return errors.Wrapf(err, "cannot list %s", gvk.Kind)
+		}
+		items, err := kmeta.ExtractList(l)
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			if r, ok := it.(keyResource); ok {
+				fn(r)
+			}
+		}
 	}
 	return nil
 }

@@ -6,10 +6,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// ProjectAPIKeyParameters are the settable fields of an Ory Network project
-// API key. Ory cannot change a key in place: a change of any of them replaces
-// the key (the new key is created and stored before the old one is deleted).
-type ProjectAPIKeyParameters struct {
+// KeyParameters are the settable fields every API key kind shares (a
+// project's keys and a workspace's alike). Ory cannot change a key in place:
+// a change of any of them replaces the key (the new key is created and stored
+// before the old one is deleted).
+type KeyParameters struct {
 	// Name of the key, as the Ory console shows it. Changing it replaces the
 	// key.
 	// +kubebuilder:validation:MinLength=1
@@ -23,6 +24,24 @@ type ProjectAPIKeyParameters struct {
 	// +optional
 	ExpiresAt *metav1.Time `json:"expiresAt,omitempty"`
 
+	// Rotation replaces the key on a schedule, or once on demand. The new
+	// key's value is stored before the old key is deleted.
+	// +optional
+	Rotation *Rotation `json:"rotation,omitempty"`
+
+	// ImportValueFrom names a Secret key holding the value of an imported
+	// key, for a key that was made outside this resource. The provider
+	// publishes it to the connection Secret only after checking it against
+	// the key's lastCharacters in Ory. A namespaced key can only name a
+	// Secret of its own namespace.
+	// +optional
+	ImportValueFrom *ValueSource `json:"importValueFrom,omitempty"`
+}
+
+// ProjectAPIKeyParameters are the settable fields of an Ory Network project
+// API key. Ory cannot change a key in place: a change of any of them replaces
+// the key (the new key is created and stored before the old one is deleted).
+type ProjectAPIKeyParameters struct {
 	// ProjectID is the UUID of the Ory Network project the key belongs to.
 	// Leave it out to use the ProviderConfig's projectID; the provider then
 	// records that project here. A project slug is not accepted: Ory reports
@@ -32,18 +51,22 @@ type ProjectAPIKeyParameters struct {
 	// +kubebuilder:validation:Format=uuid
 	ProjectID string `json:"projectID,omitempty"`
 
-	// Rotation replaces the key on a schedule, or once on demand. The new
-	// key's value is stored before the old key is deleted.
-	// +optional
-	Rotation *Rotation `json:"rotation,omitempty"`
+	KeyParameters `json:",inline"`
+}
 
-	// ImportValueFrom names a Secret key holding the value of an imported
-	// key, for a key that was made outside this resource. The provider
-	// publishes it to the connection Secret only after checking it against
-	// the key's lastCharacters in Ory. A namespaced ProjectAPIKey can only
-	// name a Secret of its own namespace.
+// WorkspaceAPIKeyParameters are the settable fields of an Ory Network
+// workspace API key (ory_wak_...), the kind of key the provider itself
+// authenticates with. Ory cannot change a key in place: a change of any of
+// them replaces the key.
+type WorkspaceAPIKeyParameters struct {
+	// WorkspaceID is the UUID of the Ory Network workspace the key belongs
+	// to. Leave it out to use the ProviderConfig's workspaceID; the provider
+	// then records that workspace here. Changing it replaces the key.
 	// +optional
-	ImportValueFrom *ValueSource `json:"importValueFrom,omitempty"`
+	// +kubebuilder:validation:Format=uuid
+	WorkspaceID string `json:"workspaceID,omitempty"`
+
+	KeyParameters `json:",inline"`
 }
 
 // Rotation says when the provider replaces a key with a fresh one.
@@ -89,7 +112,7 @@ type ValueSource struct {
 	// +kubebuilder:validation:MinLength=1
 	Name string `json:"name"`
 
-	// Namespace of the Secret. Required for a cluster-scoped ProjectAPIKey;
+	// Namespace of the Secret. Required for a cluster-scoped key;
 	// a namespaced one reads its own namespace and must leave this out.
 	// +optional
 	Namespace string `json:"namespace,omitempty"`
@@ -105,14 +128,12 @@ type ValueSource struct {
 	AcceptUnchecked bool `json:"acceptUnchecked,omitempty"`
 }
 
-// ProjectAPIKeyObservation is the state of the key as Ory reports it. The
-// key's value is never part of it: the value is only in the connection Secret.
-type ProjectAPIKeyObservation struct {
+// KeyObservation is the state every API key kind shares, as Ory reports
+// it. The key's value is never part of it: the value is only in the
+// connection Secret.
+type KeyObservation struct {
 	// ID of the key in Ory.
 	ID string `json:"id,omitempty"`
-
-	// ProjectID of the project the key belongs to.
-	ProjectID string `json:"projectID,omitempty"`
 
 	// OwnerID is the Ory identity that owns the key.
 	OwnerID string `json:"ownerID,omitempty"`
@@ -131,6 +152,24 @@ type ProjectAPIKeyObservation struct {
 	// RenewAt is when the provider will replace the key, under
 	// spec.forProvider.rotation.
 	RenewAt *metav1.Time `json:"renewAt,omitempty"`
+}
+
+// ProjectAPIKeyObservation is the state of a project API key as Ory reports
+// it.
+type ProjectAPIKeyObservation struct {
+	// ProjectID of the project the key belongs to.
+	ProjectID string `json:"projectID,omitempty"`
+
+	KeyObservation `json:",inline"`
+}
+
+// WorkspaceAPIKeyObservation is the state of a workspace API key as Ory
+// reports it.
+type WorkspaceAPIKeyObservation struct {
+	// WorkspaceID of the workspace the key belongs to.
+	WorkspaceID string `json:"workspaceID,omitempty"`
+
+	KeyObservation `json:",inline"`
 }
 
 // SecretMetadata are labels and annotations for a Secret. Keys and values

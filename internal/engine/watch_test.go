@@ -1,4 +1,4 @@
-package projectapikey
+package engine
 
 import (
 	"context"
@@ -166,7 +166,7 @@ func TestConfigWatchMapping(t *testing.T) {
 
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			w, _, err := newConfigWatch(kube, tc.scope)
+			w, _, err := newConfigWatch(kube, kube.Scheme(), tc.scope)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,7 +1,8 @@
-package projectapikey
+package engine
 
 import (
 	"context"
+	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 	"strings"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
@@ -15,7 +16,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/crossplane-contrib/provider-ory/config"
 	"github.com/crossplane-contrib/provider-ory/internal/console"
 )
 
@@ -28,7 +28,7 @@ import (
 // once the new Secret holds the value.
 func (e *external) settleStoredIn(ctx context.Context, cr keyResource, key *console.Key) error {
 	nn, _ := connectionSecret(cr)
-	where := cr.GetAnnotations()[AnnotationValueStoredIn]
+	where := cr.GetAnnotations()[common.AnnotationValueStoredIn]
 	if where == nn.String() {
 		return nil
 	}
@@ -37,7 +37,7 @@ func (e *external) settleStoredIn(ctx context.Context, cr keyResource, key *cons
 			return err
 		}
 	}
-	return patchAnnotations(ctx, e.kube, cr, map[string]*string{AnnotationValueStoredIn: ptr(nn.String())})
+	return patchAnnotations(ctx, e.kube, cr, map[string]*string{common.AnnotationValueStoredIn: ptr(nn.String())})
 }
 
 // recoverValue handles a key whose value the resource once stored in the
@@ -62,8 +62,8 @@ func (e *external) recoverValue(ctx context.Context, cr keyResource, key *consol
 			for k, v := range old.Data {
 				details[k] = v
 			}
-			replaces, _ := config.ParseRef(old.GetAnnotations()[AnnotationReplaces])
-			if err := e.records.write(ctx, cr, details, ref(*key), replaces, old.GetAnnotations()[AnnotationTrigger]); err != nil {
+			replaces, _ := common.ParseRef(old.GetAnnotations()[common.AnnotationReplaces])
+			if err := e.records.write(ctx, cr, details, ref(*key), replaces, old.GetAnnotations()[common.AnnotationTrigger]); err != nil {
 				return err
 			}
 			if err := e.settleStoredIn(ctx, cr, key); err != nil {
@@ -81,13 +81,13 @@ func (e *external) recoverValue(ctx context.Context, cr keyResource, key *consol
 	} else {
 		msg += "; the management policies do not allow Update, so the provider does not replace the key: add Update to spec.managementPolicies, or name a Secret holding the value in spec.forProvider.importValueFrom"
 	}
-	e.valueUnknown(cr, ReasonValueLost, msg)
+	e.valueUnknown(cr, common.ReasonValueLost, msg)
 	return nil
 }
 
 // readOldCopy returns the Secret where (namespace/name) if it still holds the
 // value of key k for this resource, or nil.
-func (e *external) readOldCopy(ctx context.Context, cr keyResource, where string, k config.Ref) (*corev1.Secret, error) {
+func (e *external) readOldCopy(ctx context.Context, cr keyResource, where string, k common.Ref) (*corev1.Secret, error) {
 	ns, name, ok := strings.Cut(where, "/")
 	if !ok {
 		return nil, nil
@@ -99,8 +99,8 @@ func (e *external) readOldCopy(ctx context.Context, cr keyResource, where string
 		}
 		return nil, errors.Wrapf(err, "cannot read former connection Secret %s", where)
 	}
-	valueOf, _ := config.ParseRef(s.GetAnnotations()[AnnotationValueOf])
-	if c := metav1.GetControllerOf(s); c == nil || c.UID != cr.GetUID() || !strings.EqualFold(valueOf.ID, k.ID) || len(s.Data[config.ConnectionKeyValue]) == 0 {
+	valueOf, _ := common.ParseRef(s.GetAnnotations()[common.AnnotationValueOf])
+	if c := metav1.GetControllerOf(s); c == nil || c.UID != cr.GetUID() || !strings.EqualFold(valueOf.ID, k.ID) || len(s.Data[common.ConnectionKeyValue]) == 0 {
 		return nil, nil
 	}
 	return s, nil
@@ -108,7 +108,7 @@ func (e *external) readOldCopy(ctx context.Context, cr keyResource, where string
 
 // deleteOldCopy deletes the former connection Secret where, if it is this
 // resource's and holds the value of k: the value lives in one place.
-func (e *external) deleteOldCopy(ctx context.Context, cr keyResource, where string, k config.Ref) error {
+func (e *external) deleteOldCopy(ctx context.Context, cr keyResource, where string, k common.Ref) error {
 	old, err := e.readOldCopy(ctx, cr, where, k)
 	if err != nil || old == nil {
 		return err
@@ -135,7 +135,7 @@ func (e *external) takeOverKeptSecret(ctx context.Context, cr keyResource, kept 
 	s := &corev1.Secret{}
 	s.SetNamespace(kept.secret.Namespace)
 	s.SetName(kept.secret.Name)
-	patch := []byte(`{"metadata":{"annotations":{"` + AnnotationKeptFrom + `":null,"` + AnnotationValueOf + `":null,"` + AnnotationReplaces + `":null,"` + AnnotationTrigger + `":null}}}`)
+	patch := []byte(`{"metadata":{"annotations":{"` + common.AnnotationKeptFrom + `":null,"` + common.AnnotationValueOf + `":null,"` + common.AnnotationReplaces + `":null,"` + common.AnnotationTrigger + `":null}}}`)
 	if err := e.kube.Patch(ctx, s, client.RawPatch(types.MergePatchType, patch)); err != nil {
 		return record{}, errors.Wrapf(err, "cannot take over connection Secret %s", kept.secret)
 	}
@@ -143,11 +143,12 @@ func (e *external) takeOverKeptSecret(ctx context.Context, cr keyResource, kept 
 	return record{}, nil
 }
 
-// valueShapeProblem says how v differs from a project API key as Ory issues
-// them ("ory_pat_" and letters and digits: ory/client-go's documentation and
-// every key the console has shown), or "" when it does not.
-func valueShapeProblem(v string) string {
-	const prefix, minBody = "ory_pat_", 16
+// valueShapeProblem says how v differs from an API key as Ory issues them
+// (prefix, such as "ory_pat_", then letters and digits: ory/client-go's
+// documentation and every key the console has shown), or "" when it does
+// not.
+func valueShapeProblem(prefix, v string) string {
+	const minBody = 16
 	body, ok := strings.CutPrefix(v, prefix)
 	switch {
 	case !ok:
@@ -166,7 +167,7 @@ func valueShapeProblem(v string) string {
 // that manages key k (as its key, or one it still has to delete) and came
 // first. Each key has one manager: two would delete or replace it under each
 // other, and workloads would be left with a dead value.
-func (e *external) claimedElsewhere(ctx context.Context, cr keyResource, k config.Ref) error {
+func (e *external) claimedElsewhere(ctx context.Context, cr keyResource, k common.Ref) error {
 	var holder keyResource
 	err := e.forEachKeyResource(ctx, func(o keyResource) {
 		if o.GetUID() == cr.GetUID() || !manages(o, k) || !firstOf(o, cr) {
@@ -183,16 +184,14 @@ func (e *external) claimedElsewhere(ctx context.Context, cr keyResource, k confi
 	if ns := holder.GetNamespace(); ns != "" {
 		where = ns + "/" + where
 	}
-	kind := "ProjectAPIKey.ory.m.crossplane.io"
-	if holder.GetNamespace() == "" {
-		kind = "ProjectAPIKey.ory.crossplane.io"
-	}
+	gvk, _ := e.kube.GroupVersionKindFor(holder)
+	kind := e.kind.Name + "." + gvk.Group
 	return errors.Errorf("key %s is already managed by %s %s: one key has one manager. Remove the crossplane.io/external-name annotation to have this resource create a key of its own, or delete this resource", k, kind, where)
 }
 
 // manages reports whether o names key k as its key or as a key to delete.
-func manages(o keyResource, k config.Ref) bool {
-	if r, err := config.ParseRef(meta.GetExternalName(o)); err == nil && strings.EqualFold(r.ID, k.ID) {
+func manages(o keyResource, k common.Ref) bool {
+	if r, err := common.ParseRef(meta.GetExternalName(o)); err == nil && strings.EqualFold(r.ID, k.ID) {
 		return true
 	}
 	for _, r := range retiredKeys(o) {
@@ -238,9 +237,9 @@ func (e *external) retiredLeft(ctx context.Context, cr keyResource) (bool, error
 }
 
 // keyMissing is the Ready condition of a resource whose key is not in Ory.
-func keyMissing(k config.Ref) xpv2.Condition {
+func keyMissing(k common.Ref) xpv2.Condition {
 	c := xpv2.Unavailable().WithMessage("key " + k.String() + " does not exist in Ory: it was deleted there, or the crossplane.io/external-name annotation names no key. A resource that may create keys makes a new one; an Observe-only resource stays not Ready")
-	c.Reason = ReasonKeyNotFound
+	c.Reason = common.ReasonKeyNotFound
 	return c
 }
 
@@ -249,7 +248,7 @@ func keyMissing(k config.Ref) xpv2.Condition {
 // staying silently Synced.
 func (e *external) reportDrift(cr keyResource) {
 	if e.observed.replace == "" {
-		cr.SetConditions(xpv2.Condition{Type: TypeUpToDate, Status: corev1.ConditionTrue, Reason: ReasonInSync, LastTransitionTime: metav1.Now()})
+		cr.SetConditions(xpv2.Condition{Type: common.TypeUpToDate, Status: corev1.ConditionTrue, Reason: common.ReasonInSync, LastTransitionTime: metav1.Now()})
 		return
 	}
 	msg := "the key must be replaced because " + e.observed.replace
@@ -258,5 +257,5 @@ func (e *external) reportDrift(cr keyResource) {
 	} else {
 		msg += ", but the management policies do not allow Update: the provider leaves the key as it is (add Update to spec.managementPolicies to replace it)"
 	}
-	cr.SetConditions(xpv2.Condition{Type: TypeUpToDate, Status: corev1.ConditionFalse, Reason: ReasonDrifted, Message: msg, LastTransitionTime: metav1.Now()})
+	cr.SetConditions(xpv2.Condition{Type: common.TypeUpToDate, Status: corev1.ConditionFalse, Reason: common.ReasonDrifted, Message: msg, LastTransitionTime: metav1.Now()})
 }

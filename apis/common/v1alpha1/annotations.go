@@ -1,0 +1,117 @@
+package v1alpha1
+
+import (
+	"encoding/json"
+	"strings"
+	"time"
+)
+
+// The annotations the provider keeps on an API key resource, besides the
+// external name, and on its connection Secret: their names and formats.
+// Tests and tools read them with the functions below rather than by hand.
+
+// AnnotationRetiredKeys, on a key resource, lists the keys it replaced and
+// that are still to be deleted in Ory, comma separated, each as
+// <parent-id>/<key-id>, followed by @<RFC 3339 time> when a rotation overlap
+// keeps it until then. It is written in the same patch as the new external
+// name, so a replaced key is never forgotten.
+const AnnotationRetiredKeys = "ory.crossplane.io/retired-keys"
+
+// AnnotationCreating, on a key resource, marks a key the provider is asking
+// Ory for: when, in which project or workspace, under which name (a JSON
+// CreationMark).
+// It is set before the create call, and the patch that records the new key
+// removes it; found later, it means the create was interrupted, or its
+// answer lost, and Ory may hold a key whose value was never stored (the
+// engine's repair stage looks for it).
+const AnnotationCreating = "ory.crossplane.io/creating"
+
+// AnnotationValueStoredIn, on a key resource, names the connection Secret
+// (<namespace>/<name>) that the value of its current key was written to. It
+// is written in the same patch as the key's ID, so the resource remembers
+// that it had the value: a Secret deleted or emptied out of band is then
+// told apart from an import whose value was never known, and a changed
+// spec.writeConnectionSecretToRef tells where to move the value from.
+const AnnotationValueStoredIn = "ory.crossplane.io/value-stored-in"
+
+// A CreationMark is the content of AnnotationCreating: when the create was
+// asked for (to the second), in which project or workspace, under which
+// name.
+type CreationMark struct {
+	Since  time.Time `json:"since"`
+	Parent string    `json:"parent"`
+	Name   string    `json:"name"`
+}
+
+const (
+	// AnnotationValueOf names the key (<parent-id>/<key-id>) whose value the
+	// Secret's "value" holds.
+	AnnotationValueOf = "ory.crossplane.io/value-of"
+	// AnnotationReplaces names the key that the key in AnnotationValueOf was
+	// created to replace; empty for a key that replaced none.
+	AnnotationReplaces = "ory.crossplane.io/replaces"
+	// AnnotationTrigger holds spec.forProvider.rotation.trigger as it was
+	// when the key in AnnotationValueOf was created: a different trigger in
+	// the spec asks for a new key.
+	AnnotationTrigger = "ory.crossplane.io/rotation-trigger"
+	// AnnotationKeptFrom marks a connection Secret that the provider released
+	// from its deleted key resource because the key was left in Ory.
+	AnnotationKeptFrom = "ory.crossplane.io/kept-from"
+)
+
+// ParseCreationMark reads the value of AnnotationCreating. A mangled mark
+// still reads (zero fields): it still asks for a look.
+func ParseCreationMark(v string) CreationMark {
+	var m CreationMark
+	_ = json.Unmarshal([]byte(v), &m)
+	return m
+}
+
+// String is the mark as AnnotationCreating holds it.
+func (m CreationMark) String() string {
+	b, _ := json.Marshal(m)
+	return string(b)
+}
+
+// A RetiredKey is a replaced key waiting to be deleted, not before NotBefore
+// (zero: at once); an element of AnnotationRetiredKeys.
+type RetiredKey struct {
+	Ref
+	NotBefore time.Time
+}
+
+// String is the key as AnnotationRetiredKeys lists it.
+func (r RetiredKey) String() string {
+	if r.NotBefore.IsZero() {
+		return r.Ref.String()
+	}
+	return r.Ref.String() + "@" + r.NotBefore.UTC().Format(time.RFC3339)
+}
+
+// ParseRetiredKeys reads the value of AnnotationRetiredKeys, skipping
+// elements that name no key with its parent.
+func ParseRetiredKeys(v string) []RetiredKey {
+	var out []RetiredKey
+	for _, s := range strings.Split(v, ",") {
+		ref, at, _ := strings.Cut(strings.TrimSpace(s), "@")
+		r, err := ParseRef(ref)
+		if err != nil || r.IsZero() || r.Parent == "" {
+			continue
+		}
+		k := RetiredKey{Ref: r}
+		if t, err := time.Parse(time.RFC3339, at); err == nil {
+			k.NotBefore = t
+		}
+		out = append(out, k)
+	}
+	return out
+}
+
+// FormatRetiredKeys is the value of AnnotationRetiredKeys for keys.
+func FormatRetiredKeys(keys []RetiredKey) string {
+	s := make([]string, 0, len(keys))
+	for _, k := range keys {
+		s = append(s, k.String())
+	}
+	return strings.Join(s, ",")
+}

@@ -1,0 +1,19 @@
+package v1alpha1
+
+// Keys of the connection Secret of an API key kind. Which a kind writes is
+// declared in its catalogue entry (config).
+const (
+	// ConnectionKeyValue holds the key's secret value (ory_pat_..., ory_wak_...).
+	// Ory returns it only when the key is created.
+	ConnectionKeyValue = "value"
+	// ConnectionKeyID holds the key's ID in Ory.
+	ConnectionKeyID = "keyID"
+	// ConnectionKeyProjectID holds the UUID of a project key's project.
+	ConnectionKeyProjectID = "projectID"
+	// ConnectionKeyWorkspaceID holds the UUID of a workspace key's workspace.
+	ConnectionKeyWorkspaceID = "workspaceID"
+	// ConnectionKeyAPIURL holds the URL of the project's own API, where a
+	// project key is used: https://<slug>.projects.oryapis.com, or the
+	// ProviderConfig's override for a custom domain.
+	ConnectionKeyAPIURL = "apiURL"
+)
