@@ -190,19 +190,23 @@ func FreeAddr(t testing.TB) string {
 	return fmt.Sprintf("127.0.0.1:%d", FreePort(t))
 }
 
-const alphanumeric = "abcdefghijklmnopqrstuvwxyz0123456789"
+const lowerAlphanumeric = "abcdefghijklmnopqrstuvwxyz0123456789"
 
-// RandomAlphanumeric returns n random lower case letters and digits, from
-// crypto/rand: the suites use it for workspace keys the secret scans must
-// not find anywhere.
-func RandomAlphanumeric(n int) string {
+// RandomAlphanumeric returns n random lower case letters and digits, fit
+// for Kubernetes names.
+func RandomAlphanumeric(n int) string { return Random(n, lowerAlphanumeric) }
+
+// Random returns n characters drawn from alphabet with crypto/rand: the
+// suites make workspace keys and values with it that the secret scans must
+// find nowhere else.
+func Random(n int, alphabet string) string {
 	b := make([]byte, n)
 	for i := range b {
-		j, err := rand.Int(rand.Reader, big.NewInt(int64(len(alphanumeric))))
+		j, err := rand.Int(rand.Reader, big.NewInt(int64(len(alphabet))))
 		if err != nil {
-			panic(err)
+			panic(err) // crypto/rand does not fail on supported platforms
 		}
-		b[i] = alphanumeric[j.Int64()]
+		b[i] = alphabet[j.Int64()]
 	}
 	return string(b)
 }

@@ -4,11 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"math/big"
 	"net"
 	"net/http"
 	"sort"
@@ -22,6 +20,7 @@ import (
 
 	clusterv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/cluster/v1alpha1"
 	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
+	"github.com/crossplane-contrib/provider-ory/internal/testkit"
 )
 
 // window is the length of the pieces of a secret the scans look for. A
@@ -324,14 +323,4 @@ func (s *syncBuffer) Len() int {
 
 const alphanumerics = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
-func randomAlphanumeric(n int) string {
-	b := make([]byte, n)
-	for i := range b {
-		j, err := rand.Int(rand.Reader, big.NewInt(int64(len(alphanumerics))))
-		if err != nil {
-			panic(err) // crypto/rand does not fail on supported platforms
-		}
-		b[i] = alphanumerics[j.Int64()]
-	}
-	return string(b)
-}
+func randomAlphanumeric(n int) string { return testkit.Random(n, alphanumerics) }
