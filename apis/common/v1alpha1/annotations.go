@@ -37,6 +37,7 @@ const AnnotationValueStoredIn = "ory.crossplane.io/value-stored-in"
 // A CreationMark is the content of AnnotationCreating: when the create was
 // asked for (to the second), in which project or workspace, under which
 // name.
+// +kubebuilder:object:generate=false
 type CreationMark struct {
 	Since  time.Time `json:"since"`
 	Parent string    `json:"parent"`
@@ -75,6 +76,7 @@ func (m CreationMark) String() string {
 
 // A RetiredKey is a replaced key waiting to be deleted, not before NotBefore
 // (zero: at once); an element of AnnotationRetiredKeys.
+// +kubebuilder:object:generate=false
 type RetiredKey struct {
 	Ref
 	NotBefore time.Time
