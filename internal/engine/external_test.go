@@ -38,7 +38,7 @@ const workspaceKey = "ory_wak_unit_test_workspace_key"
 // projectKey is a ProjectAPIKey of either scope: the kind these tests drive
 // the engine with (config.ProjectAPIKey).
 type projectKey interface {
-	keyResource
+	Resource
 	Parameters() *common.ProjectAPIKeyParameters
 	Observation() *common.ProjectAPIKeyObservation
 }
@@ -117,7 +117,7 @@ func newFixture(t *testing.T, newResource func(string) projectKey, name string) 
 						f.fail.secretWrites--
 						return kerrors.NewForbidden(corev1.Resource("secrets"), obj.GetName(), errInjected)
 					}
-				case keyResource:
+				case Resource:
 					if f.fail.passPatches > 0 {
 						f.fail.passPatches--
 						return c.Patch(ctx, obj, p, opts...)
@@ -855,7 +855,7 @@ func TestOryErrors(t *testing.T) {
 }
 
 // setSecretMetadata sets spec.connectionSecretMetadata on either scope.
-func setSecretMetadata(cr keyResource, m *common.SecretMetadata) {
+func setSecretMetadata(cr Resource, m *common.SecretMetadata) {
 	switch k := cr.(type) {
 	case *namespacedv1alpha1.ProjectAPIKey:
 		k.Spec.ConnectionSecretMetadata = m

@@ -50,7 +50,7 @@ func (r *createRecovery) Initialize(ctx context.Context, mg resource.Managed) er
 	if !meta.ExternalCreateIncomplete(mg) {
 		return nil
 	}
-	cr, ok := mg.(keyResource)
+	cr, ok := mg.(Resource)
 	if !ok {
 		return errors.New(errNotKeyResource)
 	}
@@ -63,7 +63,7 @@ func (r *createRecovery) Initialize(ctx context.Context, mg resource.Managed) er
 	if err != nil {
 		return err
 	}
-	now := time.Now().Format(time.RFC3339)
+	now := e.now().Format(time.RFC3339)
 
 	if !rec.valueOf.IsZero() && strings.EqualFold(rec.replaces.ID, current.ID) && !strings.EqualFold(rec.valueOf.ID, current.ID) {
 		a := storedKeyAnnotations(cr, common.ExternalName(rec.valueOf), retiredKeys(cr))
@@ -93,7 +93,7 @@ func (r *createRecovery) Initialize(ctx context.Context, mg resource.Managed) er
 
 // reportRecovery tells, in one event wording for every path, what became of
 // the keys an interrupted create left in Ory.
-func (e *external) reportRecovery(cr keyResource, leaked []common.RetiredKey, deleted bool) {
+func (e *external) reportRecovery(cr Resource, leaked []common.RetiredKey, deleted bool) {
 	switch {
 	case len(leaked) == 0:
 		e.record.Event(cr, event.Normal("RecoveredCreate", "An interrupted create had made no key in Ory"))
@@ -109,7 +109,7 @@ func (e *external) reportRecovery(cr keyResource, leaked []common.RetiredKey, de
 // there, and the Secret's record did not let Observe adopt a new key): a key
 // made for it whose value never reached the Secret is deleted, and the mark
 // cleared, so the next attempt starts clean.
-func (e *external) recoverCreation(ctx context.Context, cr keyResource) error {
+func (e *external) recoverCreation(ctx context.Context, cr Resource) error {
 	m, _ := creationMarkOf(cr)
 	if m.Parent == "" || m.Name == "" {
 		m.Parent, m.Name = *cr.ParentID(), cr.KeyParameters().Name
@@ -184,7 +184,7 @@ func (e *external) deleteUnrecordedKeys(ctx context.Context, project, name strin
 // recording it yet, and that key is not this resource's to delete.
 func (e *external) knownKeyIDs(ctx context.Context, name string) (map[string]bool, error) {
 	known := map[string]bool{}
-	add := func(mg keyResource) error {
+	add := func(mg Resource) error {
 		if k, err := common.ParseRef(meta.GetExternalName(mg)); err == nil && !k.IsZero() {
 			known[strings.ToLower(k.ID)] = true
 		}
@@ -201,7 +201,7 @@ func (e *external) knownKeyIDs(ctx context.Context, name string) (map[string]boo
 		return err
 	}
 	var failed error
-	if err := e.forEachKeyResource(ctx, func(mg keyResource) {
+	if err := e.forEachKeyResource(ctx, func(mg Resource) {
 		if err := add(mg); err != nil && failed == nil {
 			failed = err
 		}
@@ -214,7 +214,7 @@ func (e *external) knownKeyIDs(ctx context.Context, name string) (map[string]boo
 // forEachKeyResource calls fn with every resource of the kind, of either
 // scope, read from the manager's cache. A scope whose CRD is not installed
 // (not activated, with Crossplane's safe-start) has no resources.
-func (e *external) forEachKeyResource(ctx context.Context, fn func(keyResource)) error {
+func (e *external) forEachKeyResource(ctx context.Context, fn func(Resource)) error {
 	for _, gvk := range e.kind.Scopes {
 		o, err := e.kube.Scheme().New(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
 		if err != nil {
@@ -235,7 +235,7 @@ func (e *external) forEachKeyResource(ctx context.Context, fn func(keyResource))
 			return err
 		}
 		for _, it := range items {
-			if r, ok := it.(keyResource); ok {
+			if r, ok := it.(Resource); ok {
 				fn(r)
 			}
 		}

@@ -121,7 +121,7 @@ func setup(mgr ctrl.Manager, o controller.Options, kind config.Kind, s scope, cl
 		policies: o.Features.Enabled(feature.EnableBetaManagementPolicies),
 	}
 	opts := []managed.ReconcilerOption{
-		managed.WithExternalConnector(conn),
+		managed.WithTypedExternalConnector[Resource](conn),
 		// Not the runtime's default initializer, which would set the external
 		// name to metadata.name, not a key ID, before any key exists; instead
 		// one that resolves a create interrupted by a crash.
@@ -180,7 +180,7 @@ type connector struct {
 
 // Connect records that the resource uses its ProviderConfig, then resolves
 // that config and its credentials into a console client.
-func (c *connector) Connect(ctx context.Context, mg resource.Managed) (managed.ExternalClient, error) {
+func (c *connector) Connect(ctx context.Context, mg Resource) (managed.TypedExternalClient[Resource], error) {
 	e, err := c.connect(ctx, mg)
 	if err != nil {
 		return nil, err
