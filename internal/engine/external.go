@@ -136,11 +136,6 @@ func (e *external) Observe(ctx context.Context, cr Resource) (managed.ExternalOb
 	if current, err = e.adoptRecordedKey(ctx, cr, current, rec); err != nil {
 		return managed.ExternalObservation{}, err
 	}
-	if _, interrupted := creationMarkOf(cr); interrupted {
-		if err := e.recoverCreation(ctx, cr); err != nil {
-			return managed.ExternalObservation{}, err
-		}
-	}
 	if current.IsZero() {
 		if !meta.WasDeleted(cr) && e.may(cr).create {
 			expiresAt, err := e.preflight(ctx, cr)
@@ -543,6 +538,7 @@ func (e *external) afterFailedCreate(ctx context.Context, cr Resource, mark comm
 		return errors.Wrap(cause, "(could not clear the creation mark; the provider looks again)")
 	}
 	if len(leaked) > 0 {
+		e.reportRecovery(cr, leaked, true)
 		return errors.Wrapf(cause, "Ory made key(s) %s anyway but their value never arrived; the provider deleted them", joinRefs(leaked))
 	}
 	return cause

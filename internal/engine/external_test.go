@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	"net/http"
 	"strings"
 	"testing"
@@ -234,6 +235,11 @@ func (f *fixture) calls() []string {
 func (f *fixture) reconcile(e *external) (managed.ExternalObservation, error) {
 	f.t.Helper()
 	ctx := context.Background()
+	// The runtime runs the repair stage, an initializer, before Observe.
+	repair := &createRecovery{connect: func(context.Context, resource.Managed) (*external, error) { return e, nil }}
+	if err := repair.Initialize(ctx, f.cr); err != nil {
+		return managed.ExternalObservation{}, err
+	}
 	o, err := e.Observe(ctx, f.cr)
 	if err != nil {
 		return o, err

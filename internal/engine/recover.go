@@ -21,7 +21,13 @@ import (
 // (the create-pending annotation) may disagree when recovering a create.
 const clockSkew = 2 * time.Minute
 
-// createRecovery resolves a create the provider cannot account for, before
+// createRecovery is the engine's one repair stage, a crossplane-runtime
+// initializer: it runs before Observe in every reconcile, and is the only
+// place (with Create's own look after a failed create, which calls the same
+// code) that deletes a key Ory made for a create the provider cannot account
+// for. Observe only reports: it never changes anything in Ory.
+//
+// It resolves a create the provider cannot account for, before
 // crossplane-runtime's guard would stop the resource with "cannot determine
 // creation result" until a person looks. That happens when the provider stops
 // (a crash, a kill, a lost API server) after asking Ory for a key and before
@@ -43,21 +49,39 @@ type createRecovery struct {
 	connect func(ctx context.Context, mg resource.Managed) (*external, error)
 }
 
-// Initialize recovers an incomplete create of mg, if it has one.
+// Initialize recovers an incomplete create of mg, if it has one: one the
+// runtime's annotations show (create-pending without a result), or one the
+// provider's own creation mark shows (common.AnnotationCreating). Without
+// either it reads nothing.
 func (r *createRecovery) Initialize(ctx context.Context, mg resource.Managed) error {
-	// A resource being deleted needs it too: the runtime's guard would stop
-	// its deletion, and the key would stay in Ory.
-	if !meta.ExternalCreateIncomplete(mg) {
-		return nil
-	}
 	cr, ok := mg.(Resource)
 	if !ok {
 		return errors.New(errNotKeyResource)
+	}
+	// A resource being deleted needs it too: the runtime's guard would stop
+	// its deletion, and the key would stay in Ory.
+	_, marked := creationMarkOf(cr)
+	if !meta.ExternalCreateIncomplete(mg) && !marked {
+		return nil
 	}
 	e, err := r.connect(ctx, mg)
 	if err != nil {
 		return errors.Wrap(err, "cannot check the result of an interrupted create")
 	}
+	if meta.ExternalCreateIncomplete(mg) {
+		if err := e.recoverIncomplete(ctx, cr); err != nil {
+			return err
+		}
+	}
+	if _, marked := creationMarkOf(cr); marked {
+		return e.recoverMarked(ctx, cr)
+	}
+	return nil
+}
+
+// recoverIncomplete resolves a create the runtime's annotations show
+// incomplete: it records the outcome as the create's result.
+func (e *external) recoverIncomplete(ctx context.Context, cr Resource) error {
 	current, _ := common.ParseRef(meta.GetExternalName(cr))
 	rec, err := e.records.read(ctx, cr)
 	if err != nil {
@@ -104,6 +128,29 @@ func (e *external) reportRecovery(cr Resource, leaked []common.RetiredKey, delet
 	}
 }
 
+// recoverMarked resolves the provider's own creation mark: the connection
+// Secret may record the key that create made (the resource adopts it, and
+// the mark goes in the same patch); otherwise the key is looked for.
+func (e *external) recoverMarked(ctx context.Context, cr Resource) error {
+	rec, err := e.records.read(ctx, cr)
+	switch kept := (*keptSecretError)(nil); {
+	case errors.As(err, &kept):
+		// A Secret kept from another resource (Observe takes it over)
+		// records nothing this create made.
+	case err != nil:
+		return err
+	default:
+		current, _ := common.ParseRef(meta.GetExternalName(cr))
+		if _, err := e.adoptRecordedKey(ctx, cr, current, rec); err != nil {
+			return err
+		}
+	}
+	if _, marked := creationMarkOf(cr); !marked {
+		return nil
+	}
+	return e.recoverCreation(ctx, cr)
+}
+
 // recoverCreation finishes a create or replacement interrupted between
 // asking Ory for a key and recording it (the common.AnnotationCreating mark is still
 // there, and the Secret's record did not let Observe adopt a new key): a key
@@ -113,6 +160,9 @@ func (e *external) recoverCreation(ctx context.Context, cr Resource) error {
 	m, _ := creationMarkOf(cr)
 	if m.Parent == "" || m.Name == "" {
 		m.Parent, m.Name = *cr.ParentID(), cr.KeyParameters().Name
+		if m.Parent == "" {
+			m.Parent = e.kind.Parent.Default(e.cfg)
+		}
 	}
 	if m.Since.IsZero() {
 		m.Since = e.now().Add(-time.Hour)

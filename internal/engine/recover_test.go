@@ -239,3 +239,38 @@ func TestCreateAnswerLost(t *testing.T) {
 		}
 	}
 }
+
+// TestObserveChangesNothingInOry leaves an interrupted create's key in Ory
+// and shows that Observe, as crossplane-runtime asks of it, only reports:
+// the key is deleted by the repair stage (the initializer that runs before
+// Observe in every reconcile), never by Observe.
+func TestObserveChangesNothingInOry(t *testing.T) {
+	for scope, newResource := range scopes {
+		t.Run(scope, func(t *testing.T) {
+			f := newFixture(t, newResource, "payments")
+			mark := common.CreationMark{Since: f.now.UTC().Truncate(time.Second), Parent: f.project.ID, Name: "payments"}.String()
+			if err := patchAnnotations(context.Background(), f.kube, f.cr, map[string]*string{common.AnnotationCreating: &mark}); err != nil {
+				t.Fatal(err)
+			}
+			orphan := f.sim.SeedKey(f.project.ID, "payments", nil, true)
+			f.refresh()
+			e := f.external()
+			if _, err := e.Observe(context.Background(), f.cr); err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := f.sim.Key(f.project.ID, orphan.ID); !ok {
+				t.Fatal("Observe deleted a key in Ory; only the repair stage may")
+			}
+			repair := &createRecovery{connect: func(context.Context, resource.Managed) (*external, error) { return e, nil }}
+			if err := repair.Initialize(context.Background(), f.cr); err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := f.sim.Key(f.project.ID, orphan.ID); ok {
+				t.Error("the repair stage left the interrupted create's key in Ory, known to nobody")
+			}
+			if _, marked := f.cr.GetAnnotations()[common.AnnotationCreating]; marked {
+				t.Error("the creation mark is still there after the repair")
+			}
+		})
+	}
+}

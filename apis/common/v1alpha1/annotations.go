@@ -61,11 +61,18 @@ const (
 )
 
 // ParseCreationMark reads the value of AnnotationCreating. A mangled mark
-// still reads (zero fields): it still asks for a look.
+// still reads (zero fields): it still asks for a look. Marks written before
+// the provider had more than one kind name the parent "project".
 func ParseCreationMark(v string) CreationMark {
-	var m CreationMark
+	var m struct {
+		CreationMark
+		Project string `json:"project"`
+	}
 	_ = json.Unmarshal([]byte(v), &m)
-	return m
+	if m.Parent == "" {
+		m.Parent = m.Project
+	}
+	return m.CreationMark
 }
 
 // String is the mark as AnnotationCreating holds it.
