@@ -29,8 +29,8 @@ func NewViews(o Options) *Views {
 // ProviderConfig used sets it). A connection lives as long as its pooled
 // client: one unused for console.IdleAfter is dropped with its views.
 func (v *Views) Get(consoleURL, token string, rl *common.RateLimit) *Connection {
-	_, conn := v.pool.GetWith(consoleURL, token, rl, func(c *console.Client) any { return newConnection(c, v.opts) })
-	return conn.(*Connection) //nolint:forcetypeassert // only newConnection attaches to this pool
+	_, conn := v.pool.GetWith(consoleURL, token, rl, func(c *console.Client) any { return NewConnection(c, v.opts) })
+	return conn.(*Connection) //nolint:forcetypeassert // only Get attaches to this pool
 }
 
 // A Connection is what one workspace API key reaches through one console:
@@ -44,7 +44,10 @@ type Connection struct {
 	workspaces func() *Client
 }
 
-func newConnection(c *console.Client, o Options) *Connection {
+// NewConnection returns a Connection over a console client of the
+// caller's own, outside any pool (a test's, with its own transport); Views
+// makes them for pooled clients. Its views are made with o.
+func NewConnection(c *console.Client, o Options) *Connection {
 	return &Connection{
 		console:    c,
 		projects:   sync.OnceValue(func() *Client { return New(c.ProjectKeys(), o) }),
