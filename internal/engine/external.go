@@ -65,7 +65,7 @@ type keyAPI interface {
 type external struct {
 	ory     keyAPI
 	kind    config.Kind
-	conn    *keyview.Client // the pooled console connection ory is a view of
+	conn    *keyview.Connection // the pooled console connection ory is a view of
 	kube    client.Client
 	records *records
 	cfg     *providerconfig.Config

@@ -162,7 +162,7 @@ func (f *fixture) external(mutate ...func(*providerconfig.Config)) *external {
 		m(cfg)
 	}
 	c := console.New(f.url, workspaceKey, http.DefaultClient, "provider-ory-test")
-	conn := keyview.New(c, keyview.Options{})
+	conn := keyview.NewConnection(c, keyview.Options{})
 	kind := config.ProjectAPIKey
 	return &external{
 		ory:     kind.Keys(conn),

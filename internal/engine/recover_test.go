@@ -217,7 +217,7 @@ func TestCreateAnswerLost(t *testing.T) {
 				lose := &losingTransport{base: http.DefaultTransport, n: 1}
 				e := f.external()
 				c := console.New(f.url, workspaceKey, &http.Client{Transport: lose}, "provider-ory-test")
-				e.conn = keyview.New(c, keyview.Options{})
+				e.conn = keyview.NewConnection(c, keyview.Options{})
 				e.ory = e.kind.Keys(e.conn)
 				_, err := f.reconcile(e)
 				if err == nil || !strings.Contains(err.Error(), "deleted them") {

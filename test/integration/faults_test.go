@@ -262,7 +262,7 @@ func TestDeadImportIsNotReady(t *testing.T) {
 		meta.SetExternalName(k, seeded.ID)
 		create(t, k)
 		waitReady(t, k)
-		if err := console.New(simURL, workspaceKey, http.DefaultClient, "test").DeleteKey(context.Background(), project.ID, seeded.ID); err != nil {
+		if err := console.New(simURL, workspaceKey, http.DefaultClient, "test").DeleteProjectKey(context.Background(), project.ID, seeded.ID); err != nil {
 			t.Fatal(err)
 		}
 		eventually(t, "Ready=False/KeyNotFound", func() (bool, string) {
@@ -379,7 +379,7 @@ func TestKeptSecretOfAGoneKey(t *testing.T) {
 			err := refresh(t, k)
 			return kerrors.IsNotFound(err), fmt.Sprint(err)
 		})
-		if err := console.New(simURL, workspaceKey, http.DefaultClient, "test").DeleteKey(context.Background(), project.ID, key.ID); err != nil {
+		if err := console.New(simURL, workspaceKey, http.DefaultClient, "test").DeleteProjectKey(context.Background(), project.ID, key.ID); err != nil {
 			t.Fatal(err)
 		}
 		again := s.key(ns, "kept", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: n}})

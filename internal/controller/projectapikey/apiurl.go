@@ -59,8 +59,8 @@ var urls = newAPIURLs()
 // Details are the connection details of a project key besides its value, ID
 // and project: the project's API URL (common.ConnectionKeyAPIURL), left out
 // while it cannot be known.
-func Details(ctx context.Context, conn *keyview.Client, cfg *providerconfig.Config, projectID string) map[string][]byte {
-	if u := urls.resolve(ctx, cfg, conn, projectID); u != "" {
+func Details(ctx context.Context, conn *keyview.Connection, cfg *providerconfig.Config, projectID string) map[string][]byte {
+	if u := urls.resolve(ctx, cfg, conn.Console(), projectID); u != "" {
 		return map[string][]byte{common.ConnectionKeyAPIURL: []byte(u)}
 	}
 	return nil
