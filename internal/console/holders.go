@@ -5,53 +5,41 @@ import (
 	"time"
 )
 
-// ProjectKeys are the API keys of projects through one Client, under the
-// holder-neutral names a view of keys is built over (keyview.API): parent
-// is a project's ID or slug.
-type ProjectKeys struct{ c *Client }
-
-// WorkspaceKeys are the API keys of workspaces through one Client, like
-// ProjectKeys: parent is a workspace's ID.
-type WorkspaceKeys struct{ c *Client }
+// Keys are the API key operations of one kind of holder (projects or
+// workspaces) through one Client, under the holder-neutral names a view of
+// keys is built over (keyview.API). parent is a project's ID or slug, or a
+// workspace's ID.
+type Keys struct {
+	noun   string
+	list   func(ctx context.Context, parent string) ([]Key, error)
+	create func(ctx context.Context, parent, name string, expiresAt *time.Time) (Key, error)
+	del    func(ctx context.Context, parent, keyID string) error
+}
 
 // ProjectKeys returns the project API key operations of c.
-func (c *Client) ProjectKeys() ProjectKeys { return ProjectKeys{c: c} }
+func (c *Client) ProjectKeys() Keys {
+	return Keys{noun: projectHolder.noun, list: c.ListProjectKeys, create: c.CreateProjectKey, del: c.DeleteProjectKey}
+}
 
 // WorkspaceKeys returns the workspace API key operations of c.
-func (c *Client) WorkspaceKeys() WorkspaceKeys { return WorkspaceKeys{c: c} }
-
-// Holder is "project".
-func (ProjectKeys) Holder() string { return projectHolder.noun }
-
-// ListKeys is Client.ListProjectKeys.
-func (p ProjectKeys) ListKeys(ctx context.Context, parent string) ([]Key, error) {
-	return p.c.ListProjectKeys(ctx, parent)
+func (c *Client) WorkspaceKeys() Keys {
+	return Keys{noun: workspaceHolder.noun, list: c.ListWorkspaceKeys, create: c.CreateWorkspaceKey, del: c.DeleteWorkspaceKey}
 }
 
-// CreateKey is Client.CreateProjectKey.
-func (p ProjectKeys) CreateKey(ctx context.Context, parent, name string, expiresAt *time.Time) (Key, error) {
-	return p.c.CreateProjectKey(ctx, parent, name, expiresAt)
+// Holder names the kind of holder in messages: "project" or "workspace".
+func (k Keys) Holder() string { return k.noun }
+
+// ListKeys is Client.ListProjectKeys or Client.ListWorkspaceKeys.
+func (k Keys) ListKeys(ctx context.Context, parent string) ([]Key, error) {
+	return k.list(ctx, parent)
 }
 
-// DeleteKey is Client.DeleteProjectKey.
-func (p ProjectKeys) DeleteKey(ctx context.Context, parent, keyID string) error {
-	return p.c.DeleteProjectKey(ctx, parent, keyID)
+// CreateKey is Client.CreateProjectKey or Client.CreateWorkspaceKey.
+func (k Keys) CreateKey(ctx context.Context, parent, name string, expiresAt *time.Time) (Key, error) {
+	return k.create(ctx, parent, name, expiresAt)
 }
 
-// Holder is "workspace".
-func (WorkspaceKeys) Holder() string { return workspaceHolder.noun }
-
-// ListKeys is Client.ListWorkspaceKeys.
-func (w WorkspaceKeys) ListKeys(ctx context.Context, parent string) ([]Key, error) {
-	return w.c.ListWorkspaceKeys(ctx, parent)
-}
-
-// CreateKey is Client.CreateWorkspaceKey.
-func (w WorkspaceKeys) CreateKey(ctx context.Context, parent, name string, expiresAt *time.Time) (Key, error) {
-	return w.c.CreateWorkspaceKey(ctx, parent, name, expiresAt)
-}
-
-// DeleteKey is Client.DeleteWorkspaceKey.
-func (w WorkspaceKeys) DeleteKey(ctx context.Context, parent, keyID string) error {
-	return w.c.DeleteWorkspaceKey(ctx, parent, keyID)
+// DeleteKey is Client.DeleteProjectKey or Client.DeleteWorkspaceKey.
+func (k Keys) DeleteKey(ctx context.Context, parent, keyID string) error {
+	return k.del(ctx, parent, keyID)
 }

@@ -7,7 +7,7 @@ import (
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
 )
 
-// keysAPI is what ProjectKeys and WorkspaceKeys both offer.
+// keysAPI is what Keys offers, for either holder.
 type keysAPI interface {
 	Holder() string
 	ListKeys(ctx context.Context, parent string) ([]Key, error)
@@ -15,10 +15,7 @@ type keysAPI interface {
 	DeleteKey(ctx context.Context, parent, keyID string) error
 }
 
-var (
-	_ keysAPI = ProjectKeys{}
-	_ keysAPI = WorkspaceKeys{}
-)
+var _ keysAPI = Keys{}
 
 // A testHolder is a holder of keys as the tests drive it: the same
 // table runs for projects and workspaces wherever the holder matters.

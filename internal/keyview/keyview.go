@@ -109,8 +109,8 @@ type Options struct {
 }
 
 // API is what a Client needs of the console: the key operations of one
-// kind of parent (console.ProjectKeys, console.WorkspaceKeys). parent is a
-// project's ID or slug, or a workspace's ID.
+// kind of parent (console.Keys, from console.Client.ProjectKeys or
+// WorkspaceKeys). parent is a project's ID or slug, or a workspace's ID.
 type API interface {
 	// Holder names the kind of parent in messages: "project", "workspace".
 	Holder() string

@@ -20,13 +20,18 @@ type route struct {
 	parent  string
 	tokenID string // {token_id}, unescaped
 	allow   string // methods the path supports, for 405 answers
+	// holder resolves parent for the key operations, with s.mu held.
+	holder holderFor
 }
 
 // keyOps are the key operations of both holders of keys, by the
 // collection whose members hold them.
-var keyOps = map[string]struct{ list, create, del string }{
-	"projects":   {OpListProjectAPIKeys, OpCreateProjectAPIKey, OpDeleteProjectAPIKey},
-	"workspaces": {OpListWorkspaceAPIKeys, OpCreateWorkspaceAPIKey, OpDeleteWorkspaceAPIKey},
+var keyOps = map[string]struct {
+	list, create, del string
+	holder            holderFor
+}{
+	"projects":   {OpListProjectAPIKeys, OpCreateProjectAPIKey, OpDeleteProjectAPIKey, (*Server).projectHolderForLocked},
+	"workspaces": {OpListWorkspaceAPIKeys, OpCreateWorkspaceAPIKey, OpDeleteWorkspaceAPIKey, (*Server).workspaceHolderForLocked},
 }
 
 // parseRoute maps method and path to an operation. It returns a route with
@@ -49,7 +54,7 @@ func parseRoute(method string, u *url.URL) route {
 	if !ok {
 		return route{}
 	}
-	rt := route{parent: seg[1]}
+	rt := route{parent: seg[1], holder: ops.holder}
 	switch {
 	case len(seg) == 2 && seg[0] == "projects":
 		rt.allow = http.MethodGet
@@ -153,20 +158,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch rt.op {
-	case OpCreateProjectAPIKey:
-		s.createKey(sw, r, ws, rt.parent)
-	case OpListProjectAPIKeys:
-		s.listKeys(sw, ws, rt.parent)
-	case OpDeleteProjectAPIKey:
-		s.deleteKey(sw, ws, rt.parent, rt.tokenID)
+	case OpCreateProjectAPIKey, OpCreateWorkspaceAPIKey:
+		s.createKey(sw, r, ws, rt)
+	case OpListProjectAPIKeys, OpListWorkspaceAPIKeys:
+		s.listKeys(sw, ws, rt)
+	case OpDeleteProjectAPIKey, OpDeleteWorkspaceAPIKey:
+		s.deleteKey(sw, ws, rt)
 	case OpGetProject:
 		s.getProject(sw, ws, rt.parent)
-	case OpCreateWorkspaceAPIKey:
-		s.createWorkspaceKey(sw, r, ws, rt.parent)
-	case OpListWorkspaceAPIKeys:
-		s.listWorkspaceKeys(sw, ws, rt.parent)
-	case OpDeleteWorkspaceAPIKey:
-		s.deleteWorkspaceKey(sw, ws, rt.parent, rt.tokenID)
 	}
 }
 
@@ -223,20 +222,32 @@ func (s *Server) projectForLocked(ws *Workspace, ref string) (*project, *apiErro
 	return p, nil
 }
 
-// createKeyBody is the createProjectApiKeyBody schema. expires_at is read
+// projectHolderForLocked resolves {project} for a key operation, as
+// projectForLocked.
+func (s *Server) projectHolderForLocked(ws *Workspace, ref string) (keyHolder, *apiError) {
+	p, apiErr := s.projectForLocked(ws, ref)
+	if apiErr != nil {
+		return keyHolder{}, apiErr
+	}
+	return projectHolder(p), nil
+}
+
+// createKeyBody is the createProjectApiKeyBody schema, and the
+// CreateWorkspaceApiKeyBody schema, which is the same. expires_at is read
 // as a string so that its format errors become 400s with a reason.
 type createKeyBody struct {
 	Name      *string `json:"name"`
 	ExpiresAt *string `json:"expires_at"`
 }
 
-func (s *Server) createKey(w http.ResponseWriter, r *http.Request, ws *Workspace, ref string) {
-	// Access is checked before the body, so an unknown, foreign or deleted
-	// project is 403 whatever the body says. Should the project be deleted
-	// or purged before the key is stored below, the key lands in a project
-	// nobody can reach, as it would in Ory.
+// createKey serves a key create of either holder. Access is checked
+// before the body, so an unknown, foreign or deleted holder is 403 whatever
+// the body says. Should a project be deleted or purged before the key is
+// stored below, the key lands in a project nobody can reach, as it would in
+// Ory.
+func (s *Server) createKey(w http.ResponseWriter, r *http.Request, ws *Workspace, rt route) {
 	s.mu.Lock()
-	p, apiErr := s.projectForLocked(ws, ref)
+	h, apiErr := rt.holder(s, ws, rt.parent)
 	s.mu.Unlock()
 	if apiErr != nil {
 		apiErr.write(w)
@@ -250,7 +261,7 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request, ws *Workspace
 	}
 
 	s.mu.Lock()
-	k := s.newKeyLocked(p, ws.OwnerID, name, expiresAt).clone()
+	k := s.addKeyLocked(h, ws.OwnerID, name, expiresAt).clone()
 	s.mu.Unlock()
 	writeJSON(w, http.StatusCreated, keyToJSON(k, true))
 }
@@ -284,14 +295,17 @@ func (s *Server) readCreateBody(w http.ResponseWriter, r *http.Request) (string,
 	return *body.Name, &t, nil
 }
 
-func (s *Server) listKeys(w http.ResponseWriter, ws *Workspace, ref string) {
+// listKeys serves the key list of either holder: a plain array, without
+// values.
+func (s *Server) listKeys(w http.ResponseWriter, ws *Workspace, rt route) {
 	s.mu.Lock()
-	p, apiErr := s.projectForLocked(ws, ref)
+	h, apiErr := rt.holder(s, ws, rt.parent)
 	// An empty list must encode as [], never null: client-go decodes into
-	// a slice either way, but the spec's projectApiKeys is an array.
+	// a slice either way, but the spec's projectApiKeys and
+	// workspaceApiKeys are arrays.
 	out := []keyJSON{}
 	if apiErr == nil {
-		for _, k := range p.keys {
+		for _, k := range *h.keys {
 			out = append(out, keyToJSON(*k, false))
 		}
 	}
@@ -303,15 +317,14 @@ func (s *Server) listKeys(w http.ResponseWriter, ws *Workspace, ref string) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (s *Server) deleteKey(w http.ResponseWriter, ws *Workspace, ref, tokenID string) {
+// deleteKey serves the key delete of either holder; an unknown key is 404.
+// A deleted workspace key answers 401 from then on, even when it is the key
+// of this very request (a credential rotated by the one it replaces).
+func (s *Server) deleteKey(w http.ResponseWriter, ws *Workspace, rt route) {
 	s.mu.Lock()
-	p, apiErr := s.projectForLocked(ws, ref)
-	if apiErr == nil {
-		if i := p.keyIndex(tokenID); i >= 0 {
-			p.keys = append(p.keys[:i], p.keys[i+1:]...)
-		} else {
-			apiErr = &apiError{http.StatusNotFound, "Unable to locate the API key."}
-		}
+	h, apiErr := rt.holder(s, ws, rt.parent)
+	if apiErr == nil && !s.removeKeyLocked(h, rt.tokenID) {
+		apiErr = &apiError{http.StatusNotFound, "Unable to locate the API key."}
 	}
 	s.mu.Unlock()
 	if apiErr != nil {

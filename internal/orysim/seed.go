@@ -50,13 +50,13 @@ func (s *Server) CreateKey(spec KeySpec) (Key, error) {
 		if ws == nil {
 			return Key{}, fmt.Errorf("unknown workspace %q", spec.Workspace)
 		}
-		k = s.newWorkspaceKeyLocked(ws.ID, ws.OwnerID, spec.Name, spec.ExpiresAt)
+		k = s.addKeyLocked(s.workspaceHolderLocked(ws.ID), ws.OwnerID, spec.Name, spec.ExpiresAt)
 	} else {
 		p := s.lookupProjectLocked(spec.Project)
 		if p == nil {
 			return Key{}, fmt.Errorf("unknown project %q", spec.Project)
 		}
-		k = s.newKeyLocked(p, s.ownerOfLocked(p), spec.Name, spec.ExpiresAt)
+		k = s.addKeyLocked(projectHolder(p), s.ownerOfLocked(p), spec.Name, spec.ExpiresAt)
 	}
 	k.ID = id
 	if spec.WithoutLastCharacters {

@@ -54,7 +54,7 @@ type LogEntry struct {
 type Server struct {
 	mu         sync.Mutex
 	workspaces map[string]*Workspace // by the bearer key each was set up with
-	wsKeys     map[string][]*Key     // workspace API keys by workspace ID, in creation order
+	wsKeys     map[string]*[]*Key    // workspace API keys by workspace ID, in creation order
 	projects   map[string]*project   // by lower case UUID
 	slugs      map[string]string     // slug -> project ID
 	log        []*LogEntry           // arrival order
@@ -107,7 +107,7 @@ func New(opts ...Option) (*Server, error) {
 	}
 	s := &Server{
 		workspaces: map[string]*Workspace{},
-		wsKeys:     map[string][]*Key{},
+		wsKeys:     map[string]*[]*Key{},
 		projects:   map[string]*project{},
 		slugs:      map[string]string{},
 		counts:     map[string]int{},

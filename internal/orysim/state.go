@@ -192,7 +192,8 @@ func (s *Server) createWorkspaceLocked(spec WorkspaceSpec) (*Workspace, error) {
 	s.workspaces[spec.Key] = ws
 	// The key it was set up with is one of its API keys, as in Ory.
 	now := s.now().UTC().Truncate(time.Second)
-	s.wsKeys[id] = append(s.wsKeys[id], &Key{
+	h := s.workspaceHolderLocked(id)
+	*h.keys = append(*h.keys, &Key{
 		ID:             keyID,
 		WorkspaceID:    id,
 		OwnerID:        ws.OwnerID,
@@ -213,7 +214,7 @@ func (s *Server) RevokeWorkspaceKey(key string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if k := s.workspaceKeyByValueLocked(key); k != nil {
-		s.deleteWorkspaceKeyLocked(k.WorkspaceID, k.ID)
+		s.removeKeyLocked(s.workspaceHolderLocked(k.WorkspaceID), k.ID)
 	}
 	if ws, ok := s.workspaces[key]; ok {
 		ws.Revoked = true
@@ -373,28 +374,61 @@ func (s *Server) SeedKey(projectRef, name string, expiresAt *time.Time, withLast
 	if p == nil {
 		return Key{}
 	}
-	k := s.newKeyLocked(p, s.ownerOfLocked(p), name, expiresAt)
+	k := s.addKeyLocked(projectHolder(p), s.ownerOfLocked(p), name, expiresAt)
 	if !withLastCharacters {
 		k.LastCharacters = ""
 	}
 	return *k
 }
 
-// newKeyLocked creates and stores a project API key with a fresh value.
-func (s *Server) newKeyLocked(p *project, ownerID, name string, expiresAt *time.Time) *Key {
-	k := s.mintKeyLocked(ProjectKeyPrefix, ownerID, name, expiresAt)
-	k.ProjectID = p.ID
-	p.keys = append(p.keys, k)
+// A keyHolder is a project or a workspace as its key operations see it:
+// where its keys are stored, the prefix of their values, and how a key
+// names it.
+type keyHolder struct {
+	keys   *[]*Key
+	prefix string
+	stamp  func(*Key)
+}
+
+// holderFor resolves, with s.mu held, the holder a key operation names
+// (ref) for the caller's workspace, or the answer that refuses it.
+type holderFor func(s *Server, ws *Workspace, ref string) (keyHolder, *apiError)
+
+func projectHolder(p *project) keyHolder {
+	return keyHolder{keys: &p.keys, prefix: ProjectKeyPrefix, stamp: func(k *Key) { k.ProjectID = p.ID }}
+}
+
+// workspaceHolderLocked is the workspace id (lower case) as a holder of
+// keys.
+func (s *Server) workspaceHolderLocked(id string) keyHolder {
+	keys, ok := s.wsKeys[id]
+	if !ok {
+		keys = &[]*Key{}
+		s.wsKeys[id] = keys
+	}
+	return keyHolder{keys: keys, prefix: WorkspaceKeyPrefix, stamp: func(k *Key) { k.WorkspaceID = id }}
+}
+
+// addKeyLocked creates and stores a key of h with a fresh value.
+func (s *Server) addKeyLocked(h keyHolder, ownerID, name string, expiresAt *time.Time) *Key {
+	k := s.mintKeyLocked(h.prefix, ownerID, name, expiresAt)
+	h.stamp(k)
+	*h.keys = append(*h.keys, k)
 	return k
 }
 
-// newWorkspaceKeyLocked creates and stores a workspace API key with a fresh
-// value.
-func (s *Server) newWorkspaceKeyLocked(workspaceID, ownerID, name string, expiresAt *time.Time) *Key {
-	k := s.mintKeyLocked(WorkspaceKeyPrefix, ownerID, name, expiresAt)
-	k.WorkspaceID = workspaceID
-	s.wsKeys[workspaceID] = append(s.wsKeys[workspaceID], k)
-	return k
+// removeKeyLocked removes the key id of h and reports whether it existed.
+// A workspace key a workspace was set up with is revoked with it.
+func (s *Server) removeKeyLocked(h keyHolder, id string) bool {
+	i := slices.IndexFunc(*h.keys, func(k *Key) bool { return k.ID == id })
+	if i < 0 {
+		return false
+	}
+	if ws, ok := s.workspaces[(*h.keys)[i].Value]; ok {
+		ws.Revoked = true
+	}
+	*h.keys = slices.Delete(*h.keys, i, i+1)
+	return true
 }
 
 // mintKeyLocked returns a new key whose value is prefix and random
@@ -430,8 +464,11 @@ func (s *Server) WorkspaceKeys(workspaceID string) []Key {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	keys := s.wsKeys[strings.ToLower(workspaceID)]
-	out := make([]Key, 0, len(keys))
-	for _, k := range keys {
+	if keys == nil {
+		return nil
+	}
+	out := make([]Key, 0, len(*keys))
+	for _, k := range *keys {
 		out = append(out, k.clone())
 	}
 	return out
@@ -442,33 +479,20 @@ func (s *Server) WorkspaceKeys(workspaceID string) []Key {
 func (s *Server) WorkspaceKey(workspaceID, id string) (Key, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, k := range s.wsKeys[strings.ToLower(workspaceID)] {
-		if k.ID == id {
-			return k.clone(), true
+	if keys := s.wsKeys[strings.ToLower(workspaceID)]; keys != nil {
+		for _, k := range *keys {
+			if k.ID == id {
+				return k.clone(), true
+			}
 		}
 	}
 	return Key{}, false
 }
 
-// deleteWorkspaceKeyLocked removes a workspace API key and reports whether
-// it existed. A key a workspace was set up with is revoked with it.
-func (s *Server) deleteWorkspaceKeyLocked(workspaceID, id string) bool {
-	keys := s.wsKeys[workspaceID]
-	i := slices.IndexFunc(keys, func(k *Key) bool { return k.ID == id })
-	if i < 0 {
-		return false
-	}
-	if ws, ok := s.workspaces[keys[i].Value]; ok {
-		ws.Revoked = true
-	}
-	s.wsKeys[workspaceID] = slices.Delete(keys, i, i+1)
-	return true
-}
-
 // workspaceKeyByValueLocked finds a stored workspace API key by its value.
 func (s *Server) workspaceKeyByValueLocked(value string) *Key {
 	for _, keys := range s.wsKeys {
-		for _, k := range keys {
+		for _, k := range *keys {
 			if k.Value == value {
 				return k
 			}
@@ -495,7 +519,7 @@ func (s *Server) keyIDTakenLocked(id string) bool {
 		}
 	}
 	for _, keys := range s.wsKeys {
-		if slices.ContainsFunc(keys, func(k *Key) bool { return k.ID == id }) {
+		if slices.ContainsFunc(*keys, func(k *Key) bool { return k.ID == id }) {
 			return true
 		}
 	}
