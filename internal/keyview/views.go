@@ -30,7 +30,7 @@ func NewViews(o Options) *Views {
 // client: one unused for console.IdleAfter is dropped with its views.
 func (v *Views) Get(consoleURL, token string, rl *common.RateLimit) *Connection {
 	_, conn := v.pool.GetWith(consoleURL, token, rl, func(c *console.Client) any { return NewConnection(c, v.opts) })
-	return conn.(*Connection) //nolint:forcetypeassert // only Get attaches to this pool
+	return conn.(*Connection) // only this Get attaches to v.pool, always a *Connection
 }
 
 // A Connection is what one workspace API key reaches through one console:
