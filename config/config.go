@@ -81,4 +81,4 @@ type KeyAPI interface {
 
 // Kinds are every managed kind of the provider, in the order their
 // controllers are set up.
-func Kinds() []Kind { return []Kind{ProjectAPIKey} }
+func Kinds() []Kind { return []Kind{ProjectAPIKey, WorkspaceAPIKey} }
