@@ -38,12 +38,12 @@ type Kind struct {
 	// imported value without it is refused.
 	ValuePrefix string
 	// Keys returns the kind's keys on a pooled console connection.
-	Keys func(*keyview.Client) KeyAPI
+	Keys func(*keyview.Connection) KeyAPI
 	// Details returns the connection details a key of parent publishes
 	// besides its value, ID and parent ID (a project's API URL); nil when
 	// there are none. A detail that cannot be known now is left out: it must
 	// not fail the reconcile.
-	Details func(ctx context.Context, conn *keyview.Client, cfg *providerconfig.Config, parent string) map[string][]byte
+	Details func(ctx context.Context, conn *keyview.Connection, cfg *providerconfig.Config, parent string) map[string][]byte
 }
 
 // Parent describes what holds a kind's keys.
@@ -61,7 +61,7 @@ type Parent struct {
 	// Gone says, after a key operation in parent failed with cause, whether
 	// Ory shows the parent gone, and how, in words ("" when it does not, or
 	// cannot tell). Nil: the kind never asks.
-	Gone func(ctx context.Context, conn *keyview.Client, parent string, cause error) string
+	Gone func(ctx context.Context, conn *keyview.Connection, parent string, cause error) string
 }
 
 // KeyAPI is what the engine needs of the console for a kind's keys: the
@@ -81,4 +81,4 @@ type KeyAPI interface {
 
 // Kinds are every managed kind of the provider, in the order their
 // controllers are set up.
-func Kinds() []Kind { return []Kind{ProjectAPIKey} }
+func Kinds() []Kind { return []Kind{ProjectAPIKey, WorkspaceAPIKey} }

@@ -26,6 +26,6 @@ var ProjectAPIKey = Kind{
 	},
 	ConnectionKeys: []string{common.ConnectionKeyValue, common.ConnectionKeyID, common.ConnectionKeyProjectID, common.ConnectionKeyAPIURL},
 	ValuePrefix:    "ory_pat_",
-	Keys:           func(c *keyview.Client) KeyAPI { return c },
+	Keys:           func(c *keyview.Connection) KeyAPI { return c.ProjectKeys() },
 	Details:        projectapikey.Details,
 }

@@ -344,9 +344,10 @@ func freeLoopbackAddr() (string, error) {
 }
 
 // keysCommand is the command that lists the simulator's keys of the
-// examples' project (see `orysim keys --help`).
+// examples' project and workspace (see `orysim keys --help`).
 func keysCommand(simURL string) string {
-	return fmt.Sprintf("go run ./cmd/orysim keys --url %s --workspace-key %s --project %s", simURL, localenv.ExampleWorkspaceKey, localenv.ExampleProjectID)
+	return fmt.Sprintf("go run ./cmd/orysim keys --url %s --workspace-key %s --project %s --workspace %s",
+		simURL, localenv.ExampleWorkspaceKey, localenv.ExampleProjectID, localenv.ExampleWorkspaceID)
 }
 
 // keyRef names a ProjectAPIKey the way KeyStatus.ID does.

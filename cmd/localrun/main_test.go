@@ -145,7 +145,7 @@ func TestRunPrintsWorkingAddresses(t *testing.T) {
 	if !strings.Contains(string(body), "provider_ory_requests_total{") {
 		t.Errorf("%s: want provider_ory_requests_total (the examples made console calls), got %d bytes without it", metrics, len(body))
 	}
-	for _, want := range []string{"--url http://127.0.0.1:", "--workspace-key " + localenv.ExampleWorkspaceKey, "--project " + localenv.ExampleProjectID} {
+	for _, want := range []string{"--url http://127.0.0.1:", "--workspace-key " + localenv.ExampleWorkspaceKey, "--project " + localenv.ExampleProjectID, "--workspace " + localenv.ExampleWorkspaceID} {
 		if !strings.Contains(keysLine, want) {
 			t.Errorf("printed keys command %q lacks %q", keysLine, want)
 		}

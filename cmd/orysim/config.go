@@ -23,12 +23,21 @@ type config struct {
 // given by the user and is never printed; name is what is printed instead.
 type workspaceConfig struct {
 	Name string `json:"name"`
-	// Key is the workspace API key clients must send as bearer.
+	// ID fixes the workspace's UUID so examples can reference it (a
+	// WorkspaceAPIKey names its workspace); empty means generate one.
+	ID string `json:"id"`
+	// Key is the workspace API key clients must send as bearer. It is one
+	// of the workspace's API keys: listed, and deletable through the API.
 	Key string `json:"key"`
+	// KeyID fixes the UUID of Key as a workspace API key, to import it.
+	KeyID string `json:"keyID"`
 	// KeyEnv names an environment variable holding the key, to keep keys
 	// out of files.
 	KeyEnv   string          `json:"keyEnv"`
 	Projects []projectConfig `json:"projects"`
+	// Keys are further workspace API keys that exist before the simulator
+	// starts, for trying out imports.
+	Keys []seedKeyConfig `json:"keys"`
 }
 
 type projectConfig struct {
@@ -42,6 +51,9 @@ type projectConfig struct {
 }
 
 type seedKeyConfig struct {
+	// ID fixes the key's UUID so examples can import it; empty means
+	// generate one.
+	ID        string     `json:"id"`
 	Name      string     `json:"name"`
 	ExpiresAt *time.Time `json:"expiresAt"`
 	// WithoutLastCharacters makes the key look like one created before
@@ -101,8 +113,16 @@ func (c *config) resolveKeys() error {
 // what it did through report (which never receives key values).
 func (c *config) seed(sim *orysim.Server, report func(format string, args ...any)) error {
 	for _, wc := range c.Workspaces {
-		ws := sim.AddWorkspace(wc.Key)
-		report("workspace %q id=%s (key not shown)\n", wc.Name, ws.ID)
+		ws, err := sim.CreateWorkspace(orysim.WorkspaceSpec{Key: wc.Key, ID: wc.ID, KeyID: wc.KeyID, KeyName: wc.Name})
+		if err != nil {
+			return fmt.Errorf("workspace %s: %w", wc.Name, err)
+		}
+		report("workspace %q id=%s, its key id=%s (value not shown)\n", wc.Name, ws.ID, ws.KeyID)
+		for _, kc := range wc.Keys {
+			if err := seedKey(sim, orysim.KeySpec{Workspace: ws.ID}, kc, "  workspace ", report); err != nil {
+				return fmt.Errorf("workspace %s: %w", wc.Name, err)
+			}
+		}
 		for _, pc := range wc.Projects {
 			p, err := sim.CreateProject(orysim.ProjectSpec{WorkspaceKey: wc.Key, Slug: pc.Slug, ID: pc.ID, Name: pc.Name})
 			if err != nil {
@@ -110,11 +130,24 @@ func (c *config) seed(sim *orysim.Server, report func(format string, args ...any
 			}
 			report("  project %q id=%s\n", p.Slug, p.ID)
 			for _, kc := range pc.Keys {
-				k := sim.SeedKey(p.ID, kc.Name, kc.ExpiresAt, !kc.WithoutLastCharacters)
-				report("    key %q id=%s (value not shown)\n", k.Name, k.ID)
+				if err := seedKey(sim, orysim.KeySpec{Project: p.ID}, kc, "    ", report); err != nil {
+					return fmt.Errorf("workspace %s: project %q: %w", wc.Name, pc.Slug, err)
+				}
 			}
 		}
 	}
+	return nil
+}
+
+// seedKey stores the key kc in the holder that spec names and reports it,
+// after indent, by name and ID.
+func seedKey(sim *orysim.Server, spec orysim.KeySpec, kc seedKeyConfig, indent string, report func(format string, args ...any)) error {
+	spec.ID, spec.Name, spec.ExpiresAt, spec.WithoutLastCharacters = kc.ID, kc.Name, kc.ExpiresAt, kc.WithoutLastCharacters
+	k, err := sim.CreateKey(spec)
+	if err != nil {
+		return fmt.Errorf("key %q: %w", kc.Name, err)
+	}
+	report("%skey %q id=%s (value not shown)\n", indent, k.Name, k.ID)
 	return nil
 }
 

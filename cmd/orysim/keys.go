@@ -17,19 +17,21 @@ import (
 )
 
 // keysUsage is the help of `orysim keys`.
-const keysUsage = `Usage: orysim keys --url URL --project UUID [--project UUID...] [--workspace-key KEY]
+const keysUsage = `Usage: orysim keys --url URL [--project UUID...] [--workspace UUID...] [--workspace-key KEY]
 
-Lists the API keys of Ory projects as Ory's console API reports them: one
-line per key with its project, ID, name, creation and expiry times and last
-characters. Key values are never shown (Ory returns a value only when it
-creates the key). It calls the API the provider calls (listProjectApiKeys,
-getProject), so it works against the simulator and against Ory Network
-(--url https://api.console.ory.sh with a real workspace key).
+Lists the API keys of Ory projects and workspaces as Ory's console API
+reports them: one line per key with its project (and slug) or workspace,
+ID, name, creation and expiry times and last characters. Key values are
+never shown (Ory returns a value only when it creates the key). It calls
+the API the provider calls (listProjectApiKeys, getProject,
+listWorkspaceApiKeys), so it works against the simulator and against Ory
+Network (--url https://api.console.ory.sh with a real workspace key).
 
 Flags:
 `
 
-// keys lists the keys of the --project projects at --url on stdout. It
+// keys lists the keys of the --project projects and of the --workspace
+// workspaces at --url on stdout, a table for each kind of holder. It
 // returns flag.ErrHelp after printing the help for -h, and an error naming
 // the project when a call fails (a rejected workspace key, an unknown
 // project), without any key value in it.
@@ -41,11 +43,13 @@ func keys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fs.PrintDefaults()
 	}
 	var (
-		url      = fs.String("url", "", "console API URL: the simulator's (printed when it starts) or https://api.console.ory.sh")
-		wsKey    = fs.String("workspace-key", os.Getenv(workspaceKeyEnv), "workspace API key (default $"+workspaceKeyEnv+")")
-		projects listFlag
+		url        = fs.String("url", "", "console API URL: the simulator's (printed when it starts) or https://api.console.ory.sh")
+		wsKey      = fs.String("workspace-key", os.Getenv(workspaceKeyEnv), "workspace API key (default $"+workspaceKeyEnv+")")
+		projects   listFlag
+		workspaces listFlag
 	)
 	fs.Var(&projects, "project", "project UUID (repeatable)")
+	fs.Var(&workspaces, "workspace", "workspace UUID (repeatable; the simulator prints its workspaces' IDs when it starts)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -56,34 +60,60 @@ func keys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return errors.New("--url is required: the console API the keys are listed from")
 	case *wsKey == "":
 		return errors.New("--workspace-key (or $" + workspaceKeyEnv + ") is required")
-	case len(projects) == 0:
-		return errors.New("--project is required: the console API lists keys per project")
+	case len(projects) == 0 && len(workspaces) == 0:
+		return errors.New("--project or --workspace is required: the console API lists keys per project or workspace")
 	}
 
 	c := console.New(*url, *wsKey, &http.Client{Timeout: 30 * time.Second}, "orysim-keys")
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "PROJECT\tSLUG\tKEY ID\tNAME\tCREATED\tEXPIRES\tLAST CHARACTERS")
-	for _, p := range projects {
-		slug, err := c.ProjectSlug(ctx, p)
-		if err != nil {
+	if len(projects) > 0 {
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "PROJECT\tSLUG\tKEY ID\tNAME\tCREATED\tEXPIRES\tLAST CHARACTERS")
+		for _, p := range projects {
+			slug, err := c.ProjectSlug(ctx, p)
+			if err != nil {
+				return err
+			}
+			ks, err := c.ListProjectKeys(ctx, p)
+			if err != nil {
+				return err
+			}
+			printKeys(tw, p+"\t"+slug, ks)
+		}
+		if err := tw.Flush(); err != nil {
 			return err
-		}
-		ks, err := c.ListKeys(ctx, p)
-		if err != nil {
-			return err
-		}
-		// Oldest first, as a replacement follows the key it replaces.
-		slices.SortFunc(ks, func(a, b console.Key) int {
-			return cmp.Or(compareTimes(a.CreatedAt, b.CreatedAt), cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
-		})
-		if len(ks) == 0 {
-			fmt.Fprintf(tw, "%s\t%s\t-\t(no keys)\t\t\t\n", p, slug)
-		}
-		for _, k := range ks {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p, slug, k.ID, k.Name, timeOrDash(k.CreatedAt), timeOrDash(k.ExpiresAt), orDash(k.LastCharacters))
 		}
 	}
-	return tw.Flush()
+	if len(workspaces) > 0 {
+		if len(projects) > 0 {
+			fmt.Fprintln(stdout)
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "WORKSPACE\tKEY ID\tNAME\tCREATED\tEXPIRES\tLAST CHARACTERS")
+		for _, w := range workspaces {
+			ks, err := c.ListWorkspaceKeys(ctx, w)
+			if err != nil {
+				return err
+			}
+			printKeys(tw, w, ks)
+		}
+		return tw.Flush()
+	}
+	return nil
+}
+
+// printKeys writes a line per key, oldest first, after the holder's
+// columns; a holder without keys gets a line that says so.
+func printKeys(tw io.Writer, holder string, ks []console.Key) {
+	// Oldest first, as a replacement follows the key it replaces.
+	slices.SortFunc(ks, func(a, b console.Key) int {
+		return cmp.Or(compareTimes(a.CreatedAt, b.CreatedAt), cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
+	})
+	if len(ks) == 0 {
+		fmt.Fprintf(tw, "%s\t-\t(no keys)\t\t\t\n", holder)
+	}
+	for _, k := range ks {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", holder, k.ID, k.Name, timeOrDash(k.CreatedAt), timeOrDash(k.ExpiresAt), orDash(k.LastCharacters))
+	}
 }
 
 func compareTimes(a, b *time.Time) int {

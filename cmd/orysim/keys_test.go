@@ -17,7 +17,7 @@ import (
 func TestKeys(t *testing.T) {
 	const wsKey = "ory_wak_keys_test"
 	sim, url := orysim.StartTest(t)
-	sim.AddWorkspace(wsKey)
+	ws := sim.AddWorkspace(wsKey)
 	p := sim.AddProject(wsKey, "shop")
 	empty := sim.AddProject(wsKey, "empty")
 	expires := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -26,6 +26,10 @@ func TestKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	legacy := sim.SeedKey(p.ID, "legacy-ci", nil, false)
+	rotation, err := sim.CreateKey(orysim.KeySpec{Workspace: ws.ID, Name: "rotation"})
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	cases := map[string]struct {
 		reason string
@@ -63,10 +67,28 @@ func TestKeys(t *testing.T) {
 			args:    []string{"--url", url, "--workspace-key", wsKey, "--project", "00000000-0000-4000-8000-0000000000ff"},
 			wantErr: "00000000-0000-4000-8000-0000000000ff",
 		},
-		"NoProject": {
-			reason:  "The console API lists keys per project; without one there is nothing to ask.",
+		"WorkspaceKeys": {
+			reason: "Each key of a workspace is a line with the workspace, ID, name and last characters; the key the command calls with is one of them.",
+			args:   []string{"--url", url, "--workspace-key", wsKey, "--workspace", ws.ID},
+			want: []string{
+				"WORKSPACE", "LAST CHARACTERS",
+				ws.ID + "  " + ws.KeyID, ws.ID + "  " + rotation.ID, "rotation", rotation.Value[len(rotation.Value)-4:],
+			},
+		},
+		"ProjectsAndWorkspaces": {
+			reason: "Both kinds of holders go in one call, a table each.",
+			args:   []string{"--url", url, "--workspace-key", wsKey, "--project", p.ID, "--workspace", ws.ID},
+			want:   []string{"PROJECT", made.ID, "WORKSPACE", rotation.ID},
+		},
+		"UnknownWorkspace": {
+			reason:  "A workspace the key does not reach is an error naming it.",
+			args:    []string{"--url", url, "--workspace-key", wsKey, "--workspace", "00000000-0000-4000-8000-0000000000fe"},
+			wantErr: "workspace 00000000-0000-4000-8000-0000000000fe",
+		},
+		"NoHolder": {
+			reason:  "The console API lists keys per project or workspace; without one there is nothing to ask.",
 			args:    []string{"--url", url, "--workspace-key", wsKey},
-			wantErr: "--project is required",
+			wantErr: "--project or --workspace is required",
 		},
 		"NoURL": {
 			reason:  "Without --url the command would not know which console to ask.",
@@ -95,7 +117,8 @@ func TestKeys(t *testing.T) {
 				}
 			}
 			// The value exists once, in the response that made the key.
-			if out := stdout.String() + stderr.String(); strings.Contains(out, made.Value) || (err != nil && strings.Contains(err.Error(), made.Value)) {
+			if out := stdout.String() + stderr.String(); strings.Contains(out, made.Value) || strings.Contains(out, rotation.Value) || strings.Contains(out, wsKey) ||
+				(err != nil && strings.Contains(err.Error(), made.Value)) {
 				t.Errorf("output holds a key's value:\n%s", out)
 			}
 		})

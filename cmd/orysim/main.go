@@ -7,13 +7,15 @@
 //	orysim --workspace-key ory_wak_dev --project my-project=5f0f7a1c-3b52-4c1e-9a57-6c4a3e0c7d11
 //	orysim --config cmd/orysim/example.yaml --listen 127.0.0.1:4455 --error-rate 0.2
 //	orysim keys --url http://127.0.0.1:4455 --workspace-key ory_wak_orysim_local --project 5f0f7a1c-3b52-4c1e-9a57-6c4a3e0c7d11
+//	orysim keys --url http://127.0.0.1:4455 --workspace-key ory_wak_orysim_local --workspace 0c4f5b1e-7d2a-4e8b-9f36-2a1d5c7e9b40
 //
 // It prints the URL to point the provider at, then what it set up (names
 // and ids only; key values are never printed). On SIGINT/SIGTERM it prints
 // request counts and any contract violations and exits.
 //
-// `orysim keys` lists the keys of projects through the console API, as a
-// table, to see what the provider did on Ory's side (see keys.go).
+// `orysim keys` lists the keys of projects and workspaces through the
+// console API, as tables, to see what the provider did on Ory's side (see
+// keys.go).
 package main
 
 import (
@@ -52,7 +54,7 @@ func main() {
 
 // serveUsage heads the help of orysim; the flags follow it.
 const serveUsage = `Usage: orysim [flags]        serve the Ory console API simulator
-       orysim keys --help   list the keys of projects through the console API
+       orysim keys --help   list the keys of projects and workspaces through the console API
 
 Flags:
 `
@@ -78,6 +80,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		listen       = fs.String("listen", "127.0.0.1:0", "address to serve on; port 0 picks a free port")
 		configPath   = fs.String("config", "", "YAML or JSON file with workspaces, projects, keys and faults")
 		wsKey        = fs.String("workspace-key", os.Getenv(workspaceKeyEnv), "workspace API key of a workspace named \"default\" (default $"+workspaceKeyEnv+")")
+		wsID         = fs.String("workspace-id", "", "UUID of the --workspace-key workspace (default: generated; printed at start)")
 		projects     listFlag
 		seed         = fs.Uint64("seed", orysim.DefaultSeed, "seed for the fault RNG")
 		errorRate    = fs.Float64("error-rate", 0, "share (0..1) of requests answered with --error-status")
@@ -107,14 +110,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if *wsKey != "" {
-		ws := workspaceConfig{Name: "default", Key: *wsKey}
+		ws := workspaceConfig{Name: "default", Key: *wsKey, ID: *wsID}
 		for _, p := range projects {
 			slug, id, _ := strings.Cut(p, "=")
 			ws.Projects = append(ws.Projects, projectConfig{Slug: slug, ID: id})
 		}
 		cfg.Workspaces = append(cfg.Workspaces, ws)
-	} else if len(projects) > 0 {
-		return errors.New("--project needs --workspace-key")
+	} else if len(projects) > 0 || *wsID != "" {
+		return errors.New("--project and --workspace-id need --workspace-key")
 	}
 	if err := cfg.resolveKeys(); err != nil {
 		return err

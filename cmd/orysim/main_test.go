@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"strings"
 	"sync"
@@ -148,6 +149,7 @@ func TestRun(t *testing.T) {
 	go func() {
 		done <- run(ctx, []string{
 			"--workspace-key", key,
+			"--workspace-id", "0c4f5b1e-7d2a-4e8b-9f36-2a1d5c7e9b40",
 			"--project", "demo=5f0f7a1c-3b52-4c1e-9a57-6c4a3e0c7d11",
 			"--rate-limit", "100", "--burst", "10",
 		}, io.MultiWriter(pw, &stdout), &stderr)
@@ -165,6 +167,10 @@ func TestRun(t *testing.T) {
 	p, _, err := c.ProjectAPI.GetProject(ctx, "5f0f7a1c-3b52-4c1e-9a57-6c4a3e0c7d11").Execute()
 	if err != nil {
 		t.Fatalf("GetProject against the command: %v", err)
+	}
+	wsKeys, _, err := c.WorkspaceAPI.ListWorkspaceApiKeys(ctx, "0c4f5b1e-7d2a-4e8b-9f36-2a1d5c7e9b40").Execute()
+	if err != nil {
+		t.Fatalf("ListWorkspaceApiKeys against the command: %v", err)
 	}
 	cancel()
 	select {
@@ -197,10 +203,16 @@ func TestRun(t *testing.T) {
 			got:    strings.Contains(out+stderr.String(), key),
 			want:   false,
 		},
+		"FixedWorkspaceID": {
+			reason: "--workspace-id fixes the workspace's ID, whose only key is the one it was set up with.",
+			got:    len(wsKeys) == 1 && strings.Contains(out, "its key id="+wsKeys[0].GetId()),
+			want:   true,
+		},
 		"SetupPrinted": {
 			reason: "What was set up is printed by name and id.",
-			got:    strings.Contains(out, `workspace "default"`) && strings.Contains(out, `project "demo" id=5f0f7a1c-3b52-4c1e-9a57-6c4a3e0c7d11`),
-			want:   true,
+			got: strings.Contains(out, `workspace "default" id=0c4f5b1e-7d2a-4e8b-9f36-2a1d5c7e9b40`) &&
+				strings.Contains(out, `project "demo" id=5f0f7a1c-3b52-4c1e-9a57-6c4a3e0c7d11`),
+			want: true,
 		},
 		"FaultsPrinted": {
 			reason: "Active faults are listed.",
@@ -222,6 +234,84 @@ func TestRun(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			if diff := cmp.Diff(tc.want, tc.got); diff != "" {
 				t.Errorf("%s\n-want, +got:\n%s\nstdout:\n%s", tc.reason, diff, out)
+			}
+		})
+	}
+}
+
+func TestSeed(t *testing.T) {
+	const (
+		wsID   = "0c4f5b1e-7d2a-4e8b-9f36-2a1d5c7e9b40"
+		keyID  = "0c4f5b1e-7d2a-4e8b-9f36-2a1d5c7e9b41"
+		wakID  = "0c4f5b1e-7d2a-4e8b-9f36-2a1d5c7e9b42"
+		patID  = "0c4f5b1e-7d2a-4e8b-9f36-2a1d5c7e9b43"
+		projID = "5f0f7a1c-3b52-4c1e-9a57-6c4a3e0c7d11"
+	)
+	full := workspaceConfig{
+		Name: "local", ID: wsID, Key: "ory_wak_seed", KeyID: keyID,
+		Keys:     []seedKeyConfig{{ID: wakID, Name: "ci-rotation"}},
+		Projects: []projectConfig{{Slug: "shop", ID: projID, Keys: []seedKeyConfig{{ID: patID, Name: "legacy-ci", WithoutLastCharacters: true}}}},
+	}
+	cases := map[string]struct {
+		reason  string
+		cfg     config
+		wantErr string
+		// want are the workspace's and the project's key IDs afterwards.
+		wantWorkspaceKeys, wantProjectKeys []string
+	}{
+		"FixedIDs": {
+			reason:            "Examples name the workspace and import its keys and the project's by fixed IDs.",
+			cfg:               config{Workspaces: []workspaceConfig{full}},
+			wantWorkspaceKeys: []string{keyID, wakID}, wantProjectKeys: []string{patID},
+		},
+		"SameKeyTwice": {
+			reason:  "A workspace key reaches one workspace: a second workspace with it is an error, not a silent merge.",
+			cfg:     config{Workspaces: []workspaceConfig{{Name: "a", Key: "ory_wak_seed"}, {Name: "b", Key: "ory_wak_seed"}}},
+			wantErr: "workspace b",
+		},
+		"KeyIDTwice": {
+			reason: "Key IDs are unique across workspaces and projects.",
+			cfg: config{Workspaces: []workspaceConfig{{
+				Name: "local", Key: "ory_wak_seed", KeyID: keyID,
+				Projects: []projectConfig{{Slug: "shop", Keys: []seedKeyConfig{{ID: keyID, Name: "dup"}}}},
+			}}},
+			wantErr: "already exists",
+		},
+		"BadWorkspaceID": {
+			reason:  "A fixed workspace ID must be a UUID.",
+			cfg:     config{Workspaces: []workspaceConfig{{Name: "local", Key: "ory_wak_seed", ID: "local"}}},
+			wantErr: "not a UUID",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			sim, err := orysim.New(orysim.WithoutContractCheck())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var report strings.Builder
+			err = tc.cfg.seed(sim, func(format string, a ...any) { fmt.Fprintf(&report, format, a...) })
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("%s\nwant an error containing %q, got %v", tc.reason, tc.wantErr, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("%s\n%v", tc.reason, err)
+			}
+			var gotWS, gotP []string
+			for _, k := range sim.WorkspaceKeys(wsID) {
+				gotWS = append(gotWS, k.ID)
+			}
+			for _, k := range sim.Keys(projID) {
+				gotP = append(gotP, k.ID)
+			}
+			if diff := cmp.Diff([][]string{tc.wantWorkspaceKeys, tc.wantProjectKeys}, [][]string{gotWS, gotP}); diff != "" {
+				t.Errorf("%s\nkey IDs: -want, +got:\n%s", tc.reason, diff)
+			}
+			if strings.Contains(report.String(), "ory_wak_seed") {
+				t.Errorf("%s\nthe report shows a workspace key's value:\n%s", tc.reason, report.String())
 			}
 		})
 	}

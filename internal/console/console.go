@@ -1,9 +1,12 @@
 // Package console is provider-ory's client of the Ory Network console API:
-// the project API key operations, through the real ory/client-go, pointed at
-// whatever console URL a ProviderConfig names.
+// the API key operations of projects and workspaces and the project reads,
+// through the real ory/client-go, pointed at whatever console URL a
+// ProviderConfig names. Pool shares one client, with its rate limiter and
+// retries, per console URL and workspace API key.
 package console
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -29,9 +32,11 @@ func (Value) String() string { return "[redacted]" }
 // GoString returns a placeholder, never the value.
 func (Value) GoString() string { return "[redacted]" }
 
-// A Key is a project API key as Ory reports it.
+// A Key is a project or workspace API key as Ory reports it.
 type Key struct {
-	ID             string
+	ID string
+	// Parent is the project or workspace holding the key: its ID as Ory
+	// reports it, else as the caller named it (a project's slug, say).
 	Parent         string
 	OwnerID        string
 	Name           string
@@ -46,6 +51,7 @@ type Key struct {
 // A Client calls the console API with one workspace API key.
 type Client struct {
 	api *ory.APIClient
+	url string // the console URL, without a trailing slash
 }
 
 // New returns a client that sends every console operation to consoleURL,
@@ -65,35 +71,113 @@ func New(consoleURL, token string, hc *http.Client, userAgent string) *Client {
 	cfg.HTTPClient = hc
 	cfg.UserAgent = userAgent
 	cfg.AddDefaultHeader("Authorization", "Bearer "+token)
-	return &Client{api: ory.NewAPIClient(cfg)}
+	return &Client{api: ory.NewAPIClient(cfg), url: consoleURL}
 }
 
-// ListKeys returns every API key of a project. The console API has no
-// get-by-id and does not paginate this list.
-func (c *Client) ListKeys(ctx context.Context, projectID string) ([]Key, error) {
-	keys, resp, err := c.api.ProjectAPI.ListProjectApiKeys(ctx, projectID).Execute()
-	if err != nil {
-		return nil, classify("list the API keys of project "+projectID, resp, err)
-	}
-	out := make([]Key, 0, len(keys))
-	for i := range keys {
-		out = append(out, fromAPI(&keys[i], projectID))
-	}
-	return out, nil
+// ListProjectKeys returns every API key of a project (its ID or slug). The
+// console API has no get-by-id and does not paginate this list. Errors are
+// *Error.
+func (c *Client) ListProjectKeys(ctx context.Context, projectID string) ([]Key, error) {
+	keys, resp, err := c.api.ProjectAPI.ListProjectApiKeys(withOperation(ctx, OpListProjectKeys), projectID).Execute()
+	return listed(projectHolder, projectID, keys, resp, err, fromProjectKey)
 }
 
-// CreateKey creates a key and returns it with its value.
-func (c *Client) CreateKey(ctx context.Context, projectID, name string, expiresAt *time.Time) (Key, error) {
+// CreateProjectKey creates a key in a project and returns it with its
+// value; expiresAt nil makes a key that never expires. Errors are *Error;
+// after one for which MayHaveCreated is true, the key may exist without
+// anyone having its value.
+func (c *Client) CreateProjectKey(ctx context.Context, projectID, name string, expiresAt *time.Time) (Key, error) {
 	body := ory.NewCreateProjectApiKeyBody(name)
 	if expiresAt != nil {
 		body.SetExpiresAt(expiresAt.UTC())
 	}
-	op := "create an API key in project " + projectID
-	k, resp, err := c.api.ProjectAPI.CreateProjectApiKey(ctx, projectID).CreateProjectApiKeyBody(*body).Execute()
-	if err != nil {
-		return Key{}, classifyCreate(op, resp, err)
+	k, resp, err := c.api.ProjectAPI.CreateProjectApiKey(withOperation(ctx, OpCreateProjectKey), projectID).
+		CreateProjectApiKeyBody(*body).Execute()
+	return created(projectHolder, projectID, k, resp, err, fromProjectKey)
+}
+
+// DeleteProjectKey deletes a key of a project. A key that is already gone
+// is not an error. Errors are *Error.
+func (c *Client) DeleteProjectKey(ctx context.Context, projectID, keyID string) error {
+	resp, err := c.api.ProjectAPI.DeleteProjectApiKey(withOperation(ctx, OpDeleteProjectKey), projectID, keyID).Execute()
+	return deleted(projectHolder, projectID, keyID, resp, err)
+}
+
+// ListWorkspaceKeys returns every API key of a workspace (its ID), the
+// one this client calls with included. Like a project's, the list has no
+// get-by-id and no pages. Errors are *Error.
+func (c *Client) ListWorkspaceKeys(ctx context.Context, workspaceID string) ([]Key, error) {
+	keys, resp, err := c.api.WorkspaceAPI.ListWorkspaceApiKeys(withOperation(ctx, OpListWorkspaceKeys), workspaceID).Execute()
+	return listed(workspaceHolder, workspaceID, keys, resp, err, fromWorkspaceKey)
+}
+
+// CreateWorkspaceKey creates a workspace API key (ory_wak_...) and returns
+// it with its value, as CreateProjectKey does for a project.
+func (c *Client) CreateWorkspaceKey(ctx context.Context, workspaceID, name string, expiresAt *time.Time) (Key, error) {
+	body := ory.NewCreateWorkspaceApiKeyBody(name)
+	if expiresAt != nil {
+		body.SetExpiresAt(expiresAt.UTC())
 	}
-	key := fromAPI(k, projectID)
+	k, resp, err := c.api.WorkspaceAPI.CreateWorkspaceApiKey(withOperation(ctx, OpCreateWorkspaceKey), workspaceID).
+		CreateWorkspaceApiKeyBody(*body).Execute()
+	return created(workspaceHolder, workspaceID, k, resp, err, fromWorkspaceKey)
+}
+
+// DeleteWorkspaceKey deletes a workspace API key; one already gone is not
+// an error. Deleting the key this client calls with revokes its own
+// credentials: every later call answers 401 (ReasonUnauthorized).
+func (c *Client) DeleteWorkspaceKey(ctx context.Context, workspaceID, keyID string) error {
+	resp, err := c.api.WorkspaceAPI.DeleteWorkspaceApiKey(withOperation(ctx, OpDeleteWorkspaceKey), workspaceID, keyID).Execute()
+	return deleted(workspaceHolder, workspaceID, keyID, resp, err)
+}
+
+// A holder is a kind of holder of API keys, for messages.
+type holder struct {
+	// noun names the holder in messages: "project" or "workspace".
+	noun string
+	// hints replace the general hints (see hints) where the holder's
+	// differ.
+	hints map[Reason]string
+}
+
+var (
+	projectHolder   = holder{noun: "project"}
+	workspaceHolder = holder{noun: "workspace", hints: map[Reason]string{
+		ReasonForbidden: "the workspace API key has no access to this workspace, the workspace does not exist, or it is a project key (ory_pat_) where a workspace key (ory_wak_) is needed: check the workspace ID and the ProviderConfig's credentials",
+		ReasonNotFound:  "the workspace does not exist or this workspace API key cannot see it: check the workspace ID",
+	}}
+)
+
+// classify is the package's classify with the holder's hints.
+func (h holder) classify(op string, resp *http.Response, err error) *Error {
+	e := classify(op, resp, err)
+	e.hint = h.hints[e.Reason]
+	return e
+}
+
+// listed converts a list answer of client-go (keys, each a *T for from) or
+// classifies its failure.
+func listed[T any](h holder, ref string, keys []T, resp *http.Response, err error, from func(*T, string) Key) ([]Key, error) {
+	if err != nil {
+		return nil, h.classify("list the API keys of "+h.noun+" "+ref, resp, err)
+	}
+	out := make([]Key, 0, len(keys))
+	for i := range keys {
+		out = append(out, from(&keys[i], ref))
+	}
+	return out, nil
+}
+
+// created converts a create answer of client-go, or classifies its failure
+// (classifyCreate); an answer without the key's value is a failure too.
+func created[T any](h holder, ref string, k *T, resp *http.Response, err error, from func(*T, string) Key) (Key, error) {
+	op := "create an API key in " + h.noun + " " + ref
+	if err != nil {
+		e := classifyCreate(op, resp, err)
+		e.hint = h.hints[e.Reason]
+		return Key{}, e
+	}
+	key := from(k, ref)
 	if key.Value == "" {
 		// Ory made the key (or answered as if), but without its value the key
 		// is useless to its workloads and could never be given to them: the
@@ -105,6 +189,14 @@ func (c *Client) CreateKey(ctx context.Context, projectID, name string, expiresA
 	return key, nil
 }
 
+// deleted classifies the answer to a delete: 404 is a key already gone.
+func deleted(h holder, ref, keyID string, resp *http.Response, err error) error {
+	if err == nil || (resp != nil && resp.StatusCode == http.StatusNotFound) {
+		return nil
+	}
+	return h.classify("delete API key "+keyID+" of "+h.noun+" "+ref, resp, err)
+}
+
 // classifyCreate classifies a failed create. Only two outcomes are known:
 // a complete, decoded 2xx with a value (not an error), and Ory's refusal, a
 // 4xx (429 included) whose status line arrived, or a request the
@@ -112,7 +204,7 @@ func (c *Client) CreateKey(ctx context.Context, projectID, name string, expiresA
 // whose value nobody has: a 5xx or a broken connection (ReasonUnavailable,
 // as for any call), and an answer with any other status that could not be
 // read to its end or decoded (ReasonOutcomeUnknown).
-func classifyCreate(op string, resp *http.Response, err error) error {
+func classifyCreate(op string, resp *http.Response, err error) *Error {
 	e := classify(op, resp, err)
 	if resp == nil || resp.StatusCode >= 500 || (resp.StatusCode >= 400 && resp.StatusCode < 500) {
 		return e
@@ -135,29 +227,36 @@ func MayHaveCreated(err error) bool {
 	return r == ReasonOutcomeUnknown || r == ReasonUnavailable
 }
 
-// DeleteKey deletes a key. A key that is already gone is not an error.
-func (c *Client) DeleteKey(ctx context.Context, projectID, keyID string) error {
-	resp, err := c.api.ProjectAPI.DeleteProjectApiKey(ctx, projectID, keyID).Execute()
-	if err != nil {
-		if resp != nil && resp.StatusCode == http.StatusNotFound {
-			return nil
-		}
-		return classify("delete API key "+keyID+" of project "+projectID, resp, err)
-	}
-	return nil
+// keyModel is what client-go's project and workspace API key models have
+// in common.
+type keyModel interface {
+	GetId() string
+	GetOwnerId() string
+	GetName() string
+	GetLastCharacters() string
+	GetValue() string
+	GetCreatedAtOk() (*time.Time, bool)
+	GetExpiresAtOk() (*time.Time, bool)
 }
 
-func fromAPI(k *ory.ProjectApiKey, projectID string) Key {
+func fromProjectKey(k *ory.ProjectApiKey, ref string) Key {
+	return fromModel(k, k.GetProjectId(), ref)
+}
+
+func fromWorkspaceKey(k *ory.WorkspaceApiKey, ref string) Key {
+	return fromModel(k, k.GetWorkspaceId(), ref)
+}
+
+// fromModel converts a key of client-go held by parent (as Ory reports
+// it; "" when it does not), which the caller named ref.
+func fromModel(k keyModel, parent, ref string) Key {
 	key := Key{
 		ID:             k.GetId(),
-		Parent:         k.GetProjectId(),
+		Parent:         cmp.Or(parent, ref),
 		OwnerID:        k.GetOwnerId(),
 		Name:           k.GetName(),
 		LastCharacters: k.GetLastCharacters(),
 		Value:          Value(k.GetValue()),
-	}
-	if key.Parent == "" {
-		key.Parent = projectID
 	}
 	if t, ok := k.GetCreatedAtOk(); ok && t != nil {
 		u := t.UTC()
@@ -197,6 +296,10 @@ type Error struct {
 	Message    string
 	// RetryAt is when Ory's rate limit resets, for a 429 that said so.
 	RetryAt time.Time
+
+	// hint replaces the reason's general hint, for a holder of keys whose
+	// hint differs (a workspace's).
+	hint string
 }
 
 func (e *Error) Error() string {
@@ -208,7 +311,7 @@ func (e *Error) Error() string {
 	if e.Message != "" {
 		fmt.Fprintf(&b, ": %s", e.Message)
 	}
-	if hint := hints[e.Reason]; hint != "" {
+	if hint := cmp.Or(e.hint, hints[e.Reason]); hint != "" {
 		fmt.Fprintf(&b, " (%s)", hint)
 	}
 	if !e.RetryAt.IsZero() {

@@ -30,7 +30,10 @@ func TestEveryConsoleOperationGoesToTheConsoleURL(t *testing.T) {
 			}
 		}
 	}
-	for _, op := range []string{"ProjectAPIService.CreateProjectApiKey", "ProjectAPIService.ListProjectApiKeys", "ProjectAPIService.DeleteProjectApiKey"} {
+	for _, op := range []string{
+		"ProjectAPIService.CreateProjectApiKey", "ProjectAPIService.ListProjectApiKeys", "ProjectAPIService.DeleteProjectApiKey",
+		"WorkspaceAPIService.CreateWorkspaceApiKey", "WorkspaceAPIService.ListWorkspaceApiKeys", "WorkspaceAPIService.DeleteWorkspaceApiKey",
+	} {
 		u, err := cfg.ServerURLWithContext(context.Background(), op)
 		if err != nil || u != "http://127.0.0.1:1" {
 			t.Errorf("%s goes to %q (%v), want the console URL", op, u, err)
@@ -39,107 +42,158 @@ func TestEveryConsoleOperationGoesToTheConsoleURL(t *testing.T) {
 }
 
 func TestKeyLifecycle(t *testing.T) {
+	for name, h := range testHolders {
+		t.Run(name, func(t *testing.T) {
+			sim, url := orysim.StartTest(t)
+			sim.AddWorkspace(workspaceKey)
+			parent := h.setup(sim)
+			keys := h.keys(New(url, workspaceKey, http.DefaultClient, "provider-ory-test"))
+			ctx := context.Background()
+			exp := time.Now().Add(24 * time.Hour).Truncate(time.Second).UTC()
+
+			k, err := keys.CreateKey(ctx, parent, "payments", &exp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stored := h.stored(sim, parent)
+			if len(stored) != 1 || string(k.Value) != stored[0].Value || k.Value == "" {
+				t.Error("CreateKey did not return the key's value")
+			}
+			if k.ExpiresAt == nil || !k.ExpiresAt.Equal(exp) {
+				t.Errorf("expiresAt = %v, want %v", k.ExpiresAt, exp)
+			}
+			if k.Parent != parent || k.LastCharacters == "" || k.CreatedAt == nil {
+				t.Errorf("created key = %+v, want parent %s, last characters and a creation time", k, parent)
+			}
+
+			listed, err := keys.ListKeys(ctx, parent)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var found *Key
+			for i := range listed {
+				if listed[i].ID == k.ID {
+					found = &listed[i]
+				}
+			}
+			if found == nil || found.Value != "" || found.Parent != parent || found.Name != "payments" {
+				t.Errorf("ListKeys = %+v, want the key, without a value", listed)
+			}
+
+			if err := keys.DeleteKey(ctx, parent, k.ID); err != nil {
+				t.Fatal(err)
+			}
+			if err := keys.DeleteKey(ctx, parent, k.ID); err != nil {
+				t.Errorf("deleting a key that is already gone: %v, want success", err)
+			}
+			if n := len(h.stored(sim, parent)); n != 0 {
+				t.Errorf("%d keys stored after the delete, want 0", n)
+			}
+		})
+	}
+}
+
+// TestDeleteOwnWorkspaceKey is the end of a rotation of the provider's own
+// credentials: the new key deletes the old one, with which nothing works
+// any more.
+func TestDeleteOwnWorkspaceKey(t *testing.T) {
 	sim, url := orysim.StartTest(t)
-	sim.AddWorkspace(workspaceKey)
-	p := sim.AddProject(workspaceKey, "main")
-	c := New(url, workspaceKey, http.DefaultClient, "provider-ory-test")
+	ws := sim.AddWorkspace(workspaceKey)
 	ctx := context.Background()
-	exp := time.Now().Add(24 * time.Hour).Truncate(time.Second).UTC()
-
-	k, err := c.CreateKey(ctx, p.ID, "payments", &exp)
+	old := New(url, workspaceKey, http.DefaultClient, "ua")
+	k, err := old.CreateWorkspaceKey(ctx, ws.ID, "next", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	stored, _ := sim.Key(p.ID, k.ID)
-	if string(k.Value) != stored.Value || k.Value == "" {
-		t.Error("CreateKey did not return the key's value")
+	if !strings.HasPrefix(string(k.Value), orysim.WorkspaceKeyPrefix) {
+		t.Errorf("a workspace key's value does not start with %s", orysim.WorkspaceKeyPrefix)
 	}
-	if k.ExpiresAt == nil || !k.ExpiresAt.Equal(exp) {
-		t.Errorf("expiresAt = %v, want %v", k.ExpiresAt, exp)
+	next := New(url, string(k.Value), http.DefaultClient, "ua")
+	if err := next.DeleteWorkspaceKey(ctx, ws.ID, ws.KeyID); err != nil {
+		t.Fatalf("the new key deleting the old one: %v", err)
 	}
-
-	keys, err := c.ListKeys(ctx, p.ID)
-	if err != nil {
-		t.Fatal(err)
+	if _, err := old.ListWorkspaceKeys(ctx, ws.ID); ReasonOf(err) != ReasonUnauthorized {
+		t.Errorf("the deleted key's list: %v, want %s", err, ReasonUnauthorized)
 	}
-	if len(keys) != 1 || keys[0].ID != k.ID || keys[0].Value != "" || keys[0].Parent != p.ID {
-		t.Errorf("ListKeys = %+v, want the one key, without a value", keys)
-	}
-
-	if err := c.DeleteKey(ctx, p.ID, k.ID); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.DeleteKey(ctx, p.ID, k.ID); err != nil {
-		t.Errorf("deleting a key that is already gone: %v, want success", err)
+	listed, err := next.ListWorkspaceKeys(ctx, ws.ID)
+	if err != nil || len(listed) != 1 || listed[0].ID != k.ID {
+		t.Errorf("the new key's list = %+v, %v; want itself alone", listed, err)
 	}
 }
 
 func TestErrors(t *testing.T) {
 	cases := map[string]struct {
 		reason string
-		setup  func(sim *orysim.Server, projectID string)
+		setup  func(sim *orysim.Server, h testHolder)
 		token  string
 		want   Reason
-		hint   string
+		hint   map[string]string // by holder
 	}{
 		"RevokedWorkspaceKey": {
 			reason: "401 means the workspace key is bad: say which credential to fix.",
-			setup:  func(sim *orysim.Server, _ string) { sim.RevokeWorkspaceKey(workspaceKey) },
-			want:   ReasonUnauthorized, hint: "invalid or revoked",
+			setup:  func(sim *orysim.Server, _ testHolder) { sim.RevokeWorkspaceKey(workspaceKey) },
+			want:   ReasonUnauthorized, hint: map[string]string{"Project": "invalid or revoked", "Workspace": "invalid or revoked"},
 		},
 		"ProjectKeyInsteadOfWorkspaceKey": {
 			reason: "A project key (ory_pat_) gets 403 on console operations: the message must point at that mix-up.",
 			token:  "ory_pat_not_a_workspace_key",
-			want:   ReasonForbidden, hint: "workspace key (ory_wak_) is needed",
+			want:   ReasonForbidden, hint: map[string]string{"Project": "workspace key (ory_wak_) is needed", "Workspace": "workspace key (ory_wak_) is needed"},
 		},
-		"UnknownProject": {
-			reason: "404 on list is an unknown project.",
-			setup:  func(sim *orysim.Server, _ string) { sim.FailNext(orysim.OpListProjectAPIKeys, 1, http.StatusNotFound) },
-			want:   ReasonNotFound, hint: "404",
+		"OtherWorkspace": {
+			reason: "A workspace key of another workspace gets 403: the hint names the holder it cannot reach.",
+			token:  "ory_wak_of_another_workspace",
+			setup:  func(sim *orysim.Server, _ testHolder) { sim.AddWorkspace("ory_wak_of_another_workspace") },
+			want:   ReasonForbidden, hint: map[string]string{"Project": "no access to this project", "Workspace": "no access to this workspace"},
+		},
+		"UnknownParent": {
+			reason: "404 on list is an unknown project or workspace.",
+			setup:  func(sim *orysim.Server, h testHolder) { sim.FailNext(h.list, 1, http.StatusNotFound) },
+			want:   ReasonNotFound, hint: map[string]string{"Project": "the project does not exist", "Workspace": "the workspace does not exist"},
 		},
 		"RateLimited": {
 			reason: "429 carries when to retry.",
-			setup: func(sim *orysim.Server, _ string) {
-				sim.FailNext(orysim.OpListProjectAPIKeys, 1, http.StatusTooManyRequests)
-			},
-			want: ReasonRateLimited, hint: "rate limiting",
+			setup:  func(sim *orysim.Server, h testHolder) { sim.FailNext(h.list, 1, http.StatusTooManyRequests) },
+			want:   ReasonRateLimited, hint: map[string]string{"Project": "rate limiting", "Workspace": "rate limiting"},
 		},
 		"ServerError": {
 			reason: "5xx is transient.",
-			setup: func(sim *orysim.Server, _ string) {
-				sim.FailNext(orysim.OpListProjectAPIKeys, 1, http.StatusBadGateway)
-			},
-			want: ReasonUnavailable, hint: "retries",
+			setup:  func(sim *orysim.Server, h testHolder) { sim.FailNext(h.list, 1, http.StatusBadGateway) },
+			want:   ReasonUnavailable, hint: map[string]string{"Project": "retries", "Workspace": "retries"},
 		},
 	}
 	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			sim, url := orysim.StartTest(t)
-			sim.AddWorkspace(workspaceKey)
-			p := sim.AddProject(workspaceKey, "main")
-			if tc.setup != nil {
-				tc.setup(sim, p.ID)
-			}
-			token := workspaceKey
-			if tc.token != "" {
-				token = tc.token
-			}
-			_, err := New(url, token, http.DefaultClient, "ua").ListKeys(context.Background(), p.ID)
-			if got := ReasonOf(err); got != tc.want {
-				t.Fatalf("%s\nreason = %q, want %q (%v)", tc.reason, got, tc.want, err)
-			}
-			if !strings.Contains(err.Error(), tc.hint) {
-				t.Errorf("%s\nerror %q does not say %q", tc.reason, err, tc.hint)
-			}
-			if strings.Contains(err.Error(), token) {
-				t.Errorf("%s\nerror reveals the credential", tc.reason)
-			}
-		})
+		for holder, h := range testHolders {
+			t.Run(name+"/"+holder, func(t *testing.T) {
+				sim, url := orysim.StartTest(t)
+				sim.AddWorkspace(workspaceKey)
+				parent := h.setup(sim)
+				if tc.setup != nil {
+					tc.setup(sim, h)
+				}
+				token := workspaceKey
+				if tc.token != "" {
+					token = tc.token
+				}
+				_, err := h.keys(New(url, token, http.DefaultClient, "ua")).ListKeys(context.Background(), parent)
+				if got := ReasonOf(err); got != tc.want {
+					t.Fatalf("%s\nreason = %q, want %q (%v)", tc.reason, got, tc.want, err)
+				}
+				if !strings.Contains(err.Error(), tc.hint[holder]) {
+					t.Errorf("%s\nerror %q does not say %q", tc.reason, err, tc.hint[holder])
+				}
+				if !strings.Contains(err.Error(), strings.ToLower(holder)+" "+parent) {
+					t.Errorf("%s\nerror %q does not name the %s", tc.reason, err, strings.ToLower(holder))
+				}
+				if strings.Contains(err.Error(), token) {
+					t.Errorf("%s\nerror reveals the credential", tc.reason)
+				}
+			})
+		}
 	}
 }
 
 func TestNetworkError(t *testing.T) {
-	_, err := New("http://127.0.0.1:1", workspaceKey, http.DefaultClient, "ua").ListKeys(context.Background(), "p")
+	_, err := New("http://127.0.0.1:1", workspaceKey, http.DefaultClient, "ua").ListProjectKeys(context.Background(), "p")
 	if ReasonOf(err) != ReasonUnavailable {
 		t.Errorf("reason of a refused connection = %q, want %q", ReasonOf(err), ReasonUnavailable)
 	}
@@ -286,22 +340,24 @@ func TestCreateOutcome(t *testing.T) {
 		},
 	}
 	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			srv := httptest.NewServer(tc.handler)
-			defer srv.Close()
-			k, err := New(srv.URL, workspaceKey, srv.Client(), "ua").CreateKey(context.Background(), "p", "k", nil)
-			if got := ReasonOf(err); got != tc.want {
-				t.Fatalf("%s\nreason = %q, want %q (%v)", tc.reason, got, tc.want, err)
-			}
-			if got := MayHaveCreated(err); got != tc.mayHaveCreated {
-				t.Errorf("%s\nMayHaveCreated = %v, want %v (%v)", tc.reason, got, tc.mayHaveCreated, err)
-			}
-			if err == nil && string(k.Value) != value {
-				t.Errorf("%s\nthe created key has no value", tc.reason)
-			}
-			if err != nil && strings.Contains(err.Error(), "thevalue") {
-				t.Errorf("%s\nthe error reveals the key's value: %v", tc.reason, err)
-			}
-		})
+		for holder, h := range testHolders {
+			t.Run(name+"/"+holder, func(t *testing.T) {
+				srv := httptest.NewServer(tc.handler)
+				defer srv.Close()
+				k, err := h.keys(New(srv.URL, workspaceKey, srv.Client(), "ua")).CreateKey(context.Background(), "p", "k", nil)
+				if got := ReasonOf(err); got != tc.want {
+					t.Fatalf("%s\nreason = %q, want %q (%v)", tc.reason, got, tc.want, err)
+				}
+				if got := MayHaveCreated(err); got != tc.mayHaveCreated {
+					t.Errorf("%s\nMayHaveCreated = %v, want %v (%v)", tc.reason, got, tc.mayHaveCreated, err)
+				}
+				if err == nil && string(k.Value) != value {
+					t.Errorf("%s\nthe created key has no value", tc.reason)
+				}
+				if err != nil && strings.Contains(err.Error(), "thevalue") {
+					t.Errorf("%s\nthe error reveals the key's value: %v", tc.reason, err)
+				}
+			})
+		}
 	}
 }

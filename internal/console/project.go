@@ -1,6 +1,10 @@
 package console
 
-import "context"
+import (
+	"context"
+
+	ory "github.com/ory/client-go"
+)
 
 // Project states, from the state enum of client-go's project schema.
 const (
@@ -13,13 +17,10 @@ const (
 )
 
 // ProjectSlug returns the slug of a project, which names its API
-// (https://<slug>.projects.oryapis.com).
+// (https://<slug>.projects.oryapis.com). Errors are *Error.
 func (c *Client) ProjectSlug(ctx context.Context, projectID string) (string, error) {
-	p, resp, err := c.api.ProjectAPI.GetProject(ctx, projectID).Execute()
-	if err != nil {
-		return "", classify("get project "+projectID, resp, err)
-	}
-	return p.GetSlug(), nil
+	p, err := c.getProject(ctx, projectID)
+	return p.GetSlug(), err
 }
 
 // ProjectState returns a project's state as GetProject reports it: one of
@@ -28,9 +29,16 @@ func (c *Client) ProjectSlug(ctx context.Context, projectID string) (string, err
 // for one this workspace key may not see, so a 403 says nothing about
 // whether the project exists.
 func (c *Client) ProjectState(ctx context.Context, projectID string) (string, error) {
-	p, resp, err := c.api.ProjectAPI.GetProject(ctx, projectID).Execute()
+	p, err := c.getProject(ctx, projectID)
+	return p.GetState(), err
+}
+
+// getProject reads a project; on error the project is nil, whose getters
+// answer "".
+func (c *Client) getProject(ctx context.Context, projectID string) (*ory.Project, error) {
+	p, resp, err := c.api.ProjectAPI.GetProject(withOperation(ctx, OpGetProject), projectID).Execute()
 	if err != nil {
-		return "", classify("get project "+projectID, resp, err)
+		return nil, classify("get project "+projectID, resp, err)
 	}
-	return p.GetState(), nil
+	return p, nil
 }

@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -318,32 +317,33 @@ func (t *attemptTransport) wait(ctx context.Context) error {
 	}
 }
 
-// Operation names in metrics: the operationIds of Ory's OpenAPI document.
+// Operation names in metrics: the operationIds of Ory's OpenAPI document,
+// which name client-go's methods too (ListProjectApiKeys is
+// listProjectApiKeys). Every method of Client sets its own on the request's
+// context (withOperation); a request without one counts as opOther.
 const (
-	OpListKeys   = "listProjectApiKeys"
-	OpCreateKey  = "createProjectApiKey"
-	OpDeleteKey  = "deleteProjectApiKey"
-	OpGetProject = "getProject"
-	opOther      = "other"
+	OpListProjectKeys    = "listProjectApiKeys"
+	OpCreateProjectKey   = "createProjectApiKey"
+	OpDeleteProjectKey   = "deleteProjectApiKey"
+	OpGetProject         = "getProject"
+	OpListWorkspaceKeys  = "listWorkspaceApiKeys"
+	OpCreateWorkspaceKey = "createWorkspaceApiKey"
+	OpDeleteWorkspaceKey = "deleteWorkspaceApiKey"
+	opOther              = "other"
 )
 
-// operation names the console operation of a request from its method and
-// the end of its path (the console URL may have a path of its own).
+type operationKey struct{}
+
+// withOperation names the console operation of the requests made with ctx,
+// for the metrics.
+func withOperation(ctx context.Context, op string) context.Context {
+	return context.WithValue(ctx, operationKey{}, op)
+}
+
+// operation names the console operation of a request, as its caller set it.
 func operation(req *http.Request) string {
-	seg := strings.Split(strings.Trim(req.URL.Path, "/"), "/")
-	n := len(seg)
-	switch {
-	case n >= 3 && seg[n-3] == "projects" && seg[n-1] == "tokens":
-		switch req.Method {
-		case http.MethodGet:
-			return OpListKeys
-		case http.MethodPost:
-			return OpCreateKey
-		}
-	case n >= 4 && seg[n-4] == "projects" && seg[n-2] == "tokens" && req.Method == http.MethodDelete:
-		return OpDeleteKey
-	case n >= 2 && seg[n-2] == "projects" && req.Method == http.MethodGet:
-		return OpGetProject
+	if op, ok := req.Context().Value(operationKey{}).(string); ok {
+		return op
 	}
 	return opOther
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"sync/atomic"
 	"testing"
@@ -47,121 +48,127 @@ func TestRetries(t *testing.T) {
 	cases := map[string]struct {
 		reason string
 		seed   int // keys seeded before the call
-		fault  func(sim *orysim.Server)
-		call   func(ctx context.Context, c *Client, projectID string, keys []orysim.Key) error
-		op     string
+		fault  func(sim *orysim.Server, h testHolder)
+		call   func(ctx context.Context, c keysAPI, parent string, keys []orysim.Key) error
+		op     func(h testHolder) string
 		want   want
 	}{
 		"ListRetriedAfter5xx": {
 			reason: "A list is idempotent: 5xx are retried until one attempt succeeds.",
-			fault:  func(sim *orysim.Server) { sim.FailNext(orysim.OpListProjectAPIKeys, 2, http.StatusServiceUnavailable) },
-			call:   list, op: orysim.OpListProjectAPIKeys,
+			fault:  func(sim *orysim.Server, h testHolder) { sim.FailNext(h.list, 2, http.StatusServiceUnavailable) },
+			call:   list, op: listOp,
 			want: want{Requests: 3},
 		},
 		"ListGivesUpAfterMaxAttempts": {
 			reason: "Retries are bounded: after three attempts the last 5xx goes back to the reconciler.",
-			fault:  func(sim *orysim.Server) { sim.FailNext(orysim.OpListProjectAPIKeys, 10, http.StatusBadGateway) },
-			call:   list, op: orysim.OpListProjectAPIKeys,
+			fault:  func(sim *orysim.Server, h testHolder) { sim.FailNext(h.list, 10, http.StatusBadGateway) },
+			call:   list, op: listOp,
 			want: want{Reason: ReasonUnavailable, Requests: 3},
 		},
 		"ListNotRetriedOn404": {
 			reason: "A 4xx other than 429 is an answer, not a transient failure.",
-			fault:  func(sim *orysim.Server) { sim.FailNext(orysim.OpListProjectAPIKeys, 1, http.StatusNotFound) },
-			call:   list, op: orysim.OpListProjectAPIKeys,
+			fault:  func(sim *orysim.Server, h testHolder) { sim.FailNext(h.list, 1, http.StatusNotFound) },
+			call:   list, op: listOp,
 			want: want{Reason: ReasonNotFound, Requests: 1},
 		},
 		"DeleteRetriedAfter5xx": {
 			reason: "A delete is idempotent (a repeated one is answered 404, which counts as deleted): 5xx are retried.",
 			seed:   1,
-			fault: func(sim *orysim.Server) {
-				sim.FailNext(orysim.OpDeleteProjectAPIKey, 1, http.StatusInternalServerError)
+			fault: func(sim *orysim.Server, h testHolder) {
+				sim.FailNext(h.del, 1, http.StatusInternalServerError)
 			},
-			call: func(ctx context.Context, c *Client, p string, keys []orysim.Key) error {
+			call: func(ctx context.Context, c keysAPI, p string, keys []orysim.Key) error {
 				return c.DeleteKey(ctx, p, keys[0].ID)
 			},
-			op:   orysim.OpDeleteProjectAPIKey,
+			op:   deleteOp,
 			want: want{Requests: 2, Keys: 0},
 		},
 		"CreateNotRetriedAfter5xx": {
 			reason: "A create that got a 5xx may have created the key: sending it again could make a second key whose value is lost.",
-			fault:  func(sim *orysim.Server) { sim.FailNext(orysim.OpCreateProjectAPIKey, 1, http.StatusBadGateway) },
-			call:   create, op: orysim.OpCreateProjectAPIKey,
+			fault:  func(sim *orysim.Server, h testHolder) { sim.FailNext(h.create, 1, http.StatusBadGateway) },
+			call:   create, op: createOp,
 			want: want{Reason: ReasonUnavailable, Requests: 1},
 		},
 		"CreateNotRetriedAfterDroppedConnection": {
 			reason: "A create whose connection dropped after it was sent may have reached Ory: it must not be sent again.",
-			fault:  func(sim *orysim.Server) { sim.SetDropRate(orysim.OpCreateProjectAPIKey, 1) },
-			call:   create, op: orysim.OpCreateProjectAPIKey,
+			fault:  func(sim *orysim.Server, h testHolder) { sim.SetDropRate(h.create, 1) },
+			call:   create, op: createOp,
 			want: want{Reason: ReasonUnavailable, Requests: 1},
 		},
 		"CreateNotRetriedWhenCutBeforeHeaders": {
 			reason: "Ory made the key and the connection closed before its answer: sending the create again would make a second key.",
-			fault: func(sim *orysim.Server) {
-				sim.CutAnswers(orysim.OpCreateProjectAPIKey, "", 1, orysim.CutBeforeHeaders)
+			fault: func(sim *orysim.Server, h testHolder) {
+				sim.CutAnswers(h.create, "", 1, orysim.CutBeforeHeaders)
 			},
-			call: create, op: orysim.OpCreateProjectAPIKey,
+			call: create, op: createOp,
 			want: want{Reason: ReasonUnavailable, Requests: 1, Keys: 1},
 		},
 		"CreateNotRetriedWhenCutAfterHeaders": {
 			reason: "A 201 whose body never came is no success and no refusal: the outcome is unknown, and the create is not sent again.",
-			fault: func(sim *orysim.Server) {
-				sim.CutAnswers(orysim.OpCreateProjectAPIKey, "", 1, orysim.CutAfterHeaders)
+			fault: func(sim *orysim.Server, h testHolder) {
+				sim.CutAnswers(h.create, "", 1, orysim.CutAfterHeaders)
 			},
-			call: create, op: orysim.OpCreateProjectAPIKey,
+			call: create, op: createOp,
 			want: want{Reason: ReasonOutcomeUnknown, Requests: 1, Keys: 1},
 		},
 		"CreateNotRetriedWhenCutMidBody": {
 			reason: "Half a 201 is no success and no refusal: the outcome is unknown, and the create is not sent again.",
-			fault: func(sim *orysim.Server) {
-				sim.CutAnswers(orysim.OpCreateProjectAPIKey, "", 1, orysim.CutMidBody)
+			fault: func(sim *orysim.Server, h testHolder) {
+				sim.CutAnswers(h.create, "", 1, orysim.CutMidBody)
 			},
-			call: create, op: orysim.OpCreateProjectAPIKey,
+			call: create, op: createOp,
 			want: want{Reason: ReasonOutcomeUnknown, Requests: 1, Keys: 1},
 		},
 		"CreateWithoutValueIsUnknown": {
 			reason: "A 201 without the key's value leaves a key nobody can use: the outcome is unknown, and the create is not sent again.",
-			fault: func(sim *orysim.Server) {
-				sim.CutAnswers(orysim.OpCreateProjectAPIKey, "", 1, orysim.OmitValue)
+			fault: func(sim *orysim.Server, h testHolder) {
+				sim.CutAnswers(h.create, "", 1, orysim.OmitValue)
 			},
-			call: create, op: orysim.OpCreateProjectAPIKey,
+			call: create, op: createOp,
 			want: want{Reason: ReasonOutcomeUnknown, Requests: 1, Keys: 1},
 		},
 		"CreateRetriedAfter429": {
 			reason: "Ory answers 429 before it acts, so a rate limited create is safe to send again.",
-			fault:  func(sim *orysim.Server) { sim.FailNext(orysim.OpCreateProjectAPIKey, 1, http.StatusTooManyRequests) },
-			call:   create, op: orysim.OpCreateProjectAPIKey,
+			fault:  func(sim *orysim.Server, h testHolder) { sim.FailNext(h.create, 1, http.StatusTooManyRequests) },
+			call:   create, op: createOp,
 			want: want{Requests: 2, Keys: 1},
 		},
 	}
 	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			sim, url := orysim.StartTest(t)
-			sim.AddWorkspace(workspaceKey)
-			p := sim.AddProject(workspaceKey, "main")
-			var keys []orysim.Key
-			for range tc.seed {
-				keys = append(keys, sim.SeedKey(p.ID, "seeded", nil, true))
-			}
-			tc.fault(sim)
-			c, _ := newRetryingClient(url, fastRetries)
-			err := tc.call(context.Background(), c, p.ID, keys)
-			got := want{Reason: ReasonOf(err), Requests: sim.Requests(tc.op), Keys: len(sim.Keys(p.ID))}
-			if err != nil && got.Reason == "" {
-				t.Fatalf("%s\nunexpected error: %v", tc.reason, err)
-			}
-			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("%s\n-want +got:\n%s", tc.reason, diff)
-			}
-		})
+		for holder, h := range testHolders {
+			t.Run(name+"/"+holder, func(t *testing.T) {
+				sim, url := orysim.StartTest(t)
+				sim.AddWorkspace(workspaceKey)
+				parent := h.setup(sim)
+				var keys []orysim.Key
+				for range tc.seed {
+					keys = append(keys, h.seed(sim, parent))
+				}
+				tc.fault(sim, h)
+				c, _ := newRetryingClient(url, fastRetries)
+				err := tc.call(context.Background(), h.keys(c), parent, keys)
+				got := want{Reason: ReasonOf(err), Requests: sim.Requests(tc.op(h)), Keys: len(h.stored(sim, parent))}
+				if err != nil && got.Reason == "" {
+					t.Fatalf("%s\nunexpected error: %v", tc.reason, err)
+				}
+				if diff := cmp.Diff(tc.want, got); diff != "" {
+					t.Errorf("%s\n-want +got:\n%s", tc.reason, diff)
+				}
+			})
+		}
 	}
 }
 
-func list(ctx context.Context, c *Client, p string, _ []orysim.Key) error {
+func listOp(h testHolder) string   { return h.list }
+func createOp(h testHolder) string { return h.create }
+func deleteOp(h testHolder) string { return h.del }
+
+func list(ctx context.Context, c keysAPI, p string, _ []orysim.Key) error {
 	_, err := c.ListKeys(ctx, p)
 	return err
 }
 
-func create(ctx context.Context, c *Client, p string, _ []orysim.Key) error {
+func create(ctx context.Context, c keysAPI, p string, _ []orysim.Key) error {
 	_, err := c.CreateKey(ctx, p, "new", nil)
 	return err
 }
@@ -183,12 +190,12 @@ func TestRetriesByTransportError(t *testing.T) {
 	}{
 		"CreateRetriedWhenNotConnected": {
 			reason: "A create that could not even connect certainly did not reach Ory: it is retried.",
-			call:   func(ctx context.Context, c *Client) error { return create(ctx, c, "p", nil) },
+			call:   func(ctx context.Context, c *Client) error { return create(ctx, c.ProjectKeys(), "p", nil) },
 			want:   DefaultMaxAttempts,
 		},
 		"ListRetriedWhenNotConnected": {
 			reason: "A list is retried after any network error.",
-			call:   func(ctx context.Context, c *Client) error { return list(ctx, c, "p", nil) },
+			call:   func(ctx context.Context, c *Client) error { return list(ctx, c.WorkspaceKeys(), "p", nil) },
 			want:   DefaultMaxAttempts,
 		},
 	}
@@ -292,7 +299,7 @@ func TestRateLimitedByOry(t *testing.T) {
 			ctx := context.Background()
 			// One request a second: the first call uses the only token.
 			sim.SetRateLimit(orysim.RateLimit{Rate: 1, Burst: 1, OmitRetryAfter: tc.omitRA, Reset: tc.reset, RetryAfterDate: tc.raDate})
-			if _, err := c.ListKeys(ctx, p.ID); err != nil {
+			if _, err := c.ListProjectKeys(ctx, p.ID); err != nil {
 				t.Fatal(err)
 			}
 			sim.ResetRequests()
@@ -301,7 +308,7 @@ func TestRateLimitedByOry(t *testing.T) {
 			ctx, cancel := context.WithTimeout(ctx, tc.timeout)
 			defer cancel()
 			start := time.Now()
-			_, err := c.ListKeys(ctx, p.ID)
+			_, err := c.ListProjectKeys(ctx, p.ID)
 			elapsed := time.Since(start)
 			if got := ReasonOf(err); got != tc.wantReason {
 				t.Fatalf("%s\nreason = %q (%v), want %q", tc.reason, got, err, tc.wantReason)
@@ -333,7 +340,7 @@ func TestClientRateLimit(t *testing.T) {
 		waits := value(rateLimitWaits.WithLabelValues(sourceClient))
 		start := time.Now()
 		for range 4 {
-			if _, err := c.ListKeys(ctx, p.ID); err != nil {
+			if _, err := c.ListProjectKeys(ctx, p.ID); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -349,14 +356,14 @@ func TestClientRateLimit(t *testing.T) {
 		o := fastRetries
 		o.RateLimit = RateLimit{RequestsPerMinute: 1, Burst: 1}
 		c, _ := newRetryingClient(url, o)
-		if _, err := c.ListKeys(ctx, p.ID); err != nil {
+		if _, err := c.ListProjectKeys(ctx, p.ID); err != nil {
 			t.Fatal(err)
 		}
 		sim.ResetRequests()
 		short, cancel := context.WithTimeout(ctx, time.Second)
 		defer cancel()
 		start := time.Now()
-		_, err := c.ListKeys(short, p.ID)
+		_, err := c.ListProjectKeys(short, p.ID)
 		if ReasonOf(err) != ReasonRateLimited {
 			t.Errorf("reason = %q (%v), want %q", ReasonOf(err), err, ReasonRateLimited)
 		}
@@ -390,16 +397,16 @@ func TestRequestMetrics(t *testing.T) {
 	c, _ := newRetryingClient(url, fastRetries)
 	ctx := context.Background()
 
-	ok := requestsTotal.WithLabelValues(OpListKeys, "200")
-	unavailable := requestsTotal.WithLabelValues(OpListKeys, "503")
-	created := requestsTotal.WithLabelValues(OpCreateKey, "201")
+	ok := requestsTotal.WithLabelValues(OpListProjectKeys, "200")
+	unavailable := requestsTotal.WithLabelValues(OpListProjectKeys, "503")
+	created := requestsTotal.WithLabelValues(OpCreateProjectKey, "201")
 	before := []float64{value(ok), value(unavailable), value(created)}
 
 	sim.FailNext(orysim.OpListProjectAPIKeys, 1, http.StatusServiceUnavailable)
-	if _, err := c.ListKeys(ctx, p.ID); err != nil {
+	if _, err := c.ListProjectKeys(ctx, p.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.CreateKey(ctx, p.ID, "k", nil); err != nil {
+	if _, err := c.CreateProjectKey(ctx, p.ID, "k", nil); err != nil {
 		t.Fatal(err)
 	}
 	after := []float64{value(ok), value(unavailable), value(created)}
@@ -410,31 +417,57 @@ func TestRequestMetrics(t *testing.T) {
 		t.Errorf("requests counted by {list 200, list 503, create 201}, -want +got:\n%s", diff)
 	}
 	m := &dto.Metric{}
-	if err := requestDuration.WithLabelValues(OpCreateKey).(prometheus.Histogram).Write(m); err != nil || m.GetHistogram().GetSampleCount() == 0 {
+	if err := requestDuration.WithLabelValues(OpCreateProjectKey).(prometheus.Histogram).Write(m); err != nil || m.GetHistogram().GetSampleCount() == 0 {
 		t.Errorf("no create latency observed (%v)", err)
 	}
 }
 
-func TestOperation(t *testing.T) {
+// TestOperationLabels shows that every Client method labels its requests
+// with its own operation, whatever the path looks like, so the metrics
+// keep the labels dashboards know (Ory's operationIds).
+func TestOperationLabels(t *testing.T) {
+	sim, _ := orysim.StartTest(t)
+	ws := sim.AddWorkspace(workspaceKey)
+	p := sim.AddProject(workspaceKey, "main")
+	// Under a path prefix, as a console behind a gateway may be.
+	prefixed := httptest.NewServer(http.StripPrefix("/console", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sim.ServeHTTP(w, r)
+	})))
+	defer prefixed.Close()
+	c, _ := newRetryingClient(prefixed.URL+"/console", fastRetries)
+	ctx := context.Background()
 	cases := map[string]struct {
-		method, path string
-		want         string
+		reason string
+		call   func() error
+		op     string
+		code   string
 	}{
-		"List":           {http.MethodGet, "/projects/p/tokens", OpListKeys},
-		"Create":         {http.MethodPost, "/projects/p/tokens", OpCreateKey},
-		"Delete":         {http.MethodDelete, "/projects/p/tokens/k", OpDeleteKey},
-		"GetProject":     {http.MethodGet, "/projects/p", OpGetProject},
-		"UnderAPrefix":   {http.MethodGet, "/console/projects/p/tokens", OpListKeys},
-		"SomethingElse":  {http.MethodGet, "/workspaces/w/tokens", opOther},
-		"WrongMethod":    {http.MethodPut, "/projects/p/tokens", opOther},
-		"TrailingSlash":  {http.MethodGet, "/projects/p/tokens/", OpListKeys},
-		"DeleteProject?": {http.MethodDelete, "/projects/p", opOther},
+		"ListProjectKeys":  {reason: "The list of a project's keys.", op: OpListProjectKeys, code: "200", call: func() error { _, err := c.ListProjectKeys(ctx, p.ID); return err }},
+		"CreateProjectKey": {reason: "The create of a project key.", op: OpCreateProjectKey, code: "201", call: func() error { _, err := c.CreateProjectKey(ctx, p.ID, "k", nil); return err }},
+		"DeleteProjectKey": {reason: "A delete answered 404 counts as such, labelled by its operation.", op: OpDeleteProjectKey, code: "404", call: func() error {
+			return c.DeleteProjectKey(ctx, p.ID, "0b6f1e8e-2f0a-4f43-8d0b-3f1b2d7c9a10")
+		}},
+		"GetProject":         {reason: "The project read behind ProjectSlug.", op: OpGetProject, code: "200", call: func() error { _, err := c.ProjectSlug(ctx, p.ID); return err }},
+		"ProjectState":       {reason: "And behind ProjectState.", op: OpGetProject, code: "200", call: func() error { _, err := c.ProjectState(ctx, p.ID); return err }},
+		"ListWorkspaceKeys":  {reason: "The list of a workspace's keys.", op: OpListWorkspaceKeys, code: "200", call: func() error { _, err := c.ListWorkspaceKeys(ctx, ws.ID); return err }},
+		"CreateWorkspaceKey": {reason: "The create of a workspace key.", op: OpCreateWorkspaceKey, code: "201", call: func() error { _, err := c.CreateWorkspaceKey(ctx, ws.ID, "k", nil); return err }},
+		"DeleteWorkspaceKey": {reason: "The delete of a workspace key.", op: OpDeleteWorkspaceKey, code: "404", call: func() error {
+			return c.DeleteWorkspaceKey(ctx, ws.ID, "0b6f1e8e-2f0a-4f43-8d0b-3f1b2d7c9a10")
+		}},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			r, _ := http.NewRequest(tc.method, "http://h"+tc.path, nil)
-			if got := operation(r); got != tc.want {
-				t.Errorf("operation(%s %s) = %q, want %q", tc.method, tc.path, got, tc.want)
+			counter := requestsTotal.WithLabelValues(tc.op, tc.code)
+			others := requestsTotal.WithLabelValues(opOther, tc.code)
+			before, beforeOther := value(counter), value(others)
+			if err := tc.call(); err != nil {
+				t.Fatal(err)
+			}
+			if got := value(counter) - before; got != 1 {
+				t.Errorf("%s\n%s %s counted %v times, want once", tc.reason, tc.op, tc.code, got)
+			}
+			if got := value(others) - beforeOther; got != 0 {
+				t.Errorf("%s\n%v requests counted as %q", tc.reason, got, opOther)
 			}
 		})
 	}

@@ -22,7 +22,7 @@ import (
 // controller.
 type managedKind struct {
 	gvk   schema.GroupVersionKind
-	setup func(ctrl.Manager, controller.Options, *keyview.Clients) error
+	setup func(ctrl.Manager, controller.Options, *keyview.Views) error
 }
 
 // managedKinds are every scope of every kind in the catalogue (config.Kinds),
@@ -32,7 +32,7 @@ func managedKinds() []managedKind {
 	var out []managedKind
 	for _, k := range catalogue.Kinds() {
 		for _, gvk := range k.Scopes {
-			out = append(out, managedKind{gvk: gvk, setup: func(mgr ctrl.Manager, o controller.Options, c *keyview.Clients) error {
+			out = append(out, managedKind{gvk: gvk, setup: func(mgr ctrl.Manager, o controller.Options, c *keyview.Views) error {
 				return engine.Setup(mgr, o, k, gvk, c)
 			}})
 		}
@@ -50,7 +50,7 @@ func Setup(mgr ctrl.Manager, o controller.Options, ory keyview.Options) error {
 	if err := config.Setup(mgr, o); err != nil {
 		return err
 	}
-	clients := keyview.NewClients(ory)
+	clients := keyview.NewViews(ory)
 	for _, k := range managedKinds() {
 		if err := k.setup(mgr, o, clients); err != nil {
 			return err
@@ -78,7 +78,7 @@ func SetupGated(mgr ctrl.Manager, o controller.Options, ory keyview.Options) err
 	if err := mgr.Add(setupFailures(failed)); err != nil {
 		return err
 	}
-	clients := keyview.NewClients(ory)
+	clients := keyview.NewViews(ory)
 	for _, k := range kinds {
 		o.Gate.Register(func() {
 			o.Logger.Info("Starting the controller: its CRD is established", "kind", k.gvk.String())

@@ -89,7 +89,7 @@ func TestDeleteEndsCreationGracePeriod(t *testing.T) {
 			}
 			if tc.goneBefore {
 				c := console.New(f.url, workspaceKey, http.DefaultClient, "provider-ory-test")
-				if err := c.DeleteKey(context.Background(), k.ProjectID, k.ID); err != nil {
+				if err := c.DeleteProjectKey(context.Background(), k.ProjectID, k.ID); err != nil {
 					t.Fatal(err)
 				}
 			}

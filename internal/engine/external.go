@@ -31,10 +31,6 @@ const (
 	errExpiresInPast      = "spec.forProvider.expiresAt %s is not in the future: set a later time, or remove it for a key that does not expire"
 )
 
-// A keyResource is a resource of the kind, of either scope: the one external client
-// below serves both through these methods and resource.Managed.
-type keyResource = Resource
-
 // A Resource is a managed resource of an API key kind, of either scope: the
 // one external client below serves every kind through these methods (the
 // kinds' types implement them; see apis/*/v1alpha1).
@@ -69,7 +65,7 @@ type keyAPI interface {
 type external struct {
 	ory     keyAPI
 	kind    config.Kind
-	conn    *keyview.Client // the pooled console connection ory is a view of
+	conn    *keyview.Connection // the pooled console connection ory is a view of
 	kube    client.Client
 	records *records
 	cfg     *providerconfig.Config
@@ -100,11 +96,7 @@ type observation struct {
 // Observe finds the resource's key in Ory and compares it with the spec. It
 // never returns the key's value: Ory does not give it again, and an empty
 // value published here would overwrite the stored one.
-func (e *external) Observe(ctx context.Context, mg resource.Managed) (managed.ExternalObservation, error) {
-	cr, ok := mg.(keyResource)
-	if !ok {
-		return managed.ExternalObservation{}, errors.New(errNotKeyResource)
-	}
+func (e *external) Observe(ctx context.Context, cr Resource) (managed.ExternalObservation, error) {
 	p, parent := cr.KeyParameters(), cr.ParentID()
 	current, err := common.ParseRef(meta.GetExternalName(cr))
 	if err != nil {
@@ -143,11 +135,6 @@ func (e *external) Observe(ctx context.Context, mg resource.Managed) (managed.Ex
 	}
 	if current, err = e.adoptRecordedKey(ctx, cr, current, rec); err != nil {
 		return managed.ExternalObservation{}, err
-	}
-	if _, interrupted := creationMarkOf(cr); interrupted {
-		if err := e.recoverCreation(ctx, cr); err != nil {
-			return managed.ExternalObservation{}, err
-		}
 	}
 	if current.IsZero() {
 		if !meta.WasDeleted(cr) && e.may(cr).create {
@@ -207,7 +194,7 @@ func (e *external) Observe(ctx context.Context, mg resource.Managed) (managed.Ex
 	if err := e.records.applyMetadata(ctx, cr, rec); err != nil {
 		return managed.ExternalObservation{}, err
 	}
-	e.observed.replace, e.observed.rotation = e.replaceReason(cr, key, rec)
+	e.observed.replace, e.observed.rotation = replaceReason(desired{params: p, parent: *parent, noun: e.kind.Parent.Noun}, key, rec, e.now())
 	if e.observed.valueLost != "" {
 		// The lost Secret took the record of the rotation trigger with it:
 		// the loss is the reason, whatever the record-based checks say.
@@ -236,7 +223,7 @@ func (e *external) Observe(ctx context.Context, mg resource.Managed) (managed.Ex
 // replaced (a composition that patches the external name from its composite
 // does that after every replacement). Then the resource adopts the recorded
 // key, and a key it replaced is retired, in one patch.
-func (e *external) adoptRecordedKey(ctx context.Context, cr keyResource, current common.Ref, rec record) (common.Ref, error) {
+func (e *external) adoptRecordedKey(ctx context.Context, cr Resource, current common.Ref, rec record) (common.Ref, error) {
 	if rec.valueOf.IsZero() || strings.EqualFold(rec.valueOf.ID, current.ID) {
 		return current, nil
 	}
@@ -276,7 +263,7 @@ func (e *external) adoptRecordedKey(ctx context.Context, cr keyResource, current
 // replacedEarlier reports whether key k, which the external name names, is
 // one this resource replaced: one it still has to delete, or one Ory no longer
 // holds while the Secret holds the value of a newer key of this resource.
-func (e *external) replacedEarlier(ctx context.Context, cr keyResource, k common.Ref, rec record) (bool, error) {
+func (e *external) replacedEarlier(ctx context.Context, cr Resource, k common.Ref, rec record) (bool, error) {
 	for _, r := range retiredKeys(cr) {
 		if strings.EqualFold(r.ID, k.ID) {
 			return true, nil
@@ -296,7 +283,7 @@ func (e *external) replacedEarlier(ctx context.Context, cr keyResource, k common
 // external name does not say; the connection Secret's record and the last
 // observation do, and they are preferred to the spec because the spec may
 // just have moved the key to another project.
-func parentOf(current common.Ref, rec record, cr keyResource, specParent string) string {
+func parentOf(current common.Ref, rec record, cr Resource, specParent string) string {
 	obsID, obsParent := cr.KeyObservation().ID, *cr.ObservedParentID()
 	switch {
 	case current.Parent != "":
@@ -309,10 +296,21 @@ func parentOf(current common.Ref, rec record, cr keyResource, specParent string)
 	return specParent
 }
 
+// desired is what the spec asks of a key: its settings and its parent
+// (project or workspace), named by noun in reasons.
+type desired struct {
+	params *common.KeyParameters
+	parent string
+	noun   string
+}
+
 // replaceReason says why the key must be replaced, or "" when it matches the
-// spec. Ory cannot change a key, so any difference means a new key.
-func (e *external) replaceReason(cr keyResource, key *console.Key, rec record) (reason string, rotation bool) {
-	p := cr.KeyParameters()
+// spec; rotation says the replacement is a rotation. Ory cannot change a
+// key, so any difference means a new key. It depends on nothing but its
+// arguments: the spec, the key as Ory reports it, the connection Secret's
+// record, and the time.
+func replaceReason(want desired, key *console.Key, rec record, now time.Time) (reason string, rotation bool) {
+	p := want.params
 	recorded := ""
 	if rec.valueOf.ID == key.ID {
 		recorded = rec.trigger
@@ -321,12 +319,12 @@ func (e *external) replaceReason(cr keyResource, key *console.Key, rec record) (
 	switch {
 	case key.Name != p.Name:
 		return "its name changed", false
-	case !strings.EqualFold(key.Parent, *cr.ParentID()):
-		return "its " + e.kind.Parent.Noun + " changed", false
+	case !strings.EqualFold(key.Parent, want.parent):
+		return "its " + want.noun + " changed", false
 	case r != nil && r.Trigger != recorded:
 		return "spec.forProvider.rotation.trigger changed", true
 	case r != nil && r.Lifetime != nil:
-		if !e.now().Before(renewAt(key, r, e.now())) {
+		if !now.Before(renewAt(key, r, now)) {
 			return "it is due for rotation", true
 		}
 	case !sameSecond(key.ExpiresAt, p.ExpiresAt):
@@ -352,11 +350,7 @@ func renewAt(key *console.Key, r *common.Rotation, now time.Time) time.Time {
 // Create creates the key and stores its value before anything else: if the
 // value cannot be stored the key is deleted again, so no key outlives its
 // only copy of the value.
-func (e *external) Create(ctx context.Context, mg resource.Managed) (managed.ExternalCreation, error) {
-	cr, ok := mg.(keyResource)
-	if !ok {
-		return managed.ExternalCreation{}, errors.New(errNotKeyResource)
-	}
+func (e *external) Create(ctx context.Context, cr Resource) (managed.ExternalCreation, error) {
 	// The key the resource names, if any, is gone from Ory (or Create would
 	// not be called); the new key is recorded as its replacement, so that a
 	// crash before the resource records it lets Observe adopt it.
@@ -370,7 +364,7 @@ func (e *external) Create(ctx context.Context, mg resource.Managed) (managed.Ext
 	// the resource would otherwise stop with "cannot determine creation
 	// result" although the key and its value are safely recorded.
 	a := storedKeyAnnotations(cr, common.ExternalName(ref(key)), nil)
-	succeeded := time.Now().Format(time.RFC3339)
+	succeeded := e.now().Format(time.RFC3339)
 	a[meta.AnnotationKeyExternalCreateSucceeded] = &succeeded
 	if err := patchAnnotations(ctx, e.kube, cr, a); err != nil {
 		// The runtime writes the external name next; should that fail too,
@@ -384,11 +378,7 @@ func (e *external) Create(ctx context.Context, mg resource.Managed) (managed.Ext
 // create before destroy: the new key's value is in the connection Secret and
 // its ID on the resource before the old key is deleted (after the rotation
 // overlap, if any). It also deletes keys earlier replacements left to delete.
-func (e *external) Update(ctx context.Context, mg resource.Managed) (managed.ExternalUpdate, error) {
-	cr, ok := mg.(keyResource)
-	if !ok {
-		return managed.ExternalUpdate{}, errors.New(errNotKeyResource)
-	}
+func (e *external) Update(ctx context.Context, cr Resource) (managed.ExternalUpdate, error) {
 	var details managed.ConnectionDetails
 	retired := retiredKeys(cr)
 	if e.observed.replace != "" {
@@ -427,11 +417,7 @@ func (e *external) Update(ctx context.Context, mg resource.Managed) (managed.Ext
 
 // Delete deletes the key and every replaced key still waiting to be deleted,
 // overlap or not. A key already gone counts as deleted.
-func (e *external) Delete(ctx context.Context, mg resource.Managed) (managed.ExternalDelete, error) {
-	cr, ok := mg.(keyResource)
-	if !ok {
-		return managed.ExternalDelete{}, errors.New(errNotKeyResource)
-	}
+func (e *external) Delete(ctx context.Context, cr Resource) (managed.ExternalDelete, error) {
 	keys := append(retiredKeys(cr), common.RetiredKey{Ref: e.observed.current})
 	if remaining, failed := e.deleteRetired(ctx, keys, time.Time{}); failed > 0 {
 		return managed.ExternalDelete{}, errors.Errorf("cannot delete key(s) %s yet; the provider retries", joinRefs(remaining))
@@ -452,7 +438,7 @@ func (e *external) Disconnect(context.Context) error { return nil }
 
 // createStored creates a key as the spec declares it and writes its value,
 // with the record of what it replaces, to the connection Secret.
-func (e *external) createStored(ctx context.Context, cr keyResource, replaces common.Ref) (console.Key, managed.ConnectionDetails, error) {
+func (e *external) createStored(ctx context.Context, cr Resource, replaces common.Ref) (console.Key, managed.ConnectionDetails, error) {
 	p, parent := cr.KeyParameters(), *cr.ParentID()
 	expiresAt := e.observed.expiresAt
 	if !e.observed.preflighted {
@@ -489,7 +475,7 @@ func (e *external) createStored(ctx context.Context, cr keyResource, replaces co
 // its value before Ory is asked for the key, and returns the expiry to ask
 // for. Ask the API server whether it would take the Secret too: a key whose
 // value cannot be stored must not be made.
-func (e *external) preflight(ctx context.Context, cr keyResource) (*time.Time, error) {
+func (e *external) preflight(ctx context.Context, cr Resource) (*time.Time, error) {
 	p, parent := cr.KeyParameters(), *cr.ParentID()
 	if _, ok := connectionSecret(cr); !ok {
 		return nil, errors.New(errNoConnectionSecret)
@@ -519,7 +505,7 @@ func (e *external) preflight(ctx context.Context, cr keyResource) (*time.Time, e
 // cannot succeed: Ready says why, and no empty connection Secret is written
 // for a key that was never made (the runtime publishes Observe's details
 // only when Observe succeeds).
-func refuseCreate(cr keyResource, err error) error {
+func refuseCreate(cr Resource, err error) error {
 	c := xpv2.Unavailable().WithMessage("no key was created: " + err.Error())
 	c.Reason = common.ReasonCreateRefused
 	cr.SetConditions(c)
@@ -532,7 +518,7 @@ func refuseCreate(cr keyResource, err error) error {
 // made the key and its value, which only that answer carries, is lost. Such a key
 // (named as asked, made since the attempt, known to no resource) is deleted;
 // should looking fail, the creation mark stays for the next Observe.
-func (e *external) afterFailedCreate(ctx context.Context, cr keyResource, mark common.CreationMark, cause error) error {
+func (e *external) afterFailedCreate(ctx context.Context, cr Resource, mark common.CreationMark, cause error) error {
 	if !console.MayHaveCreated(cause) {
 		// Ory refused before acting (4xx, 429): there is nothing to find, and
 		// nothing for the connection Secret the runtime wrote before Create.
@@ -552,6 +538,7 @@ func (e *external) afterFailedCreate(ctx context.Context, cr keyResource, mark c
 		return errors.Wrap(cause, "(could not clear the creation mark; the provider looks again)")
 	}
 	if len(leaked) > 0 {
+		e.reportRecovery(cr, leaked, true)
 		return errors.Wrapf(cause, "Ory made key(s) %s anyway but their value never arrived; the provider deleted them", joinRefs(leaked))
 	}
 	return cause
@@ -571,7 +558,7 @@ func (e *external) undoCreate(ctx context.Context, key console.Key, cause error)
 
 // retire returns a replaced key as it waits for deletion: at once, or after
 // the rotation overlap.
-func (e *external) retire(cr keyResource, k common.Ref) common.RetiredKey {
+func (e *external) retire(cr Resource, k common.Ref) common.RetiredKey {
 	r := common.RetiredKey{Ref: k}
 	if rot := cr.KeyParameters().Rotation; rot != nil && rot.Overlap != nil {
 		r.NotBefore = e.now().Add(rot.Overlap.Get()).UTC().Truncate(time.Second)
@@ -622,7 +609,7 @@ func (e *external) allowed(parent string) error {
 	return e.kind.Parent.Allowed(e.cfg, parent)
 }
 
-func (e *external) setReady(cr keyResource, key *console.Key) {
+func (e *external) setReady(cr Resource, key *console.Key) {
 	if key.ExpiresAt != nil && !key.ExpiresAt.After(e.now()) {
 		c := xpv2.Unavailable().WithMessage("the key expired at " + key.ExpiresAt.Format(time.RFC3339) +
 			": set a later spec.forProvider.expiresAt (or remove it) to replace it with a new key")
@@ -641,7 +628,7 @@ func (e *external) setReady(cr keyResource, key *console.Key) {
 // checkValue says whether the connection Secret holds this key's value. For
 // an imported key it publishes the value spec.forProvider.importValueFrom
 // names, once it has checked the value belongs to this key.
-func (e *external) checkValue(ctx context.Context, cr keyResource, key *console.Key, rec record) error {
+func (e *external) checkValue(ctx context.Context, cr Resource, key *console.Key, rec record) error {
 	if rec.holds(ref(*key)) {
 		cr.SetConditions(valueStored())
 		return e.settleStoredIn(ctx, cr, key)
@@ -693,7 +680,7 @@ func (e *external) checkValue(ctx context.Context, cr keyResource, key *console.
 
 // valueUnknown sets the KeyValue condition to False, with a warning event
 // when the reason is new.
-func (e *external) valueUnknown(cr keyResource, reason xpv2.ConditionReason, msg string) {
+func (e *external) valueUnknown(cr Resource, reason xpv2.ConditionReason, msg string) {
 	if prev := cr.GetCondition(common.TypeValue); prev.Reason != reason {
 		e.record.Event(cr, event.Warning(event.Reason(reason), errors.New(msg)))
 	}
@@ -712,7 +699,7 @@ func trigger(p *common.KeyParameters) string {
 	return p.Rotation.Trigger
 }
 
-func setObservation(cr keyResource, k *console.Key) {
+func setObservation(cr Resource, k *console.Key) {
 	*cr.KeyObservation() = common.KeyObservation{
 		ID:             k.ID,
 		OwnerID:        k.OwnerID,

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	"net/http"
 	"strings"
 	"testing"
@@ -38,7 +39,7 @@ const workspaceKey = "ory_wak_unit_test_workspace_key"
 // projectKey is a ProjectAPIKey of either scope: the kind these tests drive
 // the engine with (config.ProjectAPIKey).
 type projectKey interface {
-	keyResource
+	Resource
 	Parameters() *common.ProjectAPIKeyParameters
 	Observation() *common.ProjectAPIKeyObservation
 }
@@ -117,7 +118,7 @@ func newFixture(t *testing.T, newResource func(string) projectKey, name string) 
 						f.fail.secretWrites--
 						return kerrors.NewForbidden(corev1.Resource("secrets"), obj.GetName(), errInjected)
 					}
-				case keyResource:
+				case Resource:
 					if f.fail.passPatches > 0 {
 						f.fail.passPatches--
 						return c.Patch(ctx, obj, p, opts...)
@@ -161,7 +162,7 @@ func (f *fixture) external(mutate ...func(*providerconfig.Config)) *external {
 		m(cfg)
 	}
 	c := console.New(f.url, workspaceKey, http.DefaultClient, "provider-ory-test")
-	conn := keyview.New(c, keyview.Options{})
+	conn := keyview.NewConnection(c, keyview.Options{})
 	kind := config.ProjectAPIKey
 	return &external{
 		ory:     kind.Keys(conn),
@@ -234,6 +235,11 @@ func (f *fixture) calls() []string {
 func (f *fixture) reconcile(e *external) (managed.ExternalObservation, error) {
 	f.t.Helper()
 	ctx := context.Background()
+	// The runtime runs the repair stage, an initializer, before Observe.
+	repair := &createRecovery{connect: func(context.Context, resource.Managed) (*external, error) { return e, nil }}
+	if err := repair.Initialize(ctx, f.cr); err != nil {
+		return managed.ExternalObservation{}, err
+	}
 	o, err := e.Observe(ctx, f.cr)
 	if err != nil {
 		return o, err
@@ -855,7 +861,7 @@ func TestOryErrors(t *testing.T) {
 }
 
 // setSecretMetadata sets spec.connectionSecretMetadata on either scope.
-func setSecretMetadata(cr keyResource, m *common.SecretMetadata) {
+func setSecretMetadata(cr Resource, m *common.SecretMetadata) {
 	switch k := cr.(type) {
 	case *namespacedv1alpha1.ProjectAPIKey:
 		k.Spec.ConnectionSecretMetadata = m

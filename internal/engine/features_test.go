@@ -225,23 +225,23 @@ func TestImportValueFrom(t *testing.T) {
 func TestOrphanReleasesTheSecret(t *testing.T) {
 	cases := map[string]struct {
 		reason      string
-		orphan      func(cr keyResource)
+		orphan      func(cr Resource)
 		wantRelease bool
 		clusterOnly bool
 	}{
 		"DeletionPolicyOrphan": {
 			reason:      "The cluster scope's deletionPolicy Orphan leaves the key: its Secret must stay.",
-			orphan:      func(cr keyResource) { cr.(resource.Orphanable).SetDeletionPolicy(xpv2.DeletionOrphan) },
+			orphan:      func(cr Resource) { cr.(resource.Orphanable).SetDeletionPolicy(xpv2.DeletionOrphan) },
 			wantRelease: true,
 			clusterOnly: true,
 		},
 		"Delete": {
 			reason: "The key is deleted with the resource: the Secret may go too.",
-			orphan: func(keyResource) {},
+			orphan: func(Resource) {},
 		},
 		"ManagementPoliciesWithoutDelete": {
 			reason:      "Policies without Delete leave the key: its Secret must stay.",
-			orphan:      func(cr keyResource) { cr.SetManagementPolicies(xpv2.ManagementPolicies{xpv2.ManagementActionObserve}) },
+			orphan:      func(cr Resource) { cr.SetManagementPolicies(xpv2.ManagementPolicies{xpv2.ManagementActionObserve}) },
 			wantRelease: true,
 		},
 	}

@@ -26,7 +26,7 @@ func (e *external) parentGone(ctx context.Context, parent string, cause error) s
 	return e.kind.Parent.Gone(ctx, e.conn, parent, cause)
 }
 
-func (e *external) observeGoneProject(ctx context.Context, cr keyResource, current common.Ref, lateInit bool, cause error) (managed.ExternalObservation, error) {
+func (e *external) observeGoneProject(ctx context.Context, cr Resource, current common.Ref, lateInit bool, cause error) (managed.ExternalObservation, error) {
 	why := e.parentGone(ctx, current.Parent, cause)
 	switch {
 	case why == "" && meta.WasDeleted(cr) && console.ReasonOf(cause) == console.ReasonForbidden:

@@ -21,7 +21,13 @@ import (
 // (the create-pending annotation) may disagree when recovering a create.
 const clockSkew = 2 * time.Minute
 
-// createRecovery resolves a create the provider cannot account for, before
+// createRecovery is the engine's one repair stage, a crossplane-runtime
+// initializer: it runs before Observe in every reconcile, and is the only
+// place (with Create's own look after a failed create, which calls the same
+// code) that deletes a key Ory made for a create the provider cannot account
+// for. Observe only reports: it never changes anything in Ory.
+//
+// It resolves a create the provider cannot account for, before
 // crossplane-runtime's guard would stop the resource with "cannot determine
 // creation result" until a person looks. That happens when the provider stops
 // (a crash, a kill, a lost API server) after asking Ory for a key and before
@@ -43,27 +49,45 @@ type createRecovery struct {
 	connect func(ctx context.Context, mg resource.Managed) (*external, error)
 }
 
-// Initialize recovers an incomplete create of mg, if it has one.
+// Initialize recovers an incomplete create of mg, if it has one: one the
+// runtime's annotations show (create-pending without a result), or one the
+// provider's own creation mark shows (common.AnnotationCreating). Without
+// either it reads nothing.
 func (r *createRecovery) Initialize(ctx context.Context, mg resource.Managed) error {
-	// A resource being deleted needs it too: the runtime's guard would stop
-	// its deletion, and the key would stay in Ory.
-	if !meta.ExternalCreateIncomplete(mg) {
-		return nil
-	}
-	cr, ok := mg.(keyResource)
+	cr, ok := mg.(Resource)
 	if !ok {
 		return errors.New(errNotKeyResource)
+	}
+	// A resource being deleted needs it too: the runtime's guard would stop
+	// its deletion, and the key would stay in Ory.
+	_, marked := creationMarkOf(cr)
+	if !meta.ExternalCreateIncomplete(mg) && !marked {
+		return nil
 	}
 	e, err := r.connect(ctx, mg)
 	if err != nil {
 		return errors.Wrap(err, "cannot check the result of an interrupted create")
 	}
+	if meta.ExternalCreateIncomplete(mg) {
+		if err := e.recoverIncomplete(ctx, cr); err != nil {
+			return err
+		}
+	}
+	if _, marked := creationMarkOf(cr); marked {
+		return e.recoverMarked(ctx, cr)
+	}
+	return nil
+}
+
+// recoverIncomplete resolves a create the runtime's annotations show
+// incomplete: it records the outcome as the create's result.
+func (e *external) recoverIncomplete(ctx context.Context, cr Resource) error {
 	current, _ := common.ParseRef(meta.GetExternalName(cr))
 	rec, err := e.records.read(ctx, cr)
 	if err != nil {
 		return err
 	}
-	now := time.Now().Format(time.RFC3339)
+	now := e.now().Format(time.RFC3339)
 
 	if !rec.valueOf.IsZero() && strings.EqualFold(rec.replaces.ID, current.ID) && !strings.EqualFold(rec.valueOf.ID, current.ID) {
 		a := storedKeyAnnotations(cr, common.ExternalName(rec.valueOf), retiredKeys(cr))
@@ -93,7 +117,7 @@ func (r *createRecovery) Initialize(ctx context.Context, mg resource.Managed) er
 
 // reportRecovery tells, in one event wording for every path, what became of
 // the keys an interrupted create left in Ory.
-func (e *external) reportRecovery(cr keyResource, leaked []common.RetiredKey, deleted bool) {
+func (e *external) reportRecovery(cr Resource, leaked []common.RetiredKey, deleted bool) {
 	switch {
 	case len(leaked) == 0:
 		e.record.Event(cr, event.Normal("RecoveredCreate", "An interrupted create had made no key in Ory"))
@@ -104,15 +128,41 @@ func (e *external) reportRecovery(cr keyResource, leaked []common.RetiredKey, de
 	}
 }
 
+// recoverMarked resolves the provider's own creation mark: the connection
+// Secret may record the key that create made (the resource adopts it, and
+// the mark goes in the same patch); otherwise the key is looked for.
+func (e *external) recoverMarked(ctx context.Context, cr Resource) error {
+	rec, err := e.records.read(ctx, cr)
+	switch kept := (*keptSecretError)(nil); {
+	case errors.As(err, &kept):
+		// A Secret kept from another resource (Observe takes it over)
+		// records nothing this create made.
+	case err != nil:
+		return err
+	default:
+		current, _ := common.ParseRef(meta.GetExternalName(cr))
+		if _, err := e.adoptRecordedKey(ctx, cr, current, rec); err != nil {
+			return err
+		}
+	}
+	if _, marked := creationMarkOf(cr); !marked {
+		return nil
+	}
+	return e.recoverCreation(ctx, cr)
+}
+
 // recoverCreation finishes a create or replacement interrupted between
 // asking Ory for a key and recording it (the common.AnnotationCreating mark is still
 // there, and the Secret's record did not let Observe adopt a new key): a key
 // made for it whose value never reached the Secret is deleted, and the mark
 // cleared, so the next attempt starts clean.
-func (e *external) recoverCreation(ctx context.Context, cr keyResource) error {
+func (e *external) recoverCreation(ctx context.Context, cr Resource) error {
 	m, _ := creationMarkOf(cr)
 	if m.Parent == "" || m.Name == "" {
 		m.Parent, m.Name = *cr.ParentID(), cr.KeyParameters().Name
+		if m.Parent == "" {
+			m.Parent = e.kind.Parent.Default(e.cfg)
+		}
 	}
 	if m.Since.IsZero() {
 		m.Since = e.now().Add(-time.Hour)
@@ -184,7 +234,7 @@ func (e *external) deleteUnrecordedKeys(ctx context.Context, project, name strin
 // recording it yet, and that key is not this resource's to delete.
 func (e *external) knownKeyIDs(ctx context.Context, name string) (map[string]bool, error) {
 	known := map[string]bool{}
-	add := func(mg keyResource) error {
+	add := func(mg Resource) error {
 		if k, err := common.ParseRef(meta.GetExternalName(mg)); err == nil && !k.IsZero() {
 			known[strings.ToLower(k.ID)] = true
 		}
@@ -201,7 +251,7 @@ func (e *external) knownKeyIDs(ctx context.Context, name string) (map[string]boo
 		return err
 	}
 	var failed error
-	if err := e.forEachKeyResource(ctx, func(mg keyResource) {
+	if err := e.forEachKeyResource(ctx, func(mg Resource) {
 		if err := add(mg); err != nil && failed == nil {
 			failed = err
 		}
@@ -214,7 +264,7 @@ func (e *external) knownKeyIDs(ctx context.Context, name string) (map[string]boo
 // forEachKeyResource calls fn with every resource of the kind, of either
 // scope, read from the manager's cache. A scope whose CRD is not installed
 // (not activated, with Crossplane's safe-start) has no resources.
-func (e *external) forEachKeyResource(ctx context.Context, fn func(keyResource)) error {
+func (e *external) forEachKeyResource(ctx context.Context, fn func(Resource)) error {
 	for _, gvk := range e.kind.Scopes {
 		o, err := e.kube.Scheme().New(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
 		if err != nil {
@@ -235,7 +285,7 @@ func (e *external) forEachKeyResource(ctx context.Context, fn func(keyResource))
 			return err
 		}
 		for _, it := range items {
-			if r, ok := it.(keyResource); ok {
+			if r, ok := it.(Resource); ok {
 				fn(r)
 			}
 		}

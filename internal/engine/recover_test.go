@@ -217,7 +217,7 @@ func TestCreateAnswerLost(t *testing.T) {
 				lose := &losingTransport{base: http.DefaultTransport, n: 1}
 				e := f.external()
 				c := console.New(f.url, workspaceKey, &http.Client{Transport: lose}, "provider-ory-test")
-				e.conn = keyview.New(c, keyview.Options{})
+				e.conn = keyview.NewConnection(c, keyview.Options{})
 				e.ory = e.kind.Keys(e.conn)
 				_, err := f.reconcile(e)
 				if err == nil || !strings.Contains(err.Error(), "deleted them") {
@@ -237,5 +237,40 @@ func TestCreateAnswerLost(t *testing.T) {
 				f.assertStored(keys[0])
 			})
 		}
+	}
+}
+
+// TestObserveChangesNothingInOry leaves an interrupted create's key in Ory
+// and shows that Observe, as crossplane-runtime asks of it, only reports:
+// the key is deleted by the repair stage (the initializer that runs before
+// Observe in every reconcile), never by Observe.
+func TestObserveChangesNothingInOry(t *testing.T) {
+	for scope, newResource := range scopes {
+		t.Run(scope, func(t *testing.T) {
+			f := newFixture(t, newResource, "payments")
+			mark := common.CreationMark{Since: f.now.UTC().Truncate(time.Second), Parent: f.project.ID, Name: "payments"}.String()
+			if err := patchAnnotations(context.Background(), f.kube, f.cr, map[string]*string{common.AnnotationCreating: &mark}); err != nil {
+				t.Fatal(err)
+			}
+			orphan := f.sim.SeedKey(f.project.ID, "payments", nil, true)
+			f.refresh()
+			e := f.external()
+			if _, err := e.Observe(context.Background(), f.cr); err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := f.sim.Key(f.project.ID, orphan.ID); !ok {
+				t.Fatal("Observe deleted a key in Ory; only the repair stage may")
+			}
+			repair := &createRecovery{connect: func(context.Context, resource.Managed) (*external, error) { return e, nil }}
+			if err := repair.Initialize(context.Background(), f.cr); err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := f.sim.Key(f.project.ID, orphan.ID); ok {
+				t.Error("the repair stage left the interrupted create's key in Ory, known to nobody")
+			}
+			if _, marked := f.cr.GetAnnotations()[common.AnnotationCreating]; marked {
+				t.Error("the creation mark is still there after the repair")
+			}
+		})
 	}
 }

@@ -96,7 +96,7 @@ func scopeOf(mgr ctrl.Manager, gvk schema.GroupVersionKind) (scope, error) {
 // kind.Scopes) to the manager. Give every controller the same clients, so
 // that they share one view of each project's keys and one rate limiter per
 // workspace key; nil means clients with the default options.
-func Setup(mgr ctrl.Manager, o controller.Options, kind config.Kind, gvk schema.GroupVersionKind, clients *keyview.Clients) error {
+func Setup(mgr ctrl.Manager, o controller.Options, kind config.Kind, gvk schema.GroupVersionKind, clients *keyview.Views) error {
 	s, err := scopeOf(mgr, gvk)
 	if err != nil {
 		return err
@@ -104,9 +104,9 @@ func Setup(mgr ctrl.Manager, o controller.Options, kind config.Kind, gvk schema.
 	return setup(mgr, o, kind, s, clients)
 }
 
-func setup(mgr ctrl.Manager, o controller.Options, kind config.Kind, s scope, clients *keyview.Clients) error {
+func setup(mgr ctrl.Manager, o controller.Options, kind config.Kind, s scope, clients *keyview.Views) error {
 	if clients == nil {
-		clients = keyview.NewClients(keyview.Options{})
+		clients = keyview.NewViews(keyview.Options{})
 	}
 	name := managed.ControllerName(s.gvk.GroupKind().String())
 	recorder := event.NewAPIRecorder(mgr.GetEventRecorderFor(name))
@@ -121,7 +121,7 @@ func setup(mgr ctrl.Manager, o controller.Options, kind config.Kind, s scope, cl
 		policies: o.Features.Enabled(feature.EnableBetaManagementPolicies),
 	}
 	opts := []managed.ReconcilerOption{
-		managed.WithExternalConnector(conn),
+		managed.WithTypedExternalConnector[Resource](conn),
 		// Not the runtime's default initializer, which would set the external
 		// name to metadata.name, not a key ID, before any key exists; instead
 		// one that resolves a create interrupted by a crash.
@@ -171,7 +171,7 @@ type connector struct {
 	usage   resource.Tracker
 	records *records
 	record  event.Recorder
-	clients *keyview.Clients
+	clients *keyview.Views
 	kind    config.Kind
 	configs *lastConfigs
 	// policies says whether spec.managementPolicies are honoured.
@@ -180,7 +180,7 @@ type connector struct {
 
 // Connect records that the resource uses its ProviderConfig, then resolves
 // that config and its credentials into a console client.
-func (c *connector) Connect(ctx context.Context, mg resource.Managed) (managed.ExternalClient, error) {
+func (c *connector) Connect(ctx context.Context, mg Resource) (managed.TypedExternalClient[Resource], error) {
 	e, err := c.connect(ctx, mg)
 	if err != nil {
 		return nil, err

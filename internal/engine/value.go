@@ -26,7 +26,7 @@ import (
 // settleStoredIn records that the connection Secret named by the spec holds
 // the value of the resource's key. After a move it also deletes the old copy,
 // once the new Secret holds the value.
-func (e *external) settleStoredIn(ctx context.Context, cr keyResource, key *console.Key) error {
+func (e *external) settleStoredIn(ctx context.Context, cr Resource, key *console.Key) error {
 	nn, _ := connectionSecret(cr)
 	where := cr.GetAnnotations()[common.AnnotationValueStoredIn]
 	if where == nn.String() {
@@ -50,7 +50,7 @@ func (e *external) settleStoredIn(ctx context.Context, cr keyResource, key *cons
 //   - otherwise the value is lost (the Secret was deleted, or its value
 //     removed): nobody can get it from Ory again, so the key is replaced,
 //     create before destroy, with the rotation overlap if one is set.
-func (e *external) recoverValue(ctx context.Context, cr keyResource, key *console.Key, rec record, where string) error {
+func (e *external) recoverValue(ctx context.Context, cr Resource, key *console.Key, rec record, where string) error {
 	nn, _ := connectionSecret(cr)
 	if where != nn.String() {
 		old, err := e.readOldCopy(ctx, cr, where, ref(*key))
@@ -87,7 +87,7 @@ func (e *external) recoverValue(ctx context.Context, cr keyResource, key *consol
 
 // readOldCopy returns the Secret where (namespace/name) if it still holds the
 // value of key k for this resource, or nil.
-func (e *external) readOldCopy(ctx context.Context, cr keyResource, where string, k common.Ref) (*corev1.Secret, error) {
+func (e *external) readOldCopy(ctx context.Context, cr Resource, where string, k common.Ref) (*corev1.Secret, error) {
 	ns, name, ok := strings.Cut(where, "/")
 	if !ok {
 		return nil, nil
@@ -108,7 +108,7 @@ func (e *external) readOldCopy(ctx context.Context, cr keyResource, where string
 
 // deleteOldCopy deletes the former connection Secret where, if it is this
 // resource's and holds the value of k: the value lives in one place.
-func (e *external) deleteOldCopy(ctx context.Context, cr keyResource, where string, k common.Ref) error {
+func (e *external) deleteOldCopy(ctx context.Context, cr Resource, where string, k common.Ref) error {
 	old, err := e.readOldCopy(ctx, cr, where, k)
 	if err != nil || old == nil {
 		return err
@@ -121,7 +121,7 @@ func (e *external) deleteOldCopy(ctx context.Context, cr keyResource, where stri
 // for a key left in Ory by another resource's deletion, once Ory shows that
 // key is gone: the value it keeps then opens nothing. While the key exists,
 // the Secret stays refused.
-func (e *external) takeOverKeptSecret(ctx context.Context, cr keyResource, kept *keptSecretError) (record, error) {
+func (e *external) takeOverKeptSecret(ctx context.Context, cr Resource, kept *keptSecretError) (record, error) {
 	if kept.valueOf.Parent == "" || e.allowed(kept.valueOf.Parent) != nil {
 		return record{}, kept
 	}
@@ -167,9 +167,9 @@ func valueShapeProblem(prefix, v string) string {
 // that manages key k (as its key, or one it still has to delete) and came
 // first. Each key has one manager: two would delete or replace it under each
 // other, and workloads would be left with a dead value.
-func (e *external) claimedElsewhere(ctx context.Context, cr keyResource, k common.Ref) error {
-	var holder keyResource
-	err := e.forEachKeyResource(ctx, func(o keyResource) {
+func (e *external) claimedElsewhere(ctx context.Context, cr Resource, k common.Ref) error {
+	var holder Resource
+	err := e.forEachKeyResource(ctx, func(o Resource) {
 		if o.GetUID() == cr.GetUID() || !manages(o, k) || !firstOf(o, cr) {
 			return
 		}
@@ -190,7 +190,7 @@ func (e *external) claimedElsewhere(ctx context.Context, cr keyResource, k commo
 }
 
 // manages reports whether o names key k as its key or as a key to delete.
-func manages(o keyResource, k common.Ref) bool {
+func manages(o Resource, k common.Ref) bool {
 	if r, err := common.ParseRef(meta.GetExternalName(o)); err == nil && strings.EqualFold(r.ID, k.ID) {
 		return true
 	}
@@ -207,7 +207,7 @@ func manages(o keyResource, k common.Ref) bool {
 // made the key, or imported its value), then the older (creation times have
 // second precision), then by UID, so that of two claims the same one always
 // wins.
-func firstOf(a, b keyResource) bool {
+func firstOf(a, b Resource) bool {
 	if sa, sb := valueStoredIn(a) != "", valueStoredIn(b) != ""; sa != sb {
 		return sa
 	}
@@ -220,7 +220,7 @@ func firstOf(a, b keyResource) bool {
 
 // retiredLeft reports whether any key the resource replaced and still has to
 // delete exists in Ory.
-func (e *external) retiredLeft(ctx context.Context, cr keyResource) (bool, error) {
+func (e *external) retiredLeft(ctx context.Context, cr Resource) (bool, error) {
 	for _, r := range retiredKeys(cr) {
 		if e.allowed(r.Parent) != nil {
 			return true, nil
@@ -246,7 +246,7 @@ func keyMissing(k common.Ref) xpv2.Condition {
 // reportDrift sets the UpToDate condition: a key that differs from the spec
 // while the policies keep the provider from replacing it says so, instead of
 // staying silently Synced.
-func (e *external) reportDrift(cr keyResource) {
+func (e *external) reportDrift(cr Resource) {
 	if e.observed.replace == "" {
 		cr.SetConditions(xpv2.Condition{Type: common.TypeUpToDate, Status: corev1.ConditionTrue, Reason: common.ReasonInSync, LastTransitionTime: metav1.Now()})
 		return

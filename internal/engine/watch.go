@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+	"fmt"
+	"sync"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	kmeta "k8s.io/apimachinery/pkg/api/meta"
@@ -134,8 +136,9 @@ type configWatch struct {
 // watchConfigs indexes the ProviderConfig kinds and key resources of the
 // scope whose keys are of kind gvk, and adds to b a watch of those configs
 // and of the Secrets their credentials name that requeues the keys that use
-// them. Each scope indexes kinds of its own: an index can be added to a
-// kind only once.
+// them. An index can be added to a kind only once per manager, and every
+// managed kind of a scope shares its ProviderConfig kinds: indexOnce adds
+// each once.
 func watchConfigs(mgr ctrl.Manager, b *builder.Builder, gvk schema.GroupVersionKind) error {
 	w, key, err := newConfigWatch(mgr.GetCache(), mgr.GetScheme(), gvk)
 	if err != nil {
@@ -147,7 +150,7 @@ func watchConfigs(mgr ctrl.Manager, b *builder.Builder, gvk schema.GroupVersionK
 		return errors.Wrapf(err, "cannot index %s by ProviderConfig", gvk.Kind)
 	}
 	for _, c := range w.configs {
-		if err := idx.IndexField(ctx, c.object, indexCredentialsSecret, c.secretIndex); err != nil {
+		if err := indexOnce(ctx, idx, c.object, indexCredentialsSecret, c.secretIndex); err != nil {
 			return errors.Wrapf(err, "cannot index %s by credentials Secret", c.kind)
 		}
 		b.Watches(c.object, requeueAtOnce(func(ctx context.Context, o client.Object) []reconcile.Request {
@@ -157,6 +160,29 @@ func watchConfigs(mgr ctrl.Manager, b *builder.Builder, gvk schema.GroupVersionK
 	secret := &metav1.PartialObjectMetadata{}
 	secret.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
 	b.WatchesMetadata(secret, requeueAtOnce(w.keysOfSecret), builder.WithPredicates(secretChanged()))
+	return nil
+}
+
+// indexed remembers the indexes added, per field indexer (one per manager),
+// kind and field. Gated setups may run at the same time.
+var indexed = struct {
+	sync.Mutex
+	done map[string]bool
+}{done: map[string]bool{}}
+
+// indexOnce adds an index to the field indexer unless one of that kind and
+// field was added before.
+func indexOnce(ctx context.Context, idx client.FieldIndexer, obj client.Object, field string, fn client.IndexerFunc) error {
+	k := fmt.Sprintf("%p %T %s", idx, obj, field)
+	indexed.Lock()
+	defer indexed.Unlock()
+	if indexed.done[k] {
+		return nil
+	}
+	if err := idx.IndexField(ctx, obj, field, fn); err != nil {
+		return err
+	}
+	indexed.done[k] = true
 	return nil
 }
 

@@ -1,14 +1,17 @@
-// Package keyview gives the external client of ProjectAPIKeys a shared,
-// short-lived view of each project's API keys, so that reading N keys of a
-// project does not cost N list calls per poll, each returning N keys.
+// Package keyview gives the external clients of API keys a shared,
+// short-lived view of the keys of each of their parents (the projects
+// holding project API keys, the workspaces holding workspace API keys), so
+// that reading N keys of a parent does not cost N list calls per poll, each
+// returning N keys.
 //
-// Ory has no get-by-id for a project API key: reading one means listing the
-// project's keys. A Client keeps, per project, the keys its recent list
-// calls returned and the keys it created itself, and answers FindKey from
-// them for a bounded staleness window. Concurrent lookups of one project
-// that the view cannot answer wait for one list call instead of sending one
-// each. One Client serves one console URL and workspace API key; Clients
-// hands them out.
+// Ory has no get-by-id for a project or workspace API key: reading one
+// means listing its parent's keys. A Client keeps, per parent, the keys its
+// recent list calls returned and the keys it created itself, and answers
+// FindKey from them for a bounded staleness window. Concurrent lookups of
+// one parent that the view cannot answer wait for one list call instead of
+// sending one each. One Client serves one kind of parent through one
+// console URL and workspace API key; Views hands them out, one per kind of
+// parent on each Connection.
 //
 // # Why a stale view is safe
 //
@@ -32,7 +35,7 @@
 //     the wrong one: Delete and Update act on the key named by the
 //     resource's external name, never on what the view returned; and a
 //     key's fields never change in Ory, so a stale entry carries the right
-//     ones. Whoever must know every key of a project (to find keys an
+//     ones. Whoever must know every key of a parent (to find keys an
 //     interrupted create left behind) calls ListKeys, which is never
 //     answered from the view.
 //
@@ -61,12 +64,11 @@
 //     view keeps.
 //
 // Naive mode (Options.Naive) turns all of this off: every FindKey lists its
-// project, as the benchmark's baseline.
+// parent, as the benchmark's baseline.
 package keyview
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"sync"
 	"time"
@@ -78,9 +80,9 @@ import (
 // list call unless Options say otherwise. It must stay below the poll
 // interval (by default one minute) so that a key deleted out of band is
 // noticed at most one poll later than without the view. With a one minute
-// poll, the polls of a project's N keys then cost at most about six lists a
+// poll, the polls of a parent's N keys then cost at most about six lists a
 // minute however large N is (instead of N lists of N keys each), and every
-// resource of a project that reconciles in one burst (a start, a resync, a
+// resource of a parent that reconciles in one burst (a start, a resync, a
 // change to many resources at once) shares one list call.
 const DefaultStaleness = 10 * time.Second
 
@@ -91,7 +93,7 @@ const flightTimeout = 30 * time.Second
 
 // Options configure the shared view.
 type Options struct {
-	// Naive turns the shared view off: every FindKey lists the project's
+	// Naive turns the shared view off: every FindKey lists the parent's
 	// keys, and nothing is cached or coalesced.
 	Naive bool
 	// Staleness is how long a key seen in a list (or created by the
@@ -106,36 +108,42 @@ type Options struct {
 	now func() time.Time // for tests
 }
 
-// API is what a Client needs of the console: *console.Client.
+// API is what a Client needs of the console: the key operations of one
+// kind of parent (console.Keys, from console.Client.ProjectKeys or
+// WorkspaceKeys). parent is a project's ID or slug, or a workspace's ID.
 type API interface {
-	ListKeys(ctx context.Context, projectID string) ([]console.Key, error)
-	CreateKey(ctx context.Context, projectID, name string, expiresAt *time.Time) (console.Key, error)
-	DeleteKey(ctx context.Context, projectID, keyID string) error
+	// Holder names the kind of parent in messages: "project", "workspace".
+	Holder() string
+	ListKeys(ctx context.Context, parent string) ([]console.Key, error)
+	CreateKey(ctx context.Context, parent, name string, expiresAt *time.Time) (console.Key, error)
+	DeleteKey(ctx context.Context, parent, keyID string) error
 }
 
-// A Client reads, creates and deletes project API keys through a shared
-// view of each project's keys. It is safe for concurrent use.
+// A Client reads, creates and deletes the API keys of one kind of parent
+// through a shared view of each parent's keys. It is safe for concurrent
+// use.
 type Client struct {
 	api       API
+	holder    string // api.Holder()
 	naive     bool
 	staleness time.Duration
 	now       func() time.Time
 
-	mu       sync.Mutex
-	tick     uint64 // orders list starts, creates and deletes
-	projects map[string]*project
-	swept    time.Time
+	mu    sync.Mutex
+	tick  uint64 // orders list starts, creates and deletes
+	views map[string]*parentView
+	swept time.Time
 }
 
-// project is the view of one project's keys.
-type project struct {
+// parentView is the view of one parent's keys.
+type parentView struct {
 	keys  map[string]entry // by lower case key ID
 	tombs map[string]tomb  // keys this client deleted, by lower case key ID
 	// flight is the list call in flight, nil when none. There is at most
-	// one per project at a time.
+	// one per parent at a time.
 	flight *flight
-	// users counts the calls that hold this project; a project in use or
-	// with a list in flight is never dropped.
+	// users counts the calls that hold this parent's view; a view in use
+	// or with a list in flight is never dropped.
 	users   int
 	touched time.Time
 }
@@ -170,15 +178,15 @@ func New(api API, o Options) *Client {
 	if o.now == nil {
 		o.now = time.Now
 	}
-	return &Client{api: api, naive: o.Naive, staleness: o.Staleness, now: o.now, projects: map[string]*project{}}
+	return &Client{api: api, holder: api.Holder(), naive: o.Naive, staleness: o.Staleness, now: o.now, views: map[string]*parentView{}}
 }
 
-// FindKey returns the key keyID of a project, or nil when the project has no
+// FindKey returns the key keyID of a parent, or nil when the parent has no
 // such key. A key that exists may be answered from the view; "no such key"
 // always comes from a list call that began after FindKey was called.
-func (c *Client) FindKey(ctx context.Context, projectID, keyID string) (*console.Key, error) {
+func (c *Client) FindKey(ctx context.Context, parent, keyID string) (*console.Key, error) {
 	if c.naive {
-		keys, err := c.api.ListKeys(ctx, projectID)
+		keys, err := c.api.ListKeys(ctx, parent)
 		if err != nil {
 			return nil, err
 		}
@@ -192,7 +200,7 @@ func (c *Client) FindKey(ctx context.Context, projectID, keyID string) (*console
 
 	id := strings.ToLower(keyID)
 	c.mu.Lock()
-	p := c.acquireLocked(projectID)
+	p := c.acquireLocked(parent)
 	defer c.release(p)
 	arrival := c.tick
 	if e, ok := p.keys[id]; ok && c.now().Sub(e.seen) <= c.staleness {
@@ -209,9 +217,9 @@ func (c *Client) FindKey(ctx context.Context, projectID, keyID string) (*console
 	}
 	lookups.WithLabelValues(resultMiss).Inc()
 	for {
-		f := c.flightLocked(ctx, projectID, p)
+		f := c.flightLocked(ctx, parent, p)
 		c.mu.Unlock()
-		if err := wait(ctx, f, projectID); err != nil {
+		if err := c.wait(ctx, f, parent); err != nil {
 			return nil, err
 		}
 		c.mu.Lock()
@@ -238,21 +246,21 @@ func (c *Client) FindKey(ctx context.Context, projectID, keyID string) (*console
 	}
 }
 
-// ListKeys returns every key of a project, from a list call that began after
+// ListKeys returns every key of a parent, from a list call that began after
 // ListKeys was called (so, like FindKey's absence, never from the view).
 // Concurrent calls share list calls.
-func (c *Client) ListKeys(ctx context.Context, projectID string) ([]console.Key, error) {
+func (c *Client) ListKeys(ctx context.Context, parent string) ([]console.Key, error) {
 	if c.naive {
-		return c.api.ListKeys(ctx, projectID)
+		return c.api.ListKeys(ctx, parent)
 	}
 	c.mu.Lock()
-	p := c.acquireLocked(projectID)
+	p := c.acquireLocked(parent)
 	defer c.release(p)
 	arrival := c.tick
 	for {
-		f := c.flightLocked(ctx, projectID, p)
+		f := c.flightLocked(ctx, parent, p)
 		c.mu.Unlock()
-		if err := wait(ctx, f, projectID); err != nil {
+		if err := c.wait(ctx, f, parent); err != nil {
 			return nil, err
 		}
 		if f.start > arrival {
@@ -264,8 +272,8 @@ func (c *Client) ListKeys(ctx context.Context, projectID string) ([]console.Key,
 
 // CreateKey creates a key and returns it with its value; the view learns of
 // the key, without its value, so that the next FindKey finds it at once.
-func (c *Client) CreateKey(ctx context.Context, projectID, name string, expiresAt *time.Time) (console.Key, error) {
-	k, err := c.api.CreateKey(ctx, projectID, name, expiresAt)
+func (c *Client) CreateKey(ctx context.Context, parent, name string, expiresAt *time.Time) (console.Key, error) {
+	k, err := c.api.CreateKey(ctx, parent, name, expiresAt)
 	if c.naive || k.ID == "" {
 		return k, err
 	}
@@ -277,8 +285,8 @@ func (c *Client) CreateKey(ctx context.Context, projectID, name string, expiresA
 	defer c.mu.Unlock()
 	c.tick++
 	now := c.now()
-	for _, ref := range aliases(projectID, k.Parent) {
-		p := c.projectLocked(ref)
+	for _, ref := range aliases(parent, k.Parent) {
+		p := c.viewLocked(ref)
 		p.keys[strings.ToLower(k.ID)] = entry{key: stored, seen: now, tick: c.tick}
 		p.touched = now
 	}
@@ -289,8 +297,8 @@ func (c *Client) CreateKey(ctx context.Context, projectID, name string, expiresA
 // key is absent from the view from then on, whatever a list in flight says;
 // after a failed delete the key is dropped from the view, so that the next
 // lookup asks Ory.
-func (c *Client) DeleteKey(ctx context.Context, projectID, keyID string) error {
-	err := c.api.DeleteKey(ctx, projectID, keyID)
+func (c *Client) DeleteKey(ctx context.Context, parent, keyID string) error {
+	err := c.api.DeleteKey(ctx, parent, keyID)
 	if c.naive {
 		return err
 	}
@@ -300,13 +308,13 @@ func (c *Client) DeleteKey(ctx context.Context, projectID, keyID string) error {
 	c.tick++
 	now := c.now()
 	if err == nil {
-		p := c.projectLocked(projectID)
+		p := c.viewLocked(parent)
 		p.tombs[id] = tomb{tick: c.tick, at: now}
 		p.touched = now
 	}
-	// The key may be in the view under another reference to its project (a
-	// slug and a UUID): forget it everywhere.
-	for _, p := range c.projects {
+	// The key may be in the view under another reference to its parent (a
+	// project's slug and its UUID): forget it everywhere.
+	for _, p := range c.views {
 		if _, ok := p.keys[id]; ok {
 			delete(p.keys, id)
 			if err == nil {
@@ -317,19 +325,7 @@ func (c *Client) DeleteKey(ctx context.Context, projectID, keyID string) error {
 	return err
 }
 
-// ProjectSlug passes through to the console when it can look up projects;
-// projects are not part of the view.
-func (c *Client) ProjectSlug(ctx context.Context, projectID string) (string, error) {
-	s, ok := c.api.(interface {
-		ProjectSlug(ctx context.Context, projectID string) (string, error)
-	})
-	if !ok {
-		return "", errors.New("this console client cannot look up projects")
-	}
-	return s.ProjectSlug(ctx, projectID)
-}
-
-// flightLocked returns the list call in flight for the project, or starts
+// flightLocked returns the list call in flight for the parent, or starts
 // one. The call runs on its own context (with the caller's values), so that
 // a caller that gives up does not fail the others waiting for it.
 //
@@ -337,7 +333,7 @@ func (c *Client) ProjectSlug(ctx context.Context, projectID string) (string, err
 // in flight whenever that call began, and the callers must know when it
 // began, since a list that began before a lookup cannot tell it "absent"
 // (see the package comment, 2).
-func (c *Client) flightLocked(ctx context.Context, projectID string, p *project) *flight {
+func (c *Client) flightLocked(ctx context.Context, parent string, p *parentView) *flight {
 	if p.flight != nil {
 		coalesced.Inc()
 		return p.flight
@@ -346,14 +342,14 @@ func (c *Client) flightLocked(ctx context.Context, projectID string, p *project)
 	f := &flight{start: c.tick, done: make(chan struct{})}
 	p.flight = f
 	started := c.now()
-	go c.fly(context.WithoutCancel(ctx), projectID, p, f, started)
+	go c.fly(context.WithoutCancel(ctx), parent, p, f, started)
 	return f
 }
 
-func (c *Client) fly(ctx context.Context, projectID string, p *project, f *flight, started time.Time) {
+func (c *Client) fly(ctx context.Context, parent string, p *parentView, f *flight, started time.Time) {
 	ctx, cancel := context.WithTimeout(ctx, flightTimeout)
 	defer cancel()
-	keys, err := c.api.ListKeys(ctx, projectID)
+	keys, err := c.api.ListKeys(ctx, parent)
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -394,53 +390,54 @@ func (c *Client) fly(ctx context.Context, projectID string, p *project, f *fligh
 }
 
 // wait waits for a list call, or for ctx.
-func wait(ctx context.Context, f *flight, projectID string) error {
+func (c *Client) wait(ctx context.Context, f *flight, parent string) error {
 	select {
 	case <-f.done:
 		return f.err
 	case <-ctx.Done():
-		return &console.Error{Op: "list the API keys of project " + projectID, Reason: console.ReasonUnavailable,
+		return &console.Error{Op: "list the API keys of " + c.holder + " " + parent, Reason: console.ReasonUnavailable,
 			Message: "gave up waiting for the list call: " + ctx.Err().Error()}
 	}
 }
 
-// acquireLocked returns the view of a project, marked in use, and now and
+// acquireLocked returns the view of a parent, marked in use, and now and
 // then drops the views nobody used for a staleness window: their entries
 // could no longer answer anything.
-func (c *Client) acquireLocked(projectID string) *project {
+func (c *Client) acquireLocked(parent string) *parentView {
 	now := c.now()
 	if now.Sub(c.swept) > c.staleness {
 		c.swept = now
-		for ref, p := range c.projects {
+		for ref, p := range c.views {
 			if p.users == 0 && p.flight == nil && now.Sub(p.touched) > c.staleness {
-				delete(c.projects, ref)
+				delete(c.views, ref)
 			}
 		}
 	}
-	p := c.projectLocked(projectID)
+	p := c.viewLocked(parent)
 	p.users++
 	p.touched = now
 	return p
 }
 
-func (c *Client) release(p *project) {
+func (c *Client) release(p *parentView) {
 	c.mu.Lock()
 	p.users--
 	c.mu.Unlock()
 }
 
-func (c *Client) projectLocked(projectID string) *project {
-	ref := strings.ToLower(projectID)
-	p, ok := c.projects[ref]
+func (c *Client) viewLocked(parent string) *parentView {
+	ref := strings.ToLower(parent)
+	p, ok := c.views[ref]
 	if !ok {
-		p = &project{keys: map[string]entry{}, tombs: map[string]tomb{}}
-		c.projects[ref] = p
+		p = &parentView{keys: map[string]entry{}, tombs: map[string]tomb{}}
+		c.views[ref] = p
 	}
 	return p
 }
 
-// aliases are the references under which a key of a project is recorded:
-// the one the caller used and, when it differs (a slug), the UUID.
+// aliases are the references under which a key of a parent is recorded:
+// the one the caller used and, when it differs (a project's slug), the
+// UUID.
 func aliases(ref, id string) []string {
 	if id == "" || strings.EqualFold(ref, id) {
 		return []string{ref}
@@ -448,9 +445,9 @@ func aliases(ref, id string) []string {
 	return []string{ref, id}
 }
 
-// projects returns how many project views are held, for tests.
+// viewsHeld returns how many parents' views are held, for tests.
 func (c *Client) viewsHeld() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return len(c.projects)
+	return len(c.views)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -41,34 +42,81 @@ func (c *clock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-// world is a simulator with one project, a view over the real client-go
-// console client, and a second client-go client that acts behind the view's
-// back (the Ory console, Terraform, another provider).
-type world struct {
-	sim     *orysim.Server
-	project orysim.Project
-	clock   *clock
-	view    *Client
-	other   *console.Client
+// A holder is a kind of parent of keys as the tests drive it: the tests
+// where the parent matters run for projects and for workspaces.
+type holder struct {
+	// setup makes the parent in sim, reached with workspaceKey, and
+	// returns its ID.
+	setup func(sim *orysim.Server) string
+	api   func(c *console.Client) API
+	seed  func(sim *orysim.Server, parent, name string) orysim.Key
+	// stored returns the parent's keys in the simulator, except the
+	// workspace key a workspace was set up with.
+	stored func(sim *orysim.Server, parent string) []orysim.Key
+	list   string // the list operation, as the simulator names it
+	// atStart is how many keys the parent has when set up: a workspace
+	// has the key it was set up with.
+	atStart int
 }
 
-func newWorld(t *testing.T, o Options) *world {
+var holders = map[string]holder{
+	"Project": {
+		setup: func(sim *orysim.Server) string { return sim.AddProject(workspaceKey, "main").ID },
+		api:   func(c *console.Client) API { return c.ProjectKeys() },
+		seed: func(sim *orysim.Server, parent, name string) orysim.Key {
+			return sim.SeedKey(parent, name, nil, true)
+		},
+		stored: func(sim *orysim.Server, parent string) []orysim.Key { return sim.Keys(parent) },
+		list:   orysim.OpListProjectAPIKeys,
+	},
+	"Workspace": {
+		setup: func(sim *orysim.Server) string { return sim.AddWorkspace(workspaceKey).ID },
+		api:   func(c *console.Client) API { return c.WorkspaceKeys() },
+		seed: func(sim *orysim.Server, parent, name string) orysim.Key {
+			k, _ := sim.CreateKey(orysim.KeySpec{Workspace: parent, Name: name})
+			return k
+		},
+		stored: func(sim *orysim.Server, parent string) []orysim.Key {
+			return slices.DeleteFunc(sim.WorkspaceKeys(parent), func(k orysim.Key) bool { return k.Value == workspaceKey })
+		},
+		list:    orysim.OpListWorkspaceAPIKeys,
+		atStart: 1,
+	},
+}
+
+// world is a simulator with one parent of keys, a view of its keys over
+// the real client-go console client, and a second client-go client that
+// acts behind the view's back (the Ory console, Terraform, another
+// provider).
+type world struct {
+	holder
+	sim    *orysim.Server
+	parent string
+	clock  *clock
+	view   *Client
+	other  API
+}
+
+func newWorld(t *testing.T, h holder, o Options) *world {
 	t.Helper()
 	sim, url := orysim.StartTest(t)
 	sim.AddWorkspace(workspaceKey)
-	w := &world{sim: sim, project: sim.AddProject(workspaceKey, "main"), clock: newClock()}
+	w := &world{holder: h, sim: sim, parent: h.setup(sim), clock: newClock()}
 	o.now = w.clock.Now
-	w.view = New(console.New(url, workspaceKey, http.DefaultClient, "provider-ory-test"), o)
-	w.other = console.New(url, workspaceKey, http.DefaultClient, "someone-else")
+	w.view = New(h.api(console.New(url, workspaceKey, http.DefaultClient, "provider-ory-test")), o)
+	w.other = h.api(console.New(url, workspaceKey, http.DefaultClient, "someone-else"))
 	return w
 }
 
-func (w *world) lists() int { return w.sim.Requests(orysim.OpListProjectAPIKeys) }
+func (w *world) lists() int { return w.sim.Requests(w.list) }
+
+// seedKey stores a key in the parent behind the view's back.
+func (w *world) seedKey(name string) string { return w.seed(w.sim, w.parent, name).ID }
 
 // find looks a key up and returns its ID, "" when reported absent.
 func (w *world) find(t *testing.T, id string) string {
 	t.Helper()
-	k, err := w.view.FindKey(context.Background(), w.project.ID, id)
+	k, err := w.view.FindKey(context.Background(), w.parent, id)
 	if err != nil {
 		t.Fatalf("FindKey: %v", err)
 	}
@@ -113,7 +161,7 @@ func TestFindKey(t *testing.T) {
 			steps: []step{
 				{do: seeded, want: "seeded", lists: 1},
 				{do: func(t *testing.T, w *world, _ string) string {
-					return w.sim.SeedKey(w.project.ID, "imported", nil, true).ID
+					return w.seedKey("imported")
 				}, want: "looked-up", lists: 2},
 			},
 		},
@@ -129,7 +177,7 @@ func TestFindKey(t *testing.T) {
 			steps: []step{
 				{do: seeded, want: "seeded", lists: 1},
 				{do: func(t *testing.T, w *world, _ string) string {
-					k, err := w.view.CreateKey(context.Background(), w.project.ID, "mine", nil)
+					k, err := w.view.CreateKey(context.Background(), w.parent, "mine", nil)
 					if err != nil || k.Value == "" {
 						t.Fatalf("CreateKey = %v, value returned: %v", err, k.Value != "")
 					}
@@ -142,7 +190,7 @@ func TestFindKey(t *testing.T) {
 			steps: []step{
 				{do: seeded, want: "seeded", lists: 1},
 				{do: func(t *testing.T, w *world, id string) string {
-					if err := w.view.DeleteKey(context.Background(), w.project.ID, id); err != nil {
+					if err := w.view.DeleteKey(context.Background(), w.parent, id); err != nil {
 						t.Fatal(err)
 					}
 					return id
@@ -154,7 +202,7 @@ func TestFindKey(t *testing.T) {
 			steps: []step{
 				{do: seeded, want: "seeded", lists: 1},
 				{do: func(t *testing.T, w *world, id string) string {
-					if err := w.other.DeleteKey(context.Background(), w.project.ID, id); err != nil {
+					if err := w.other.DeleteKey(context.Background(), w.parent, id); err != nil {
 						t.Fatal(err)
 					}
 					w.clock.Advance(DefaultStaleness - time.Second)
@@ -172,9 +220,9 @@ func TestFindKey(t *testing.T) {
 		},
 	}
 	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			w := newWorld(t, Options{})
-			id := w.sim.SeedKey(w.project.ID, "seeded", nil, true).ID
+		forHolders(t, name, func(t *testing.T, h holder) {
+			w := newWorld(t, h, Options{})
+			id := w.seedKey("seeded")
 			for i, s := range tc.steps {
 				lookedUp := s.do(t, w, id)
 				got := w.find(t, lookedUp)
@@ -221,7 +269,7 @@ func TestCoalescing(t *testing.T) {
 		"ConcurrentLookupsShareOneList": {
 			reason: "N lookups of one project at once cost one list call, not N.",
 			call: func(w *world, id string) error {
-				k, err := w.view.FindKey(context.Background(), w.project.ID, id)
+				k, err := w.view.FindKey(context.Background(), w.parent, id)
 				if err == nil && k == nil {
 					err = errors.New("key reported absent")
 				}
@@ -232,9 +280,9 @@ func TestCoalescing(t *testing.T) {
 		"ConcurrentListsShareAtMostTwo": {
 			reason: "Full lists must begin after they are asked for, so callers that arrive during a list wait for the next one, which they all share.",
 			call: func(w *world, _ string) error {
-				keys, err := w.view.ListKeys(context.Background(), w.project.ID)
-				if err == nil && len(keys) != n {
-					err = fmt.Errorf("%d keys listed, want %d", len(keys), n)
+				keys, err := w.view.ListKeys(context.Background(), w.parent)
+				if err == nil && len(keys) != n+w.atStart {
+					err = fmt.Errorf("%d keys listed, want %d", len(keys), n+w.atStart)
 				}
 				return err
 			},
@@ -244,22 +292,22 @@ func TestCoalescing(t *testing.T) {
 			reason: "Naive mode, the benchmark's baseline, lists for every lookup.",
 			naive:  true,
 			call: func(w *world, id string) error {
-				_, err := w.view.FindKey(context.Background(), w.project.ID, id)
+				_, err := w.view.FindKey(context.Background(), w.parent, id)
 				return err
 			},
 			wantMin: n, wantMax: n,
 		},
 	}
 	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			w := newWorld(t, Options{Naive: tc.naive})
+		forHolders(t, name, func(t *testing.T, h holder) {
+			w := newWorld(t, h, Options{Naive: tc.naive})
 			var ids []string
 			for i := range n {
-				ids = append(ids, w.sim.SeedKey(w.project.ID, fmt.Sprint("k", i), nil, true).ID)
+				ids = append(ids, w.seedKey(fmt.Sprint("k", i)))
 			}
 			// Slow lists, so that every call arrives while the first is in
 			// flight.
-			w.sim.SetLatency(orysim.OpListProjectAPIKeys, 200*time.Millisecond)
+			w.sim.SetLatency(w.list, 200*time.Millisecond)
 			start := make(chan struct{})
 			errs := make(chan error, n)
 			var wg sync.WaitGroup
@@ -291,22 +339,13 @@ func TestNoValueIsCached(t *testing.T) {
 		// fill makes the view see keys, returning one that carried a value.
 		fill func(t *testing.T) (*Client, string)
 	}{
-		"CreatedKey": {
+		"CreatedProjectKey": {
 			reason: "Create returns the value to its caller; the view keeps the key without it.",
-			fill: func(t *testing.T) (*Client, string) {
-				w := newWorld(t, Options{})
-				k, err := w.view.CreateKey(context.Background(), w.project.ID, "mine", nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if k.Value == "" {
-					t.Fatal("CreateKey must still return the value to its caller")
-				}
-				if _, err := w.view.ListKeys(context.Background(), w.project.ID); err != nil {
-					t.Fatal(err)
-				}
-				return w.view, string(k.Value)
-			},
+			fill:   func(t *testing.T) (*Client, string) { return createdKey(t, holders["Project"]) },
+		},
+		"CreatedWorkspaceKey": {
+			reason: "The same holds for a workspace key.",
+			fill:   func(t *testing.T) (*Client, string) { return createdKey(t, holders["Workspace"]) },
 		},
 		"ListThatCarriesValues": {
 			reason: "Lists carry no values today; should one ever do, the view must still not keep them.",
@@ -334,7 +373,7 @@ func TestNoValueIsCached(t *testing.T) {
 			c.mu.Lock()
 			defer c.mu.Unlock()
 			held := 0
-			for _, p := range c.projects {
+			for _, p := range c.views {
 				for _, e := range p.keys {
 					held++
 					if dump := fmt.Sprintf("%#v", e.key) + string(e.key.Value); strings.Contains(dump, value) {
@@ -350,35 +389,46 @@ func TestNoValueIsCached(t *testing.T) {
 }
 
 func TestMemoryIsBounded(t *testing.T) {
-	w := newWorld(t, Options{})
+	// Projects: a workspace key reaches one workspace, but many projects.
+	w := newWorld(t, holders["Project"], Options{})
 	ctx := context.Background()
 	other := w.sim.AddProject(workspaceKey, "other")
-	for _, p := range []string{w.project.ID, other.ID} {
+	for _, p := range []string{w.parent, other.ID} {
 		if _, err := w.view.FindKey(ctx, p, "00000000-0000-4000-8000-000000000000"); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if got := w.view.viewsHeld(); got != 2 {
-		t.Fatalf("%d project views held, want 2", got)
+		t.Fatalf("%d parent views held, want 2", got)
 	}
 	w.clock.Advance(2 * DefaultStaleness)
-	if _, err := w.view.FindKey(ctx, w.project.ID, "00000000-0000-4000-8000-000000000000"); err != nil {
+	if _, err := w.view.FindKey(ctx, w.parent, "00000000-0000-4000-8000-000000000000"); err != nil {
 		t.Fatal(err)
 	}
 	if got := w.view.viewsHeld(); got != 1 {
-		t.Errorf("%d project views held, want 1: a project untouched for a staleness window must be dropped", got)
+		t.Errorf("%d parent views held, want 1: a parent untouched for a staleness window must be dropped", got)
 	}
 }
 
 func TestListErrorsAreNotCached(t *testing.T) {
-	w := newWorld(t, Options{})
-	id := w.sim.SeedKey(w.project.ID, "k", nil, true).ID
-	w.sim.FailNext(orysim.OpListProjectAPIKeys, 1, http.StatusServiceUnavailable)
-	if _, err := w.view.FindKey(context.Background(), w.project.ID, id); console.ReasonOf(err) != console.ReasonUnavailable {
-		t.Fatalf("FindKey during an outage: %v, want the list's error", err)
-	}
-	if got := w.find(t, id); got != id {
-		t.Errorf("FindKey after the outage = %q, want %q: a failed list must not be remembered", got, id)
+	forHolders(t, "", func(t *testing.T, h holder) {
+		w := newWorld(t, h, Options{})
+		id := w.seedKey("k")
+		w.sim.FailNext(w.list, 1, http.StatusServiceUnavailable)
+		if _, err := w.view.FindKey(context.Background(), w.parent, id); console.ReasonOf(err) != console.ReasonUnavailable {
+			t.Fatalf("FindKey during an outage: %v, want the list's error", err)
+		}
+		if got := w.find(t, id); got != id {
+			t.Errorf("FindKey after the outage = %q, want %q: a failed list must not be remembered", got, id)
+		}
+	})
+}
+
+// forHolders runs test once per holder, as name/holder.
+func forHolders(t *testing.T, name string, test func(t *testing.T, h holder)) {
+	t.Helper()
+	for hn, h := range holders {
+		t.Run(strings.TrimPrefix(name+"/"+hn, "/"), func(t *testing.T) { test(t, h) })
 	}
 }
 
@@ -392,8 +442,8 @@ func value(c prometheus.Counter) float64 {
 }
 
 func TestLookupMetrics(t *testing.T) {
-	w := newWorld(t, Options{})
-	id := w.sim.SeedKey(w.project.ID, "k", nil, true).ID
+	w := newWorld(t, holders["Workspace"], Options{})
+	id := w.seedKey("k")
 	hits, misses := value(lookups.WithLabelValues(resultHit)), value(lookups.WithLabelValues(resultMiss))
 	w.find(t, id) // miss: lists
 	w.find(t, id) // hit
@@ -402,4 +452,22 @@ func TestLookupMetrics(t *testing.T) {
 	if diff := cmp.Diff([]float64{2, 1}, got); diff != "" {
 		t.Errorf("{hits, misses} -want +got:\n%s", diff)
 	}
+}
+
+// createdKey makes a view see a key it created, and returns it with the
+// value the create returned.
+func createdKey(t *testing.T, h holder) (*Client, string) {
+	t.Helper()
+	w := newWorld(t, h, Options{})
+	k, err := w.view.CreateKey(context.Background(), w.parent, "mine", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k.Value == "" {
+		t.Fatal("CreateKey must still return the value to its caller")
+	}
+	if _, err := w.view.ListKeys(context.Background(), w.parent); err != nil {
+		t.Fatal(err)
+	}
+	return w.view, string(k.Value)
 }

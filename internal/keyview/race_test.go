@@ -35,6 +35,9 @@ func newFake() *fakeAPI {
 	return &fakeAPI{started: make(chan struct{}, 16), release: make(chan struct{})}
 }
 
+// Holder is "project": the rules under test do not depend on it.
+func (f *fakeAPI) Holder() string { return "project" }
+
 func (f *fakeAPI) ListKeys(ctx context.Context, _ string) ([]console.Key, error) {
 	f.mu.Lock()
 	f.lists++
@@ -123,7 +126,7 @@ func waitUsers(t *testing.T, c *Client, project string, n int) {
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
 		c.mu.Lock()
-		p := c.projects[strings.ToLower(project)]
+		p := c.views[strings.ToLower(project)]
 		users := 0
 		if p != nil {
 			users = p.users
@@ -279,12 +282,16 @@ func TestAWaiterThatGivesUpDoesNotFailOthers(t *testing.T) {
 // created and deleted behind the view's back, and then checks every answer
 // the rules allow.
 func TestConsistencyUnderConcurrency(t *testing.T) {
+	forHolders(t, "", testConsistencyUnderConcurrency)
+}
+
+func testConsistencyUnderConcurrency(t *testing.T, h holder) {
 	sim, url := orysim.StartTest(t, orysim.WithoutContractCheck())
 	sim.AddWorkspace(workspaceKey)
-	p := sim.AddProject(workspaceKey, "main")
-	sim.SetLatency(orysim.OpListProjectAPIKeys, 5*time.Millisecond)
-	view := New(console.New(url, workspaceKey, http.DefaultClient, "provider-ory-test"), Options{Staleness: time.Hour})
-	other := console.New(url, workspaceKey, http.DefaultClient, "someone-else")
+	parent := h.setup(sim)
+	sim.SetLatency(h.list, 5*time.Millisecond)
+	view := New(h.api(console.New(url, workspaceKey, http.DefaultClient, "provider-ory-test")), Options{Staleness: time.Hour})
+	other := h.api(console.New(url, workspaceKey, http.DefaultClient, "someone-else"))
 	ctx := context.Background()
 
 	const workers, rounds = 8, 15
@@ -296,35 +303,35 @@ func TestConsistencyUnderConcurrency(t *testing.T) {
 			for r := range rounds {
 				// A key this worker creates must be found at once and
 				// until this worker deletes it; then never again.
-				k, err := view.CreateKey(ctx, p.ID, fmt.Sprint("w", w, "r", r), nil)
+				k, err := view.CreateKey(ctx, parent, fmt.Sprint("w", w, "r", r), nil)
 				if err != nil {
 					errs <- err
 					return
 				}
-				if got, err := view.FindKey(ctx, p.ID, k.ID); err != nil || got == nil {
+				if got, err := view.FindKey(ctx, parent, k.ID); err != nil || got == nil {
 					errs <- fmt.Errorf("own key %s not found after create (%v)", k.ID, err)
 				}
 				// A key created behind the view's back must be found, not
 				// reported missing, however stale the view: a missing key
 				// means a duplicate.
-				imported, err := other.CreateKey(ctx, p.ID, "imported", nil)
+				imported, err := other.CreateKey(ctx, parent, "imported", nil)
 				if err != nil {
 					errs <- err
 					return
 				}
-				if got, err := view.FindKey(ctx, p.ID, imported.ID); err != nil || got == nil {
+				if got, err := view.FindKey(ctx, parent, imported.ID); err != nil || got == nil {
 					errs <- fmt.Errorf("imported key %s reported missing (%v)", imported.ID, err)
 				}
 				if rng.IntN(2) == 0 {
-					if err := view.DeleteKey(ctx, p.ID, k.ID); err != nil {
+					if err := view.DeleteKey(ctx, parent, k.ID); err != nil {
 						errs <- err
 						return
 					}
-					if got, err := view.FindKey(ctx, p.ID, k.ID); err != nil || got != nil {
+					if got, err := view.FindKey(ctx, parent, k.ID); err != nil || got != nil {
 						errs <- fmt.Errorf("own key %s still found after delete (%v)", k.ID, err)
 					}
 				}
-				if _, err := view.ListKeys(ctx, p.ID); err != nil {
+				if _, err := view.ListKeys(ctx, parent); err != nil {
 					errs <- err
 				}
 			}
@@ -336,13 +343,13 @@ func TestConsistencyUnderConcurrency(t *testing.T) {
 		t.Error(err)
 	}
 	// Every key in Ory is found; nothing else is.
-	for _, k := range sim.Keys(p.ID) {
-		if got, err := view.FindKey(ctx, p.ID, k.ID); err != nil || got == nil {
+	for _, k := range h.stored(sim, parent) {
+		if got, err := view.FindKey(ctx, parent, k.ID); err != nil || got == nil {
 			t.Errorf("key %s exists but FindKey = %v, %v", k.ID, got, err)
 		}
 	}
 	// A key that never existed is reported absent.
-	if got, err := view.FindKey(ctx, p.ID, uuid.NewString()); err != nil || got != nil {
+	if got, err := view.FindKey(ctx, parent, uuid.NewString()); err != nil || got != nil {
 		t.Errorf("FindKey of an unknown key = %v, %v; want nil, nil", got, err)
 	}
 }

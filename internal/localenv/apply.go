@@ -34,6 +34,13 @@ const (
 	ExampleWorkspaceKey = "ory_wak_REPLACE_ME"
 	// ExampleProjectID is the project of every example.
 	ExampleProjectID = "00000000-0000-4000-8000-000000000001"
+	// ExampleWorkspaceID is the workspace ExampleWorkspaceKey reaches, the
+	// holder of workspace API keys in examples.
+	ExampleWorkspaceID = "00000000-0000-4000-8000-000000000002"
+	// ExampleWorkspaceKeyID is the ID of ExampleWorkspaceKey as one of the
+	// workspace's API keys, to import it (a rotation of the provider's own
+	// credentials starts there).
+	ExampleWorkspaceKeyID = "00000000-0000-4000-8000-00000000b001"
 )
 
 // ExampleImports returns the keys the examples import (namespaced/import.yaml
@@ -51,7 +58,11 @@ func ExampleImports() []orysim.KeySpec {
 // SeedExamples gives sim the workspace, project and imported keys the
 // examples name.
 func SeedExamples(sim *orysim.Server) error {
-	sim.AddWorkspace(ExampleWorkspaceKey)
+	if _, err := sim.CreateWorkspace(orysim.WorkspaceSpec{
+		Key: ExampleWorkspaceKey, ID: ExampleWorkspaceID, KeyID: ExampleWorkspaceKeyID, KeyName: "provider-ory examples",
+	}); err != nil {
+		return fmt.Errorf("seeding the examples' workspace: %w", err)
+	}
 	if _, err := sim.CreateProject(orysim.ProjectSpec{
 		WorkspaceKey: ExampleWorkspaceKey, Slug: "examples", ID: ExampleProjectID, Name: "provider-ory examples",
 	}); err != nil {

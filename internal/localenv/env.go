@@ -162,7 +162,7 @@ func (e *Env) startSimulator(opts []orysim.Option) error {
 		return err
 	}
 	e.Sim, e.sim, e.SimURL = sim, inst, inst.URL
-	e.logf("Ory simulator at %s (workspace key %s, project %s)", e.SimURL, ExampleWorkspaceKey, ExampleProjectID)
+	e.logf("Ory simulator at %s (workspace key %s, workspace %s, project %s)", e.SimURL, ExampleWorkspaceKey, ExampleWorkspaceID, ExampleProjectID)
 	return nil
 }
 

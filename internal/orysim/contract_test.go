@@ -21,40 +21,60 @@ func TestContractCheckCatchesBadRequests(t *testing.T) {
 	cases := map[string]struct {
 		reason string
 		method string
-		path   func(Project) string
+		path   func(fixture) string
 		body   string
 		want   got
 	}{
 		"NameNotAString": {
 			reason: "A body that breaks createProjectApiKeyBody is a request violation and a 400.",
 			method: http.MethodPost,
-			path:   func(p Project) string { return "/projects/" + p.ID + "/tokens" },
+			path:   func(f fixture) string { return "/projects/" + f.project.ID + "/tokens" },
 			body:   `{"name":5}`,
 			want:   got{Status: 400, Violations: []string{"createProjectApiKey request"}},
 		},
 		"NotJSON": {
 			reason: "A body that is not JSON is refused by both the check and the simulator.",
 			method: http.MethodPost,
-			path:   func(p Project) string { return "/projects/" + p.ID + "/tokens" },
+			path:   func(f fixture) string { return "/projects/" + f.project.ID + "/tokens" },
 			body:   `name=ci`,
 			want:   got{Status: 400, Violations: []string{"createProjectApiKey request"}},
 		},
 		"UnknownPath": {
 			reason: "Paths outside the spec are violations; the simulator answers a herodot 404 that is not validated.",
 			method: http.MethodGet,
-			path:   func(Project) string { return "/workspaces" + "/x/y/z" },
+			path:   func(fixture) string { return "/workspaces" + "/x/y/z" },
 			want:   got{Status: 404, Violations: []string{" request"}},
 		},
 		"WrongMethod": {
 			reason: "A declared path with a method the spec lacks is a violation and a 405.",
 			method: http.MethodPatch,
-			path:   func(p Project) string { return "/projects/" + p.ID + "/tokens" },
+			path:   func(f fixture) string { return "/projects/" + f.project.ID + "/tokens" },
 			want:   got{Status: 405, Violations: []string{" request"}},
+		},
+		"WorkspaceKeyNameNotAString": {
+			reason: "The workspace key paths are in the contract: a body that breaks CreateWorkspaceApiKeyBody is a request violation and a 400.",
+			method: http.MethodPost,
+			path:   func(f fixture) string { return "/workspaces/" + f.ws.ID + "/tokens" },
+			body:   `{"name":5}`,
+			want:   got{Status: 400, Violations: []string{"createWorkspaceApiKey request"}},
+		},
+		"WorkspaceKeyWrongMethod": {
+			reason: "A workspace key is deleted, never patched: a violation and a 405.",
+			method: http.MethodPatch,
+			path:   func(f fixture) string { return "/workspaces/" + f.ws.ID + "/tokens/" + f.ws.KeyID },
+			want:   got{Status: 405, Violations: []string{" request"}},
+		},
+		"ValidWorkspaceKey": {
+			reason: "A well-formed workspace key create is routed to createWorkspaceApiKey and its 201 answer passes the workspaceApiKey schema.",
+			method: http.MethodPost,
+			path:   func(f fixture) string { return "/workspaces/" + f.ws.ID + "/tokens" },
+			body:   `{"name":"raw","expires_at":null}`,
+			want:   got{Status: 201, Violations: []string{}},
 		},
 		"Valid": {
 			reason: "A well-formed raw request produces no violation.",
 			method: http.MethodPost,
-			path:   func(p Project) string { return "/projects/" + p.Slug + "/tokens" },
+			path:   func(f fixture) string { return "/projects/" + f.project.Slug + "/tokens" },
 			body:   `{"name":"raw","expires_at":null}`,
 			want:   got{Status: 201, Violations: []string{}},
 		},
@@ -62,7 +82,7 @@ func TestContractCheckCatchesBadRequests(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			f := newFixture(t)
-			req, err := http.NewRequest(tc.method, f.url+tc.path(f.project), strings.NewReader(tc.body))
+			req, err := http.NewRequest(tc.method, f.url+tc.path(f), strings.NewReader(tc.body))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,6 +1,6 @@
 // Package orysim is an in-memory simulator of the parts of Ory Network's
 // console API (api.console.ory.sh) that the provider uses: project API keys
-// (create, list, delete) and reading a project.
+// and workspace API keys (create, list, delete) and reading a project.
 //
 // Tests drive the real github.com/ory/client-go against it over HTTP, so the
 // simulator has to answer the way the live API does: same paths, status
@@ -23,6 +23,12 @@
 // PurgeProject removes it (403 everywhere: Ory answers an unknown project
 // with 403, not 404), and MoveProject takes it out of reach of its
 // workspace's key while it still exists (the same 403s).
+//
+// A workspace is set up with one workspace API key (AddWorkspace,
+// CreateWorkspace), which is also the first of its API keys: the workspace
+// key operations list it and can delete it, which revokes it (401), and a
+// workspace key they create authenticates at once, so a test can rotate the
+// provider's own credentials through the API.
 //
 // Faults (injected errors, latency, dropped connections, rate limiting) can
 // be switched on and off at any time, also while requests are in flight.

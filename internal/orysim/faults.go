@@ -357,8 +357,8 @@ const (
 	// the body, then closes: the client has half the JSON.
 	CutMidBody AnswerCut = FaultCutMidBody
 	// OmitValue is not a cut: the whole answer arrives, without its
-	// "value". It stays within the contract, since the schema of a project
-	// API key makes value optional; client-go decodes it.
+	// "value". It stays within the contract, since the schemas of project
+	// and workspace API keys make value optional; client-go decodes it.
 	OmitValue AnswerCut = FaultOmitValue
 )
 
@@ -373,8 +373,9 @@ type cutNext struct {
 	at AnswerCut
 }
 
-// CutAnswers makes the next n requests to op about project (its ID or slug
-// as the request path names it; "" for any project) be served, and then
+// CutAnswers makes the next n requests to op about parent (the project or
+// workspace as the request path names it, ID or slug; "" for any) be
+// served, and then
 // cuts their answers at at: "Ory acted, then the answer was lost". This is
 // the fault a create fears most, because a key's value appears only in the
 // answer to its create; the simulator's other faults strike before it acts.
@@ -385,11 +386,11 @@ type cutNext struct {
 //
 // The contract check does not see a cut answer (the connection is taken
 // over, as for a drop); it checks an OmitValue answer as any other.
-func (s *Server) CutAnswers(op, project string, n int, at AnswerCut) {
+func (s *Server) CutAnswers(op, parent string, n int, at AnswerCut) {
 	f := s.faults
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	key := op + " " + strings.ToLower(project)
+	key := op + " " + strings.ToLower(parent)
 	if n <= 0 || !slices.Contains(AnswerCuts(), at) {
 		delete(f.cuts, key)
 		return
@@ -397,12 +398,12 @@ func (s *Server) CutAnswers(op, project string, n int, at AnswerCut) {
 	f.cuts[key] = cutNext{n: n, at: at}
 }
 
-// takeCut uses up one cut armed for op and project, if any: the one for the
-// project first, then the one for any project.
-func (f *faults) takeCut(op, project string) AnswerCut {
+// takeCut uses up one cut armed for op and parent, if any: the one for the
+// parent first, then the one for any.
+func (f *faults) takeCut(op, parent string) AnswerCut {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for _, key := range []string{op + " " + strings.ToLower(project), op + " "} {
+	for _, key := range []string{op + " " + strings.ToLower(parent), op + " "} {
 		c, ok := f.cuts[key]
 		if !ok {
 			continue

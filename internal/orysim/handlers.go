@@ -14,10 +14,24 @@ const maxRequestBody = 64 << 10
 
 // route is a parsed request path.
 type route struct {
-	op      string
-	project string // {project} or {project_id}, unescaped
+	op string
+	// parent is the holder the path names, unescaped: {project} or
+	// {project_id} under /projects, {workspace} under /workspaces.
+	parent  string
 	tokenID string // {token_id}, unescaped
 	allow   string // methods the path supports, for 405 answers
+	// holder resolves parent for the key operations, with s.mu held.
+	holder holderFor
+}
+
+// keyOps are the key operations of both holders of keys, by the
+// collection whose members hold them.
+var keyOps = map[string]struct {
+	list, create, del string
+	holder            holderFor
+}{
+	"projects":   {OpListProjectAPIKeys, OpCreateProjectAPIKey, OpDeleteProjectAPIKey, (*Server).projectHolderForLocked},
+	"workspaces": {OpListWorkspaceAPIKeys, OpCreateWorkspaceAPIKey, OpDeleteWorkspaceAPIKey, (*Server).workspaceHolderForLocked},
 }
 
 // parseRoute maps method and path to an operation. It returns a route with
@@ -33,12 +47,16 @@ func parseRoute(method string, u *url.URL) route {
 		}
 		seg[i] = s
 	}
-	if len(seg) < 2 || seg[0] != "projects" {
+	if len(seg) < 2 {
 		return route{}
 	}
-	rt := route{project: seg[1]}
+	ops, ok := keyOps[seg[0]]
+	if !ok {
+		return route{}
+	}
+	rt := route{parent: seg[1], holder: ops.holder}
 	switch {
-	case len(seg) == 2:
+	case len(seg) == 2 && seg[0] == "projects":
 		rt.allow = http.MethodGet
 		if method == http.MethodGet {
 			rt.op = OpGetProject
@@ -47,15 +65,15 @@ func parseRoute(method string, u *url.URL) route {
 		rt.allow = "GET, POST"
 		switch method {
 		case http.MethodGet:
-			rt.op = OpListProjectAPIKeys
+			rt.op = ops.list
 		case http.MethodPost:
-			rt.op = OpCreateProjectAPIKey
+			rt.op = ops.create
 		}
 	case len(seg) == 4 && seg[2] == "tokens":
 		rt.allow = http.MethodDelete
 		rt.tokenID = seg[3]
 		if method == http.MethodDelete {
-			rt.op = OpDeleteProjectAPIKey
+			rt.op = ops.del
 		}
 	default:
 		return route{}
@@ -122,7 +140,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	if at := s.faults.takeCut(rt.op, rt.project); at != "" {
+	if at := s.faults.takeCut(rt.op, rt.parent); at != "" {
 		// Serve into a cutWriter, then break the answer. The entry is
 		// complete before the client can notice the cut.
 		cw := &cutWriter{ResponseWriter: w, at: at}
@@ -140,14 +158,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch rt.op {
-	case OpCreateProjectAPIKey:
-		s.createKey(sw, r, ws, rt.project)
-	case OpListProjectAPIKeys:
-		s.listKeys(sw, ws, rt.project)
-	case OpDeleteProjectAPIKey:
-		s.deleteKey(sw, ws, rt.project, rt.tokenID)
+	case OpCreateProjectAPIKey, OpCreateWorkspaceAPIKey:
+		s.createKey(sw, r, ws, rt)
+	case OpListProjectAPIKeys, OpListWorkspaceAPIKeys:
+		s.listKeys(sw, ws, rt)
+	case OpDeleteProjectAPIKey, OpDeleteWorkspaceAPIKey:
+		s.deleteKey(sw, ws, rt)
 	case OpGetProject:
-		s.getProject(sw, ws, rt.project)
+		s.getProject(sw, ws, rt.parent)
 	}
 }
 
@@ -166,13 +184,24 @@ func (s *Server) authenticate(r *http.Request) (*Workspace, *apiError) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ws, ok := s.workspaces[token]
-	if !ok || ws.Revoked {
-		return nil, &apiError{http.StatusUnauthorized, "The workspace API key is unknown or was revoked."}
+	if ws, ok := s.workspaces[token]; ok {
+		if ws.Revoked {
+			return nil, errUnknownWorkspaceKey
+		}
+		c := *ws
+		return &c, nil
 	}
-	c := *ws
-	return &c, nil
+	// A workspace API key created through the API acts as the identity
+	// that created it. Assumption: an expired key is refused like a
+	// deleted one.
+	k := s.workspaceKeyByValueLocked(token)
+	if k == nil || (k.ExpiresAt != nil && !s.now().Before(*k.ExpiresAt)) {
+		return nil, errUnknownWorkspaceKey
+	}
+	return &Workspace{ID: k.WorkspaceID, Key: token, KeyID: k.ID, OwnerID: k.OwnerID}, nil
 }
+
+var errUnknownWorkspaceKey = &apiError{http.StatusUnauthorized, "The workspace API key is unknown or was revoked."}
 
 // errNoProjectAccess is the answer for a project the caller cannot reach:
 // one of another workspace, an unknown one, or (for its keys) a deleted one.
@@ -193,69 +222,90 @@ func (s *Server) projectForLocked(ws *Workspace, ref string) (*project, *apiErro
 	return p, nil
 }
 
-// createKeyBody is the createProjectApiKeyBody schema. expires_at is read
+// projectHolderForLocked resolves {project} for a key operation, as
+// projectForLocked.
+func (s *Server) projectHolderForLocked(ws *Workspace, ref string) (keyHolder, *apiError) {
+	p, apiErr := s.projectForLocked(ws, ref)
+	if apiErr != nil {
+		return keyHolder{}, apiErr
+	}
+	return projectHolder(p), nil
+}
+
+// createKeyBody is the createProjectApiKeyBody schema, and the
+// CreateWorkspaceApiKeyBody schema, which is the same. expires_at is read
 // as a string so that its format errors become 400s with a reason.
 type createKeyBody struct {
 	Name      *string `json:"name"`
 	ExpiresAt *string `json:"expires_at"`
 }
 
-func (s *Server) createKey(w http.ResponseWriter, r *http.Request, ws *Workspace, ref string) {
-	// Access is checked before the body, so an unknown, foreign or deleted
-	// project is 403 whatever the body says. Should the project be deleted
-	// or purged before the key is stored below, the key lands in a project
-	// nobody can reach, as it would in Ory.
+// createKey serves a key create of either holder. Access is checked
+// before the body, so an unknown, foreign or deleted holder is 403 whatever
+// the body says. Should a project be deleted or purged before the key is
+// stored below, the key lands in a project nobody can reach, as it would in
+// Ory.
+func (s *Server) createKey(w http.ResponseWriter, r *http.Request, ws *Workspace, rt route) {
 	s.mu.Lock()
-	p, apiErr := s.projectForLocked(ws, ref)
+	h, apiErr := rt.holder(s, ws, rt.parent)
 	s.mu.Unlock()
 	if apiErr != nil {
 		apiErr.write(w)
 		return
 	}
 
-	var body createKeyBody
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxRequestBody))
-	if err := dec.Decode(&body); err != nil {
-		writeError(w, http.StatusBadRequest, "The request body is not a valid createProjectApiKeyBody: "+err.Error())
+	name, expiresAt, apiErr := s.readCreateBody(w, r)
+	if apiErr != nil {
+		apiErr.write(w)
 		return
-	}
-	// Assumption: a name of only spaces is as useless as an empty one.
-	if body.Name == nil || strings.TrimSpace(*body.Name) == "" {
-		writeError(w, http.StatusBadRequest, "name is required and must not be empty.")
-		return
-	}
-	now := s.now().UTC().Truncate(time.Second)
-	var expiresAt *time.Time
-	if body.ExpiresAt != nil {
-		t, err := time.Parse(time.RFC3339, *body.ExpiresAt)
-		if err != nil {
-			writeError(w, http.StatusBadRequest, "expires_at is not an RFC 3339 date-time.")
-			return
-		}
-		// Assumption: Ory refuses keys that would be born expired. The
-		// stored value is truncated to seconds like every Ory timestamp.
-		t = t.UTC().Truncate(time.Second)
-		if !t.After(now) {
-			writeError(w, http.StatusBadRequest, "expires_at must be in the future.")
-			return
-		}
-		expiresAt = &t
 	}
 
 	s.mu.Lock()
-	k := s.newKeyLocked(p, ws.OwnerID, *body.Name, expiresAt).clone()
+	k := s.addKeyLocked(h, ws.OwnerID, name, expiresAt).clone()
 	s.mu.Unlock()
 	writeJSON(w, http.StatusCreated, keyToJSON(k, true))
 }
 
-func (s *Server) listKeys(w http.ResponseWriter, ws *Workspace, ref string) {
+// readCreateBody reads the body of a key create (createProjectApiKeyBody
+// and CreateWorkspaceApiKeyBody are alike): the name, and when to expire,
+// or the 400 that refuses it.
+func (s *Server) readCreateBody(w http.ResponseWriter, r *http.Request) (string, *time.Time, *apiError) {
+	var body createKeyBody
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxRequestBody))
+	if err := dec.Decode(&body); err != nil {
+		return "", nil, &apiError{http.StatusBadRequest, "The request body is not a valid key create body: " + err.Error()}
+	}
+	// Assumption: a name of only spaces is as useless as an empty one.
+	if body.Name == nil || strings.TrimSpace(*body.Name) == "" {
+		return "", nil, &apiError{http.StatusBadRequest, "name is required and must not be empty."}
+	}
+	if body.ExpiresAt == nil {
+		return *body.Name, nil, nil
+	}
+	t, err := time.Parse(time.RFC3339, *body.ExpiresAt)
+	if err != nil {
+		return "", nil, &apiError{http.StatusBadRequest, "expires_at is not an RFC 3339 date-time."}
+	}
+	// Assumption: Ory refuses keys that would be born expired. The stored
+	// value is truncated to seconds like every Ory timestamp.
+	t = t.UTC().Truncate(time.Second)
+	if !t.After(s.now().UTC().Truncate(time.Second)) {
+		return "", nil, &apiError{http.StatusBadRequest, "expires_at must be in the future."}
+	}
+	return *body.Name, &t, nil
+}
+
+// listKeys serves the key list of either holder: a plain array, without
+// values.
+func (s *Server) listKeys(w http.ResponseWriter, ws *Workspace, rt route) {
 	s.mu.Lock()
-	p, apiErr := s.projectForLocked(ws, ref)
+	h, apiErr := rt.holder(s, ws, rt.parent)
 	// An empty list must encode as [], never null: client-go decodes into
-	// a slice either way, but the spec's projectApiKeys is an array.
+	// a slice either way, but the spec's projectApiKeys and
+	// workspaceApiKeys are arrays.
 	out := []keyJSON{}
 	if apiErr == nil {
-		for _, k := range p.keys {
+		for _, k := range *h.keys {
 			out = append(out, keyToJSON(*k, false))
 		}
 	}
@@ -267,15 +317,14 @@ func (s *Server) listKeys(w http.ResponseWriter, ws *Workspace, ref string) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (s *Server) deleteKey(w http.ResponseWriter, ws *Workspace, ref, tokenID string) {
+// deleteKey serves the key delete of either holder; an unknown key is 404.
+// A deleted workspace key answers 401 from then on, even when it is the key
+// of this very request (a credential rotated by the one it replaces).
+func (s *Server) deleteKey(w http.ResponseWriter, ws *Workspace, rt route) {
 	s.mu.Lock()
-	p, apiErr := s.projectForLocked(ws, ref)
-	if apiErr == nil {
-		if i := p.keyIndex(tokenID); i >= 0 {
-			p.keys = append(p.keys[:i], p.keys[i+1:]...)
-		} else {
-			apiErr = &apiError{http.StatusNotFound, "Unable to locate the API key."}
-		}
+	h, apiErr := rt.holder(s, ws, rt.parent)
+	if apiErr == nil && !s.removeKeyLocked(h, rt.tokenID) {
+		apiErr = &apiError{http.StatusNotFound, "Unable to locate the API key."}
 	}
 	s.mu.Unlock()
 	if apiErr != nil {
@@ -313,14 +362,18 @@ func (s *Server) getProject(w http.ResponseWriter, ws *Workspace, id string) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// keyJSON is the projectApiKey schema as Ory fills it.
+// keyJSON is the projectApiKey and workspaceApiKey schemas as Ory fills
+// them.
 type keyJSON struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	OwnerID   string    `json:"owner_id"`
-	ProjectID string    `json:"project_id"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	OwnerID string `json:"owner_id"`
+	// ProjectID is set for a project API key, WorkspaceID for a workspace
+	// API key (the workspaceApiKey schema).
+	ProjectID   string    `json:"project_id,omitempty"`
+	WorkspaceID string    `json:"workspace_id,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
 	// ExpiresAt is sent as null for keys that do not expire (the schema
 	// marks it nullable), which exercises client-go's NullableTime.
 	ExpiresAt *time.Time `json:"expires_at"`
@@ -336,6 +389,7 @@ func keyToJSON(k Key, withValue bool) keyJSON {
 		Name:           k.Name,
 		OwnerID:        k.OwnerID,
 		ProjectID:      k.ProjectID,
+		WorkspaceID:    k.WorkspaceID,
 		CreatedAt:      k.CreatedAt,
 		UpdatedAt:      k.UpdatedAt,
 		ExpiresAt:      k.ExpiresAt,

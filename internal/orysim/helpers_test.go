@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -73,8 +75,9 @@ func statusOf(resp *http.Response) int {
 	return resp.StatusCode
 }
 
-// callOp performs op through client-go against project and returns the
-// HTTP status (0 when no response arrived).
+// callOp performs op through client-go against project (for the workspace
+// key operations: the workspace ID) and returns the HTTP status (0 when no
+// response arrived).
 func callOp(ctx context.Context, c *ory.APIClient, op, project string) (int, error) {
 	var resp *http.Response
 	var err error
@@ -88,10 +91,33 @@ func callOp(ctx context.Context, c *ory.APIClient, op, project string) (int, err
 		resp, err = c.ProjectAPI.DeleteProjectApiKey(ctx, project, "0b6f1e8e-2f0a-4f43-8d0b-3f1b2d7c9a10").Execute()
 	case OpGetProject:
 		_, resp, err = c.ProjectAPI.GetProject(ctx, project).Execute()
+	case OpCreateWorkspaceAPIKey:
+		_, resp, err = c.WorkspaceAPI.CreateWorkspaceApiKey(ctx, project).
+			CreateWorkspaceApiKeyBody(*ory.NewCreateWorkspaceApiKeyBody("k")).Execute()
+	case OpListWorkspaceAPIKeys:
+		_, resp, err = c.WorkspaceAPI.ListWorkspaceApiKeys(ctx, project).Execute()
+	case OpDeleteWorkspaceAPIKey:
+		resp, err = c.WorkspaceAPI.DeleteWorkspaceApiKey(ctx, project, "0b6f1e8e-2f0a-4f43-8d0b-3f1b2d7c9a10").Execute()
 	default:
 		return 0, errors.New("unknown operation " + op)
 	}
 	return statusOf(resp), err
+}
+
+// projectOperations are the operations whose path names a project.
+func projectOperations() []string {
+	return slices.DeleteFunc(Operations(), isWorkspaceOperation)
+}
+
+func isWorkspaceOperation(op string) bool { return strings.Contains(op, "Workspace") }
+
+// parentOf is what callOp needs for op: the fixture's workspace ID for the
+// workspace key operations, its project ID for the others.
+func (f fixture) parentOf(op string) string {
+	if isWorkspaceOperation(op) {
+		return f.ws.ID
+	}
+	return f.project.ID
 }
 
 func ptr[T any](v T) *T { return &v }

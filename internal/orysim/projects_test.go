@@ -76,7 +76,7 @@ func TestProjectsThatGoAway(t *testing.T) {
 			f.createKey(t, "before")
 			ref := tc.arrange(t, f)
 			got := map[string]int{}
-			for _, op := range Operations() {
+			for _, op := range projectOperations() {
 				got[op], _ = callOp(context.Background(), f.client, op, ref)
 			}
 			if diff := cmp.Diff(tc.want, got); diff != "" {

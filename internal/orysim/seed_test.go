@@ -15,46 +15,70 @@ func TestCreateKey(t *testing.T) {
 	)
 	cases := map[string]struct {
 		reason  string
-		spec    func(p Project) KeySpec
+		spec    func(p Project, ws Workspace) KeySpec
 		wantErr string
 		wantID  string
 	}{
 		"FixedID": {
 			reason: "Examples import keys by a fixed ID.",
-			spec:   func(p Project) KeySpec { return KeySpec{Project: p.ID, ID: fixedKey, Name: "legacy-ci"} },
+			spec:   func(p Project, _ Workspace) KeySpec { return KeySpec{Project: p.ID, ID: fixedKey, Name: "legacy-ci"} },
 			wantID: fixedKey,
 		},
 		"UpperCaseIDNormalised": {
 			reason: "Key IDs are stored in their canonical lower case form.",
-			spec: func(p Project) KeySpec {
+			spec: func(p Project, _ Workspace) KeySpec {
 				return KeySpec{Project: p.Slug, ID: strings.ToUpper(fixedKey), Name: "legacy-ci"}
 			},
 			wantID: fixedKey,
 		},
 		"GeneratedID": {
 			reason: "Without an ID the key gets a generated one, like SeedKey.",
-			spec:   func(p Project) KeySpec { return KeySpec{Project: p.ID, Name: "generated"} },
+			spec:   func(p Project, _ Workspace) KeySpec { return KeySpec{Project: p.ID, Name: "generated"} },
 		},
 		"UnknownProject": {
 			reason:  "An unknown project is an error, not a zero Key.",
-			spec:    func(Project) KeySpec { return KeySpec{Project: "nope", Name: "k"} },
+			spec:    func(Project, Workspace) KeySpec { return KeySpec{Project: "nope", Name: "k"} },
 			wantErr: "unknown project",
 		},
 		"BadID": {
 			reason:  "A fixed ID must be a UUID.",
-			spec:    func(p Project) KeySpec { return KeySpec{Project: p.ID, ID: "key-1", Name: "k"} },
+			spec:    func(p Project, _ Workspace) KeySpec { return KeySpec{Project: p.ID, ID: "key-1", Name: "k"} },
 			wantErr: "not a UUID",
 		},
 		"DuplicateID": {
 			reason: "Key IDs are unique across projects.",
-			spec: func(Project) KeySpec {
+			spec: func(Project, Workspace) KeySpec {
 				return KeySpec{Project: "other", ID: "00000000-0000-4000-8000-0000000000ff", Name: "k"}
 			},
 			wantErr: "already exists",
 		},
+		"WorkspaceKey": {
+			reason: "A workspace key with a fixed ID, to import one.",
+			spec: func(_ Project, ws Workspace) KeySpec {
+				return KeySpec{Workspace: ws.ID, ID: fixedKey, Name: "ci-rotation"}
+			},
+			wantID: fixedKey,
+		},
+		"WorkspaceKeyIDTakenByProjectKey": {
+			reason: "Key IDs are unique across projects and workspaces.",
+			spec: func(_ Project, ws Workspace) KeySpec {
+				return KeySpec{Workspace: ws.ID, ID: "00000000-0000-4000-8000-0000000000ff", Name: "k"}
+			},
+			wantErr: "already exists",
+		},
+		"UnknownWorkspace": {
+			reason:  "An unknown workspace is an error.",
+			spec:    func(Project, Workspace) KeySpec { return KeySpec{Workspace: fixedKey, Name: "k"} },
+			wantErr: "unknown workspace",
+		},
+		"BothHolders": {
+			reason:  "A key has one holder.",
+			spec:    func(p Project, ws Workspace) KeySpec { return KeySpec{Project: p.ID, Workspace: ws.ID, Name: "k"} },
+			wantErr: "exactly one",
+		},
 		"NoName": {
 			reason:  "Every key has a name.",
-			spec:    func(p Project) KeySpec { return KeySpec{Project: p.ID} },
+			spec:    func(p Project, _ Workspace) KeySpec { return KeySpec{Project: p.ID} },
 			wantErr: "needs a name",
 		},
 	}
@@ -65,11 +89,12 @@ func TestCreateKey(t *testing.T) {
 				t.Fatal(err)
 			}
 			p := sim.AddProject(wsKey, "seeded")
+			ws := sim.AddWorkspace(wsKey)
 			sim.AddProject(wsKey, "other")
 			if _, err := sim.CreateKey(KeySpec{Project: p.ID, ID: "00000000-0000-4000-8000-0000000000ff", Name: "taken"}); err != nil {
 				t.Fatal(err)
 			}
-			k, err := sim.CreateKey(tc.spec(p))
+			k, err := sim.CreateKey(tc.spec(p, ws))
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("%s\nCreateKey: want error containing %q, got %v", tc.reason, tc.wantErr, err)
@@ -83,6 +108,9 @@ func TestCreateKey(t *testing.T) {
 				t.Errorf("%s\nID: want %s, got %s", tc.reason, tc.wantID, k.ID)
 			}
 			stored, ok := sim.Key(p.ID, k.ID)
+			if k.WorkspaceID != "" {
+				stored, ok = sim.WorkspaceKey(ws.ID, k.ID)
+			}
 			if !ok {
 				t.Fatalf("%s\nthe key is not stored under its ID %s", tc.reason, k.ID)
 			}

@@ -20,6 +20,10 @@ const (
 	OpListProjectAPIKeys  = "listProjectApiKeys"
 	OpDeleteProjectAPIKey = "deleteProjectApiKey"
 	OpGetProject          = "getProject"
+
+	OpCreateWorkspaceAPIKey = "createWorkspaceApiKey"
+	OpListWorkspaceAPIKeys  = "listWorkspaceApiKeys"
+	OpDeleteWorkspaceAPIKey = "deleteWorkspaceApiKey"
 )
 
 // DefaultSeed seeds the fault RNG unless WithSeed says otherwise, so that
@@ -49,7 +53,8 @@ type LogEntry struct {
 // serves.
 type Server struct {
 	mu         sync.Mutex
-	workspaces map[string]*Workspace // by bearer key
+	workspaces map[string]*Workspace // by the bearer key each was set up with
+	wsKeys     map[string]*[]*Key    // workspace API keys by workspace ID, in creation order
 	projects   map[string]*project   // by lower case UUID
 	slugs      map[string]string     // slug -> project ID
 	log        []*LogEntry           // arrival order
@@ -102,6 +107,7 @@ func New(opts ...Option) (*Server, error) {
 	}
 	s := &Server{
 		workspaces: map[string]*Workspace{},
+		wsKeys:     map[string]*[]*Key{},
 		projects:   map[string]*project{},
 		slugs:      map[string]string{},
 		counts:     map[string]int{},
@@ -273,7 +279,8 @@ func StartTest(t testing.TB, opts ...Option) (*Server, string) {
 
 // Operations lists the operationIds the simulator serves, sorted.
 func Operations() []string {
-	ops := []string{OpCreateProjectAPIKey, OpListProjectAPIKeys, OpDeleteProjectAPIKey, OpGetProject}
+	ops := []string{OpCreateProjectAPIKey, OpListProjectAPIKeys, OpDeleteProjectAPIKey, OpGetProject,
+		OpCreateWorkspaceAPIKey, OpListWorkspaceAPIKeys, OpDeleteWorkspaceAPIKey}
 	slices.Sort(ops)
 	return ops
 }

@@ -14,7 +14,10 @@ import (
 // ProjectKeyPrefix starts every project API key value Ory issues.
 const ProjectKeyPrefix = "ory_pat_"
 
-// keyRandomChars is how many random characters follow ProjectKeyPrefix.
+// WorkspaceKeyPrefix starts every workspace API key value Ory issues.
+const WorkspaceKeyPrefix = "ory_wak_"
+
+// keyRandomChars is how many random characters follow a key's prefix.
 const keyRandomChars = 32
 
 // lastCharactersLen is how many trailing characters of a value are exposed
@@ -22,18 +25,42 @@ const keyRandomChars = 32
 // of the token's value"; four is what the Ory console shows.
 const lastCharactersLen = 4
 
-// Workspace is a workspace and the one workspace API key that reaches it.
+// Workspace is a workspace and the workspace API key it was set up with.
+// That key is one of the workspace's API keys: ListWorkspaceApiKeys lists
+// it (as KeyID) and DeleteWorkspaceApiKey can delete it, which revokes it.
+// Keys created through CreateWorkspaceApiKey reach the workspace too.
 type Workspace struct {
 	// ID is the workspace's UUID.
 	ID string
-	// Key is the bearer token (a workspace API key) as given by the test.
+	// Key is the bearer token (a workspace API key) as given by the test,
+	// or, for a workspace a created key authenticated, that key's value.
 	Key string
+	// KeyID is the UUID of Key as a workspace API key.
+	KeyID string
 	// OwnerID is the UUID reported as owner_id of the keys this workspace
 	// key creates. Assumption: Ory reports the identity behind the
-	// credential; the simulator gives every workspace key its own.
+	// credential; the simulator gives every workspace key it is set up
+	// with its own, and a key created through the API acts as the
+	// identity that created it.
 	OwnerID string
-	// Revoked is set once RevokeWorkspaceKey was called for Key.
+	// Revoked is set once Key was revoked (RevokeWorkspaceKey) or deleted
+	// through DeleteWorkspaceApiKey: it answers 401 from then on.
 	Revoked bool
+}
+
+// WorkspaceSpec describes a workspace for CreateWorkspace.
+type WorkspaceSpec struct {
+	// Key is the workspace API key (bearer token) that reaches it; it must
+	// be new to the simulator.
+	Key string
+	// ID is a fixed UUID for the workspace; empty means generate one.
+	ID string
+	// KeyID is a fixed UUID for Key as a workspace API key (to import it);
+	// empty means generate one.
+	KeyID string
+	// KeyName is Key's name as ListWorkspaceApiKeys reports it; empty
+	// means "orysim".
+	KeyName string
 }
 
 // Project is a project as the simulator stores it.
@@ -64,17 +91,23 @@ const (
 	ProjectDeleted = "deleted"
 )
 
-// Key is a project API key including its secret value, as stored.
+// Key is a project or workspace API key including its secret value, as
+// stored.
 type Key struct {
 	// ID is the key's UUID.
 	ID string
-	// ProjectID is the UUID of the project the key belongs to.
+	// ProjectID is the UUID of the project a project API key belongs to,
+	// empty for a workspace API key.
 	ProjectID string
+	// WorkspaceID is the UUID of the workspace a workspace API key belongs
+	// to, empty for a project API key.
+	WorkspaceID string
 	// OwnerID is the UUID of the credential that created the key.
 	OwnerID string
 	// Name is the name given at creation.
 	Name string
-	// Value is the secret (ory_pat_...). The API only returns it on create.
+	// Value is the secret (ory_pat_... or ory_wak_...). The API only
+	// returns it on create.
 	Value string
 	// LastCharacters is the end of Value, or empty for keys created before
 	// Ory introduced the field (see SeedKey).
@@ -123,16 +156,66 @@ func (s *Server) addWorkspaceLocked(key string) *Workspace {
 	if ws, ok := s.workspaces[key]; ok {
 		return ws
 	}
-	ws := &Workspace{ID: uuid.NewString(), Key: key, OwnerID: uuid.NewString()}
-	s.workspaces[key] = ws
+	ws, _ := s.createWorkspaceLocked(WorkspaceSpec{Key: key}) // cannot fail: the key is new, the IDs generated
 	return ws
 }
 
+// CreateWorkspace registers a workspace described by spec, for callers
+// that need fixed IDs (the orysim command, examples) and want errors
+// reported.
+func (s *Server) CreateWorkspace(spec WorkspaceSpec) (Workspace, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ws, err := s.createWorkspaceLocked(spec)
+	if err != nil {
+		return Workspace{}, err
+	}
+	return *ws, nil
+}
+
+func (s *Server) createWorkspaceLocked(spec WorkspaceSpec) (*Workspace, error) {
+	if spec.Key == "" {
+		return nil, errors.New("a workspace needs a key")
+	}
+	if _, taken := s.workspaces[spec.Key]; taken || s.workspaceKeyByValueLocked(spec.Key) != nil {
+		return nil, errors.New("the workspace key is already registered")
+	}
+	id, err := s.freeIDLocked(spec.ID, "workspace", func(id string) bool { return s.workspaceByIDLocked(id) != nil })
+	if err != nil {
+		return nil, err
+	}
+	keyID, err := s.freeIDLocked(spec.KeyID, "key", s.keyIDTakenLocked)
+	if err != nil {
+		return nil, err
+	}
+	ws := &Workspace{ID: id, Key: spec.Key, KeyID: keyID, OwnerID: uuid.NewString()}
+	s.workspaces[spec.Key] = ws
+	// The key it was set up with is one of its API keys, as in Ory.
+	now := s.now().UTC().Truncate(time.Second)
+	h := s.workspaceHolderLocked(id)
+	*h.keys = append(*h.keys, &Key{
+		ID:             keyID,
+		WorkspaceID:    id,
+		OwnerID:        ws.OwnerID,
+		Name:           orDefault(spec.KeyName, "orysim"),
+		Value:          spec.Key,
+		LastCharacters: lastCharacters(spec.Key),
+		CreatedAt:      now,
+		UpdatedAt:      now,
+	})
+	return ws, nil
+}
+
 // RevokeWorkspaceKey makes key answer 401 from now on, like a workspace API
-// key deleted in the Ory console. Projects and keys stay as they are.
+// key deleted in the Ory console: it is no longer among its workspace's
+// API keys. key is the value of a key a workspace was set up with or of
+// one created through the API. Projects and other keys stay as they are.
 func (s *Server) RevokeWorkspaceKey(key string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if k := s.workspaceKeyByValueLocked(key); k != nil {
+		s.removeKeyLocked(s.workspaceHolderLocked(k.WorkspaceID), k.ID)
+	}
 	if ws, ok := s.workspaces[key]; ok {
 		ws.Revoked = true
 	}
@@ -291,31 +374,74 @@ func (s *Server) SeedKey(projectRef, name string, expiresAt *time.Time, withLast
 	if p == nil {
 		return Key{}
 	}
-	owner := ""
-	for _, ws := range s.workspaces {
-		if ws.ID == p.WorkspaceID {
-			owner = ws.OwnerID
-			break
-		}
-	}
-	k := s.newKeyLocked(p, owner, name, expiresAt)
+	k := s.addKeyLocked(projectHolder(p), s.ownerOfLocked(p), name, expiresAt)
 	if !withLastCharacters {
 		k.LastCharacters = ""
 	}
 	return *k
 }
 
-// newKeyLocked creates and stores a key with a fresh value.
-func (s *Server) newKeyLocked(p *project, ownerID, name string, expiresAt *time.Time) *Key {
+// A keyHolder is a project or a workspace as its key operations see it:
+// where its keys are stored, the prefix of their values, and how a key
+// names it.
+type keyHolder struct {
+	keys   *[]*Key
+	prefix string
+	stamp  func(*Key)
+}
+
+// holderFor resolves, with s.mu held, the holder a key operation names
+// (ref) for the caller's workspace, or the answer that refuses it.
+type holderFor func(s *Server, ws *Workspace, ref string) (keyHolder, *apiError)
+
+func projectHolder(p *project) keyHolder {
+	return keyHolder{keys: &p.keys, prefix: ProjectKeyPrefix, stamp: func(k *Key) { k.ProjectID = p.ID }}
+}
+
+// workspaceHolderLocked is the workspace id (lower case) as a holder of
+// keys.
+func (s *Server) workspaceHolderLocked(id string) keyHolder {
+	keys, ok := s.wsKeys[id]
+	if !ok {
+		keys = &[]*Key{}
+		s.wsKeys[id] = keys
+	}
+	return keyHolder{keys: keys, prefix: WorkspaceKeyPrefix, stamp: func(k *Key) { k.WorkspaceID = id }}
+}
+
+// addKeyLocked creates and stores a key of h with a fresh value.
+func (s *Server) addKeyLocked(h keyHolder, ownerID, name string, expiresAt *time.Time) *Key {
+	k := s.mintKeyLocked(h.prefix, ownerID, name, expiresAt)
+	h.stamp(k)
+	*h.keys = append(*h.keys, k)
+	return k
+}
+
+// removeKeyLocked removes the key id of h and reports whether it existed.
+// A workspace key a workspace was set up with is revoked with it.
+func (s *Server) removeKeyLocked(h keyHolder, id string) bool {
+	i := slices.IndexFunc(*h.keys, func(k *Key) bool { return k.ID == id })
+	if i < 0 {
+		return false
+	}
+	if ws, ok := s.workspaces[(*h.keys)[i].Value]; ok {
+		ws.Revoked = true
+	}
+	*h.keys = slices.Delete(*h.keys, i, i+1)
+	return true
+}
+
+// mintKeyLocked returns a new key whose value is prefix and random
+// characters, held by nothing yet.
+func (s *Server) mintKeyLocked(prefix, ownerID, name string, expiresAt *time.Time) *Key {
 	now := s.now().UTC().Truncate(time.Second)
-	value := ProjectKeyPrefix + randomAlphanumeric(keyRandomChars)
+	value := prefix + randomAlphanumeric(keyRandomChars)
 	k := &Key{
 		ID:             uuid.NewString(),
-		ProjectID:      p.ID,
 		OwnerID:        ownerID,
 		Name:           name,
 		Value:          value,
-		LastCharacters: value[len(value)-lastCharactersLen:],
+		LastCharacters: lastCharacters(value),
 		CreatedAt:      now,
 		UpdatedAt:      now,
 	}
@@ -323,8 +449,98 @@ func (s *Server) newKeyLocked(p *project, ownerID, name string, expiresAt *time.
 		e := expiresAt.UTC().Truncate(time.Second)
 		k.ExpiresAt = &e
 	}
-	p.keys = append(p.keys, k)
 	return k
+}
+
+// lastCharacters is what Ory shows of a value: its end.
+func lastCharacters(value string) string {
+	return value[max(len(value)-lastCharactersLen, 0):]
+}
+
+// WorkspaceKeys returns copies of a workspace's API keys, values included,
+// in creation order (the key it was set up with first). Unknown workspaces
+// have no keys.
+func (s *Server) WorkspaceKeys(workspaceID string) []Key {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	keys := s.wsKeys[strings.ToLower(workspaceID)]
+	if keys == nil {
+		return nil
+	}
+	out := make([]Key, 0, len(*keys))
+	for _, k := range *keys {
+		out = append(out, k.clone())
+	}
+	return out
+}
+
+// WorkspaceKey returns a copy of one API key of a workspace, value
+// included.
+func (s *Server) WorkspaceKey(workspaceID, id string) (Key, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if keys := s.wsKeys[strings.ToLower(workspaceID)]; keys != nil {
+		for _, k := range *keys {
+			if k.ID == id {
+				return k.clone(), true
+			}
+		}
+	}
+	return Key{}, false
+}
+
+// workspaceKeyByValueLocked finds a stored workspace API key by its value.
+func (s *Server) workspaceKeyByValueLocked(value string) *Key {
+	for _, keys := range s.wsKeys {
+		for _, k := range *keys {
+			if k.Value == value {
+				return k
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Server) workspaceByIDLocked(id string) *Workspace {
+	for _, ws := range s.workspaces {
+		if strings.EqualFold(ws.ID, id) {
+			return ws
+		}
+	}
+	return nil
+}
+
+// keyIDTakenLocked reports whether any project or workspace key has id:
+// key IDs are unique across both.
+func (s *Server) keyIDTakenLocked(id string) bool {
+	for _, p := range s.projects {
+		if p.keyIndex(id) >= 0 {
+			return true
+		}
+	}
+	for _, keys := range s.wsKeys {
+		if slices.ContainsFunc(*keys, func(k *Key) bool { return k.ID == id }) {
+			return true
+		}
+	}
+	return false
+}
+
+// freeIDLocked returns fixed in canonical form, or a new UUID when fixed is
+// empty. A fixed ID must be a UUID that taken does not report.
+func (s *Server) freeIDLocked(fixed, what string, taken func(string) bool) (string, error) {
+	if fixed == "" {
+		return uuid.NewString(), nil
+	}
+	parsed, err := uuid.Parse(fixed)
+	if err != nil || len(fixed) != 36 {
+		return "", fmt.Errorf("%s id %q is not a UUID", what, fixed)
+	}
+	id := parsed.String()
+	if taken(id) {
+		return "", fmt.Errorf("%s id %s already exists", what, id)
+	}
+	return id, nil
 }
 
 // Keys returns copies of the project's keys, values included, in creation

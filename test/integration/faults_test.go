@@ -263,7 +263,7 @@ func TestDeadImportIsNotReady(t *testing.T) {
 		meta.SetExternalName(k, seeded.ID)
 		create(t, k)
 		h.WaitReady(t, k)
-		if err := console.New(simURL, workspaceKey, http.DefaultClient, "test").DeleteKey(context.Background(), project.ID, seeded.ID); err != nil {
+		if err := console.New(simURL, workspaceKey, http.DefaultClient, "test").DeleteProjectKey(context.Background(), project.ID, seeded.ID); err != nil {
 			t.Fatal(err)
 		}
 		h.Eventually(t, "Ready=False/KeyNotFound", func() (bool, string) {
@@ -380,7 +380,7 @@ func TestKeptSecretOfAGoneKey(t *testing.T) {
 			err := h.Refresh(k)
 			return kerrors.IsNotFound(err), fmt.Sprint(err)
 		})
-		if err := console.New(simURL, workspaceKey, http.DefaultClient, "test").DeleteKey(context.Background(), project.ID, key.ID); err != nil {
+		if err := console.New(simURL, workspaceKey, http.DefaultClient, "test").DeleteProjectKey(context.Background(), project.ID, key.ID); err != nil {
 			t.Fatal(err)
 		}
 		again := testkit.NewProjectKey(s, ns, "kept", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: n}})

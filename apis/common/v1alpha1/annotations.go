@@ -37,6 +37,7 @@ const AnnotationValueStoredIn = "ory.crossplane.io/value-stored-in"
 // A CreationMark is the content of AnnotationCreating: when the create was
 // asked for (to the second), in which project or workspace, under which
 // name.
+// +kubebuilder:object:generate=false
 type CreationMark struct {
 	Since  time.Time `json:"since"`
 	Parent string    `json:"parent"`
@@ -60,11 +61,18 @@ const (
 )
 
 // ParseCreationMark reads the value of AnnotationCreating. A mangled mark
-// still reads (zero fields): it still asks for a look.
+// still reads (zero fields): it still asks for a look. Marks written before
+// the provider had more than one kind name the parent "project".
 func ParseCreationMark(v string) CreationMark {
-	var m CreationMark
+	var m struct {
+		CreationMark
+		Project string `json:"project"`
+	}
 	_ = json.Unmarshal([]byte(v), &m)
-	return m
+	if m.Parent == "" {
+		m.Parent = m.Project
+	}
+	return m.CreationMark
 }
 
 // String is the mark as AnnotationCreating holds it.
@@ -75,6 +83,7 @@ func (m CreationMark) String() string {
 
 // A RetiredKey is a replaced key waiting to be deleted, not before NotBefore
 // (zero: at once); an element of AnnotationRetiredKeys.
+// +kubebuilder:object:generate=false
 type RetiredKey struct {
 	Ref
 	NotBefore time.Time

@@ -10,6 +10,7 @@ import (
 // A Ref identifies an API key in Ory: its ID, and the ID of the project or
 // workspace that holds it (its parent). Parent is empty when an external name
 // did not say.
+// +kubebuilder:object:generate=false
 type Ref struct {
 	Parent string
 	ID     string

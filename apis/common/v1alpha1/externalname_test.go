@@ -3,6 +3,7 @@ package v1alpha1
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -82,5 +83,51 @@ func TestExternalName(t *testing.T) {
 	r := Ref{Parent: "3f2c1f9e-5b0a-4f7e-9d38-2a6c1b7e8f01", ID: "9a8b7c6d-1e2f-4a3b-8c4d-5e6f7a8b9c0d"}
 	if got := ExternalName(r); got != r.ID {
 		t.Errorf("external name = %q, want the key ID alone: the project is in the spec", got)
+	}
+}
+
+func TestParseCreationMark(t *testing.T) {
+	since := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	cases := map[string]struct {
+		reason string
+		value  string
+		want   CreationMark
+	}{
+		"RoundTrip": {
+			reason: "A mark reads back as written.",
+			value:  CreationMark{Since: since, Parent: "p", Name: "n"}.String(),
+			want:   CreationMark{Since: since, Parent: "p", Name: "n"},
+		},
+		"Legacy": {
+			reason: "A mark written while the provider had one kind names its parent project: a create interrupted across an upgrade is still found.",
+			value:  `{"since":"2026-11-30T12:00:00Z","project":"p","name":"n"}`,
+			want:   CreationMark{Since: since, Parent: "p", Name: "n"},
+		},
+		"Mangled": {
+			reason: "A mangled mark reads as empty: it still asks for a look.",
+			value:  `{not json`,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, ParseCreationMark(tc.value)); diff != "" {
+				t.Errorf("%s\n-want, +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
+
+func TestRetiredKeysRoundTrip(t *testing.T) {
+	at := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	keys := []RetiredKey{
+		{Ref: Ref{Parent: "3f2c1f9e-5b0a-4f7e-9d38-2a6c1b7e8f01", ID: "5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a"}},
+		{Ref: Ref{Parent: "3f2c1f9e-5b0a-4f7e-9d38-2a6c1b7e8f01", ID: "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"}, NotBefore: at},
+	}
+	v := FormatRetiredKeys(keys)
+	if diff := cmp.Diff(keys, ParseRetiredKeys(v)); diff != "" {
+		t.Errorf("ParseRetiredKeys(FormatRetiredKeys(keys)) of %q: -want, +got:\n%s", v, diff)
+	}
+	if got := ParseRetiredKeys("not-a-key,"); len(got) != 0 {
+		t.Errorf("ParseRetiredKeys of garbage = %v, want nothing: only keys with their parent are retired", got)
 	}
 }

@@ -33,9 +33,9 @@ func projectGoneProof(state string, err error) string {
 // whether the project is gone: it returns how Ory showed it ("" when it did
 // not, or when cause is not an answer Ory gives for the keys of a deleted or
 // unknown project: 403, 404).
-func ProjectGone(ctx context.Context, conn *keyview.Client, projectID string, cause error) string {
+func ProjectGone(ctx context.Context, conn *keyview.Connection, projectID string, cause error) string {
 	if r := console.ReasonOf(cause); r != console.ReasonForbidden && r != console.ReasonNotFound {
 		return ""
 	}
-	return projectGoneProof(conn.ProjectState(ctx, projectID))
+	return projectGoneProof(conn.Console().ProjectState(ctx, projectID))
 }

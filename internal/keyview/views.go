@@ -1,0 +1,68 @@
+package keyview
+
+import (
+	"sync"
+
+	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
+	"github.com/crossplane-contrib/provider-ory/internal/console"
+)
+
+// Views hands out one Connection per console URL and workspace API key, so
+// that every ProviderConfig using the same key, both scopes' controllers and
+// every kind share one view of each parent's keys, and one console client
+// with one rate limiter (a console.Pool). It is safe for concurrent use.
+type Views struct {
+	opts Options
+	pool *console.Pool
+}
+
+// NewViews returns Views whose connections make their views with o and
+// whose clients are limited to o.RateLimit unless a ProviderConfig says
+// otherwise.
+func NewViews(o Options) *Views {
+	return &Views{opts: o, pool: console.NewPool(console.PoolOptions{RateLimit: o.RateLimit, Now: o.now})}
+}
+
+// Get returns the connection of a console URL ("" is Ory Network's) and
+// workspace API key, with the rate limit of its client set to a
+// ProviderConfig's spec.rateLimit, as console.Pool.Get does (the last
+// ProviderConfig used sets it). A connection lives as long as its pooled
+// client: one unused for console.IdleAfter is dropped with its views.
+func (v *Views) Get(consoleURL, token string, rl *common.RateLimit) *Connection {
+	_, conn := v.pool.GetWith(consoleURL, token, rl, func(c *console.Client) any { return NewConnection(c, v.opts) })
+	return conn.(*Connection) // only this Get attaches to v.pool, always a *Connection
+}
+
+// A Connection is what one workspace API key reaches through one console:
+// the views of the keys of its projects and of its workspace, made when
+// first asked for, and the console client they share, for every other call
+// (a project's slug or state, other kinds). Project slugs are cached by
+// console.APIURLs, not here. It is safe for concurrent use.
+type Connection struct {
+	console    *console.Client
+	projects   func() *Client
+	workspaces func() *Client
+}
+
+// NewConnection returns a Connection over a console client of the
+// caller's own, outside any pool (a test's, with its own transport); Views
+// makes them for pooled clients. Its views are made with o.
+func NewConnection(c *console.Client, o Options) *Connection {
+	return &Connection{
+		console:    c,
+		projects:   sync.OnceValue(func() *Client { return New(c.ProjectKeys(), o) }),
+		workspaces: sync.OnceValue(func() *Client { return New(c.WorkspaceKeys(), o) }),
+	}
+}
+
+// ProjectKeys returns the view of the API keys of the projects this
+// connection reaches (parent: a project's ID or slug).
+func (c *Connection) ProjectKeys() *Client { return c.projects() }
+
+// WorkspaceKeys returns the view of the API keys of the workspace this
+// connection reaches (parent: the workspace's ID).
+func (c *Connection) WorkspaceKeys() *Client { return c.workspaces() }
+
+// Console returns the console client that the views call through, shared
+// with every other user of the workspace key and its rate limit.
+func (c *Connection) Console() *console.Client { return c.console }
