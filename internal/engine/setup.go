@@ -62,26 +62,12 @@ func scopeOf(mgr ctrl.Manager, gvk schema.GroupVersionKind) (scope, error) {
 	case resource.ModernManaged:
 		s.object = mg
 		s.tracker = func(c client.Client) resource.Tracker {
-			t := resource.NewProviderConfigUsageTracker(c, &namespacedv1alpha1.ProviderConfigUsage{})
-			return resource.TrackerFn(func(ctx context.Context, mg resource.Managed) error {
-				m, ok := mg.(resource.ModernManaged)
-				if !ok {
-					return errors.New(errNotKeyResource)
-				}
-				return t.Track(ctx, m)
-			})
+			return trackerOf[resource.ModernManaged](resource.NewProviderConfigUsageTracker(c, &namespacedv1alpha1.ProviderConfigUsage{}))
 		}
 	case resource.LegacyManaged:
 		s.object = mg
 		s.tracker = func(c client.Client) resource.Tracker {
-			t := resource.NewLegacyProviderConfigUsageTracker(c, &clusterv1alpha1.ProviderConfigUsage{})
-			return resource.TrackerFn(func(ctx context.Context, mg resource.Managed) error {
-				m, ok := mg.(resource.LegacyManaged)
-				if !ok {
-					return errors.New(errNotKeyResource)
-				}
-				return t.Track(ctx, m)
-			})
+			return trackerOf[resource.LegacyManaged](resource.NewLegacyProviderConfigUsageTracker(c, &clusterv1alpha1.ProviderConfigUsage{}))
 		}
 	default:
 		return scope{}, errors.Errorf("%s is not a managed resource kind", gvk)
@@ -90,6 +76,20 @@ func scopeOf(mgr ctrl.Manager, gvk schema.GroupVersionKind) (scope, error) {
 		return scope{}, errors.Errorf("%s does not implement the engine's Resource", gvk)
 	}
 	return s, nil
+}
+
+// trackerOf adapts a usage tracker of one scope's managed resources to the
+// runtime's resource.Tracker.
+func trackerOf[M resource.Managed](t interface {
+	Track(context.Context, M) error
+}) resource.Tracker {
+	return resource.TrackerFn(func(ctx context.Context, mg resource.Managed) error {
+		m, ok := mg.(M)
+		if !ok {
+			return errors.New(errNotKeyResource)
+		}
+		return t.Track(ctx, m)
+	})
 }
 
 // Setup adds the controller of one scope of a kind (gvk, one of
