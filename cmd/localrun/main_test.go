@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	ory "github.com/ory/client-go"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/crossplane-contrib/provider-ory/config"
@@ -185,19 +186,7 @@ func TestMissing(t *testing.T) {
 // TestExampleKeys reads the shipped examples: --check must wait for the keys
 // of every catalogue kind, the self-rotating WorkspaceAPIKey among them.
 func TestExampleKeys(t *testing.T) {
-	root, err := localenv.FindRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := localenv.ExampleFiles(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	objs, err := localenv.ReadObjects(files...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys := exampleKeys(objs)
+	keys := exampleKeys(exampleObjects(t))
 	for _, want := range []keyRef{
 		{kind: "ProjectAPIKey", id: "team-a/payments"},
 		{kind: "ProjectAPIKey", cluster: true, id: "imported-ci-legacy"},
@@ -220,19 +209,7 @@ func TestExampleKeys(t *testing.T) {
 // ProviderConfig reads the key "value" of the Secret its WorkspaceAPIKey
 // writes, so --check waits until the provider used the key it wrote.
 func TestExampleCredentials(t *testing.T) {
-	root, err := localenv.FindRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := localenv.ExampleFiles(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	objs, err := localenv.ReadObjects(files...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := exampleCredentials(objs)
+	got := exampleCredentials(exampleObjects(t))
 	for _, want := range []credentialsRef{
 		{config: "ProviderConfig.ory.m.crossplane.io team-a/self-rotating", secret: types.NamespacedName{Namespace: "team-a", Name: "ory-rotated-workspace-key"}, key: "value"},
 		{config: "ProviderConfig.ory.m.crossplane.io team-a/default", secret: types.NamespacedName{Namespace: "team-a", Name: "ory-workspace-key"}, key: "credentials"},
@@ -334,6 +311,24 @@ func TestLacking(t *testing.T) {
 			}
 		})
 	}
+}
+
+// exampleObjects reads the examples make run applies.
+func exampleObjects(t *testing.T) []*unstructured.Unstructured {
+	t.Helper()
+	root, err := localenv.FindRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := localenv.ExampleFiles(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := localenv.ReadObjects(files...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return objs
 }
 
 func TestCountKinds(t *testing.T) {
