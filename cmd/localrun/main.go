@@ -6,7 +6,8 @@
 // placeholders, installs the CRDs, applies every file of examples/ unchanged
 // and points their ProviderConfigs at the simulator (a patch of
 // spec.consoleURL), then starts the provider binary as its own process and
-// prints every ProjectAPIKey and connection Secret whenever they change
+// prints every key resource of every kind (ProjectAPIKeys,
+// WorkspaceAPIKeys) and its connection Secret whenever they change
 // (secret values masked). At start it prints the provider's full command
 // line, its metrics URL (a free loopback port), a kubeconfig for kubectl and
 // the `orysim keys` command that lists the simulator's keys; it runs until
@@ -18,10 +19,13 @@
 //	make run                 # the same, building everything first
 //	make run ARGS=--check    # exit 0 once every example converged, 1 on timeout
 //
-// With --check it exits 0 as soon as every example ProjectAPIKey is Ready and
-// Synced and each connection Secret holds the simulator's value of its key
-// (imports: Ready, with their value reported unknown, as designed), and 1
-// with the reasons after --timeout.
+// With --check it exits 0 as soon as every example key of every kind is Ready
+// and Synced and each connection Secret holds the simulator's value of its
+// key (imports: Ready, with their value reported unknown, as designed), and 1
+// with the reasons after --timeout. That includes the WorkspaceAPIKey that
+// rotates its own ProviderConfig's credentials: it converges only once the
+// simulator answered a request that presented the key the provider wrote
+// into that ProviderConfig's Secret.
 //
 // The provider runs with --poll=10s unless flags after -- set another: a
 // person watching wants to see changes soon, and crossplane-runtime v2.4.0
@@ -50,6 +54,7 @@ import (
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/crossplane-contrib/provider-ory/internal/localenv"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
@@ -217,12 +222,13 @@ func runIn(ctx context.Context, env *localenv.Env, o options, say func(string, .
 	say("")
 
 	want := exampleKeys(objs)
+	lacks := lacking(env.Sim, exampleCredentials(objs))
 	var deadline <-chan time.Time
 	if o.check {
 		deadline = time.After(o.timeout)
-		say("Waiting up to %s for the %d example ProjectAPIKeys to converge (--check)...", o.timeout, len(want))
+		say("Waiting up to %s for the %d example keys (%s) to converge (--check)...", o.timeout, len(want), countKinds(want))
 	} else {
-		say("Showing the ProjectAPIKeys whenever they change; Ctrl-C stops everything.")
+		say("Showing the keys (%s) whenever they change; Ctrl-C stops everything.", countKinds(want))
 	}
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
@@ -231,13 +237,13 @@ func runIn(ctx context.Context, env *localenv.Env, o options, say func(string, .
 	for {
 		statuses, err := localenv.KeyStatuses(ctx, env.Client)
 		if err != nil && ctx.Err() == nil {
-			say("  cannot read the ProjectAPIKeys: %v", err)
+			say("  cannot read the keys: %v", err)
 		}
 		if err == nil {
-			problems = missing(want, statuses, env.Sim)
-			if view := render(statuses, env.Sim, want); view != last {
+			problems = missing(want, statuses, lacks)
+			if view := render(statuses, lacks, want); view != last {
 				last = view
-				say("[%s] %d/%d example ProjectAPIKeys converged", time.Now().Format(time.TimeOnly), len(want)-len(problems), len(want))
+				say("[%s] %d/%d example keys converged", time.Now().Format(time.TimeOnly), len(want)-len(problems), len(want))
 				say("%s", view)
 			}
 			if len(problems) == 0 && !reported {
@@ -350,38 +356,131 @@ func keysCommand(simURL string) string {
 		simURL, localenv.ExampleWorkspaceKey, localenv.ExampleProjectID, localenv.ExampleWorkspaceID)
 }
 
-// keyRef names a ProjectAPIKey the way KeyStatus.ID does.
+// keyRef names a key resource: its kind, its scope and its ID as
+// KeyStatus.ID has it.
 type keyRef struct {
+	kind    string
 	cluster bool
 	id      string
 }
 
+// refOf names the resource s is the status of.
+func refOf(s localenv.KeyStatus) keyRef {
+	return keyRef{kind: s.Kind, cluster: s.Cluster, id: s.ID()}
+}
+
+// exampleKeys returns the key resources of every kind among objs, in order.
 func exampleKeys(objs []*unstructured.Unstructured) []keyRef {
 	var out []keyRef
 	for _, o := range objs {
-		if !localenv.IsProjectAPIKey(o) {
+		if !localenv.IsKeyResource(o) {
 			continue
 		}
 		if o.GetNamespace() == "" {
-			out = append(out, keyRef{cluster: true, id: o.GetName()})
+			out = append(out, keyRef{kind: o.GetKind(), cluster: true, id: o.GetName()})
 		} else {
-			out = append(out, keyRef{id: o.GetNamespace() + "/" + o.GetName()})
+			out = append(out, keyRef{kind: o.GetKind(), id: o.GetNamespace() + "/" + o.GetName()})
 		}
 	}
 	return out
 }
 
-// missing returns, for each example key not converged, "<name>: <what is
-// missing>".
-func missing(want []keyRef, statuses []localenv.KeyStatus, sim *orysim.Server) []string {
+// countKinds says how many of keys are of each kind, in the order the kinds
+// first appear: "4 ProjectAPIKeys, 3 WorkspaceAPIKeys".
+func countKinds(keys []keyRef) string {
+	var kinds []string
+	n := map[string]int{}
+	for _, k := range keys {
+		if n[k.kind] == 0 {
+			kinds = append(kinds, k.kind)
+		}
+		n[k.kind]++
+	}
+	parts := make([]string, 0, len(kinds))
+	for _, k := range kinds {
+		if n[k] == 1 {
+			parts = append(parts, "1 "+k)
+		} else {
+			parts = append(parts, fmt.Sprintf("%d %ss", n[k], k))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// A credentialsRef is where a ProviderConfig reads its workspace API key.
+type credentialsRef struct {
+	// config names the ProviderConfig: "ProviderConfig.ory.m.crossplane.io team-a/self-rotating".
+	config string
+	secret types.NamespacedName
+	key    string
+}
+
+// exampleCredentials returns where the example ProviderConfigs whose
+// credentials come from a Secret read them; a namespaced ProviderConfig reads
+// a Secret of its own namespace.
+func exampleCredentials(objs []*unstructured.Unstructured) []credentialsRef {
+	var out []credentialsRef
+	for _, o := range objs {
+		if !localenv.IsProviderConfig(o) {
+			continue
+		}
+		if source, _, _ := unstructured.NestedString(o.Object, "spec", "credentials", "source"); source != "Secret" {
+			continue
+		}
+		ref, _, _ := unstructured.NestedStringMap(o.Object, "spec", "credentials", "secretRef")
+		if ref["name"] == "" {
+			continue
+		}
+		config := o.GetKind() + "." + o.GroupVersionKind().Group + " " + o.GetName()
+		if ns := o.GetNamespace(); ns != "" {
+			config = o.GetKind() + "." + o.GroupVersionKind().Group + " " + ns + "/" + o.GetName()
+			ref["namespace"] = ns
+		}
+		out = append(out, credentialsRef{config: config, secret: types.NamespacedName{Namespace: ref["namespace"], Name: ref["name"]}, key: ref["key"]})
+	}
+	return out
+}
+
+// lacking returns what a key lacks to be converged: first what
+// KeyStatus.Converged says; then, for a key whose value its connection Secret
+// holds where a ProviderConfig reads its credentials (the provider rotating
+// its own credentials), a request the simulator answered with success that
+// presented that key: the ProviderConfig works with the key the provider
+// wrote. A nil sim checks neither the simulator's keys nor its requests.
+func lacking(sim *orysim.Server, creds []credentialsRef) func(localenv.KeyStatus) string {
+	return func(s localenv.KeyStatus) string {
+		if m := s.Converged(sim); m != "" || sim == nil || s.Secret == nil {
+			return m
+		}
+		var log []orysim.LogEntry
+		for _, c := range creds {
+			if c.secret != (types.NamespacedName{Namespace: s.Secret.Namespace, Name: s.Secret.Name}) || c.key != common.ConnectionKeyValue {
+				continue
+			}
+			if log == nil {
+				log = sim.RequestLog()
+			}
+			if !slices.ContainsFunc(log, func(e orysim.LogEntry) bool {
+				return e.WorkspaceKeyID == s.KeyID && e.Status >= 200 && e.Status < 300
+			}) {
+				return fmt.Sprintf("%s has not yet called Ory successfully with key %s, which its credentials Secret %s holds", c.config, s.KeyID, c.secret)
+			}
+		}
+		return ""
+	}
+}
+
+// missing returns, for each example key not converged (as lacks says),
+// "<kind> <name>: <what is missing>".
+func missing(want []keyRef, statuses []localenv.KeyStatus, lacks func(localenv.KeyStatus) string) []string {
 	var out []string
 	for _, w := range want {
-		i := slices.IndexFunc(statuses, func(s localenv.KeyStatus) bool { return s.Cluster == w.cluster && s.ID() == w.id })
+		i := slices.IndexFunc(statuses, func(s localenv.KeyStatus) bool { return refOf(s) == w })
 		if i < 0 {
 			out = append(out, label(w)+": does not exist")
 			continue
 		}
-		if m := statuses[i].Converged(sim); m != "" {
+		if m := lacks(statuses[i]); m != "" {
 			out = append(out, label(w)+": "+m)
 		}
 	}
@@ -390,24 +489,25 @@ func missing(want []keyRef, statuses []localenv.KeyStatus, sim *orysim.Server) [
 
 func label(k keyRef) string {
 	if k.cluster {
-		return k.id + " (cluster-scoped)"
+		return k.kind + " " + k.id + " (cluster-scoped)"
 	}
-	return k.id
+	return k.kind + " " + k.id
 }
 
-// render is the table of ProjectAPIKeys and their Secrets; it has no clock
-// in it, so it changes only when the resources do.
-func render(statuses []localenv.KeyStatus, sim *orysim.Server, want []keyRef) string {
+// render is the table of keys of every kind and their Secrets, a key's note
+// saying what it lacks (lacks) until it converged; it has no clock in it, so
+// it changes only when the resources do.
+func render(statuses []localenv.KeyStatus, lacks func(localenv.KeyStatus) string, want []keyRef) string {
 	var b bytes.Buffer
 	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "  PROJECTAPIKEY\tAPI\tREADY\tSYNCED\tEXTERNAL-NAME\tNOTE")
+	fmt.Fprintln(tw, "  KIND\tNAME\tAPI\tREADY\tSYNCED\tEXTERNAL-NAME\tNOTE")
 	for _, s := range statuses {
 		api := "ory.m"
 		if s.Cluster {
 			api = "ory (cluster)"
 		}
 		note := ""
-		switch m := s.Converged(sim); {
+		switch m := lacks(s); {
 		case m != "":
 			note = truncate(strings.SplitN(m, "; ", 2)[0], 100)
 		case s.Import:
@@ -415,10 +515,10 @@ func render(statuses []localenv.KeyStatus, sim *orysim.Server, want []keyRef) st
 		case s.Secret != nil:
 			note = "value in Secret " + s.Secret.Namespace + "/" + s.Secret.Name
 		}
-		if !slices.ContainsFunc(want, func(w keyRef) bool { return w.cluster == s.Cluster && w.id == s.ID() }) {
+		if !slices.Contains(want, refOf(s)) {
 			note = "(not an example) " + note
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", s.ID(), api, orDash(string(s.Ready.Status)), orDash(string(s.Synced.Status)), orDash(s.ExternalName), note)
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Kind, s.ID(), api, orDash(string(s.Ready.Status)), orDash(string(s.Synced.Status)), orDash(s.ExternalName), note)
 	}
 	_ = tw.Flush()
 	secrets := 0
@@ -430,7 +530,7 @@ func render(statuses []localenv.KeyStatus, sim *orysim.Server, want []keyRef) st
 			fmt.Fprintln(&b, "  CONNECTION SECRETS")
 		}
 		secrets++
-		fmt.Fprintf(&b, "  %s/%s (of %s)\n", s.Secret.Namespace, s.Secret.Name, s.ID())
+		fmt.Fprintf(&b, "  %s/%s (of %s %s)\n", s.Secret.Namespace, s.Secret.Name, s.Kind, s.ID())
 		switch {
 		case !s.Secret.Found:
 			fmt.Fprintln(&b, "    (does not exist yet)")
@@ -445,7 +545,7 @@ func render(statuses []localenv.KeyStatus, sim *orysim.Server, want []keyRef) st
 		}
 		slices.Sort(keys)
 		for _, k := range keys {
-			fmt.Fprintf(&b, "    %-10s %s\n", k+":", shown(k, s.Secret.Data[k]))
+			fmt.Fprintf(&b, "    %-12s %s\n", k+":", shown(k, s.Secret.Data[k]))
 		}
 	}
 	return strings.TrimRight(b.String(), "\n")

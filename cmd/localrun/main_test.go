@@ -12,33 +12,344 @@ import (
 	"time"
 
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+	"github.com/google/go-cmp/cmp"
+	ory "github.com/ory/client-go"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/crossplane-contrib/provider-ory/config"
 	"github.com/crossplane-contrib/provider-ory/internal/localenv"
+	"github.com/crossplane-contrib/provider-ory/internal/orysim"
 )
 
-func TestRenderNeverShowsValues(t *testing.T) {
-	const value = "ory_pat_0123456789abcdefghijklmnopqrWXYZ"
+func TestRender(t *testing.T) {
+	const (
+		projectValue   = "ory_pat_0123456789abcdefghijklmnopqrWXYZ"
+		workspaceValue = "ory_wak_0123456789abcdefghijklmnopqrQRST"
+	)
 	ready := xpv2.Condition{Type: xpv2.TypeReady, Status: corev1.ConditionTrue}
 	synced := xpv2.Condition{Type: xpv2.TypeSynced, Status: corev1.ConditionTrue}
 	statuses := []localenv.KeyStatus{
 		{
-			Namespace: "team-a", Name: "payments", Ready: ready, Synced: synced,
-			ExternalName: "k1", KeyID: "k1", ProjectID: "p1",
+			Kind: "ProjectAPIKey", Namespace: "team-a", Name: "payments", Ready: ready, Synced: synced,
+			ExternalName: "k1", Parent: "project", KeyID: "k1", ParentID: "p1",
 			Secret: &localenv.SecretStatus{Namespace: "team-a", Name: "payments-ory-api-key", Found: true, Data: map[string][]byte{
-				"value": []byte(value), "keyID": []byte("k1"), "projectID": []byte("p1"),
+				"value": []byte(projectValue), "keyID": []byte("k1"), "projectID": []byte("p1"),
 			}},
 		},
-		{Cluster: true, Name: "imported", Ready: ready, Synced: synced, ExternalName: "k2", KeyID: "k2", Import: true, ValueUnknown: true},
+		{Kind: "ProjectAPIKey", Cluster: true, Name: "imported", Ready: ready, Synced: synced, ExternalName: "k2", Parent: "project", KeyID: "k2", Import: true, ValueUnknown: true},
+		{
+			Kind: "WorkspaceAPIKey", Namespace: "team-a", Name: "ci", Ready: ready, Synced: synced,
+			ExternalName: "w1", Parent: "workspace", KeyID: "w1", ParentID: "ws1",
+			Secret: &localenv.SecretStatus{Namespace: "team-a", Name: "ci-ory-workspace-key", Found: true, Data: map[string][]byte{
+				"value": []byte(workspaceValue), "keyID": []byte("w1"), "workspaceID": []byte("ws1"),
+			}},
+		},
+		{
+			// Not observed yet: GetCondition answers Unknown.
+			Kind: "WorkspaceAPIKey", Cluster: true, Name: "platform-legacy", Parent: "workspace",
+			Ready:  xpv2.Condition{Type: xpv2.TypeReady, Status: corev1.ConditionUnknown},
+			Synced: xpv2.Condition{Type: xpv2.TypeSynced, Status: corev1.ConditionUnknown},
+			Secret: &localenv.SecretStatus{Namespace: "crossplane-system", Name: "platform-legacy-ory-workspace-key"},
+		},
+		// Not an example, and named like one of another kind.
+		{Kind: "ProjectAPIKey", Namespace: "team-a", Name: "ci", Ready: ready, Synced: synced, Parent: "project", KeyID: "k3"},
 	}
-	got := render(statuses, nil, []keyRef{{id: "team-a/payments"}, {cluster: true, id: "imported"}})
-	if strings.Contains(got, value[8:len(value)-4]) {
-		t.Fatalf("render shows a key's value:\n%s", got)
+	want := []keyRef{
+		{kind: "ProjectAPIKey", id: "team-a/payments"},
+		{kind: "ProjectAPIKey", cluster: true, id: "imported"},
+		{kind: "WorkspaceAPIKey", id: "team-a/ci"},
+		{kind: "WorkspaceAPIKey", cluster: true, id: "platform-legacy"},
 	}
-	for _, want := range []string{"value:     ory_pat_****WXYZ (40 bytes)", "keyID:     k1", "import (Observe): no value, by design", "team-a/payments"} {
-		if !strings.Contains(got, want) {
-			t.Errorf("render: want %q in\n%s", want, got)
+	got := render(statuses, lacking(nil, nil), want)
+	for _, v := range []string{projectValue, workspaceValue} {
+		if strings.Contains(got, v[8:len(v)-4]) {
+			t.Fatalf("render shows a key's value:\n%s", got)
 		}
+	}
+	lines := strings.Split(got, "\n")
+	cases := map[string]struct {
+		reason string
+		line   []string // the words of one line, in order
+	}{
+		"Header": {
+			reason: "The table says which kind each row is.",
+			line:   []string{"KIND", "NAME", "API", "READY", "SYNCED", "EXTERNAL-NAME", "NOTE"},
+		},
+		"ProjectAPIKey": {
+			reason: "A made ProjectAPIKey shows where its value is.",
+			line:   []string{"ProjectAPIKey", "team-a/payments", "ory.m", "True", "True", "k1", "value in Secret team-a/payments-ory-api-key"},
+		},
+		"Import": {
+			reason: "An import has no value, by design.",
+			line:   []string{"ProjectAPIKey", "imported", "ory (cluster)", "True", "True", "k2", "import (Observe): no value, by design"},
+		},
+		"WorkspaceAPIKey": {
+			reason: "A WorkspaceAPIKey is a row like any key, with its kind.",
+			line:   []string{"WorkspaceAPIKey", "team-a/ci", "ory.m", "True", "True", "w1", "value in Secret team-a/ci-ory-workspace-key"},
+		},
+		"WorkspaceAPIKeyWaiting": {
+			reason: "A WorkspaceAPIKey not yet converged says what it waits for.",
+			line:   []string{"WorkspaceAPIKey", "platform-legacy", "ory (cluster)", "Unknown", "Unknown", "-", "Ready=Unknown"},
+		},
+		"NotAnExample": {
+			reason: "A ProjectAPIKey named like the example WorkspaceAPIKey is not that example.",
+			line:   []string{"ProjectAPIKey", "team-a/ci", "(not an example)"},
+		},
+		"WorkspaceSecret": {
+			reason: "A WorkspaceAPIKey's Secret is named with its kind, its value masked, its workspace shown.",
+			line:   []string{"team-a/ci-ory-workspace-key (of WorkspaceAPIKey team-a/ci)"},
+		},
+		"WorkspaceValueMasked": {
+			reason: "Values are masked, workspace keys' as project keys'.",
+			line:   []string{"value:", "ory_wak_****QRST (40 bytes)"},
+		},
+		"WorkspaceID": {
+			reason: "The workspace ID is not secret and is shown whole.",
+			line:   []string{"workspaceID:", "ws1"},
+		},
+		"ProjectValueMasked": {
+			reason: "A project key's value is masked as before.",
+			line:   []string{"value:", "ory_pat_****WXYZ (40 bytes)"},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if !slices.ContainsFunc(lines, func(l string) bool { return inOrder(l, tc.line) }) {
+				t.Errorf("%s\nrender: want a line with %q in order, got:\n%s", tc.reason, tc.line, got)
+			}
+		})
+	}
+}
+
+// inOrder reports whether line holds words in that order.
+func inOrder(line string, words []string) bool {
+	for _, w := range words {
+		i := strings.Index(line, w)
+		if i < 0 {
+			return false
+		}
+		line = line[i+len(w):]
+	}
+	return true
+}
+
+func TestMissing(t *testing.T) {
+	ready := xpv2.Condition{Type: xpv2.TypeReady, Status: corev1.ConditionTrue}
+	synced := xpv2.Condition{Type: xpv2.TypeSynced, Status: corev1.ConditionTrue}
+	converged := func(kind, ns, name string) localenv.KeyStatus {
+		return localenv.KeyStatus{Kind: kind, Cluster: ns == "", Namespace: ns, Name: name, Ready: ready, Synced: synced, KeyID: "k"}
+	}
+	cases := map[string]struct {
+		reason   string
+		want     []keyRef
+		statuses []localenv.KeyStatus
+		missing  []string
+	}{
+		"EveryKindConverged": {
+			reason:   "Converged keys of both kinds leave nothing missing.",
+			want:     []keyRef{{kind: "ProjectAPIKey", id: "team-a/payments"}, {kind: "WorkspaceAPIKey", cluster: true, id: "platform-legacy"}},
+			statuses: []localenv.KeyStatus{converged("ProjectAPIKey", "team-a", "payments"), converged("WorkspaceAPIKey", "", "platform-legacy")},
+		},
+		"WorkspaceAPIKeyMissing": {
+			reason:   "--check waits for the example WorkspaceAPIKeys too.",
+			want:     []keyRef{{kind: "ProjectAPIKey", id: "team-a/payments"}, {kind: "WorkspaceAPIKey", id: "team-a/ci"}},
+			statuses: []localenv.KeyStatus{converged("ProjectAPIKey", "team-a", "payments")},
+			missing:  []string{"WorkspaceAPIKey team-a/ci: does not exist"},
+		},
+		"OtherKindSameName": {
+			reason:   "A converged ProjectAPIKey does not stand in for the WorkspaceAPIKey of the same name.",
+			want:     []keyRef{{kind: "WorkspaceAPIKey", id: "team-a/ci"}},
+			statuses: []localenv.KeyStatus{converged("ProjectAPIKey", "team-a", "ci")},
+			missing:  []string{"WorkspaceAPIKey team-a/ci: does not exist"},
+		},
+		"WorkspaceAPIKeyNotConverged": {
+			reason: "A WorkspaceAPIKey that exists but is not Ready says why.",
+			want:   []keyRef{{kind: "WorkspaceAPIKey", cluster: true, id: "platform-legacy"}},
+			statuses: []localenv.KeyStatus{{
+				Kind: "WorkspaceAPIKey", Cluster: true, Name: "platform-legacy", Synced: synced, KeyID: "k",
+				Ready: xpv2.Condition{Type: xpv2.TypeReady, Status: corev1.ConditionFalse, Reason: "Creating"},
+			}},
+			missing: []string{"WorkspaceAPIKey platform-legacy (cluster-scoped): Ready=False (Creating)"},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.missing, missing(tc.want, tc.statuses, lacking(nil, nil))); diff != "" {
+				t.Errorf("%s\nmissing: -want +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
+
+// TestExampleKeys reads the shipped examples: --check must wait for the keys
+// of every catalogue kind, the self-rotating WorkspaceAPIKey among them.
+func TestExampleKeys(t *testing.T) {
+	keys := exampleKeys(exampleObjects(t))
+	for _, want := range []keyRef{
+		{kind: "ProjectAPIKey", id: "team-a/payments"},
+		{kind: "ProjectAPIKey", cluster: true, id: "imported-ci-legacy"},
+		{kind: "WorkspaceAPIKey", id: "team-a/ci"},
+		{kind: "WorkspaceAPIKey", id: "team-a/provider-credentials"},
+		{kind: "WorkspaceAPIKey", cluster: true, id: "platform-legacy"},
+	} {
+		if !slices.Contains(keys, want) {
+			t.Errorf("exampleKeys: want %v among %v", want, keys)
+		}
+	}
+	for _, k := range config.Kinds() {
+		if !slices.ContainsFunc(keys, func(r keyRef) bool { return r.kind == k.Name }) {
+			t.Errorf("exampleKeys: no %s in %v", k.Name, keys)
+		}
+	}
+}
+
+// TestExampleCredentials reads the shipped examples: the self-rotating
+// ProviderConfig reads the key "value" of the Secret its WorkspaceAPIKey
+// writes, so --check waits until the provider used the key it wrote.
+func TestExampleCredentials(t *testing.T) {
+	got := exampleCredentials(exampleObjects(t))
+	for _, want := range []credentialsRef{
+		{config: "ProviderConfig.ory.m.crossplane.io team-a/self-rotating", secret: types.NamespacedName{Namespace: "team-a", Name: "ory-rotated-workspace-key"}, key: "value"},
+		{config: "ProviderConfig.ory.m.crossplane.io team-a/default", secret: types.NamespacedName{Namespace: "team-a", Name: "ory-workspace-key"}, key: "credentials"},
+		{config: "ClusterProviderConfig.ory.m.crossplane.io default", secret: types.NamespacedName{Namespace: "crossplane-system", Name: "ory-workspace-key"}, key: "credentials"},
+		{config: "ProviderConfig.ory.crossplane.io default", secret: types.NamespacedName{Namespace: "crossplane-system", Name: "ory-legacy-workspace-key"}, key: "credentials"},
+	} {
+		if !slices.Contains(got, want) {
+			t.Errorf("exampleCredentials: want %+v among %+v", want, got)
+		}
+	}
+}
+
+func TestLacking(t *testing.T) {
+	sim, err := orysim.New(orysim.WithoutContractCheck())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := localenv.SeedExamples(sim); err != nil {
+		t.Fatal(err)
+	}
+	inst, err := sim.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = inst.Close() })
+	made, _, err := orysim.NewClient(inst.URL, localenv.ExampleWorkspaceKey).WorkspaceAPI.
+		CreateWorkspaceApiKey(t.Context(), localenv.ExampleWorkspaceID).CreateWorkspaceApiKeyBody(*ory.NewCreateWorkspaceApiKeyBody("provider-ory-team-a")).Execute()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotated := types.NamespacedName{Namespace: "team-a", Name: "ory-rotated-workspace-key"}
+	status := localenv.KeyStatus{
+		Kind: "WorkspaceAPIKey", Namespace: "team-a", Name: "provider-credentials", Parent: "workspace",
+		Ready:  xpv2.Condition{Type: xpv2.TypeReady, Status: corev1.ConditionTrue},
+		Synced: xpv2.Condition{Type: xpv2.TypeSynced, Status: corev1.ConditionTrue},
+		KeyID:  made.Id, ParentID: localenv.ExampleWorkspaceID,
+		Secret: &localenv.SecretStatus{Namespace: rotated.Namespace, Name: rotated.Name, Found: true, Data: map[string][]byte{
+			"value": []byte(made.GetValue()), "keyID": []byte(made.Id),
+		}},
+	}
+	selfRotating := credentialsRef{config: "ProviderConfig team-a/self-rotating", secret: rotated, key: "value"}
+	notUsed := "ProviderConfig team-a/self-rotating has not yet called Ory successfully with key " + made.Id
+
+	cases := map[string]struct {
+		reason string
+		status localenv.KeyStatus
+		creds  []credentialsRef
+		// use presents this token to the simulator before the check; "" none.
+		use  string
+		want string // a part of the answer; "" for nothing lacking
+	}{
+		"NotCredentials": {
+			reason: "A key whose Secret no ProviderConfig reads needs only to converge.",
+			status: status,
+			creds:  []credentialsRef{{config: "ProviderConfig team-a/default", secret: types.NamespacedName{Namespace: "team-a", Name: "ory-workspace-key"}, key: "credentials"}},
+		},
+		"OtherKeyOfTheSecret": {
+			reason: "A ProviderConfig that reads another key of the Secret does not use the written value.",
+			status: status,
+			creds:  []credentialsRef{{config: "ProviderConfig team-a/odd", secret: rotated, key: "credentials"}},
+		},
+		"RotatedNotUsedYet": {
+			reason: "A self-rotating key converged in Kubernetes, but the provider has not shown that the key it wrote works.",
+			status: status, creds: []credentialsRef{selfRotating},
+			want: notUsed,
+		},
+		"RefusedRequest": {
+			reason: "A request that presented another key does not count.",
+			status: status, creds: []credentialsRef{selfRotating}, use: "ory_wak_unknown",
+			want: notUsed,
+		},
+		"RotatedUsed": {
+			reason: "Once the simulator answered a request that presented the written key, the ProviderConfig works with it.",
+			status: status, creds: []credentialsRef{selfRotating}, use: made.GetValue(),
+		},
+		"NotConvergedFirst": {
+			reason: "What Converged says comes first.",
+			status: func() localenv.KeyStatus {
+				s := status
+				s.Ready = xpv2.Condition{Type: xpv2.TypeReady, Status: corev1.ConditionFalse, Reason: "Creating"}
+				return s
+			}(),
+			creds: []credentialsRef{selfRotating},
+			want:  "Ready=False (Creating)",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			sim.ResetRequests()
+			if tc.use != "" {
+				_, _, _ = orysim.NewClient(inst.URL, tc.use).WorkspaceAPI.ListWorkspaceApiKeys(t.Context(), localenv.ExampleWorkspaceID).Execute()
+			}
+			got := lacking(sim, tc.creds)(tc.status)
+			if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+				t.Errorf("%s\nlacking: want %q, got %q", tc.reason, tc.want, got)
+			}
+			if strings.Contains(got, made.GetValue()) {
+				t.Errorf("lacking reveals a key's value: %q", got)
+			}
+		})
+	}
+}
+
+// exampleObjects reads the examples make run applies.
+func exampleObjects(t *testing.T) []*unstructured.Unstructured {
+	t.Helper()
+	root, err := localenv.FindRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := localenv.ExampleFiles(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := localenv.ReadObjects(files...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return objs
+}
+
+func TestCountKinds(t *testing.T) {
+	cases := map[string]struct {
+		reason string
+		keys   []keyRef
+		want   string
+	}{
+		"Both": {
+			reason: "Kinds in the order they first appear, plural when more than one.",
+			keys:   []keyRef{{kind: "ProjectAPIKey"}, {kind: "WorkspaceAPIKey"}, {kind: "ProjectAPIKey"}},
+			want:   "2 ProjectAPIKeys, 1 WorkspaceAPIKey",
+		},
+		"None": {reason: "No keys, no words.", want: ""},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := countKinds(tc.keys); got != tc.want {
+				t.Errorf("%s\ncountKinds: want %q, got %q", tc.reason, tc.want, got)
+			}
+		})
 	}
 }
 

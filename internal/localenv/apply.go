@@ -13,12 +13,14 @@ import (
 	"sort"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	clusterv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/cluster/v1alpha1"
 	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
+	"github.com/crossplane-contrib/provider-ory/config"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
 )
 
@@ -160,9 +162,9 @@ func Apply(ctx context.Context, c client.Client, objs ...*unstructured.Unstructu
 // ProviderConfig and ClusterProviderConfig at the simulator by patching its
 // spec.consoleURL (the examples leave it to its default, Ory Network). It
 // applies namespaces first, then the other core objects (Secrets), then the
-// ProviderConfigs, whose consoleURL it patches at once, and the
-// ProjectAPIKeys last: a running provider never sees an example
-// ProjectAPIKey whose ProviderConfig still names Ory Network. It returns the
+// ProviderConfigs, whose consoleURL it patches at once, and the key
+// resources last: a running provider never sees an example key whose
+// ProviderConfig still names Ory Network. It returns the
 // objects as read from the files, in the order applied.
 func (e *Env) ApplyExamples(ctx context.Context) ([]*unstructured.Unstructured, error) {
 	files, err := ExampleFiles(e.Root)
@@ -215,14 +217,22 @@ func IsProviderConfig(u *unstructured.Unstructured) bool {
 	return false
 }
 
-// IsProjectAPIKey reports whether u is a ProjectAPIKey of either scope.
-func IsProjectAPIKey(u *unstructured.Unstructured) bool {
-	switch u.GroupVersionKind().GroupKind() {
-	case namespacedv1alpha1.ProjectAPIKeyGroupVersionKind.GroupKind(),
-		clusterv1alpha1.ProjectAPIKeyGroupVersionKind.GroupKind():
-		return true
+// IsKeyResource reports whether u is a resource of a kind of the catalogue
+// (config.Kinds), in either scope: a ProjectAPIKey or a WorkspaceAPIKey.
+func IsKeyResource(u *unstructured.Unstructured) bool {
+	_, ok := kindOf(u)
+	return ok
+}
+
+// kindOf returns the catalogue kind u is a resource of, by group and kind.
+func kindOf(u *unstructured.Unstructured) (config.Kind, bool) {
+	gk := u.GroupVersionKind().GroupKind()
+	for _, k := range config.Kinds() {
+		if slices.ContainsFunc(k.Scopes, func(s schema.GroupVersionKind) bool { return s.GroupKind() == gk }) {
+			return k, true
+		}
 	}
-	return false
+	return config.Kind{}, false
 }
 
 // PointAtSimulator sets spec.consoleURL of the ProviderConfig pc to url with

@@ -209,11 +209,8 @@ func (e *Env) startControlPlane(ctx context.Context, assets string, crds []strin
 	if err := os.WriteFile(e.Kubeconfig, e.envtest.KubeConfig, 0o600); err != nil {
 		return err
 	}
-	s := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(s); err != nil {
-		return err
-	}
-	if err := apis.AddToScheme(s); err != nil {
+	s, err := newScheme()
+	if err != nil {
 		return err
 	}
 	if e.Client, err = client.New(cfg, client.Options{Scheme: s}); err != nil {
@@ -361,4 +358,17 @@ func checkAssets(dir string) error {
 		}
 	}
 	return nil
+}
+
+// newScheme returns a scheme that knows client-go's types and every
+// provider-ory API type.
+func newScheme() (*runtime.Scheme, error) {
+	s := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(s); err != nil {
+		return nil, err
+	}
+	if err := apis.AddToScheme(s); err != nil {
+		return nil, err
+	}
+	return s, nil
 }

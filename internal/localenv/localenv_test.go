@@ -14,8 +14,13 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	clusterv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/cluster/v1alpha1"
+	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
+	"github.com/crossplane-contrib/provider-ory/config"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
 )
 
@@ -171,19 +176,30 @@ func TestExamples(t *testing.T) {
 	seenKey, seenConfig := false, false
 	for _, o := range objs {
 		switch {
-		case IsProjectAPIKey(o):
+		case IsKeyResource(o):
 			seenKey = true
 		case IsProviderConfig(o):
 			seenConfig = true
 			if seenKey {
-				t.Errorf("%s is applied after a ProjectAPIKey: the key could reach Ory Network before its config points at the simulator", describe(o))
+				t.Errorf("%s is applied after a key resource: the key could reach Ory Network before its config points at the simulator", describe(o))
 			}
 		case o.GetKind() == "Namespace" && (seenKey || seenConfig):
 			t.Errorf("namespace %s is applied after objects that may live in it", o.GetName())
 		}
 	}
 	if !seenKey || !seenConfig {
-		t.Fatalf("the examples hold no ProjectAPIKey or no ProviderConfig (files: %v)", files)
+		t.Fatalf("the examples hold no key resource or no ProviderConfig (files: %v)", files)
+	}
+	kinds := map[string]bool{}
+	for _, o := range objs {
+		if IsKeyResource(o) {
+			kinds[o.GetKind()] = true
+		}
+	}
+	for _, k := range config.Kinds() {
+		if !kinds[k.Name] {
+			t.Errorf("the examples hold no %s: make run would show none", k.Name)
+		}
 	}
 
 	sim, err := orysim.New(orysim.WithoutContractCheck())
@@ -193,8 +209,12 @@ func TestExamples(t *testing.T) {
 	if err := SeedExamples(sim); err != nil {
 		t.Fatal(err)
 	}
+	// Where an import's key must be seeded: the examples' project or
+	// workspace, by what holds the kind's keys.
+	parentOf := map[string]string{config.ProjectAPIKey.Parent.Noun: ExampleProjectID, config.WorkspaceAPIKey.Parent.Noun: ExampleWorkspaceID}
 	for _, o := range objs {
-		if !IsProjectAPIKey(o) {
+		kind, ok := kindOf(o)
+		if !ok {
 			continue
 		}
 		name, ok := o.GetAnnotations()["crossplane.io/external-name"]
@@ -202,14 +222,49 @@ func TestExamples(t *testing.T) {
 			continue
 		}
 		id := name[strings.LastIndexByte(name, '/')+1:]
-		k, ok := sim.Key(ExampleProjectID, id)
+		k, ok := simulatorKey(sim, kind.Parent.Noun, parentOf[kind.Parent.Noun], id)
 		if !ok {
-			t.Errorf("%s imports key %s, which SeedExamples does not seed", describe(o), id)
+			t.Errorf("%s imports key %s, which SeedExamples does not seed in the examples' %s", describe(o), id, kind.Parent.Noun)
 			continue
 		}
 		if want, _, _ := unstructured.NestedString(o.Object, "spec", "forProvider", "name"); k.Name != want {
 			t.Errorf("%s: the seeded key is named %q, the example says %q", describe(o), k.Name, want)
 		}
+	}
+}
+
+func TestIsKeyResource(t *testing.T) {
+	cases := map[string]struct {
+		reason string
+		gvk    schema.GroupVersionKind
+		want   bool
+	}{
+		"NamespacedProjectAPIKey": {reason: "Every catalogue kind counts, in the namespaced scope...", gvk: namespacedv1alpha1.ProjectAPIKeyGroupVersionKind, want: true},
+		"ClusterProjectAPIKey":    {reason: "...and in the cluster scope.", gvk: clusterv1alpha1.ProjectAPIKeyGroupVersionKind, want: true},
+		"NamespacedWorkspaceAPIKey": {
+			reason: "A WorkspaceAPIKey is a key resource like a ProjectAPIKey: make run waits for it too.",
+			gvk:    namespacedv1alpha1.WorkspaceAPIKeyGroupVersionKind, want: true,
+		},
+		"ClusterWorkspaceAPIKey": {reason: "The cluster-scoped WorkspaceAPIKey too.", gvk: clusterv1alpha1.WorkspaceAPIKeyGroupVersionKind, want: true},
+		"OtherVersion": {
+			reason: "The group and kind decide, as they do for the API server's conversions.",
+			gvk:    schema.GroupVersionKind{Group: namespacedv1alpha1.Group, Version: "v1", Kind: "WorkspaceAPIKey"}, want: true,
+		},
+		"ProviderConfig": {reason: "A ProviderConfig holds no key.", gvk: namespacedv1alpha1.ProviderConfigGroupVersionKind},
+		"Secret":         {reason: "Neither does a core object, even one holding a key's value.", gvk: corev1.SchemeGroupVersion.WithKind("Secret")},
+		"OtherGroup": {
+			reason: "A kind named like ours in another API group is someone else's.",
+			gvk:    schema.GroupVersionKind{Group: "example.org", Version: "v1alpha1", Kind: "WorkspaceAPIKey"},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			u := &unstructured.Unstructured{}
+			u.SetGroupVersionKind(tc.gvk)
+			if got := IsKeyResource(u); got != tc.want {
+				t.Errorf("%s\nIsKeyResource(%s): want %v, got %v", tc.reason, tc.gvk, tc.want, got)
+			}
+		})
 	}
 }
 

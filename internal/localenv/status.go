@@ -1,35 +1,46 @@
 package localenv
 
 import (
+	"cmp"
 	"context"
 	"fmt"
-	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
-	"github.com/crossplane-contrib/provider-ory/internal/orysim"
 	"slices"
 	"strings"
+	"sync"
 
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 	corev1 "k8s.io/api/core/v1"
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	clusterv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/cluster/v1alpha1"
-	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
+	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
+	"github.com/crossplane-contrib/provider-ory/config"
+	"github.com/crossplane-contrib/provider-ory/internal/engine"
+	"github.com/crossplane-contrib/provider-ory/internal/orysim"
 )
 
-// KeyStatus is a ProjectAPIKey (either scope) as the API server has it, with
-// its connection Secret.
+// KeyStatus is a key resource of any kind of the catalogue (config.Kinds),
+// in either scope, as the API server has it, with its connection Secret.
 type KeyStatus struct {
-	// Cluster is true for the cluster-scoped kind (ory.crossplane.io).
+	// Kind is the catalogue's name of the kind: "ProjectAPIKey".
+	Kind string
+	// Cluster is true for the cluster-scoped kinds (ory.crossplane.io).
 	Cluster bool
-	// Namespace is empty for the cluster-scoped kind.
+	// Namespace is empty for the cluster-scoped kinds.
 	Namespace, Name string
 	Ready, Synced   xpv2.Condition
 	// ExternalName is the crossplane.io/external-name annotation.
 	ExternalName string
-	// KeyID and ProjectID are status.atProvider's.
-	KeyID, ProjectID string
+	// Parent is what holds the kind's keys, in words (config.Parent.Noun):
+	// "project" or "workspace".
+	Parent string
+	// KeyID and ParentID are status.atProvider's: the key's ID and its
+	// project's or workspace's ID.
+	KeyID, ParentID string
 	// Import is true when managementPolicies are exactly [Observe]: the
 	// provider watches the key but never creates, changes or deletes it.
 	Import bool
@@ -52,7 +63,7 @@ type SecretStatus struct {
 }
 
 // ID names the resource like kubectl does: namespace/name, or the name alone
-// for the cluster-scoped kind.
+// for the cluster-scoped kinds. Resources of different kinds may share an ID.
 func (k KeyStatus) ID() string {
 	if k.Cluster {
 		return k.Name
@@ -60,35 +71,21 @@ func (k KeyStatus) ID() string {
 	return k.Namespace + "/" + k.Name
 }
 
-// KeyStatuses returns every ProjectAPIKey of both scopes, namespaced ones
-// first, each sorted by namespace and name.
+// KeyStatuses returns every resource of every kind of config.Kinds, in the
+// catalogue's order; within a kind its namespaced scope first, each scope
+// sorted by namespace and name.
 func KeyStatuses(ctx context.Context, c client.Reader) ([]KeyStatus, error) {
 	var out []KeyStatus
-	ns := &namespacedv1alpha1.ProjectAPIKeyList{}
-	if err := c.List(ctx, ns); err != nil {
-		return nil, err
-	}
-	for i := range ns.Items {
-		k := &ns.Items[i]
-		s := keyStatus(k.GetName(), k.GetAnnotations(), k.GetDeletionTimestamp() != nil, k.GetManagementPolicies(), k.GetCondition, k.Status.AtProvider.ID, k.Status.AtProvider.ProjectID)
-		s.Namespace = k.GetNamespace()
-		if r := k.GetWriteConnectionSecretToReference(); r != nil {
-			s.Secret = &SecretStatus{Namespace: k.GetNamespace(), Name: r.Name}
+	for _, kind := range config.Kinds() {
+		for _, gvk := range kind.Scopes {
+			keys, err := listKeys(ctx, c, gvk)
+			if err != nil {
+				return nil, err
+			}
+			for _, k := range keys {
+				out = append(out, keyStatus(kind, k))
+			}
 		}
-		out = append(out, s)
-	}
-	cl := &clusterv1alpha1.ProjectAPIKeyList{}
-	if err := c.List(ctx, cl); err != nil {
-		return nil, err
-	}
-	for i := range cl.Items {
-		k := &cl.Items[i]
-		s := keyStatus(k.GetName(), k.GetAnnotations(), k.GetDeletionTimestamp() != nil, k.GetManagementPolicies(), k.GetCondition, k.Status.AtProvider.ID, k.Status.AtProvider.ProjectID)
-		s.Cluster = true
-		if r := k.GetWriteConnectionSecretToReference(); r != nil {
-			s.Secret = &SecretStatus{Namespace: r.Namespace, Name: r.Name}
-		}
-		out = append(out, s)
 	}
 	for i := range out {
 		sec := out[i].Secret
@@ -107,27 +104,84 @@ func KeyStatuses(ctx context.Context, c client.Reader) ([]KeyStatus, error) {
 	return out, nil
 }
 
-func keyStatus(name string, annotations map[string]string, deleting bool, policies xpv2.ManagementPolicies,
-	cond func(xpv2.ConditionType) xpv2.Condition, keyID, projectID string) KeyStatus {
-	return KeyStatus{
-		Name:         name,
-		Ready:        cond(xpv2.TypeReady),
-		Synced:       cond(xpv2.TypeSynced),
-		ExternalName: annotations["crossplane.io/external-name"],
-		KeyID:        keyID,
-		ProjectID:    projectID,
-		Import:       slices.Equal(policies, xpv2.ManagementPolicies{xpv2.ManagementActionObserve}),
-		ValueUnknown: cond(common.TypeValue).Reason == common.ReasonValueUnknown,
-		Deleting:     deleting,
+// keyScheme knows every provider-ory type, so that listKeys can make the
+// list type of any kind of the catalogue.
+var keyScheme = sync.OnceValues(newScheme)
+
+// listKeys lists every resource of gvk, a scope of a catalogue kind, sorted
+// by namespace and name. It fails when the scheme lacks <Kind>List or its
+// items are not engine.Resources: a catalogue entry without its API types.
+func listKeys(ctx context.Context, c client.Reader, gvk schema.GroupVersionKind) ([]engine.Resource, error) {
+	s, err := keyScheme()
+	if err != nil {
+		return nil, err
 	}
+	o, err := s.New(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
+	if err != nil {
+		return nil, err
+	}
+	list, ok := o.(client.ObjectList)
+	if !ok {
+		return nil, fmt.Errorf("%sList is not a list type", gvk.Kind)
+	}
+	if err := c.List(ctx, list); err != nil {
+		return nil, err
+	}
+	items, err := meta.ExtractList(list)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]engine.Resource, 0, len(items))
+	for _, i := range items {
+		r, ok := i.(engine.Resource)
+		if !ok {
+			return nil, fmt.Errorf("%s %T is not a key resource (engine.Resource)", gvk, i)
+		}
+		out = append(out, r)
+	}
+	slices.SortFunc(out, func(a, b engine.Resource) int {
+		return cmp.Or(cmp.Compare(a.GetNamespace(), b.GetNamespace()), cmp.Compare(a.GetName(), b.GetName()))
+	})
+	return out, nil
+}
+
+func keyStatus(kind config.Kind, r engine.Resource) KeyStatus {
+	s := KeyStatus{
+		Kind:         kind.Name,
+		Cluster:      r.GetNamespace() == "",
+		Namespace:    r.GetNamespace(),
+		Name:         r.GetName(),
+		Ready:        r.GetCondition(xpv2.TypeReady),
+		Synced:       r.GetCondition(xpv2.TypeSynced),
+		ExternalName: r.GetAnnotations()["crossplane.io/external-name"],
+		Parent:       kind.Parent.Noun,
+		KeyID:        r.KeyObservation().ID,
+		ParentID:     *r.ObservedParentID(),
+		Import:       slices.Equal(r.GetManagementPolicies(), xpv2.ManagementPolicies{xpv2.ManagementActionObserve}),
+		ValueUnknown: r.GetCondition(common.TypeValue).Reason == common.ReasonValueUnknown,
+		Deleting:     r.GetDeletionTimestamp() != nil,
+	}
+	// A namespaced resource writes its Secret to its own namespace; a
+	// cluster-scoped one names the namespace.
+	switch w := r.(type) {
+	case resource.LocalConnectionSecretWriterTo:
+		if ref := w.GetWriteConnectionSecretToReference(); ref != nil {
+			s.Secret = &SecretStatus{Namespace: r.GetNamespace(), Name: ref.Name}
+		}
+	case resource.ConnectionSecretWriterTo:
+		if ref := w.GetWriteConnectionSecretToReference(); ref != nil {
+			s.Secret = &SecretStatus{Namespace: ref.Namespace, Name: ref.Name}
+		}
+	}
+	return s
 }
 
 // Converged returns "" when the resource is where the examples want it,
 // otherwise what is missing. Converged means: Ready and Synced; for a key the
 // provider made, a connection Secret whose keyID is the key's and whose
-// value is the key's value in sim (nil sim skips that comparison); for an
-// import, the provider reporting that its value is unknown, and the key
-// existing in sim.
+// value is the value of the key in sim's project or workspace (nil sim skips
+// that comparison); for an import, the provider reporting that its value is
+// unknown, and the key existing in sim.
 func (k KeyStatus) Converged(sim *orysim.Server) string {
 	var missing []string
 	if k.Deleting {
@@ -144,9 +198,9 @@ func (k KeyStatus) Converged(sim *orysim.Server) string {
 	var simKey orysim.Key
 	found := false
 	if sim != nil && k.KeyID != "" {
-		simKey, found = sim.Key(k.ProjectID, k.KeyID)
+		simKey, found = simulatorKey(sim, k.Parent, k.ParentID, k.KeyID)
 		if !found {
-			missing = append(missing, fmt.Sprintf("key %s is not in the simulator's project %s", k.KeyID, k.ProjectID))
+			missing = append(missing, fmt.Sprintf("key %s is not in the simulator's %s %s", k.KeyID, k.Parent, k.ParentID))
 		}
 	}
 	if k.Import && !k.ValueUnknown {
@@ -166,6 +220,18 @@ func (k KeyStatus) Converged(sim *orysim.Server) string {
 		}
 	}
 	return strings.Join(missing, "; ")
+}
+
+// simulatorKey returns key keyID of the project or workspace parentID, as
+// parent (a config.Parent.Noun) says: the simulator keeps the two apart.
+func simulatorKey(sim *orysim.Server, parent, parentID, keyID string) (orysim.Key, bool) {
+	switch parent {
+	case config.ProjectAPIKey.Parent.Noun:
+		return sim.Key(parentID, keyID)
+	case config.WorkspaceAPIKey.Parent.Noun:
+		return sim.WorkspaceKey(parentID, keyID)
+	}
+	return orysim.Key{}, false
 }
 
 func conditionText(c xpv2.Condition) string {

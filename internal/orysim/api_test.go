@@ -644,10 +644,10 @@ func TestRequestLogOrder(t *testing.T) {
 	}
 
 	want := []LogEntry{
-		{Operation: OpCreateProjectAPIKey, Method: http.MethodPost, Path: "/projects/" + f.project.ID + "/tokens", Status: 201},
-		{Operation: OpListProjectAPIKeys, Method: http.MethodGet, Path: "/projects/my-project/tokens", Status: 200},
-		{Operation: OpDeleteProjectAPIKey, Method: http.MethodDelete, Path: "/projects/" + f.project.ID + "/tokens/" + k.Id, Status: 204},
-		{Operation: OpGetProject, Method: http.MethodGet, Path: "/projects/" + f.project.ID, Status: 200},
+		{Operation: OpCreateProjectAPIKey, Method: http.MethodPost, Path: "/projects/" + f.project.ID + "/tokens", Status: 201, WorkspaceKeyID: f.ws.KeyID},
+		{Operation: OpListProjectAPIKeys, Method: http.MethodGet, Path: "/projects/my-project/tokens", Status: 200, WorkspaceKeyID: f.ws.KeyID},
+		{Operation: OpDeleteProjectAPIKey, Method: http.MethodDelete, Path: "/projects/" + f.project.ID + "/tokens/" + k.Id, Status: 204, WorkspaceKeyID: f.ws.KeyID},
+		{Operation: OpGetProject, Method: http.MethodGet, Path: "/projects/" + f.project.ID, Status: 200, WorkspaceKeyID: f.ws.KeyID},
 	}
 	if diff := cmp.Diff(want, f.sim.RequestLog(), cmpopts.IgnoreFields(LogEntry{}, "Time")); diff != "" {
 		t.Errorf("The log must list requests in arrival order with their answers: -want, +got:\n%s", diff)

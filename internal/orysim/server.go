@@ -46,6 +46,12 @@ type LogEntry struct {
 	// (FaultDrop, FaultFailNext, FaultErrorRate, FaultRateLimit, or an
 	// AnswerCut's name).
 	Fault string
+	// WorkspaceKeyID is the ID of the workspace API key the request's bearer
+	// token was when it arrived (seeded or created through the API), so a
+	// test can tell which credentials a client used without their value;
+	// empty for no token or one the simulator does not know. Whether the
+	// key was accepted (not revoked, expired or deleted) is Status's to say.
+	WorkspaceKeyID string
 }
 
 // Server is the simulator. It is an http.Handler and safe for concurrent
@@ -185,6 +191,13 @@ func (s *Server) logArrival(op string, r *http.Request) *LogEntry {
 	e := &LogEntry{Operation: op, Method: r.Method, Path: r.URL.Path, Time: s.now()}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if token, ok := bearerToken(r.Header.Get("Authorization")); ok {
+		if ws, ok := s.workspaces[token]; ok {
+			e.WorkspaceKeyID = ws.KeyID
+		} else if k := s.workspaceKeyByValueLocked(token); k != nil {
+			e.WorkspaceKeyID = k.ID
+		}
+	}
 	s.log = append(s.log, e)
 	if op != "" {
 		s.counts[op]++

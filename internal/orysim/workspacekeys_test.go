@@ -407,3 +407,49 @@ func TestCreateWorkspace(t *testing.T) {
 		})
 	}
 }
+
+// TestRequestLogCredentials checks that the request log names the workspace
+// key each request presented, by ID: a caller (make run --check) tells that
+// the provider moved to a key it made itself without ever seeing a value.
+func TestRequestLogCredentials(t *testing.T) {
+	f := newFixture(t)
+	made := f.createWorkspaceKey(t, f.client, "rotated", nil)
+	cases := map[string]struct {
+		reason string
+		token  string
+		want   LogEntry
+	}{
+		"SetUpKey": {
+			reason: "The key a workspace was set up with is named by its key ID.",
+			token:  f.ws.Key,
+			want:   LogEntry{WorkspaceKeyID: f.ws.KeyID, Status: http.StatusOK},
+		},
+		"CreatedKey": {
+			reason: "A key created through the API authenticates, and is named by its own ID.",
+			token:  made.GetValue(),
+			want:   LogEntry{WorkspaceKeyID: made.Id, Status: http.StatusOK},
+		},
+		"UnknownKey": {
+			reason: "A token the simulator does not know names no key, and is refused.",
+			token:  "ory_wak_unknown",
+			want:   LogEntry{Status: http.StatusUnauthorized},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			f.sim.ResetRequests()
+			_, _, _ = NewClient(f.url, tc.token).WorkspaceAPI.ListWorkspaceApiKeys(context.Background(), f.ws.ID).Execute()
+			log := f.sim.RequestLog()
+			if len(log) != 1 {
+				t.Fatalf("want one request in the log, got %d", len(log))
+			}
+			got := LogEntry{WorkspaceKeyID: log[0].WorkspaceKeyID, Status: log[0].Status}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("%s\n-want +got:\n%s", tc.reason, diff)
+			}
+			if strings.Contains(log[0].WorkspaceKeyID, "ory_wak_") {
+				t.Errorf("the log holds a key's value: %q", log[0].WorkspaceKeyID)
+			}
+		})
+	}
+}

@@ -95,7 +95,7 @@ func TestExamples(t *testing.T) {
 	}
 	var managed, imports []*unstructured.Unstructured
 	for _, o := range objs {
-		if !localenv.IsProjectAPIKey(o) {
+		if !isProjectAPIKey(o) {
 			continue
 		}
 		if policies, _, _ := unstructured.NestedStringSlice(o.Object, "spec", "managementPolicies"); slices.Equal(policies, []string{string(xpv2.ManagementActionObserve)}) {
@@ -231,7 +231,7 @@ func TestExamples(t *testing.T) {
 		// usages, owned by the deleted keys, are garbage collected.
 		var rest []*unstructured.Unstructured
 		for _, o := range slices.Backward(objs) {
-			if !localenv.IsProjectAPIKey(o) && o.GetKind() != "Namespace" {
+			if !isProjectAPIKey(o) && o.GetKind() != "Namespace" {
 				rest = append(rest, o)
 			}
 		}
@@ -304,7 +304,7 @@ spec:
 			return err.Error()
 		}
 		for _, s := range all {
-			if s.ProjectID != p.ID {
+			if s.ParentID != p.ID {
 				continue
 			}
 			if msg := s.Converged(env.Sim); msg != "" {
@@ -380,7 +380,7 @@ func waitConverged(t *testing.T, env *localenv.Env, objs []*unstructured.Unstruc
 		}
 		var problems []string
 		for _, o := range objs {
-			if !localenv.IsProjectAPIKey(o) {
+			if !isProjectAPIKey(o) {
 				continue
 			}
 			s, ok := byName[name(o)]
@@ -452,9 +452,16 @@ func name(o *unstructured.Unstructured) string {
 
 func statusName(s localenv.KeyStatus) string {
 	if s.Cluster {
-		return "ProjectAPIKey.ory.crossplane.io " + s.Name
+		return s.Kind + ".ory.crossplane.io " + s.Name
 	}
-	return "ProjectAPIKey.ory.m.crossplane.io " + s.Namespace + "/" + s.Name
+	return s.Kind + ".ory.m.crossplane.io " + s.Namespace + "/" + s.Name
+}
+
+// isProjectAPIKey reports whether o is a ProjectAPIKey of either scope: the
+// kind this test follows through its life (make run --check waits for the
+// examples of every kind).
+func isProjectAPIKey(o *unstructured.Unstructured) bool {
+	return localenv.IsKeyResource(o) && o.GetKind() == "ProjectAPIKey"
 }
 
 // keyIDOf returns the key ID of an external name, "<key-id>" or

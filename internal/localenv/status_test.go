@@ -1,0 +1,180 @@
+package localenv
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+
+	clusterv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/cluster/v1alpha1"
+	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
+	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
+	"github.com/crossplane-contrib/provider-ory/internal/orysim"
+)
+
+// TestKeyStatuses lists one resource of each catalogue kind and scope, and
+// checks that each is read through its kind's own fields: the key's parent
+// is a project for a ProjectAPIKey and a workspace for a WorkspaceAPIKey.
+func TestKeyStatuses(t *testing.T) {
+	// Second precision, as the API server keeps condition times.
+	at := metav1.NewTime(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	ready := xpv2.Available()
+	ready.LastTransitionTime = at
+	synced := xpv2.ReconcileSuccess()
+	synced.LastTransitionTime = at
+	unknown := xpv2.Condition{Type: common.TypeValue, Status: corev1.ConditionFalse, Reason: common.ReasonValueUnknown, LastTransitionTime: at}
+
+	payments := &namespacedv1alpha1.ProjectAPIKey{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "payments", Annotations: map[string]string{"crossplane.io/external-name": "pk1"}}}
+	payments.Spec.WriteConnectionSecretToReference = &xpv2.LocalSecretReference{Name: "payments-key"}
+	payments.Status.AtProvider.ID, payments.Status.AtProvider.ProjectID = "pk1", "p1"
+	payments.SetConditions(ready, synced)
+
+	imported := &clusterv1alpha1.ProjectAPIKey{ObjectMeta: metav1.ObjectMeta{Name: "imported", Annotations: map[string]string{"crossplane.io/external-name": "pk2"}}}
+	imported.SetManagementPolicies(xpv2.ManagementPolicies{xpv2.ManagementActionObserve})
+	imported.Status.AtProvider.ID, imported.Status.AtProvider.ProjectID = "pk2", "p1"
+	imported.SetConditions(ready, synced, unknown)
+
+	ci := &namespacedv1alpha1.WorkspaceAPIKey{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "ci"}}
+	ci.Spec.WriteConnectionSecretToReference = &xpv2.LocalSecretReference{Name: "ci-key"}
+	ci.Status.AtProvider.ID, ci.Status.AtProvider.WorkspaceID = "wk1", "w1"
+	ci.SetConditions(ready, synced)
+
+	// Being deleted, never observed, its Secret not made yet.
+	platform := &clusterv1alpha1.WorkspaceAPIKey{ObjectMeta: metav1.ObjectMeta{Name: "platform", DeletionTimestamp: &at, Finalizers: []string{"finalizer.managedresource.crossplane.io"}}}
+	platform.Spec.WriteConnectionSecretToReference = &xpv2.SecretReference{Namespace: "crossplane-system", Name: "platform-key"}
+
+	paymentsKey := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "payments-key"}, Data: map[string][]byte{"keyID": []byte("pk1")}}
+	ciKey := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "ci-key"}, Data: map[string][]byte{"keyID": []byte("wk1")}}
+
+	s, err := newScheme()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := fake.NewClientBuilder().WithScheme(s).WithObjects(platform, ci, imported, payments, paymentsKey, ciKey).Build()
+	got, err := KeyStatuses(t.Context(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []KeyStatus{
+		{
+			Kind: "ProjectAPIKey", Namespace: "team-a", Name: "payments", Ready: ready, Synced: synced, ExternalName: "pk1",
+			Parent: "project", KeyID: "pk1", ParentID: "p1",
+			Secret: &SecretStatus{Namespace: "team-a", Name: "payments-key", Found: true, Data: paymentsKey.Data},
+		},
+		{
+			Kind: "ProjectAPIKey", Cluster: true, Name: "imported", Ready: ready, Synced: synced, ExternalName: "pk2",
+			Parent: "project", KeyID: "pk2", ParentID: "p1", Import: true, ValueUnknown: true,
+		},
+		{
+			Kind: "WorkspaceAPIKey", Namespace: "team-a", Name: "ci", Ready: ready, Synced: synced,
+			Parent: "workspace", KeyID: "wk1", ParentID: "w1",
+			Secret: &SecretStatus{Namespace: "team-a", Name: "ci-key", Found: true, Data: ciKey.Data},
+		},
+		{
+			Kind: "WorkspaceAPIKey", Cluster: true, Name: "platform",
+			Ready: xpv2.Condition{Type: xpv2.TypeReady, Status: corev1.ConditionUnknown}, Synced: xpv2.Condition{Type: xpv2.TypeSynced, Status: corev1.ConditionUnknown},
+			Parent: "workspace", Deleting: true,
+			Secret: &SecretStatus{Namespace: "crossplane-system", Name: "platform-key"},
+		},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("KeyStatuses: -want +got:\n%s", diff)
+	}
+}
+
+func TestConverged(t *testing.T) {
+	sim, err := orysim.New(orysim.WithoutContractCheck())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := SeedExamples(sim); err != nil {
+		t.Fatal(err)
+	}
+	pk, err := sim.CreateKey(orysim.KeySpec{Project: ExampleProjectID, Name: "payments"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wk, err := sim.CreateKey(orysim.KeySpec{Workspace: ExampleWorkspaceID, Name: "ci"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ready := xpv2.Condition{Type: xpv2.TypeReady, Status: corev1.ConditionTrue}
+	synced := xpv2.Condition{Type: xpv2.TypeSynced, Status: corev1.ConditionTrue}
+	secret := func(k orysim.Key) *SecretStatus {
+		return &SecretStatus{Namespace: "team-a", Name: k.Name + "-key", Found: true, Data: map[string][]byte{"value": []byte(k.Value), "keyID": []byte(k.ID)}}
+	}
+	project := KeyStatus{Kind: "ProjectAPIKey", Namespace: "team-a", Name: "payments", Ready: ready, Synced: synced, Parent: "project", KeyID: pk.ID, ParentID: ExampleProjectID, Secret: secret(pk)}
+	workspace := KeyStatus{Kind: "WorkspaceAPIKey", Namespace: "team-a", Name: "ci", Ready: ready, Synced: synced, Parent: "workspace", KeyID: wk.ID, ParentID: ExampleWorkspaceID, Secret: secret(wk)}
+
+	cases := map[string]struct {
+		reason string
+		status KeyStatus
+		sim    *orysim.Server
+		want   string // a part of the answer; "" for converged
+	}{
+		"ProjectAPIKey": {
+			reason: "A made project key whose Secret holds the simulator's value of it is converged.",
+			status: project, sim: sim,
+		},
+		"WorkspaceAPIKey": {
+			reason: "A made workspace key is looked up among the workspace's keys, not a project's.",
+			status: workspace, sim: sim,
+		},
+		"WorkspaceAPIKeyNotInWorkspace": {
+			reason: "A workspace key is not looked for in a project: an ID the workspace lacks is missing there.",
+			status: with(workspace, func(s *KeyStatus) { s.KeyID, s.Secret.Data["keyID"] = pk.ID, []byte(pk.ID) }), sim: sim,
+			want: "key " + pk.ID + " is not in the simulator's workspace " + ExampleWorkspaceID,
+		},
+		"ProjectAPIKeyNotInProject": {
+			reason: "And a project key is not looked for in the workspace.",
+			status: with(project, func(s *KeyStatus) { s.KeyID, s.Secret.Data["keyID"] = wk.ID, []byte(wk.ID) }), sim: sim,
+			want: "key " + wk.ID + " is not in the simulator's project " + ExampleProjectID,
+		},
+		"WorkspaceAPIKeyOtherValue": {
+			reason: "A Secret whose value is not the workspace key's (the provider's own credentials before it wrote the new key) is not converged.",
+			status: with(workspace, func(s *KeyStatus) { s.Secret.Data["value"] = []byte(ExampleWorkspaceKey) }), sim: sim,
+			want: "the connection Secret's value is not the simulator's value of key " + wk.ID,
+		},
+		"WithoutSimulator": {
+			reason: "Without a simulator the value is not compared.",
+			status: with(workspace, func(s *KeyStatus) { s.Secret.Data["value"] = []byte(ExampleWorkspaceKey) }),
+		},
+		"NotReady": {
+			reason: "Ready and Synced come first.",
+			status: with(workspace, func(s *KeyStatus) {
+				s.Ready = xpv2.Condition{Type: xpv2.TypeReady, Status: corev1.ConditionFalse, Reason: "Creating"}
+			}), sim: sim,
+			want: "Ready=False (Creating)",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got := tc.status.Converged(tc.sim)
+			if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+				t.Errorf("%s\nConverged: want %q, got %q", tc.reason, tc.want, got)
+			}
+			if strings.Contains(got, wk.Value) || strings.Contains(got, pk.Value) {
+				t.Errorf("Converged reveals a key's value: %q", got)
+			}
+		})
+	}
+}
+
+// with returns a copy of s, its Secret's data copied too, changed by f.
+func with(s KeyStatus, f func(*KeyStatus)) KeyStatus {
+	if s.Secret != nil {
+		sec := *s.Secret
+		sec.Data = map[string][]byte{}
+		for k, v := range s.Secret.Data {
+			sec.Data[k] = v
+		}
+		s.Secret = &sec
+	}
+	f(&s)
+	return s
+}
