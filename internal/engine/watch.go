@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"sync"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
@@ -173,7 +174,8 @@ var indexed = struct {
 // indexOnce adds an index to the field indexer unless one of that kind and
 // field was added before.
 func indexOnce(ctx context.Context, idx client.FieldIndexer, obj client.Object, field string, fn client.IndexerFunc) error {
-	k := fmt.Sprintf("%p %T %s", idx, obj, field)
+	t := reflect.TypeOf(obj).Elem() // %T would name both scopes' ProviderConfig *v1alpha1.ProviderConfig
+	k := fmt.Sprintf("%p %s.%s %s", idx, t.PkgPath(), t.Name(), field)
 	indexed.Lock()
 	defer indexed.Unlock()
 	if indexed.done[k] {

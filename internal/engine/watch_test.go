@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"testing"
 
@@ -257,4 +258,30 @@ func requestNames(rs []reconcile.Request) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// recordingIndexer records the indexes added to it.
+type recordingIndexer struct{ added []string }
+
+func (r *recordingIndexer) IndexField(_ context.Context, obj client.Object, field string, _ client.IndexerFunc) error {
+	r.added = append(r.added, fmt.Sprintf("%T %s", obj, field))
+	return nil
+}
+
+// TestIndexOnce: the controllers of every kind of a scope share its
+// ProviderConfig kinds, whose indexes can be added once per manager; the
+// namespaced and the cluster-scoped ProviderConfig are different kinds of the
+// same Go name, and each gets its index (the cluster-scoped one was once
+// skipped, and its Secret's changes requeued nothing).
+func TestIndexOnce(t *testing.T) {
+	idx := &recordingIndexer{}
+	objs := []client.Object{&namespacedv1alpha1.ProviderConfig{}, &clusterv1alpha1.ProviderConfig{}, &namespacedv1alpha1.ProviderConfig{}, &namespacedv1alpha1.ClusterProviderConfig{}, &clusterv1alpha1.ProviderConfig{}}
+	for _, o := range objs {
+		if err := indexOnce(context.Background(), idx, o, indexCredentialsSecret, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(idx.added) != 3 {
+		t.Errorf("indexes added: %v; want one for each of the three ProviderConfig kinds", idx.added)
+	}
 }
