@@ -56,8 +56,14 @@ var ProjectAPIKey = Kind{
 	KeysIn: func(sim *orysim.Server, parentID string) []orysim.Key { return sim.Keys(parentID) },
 }
 
+// WorkspaceAPIKey is the kind of an Ory workspace's API keys.
+var WorkspaceAPIKey = Kind{
+	Kind:   config.WorkspaceAPIKey,
+	KeysIn: func(sim *orysim.Server, parentID string) []orysim.Key { return sim.WorkspaceKeys(parentID) },
+}
+
 // Kinds are the managed key kinds every suite runs over.
-var Kinds = []Kind{ProjectAPIKey}
+var Kinds = []Kind{ProjectAPIKey, WorkspaceAPIKey}
 
 // scheme knows every kind of apis, to make objects from their
 // GroupVersionKinds.
