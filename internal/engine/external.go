@@ -165,6 +165,14 @@ func (e *external) Observe(ctx context.Context, cr Resource) (managed.ExternalOb
 
 	key, err := e.find(ctx, current)
 	if err != nil {
+		if meta.WasDeleted(cr) && console.ReasonOf(err) == console.ReasonUnauthorized && rec.holds(current) && rec.valueIs(e.cfg.Token) {
+			// The resource's key is the credential of its own
+			// ProviderConfig (a WorkspaceAPIKey rotating the provider's
+			// key), and Ory now refuses it: Delete deleted it. Nothing
+			// else can be deleted with it.
+			e.leftReplacedKeys(cr)
+			return managed.ExternalObservation{ResourceExists: false}, nil
+		}
 		return e.observeGoneProject(ctx, cr, current, lateInit, err)
 	}
 	if key == nil {
@@ -754,4 +762,12 @@ func (e *external) withValue(k console.Key) managed.ConnectionDetails {
 	d := e.identity(&k)
 	d[common.ConnectionKeyValue] = []byte(k.Value)
 	return d
+}
+
+// leftReplacedKeys warns of the replaced keys a resource leaves in Ory
+// because its credential is gone, if it had any.
+func (e *external) leftReplacedKeys(cr Resource) {
+	if retired := retiredKeys(cr); len(retired) > 0 {
+		e.record.Event(cr, event.Warning("LeftReplacedKeys", errors.New("The key this resource managed was its own ProviderConfig's credential and is deleted, so the provider can no longer delete the key(s) "+joinRefs(retired)+" it had replaced: delete them in the Ory console")))
+	}
 }

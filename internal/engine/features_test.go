@@ -359,7 +359,9 @@ func TestForeignConnectionSecret(t *testing.T) {
 		reason    string
 		secret    func(f *fixture, kept orysim.Key) *corev1.Secret
 		importKey bool
-		wantErr   string
+		// marked leaves an interrupted create's mark on the resource.
+		marked  bool
+		wantErr string
 	}{
 		"ControlledByAnotherObject": {
 			reason: "Another object's Secret is named in the error, before any call to Ory.",
@@ -377,6 +379,26 @@ func TestForeignConnectionSecret(t *testing.T) {
 					Data: map[string][]byte{common.ConnectionKeyValue: []byte(kept.Value)}}
 			},
 			wantErr: "kept when ProjectAPIKey.ory.m.crossplane.io team-a/old was deleted",
+		},
+		"KeptForAnOrphanedKeyDuringARepair": {
+			reason: "A resource with an interrupted create whose Secret is a kept one: the repair counts the kept key as known (it is not deleted) and does not fail on the Secret, and Observe then refuses the Secret as for any create.",
+			secret: func(f *fixture, kept orysim.Key) *corev1.Secret {
+				return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{
+					common.AnnotationKeptFrom: "ProjectAPIKey.ory.m.crossplane.io team-a/old", common.AnnotationValueOf: f.project.ID + "/" + kept.ID}},
+					Data: map[string][]byte{common.ConnectionKeyValue: []byte(kept.Value)}}
+			},
+			marked:  true,
+			wantErr: "kept when ProjectAPIKey.ory.m.crossplane.io team-a/old was deleted",
+		},
+		"KeptFromAnotherKind": {
+			reason: "A Secret kept for a key of another kind is not taken over, whatever its record says: this kind's API could never find that key.",
+			secret: func(f *fixture, kept orysim.Key) *corev1.Secret {
+				return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{
+					common.AnnotationKeptFrom: "WorkspaceAPIKey.ory.m.crossplane.io team-a/old", common.AnnotationValueOf: f.project.ID + "/" + kept.ID}},
+					Data: map[string][]byte{common.ConnectionKeyValue: []byte(kept.Value)}}
+			},
+			importKey: true,
+			wantErr:   "a key of another kind, kept from WorkspaceAPIKey",
 		},
 		"KeptSecretReimported": {
 			reason: "Importing the kept key takes its Secret back, with the value.",
@@ -405,6 +427,12 @@ func TestForeignConnectionSecret(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
+				if tc.marked {
+					mark := common.CreationMark{Since: f.now.UTC().Truncate(time.Second), Parent: f.project.ID, Name: "payments"}.String()
+					if err := patchAnnotations(context.Background(), f.kube, f.cr, map[string]*string{common.AnnotationCreating: &mark}); err != nil {
+						t.Fatal(err)
+					}
+				}
 				f.calls()
 				_, err := f.reconcile(f.external())
 				switch {
@@ -412,6 +440,15 @@ func TestForeignConnectionSecret(t *testing.T) {
 					t.Fatalf("%s\n%v", tc.reason, err)
 				case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
 					t.Fatalf("%s\nerror = %v, want one containing %q", tc.reason, err, tc.wantErr)
+				}
+				if tc.marked {
+					f.refresh()
+					if _, marked := f.cr.GetAnnotations()[common.AnnotationCreating]; marked {
+						t.Errorf("%s\nthe repair stage did not finish: the creation mark is still there", tc.reason)
+					}
+					if _, ok := f.sim.Key(f.project.ID, kept.ID); !ok {
+						t.Errorf("%s\nthe repair deleted the kept key, whose value its Secret holds", tc.reason)
+					}
 				}
 				if tc.wantErr != "" {
 					// Reading is allowed (a kept Secret is taken over only once

@@ -29,8 +29,10 @@ func (e *external) parentGone(ctx context.Context, parent string, cause error) s
 func (e *external) observeGoneProject(ctx context.Context, cr Resource, current common.Ref, lateInit bool, cause error) (managed.ExternalObservation, error) {
 	why := e.parentGone(ctx, current.Parent, cause)
 	switch {
-	case why == "" && meta.WasDeleted(cr) && console.ReasonOf(cause) == console.ReasonForbidden:
+	case why == "" && meta.WasDeleted(cr) && console.ReasonOf(cause) == console.ReasonForbidden && e.kind.Parent.Gone != nil:
 		return managed.ExternalObservation{}, errors.Wrapf(cause, "the resource is kept until key %s can be deleted or Ory shows %s %s deleted: a 403 does not tell a deleted %[2]s from one this workspace key may not see", current, e.kind.Parent.Noun, current.Parent)
+	case why == "" && meta.WasDeleted(cr) && console.ReasonOf(cause) == console.ReasonForbidden:
+		return managed.ExternalObservation{}, errors.Wrapf(cause, "the resource is kept until key %s can be deleted: if you know its %s is gone, remove Delete from spec.managementPolicies (or set deletionPolicy: Orphan) to let the resource go", current, e.kind.Parent.Noun)
 	case why == "":
 		return managed.ExternalObservation{}, cause
 	case meta.WasDeleted(cr):

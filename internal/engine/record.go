@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -58,11 +59,19 @@ type record struct {
 	replaces common.Ref
 	trigger  string
 	hasValue bool
+	// valueSum is the SHA-256 of the value the Secret holds: enough to tell
+	// whether it is a given credential, without keeping the value.
+	valueSum [sha256.Size]byte
 	// exists and metadata tell Observe whether the Secret needs the labels
 	// and annotations the spec asks for.
 	exists      bool
 	labels      map[string]string
 	annotations map[string]string
+}
+
+// valueIs reports whether the Secret holds value v.
+func (r record) valueIs(v string) bool {
+	return r.hasValue && r.valueSum == sha256.Sum256([]byte(v))
 }
 
 // holds reports whether the Secret holds the value of key k.
@@ -114,6 +123,8 @@ func (r *records) read(ctx context.Context, mg resource.Managed) (record, error)
 	switch c := metav1.GetControllerOf(s); {
 	case c != nil && c.UID != mg.GetUID():
 		return record{}, notOurs(errors.Errorf("connection Secret %s belongs to %s %s, not to this resource, so the provider will not write a key's value into it: choose another spec.writeConnectionSecretToRef.name, or delete that Secret if it is no longer used", nn, c.Kind, c.Name))
+	case c == nil && s.GetAnnotations()[common.AnnotationKeptFrom] != "" && !r.sameKind(mg, s.GetAnnotations()[common.AnnotationKeptFrom]):
+		return record{}, notOurs(errors.Errorf("connection Secret %s holds the value of a key of another kind, kept from %s: choose another spec.writeConnectionSecretToRef.name", nn, s.GetAnnotations()[common.AnnotationKeptFrom]))
 	case c == nil && s.GetAnnotations()[common.AnnotationKeptFrom] != "":
 		// The only copy of the value of a key left in Ory when its resource
 		// was deleted. Only a resource that manages that very key may take
@@ -131,6 +142,7 @@ func (r *records) read(ctx context.Context, mg resource.Managed) (record, error)
 	return record{
 		valueOf: valueOf, replaces: replaces, trigger: s.GetAnnotations()[common.AnnotationTrigger],
 		hasValue: len(s.Data[common.ConnectionKeyValue]) > 0,
+		valueSum: sha256.Sum256(s.Data[common.ConnectionKeyValue]),
 		exists:   true, labels: s.GetLabels(), annotations: s.GetAnnotations(),
 	}, nil
 }
@@ -331,4 +343,12 @@ func (r *records) removeEmpty(ctx context.Context, mg resource.Managed) error {
 		return nil
 	}
 	return resource.IgnoreNotFound(r.kube.Delete(ctx, s, client.Preconditions{UID: ptr(s.GetUID()), ResourceVersion: ptr(s.GetResourceVersion())}))
+}
+
+// sameKind reports whether keptFrom (common.AnnotationKeptFrom: "<Kind>.<group>
+// <namespace>/<name>") names a resource of mg's kind, of either scope.
+func (r *records) sameKind(mg resource.Managed, keptFrom string) bool {
+	kind, _, _ := strings.Cut(keptFrom, ".")
+	gvks, _, err := r.typer.ObjectKinds(mg)
+	return err == nil && len(gvks) > 0 && gvks[0].Kind == kind
 }

@@ -99,9 +99,9 @@ func (e *external) recoverIncomplete(ctx context.Context, cr Resource) error {
 		return nil
 	}
 
-	parent := *cr.ParentID()
-	if parent == "" {
-		parent = e.kind.Parent.Default(e.cfg)
+	parent, err := e.parentOfCreate(cr)
+	if err != nil {
+		return err
 	}
 	mayDelete := e.may(cr).create
 	leaked, err := e.deleteUnrecordedKeys(ctx, parent, cr.KeyParameters().Name, meta.GetExternalCreatePending(cr), mayDelete)
@@ -159,10 +159,11 @@ func (e *external) recoverMarked(ctx context.Context, cr Resource) error {
 func (e *external) recoverCreation(ctx context.Context, cr Resource) error {
 	m, _ := creationMarkOf(cr)
 	if m.Parent == "" || m.Name == "" {
-		m.Parent, m.Name = *cr.ParentID(), cr.KeyParameters().Name
-		if m.Parent == "" {
-			m.Parent = e.kind.Parent.Default(e.cfg)
+		parent, err := e.parentOfCreate(cr)
+		if err != nil {
+			return err
 		}
+		m.Parent, m.Name = parent, cr.KeyParameters().Name
 	}
 	if m.Since.IsZero() {
 		m.Since = e.now().Add(-time.Hour)
@@ -201,7 +202,7 @@ func (e *external) deleteUnrecordedKeys(ctx context.Context, project, name strin
 	}
 	var candidates []console.Key
 	for _, k := range keys {
-		if k.Name == name && k.CreatedAt != nil && !k.CreatedAt.Before(since.Add(-clockSkew)) {
+		if k.Name == name && k.CreatedAt != nil && !k.CreatedAt.Before(since.Add(-clockSkew)) && !e.isCredential(k) {
 			candidates = append(candidates, k)
 		}
 	}
@@ -245,6 +246,19 @@ func (e *external) knownKeyIDs(ctx context.Context, name string) (map[string]boo
 			return nil
 		}
 		rec, err := e.records.read(ctx, mg)
+		var kept *keptSecretError
+		var notOurs notOursError
+		switch {
+		case errors.As(err, &kept):
+			// A Secret kept for a key left in Ory knows that key.
+			if !kept.valueOf.IsZero() {
+				known[strings.ToLower(kept.valueOf.ID)] = true
+			}
+			return nil
+		case errors.As(err, &notOurs):
+			// A Secret that is not the resource's records none of its keys.
+			return nil
+		}
 		if !rec.valueOf.IsZero() {
 			known[strings.ToLower(rec.valueOf.ID)] = true
 		}
@@ -291,4 +305,28 @@ func (e *external) forEachKeyResource(ctx context.Context, fn func(Resource)) er
 		}
 	}
 	return nil
+}
+
+// parentOfCreate is the parent a create of cr asks for, as Observe resolves
+// it before the create: spec.forProvider's, or the ProviderConfig's default.
+// The repair stage runs before Observe records it in the spec.
+func (e *external) parentOfCreate(cr Resource) (string, error) {
+	parent := *cr.ParentID()
+	if parent == "" {
+		parent = e.kind.Parent.Default(e.cfg)
+	}
+	if parent == "" {
+		return "", errors.Errorf(errNoParent, e.kind.Parent.Field, e.cfg.Ref)
+	}
+	return parent, nil
+}
+
+// isCredential reports whether k may be the key the ProviderConfig
+// authenticates with (a WorkspaceAPIKey can make such keys, and one is the
+// provider's own credential in the self-rotation pattern): a key of the same
+// kind of value whose lastCharacters end the credential. The repair never
+// deletes it: deleting it would cut the provider off from the workspace.
+func (e *external) isCredential(k console.Key) bool {
+	return e.kind.ValuePrefix != "" && strings.HasPrefix(e.cfg.Token, e.kind.ValuePrefix) &&
+		k.LastCharacters != "" && strings.HasSuffix(e.cfg.Token, k.LastCharacters)
 }

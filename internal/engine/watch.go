@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"fmt"
 	"reflect"
 	"sync"
 
@@ -164,27 +163,31 @@ func watchConfigs(mgr ctrl.Manager, b *builder.Builder, gvk schema.GroupVersionK
 	return nil
 }
 
-// indexed remembers the indexes added, per field indexer (one per manager),
-// kind and field. Gated setups may run at the same time.
+// indexed remembers the indexes added, per field indexer (one per manager;
+// held, so that a later manager's indexer cannot reuse its address), kind and
+// field. Gated setups may run at the same time.
 var indexed = struct {
 	sync.Mutex
-	done map[string]bool
-}{done: map[string]bool{}}
+	done map[client.FieldIndexer]map[string]bool
+}{done: map[client.FieldIndexer]map[string]bool{}}
 
 // indexOnce adds an index to the field indexer unless one of that kind and
 // field was added before.
 func indexOnce(ctx context.Context, idx client.FieldIndexer, obj client.Object, field string, fn client.IndexerFunc) error {
 	t := reflect.TypeOf(obj).Elem() // %T would name both scopes' ProviderConfig *v1alpha1.ProviderConfig
-	k := fmt.Sprintf("%p %s.%s %s", idx, t.PkgPath(), t.Name(), field)
+	k := t.PkgPath() + "." + t.Name() + " " + field
 	indexed.Lock()
 	defer indexed.Unlock()
-	if indexed.done[k] {
+	if indexed.done[idx][k] {
 		return nil
 	}
 	if err := idx.IndexField(ctx, obj, field, fn); err != nil {
 		return err
 	}
-	indexed.done[k] = true
+	if indexed.done[idx] == nil {
+		indexed.done[idx] = map[string]bool{}
+	}
+	indexed.done[idx][k] = true
 	return nil
 }
 

@@ -58,6 +58,7 @@ var workspaceScopes = map[string]func() Resource{
 type workspaceFixture struct {
 	t    *testing.T
 	sim  *orysim.Server
+	url  string
 	ws   orysim.Workspace
 	kube client.Client
 	cr   Resource
@@ -67,7 +68,7 @@ type workspaceFixture struct {
 func newWorkspaceFixture(t *testing.T, newResource func() Resource) *workspaceFixture {
 	t.Helper()
 	sim, url := orysim.StartTest(t)
-	f := &workspaceFixture{t: t, sim: sim, ws: sim.AddWorkspace(workspaceKey), cr: newResource()}
+	f := &workspaceFixture{t: t, sim: sim, url: url, ws: sim.AddWorkspace(workspaceKey), cr: newResource()}
 	s := runtime.NewScheme()
 	if err := apis.AddToScheme(s); err != nil {
 		t.Fatal(err)
@@ -231,4 +232,80 @@ func TestWorkspaceAPIKeyLife(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestWorkspaceAPIKeyGuards covers what is particular to workspace keys: a
+// ProviderConfig limited to some projects makes none, the repair never
+// deletes the key the provider authenticates with, and a key that is its own
+// ProviderConfig's credential can be deleted although Ory then refuses that
+// credential.
+func TestWorkspaceAPIKeyGuards(t *testing.T) {
+	ctx := context.Background()
+	t.Run("ProjectLimitedConfig", func(t *testing.T) {
+		f := newWorkspaceFixture(t, workspaceScopes["Namespaced"])
+		f.e.cfg.AllowedProjectIDs = []string{"3f2c1f9e-5b0a-4f7e-9d38-2a6c1b7e8f01"}
+		_, err := f.e.Observe(ctx, f.cr)
+		if err == nil || !strings.Contains(err.Error(), "allowedProjectIDs") {
+			t.Errorf("Observe error = %v, want one saying a project-limited ProviderConfig makes no workspace keys", err)
+		}
+		if keys := f.created(); len(keys) != 0 {
+			t.Errorf("the workspace holds %v, want no new key", keys)
+		}
+	})
+	t.Run("RepairKeepsTheCredential", func(t *testing.T) {
+		f := newWorkspaceFixture(t, workspaceScopes["Namespaced"])
+		// The credential is a workspace key of the resource's name made a
+		// moment ago, by hand: nothing records it.
+		cred, err := f.sim.CreateKey(orysim.KeySpec{Workspace: f.ws.ID, Name: "ci"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.useCredential(cred.Value)
+		mark := common.CreationMark{Since: time.Now().UTC().Truncate(time.Second), Parent: f.ws.ID, Name: "ci"}.String()
+		if err := patchAnnotations(ctx, f.kube, f.cr, map[string]*string{common.AnnotationCreating: &mark}); err != nil {
+			t.Fatal(err)
+		}
+		repair := &createRecovery{connect: func(context.Context, resource.Managed) (*external, error) { return f.e, nil }}
+		if err := repair.Initialize(ctx, f.cr); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := f.sim.WorkspaceKey(f.ws.ID, cred.ID); !ok {
+			t.Error("the repair deleted the key the provider authenticates with")
+		}
+	})
+	t.Run("DeleteOwnCredential", func(t *testing.T) {
+		f := newWorkspaceFixture(t, workspaceScopes["Namespaced"])
+		f.reconcile()
+		f.reconcile()
+		keys := f.created()
+		if len(keys) != 1 {
+			t.Fatalf("the workspace holds %v, want one new key", keys)
+		}
+		// The self-rotation pattern: the ProviderConfig now authenticates
+		// with the key this resource made.
+		f.useCredential(keys[0].Value)
+		now := metav1.Now()
+		f.cr.SetDeletionTimestamp(&now)
+		if o, err := f.e.Observe(ctx, f.cr); err != nil || !o.ResourceExists {
+			t.Fatalf("Observe = %+v, %v; want the key found", o, err)
+		}
+		if _, err := f.e.Delete(ctx, f.cr); err != nil {
+			t.Fatal(err)
+		}
+		// A later reconcile (a restart, a new view) asks Ory with the
+		// deleted credential, and gets 401.
+		f.useCredential(keys[0].Value)
+		o, err := f.e.Observe(ctx, f.cr)
+		if err != nil || o.ResourceExists {
+			t.Errorf("Observe after deleting its own credential = %+v, %v; want the key gone, so that deletion ends", o, err)
+		}
+	})
+}
+
+// useCredential points the fixture's external client at a new connection
+// that authenticates with token, as a ProviderConfig re-read after its
+// Secret changed would.
+func (f *workspaceFixture) useCredential(token string) {
+	conn := keyview.NewConnection(console.New(f.url, token, http.DefaultClient, "provider-ory-test"), keyview.Options{})
+	f.e.conn, f.e.ory, f.e.cfg.Token = conn, f.e.kind.Keys(conn), token
 }
