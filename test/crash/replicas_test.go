@@ -24,7 +24,7 @@ import (
 )
 
 var leaseFlag = flag.Duration("replicas-lease-duration", 15*time.Second,
-	"--leader-election-lease-duration of the replicas in TestLeaderTakeover, with a renew deadline of two thirds of it (0: the provider's defaults, 60s and 50s; the test then takes about two minutes)")
+	"--leader-election-lease-duration of the replicas in TestLeaderTakeover, with a renew deadline of two thirds of it (0: the provider's defaults, 60s and 50s; the test then takes about 80s)")
 
 // replica is one of two provider processes that elect a leader, as a
 // DeploymentRuntimeConfig with replicas: 2 runs them. Each serves its own
@@ -311,10 +311,17 @@ func TestLeaderTakeover(t *testing.T) {
 		leads, _ := leader.leads()
 		return leader.ready() && !leads, "not ready yet, or it says it leads"
 	})
-	stopped := make(chan error, 1)
+	type exit struct {
+		err  error
+		took time.Duration
+	}
+	stopped := make(chan exit, 1)
 	down[standby] = true
-	termed := time.Now()
-	go func() { stopped <- standby.p.Stop() }()
+	go func() {
+		termed := time.Now()
+		err := standby.p.Stop()
+		stopped <- exit{err, time.Since(termed)}
+	}()
 	// Well under a lease: the Lease was released, not left to expire.
 	handoverBound := min(4*bootstrap.RetryPeriod, lease/2)
 	handover := testkit.Poll{Timeout: handoverBound, Interval: 50 * time.Millisecond}.Until(t, leader.name+" taking the released Lease", func() (bool, string) {
@@ -328,19 +335,19 @@ func TestLeaderTakeover(t *testing.T) {
 		ok, err := leader.leads()
 		return ok, fmt.Sprintf("%s does not say it leads (%v)", leader.name, err)
 	})
-	if err := <-stopped; err != nil {
-		t.Errorf("%s did not stop cleanly on SIGTERM: %v", standby.name, err)
+	stop := <-stopped
+	if stop.err != nil {
+		t.Errorf("%s did not stop cleanly on SIGTERM: %v", standby.name, stop.err)
 	}
-	stopTook := time.Since(termed)
 
 	t.Logf("replicas: keys=%d (%d renamed), lease %s, renew deadline %s, retry period %s; SIGKILL of the leader with %d not converged; "+
 		"takeover %s after the kill (%s after its last renewal; bound %s), all converged %s after the kill (%s after the takeover); "+
 		"recovery events: %s; leaked=%d lost=%d duplicates=%d incomplete=%d; "+
-		"SIGTERM handover %s (the leader exited in %s)",
+		"SIGTERM handover %s (the old leader exited %s after the signal)",
 		n, renamed, lease, renew, bootstrap.RetryPeriod, len(pendingAtKill),
 		takeover.Round(time.Millisecond), sinceRenew.Round(time.Millisecond), bound, convergedAfterKill.Round(time.Millisecond), converge.Round(time.Millisecond),
 		eventCounts(events), inv.Leaked, inv.Lost, inv.Duplicates, inv.Incomplete,
-		handover.Round(time.Millisecond), stopTook.Round(time.Millisecond))
+		handover.Round(time.Millisecond), stop.took.Round(time.Millisecond))
 	if t.Failed() {
 		return
 	}
