@@ -282,24 +282,7 @@ func TestLeaderTakeover(t *testing.T) {
 		return len(p) == 0, fmt.Sprintf("%d of %d not converged:\n%s", len(p), n, strings.Join(p[:min(len(p), 10)], "\n"))
 	})
 	convergedAfterKill := time.Since(killed)
-	s, err = w.snapshot(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	inv := s.Invariants(testkit.Rules{})
-	events, err := w.recoveryEvents(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	report.Add(testkit.Counters{Kind: testkit.ProjectAPIKey.Name, Keys: n, Kills: 1, Leaked: inv.Leaked, Lost: inv.Lost, Duplicates: inv.Duplicates, Incomplete: inv.Incomplete})
-	for what, v := range map[string]int{"leaked keys": inv.Leaked, "lost values": inv.Lost, "duplicated keys": inv.Duplicates, "incomplete creates": inv.Incomplete} {
-		if v != 0 {
-			t.Errorf("%d %s after the takeover:\n%s", v, what, strings.Join(inv.Problems[:min(len(inv.Problems), 20)], "\n"))
-		}
-	}
-	if events["guard"] > 0 {
-		t.Errorf("crossplane-runtime stopped resources %d times with \"cannot determine creation result\"", events["guard"])
-	}
+	inv, events := w.settledFigures(t, n, 1, "after the takeover")
 
 	// The killed replica comes back as the standby; a clean stop of the
 	// leader hands the Lease over within a retry period or so.
@@ -359,6 +342,36 @@ func TestLeaderTakeover(t *testing.T) {
 	}
 	w.deleteAll(t, all, time.Minute)
 	t.Logf("replicas: every resource deleted through %s; whole test %s", leader.name, time.Since(start).Round(time.Second))
+}
+
+// settledFigures counts the invariants of the settled world and the
+// recovery's events, adds them to the suite's report as n keys and kills
+// kills, and fails the test, saying when (e.g. "after the takeover"), for
+// each breach and for each stop by the runtime's guard. It is the crash
+// run's end, for tests that settle after their last kill.
+func (w *world) settledFigures(t *testing.T, n, kills int, when string) (testkit.Invariants, map[string]int) {
+	t.Helper()
+	s, err := w.snapshot(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := s.Invariants(testkit.Rules{})
+	events, err := w.recoveryEvents(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := inv.Counters()
+	c.Kind, c.Keys, c.Kills = testkit.ProjectAPIKey.Name, n, kills
+	report.Add(c)
+	for what, v := range map[string]int{"leaked keys": inv.Leaked, "lost values": inv.Lost, "duplicated keys": inv.Duplicates, "incomplete creates": inv.Incomplete} {
+		if v != 0 {
+			t.Errorf("%d %s %s:\n%s", v, what, when, strings.Join(inv.Problems[:min(len(inv.Problems), 20)], "\n"))
+		}
+	}
+	if events["guard"] > 0 {
+		t.Errorf("crossplane-runtime stopped resources %d times with \"cannot determine creation result\"", events["guard"])
+	}
+	return inv, events
 }
 
 // getLease reads the provider's Lease in ns.
