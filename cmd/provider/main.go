@@ -22,6 +22,9 @@ func main() {
 		app              = kingpin.New(filepath.Base(os.Args[0]), "Crossplane provider for Ory Network.").DefaultEnvars()
 		debug            = app.Flag("debug", "Run with debug logging.").Short('d').Bool()
 		leaderElection   = app.Flag("leader-election", "Use leader election, for more than one replica.").Short('l').Default("false").Envar("LEADER_ELECTION").Bool()
+		leaseNamespace   = app.Flag("leader-election-namespace", "Namespace of the leader election Lease. Default: the pod's namespace; outside a cluster --leader-election needs it.").Envar("POD_NAMESPACE").String()
+		leaseDuration    = app.Flag("leader-election-lease-duration", "How long a standby replica waits, after the leader last renewed the Lease, before it takes over: after the leader crashes, nothing is reconciled for about this long. A leader that stops cleanly hands over at once.").Default(bootstrap.DefaultLeaseDuration.String()).Duration()
+		renewDeadline    = app.Flag("leader-election-renew-deadline", "How long the leader tries to renew the Lease before it gives up and exits; shorter than --leader-election-lease-duration.").Default(bootstrap.DefaultRenewDeadline.String()).Duration()
 		syncInterval     = app.Flag("sync", "How often every resource is reconciled even without a change (the informer resync).").Short('s').Default("1h").Duration()
 		pollInterval     = app.Flag("poll", "How often each resource is checked against Ory for drift.").Default("1m").Duration()
 		maxReconcileRate = app.Flag("max-reconcile-rate", "The most reconciles per second, across all controllers.").Default("10").Int()
@@ -65,17 +68,20 @@ func main() {
 	kingpin.FatalIfError(err, "Cannot get the API server's REST config")
 
 	mgr, err := bootstrap.New(cfg, bootstrap.Options{
-		Log:                zl.WithName("provider-ory"),
-		SyncInterval:       *syncInterval,
-		PollInterval:       *pollInterval,
-		MaxReconcileRate:   *maxReconcileRate,
-		ManagementPolicies: *mgmtPolicies,
-		CacheSyncTimeout:   *cacheSyncTimeout,
-		StateMetricsPoll:   *stateMetricsPoll,
-		MetricsAddress:     *metricsAddr,
-		HealthAddress:      *healthAddr,
-		LeaderElection:     *leaderElection,
-		Ory:                keyview.Options{Naive: !*sharedView, Staleness: *viewStaleness},
+		Log:                     zl.WithName("provider-ory"),
+		SyncInterval:            *syncInterval,
+		PollInterval:            *pollInterval,
+		MaxReconcileRate:        *maxReconcileRate,
+		ManagementPolicies:      *mgmtPolicies,
+		CacheSyncTimeout:        *cacheSyncTimeout,
+		StateMetricsPoll:        *stateMetricsPoll,
+		MetricsAddress:          *metricsAddr,
+		HealthAddress:           *healthAddr,
+		LeaderElection:          *leaderElection,
+		LeaderElectionNamespace: *leaseNamespace,
+		LeaseDuration:           *leaseDuration,
+		RenewDeadline:           *renewDeadline,
+		Ory:                     keyview.Options{Naive: !*sharedView, Staleness: *viewStaleness},
 	})
 	// The error names what failed in the words of the step.
 	kingpin.FatalIfError(err, "")

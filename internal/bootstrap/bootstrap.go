@@ -27,6 +27,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/leaderelection"
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -43,6 +44,30 @@ import (
 
 // LeaderElectionID names the Lease the replicas of the provider compete for.
 const LeaderElectionID = "crossplane-leader-election-provider-ory"
+
+// The leader election's timings, the defaults of Options and of
+// cmd/provider's flags. Crossplane core and the Crossplane providers
+// (provider-template, provider-kubernetes, the upjet providers) all use 60s
+// and 50s: they saw leaders lose the Lease with controller-runtime's 15s and
+// 10s when the API server was loaded, and a leader that loses the Lease
+// exits, in the middle of whatever it was creating. Here an exit mid-create
+// is recovered (docs/reliability.md, "Crash safety") but costs a restart and
+// a recovery for nothing, while a minute without creates after a replica is
+// lost costs little: keys are made by people and compositions, not on a hot
+// path. A replica that stops cleanly (SIGTERM: a rollout, a drain) releases
+// the Lease, so the other takes over within RetryPeriod, not LeaseDuration.
+const (
+	// DefaultLeaseDuration is how long a standby waits, after it last saw
+	// the Lease renewed, before it takes over: after a leader's crash the
+	// provider reconciles nothing for about this long.
+	DefaultLeaseDuration = 60 * time.Second
+	// DefaultRenewDeadline is how long a leader tries to renew the Lease
+	// before it gives up and exits.
+	DefaultRenewDeadline = 50 * time.Second
+	// RetryPeriod is how often a standby tries to take the Lease and a
+	// leader renews it (controller-runtime's default, 2s).
+	RetryPeriod = 2 * time.Second
+)
 
 // Options are the provider's settings. cmd/provider fills them from its
 // flags (see its --help for the defaults); a zero duration or address means
@@ -76,8 +101,16 @@ type Options struct {
 	// HealthAddress is the address of /healthz and /readyz; "0" serves none.
 	HealthAddress string
 	// LeaderElection makes the replicas elect one leader (Lease
-	// LeaderElectionID in the provider's namespace).
+	// LeaderElectionID in LeaderElectionNamespace).
 	LeaderElection bool
+	// LeaderElectionNamespace is the Lease's namespace. Empty: the
+	// namespace of the pod's service account, which exists only in a pod.
+	LeaderElectionNamespace string
+	// LeaseDuration and RenewDeadline time the leader election; zero:
+	// DefaultLeaseDuration, DefaultRenewDeadline. RenewDeadline must be
+	// shorter than LeaseDuration and longer than 1.2 RetryPeriod
+	// (client-go's rules, checked by New).
+	LeaseDuration, RenewDeadline time.Duration
 
 	// Ory configures the shared pool of Ory clients: the shared view of
 	// each holder's keys and the rate limit per workspace API key.
@@ -114,6 +147,10 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	if err != nil {
 		return nil, err
 	}
+	lease, renew, err := leaseTimings(o.LeaseDuration, o.RenewDeadline)
+	if err != nil {
+		return nil, err
+	}
 	mgr, err := ctrl.NewManager(ratelimiter.LimitRESTConfig(cfg, o.MaxReconcileRate), ctrl.Options{
 		Scheme: scheme,
 		Cache: cache.Options{
@@ -134,9 +171,15 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		HealthProbeBindAddress:     o.HealthAddress,
 		LeaderElection:             o.LeaderElection,
 		LeaderElectionID:           LeaderElectionID,
+		LeaderElectionNamespace:    o.LeaderElectionNamespace,
 		LeaderElectionResourceLock: resourcelock.LeasesResourceLock,
-		LeaseDuration:              ptr(60 * time.Second),
-		RenewDeadline:              ptr(50 * time.Second),
+		// Stepping down on SIGTERM is safe: the manager releases the Lease
+		// only after its controllers stopped, and cmd/provider exits as
+		// soon as the manager returns.
+		LeaderElectionReleaseOnCancel: true,
+		LeaseDuration:                 &lease,
+		RenewDeadline:                 &renew,
+		RetryPeriod:                   ptr(RetryPeriod),
 	})
 	if err != nil {
 		return nil, xperrors.Wrap(err, "Cannot create the controller manager")
@@ -199,6 +242,23 @@ func register[C prometheus.Collector](c C) (C, error) {
 		}
 	}
 	return c, err
+}
+
+// leaseTimings returns the lease duration and renew deadline to use, the
+// defaults for zero, or an error naming the flags when client-go's leader
+// election would refuse them (at start, with a message that names no flag).
+func leaseTimings(lease, renew time.Duration) (time.Duration, time.Duration, error) {
+	if lease == 0 {
+		lease = DefaultLeaseDuration
+	}
+	if renew == 0 {
+		renew = DefaultRenewDeadline
+	}
+	if renew >= lease || float64(renew) <= leaderelection.JitterFactor*float64(RetryPeriod) {
+		return 0, 0, xperrors.Errorf("Cannot use the leader election timings: --leader-election-renew-deadline (%s) must be shorter than --leader-election-lease-duration (%s) and longer than %s",
+			renew, lease, time.Duration(leaderelection.JitterFactor*float64(RetryPeriod)))
+	}
+	return lease, renew, nil
 }
 
 func durationOrNil(d time.Duration) *time.Duration {
