@@ -159,9 +159,14 @@ type Rules struct {
 	// being deleted, may hold more than one key, and one being deleted has
 	// no value to keep.
 	Changing bool
+	// Credentials are the IDs of keys in Ory that no resource manages by
+	// design: a workspace's own API key, which the test's ProviderConfigs
+	// authenticate with (orysim.Workspace.KeyID). They count as nothing.
+	Credentials []string
 }
 
-// Invariants counts, over the snapshot's live resources and keys:
+// Invariants counts, over the snapshot's live resources and keys (but the
+// rules' Credentials):
 //   - leaked: keys in Ory that no live resource references, as its external
 //     name or as a replaced key still to delete;
 //   - lost: Ready resources whose Secret does not hold their key's value;
@@ -174,6 +179,10 @@ func (s Snapshot) Invariants(r Rules) Invariants {
 	}
 	var inv Invariants
 	referenced := map[string]bool{}
+	ory := maps.Clone(s.Ory)
+	for _, id := range r.Credentials {
+		delete(ory, strings.ToLower(id))
+	}
 	for _, rid := range slices.Sorted(maps.Keys(s.Keys)) {
 		k := s.Keys[rid]
 		kid := KeyIDOf(meta.GetExternalName(k))
@@ -189,7 +198,7 @@ func (s Snapshot) Invariants(r Rules) Invariants {
 			inv.Problems = append(inv.Problems, rid+" is stuck: create pending since "+k.GetAnnotations()[meta.AnnotationKeyExternalCreatePending]+": "+k.GetCondition(xpv2.TypeSynced).Message)
 		}
 		n := 0
-		for _, key := range s.Ory {
+		for _, key := range ory {
 			if mine(k, key) {
 				n++
 			}
@@ -201,14 +210,14 @@ func (s Snapshot) Invariants(r Rules) Invariants {
 		if k.GetCondition(xpv2.TypeReady).Status != corev1.ConditionTrue || (r.Changing && meta.WasDeleted(k)) {
 			continue
 		}
-		if key, ok := s.Ory[kid]; !ok || s.Value(k) != key.Value {
+		if key, ok := ory[kid]; !ok || s.Value(k) != key.Value {
 			inv.Lost++
 			inv.Problems = append(inv.Problems, rid+" is Ready but its Secret does not hold the value of its key "+kid)
 		}
 	}
-	for _, kid := range slices.Sorted(maps.Keys(s.Ory)) {
+	for _, kid := range slices.Sorted(maps.Keys(ory)) {
 		if !referenced[kid] {
-			key := s.Ory[kid]
+			key := ory[kid]
 			inv.Leaked++
 			inv.Problems = append(inv.Problems, fmt.Sprintf("key %s (%q, created %s) is referenced by no live resource", kid, key.Name, key.CreatedAt.Format(time.RFC3339)))
 		}

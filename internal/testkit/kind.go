@@ -48,18 +48,35 @@ type Kind struct {
 	// KeysIn returns the keys a parent (project or workspace ID) holds in
 	// the simulator, values included.
 	KeysIn func(sim *orysim.Server, parentID string) []orysim.Key
+	// Holders is the first segment of the console API paths of the kind's
+	// keys: /<Holders>/<parent>/tokens ("projects" or "workspaces").
+	Holders string
+	// CreateOp, ListOp and DeleteOp are the operationIds of creating,
+	// listing and deleting the kind's keys, for the simulator's faults and
+	// request log.
+	CreateOp, ListOp, DeleteOp string
+}
+
+// TokensPath is the console API path of the keys of parent:
+// /<Holders>/<parent>/tokens.
+func (k Kind) TokensPath(parentID string) string {
+	return "/" + k.Holders + "/" + parentID + "/tokens"
 }
 
 // ProjectAPIKey is the kind of an Ory project's API keys.
 var ProjectAPIKey = Kind{
-	Kind:   config.ProjectAPIKey,
-	KeysIn: func(sim *orysim.Server, parentID string) []orysim.Key { return sim.Keys(parentID) },
+	Kind:     config.ProjectAPIKey,
+	KeysIn:   func(sim *orysim.Server, parentID string) []orysim.Key { return sim.Keys(parentID) },
+	Holders:  "projects",
+	CreateOp: orysim.OpCreateProjectAPIKey, ListOp: orysim.OpListProjectAPIKeys, DeleteOp: orysim.OpDeleteProjectAPIKey,
 }
 
 // WorkspaceAPIKey is the kind of an Ory workspace's API keys.
 var WorkspaceAPIKey = Kind{
-	Kind:   config.WorkspaceAPIKey,
-	KeysIn: func(sim *orysim.Server, parentID string) []orysim.Key { return sim.WorkspaceKeys(parentID) },
+	Kind:     config.WorkspaceAPIKey,
+	KeysIn:   func(sim *orysim.Server, parentID string) []orysim.Key { return sim.WorkspaceKeys(parentID) },
+	Holders:  "workspaces",
+	CreateOp: orysim.OpCreateWorkspaceAPIKey, ListOp: orysim.OpListWorkspaceAPIKeys, DeleteOp: orysim.OpDeleteWorkspaceAPIKey,
 }
 
 // Kinds are the managed key kinds every suite runs over.

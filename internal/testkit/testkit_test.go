@@ -127,6 +127,15 @@ func TestInvariants(t *testing.T) {
 			},
 			want: Invariants{Leaked: 1},
 		},
+		"CredentialNotLeaked": {
+			reason: "A workspace's own API key, which the test's configs authenticate with, is managed by no resource by design: it is not leaked.",
+			snap: Snapshot{
+				Keys:    map[string]Key{"ns/a": stored},
+				Secrets: map[string]*corev1.Secret{"ns/a-key": secret(stored, "v-a")},
+				Ory:     map[string]orysim.Key{"00000000-0000-4000-8000-00000000000a": inOry("00000000-0000-4000-8000-00000000000a", "ns-a", "v-a"), "00000000-0000-4000-8000-0000000000ff": inOry("00000000-0000-4000-8000-0000000000ff", "ns-a", "v-x")},
+			},
+			rules: Rules{Credentials: []string{"00000000-0000-4000-8000-0000000000FF"}},
+		},
 		"Lost": {
 			reason: "A Ready resource whose Secret holds another value has lost its key's.",
 			snap: Snapshot{

@@ -14,7 +14,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/crossplane-contrib/provider-ory/internal/orysim"
 	"github.com/crossplane-contrib/provider-ory/internal/testkit"
 )
 
@@ -22,8 +21,19 @@ import (
 // <ns>-<index>-v<version>; a rename bumps the version.
 type crashKey struct {
 	i       int
-	k       testkit.ProjectKey
+	k       testkit.Key
 	version int
+}
+
+// crashKind is the kind of the crash run's resource i: a quarter are
+// WorkspaceAPIKeys, four in sixteen, one of each scope with and one without
+// the workspace in the spec (see the keys' layout in
+// TestCrashDuringCreateAndReplace); the others are ProjectAPIKeys.
+func crashKind(i int) testkit.Kind {
+	if j := i % 16; j == 4 || j == 5 || j == 14 || j == 15 {
+		return testkit.WorkspaceAPIKey
+	}
+	return testkit.ProjectAPIKey
 }
 
 func (c *crashKey) keyName(ns string) string { return fmt.Sprintf("%s-%03d-v%d", ns, c.i, c.version) }
@@ -45,8 +55,9 @@ type crashRun struct {
 }
 
 // TestCrashDuringCreateAndReplace kills the provider with SIGKILL at random
-// moments while it creates a batch of ProjectAPIKeys (both scopes, half of
-// them taking their project from the ProviderConfig) and then while about
+// moments while it creates a batch of keys (ProjectAPIKeys and, a quarter,
+// WorkspaceAPIKeys; both scopes, half of them taking their project or
+// workspace from the ProviderConfig) and then while about
 // half of them are renamed, round after round, until enough kills are done;
 // the provider is restarted after each kill. The kills strike in a create
 // of a key (a replacement is a create too): before Ory acts, after Ory made
@@ -65,7 +76,11 @@ func TestCrashDuringCreateAndReplace(t *testing.T) {
 	start := time.Now()
 	ctx := t.Context()
 	n, target, sd := keyCount(), killTarget(), seed()
-	t.Logf("seed %d (-crash-seed=%d repeats this kill schedule), %d ProjectAPIKeys, at least %d kills", sd, sd, n, target)
+	perKind := map[string]int{}
+	for i := range n {
+		perKind[crashKind(i).Name]++
+	}
+	t.Logf("seed %d (-crash-seed=%d repeats this kill schedule), %d keys (%v), at least %d kills", sd, sd, n, perKind, target)
 	t.Cleanup(func() { logProviderOnFailure(t) })
 	r := &crashRun{
 		t: t, rng: rand.New(rand.NewPCG(sd, sd^0x9e3779b97f4a7c15)), byStage: map[stage]int{},
@@ -76,7 +91,7 @@ func TestCrashDuringCreateAndReplace(t *testing.T) {
 	keys := make([]*crashKey, n)
 	for i := range keys {
 		ck := &crashKey{i: i, version: 1}
-		ck.k = w.key(i%2 == 1, fmt.Sprintf("k%03d", i), ck.keyName(w.ns), (i/2)%2 == 1)
+		ck.k = w.keyOf(crashKind(i), i%2 == 1, fmt.Sprintf("k%03d", i), ck.keyName(w.ns), (i/2)%2 == 1)
 		keys[i] = ck
 	}
 	want := func() map[string]string {
@@ -94,7 +109,7 @@ func TestCrashDuringCreateAndReplace(t *testing.T) {
 	t.Cleanup(func() {
 		tp.setInspect(nil)
 		tp.disarm()
-		env.Sim.SetLatency(orysim.OpCreateProjectAPIKey, 0)
+		setCreateLatency(0)
 	})
 
 	// Creation.
@@ -134,7 +149,7 @@ func TestCrashDuringCreateAndReplace(t *testing.T) {
 			idle = 0
 		}
 	}
-	env.Sim.SetLatency(orysim.OpCreateProjectAPIKey, 0)
+	setCreateLatency(0)
 	killsDone := time.Now()
 
 	// Settling after the last kill, and the invariants (counted and
@@ -162,7 +177,10 @@ func TestCrashDuringCreateAndReplace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	report.Add(testkit.Counters{Kind: testkit.ProjectAPIKey.Name, Keys: n, Kills: r.kills, Leaked: inv.Leaked, Lost: inv.Lost, Duplicates: inv.Duplicates, Incomplete: inv.Incomplete})
+	// The invariants were counted over both kinds at once; they go with the
+	// project keys, and each kind's share of the keys under its name.
+	report.Add(testkit.Counters{Kind: testkit.ProjectAPIKey.Name, Keys: perKind[testkit.ProjectAPIKey.Name], Kills: r.kills, Leaked: inv.Leaked, Lost: inv.Lost, Duplicates: inv.Duplicates, Incomplete: inv.Incomplete})
+	report.Add(testkit.Counters{Kind: testkit.WorkspaceAPIKey.Name, Keys: perKind[testkit.WorkspaceAPIKey.Name]})
 
 	summary := fmt.Sprintf("crash: keys=%d kills=%d (%s; %s), %d rename rounds, in %s; "+
 		"left for the recovery: create-pending=%d creating=%d unrecorded=%d unstored=%d (answers withheld: %d); "+
@@ -207,7 +225,7 @@ func TestCrashDuringCreateAndReplace(t *testing.T) {
 
 	// Deleting everything deletes every key.
 	del := time.Now()
-	all := make([]testkit.ProjectKey, 0, n)
+	all := make([]testkit.Key, 0, n)
 	for _, ck := range keys {
 		all = append(all, ck.k)
 	}
@@ -229,10 +247,17 @@ func eventCounts(events map[string]int) string {
 	return strings.Join(s, " ")
 }
 
+// setCreateLatency delays the simulator's creates of keys of every kind.
+func setCreateLatency(d time.Duration) {
+	for _, k := range testkit.Kinds {
+		env.Sim.SetLatency(k.CreateOp, d)
+	}
+}
+
 // forcedPlan withholds the answer of the next create: Ory has made a key that
 // only the recovery can find.
 func (r *crashRun) forcedPlan() plan {
-	env.Sim.SetLatency(orysim.OpCreateProjectAPIKey, time.Duration(50+r.rng.IntN(151))*time.Millisecond)
+	setCreateLatency(time.Duration(50+r.rng.IntN(151)) * time.Millisecond)
 	return plan{stage: answerLost, restartAfter: time.Duration(r.rng.IntN(500)) * time.Millisecond}
 }
 
@@ -240,7 +265,7 @@ func (r *crashRun) forcedPlan() plan {
 // first, the delay after an answer, and the simulator's latency for creates
 // until then.
 func (r *crashRun) randomPlan() plan {
-	env.Sim.SetLatency(orysim.OpCreateProjectAPIKey, time.Duration(50+r.rng.IntN(151))*time.Millisecond)
+	setCreateLatency(time.Duration(50+r.rng.IntN(151)) * time.Millisecond)
 	p := plan{skip: r.rng.IntN(4), restartAfter: time.Duration(r.rng.IntN(500)) * time.Millisecond}
 	switch x := r.rng.Float64(); {
 	case x < 0.25:
@@ -369,7 +394,7 @@ func (r *crashRun) settle(what string, want map[string]string, timeout time.Dura
 func deleteRequests() map[string]bool {
 	out := map[string]bool{}
 	for _, e := range env.Sim.RequestLog() {
-		if e.Operation == orysim.OpDeleteProjectAPIKey {
+		if slices.ContainsFunc(testkit.Kinds, func(k testkit.Kind) bool { return e.Operation == k.DeleteOp }) {
 			out[strings.ToLower(e.Path[strings.LastIndexByte(e.Path, '/')+1:])] = true
 		}
 	}

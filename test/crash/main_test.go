@@ -1,5 +1,5 @@
 // Package crash kills the provider binary with SIGKILL at random moments
-// while it creates and replaces ProjectAPIKeys, restarts it each time, and
+// while it creates and replaces keys of every kind, restarts it each time, and
 // checks that once it settles no key is leaked, no value lost, no key
 // duplicated and no resource left in crossplane-runtime's create-pending
 // state ("cannot determine creation result"). It also forces, with a tap in
@@ -50,7 +50,7 @@ import (
 // one with the flags or the environment variables.
 var (
 	killsFlag  = flag.Int("crash-kills", 0, "SIGKILLs of the provider in TestCrashDuringCreateAndReplace (0: $CRASH_KILLS, else 30)")
-	keysFlag   = flag.Int("crash-keys", 0, "ProjectAPIKeys in TestCrashDuringCreateAndReplace (0: $CRASH_KEYS, else 40)")
+	keysFlag   = flag.Int("crash-keys", 0, "keys (a quarter WorkspaceAPIKeys) in TestCrashDuringCreateAndReplace (0: $CRASH_KEYS, else 40)")
 	seedFlag   = flag.Uint64("crash-seed", 0, "seed of the kill schedule (0: $CRASH_SEED, else the clock)")
 	settleFlag = flag.Duration("crash-settle-timeout", 0, "how long the resources may take to settle after the last kill (0: 2m, plus 1m per 100 keys above 40)")
 )
@@ -149,7 +149,7 @@ var report testkit.Report
 // $CRASH_KILLS, else 30.
 func killTarget() int { return sizeFrom(*killsFlag, "CRASH_KILLS", 30) }
 
-// keyCount is the number of ProjectAPIKeys of the crash run: the flag, else
+// keyCount is the number of keys of the crash run: the flag, else
 // $CRASH_KEYS, else 40.
 func keyCount() int { return sizeFrom(*keysFlag, "CRASH_KEYS", 40) }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/crossplane-contrib/provider-ory/internal/localenv"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
+	"github.com/crossplane-contrib/provider-ory/internal/testkit"
 )
 
 // A stage is where, in one create of a key, the tap kills the provider.
@@ -92,7 +93,8 @@ type createdKey struct {
 
 // tap forwards the provider's requests to the simulator, and kills (SIGKILL)
 // and restarts the provider when an armed plan strikes. Only creates of keys
-// (POST /projects/{project}/tokens) can trigger a kill.
+// of any kind (POST /projects/{project}/tokens,
+// /workspaces/{workspace}/tokens) can trigger a kill.
 type tap struct {
 	next http.Handler
 	p    *localenv.Provider
@@ -166,8 +168,21 @@ func (t *tap) createdKeys() []createdKey {
 	return append([]createdKey(nil), t.created...)
 }
 
+// isCreate reports whether r creates a key of a kind in testkit.Kinds.
 func isCreate(r *http.Request) bool {
-	return r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/projects/") && strings.HasSuffix(r.URL.Path, "/tokens")
+	if r.Method != http.MethodPost {
+		return false
+	}
+	seg := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	if len(seg) != 3 || seg[2] != "tokens" {
+		return false
+	}
+	for _, k := range testkit.Kinds {
+		if seg[0] == k.Holders {
+			return true
+		}
+	}
+	return false
 }
 
 func (t *tap) ServeHTTP(w http.ResponseWriter, r *http.Request) {

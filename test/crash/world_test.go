@@ -22,12 +22,13 @@ import (
 
 // world is one test's corner of the environment: a namespace, a workspace
 // and project of its own in the simulator, and a ProviderConfig of each
-// scope pointing at the tap, with the provider's own rate limit raised so
-// that the run is paced by the kills.
+// scope pointing at the tap, defaulting to both, with the provider's own
+// rate limit raised so that the run is paced by the kills.
 type world struct {
-	ns      string
-	wk      string // the workspace API key, for acting as a person in the Ory console
-	project orysim.Project
+	ns        string
+	wk        string // the workspace API key, for acting as a person in the Ory console
+	workspace orysim.Workspace
+	project   orysim.Project
 }
 
 // The ProviderConfigs of a world: the namespaced one is <ns>/crash, the
@@ -39,10 +40,10 @@ func newWorld(t *testing.T, base string) *world {
 	w := &world{ns: strings.ToLower(base + "-" + testkit.RandomAlphanumeric(6))}
 	wk := "ory_wak_" + testkit.RandomAlphanumeric(32)
 	w.wk = wk
-	env.Sim.AddWorkspace(wk)
+	w.workspace = env.Sim.AddWorkspace(wk)
 	w.project = env.Sim.AddProject(wk, w.ns)
-	c := testkit.Config{Name: configName, Creds: testkit.Creds{Name: "creds", Key: "token"}, ProjectID: w.project.ID, ConsoleURL: tapURL,
-		RateLimit: &common.RateLimit{RequestsPerMinute: 60000, Burst: 1000}}
+	c := testkit.Config{Name: configName, Creds: testkit.Creds{Name: "creds", Key: "token"}, ProjectID: w.project.ID, WorkspaceID: w.workspace.ID,
+		ConsoleURL: tapURL, RateLimit: &common.RateLimit{RequestsPerMinute: 60000, Burst: 1000}}
 	objs := []client.Object{&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: w.ns}}}
 	for _, s := range testkit.Scopes {
 		pc, _ := c.For(s, w.ns)
@@ -60,24 +61,43 @@ func newWorld(t *testing.T, base string) *world {
 // <name>-key in the world's namespace. withProject names the project in the
 // spec; without it the key takes the ProviderConfig's.
 func (w *world) key(cluster bool, name, keyName string, withProject bool) testkit.ProjectKey {
-	p := common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: keyName}}
-	if withProject {
-		p.ProjectID = w.project.ID
+	return w.keyOf(testkit.ProjectAPIKey, cluster, name, keyName, withProject).(testkit.ProjectKey)
+}
+
+// keyOf returns a key of the kind, as key does: a ProjectAPIKey of the
+// world's project or a WorkspaceAPIKey of its workspace; withParent names
+// the project (workspace) in the spec, else the key takes the
+// ProviderConfig's.
+func (w *world) keyOf(kind testkit.Kind, cluster bool, name, keyName string, withParent bool) testkit.Key {
+	parent := ""
+	if withParent {
+		parent = w.parentOf(kind)
 	}
 	s := testkit.Namespaced
 	if cluster {
 		s = testkit.Cluster
 	}
-	k := testkit.NewProjectKey(s, w.ns, name, p)
+	k := kind.New(s, w.ns, name, common.KeyParameters{Name: keyName}, parent)
 	_, ref := testkit.Config{Name: configName}.For(s, w.ns)
 	testkit.UseConfig(k, ref)
 	return k
 }
 
-// snapshot reads the world's resources of both scopes, their connection
-// Secrets and its project's keys.
+// parentOf is the ID of the world's project or workspace, for a kind.
+func (w *world) parentOf(kind testkit.Kind) string {
+	if kind.Name == testkit.WorkspaceAPIKey.Name {
+		return w.workspace.ID
+	}
+	return w.project.ID
+}
+
+// snapshot reads the world's resources of every kind and both scopes, their
+// connection Secrets and the keys of its project and workspace, but the
+// workspace's own API key (the world's credentials, no resource's).
 func (w *world) snapshot(ctx context.Context) (testkit.Snapshot, error) {
-	return testkit.Take(ctx, env.Client, env.Sim, w.ns, w.project.ID)
+	s, err := testkit.Take(ctx, env.Client, env.Sim, w.ns, w.project.ID, w.workspace.ID)
+	delete(s.Ory, strings.ToLower(w.workspace.KeyID))
+	return s, err
 }
 
 // crashState is what a kill left for the provider's recovery to resolve,
@@ -192,7 +212,8 @@ func (w *world) recoveryEvents(ctx context.Context) (map[string]int, error) {
 	}
 	out := map[string]int{}
 	for _, e := range l.Items {
-		if e.InvolvedObject.Kind != "ProjectAPIKey" || (e.InvolvedObject.Namespace != w.ns && !strings.HasPrefix(e.InvolvedObject.Name, w.ns+"-")) {
+		if !slices.ContainsFunc(testkit.Kinds, func(k testkit.Kind) bool { return k.Name == e.InvolvedObject.Kind }) ||
+			(e.InvolvedObject.Namespace != w.ns && !strings.HasPrefix(e.InvolvedObject.Name, w.ns+"-")) {
 			continue
 		}
 		n := max(1, int(e.Count))
@@ -218,8 +239,8 @@ func (w *world) recoveryEvents(ctx context.Context) (map[string]int, error) {
 }
 
 // deleteAll deletes the resources and waits until they are gone and the
-// world's project has no key left.
-func (w *world) deleteAll(t *testing.T, keys []testkit.ProjectKey, timeout time.Duration) {
+// world's project and workspace have no key left (but the workspace's own).
+func (w *world) deleteAll(t *testing.T, keys []testkit.Key, timeout time.Duration) {
 	t.Helper()
 	ctx := t.Context()
 	for _, k := range keys {
@@ -227,7 +248,7 @@ func (w *world) deleteAll(t *testing.T, keys []testkit.ProjectKey, timeout time.
 			t.Errorf("cannot delete %s: %v", testkit.ID(k), err)
 		}
 	}
-	testkit.Settle(t, timeout, "every resource deleted and the project empty", func() string {
+	testkit.Settle(t, timeout, "every resource deleted and the project and workspace empty", func() string {
 		s, err := w.snapshot(ctx)
 		if err != nil {
 			return err.Error()
@@ -240,6 +261,6 @@ func (w *world) deleteAll(t *testing.T, keys []testkit.ProjectKey, timeout time.
 			left = append(left, rid+" ("+k.GetCondition(xpv2.TypeSynced).Message+")")
 		}
 		slices.Sort(left)
-		return fmt.Sprintf("%d resources left, e.g. %v; %d keys left in the project", len(s.Keys), left[:min(len(left), 5)], len(s.Ory))
+		return fmt.Sprintf("%d resources left, e.g. %v; %d keys left in the project and workspace", len(s.Keys), left[:min(len(left), 5)], len(s.Ory))
 	})
 }

@@ -1,7 +1,9 @@
 package reliability
 
 import (
+	"cmp"
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -407,9 +409,21 @@ func TestAdmission(t *testing.T) {
 			wantMsg:  "spec.credentials: Required value",
 		},
 	}
+	// The counts go under the kind of each manifest: ProjectAPIKey,
+	// WorkspaceAPIKey, or none of the key kinds (the ProviderConfigs both
+	// use).
 	var refused struct {
 		sync.Mutex
-		n int
+		n map[string]int
+	}
+	refused.n = map[string]int{}
+	kindOf := func(manifest string) string {
+		for _, kind := range testkit.Kinds {
+			if strings.Contains(manifest, "\nkind: "+kind.Name+"\n") {
+				return kind.Name
+			}
+		}
+		return ""
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -427,7 +441,7 @@ func TestAdmission(t *testing.T) {
 			err := kube.Create(context.Background(), u, client.DryRunAll)
 			if tc.wantMsg != "" && err != nil {
 				refused.Lock()
-				refused.n++
+				refused.n[kindOf(tc.manifest)]++
 				refused.Unlock()
 			}
 			switch {
@@ -440,12 +454,20 @@ func TestAdmission(t *testing.T) {
 			}
 		})
 	}
-	invalid := 0
+	invalid := map[string]int{}
+	all := 0
 	for _, tc := range cases {
 		if tc.wantMsg != "" {
-			invalid++
+			invalid[kindOf(tc.manifest)]++
+			all++
 		}
 	}
-	t.Logf("admission: %d of %d invalid manifests refused, %d valid ones accepted", refused.n, invalid, len(cases)-invalid)
-	report.Add(testkit.Counters{Kind: testkit.ProjectAPIKey.Name, Rejected: refused.n, Total: invalid})
+	var per []string
+	done := 0
+	for _, kind := range append(testkit.Kinds, testkit.Kind{}) {
+		report.Add(testkit.Counters{Kind: kind.Name, Rejected: refused.n[kind.Name], Total: invalid[kind.Name]})
+		per = append(per, fmt.Sprintf("%s %d/%d", cmp.Or(kind.Name, "ProviderConfig kinds"), refused.n[kind.Name], invalid[kind.Name]))
+		done += refused.n[kind.Name]
+	}
+	t.Logf("admission: %d of %d invalid manifests refused (%s), %d valid ones accepted", done, all, strings.Join(per, ", "), len(cases)-all)
 }

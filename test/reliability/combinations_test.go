@@ -3,6 +3,7 @@ package reliability
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 
 	clusterv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/cluster/v1alpha1"
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
+	"github.com/crossplane-contrib/provider-ory/internal/orysim"
 	"github.com/crossplane-contrib/provider-ory/internal/testkit"
 )
 
@@ -97,42 +99,51 @@ func TestOrphaningDuringAnOverlap(t *testing.T) {
 }
 
 // TestOneKeyOneManager imports, from each scope, a key another resource of
-// either scope manages. Before the fix the import was accepted: deleting
-// either deleted the key, and the other silently made a new one. Each refused
-// import counts as a rejected bad input in the reliability line; the holder
-// losing its value counts as lost.
+// either scope and the same kind manages, for every key kind. Before the fix
+// the import was accepted: deleting either deleted the key, and the other
+// silently made a new one. Each refused import counts as a rejected bad
+// input in the reliability line; the holder losing its value counts as lost.
 func TestOneKeyOneManager(t *testing.T) {
 	t.Parallel()
 	ns := h.NewNamespace(t, "one-manager")
-	for _, holderScope := range testkit.Scopes {
-		for _, importScope := range testkit.Scopes {
-			t.Run(string(holderScope)+"HoldsFor"+string(importScope), func(t *testing.T) {
-				t.Parallel()
-				base := strings.ToLower(string(holderScope)[:1] + string(importScope)[:1])
-				holder := testkit.NewProjectKey(holderScope, ns, "holder-"+base, common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: ns + "-holder-" + base}})
-				h.Create(t, holder)
-				key := h.WaitStored(t, holder, project.ID)
+	ws := sim.AddWorkspace(workspaceKey)
+	for _, kind := range testkit.Kinds {
+		// A project key takes the shared config's project; a workspace
+		// key names the shared workspace.
+		parent, inSpec := project.ID, ""
+		if kind.Name == testkit.WorkspaceAPIKey.Name {
+			parent, inSpec = ws.ID, ws.ID
+		}
+		for _, holderScope := range testkit.Scopes {
+			for _, importScope := range testkit.Scopes {
+				t.Run(kind.Name+"/"+string(holderScope)+"HoldsFor"+string(importScope), func(t *testing.T) {
+					t.Parallel()
+					base := strings.ToLower(kind.Name[:1] + string(holderScope)[:1] + string(importScope)[:1])
+					holder := kind.New(holderScope, ns, "holder-"+base, common.KeyParameters{Name: ns + "-holder-" + base}, inSpec)
+					h.Create(t, holder)
+					key := h.WaitStored(t, holder, parent)
 
-				intruder := testkit.NewProjectKey(importScope, ns, "intruder-"+base, common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: key.Name}})
-				meta.SetExternalName(intruder, key.ID)
-				h.Create(t, intruder)
-				h.Within(waitTimeout).WaitSyncError(t, intruder, "is already managed by", holder.GetName())
-				rejected := 1
-				if err := kube.Delete(context.Background(), intruder); err != nil {
-					t.Fatal(err)
-				}
-				h.Within(waitTimeout).WaitGone(t, intruder)
-				lost := 0
-				if _, ok := sim.Key(project.ID, key.ID); !ok {
-					lost = 1
-					rejected = 0
-					t.Errorf("deleting the refused import deleted the key %s of %s", key.ID, holder.GetName())
-				} else if again := h.WaitStored(t, holder, project.ID); again.ID != key.ID {
-					lost = 1
-					t.Errorf("the holder's key changed from %s to %s", key.ID, again.ID)
-				}
-				report.Add(testkit.Counters{Kind: testkit.ProjectAPIKey.Name, Keys: 2, Lost: lost, Rejected: rejected, Total: 1})
-			})
+					intruder := kind.New(importScope, ns, "intruder-"+base, common.KeyParameters{Name: key.Name}, inSpec)
+					meta.SetExternalName(intruder, key.ID)
+					h.Create(t, intruder)
+					h.Within(waitTimeout).WaitSyncError(t, intruder, "is already managed by", holder.GetName())
+					rejected := 1
+					if err := kube.Delete(context.Background(), intruder); err != nil {
+						t.Fatal(err)
+					}
+					h.Within(waitTimeout).WaitGone(t, intruder)
+					lost := 0
+					if !slices.ContainsFunc(kind.KeysIn(sim, parent), func(k orysim.Key) bool { return k.ID == key.ID }) {
+						lost = 1
+						rejected = 0
+						t.Errorf("deleting the refused import deleted the key %s of %s", key.ID, holder.GetName())
+					} else if again := h.WaitStored(t, holder, parent); again.ID != key.ID {
+						lost = 1
+						t.Errorf("the holder's key changed from %s to %s", key.ID, again.ID)
+					}
+					report.Add(testkit.Counters{Kind: kind.Name, Keys: 2, Lost: lost, Rejected: rejected, Total: 1})
+				})
+			}
 		}
 	}
 }

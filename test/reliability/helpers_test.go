@@ -9,12 +9,13 @@ import (
 
 const waitTimeout = 45 * time.Second
 
-// requestsTo returns the simulator's requests about a project that arrived
-// in [from, to).
-func requestsTo(projectID string, from, to time.Time) []orysim.LogEntry {
+// requestsTo returns the simulator's requests about a project or a
+// workspace (by ID) that arrived in [from, to).
+func requestsTo(holderID string, from, to time.Time) []orysim.LogEntry {
 	var out []orysim.LogEntry
 	for _, e := range sim.RequestLog() {
-		if strings.Contains(e.Path, "/projects/"+projectID) && !e.Time.Before(from) && e.Time.Before(to) {
+		about := strings.Contains(e.Path, "/projects/"+holderID) || strings.Contains(e.Path, "/workspaces/"+holderID)
+		if about && !e.Time.Before(from) && e.Time.Before(to) {
 			out = append(out, e)
 		}
 	}

@@ -110,7 +110,9 @@ func TestSecretScanCatchesLeaks(t *testing.T) {
 // value or the workspace key (create, a create answered 429 then retried, a
 // create answered 500, a dropped create, an import with its value, an
 // import with a wrong value, a replacement, a rotation, a deletion, a
-// revoked workspace key), in both scopes, and then searches the provider's
+// revoked workspace key; and for WorkspaceAPIKeys, whose ory_wak_ values
+// look like the credentials, a create, a replacement and an import with its
+// value), in both scopes, and then searches the provider's
 // whole debug log, every Event, and every resource of the provider's kinds
 // (conditions and status included) for every value the simulator issued and
 // every workspace key. None may appear.
@@ -208,6 +210,44 @@ func TestSecretHygiene(t *testing.T) {
 		waitValueCondition(t, keys[string(s)]["mismatch"], common.ReasonImportedValueMismatch)
 	}
 
+	// WorkspaceAPIKeys, whose values are ory_wak_ keys like the
+	// credentials: one created (and later replaced), one imported with its
+	// value, in the shared workspace.
+	ws := sim.AddWorkspace(workspaceKey)
+	wsKeys := map[string]map[string]testkit.Key{} // scope -> step -> key
+	for _, s := range testkit.Scopes {
+		name := ns + "-" + strings.ToLower(string(s))
+		seeded, err := sim.CreateKey(orysim.KeySpec{Workspace: ws.ID, Name: name + "-ws-imported"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		secrets.Add(seeded.Value, "the value of seeded workspace key "+seeded.ID)
+		srcName := strings.ToLower(string(s)) + "-ws-imported-src"
+		h.Create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: srcName}, StringData: map[string]string{"value": seeded.Value}})
+		src := &common.ValueSource{Name: srcName, Key: "value"}
+		if s == testkit.Cluster {
+			src.Namespace = ns
+		}
+		created := testkit.WorkspaceAPIKey.New(s, ns, strings.ToLower(string(s))+"-ws-created", common.KeyParameters{Name: name + "-ws-created"}, ws.ID)
+		imported := testkit.WorkspaceAPIKey.New(s, ns, strings.ToLower(string(s))+"-ws-imported", common.KeyParameters{Name: seeded.Name, ImportValueFrom: src}, ws.ID)
+		meta.SetExternalName(imported, seeded.ID)
+		wsKeys[string(s)] = map[string]testkit.Key{"created": created, "imported": imported}
+		for _, k := range wsKeys[string(s)] {
+			testkit.UseConfig(k, cfgs[string(s)]["ok"])
+			h.Create(t, k)
+		}
+	}
+	for _, s := range testkit.Scopes {
+		for _, k := range wsKeys[string(s)] {
+			if key := h.WaitStored(t, k, ws.ID); !strings.HasPrefix(key.Value, testkit.WorkspaceAPIKey.ValuePrefix) {
+				t.Errorf("%s stores a value without the prefix %s", k.GetName(), testkit.WorkspaceAPIKey.ValuePrefix)
+			}
+		}
+		waitValueCondition(t, wsKeys[string(s)]["imported"], common.ReasonValueStored)
+		k := wsKeys[string(s)]["created"]
+		h.Update(t, k, func() { k.KeyParameters().Name += "-renamed" })
+	}
+
 	// A replacement, a rotation, a deletion.
 	for _, s := range testkit.Scopes {
 		h.Update(t, keys[string(s)]["created"], func() { p := keys[string(s)]["created"].Parameters(); p.Name += "-renamed" })
@@ -221,6 +261,9 @@ func TestSecretHygiene(t *testing.T) {
 	}
 	waitAll("created", hp)
 	waitAll("throttled", hp)
+	for _, s := range testkit.Scopes {
+		h.WaitStored(t, wsKeys[string(s)]["created"], ws.ID)
+	}
 	for _, s := range testkit.Scopes {
 		// The runtime trusts a key's absence only 30 s after its creation.
 		h.Within(30*time.Second+waitTimeout).WaitGone(t, keys[string(s)]["failed"])
@@ -261,6 +304,12 @@ func TestSecretHygiene(t *testing.T) {
 				t.Errorf("%s: no %s event about %s", string(s), reason, k.GetName())
 			}
 		}
+		for step, reason := range map[string]string{"created": "ReplacedKey", "imported": "ImportedValue"} {
+			k := wsKeys[string(s)][step]
+			if !hasEvent(t, k, reason) {
+				t.Errorf("%s: no %s event about %s", string(s), reason, k.GetName())
+			}
+		}
 	}
 
 	findings, stats, err := scanWorld(ctx)
@@ -287,7 +336,7 @@ func providerConfigName(k testkit.ProjectKey) string {
 }
 
 // waitValueCondition waits for k's KeyValue condition to have reason.
-func waitValueCondition(t *testing.T, k testkit.ProjectKey, reason xpv2.ConditionReason) {
+func waitValueCondition(t *testing.T, k testkit.Key, reason xpv2.ConditionReason) {
 	t.Helper()
 	h.Within(waitTimeout).Eventually(t, k.GetName()+" KeyValue "+string(reason), func() (bool, string) {
 		if err := h.Refresh(k); err != nil {
@@ -298,7 +347,7 @@ func waitValueCondition(t *testing.T, k testkit.ProjectKey, reason xpv2.Conditio
 	})
 }
 
-func hasEvent(t *testing.T, k testkit.ProjectKey, reason string) bool {
+func hasEvent(t *testing.T, k testkit.Key, reason string) bool {
 	t.Helper()
 	es, err := h.EventsAbout(k.GetNamespace(), k.GetName())
 	if err != nil {

@@ -12,8 +12,8 @@ import (
 	"github.com/crossplane-contrib/provider-ory/internal/testkit"
 )
 
-// TestCreateAnswerLost covers the window no provider can close with Ory's
-// API alone: Ory creates a key, and its answer, the only place the key's
+// TestCreateAnswerLost covers, for every key kind, the window no provider
+// can close with Ory's API alone: Ory creates a key, and its answer, the only place the key's
 // value ever appears, does not reach the provider whole. The simulator
 // serves the create and then cuts its answer (orysim.CutAnswers) at each
 // point a network or a proxy can: before the status line, after the
@@ -39,61 +39,80 @@ func TestCreateAnswerLost(t *testing.T) {
 		"MidBody":       {reason: "Half the JSON arrives, perhaps half the value: nothing the provider may use.", at: orysim.CutMidBody},
 		"WithoutValue":  {reason: "A whole, valid answer without the value: the key exists and nobody can ever have its value.", at: orysim.OmitValue},
 	}
-	for cname, tc := range cases {
-		for _, s := range testkit.Scopes {
-			t.Run(cname+"/"+string(s), func(t *testing.T) {
-				t.Parallel()
-				lp := sim.AddProject(workspaceKey, "")
-				res := strings.ToLower(cname + "-" + string(s))
-				name := ns + "-" + res
-				k := testkit.NewProjectKey(s, ns, res, common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: name}})
-				h.ConfigFor(t, k, ns, res, map[string]string{"token": workspaceKey}, lp.ID)
-				sim.CutAnswers(orysim.OpCreateProjectAPIKey, lp.ID, 1, tc.at)
-				t.Cleanup(func() { sim.CutAnswers(orysim.OpCreateProjectAPIKey, lp.ID, 0, "") })
-				start := time.Now()
-				h.Create(t, k)
-				stored := h.WaitStored(t, k, lp.ID)
-				ev := h.WaitWarning(t, k, "cannot create an API key")
-				t.Logf("the cut answer (%s) was reported: %s: %s", tc.at, ev.Reason, ev.Message)
-				if !strings.Contains(ev.Message, "deleted them") {
-					t.Errorf("%s\nthe event does not say the key Ory made anyway was deleted: %s", tc.reason, ev.Message)
-				}
+	for _, kind := range testkit.Kinds {
+		for cname, tc := range cases {
+			for _, s := range testkit.Scopes {
+				t.Run(kind.Name+"/"+cname+"/"+string(s), func(t *testing.T) {
+					t.Parallel()
+					// A parent of the case's own: a project of the shared
+					// workspace, or a workspace (whose own API key the
+					// config uses, and which no resource manages).
+					var parent, credential, inSpec, projectID string
+					wk := workspaceKey
+					if kind.Name == testkit.WorkspaceAPIKey.Name {
+						wk = newWorkspaceKey("lost answer " + cname + " " + string(s))
+						ws := sim.AddWorkspace(wk)
+						parent, credential, inSpec = ws.ID, ws.KeyID, ws.ID
+					} else {
+						parent = sim.AddProject(workspaceKey, "").ID
+						projectID = parent
+					}
+					res := strings.ToLower(kind.Name + "-" + cname + "-" + string(s))
+					name := ns + "-" + res
+					// A project key takes its project from the config, a
+					// workspace key names its workspace.
+					k := kind.New(s, ns, res, common.KeyParameters{Name: name}, inSpec)
+					h.ConfigFor(t, k, ns, res, map[string]string{"token": wk}, projectID)
+					sim.CutAnswers(kind.CreateOp, parent, 1, tc.at)
+					t.Cleanup(func() { sim.CutAnswers(kind.CreateOp, parent, 0, "") })
+					start := time.Now()
+					h.Create(t, k)
+					stored := h.WaitStored(t, k, parent)
+					ev := h.WaitWarning(t, k, "cannot create an API key")
+					t.Logf("the cut answer (%s) was reported: %s: %s", tc.at, ev.Reason, ev.Message)
+					if !strings.Contains(ev.Message, "deleted them") {
+						t.Errorf("%s\nthe event does not say the key Ory made anyway was deleted: %s", tc.reason, ev.Message)
+					}
+					if !strings.HasPrefix(stored.Value, kind.ValuePrefix) {
+						t.Errorf("the stored key's value does not start with %s", kind.ValuePrefix)
+					}
 
-				c := testkit.Counters{Kind: testkit.ProjectAPIKey.Name, Keys: 1}
-				creates := 0
-				for _, e := range requestsTo(lp.ID, start.Add(-time.Second), time.Now().Add(time.Second)) {
-					if e.Fault == string(tc.at) {
-						c.Faults++
+					c := testkit.Counters{Kind: kind.Name, Keys: 1}
+					creates := 0
+					for _, e := range requestsTo(parent, start.Add(-time.Second), time.Now().Add(time.Second)) {
+						if e.Fault == string(tc.at) {
+							c.Faults++
+						}
+						if e.Operation == kind.CreateOp {
+							creates++
+						}
 					}
-					if e.Operation == orysim.OpCreateProjectAPIKey {
-						creates++
+					for _, key := range kind.KeysIn(sim, parent) {
+						switch {
+						case key.ID == stored.ID, key.ID == credential:
+						case key.Name == name:
+							c.Duplicates++
+						default:
+							c.Leaked++
+						}
 					}
-				}
-				for _, key := range sim.Keys(lp.ID) {
-					switch {
-					case key.ID == stored.ID:
-					case key.Name == name:
-						c.Duplicates++
-					default:
-						c.Leaked++
+					report.Add(c)
+					if c.Faults != 1 {
+						t.Errorf("%s\nthe simulator cut %d answers, want 1", tc.reason, c.Faults)
 					}
-				}
-				report.Add(c)
-				if c.Faults != 1 {
-					t.Errorf("%s\nthe simulator cut %d answers, want 1", tc.reason, c.Faults)
-				}
-				if c.Duplicates+c.Leaked != 0 {
-					t.Errorf("%s\n%d keys in the project besides the stored one: the key of the cut answer was left in Ory", tc.reason, c.Duplicates+c.Leaked)
-				}
-				// The cut create and the one after the recovery; a third would
-				// be a resent create or a second recovery.
-				if creates != 2 {
-					t.Errorf("%s\n%d creates reached Ory, want 2 (the cut one, and one once its key was deleted)", tc.reason, creates)
-				}
-				if got := meta.GetExternalName(k); got != stored.ID {
-					t.Errorf("%s\nthe resource manages %s, want the stored key %s", tc.reason, got, stored.ID)
-				}
-			})
+					if c.Duplicates+c.Leaked != 0 {
+						t.Errorf("%s\n%d keys in the %s besides the stored one: the key of the cut answer was left in Ory", tc.reason, c.Duplicates+c.Leaked, kind.Parent.Noun)
+					}
+					// The cut create and the one after the recovery; a third
+					// would be a resent create or a second recovery.
+					if creates != 2 {
+						t.Errorf("%s\n%d creates reached Ory, want 2 (the cut one, and one once its key was deleted)", tc.reason, creates)
+					}
+					if got := meta.GetExternalName(k); got != stored.ID {
+						t.Errorf("%s\nthe resource manages %s, want the stored key %s", tc.reason, got, stored.ID)
+					}
+				})
+			}
 		}
 	}
 }

@@ -130,10 +130,14 @@ func scanWorld(ctx context.Context) ([]finding, scanStats, error) {
 	out := secrets.ScanLines("provider log", log)
 	lists := []client.ObjectList{
 		&corev1.EventList{}, &eventsv1.EventList{},
-		&namespacedv1alpha1.ProjectAPIKeyList{}, &clusterv1alpha1.ProjectAPIKeyList{},
 		&namespacedv1alpha1.ProviderConfigList{}, &namespacedv1alpha1.ClusterProviderConfigList{},
 		&clusterv1alpha1.ProviderConfigList{},
 		&namespacedv1alpha1.ProviderConfigUsageList{}, &clusterv1alpha1.ProviderConfigUsageList{},
+	}
+	for _, kind := range testkit.Kinds {
+		for _, s := range testkit.Scopes {
+			lists = append(lists, kind.List(s))
+		}
 	}
 	for _, l := range lists {
 		if err := kube.List(ctx, l); err != nil {
@@ -209,19 +213,20 @@ func (t *valueTap) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	bw := &bufferedWriter{ResponseWriter: w}
 	t.next.ServeHTTP(bw, r)
 	var k struct {
-		ID        string `json:"id"`
-		ProjectID string `json:"project_id"`
-		Value     string `json:"value"`
+		ID          string `json:"id"`
+		ProjectID   string `json:"project_id"`
+		WorkspaceID string `json:"workspace_id"`
+		Value       string `json:"value"`
 	}
 	switch {
 	case json.Unmarshal(bw.body.Bytes(), &k) == nil && k.Value != "":
-		t.add(k.Value, k.ProjectID, k.ID)
+		t.add(k.Value, k.ProjectID+k.WorkspaceID, k.ID)
 	case bw.status < http.StatusMultipleChoices:
 		// A dropped connection, or an answer the simulator cut or sent
 		// without its value after making the key (orysim.CutAnswers): that
-		// value was issued all the same. Record every value the project
-		// holds, which includes it.
-		t.addProjectValues(r.URL.Path)
+		// value was issued all the same. Record every value the project or
+		// workspace holds, which includes it.
+		t.addHolderValues(r.URL.Path)
 	}
 	if bw.status == 0 && bw.body.Len() == 0 {
 		return // hijacked (a dropped or cut connection), or nothing written
@@ -233,20 +238,26 @@ func (t *valueTap) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(bw.body.Bytes())
 }
 
-// addProjectValues records the values of the keys of the project a request
-// path (/projects/{project}/tokens) names.
-func (t *valueTap) addProjectValues(path string) {
+// addHolderValues records the values of the keys of the project or
+// workspace a request path (/projects/{project}/tokens,
+// /workspaces/{workspace}/tokens) names.
+func (t *valueTap) addHolderValues(path string) {
 	seg := strings.Split(strings.Trim(path, "/"), "/")
-	if len(seg) < 2 || seg[0] != "projects" {
+	if len(seg) < 2 {
 		return
 	}
-	for _, k := range sim.Keys(seg[1]) {
-		t.add(k.Value, k.ProjectID, k.ID)
+	for _, kind := range testkit.Kinds {
+		if kind.Holders != seg[0] {
+			continue
+		}
+		for _, k := range kind.KeysIn(sim, seg[1]) {
+			t.add(k.Value, seg[1], k.ID)
+		}
 	}
 }
 
-// add records a key's value once.
-func (t *valueTap) add(value, projectID, keyID string) {
+// add records a key's value once; holderID is its project or workspace.
+func (t *valueTap) add(value, holderID, keyID string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if value == "" || t.seen[value] {
@@ -256,7 +267,7 @@ func (t *valueTap) add(value, projectID, keyID string) {
 		t.seen = map[string]bool{}
 	}
 	t.seen[value] = true
-	t.secrets.Add(value, "the value of key "+projectID+"/"+keyID)
+	t.secrets.Add(value, "the value of key "+holderID+"/"+keyID)
 }
 
 // bufferedWriter holds a response back until the tap has read it.

@@ -33,24 +33,34 @@ const (
 type soakKey struct {
 	i       int
 	s       testkit.Scope
-	k       testkit.ProjectKey
-	project orysim.Project
-	renamed bool // its name is changed mid-soak: it must be replaced
-	deleted bool // it is deleted mid-soak: it and its keys must go
+	kind    testkit.Kind
+	k       testkit.Key
+	parent  string // the project or workspace that holds its keys
+	renamed bool   // its name is changed mid-soak: it must be replaced
+	deleted bool   // it is deleted mid-soak: it and its keys must go
 }
+
+// soakWorkspaceKey says which of the soak's resources are
+// WorkspaceAPIKeys (the rest are ProjectAPIKeys): the keys i with
+// (i/4)%4 == 3, which cover both scopes, with and without the workspace in
+// the spec, renamed and deleted ones.
+func soakWorkspaceKey(i int) bool { return (i/4)%4 == 3 }
 
 // prefix starts the names of all keys the resource ever has.
 func (sk *soakKey) prefix(ns string) string { return fmt.Sprintf("%s-%04d-", ns, sk.i) }
 
-// TestFaultSoak reconciles many ProjectAPIKeys, in both scopes and two
-// projects, while the simulator fails 20% of all requests (5xx, 429 and
-// dropped connections); mid-soak it renames a fifth of them (forcing
-// replacements under the same faults) and deletes a tenth. Once the faults
-// stop, every resource must converge within a bound, and then:
+// TestFaultSoak reconciles many keys, in both scopes, while the simulator
+// fails 20% of all requests (5xx, 429 and dropped connections, of project
+// and workspace operations alike): ProjectAPIKeys in two projects, and a
+// quarter WorkspaceAPIKeys in the soak's own workspace. Mid-soak it renames
+// a fifth of them (forcing replacements under the same faults) and deletes
+// a tenth. Once the faults stop, every resource must converge within a
+// bound, and then:
 //
-//   - leaked: no key in the soak's projects that no live resource
-//     references (by its external name, or as a replaced key still to
-//     delete); the keys of deleted resources are gone;
+//   - leaked: no key in the soak's projects or workspace that no live
+//     resource references (by its external name, or as a replaced key
+//     still to delete), the workspace's own API key aside; the keys of
+//     deleted resources are gone;
 //   - lost: no Ready resource whose connection Secret's value is not its
 //     key's value;
 //   - duplicates: no resource with more than one key of its names;
@@ -65,23 +75,37 @@ func TestFaultSoak(t *testing.T) {
 
 	ns := h.NewNamespace(t, "soak")
 	wk := newWorkspaceKey("soak")
+	ws := sim.AddWorkspace(wk)
 	projects := []orysim.Project{sim.AddProject(wk, ""), sim.AddProject(wk, "")}
 	creds := testkit.Creds{Namespace: ns, Name: "creds", Key: "token"}
 	h.Create(t, creds.Secret(wk))
-	h.Create(t, h.Config("soak", creds, projects[0].ID).NamespacedProviderConfig(ns))
-	h.Create(t, h.Config(ns+"-soak", creds, projects[0].ID).LegacyProviderConfig())
+	for _, c := range []testkit.Config{h.Config("soak", creds, projects[0].ID), h.Config(ns+"-soak", creds, projects[0].ID)} {
+		c.WorkspaceID = ws.ID
+		if c.Name == "soak" {
+			h.Create(t, c.NamespacedProviderConfig(ns))
+		} else {
+			h.Create(t, c.LegacyProviderConfig())
+		}
+	}
+	holders := []string{projects[0].ID, projects[1].ID, ws.ID}
 
-	// Half the keys of each scope in each project. Keys of the first
-	// project leave projectID out (the ProviderConfig's default, which the
-	// provider then writes into the spec); the second's name it.
+	// Half the keys of each scope and kind in each of two parents. Keys of
+	// the first leave projectID (workspaceID) out, the ProviderConfig's
+	// default, which the provider then writes into the spec; the second's
+	// name it. The project keys' parents are the two projects; the
+	// workspace keys' the soak's workspace, both ways.
 	keys := make([]*soakKey, n)
 	for i := range keys {
-		sk := &soakKey{i: i, s: testkit.Scopes[i%2], project: projects[(i/2)%2], renamed: i%5 == 1, deleted: i%10 == 3}
-		p := common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: sk.prefix(ns) + "v1"}}
-		if sk.project.ID == projects[1].ID {
-			p.ProjectID = sk.project.ID
+		sk := &soakKey{i: i, s: testkit.Scopes[i%2], kind: testkit.ProjectAPIKey, parent: projects[(i/2)%2].ID, renamed: i%5 == 1, deleted: i%10 == 3}
+		named := (i/2)%2 == 1
+		if soakWorkspaceKey(i) {
+			sk.kind, sk.parent = testkit.WorkspaceAPIKey, ws.ID
 		}
-		sk.k = testkit.NewProjectKey(sk.s, ns, fmt.Sprintf("k%04d", i), p)
+		parentInSpec := ""
+		if named {
+			parentInSpec = sk.parent
+		}
+		sk.k = sk.kind.New(sk.s, ns, fmt.Sprintf("k%04d", i), common.KeyParameters{Name: sk.prefix(ns) + "v1"}, parentInSpec)
 		cfg := "soak"
 		if sk.s == testkit.Cluster {
 			cfg = ns + "-soak"
@@ -99,7 +123,13 @@ func TestFaultSoak(t *testing.T) {
 			t.Errorf("cannot create %s: %v", sk.k.GetName(), err)
 		}
 	})
-	t.Logf("soak: %d ProjectAPIKeys created in %s with %.0f%% of requests failing", n, time.Since(start).Round(time.Second), soakFaultShare*100)
+	wsKeys := 0
+	for _, sk := range keys {
+		if sk.kind.Name == testkit.WorkspaceAPIKey.Name {
+			wsKeys++
+		}
+	}
+	t.Logf("soak: %d keys (%d WorkspaceAPIKeys) created in %s with %.0f%% of requests failing", n, wsKeys, time.Since(start).Round(time.Second), soakFaultShare*100)
 
 	// Mid-soak: once half of them have a key (or after a minute), rename
 	// a fifth and delete a tenth, while the faults go on.
@@ -138,12 +168,12 @@ func TestFaultSoak(t *testing.T) {
 	time.Sleep(time.Until(mid.Add(faultTail)))
 	sim.ClearFaults()
 	faultsOff := time.Now()
-	requests, faults := faultCounts(projects, start, faultsOff)
+	requests, faults := faultCounts(holders, start, faultsOff)
 
 	// Convergence.
 	var st soakState
 	for {
-		st = evaluate(t, ns, projects, keys)
+		st = evaluate(t, ns, holders, ws.KeyID, keys)
 		if st.converged() || time.Since(faultsOff) > bound {
 			break
 		}
@@ -160,11 +190,14 @@ func TestFaultSoak(t *testing.T) {
 	for _, v := range faults {
 		total += v
 	}
-	summary := fmt.Sprintf("soak: keys=%d renamed=%d deleted=%d requests=%d faults=%d (%s) fault phase=%s converged=%v in %s (bound %s) leaked=%d lost=%d duplicates=%d incomplete=%d",
-		n, renamed, deleted, requests, total, strings.Join(kinds, " "), faultsOff.Sub(start).Round(time.Second),
+	summary := fmt.Sprintf("soak: keys=%d (workspace keys %d) renamed=%d deleted=%d requests=%d faults=%d (%s) fault phase=%s converged=%v in %s (bound %s) leaked=%d lost=%d duplicates=%d incomplete=%d",
+		n, wsKeys, renamed, deleted, requests, total, strings.Join(kinds, " "), faultsOff.Sub(start).Round(time.Second),
 		st.converged(), converged.Round(time.Second), bound, st.inv.Leaked, st.inv.Lost, st.inv.Duplicates, st.inv.Incomplete)
 	t.Log(summary)
-	report.Add(testkit.Counters{Kind: testkit.ProjectAPIKey.Name, Keys: n, Faults: total, Leaked: st.inv.Leaked, Lost: st.inv.Lost, Duplicates: st.inv.Duplicates, Incomplete: st.inv.Incomplete})
+	// The figures go under the kind of each share; the invariants were
+	// counted over both at once, and go with the project keys.
+	report.Add(testkit.Counters{Kind: testkit.ProjectAPIKey.Name, Keys: n - wsKeys, Faults: total, Leaked: st.inv.Leaked, Lost: st.inv.Lost, Duplicates: st.inv.Duplicates, Incomplete: st.inv.Incomplete})
+	report.Add(testkit.Counters{Kind: testkit.WorkspaceAPIKey.Name, Keys: wsKeys})
 
 	if !st.converged() {
 		t.Errorf("the soak did not converge within %s of the faults stopping: %d not converged, e.g.:\n%s",
@@ -179,7 +212,8 @@ func TestFaultSoak(t *testing.T) {
 		t.Error("no fault was injected")
 	}
 
-	// Deleting all of them leaves the soak's projects empty.
+	// Deleting all of them leaves the soak's projects empty, and its
+	// workspace with its own API key only.
 	parallel(keys, 8, func(sk *soakKey) {
 		if err := kube.Delete(ctx, sk.k); err != nil && !kerrors.IsNotFound(err) {
 			t.Errorf("cannot delete %s: %v", sk.k.GetName(), err)
@@ -187,12 +221,12 @@ func TestFaultSoak(t *testing.T) {
 	})
 	teardown := time.Now()
 	h.Within(bound).Eventually(t, "every soak key deleted", func() (bool, string) {
-		left := 0
+		left := len(sim.WorkspaceKeys(ws.ID)) - 1
 		for _, p := range projects {
 			left += len(sim.Keys(p.ID))
 		}
 		live := withKey(t, ns, keys)
-		return left == 0 && live == 0, fmt.Sprintf("%d keys left in the soak's projects, %d resources with a key left", left, live)
+		return left == 0 && live == 0, fmt.Sprintf("%d keys left in the soak's projects and workspace, %d resources with a key left", left, live)
 	})
 	t.Logf("soak: all %d resources deleted, their keys gone, in %s", n-deleted, time.Since(teardown).Round(time.Second))
 }
@@ -208,17 +242,14 @@ func (s soakState) converged() bool {
 }
 
 // evaluate reads the soak's resources, their connection Secrets and the
-// simulator's keys, and counts what has not converged and what breaks an
-// invariant. A resource's keys are those whose names start with its prefix
-// (a renamed one has two names); one being replaced or deleted may hold
-// more than one.
-func evaluate(t *testing.T, ns string, projects []orysim.Project, keys []*soakKey) soakState {
+// simulator's keys of the holders (projects and workspace), and counts what
+// has not converged and what breaks an invariant; credential is the
+// workspace's own API key, which no resource manages. A resource's keys are
+// those whose names start with its prefix (a renamed one has two names);
+// one being replaced or deleted may hold more than one.
+func evaluate(t *testing.T, ns string, holders []string, credential string, keys []*soakKey) soakState {
 	t.Helper()
-	var ids []string
-	for _, p := range projects {
-		ids = append(ids, p.ID)
-	}
-	snap, err := testkit.Take(context.Background(), kube, sim, ns, ids...)
+	snap, err := testkit.Take(context.Background(), kube, sim, ns, holders...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +257,7 @@ func evaluate(t *testing.T, ns string, projects []orysim.Project, keys []*soakKe
 	for _, sk := range keys {
 		byID[testkit.ID(sk.k)] = sk
 	}
-	st := soakState{inv: snap.Invariants(testkit.Rules{Changing: true, Mine: func(k testkit.Key, key orysim.Key) bool {
+	st := soakState{inv: snap.Invariants(testkit.Rules{Changing: true, Credentials: []string{credential}, Mine: func(k testkit.Key, key orysim.Key) bool {
 		sk := byID[testkit.ID(k)]
 		return sk != nil && strings.HasPrefix(key.Name, sk.prefix(ns))
 	}})}
@@ -242,7 +273,7 @@ func evaluate(t *testing.T, ns string, projects []orysim.Project, keys []*soakKe
 			st.pending = append(st.pending, sk.k.GetName()+" is missing")
 			continue
 		}
-		k := o.(testkit.ProjectKey)
+		k := o
 		id := testkit.KeyIDOf(meta.GetExternalName(k))
 		key, exists := snap.Ory[id]
 		isReady, why := testkit.Ready(k)
@@ -251,8 +282,8 @@ func evaluate(t *testing.T, ns string, projects []orysim.Project, keys []*soakKe
 			st.pending = append(st.pending, k.GetName()+": "+why)
 		case !exists:
 			st.pending = append(st.pending, k.GetName()+": its key "+id+" is not in Ory")
-		case key.Name != k.Parameters().Name:
-			st.pending = append(st.pending, fmt.Sprintf("%s: its key is named %q, the spec says %q", k.GetName(), key.Name, k.Parameters().Name))
+		case key.Name != k.KeyParameters().Name:
+			st.pending = append(st.pending, fmt.Sprintf("%s: its key is named %q, the spec says %q", k.GetName(), key.Name, k.KeyParameters().Name))
 		case k.GetAnnotations()[common.AnnotationRetiredKeys] != "":
 			st.pending = append(st.pending, k.GetName()+": replaced keys still to delete: "+k.GetAnnotations()[common.AnnotationRetiredKeys])
 		}
@@ -276,12 +307,13 @@ func withKey(t *testing.T, ns string, keys []*soakKey) int {
 	return n
 }
 
-// faultCounts returns how many requests about the projects arrived in
-// [from, to), and the faults injected into them by kind and status.
-func faultCounts(projects []orysim.Project, from, to time.Time) (int, map[string]int) {
+// faultCounts returns how many requests about the holders (projects or
+// workspaces) arrived in [from, to), and the faults injected into them by
+// kind and status.
+func faultCounts(holders []string, from, to time.Time) (int, map[string]int) {
 	requests, faults := 0, map[string]int{}
-	for _, p := range projects {
-		for _, e := range requestsTo(p.ID, from, to) {
+	for _, id := range holders {
+		for _, e := range requestsTo(id, from, to) {
 			requests++
 			switch {
 			case e.Fault == orysim.FaultDrop:
