@@ -336,7 +336,7 @@ func TestLeaderTakeover(t *testing.T) {
 	}
 
 	// The last leader deletes everything.
-	all := make([]testkit.ProjectKey, 0, n)
+	all := make([]testkit.Key, 0, n)
 	for _, ck := range keys {
 		all = append(all, ck.k)
 	}
