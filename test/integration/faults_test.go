@@ -282,14 +282,7 @@ func TestDeadImportIsNotReady(t *testing.T) {
 func TestImportedValueMustLookLikeAKey(t *testing.T) {
 	forEachKind(t, func(t *testing.T, kind testkit.Kind, s testkit.Scope, ns string) {
 		seeded := seedKey(t, kind, parentOf(kind), uniqueName(ns, "garbage"))
-		create(t, &corev1.Secret{ObjectMeta: objectMeta(ns, "imported"), StringData: map[string]string{"v": "garbage" + seeded.LastCharacters}})
-		src := &common.ValueSource{Name: "imported", Key: "v"}
-		if s == testkit.Cluster {
-			src.Namespace = ns
-		}
-		k := kind.New(s, ns, "garbage", common.KeyParameters{Name: seeded.Name, ImportValueFrom: src}, "")
-		meta.SetExternalName(k, seeded.ID)
-		create(t, k)
+		k := importWithValue(t, kind, s, ns, "garbage", seeded, "garbage"+seeded.LastCharacters)
 		h.Eventually(t, "KeyValue=False/ImportedValueMalformed", func() (bool, string) {
 			if err := h.Refresh(k); err != nil {
 				return false, err.Error()

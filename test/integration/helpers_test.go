@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -32,11 +33,12 @@ func forEachScope(t *testing.T, scenario func(t *testing.T, s testkit.Scope, ns 
 }
 
 // forEachKind runs a scenario for every key kind (testkit.Kinds) and both
-// scopes, in parallel, each in a namespace of its own: a promise of the
+// scopes, all in parallel, each in a namespace of its own: a promise of the
 // engine holds for every kind.
 func forEachKind(t *testing.T, scenario func(t *testing.T, kind testkit.Kind, s testkit.Scope, ns string)) {
 	for _, kind := range testkit.Kinds {
 		t.Run(kind.Name, func(t *testing.T) {
+			t.Parallel()
 			forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) { scenario(t, kind, s, ns) })
 		})
 	}
@@ -97,6 +99,22 @@ func deleteInOry(t *testing.T, kind testkit.Kind, parent, id string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// importWithValue creates a key resource of kind and scope s named name
+// that imports key seeded by its external name, with its value from Secret
+// <name>-value in ns holding value (importValueFrom), and returns it.
+func importWithValue(t *testing.T, kind testkit.Kind, s testkit.Scope, ns, name string, seeded orysim.Key, value string) testkit.Key {
+	t.Helper()
+	create(t, &corev1.Secret{ObjectMeta: objectMeta(ns, name+"-value"), StringData: map[string]string{"v": value}})
+	src := &common.ValueSource{Name: name + "-value", Key: "v"}
+	if s == testkit.Cluster {
+		src.Namespace = ns
+	}
+	k := kind.New(s, ns, name, common.KeyParameters{Name: seeded.Name, ImportValueFrom: src}, "")
+	meta.SetExternalName(k, seeded.ID)
+	create(t, k)
+	return k
 }
 
 // uniqueName returns a key name nobody else in the shared simulator uses.

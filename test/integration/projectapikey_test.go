@@ -131,14 +131,7 @@ func TestImportValueFrom(t *testing.T) {
 			forEachKind(t, func(t *testing.T, kind testkit.Kind, s testkit.Scope, ns string) {
 				parent := parentOf(kind)
 				seeded := seedKey(t, kind, parent, uniqueName(ns, "valued"))
-				create(t, &corev1.Secret{ObjectMeta: objectMeta(ns, "handed-over"), StringData: map[string]string{"v": tc.value(seeded)}})
-				src := &common.ValueSource{Name: "handed-over", Key: "v"}
-				if s == testkit.Cluster {
-					src.Namespace = ns
-				}
-				k := kind.New(s, ns, "valued", common.KeyParameters{Name: seeded.Name, ImportValueFrom: src}, "")
-				meta.SetExternalName(k, seeded.ID)
-				create(t, k)
+				k := importWithValue(t, kind, s, ns, "valued", seeded, tc.value(seeded))
 				if !tc.wantValue {
 					h.Eventually(t, "the value refused", func() (bool, string) {
 						if err := h.Refresh(k); err != nil {
@@ -247,29 +240,37 @@ func TestRotationOverlap(t *testing.T) {
 		create(t, k)
 		old := waitStored(t, k, parent)
 		h.Update(t, k, func() { k.KeyParameters().Rotation.Trigger = "b" })
-		var stored time.Time
-		h.Eventually(t, "the new key stored", func() (bool, string) {
-			v, err := h.ConnectionValue(k)
-			if err != nil {
+		h.Eventually(t, "the replacement recorded", func() (bool, string) {
+			if err := h.Refresh(k); err != nil {
 				return false, err.Error()
 			}
-			stored = time.Now()
-			return v != "" && v != old.Value, "the Secret holds the old value"
+			return meta.GetExternalName(k) != old.ID, "still " + old.ID
 		})
-		if _, ok := keyIn(kind, parent, old.ID); !ok {
-			t.Fatal("the replaced key was deleted as its replacement was stored, inside the overlap")
-		}
-		h.Within(overlap+waitTimeout).Eventually(t, "the replaced key deleted after the overlap", func() (bool, string) {
-			_, ok := keyIn(kind, parent, old.ID)
-			return !ok, "still in Ory"
-		})
-		if gone := time.Since(stored); gone < overlap-time.Second {
-			t.Errorf("the replaced key was deleted %s after its replacement was stored, inside the overlap of %s", gone, overlap)
-		}
-		if key := waitStored(t, k, parent); key.ID == old.ID {
-			t.Error("the key was not replaced")
-		}
+		replacement := h.WaitStored(t, k, parent)
+		waitDeletedAfterOverlap(t, kind, parent, old, replacement, overlap)
+		waitStored(t, k, parent)
 	})
+}
+
+// waitDeletedAfterOverlap waits until the replaced key old of kind in
+// parent is deleted, and checks Ory deleted it no sooner than overlap after
+// its replacement was made (the replacement's value is stored after that,
+// so this is the earliest the overlap can end).
+func waitDeletedAfterOverlap(t *testing.T, kind testkit.Kind, parent string, old, replacement orysim.Key, overlap time.Duration) {
+	t.Helper()
+	h.Within(overlap+waitTimeout).Eventually(t, "replaced key "+old.ID+" deleted after the overlap", func() (bool, string) {
+		_, ok := keyIn(kind, parent, old.ID)
+		return !ok, "still in Ory"
+	})
+	for _, e := range sim.RequestLog() {
+		if (e.Operation == orysim.OpDeleteProjectAPIKey || e.Operation == orysim.OpDeleteWorkspaceAPIKey) && strings.HasSuffix(e.Path, "/"+old.ID) && e.Status/100 == 2 {
+			if d := e.Time.Sub(replacement.CreatedAt); d < overlap {
+				t.Errorf("replaced key %s deleted %s after its replacement %s was made, inside the overlap of %s", old.ID, d, replacement.ID, overlap)
+			}
+			return
+		}
+	}
+	t.Errorf("replaced key %s is gone, but Ory's request log shows no deletion of it", old.ID)
 }
 
 func TestDelete(t *testing.T) {
