@@ -28,7 +28,8 @@ import (
 // key it authenticates with, go on working with each new key (the
 // ProjectAPIKey still reconciles; Ory sees requests made with the new key),
 // and delete each replaced key once the overlap has passed, after which it
-// answers 401. Nothing may leak.
+// answers 401. Nothing may leak, and deleting the WorkspaceAPIKey deletes
+// its key, the credentials it was deleted with, and finishes.
 func TestSelfRotation(t *testing.T) {
 	// Its waits are the overlaps: it runs beside the other parallel tests.
 	t.Parallel()
@@ -119,6 +120,21 @@ func TestSelfRotation(t *testing.T) {
 		}
 		if n := len(sim.WorkspaceKeys(ws.ID)); n != 1 {
 			t.Errorf("the workspace holds %d keys after the overlaps, want the provider's current one", n)
+		}
+
+		// The end of its life, as README says: deleting the ProjectAPIKey
+		// and then the WorkspaceAPIKey deletes their keys, the last one
+		// with itself as the credentials. The deletion must finish
+		// whenever the provider looks again: Ory's 401 for the very key
+		// the resource deleted says that key is gone.
+		for _, k := range []testkit.Key{app, wk} {
+			if err := kube.Delete(context.Background(), k); err != nil {
+				t.Fatal(err)
+			}
+			h.Within(30*time.Second+waitTimeout).WaitGone(t, k)
+		}
+		if n := len(sim.WorkspaceKeys(ws.ID)) + len(sim.Keys(p.ID)); n != 0 {
+			t.Errorf("Ory holds %d keys of the deleted resources, want none", n)
 		}
 
 	})
