@@ -18,6 +18,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -35,6 +36,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
+	"github.com/crossplane-contrib/provider-ory/config"
 	"github.com/crossplane-contrib/provider-ory/internal/localenv"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
 	"github.com/crossplane-contrib/provider-ory/internal/testkit"
@@ -95,7 +97,7 @@ func TestExamples(t *testing.T) {
 	}
 	var managed, imports []*unstructured.Unstructured
 	for _, o := range objs {
-		if !isProjectAPIKey(o) {
+		if !localenv.IsKeyResource(o) {
 			continue
 		}
 		if policies, _, _ := unstructured.NestedStringSlice(o.Object, "spec", "managementPolicies"); slices.Equal(policies, []string{string(xpv2.ManagementActionObserve)}) {
@@ -104,11 +106,19 @@ func TestExamples(t *testing.T) {
 			managed = append(managed, o)
 		}
 	}
-	// Both scopes ship a new key and an import; fewer means an example went
-	// missing or stopped being what examples/README.md says.
-	if len(managed) != 2 || len(imports) != 2 {
-		t.Fatalf("examples/: want 2 new ProjectAPIKeys and 2 imports (one of each per scope), got %d and %d", len(managed), len(imports))
+	// Both scopes ship a new ProjectAPIKey, a new WorkspaceAPIKey and an
+	// import of a ProjectAPIKey, and the namespaced scope a WorkspaceAPIKey
+	// that rotates its own ProviderConfig's credentials; fewer means an
+	// example went missing or stopped being what examples/README.md says.
+	want := map[string]int{"ProjectAPIKey": 2, "WorkspaceAPIKey": 3}
+	got := map[string]int{}
+	for _, o := range managed {
+		got[o.GetKind()]++
 	}
+	if !maps.Equal(got, want) || len(imports) != 2 {
+		t.Fatalf("examples/: want new keys %v and 2 imports (of ProjectAPIKeys, one per scope), got %v and %d", want, got, len(imports))
+	}
+	selfRotating := credentialsOfProviderConfigs(objs)
 	seeded := map[string]orysim.KeySpec{}
 	for _, k := range localenv.ExampleImports() {
 		seeded[k.ID] = k
@@ -124,9 +134,10 @@ func TestExamples(t *testing.T) {
 		statuses := waitConverged(t, env, objs)
 		for _, o := range managed {
 			s := statuses[name(o)]
-			key, ok := env.Sim.Key(localenv.ExampleProjectID, s.KeyID)
+			parent := exampleParent(o)
+			key, ok := simKey(env.Sim, o, s.KeyID)
 			if !ok {
-				t.Errorf("%s: key %s is not in the simulator's project", name(o), s.KeyID)
+				t.Errorf("%s: key %s is not in the simulator's %s %s", name(o), s.KeyID, s.Parent, parent)
 				continue
 			}
 			wantName, _, _ := unstructured.NestedString(o.Object, "spec", "forProvider", "name")
@@ -138,9 +149,9 @@ func TestExamples(t *testing.T) {
 			}
 			secret := connectionSecret(ctx, t, env.Client, s)
 			for k, want := range map[string]string{
-				common.ConnectionKeyValue:     key.Value,
-				common.ConnectionKeyID:        key.ID,
-				common.ConnectionKeyProjectID: localenv.ExampleProjectID,
+				common.ConnectionKeyValue: key.Value,
+				common.ConnectionKeyID:    key.ID,
+				kindOf(o).Parent.Field:    parent,
 			} {
 				if got := string(secret.Data[k]); got != want {
 					if k == common.ConnectionKeyValue {
@@ -151,9 +162,10 @@ func TestExamples(t *testing.T) {
 				}
 			}
 			if c := metav1.GetControllerOf(secret); c == nil || c.Name != o.GetName() || c.Kind != o.GetKind() {
-				t.Errorf("%s: connection Secret's controller is %v, want the ProjectAPIKey (the garbage collector deletes the Secret with it)", name(o), c)
+				t.Errorf("%s: connection Secret's controller is %v, want the %s (the garbage collector deletes the Secret with it)", name(o), c, o.GetKind())
 			}
 		}
+		waitSelfRotated(t, env, selfRotating)
 		for _, o := range imports {
 			s := statuses[name(o)]
 			want := seeded[keyIDOf(o.GetAnnotations()["crossplane.io/external-name"])]
@@ -169,8 +181,11 @@ func TestExamples(t *testing.T) {
 		}
 		// Exactly one new key per example that makes one: a second would be
 		// a key whose value nobody holds.
-		if got, want := len(env.Sim.Keys(localenv.ExampleProjectID)), len(seeded)+len(managed); got != want {
+		if got, want := len(env.Sim.Keys(localenv.ExampleProjectID)), len(seeded)+countKind(managed, "ProjectAPIKey"); got != want {
 			t.Errorf("the simulator's project holds %d keys, want %d (the %d imported and one per new ProjectAPIKey)", got, want, len(seeded))
+		}
+		if got, want := len(env.Sim.WorkspaceKeys(localenv.ExampleWorkspaceID)), 1+countKind(managed, "WorkspaceAPIKey"); got != want {
+			t.Errorf("the simulator's workspace holds %d keys, want %d (the examples' credentials and one per new WorkspaceAPIKey)", got, want)
 		}
 	})
 	if t.Failed() {
@@ -178,7 +193,7 @@ func TestExamples(t *testing.T) {
 	}
 
 	t.Run("ExamplesLiveTheirLife", func(t *testing.T) {
-		testExamplesLiveTheirLife(ctx, t, env, provider, objs, managed)
+		testExamplesLiveTheirLife(ctx, t, env, provider, objs, managed, selfRotating)
 	})
 	if t.Failed() {
 		t.FailNow()
@@ -201,7 +216,7 @@ func TestExamples(t *testing.T) {
 		deleteAndWait(ctx, t, env.Client, keys)
 		for _, o := range managed {
 			s := statuses[name(o)]
-			if _, ok := env.Sim.Key(localenv.ExampleProjectID, s.KeyID); ok {
+			if _, ok := simKey(env.Sim, o, s.KeyID); ok {
 				t.Errorf("%s: key %s is still in the simulator after the resource was deleted", name(o), s.KeyID)
 			}
 			// kube-controller-manager's garbage collector deletes the Secret
@@ -223,6 +238,10 @@ func TestExamples(t *testing.T) {
 		if got, want := len(env.Sim.Keys(localenv.ExampleProjectID)), len(seeded); got != want {
 			t.Errorf("the simulator's project holds %d keys after the examples were deleted, want the %d imported", got, want)
 		}
+		// The keys replaced inside their overlap went with their resources.
+		if got := env.Sim.WorkspaceKeys(localenv.ExampleWorkspaceID); len(got) != 1 || got[0].ID != localenv.ExampleWorkspaceKeyID {
+			t.Errorf("the simulator's workspace holds %d keys after the examples were deleted, want only the examples' credentials %s", len(got), localenv.ExampleWorkspaceKeyID)
+		}
 
 		// The rest, in reverse order, but not the namespaces:
 		// examples/README.md says never to delete crossplane-system, and
@@ -231,7 +250,7 @@ func TestExamples(t *testing.T) {
 		// usages, owned by the deleted keys, are garbage collected.
 		var rest []*unstructured.Unstructured
 		for _, o := range slices.Backward(objs) {
-			if !isProjectAPIKey(o) && o.GetKind() != "Namespace" {
+			if !localenv.IsKeyResource(o) && o.GetKind() != "Namespace" {
 				rest = append(rest, o)
 			}
 		}
@@ -364,12 +383,12 @@ func providerBinary(t *testing.T, dir string) (string, string) {
 	return bin, version
 }
 
-// waitConverged waits until every example ProjectAPIKey converged (see
+// waitConverged waits until every example key resource converged (see
 // localenv.KeyStatus.Converged) and returns them by name.
 func waitConverged(t *testing.T, env *localenv.Env, objs []*unstructured.Unstructured) map[string]localenv.KeyStatus {
 	t.Helper()
 	out := map[string]localenv.KeyStatus{}
-	eventually(t, "every example ProjectAPIKey converged", func() string {
+	eventually(t, "every example key converged", func() string {
 		all, err := localenv.KeyStatuses(t.Context(), env.Client)
 		if err != nil {
 			return err.Error()
@@ -380,7 +399,7 @@ func waitConverged(t *testing.T, env *localenv.Env, objs []*unstructured.Unstruc
 		}
 		var problems []string
 		for _, o := range objs {
-			if !isProjectAPIKey(o) {
+			if !localenv.IsKeyResource(o) {
 				continue
 			}
 			s, ok := byName[name(o)]
@@ -457,15 +476,123 @@ func statusName(s localenv.KeyStatus) string {
 	return s.Kind + ".ory.m.crossplane.io " + s.Namespace + "/" + s.Name
 }
 
-// isProjectAPIKey reports whether o is a ProjectAPIKey of either scope: the
-// kind this test follows through its life (make run --check waits for the
-// examples of every kind).
-func isProjectAPIKey(o *unstructured.Unstructured) bool {
-	return localenv.IsKeyResource(o) && o.GetKind() == "ProjectAPIKey"
+// kindOf returns the catalogue's kind of the key resource o.
+func kindOf(o *unstructured.Unstructured) config.Kind {
+	for _, k := range config.Kinds() {
+		if k.Name == o.GetKind() {
+			return k
+		}
+	}
+	panic("e2e: " + name(o) + " is not of a kind of the catalogue")
+}
+
+// exampleParent is the project or workspace every example key of o's kind
+// is made in.
+func exampleParent(o *unstructured.Unstructured) string {
+	if o.GetKind() == config.WorkspaceAPIKey.Name {
+		return localenv.ExampleWorkspaceID
+	}
+	return localenv.ExampleProjectID
+}
+
+// simKey returns the key id of example key resource o in the simulator.
+func simKey(sim *orysim.Server, o *unstructured.Unstructured, id string) (orysim.Key, bool) {
+	if o.GetKind() == config.WorkspaceAPIKey.Name {
+		return sim.WorkspaceKey(localenv.ExampleWorkspaceID, id)
+	}
+	return sim.Key(localenv.ExampleProjectID, id)
+}
+
+// countKind counts the objects of a kind.
+func countKind(objs []*unstructured.Unstructured, kind string) int {
+	n := 0
+	for _, o := range objs {
+		if o.GetKind() == kind {
+			n++
+		}
+	}
+	return n
+}
+
+// createOps are the operations that make a key, of every kind.
+var createOps = []string{orysim.OpCreateProjectAPIKey, orysim.OpCreateWorkspaceAPIKey}
+
+// creates counts the requests that made keys, of every kind.
+func creates(sim *orysim.Server) int {
+	n := 0
+	for _, op := range createOps {
+		n += sim.Requests(op)
+	}
+	return n
+}
+
+// credentialsOfProviderConfigs returns the example key resources whose
+// connection Secret is the credentials Secret of an example ProviderConfig
+// (namespace/name): the WorkspaceAPIKeys that rotate the provider's own
+// credentials.
+func credentialsOfProviderConfigs(objs []*unstructured.Unstructured) []*unstructured.Unstructured {
+	creds := map[string]bool{}
+	for _, o := range objs {
+		if !localenv.IsProviderConfig(o) {
+			continue
+		}
+		n, _, _ := unstructured.NestedString(o.Object, "spec", "credentials", "secretRef", "name")
+		ns, _, _ := unstructured.NestedString(o.Object, "spec", "credentials", "secretRef", "namespace")
+		creds[secretID(ns, o, n)] = true
+	}
+	var out []*unstructured.Unstructured
+	for _, o := range objs {
+		if !localenv.IsKeyResource(o) {
+			continue
+		}
+		n, _, _ := unstructured.NestedString(o.Object, "spec", "writeConnectionSecretToRef", "name")
+		ns, _, _ := unstructured.NestedString(o.Object, "spec", "writeConnectionSecretToRef", "namespace")
+		if creds[secretID(ns, o, n)] {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// secretID is namespace/name of Secret name that o refers to: in ns, or
+// in o's namespace when ns is empty.
+func secretID(ns string, o *unstructured.Unstructured, name string) string {
+	if ns == "" {
+		ns = o.GetNamespace()
+	}
+	return ns + "/" + name
+}
+
+// waitSelfRotated waits, for each key resource that writes its own
+// ProviderConfig's credentials, until Ory answered a request with success
+// that presented the key it holds now: the provider works with the key it
+// wrote.
+func waitSelfRotated(t *testing.T, env *localenv.Env, keys []*unstructured.Unstructured) {
+	t.Helper()
+	for _, o := range keys {
+		eventually(t, name(o)+": a request made with the key it holds", func() string {
+			all, err := localenv.KeyStatuses(t.Context(), env.Client)
+			if err != nil {
+				return err.Error()
+			}
+			for _, s := range all {
+				if statusName(s) != name(o) {
+					continue
+				}
+				for _, e := range env.Sim.RequestLog() {
+					if e.WorkspaceKeyID == s.KeyID && s.KeyID != "" && e.Status/100 == 2 {
+						return ""
+					}
+				}
+				return "no successful request with key " + s.KeyID + " yet"
+			}
+			return "does not exist"
+		})
+	}
 }
 
 // keyIDOf returns the key ID of an external name, "<key-id>" or
-// "<project-id>/<key-id>".
+// "<parent-id>/<key-id>".
 func keyIDOf(externalName string) string {
 	return externalName[strings.LastIndexByte(externalName, '/')+1:]
 }
@@ -488,7 +615,7 @@ func conditions(u *unstructured.Unstructured) []string {
 // key every few seconds after a rename, because its Secret metadata carried
 // the provider's record into the spec), the spec must stay as applied, and a
 // restart must make none.
-func testExamplesLiveTheirLife(ctx context.Context, t *testing.T, env *localenv.Env, provider *localenv.Provider, objs, managed []*unstructured.Unstructured) {
+func testExamplesLiveTheirLife(ctx context.Context, t *testing.T, env *localenv.Env, provider *localenv.Provider, objs, managed, selfRotating []*unstructured.Unstructured) {
 	specs := map[string]any{}
 	for _, o := range managed {
 		specs[name(o)] = currentSpec(ctx, t, env.Client, o)
@@ -520,7 +647,7 @@ func testExamplesLiveTheirLife(ctx context.Context, t *testing.T, env *localenv.
 		},
 	}
 	for _, step := range steps {
-		before := env.Sim.Requests(orysim.OpCreateProjectAPIKey)
+		before := creates(env.Sim)
 		for _, o := range managed {
 			patch := step.patch(o)
 			if err := env.Client.Patch(ctx, o.DeepCopy(), client.RawPatch(types.MergePatchType, []byte(patch))); err != nil {
@@ -532,7 +659,8 @@ func testExamplesLiveTheirLife(ctx context.Context, t *testing.T, env *localenv.
 		// Two more polls: a loop would show as more creates.
 		time.Sleep(25 * time.Second)
 		waitConverged(t, env, objs)
-		if got, want := env.Sim.Requests(orysim.OpCreateProjectAPIKey)-before, len(managed); got != want {
+		waitSelfRotated(t, env, selfRotating)
+		if got, want := creates(env.Sim)-before, len(managed); got != want {
 			t.Errorf("%s: %d keys created, want exactly one per example (%d)", step.what, got, want)
 		}
 		for _, o := range managed {
@@ -542,7 +670,7 @@ func testExamplesLiveTheirLife(ctx context.Context, t *testing.T, env *localenv.
 		}
 	}
 
-	before := env.Sim.Requests(orysim.OpCreateProjectAPIKey)
+	before := creates(env.Sim)
 	if err := provider.Stop(); err != nil {
 		t.Errorf("the provider did not stop cleanly: %v", err)
 	}
@@ -551,13 +679,14 @@ func testExamplesLiveTheirLife(ctx context.Context, t *testing.T, env *localenv.
 	}
 	time.Sleep(25 * time.Second)
 	waitConverged(t, env, objs)
-	if got := env.Sim.Requests(orysim.OpCreateProjectAPIKey) - before; got != 0 {
+	waitSelfRotated(t, env, selfRotating)
+	if got := creates(env.Sim) - before; got != 0 {
 		t.Errorf("a restart made %d keys: it must make none (the values are in their Secrets)", got)
 	}
 }
 
 // currentSpec returns o's spec as stored, without the fields the provider
-// fills in by design (the late-initialized project).
+// fills in by design (the late-initialized project or workspace).
 func currentSpec(ctx context.Context, t *testing.T, c client.Client, o *unstructured.Unstructured) map[string]any {
 	t.Helper()
 	u := &unstructured.Unstructured{}
@@ -566,8 +695,9 @@ func currentSpec(ctx context.Context, t *testing.T, c client.Client, o *unstruct
 		t.Fatal(err)
 	}
 	spec, _, _ := unstructured.NestedMap(u.Object, "spec")
-	if _, set, _ := unstructured.NestedString(o.Object, "spec", "forProvider", "projectID"); !set {
-		unstructured.RemoveNestedField(spec, "forProvider", "projectID")
+	field := kindOf(o).Parent.Field
+	if _, set, _ := unstructured.NestedString(o.Object, "spec", "forProvider", field); !set {
+		unstructured.RemoveNestedField(spec, "forProvider", field)
 	}
 	return spec
 }

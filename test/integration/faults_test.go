@@ -3,13 +3,13 @@ package integration
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 	admissionv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -21,7 +21,6 @@ import (
 	clusterv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/cluster/v1alpha1"
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
-	"github.com/crossplane-contrib/provider-ory/internal/console"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
 	"github.com/crossplane-contrib/provider-ory/internal/testkit"
 )
@@ -37,29 +36,29 @@ func secretMetadata() *common.SecretMetadata {
 	}
 }
 
-func setSecretMetadata(k testkit.ProjectKey, m *common.SecretMetadata) {
+func setSecretMetadata(k testkit.Key, m *common.SecretMetadata) {
 	switch o := k.(type) {
 	case *namespacedv1alpha1.ProjectAPIKey:
 		o.Spec.ConnectionSecretMetadata = m
 	case *clusterv1alpha1.ProjectAPIKey:
 		o.Spec.ConnectionSecretMetadata = m
+	case *namespacedv1alpha1.WorkspaceAPIKey:
+		o.Spec.ConnectionSecretMetadata = m
+	case *clusterv1alpha1.WorkspaceAPIKey:
+		o.Spec.ConnectionSecretMetadata = m
+	default:
+		panic(fmt.Sprintf("setSecretMetadata: %T is not a key kind", k))
 	}
 }
 
-func secretMetadataOf(k testkit.ProjectKey) *common.SecretMetadata {
-	switch o := k.(type) {
-	case *namespacedv1alpha1.ProjectAPIKey:
-		return o.Spec.ConnectionSecretMetadata
-	case *clusterv1alpha1.ProjectAPIKey:
-		return o.Spec.ConnectionSecretMetadata
-	}
-	return nil
+func secretMetadataOf(k testkit.Key) *common.SecretMetadata {
+	return k.(interface{ SecretMetadata() *common.SecretMetadata }).SecretMetadata()
 }
 
 // settled waits for one stored key other than previous and then checks,
 // over a few polls, that it stays the only one: a loop of creates shows up as
 // a new ID or a second key.
-func settled(t *testing.T, k testkit.ProjectKey, previous string) orysim.Key {
+func settled(t *testing.T, k testkit.Key, parent, previous string) orysim.Key {
 	t.Helper()
 	h.Eventually(t, "a key other than "+previous, func() (bool, string) {
 		if err := h.Refresh(k); err != nil {
@@ -67,9 +66,9 @@ func settled(t *testing.T, k testkit.ProjectKey, previous string) orysim.Key {
 		}
 		return meta.GetExternalName(k) != previous && meta.GetExternalName(k) != "", meta.GetExternalName(k)
 	})
-	key := waitStored(t, k, project)
+	key := waitStored(t, k, parent)
 	time.Sleep(3 * 2 * time.Second) // three polls
-	if got := waitStored(t, k, project); got.ID != key.ID {
+	if got := waitStored(t, k, parent); got.ID != key.ID {
 		t.Fatalf("the key changed from %s to %s without a change of the spec: a create loop", key.ID, got.ID)
 	}
 	return key
@@ -81,23 +80,22 @@ func settled(t *testing.T, k testkit.ProjectKey, previous string) orysim.Key {
 // record annotations were saved into the spec, and every change made a new
 // key every few seconds without end.
 func TestSpecMetadataStaysTheUsers(t *testing.T) {
-	forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
-		k := testkit.NewProjectKey(s, ns, "meta", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: uniqueName(ns, "meta"), Rotation: &common.Rotation{Trigger: "a"}}})
+	forEachKind(t, func(t *testing.T, kind testkit.Kind, s testkit.Scope, ns string) {
+		parent := parentOf(kind)
+		k := kind.New(s, ns, "meta", common.KeyParameters{Name: uniqueName(ns, "meta"), Rotation: &common.Rotation{Trigger: "a"}}, "")
 		setSecretMetadata(k, secretMetadata())
 		create(t, k)
-		first := settled(t, k, "")
+		first := settled(t, k, parent, "")
 
-		h.Update(t, k, func() { p := k.Parameters(); p.Name = uniqueName(ns, "meta-renamed") })
-		second := settled(t, k, first.ID)
-		h.Update(t, k, func() { p := k.Parameters(); p.Rotation.Trigger = "b" })
-		third := settled(t, k, second.ID)
+		h.Update(t, k, func() { k.KeyParameters().Name = uniqueName(ns, "meta-renamed") })
+		second := settled(t, k, parent, first.ID)
+		h.Update(t, k, func() { k.KeyParameters().Rotation.Trigger = "b" })
+		third := settled(t, k, parent, second.ID)
 		if first.ID == second.ID || second.ID == third.ID {
 			t.Errorf("keys %s, %s, %s: each change must make exactly one new key", first.ID, second.ID, third.ID)
 		}
-		if got := len(sim.Keys(project.ID)); got > 0 {
-			if n := len(keysNamed(project, uniqueName(ns, "meta"))) + len(keysNamed(project, uniqueName(ns, "meta-renamed"))); n != 1 {
-				t.Errorf("Ory holds %d keys of this resource, want 1", n)
-			}
+		if n := len(keysNamed(parent, uniqueName(ns, "meta"))) + len(keysNamed(parent, uniqueName(ns, "meta-renamed"))); n != 1 {
+			t.Errorf("Ory holds %d keys of this resource, want 1", n)
 		}
 		if err := h.Refresh(k); err != nil {
 			t.Fatal(err)
@@ -116,14 +114,15 @@ func TestSpecMetadataStaysTheUsers(t *testing.T) {
 // rotation overlap. Before the fix the keys were deleted in Ory but the
 // record of the replaced one stayed, and the resource stayed Deleting.
 func TestDeleteDuringOverlap(t *testing.T) {
-	forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
+	forEachKind(t, func(t *testing.T, kind testkit.Kind, s testkit.Scope, ns string) {
+		parent := parentOf(kind)
 		name := uniqueName(ns, "overlap")
-		k := testkit.NewProjectKey(s, ns, "overlap", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: name, Rotation: &common.Rotation{Trigger: "a", Overlap: common.NewDuration(time.Hour)}}})
+		k := kind.New(s, ns, "overlap", common.KeyParameters{Name: name, Rotation: &common.Rotation{Trigger: "a", Overlap: common.NewDuration(time.Hour)}}, "")
 		create(t, k)
-		waitStored(t, k, project)
-		h.Update(t, k, func() { p := k.Parameters(); p.Rotation.Trigger = "b" })
+		waitStored(t, k, parent)
+		h.Update(t, k, func() { k.KeyParameters().Rotation.Trigger = "b" })
 		h.Eventually(t, "two keys during the overlap", func() (bool, string) {
-			n := len(keysNamed(project, name))
+			n := len(keysNamed(parent, name))
 			return n == 2, fmt.Sprintf("%d keys", n)
 		})
 		h.WaitReady(t, k)
@@ -134,7 +133,7 @@ func TestDeleteDuringOverlap(t *testing.T) {
 			err := h.Refresh(k)
 			return kerrors.IsNotFound(err), fmt.Sprintf("annotations %v, conditions %+v, err %v", k.GetAnnotations(), k.GetCondition(xpv2.TypeSynced), err)
 		})
-		if n := len(keysNamed(project, name)); n != 0 {
+		if n := len(keysNamed(parent, name)); n != 0 {
 			t.Errorf("Ory holds %d keys of the deleted resource, want 0", n)
 		}
 	})
@@ -144,25 +143,26 @@ func TestDeleteDuringOverlap(t *testing.T) {
 // Before the fix the new Secret never got the value, the old one kept it, and
 // the resource said the key was imported.
 func TestConnectionSecretMoved(t *testing.T) {
-	forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
-		k := testkit.NewProjectKey(s, ns, "moved", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: uniqueName(ns, "moved")}})
+	forEachKind(t, func(t *testing.T, kind testkit.Kind, s testkit.Scope, ns string) {
+		parent := parentOf(kind)
+		k := newKey(kind, s, ns, "moved")
 		create(t, k)
-		key := waitStored(t, k, project)
+		key := waitStored(t, k, parent)
 		old := h.ConnectionSecret(t, k)
 		h.Eventually(t, "the reference changed", func() (bool, string) {
 			if err := h.Refresh(k); err != nil {
 				return false, err.Error()
 			}
 			switch o := k.(type) {
-			case *namespacedv1alpha1.ProjectAPIKey:
-				o.Spec.WriteConnectionSecretToReference.Name = "moved-elsewhere"
-			case *clusterv1alpha1.ProjectAPIKey:
-				o.Spec.WriteConnectionSecretToReference.Name = "moved-elsewhere"
+			case resource.ModernManaged:
+				o.GetWriteConnectionSecretToReference().Name = "moved-elsewhere"
+			case resource.LegacyManaged:
+				o.GetWriteConnectionSecretToReference().Name = "moved-elsewhere"
 			}
 			err := kube.Update(context.Background(), k)
 			return err == nil, fmt.Sprint(err)
 		})
-		if got := waitStored(t, k, project); got.ID != key.ID {
+		if got := waitStored(t, k, parent); got.ID != key.ID {
 			t.Errorf("moving the Secret replaced the key (%s -> %s); the value must move instead", key.ID, got.ID)
 		}
 		h.Eventually(t, "the old copy gone", func() (bool, string) {
@@ -203,21 +203,22 @@ func TestConnectionSecretLost(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
+			forEachKind(t, func(t *testing.T, kind testkit.Kind, s testkit.Scope, ns string) {
+				parent := parentOf(kind)
 				n := uniqueName(ns, "lost")
-				k := testkit.NewProjectKey(s, ns, "lost", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: n}})
+				k := newKey(kind, s, ns, "lost")
 				create(t, k)
-				key := waitStored(t, k, project)
+				key := waitStored(t, k, parent)
 				tc.lose(t, h.ConnectionSecret(t, k))
 				h.Eventually(t, "a new key stored", func() (bool, string) {
-					keys := keysNamed(project, n)
+					keys := keysNamed(parent, n)
 					if len(keys) != 1 || keys[0].ID == key.ID {
 						return false, fmt.Sprintf("%d keys", len(keys))
 					}
 					sec := h.ConnectionSecret(t, k)
 					return sec != nil && string(sec.Data[common.ConnectionKeyValue]) == keys[0].Value, "value not stored"
 				})
-				waitStored(t, k, project)
+				waitStored(t, k, parent)
 				waitEvent(t, k, "ReplacedKey")
 			})
 		})
@@ -227,12 +228,13 @@ func TestConnectionSecretLost(t *testing.T) {
 // TestOneKeyOneManager imports a key another resource manages. Before the
 // fix it was accepted, and deleting either resource broke the other.
 func TestOneKeyOneManager(t *testing.T) {
-	forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
-		a := testkit.NewProjectKey(s, ns, "holder", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: uniqueName(ns, "holder")}})
+	forEachKind(t, func(t *testing.T, kind testkit.Kind, s testkit.Scope, ns string) {
+		parent := parentOf(kind)
+		a := newKey(kind, s, ns, "holder")
 		create(t, a)
-		key := waitStored(t, a, project)
+		key := waitStored(t, a, parent)
 
-		b := testkit.NewProjectKey(s, ns, "intruder", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: uniqueName(ns, "holder")}})
+		b := kind.New(s, ns, "intruder", common.KeyParameters{Name: uniqueName(ns, "holder")}, "")
 		meta.SetExternalName(b, key.ID)
 		create(t, b)
 		h.WaitSyncError(t, b, "is already managed by")
@@ -246,26 +248,25 @@ func TestOneKeyOneManager(t *testing.T) {
 			err := h.Refresh(b)
 			return kerrors.IsNotFound(err), fmt.Sprint(err)
 		})
-		if _, ok := sim.Key(project.ID, key.ID); !ok {
+		if _, ok := keyIn(kind, parent, key.ID); !ok {
 			t.Fatal("deleting the refused resource deleted the holder's key")
 		}
-		waitStored(t, a, project)
+		waitStored(t, a, parent)
 	})
 }
 
 // TestDeadImportIsNotReady deletes, in Ory, the key an Observe-only import
 // names. Before the fix it stayed Ready for ever.
 func TestDeadImportIsNotReady(t *testing.T) {
-	forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
-		seeded := sim.SeedKey(project.ID, uniqueName(ns, "dead"), nil, true)
-		k := testkit.NewProjectKey(s, ns, "dead", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: seeded.Name}})
+	forEachKind(t, func(t *testing.T, kind testkit.Kind, s testkit.Scope, ns string) {
+		parent := parentOf(kind)
+		seeded := seedKey(t, kind, parent, uniqueName(ns, "dead"))
+		k := kind.New(s, ns, "dead", common.KeyParameters{Name: seeded.Name}, "")
 		testkit.ObserveOnly(k)
 		meta.SetExternalName(k, seeded.ID)
 		create(t, k)
 		h.WaitReady(t, k)
-		if err := console.New(simURL, workspaceKey, http.DefaultClient, "test").DeleteProjectKey(context.Background(), project.ID, seeded.ID); err != nil {
-			t.Fatal(err)
-		}
+		deleteInOry(t, kind, parent, seeded.ID)
 		h.Eventually(t, "Ready=False/KeyNotFound", func() (bool, string) {
 			if err := h.Refresh(k); err != nil {
 				return false, err.Error()
@@ -279,22 +280,15 @@ func TestDeadImportIsNotReady(t *testing.T) {
 // TestImportedValueMustLookLikeAKey names a Secret holding garbage that ends
 // in the key's lastCharacters. Before the fix it was published.
 func TestImportedValueMustLookLikeAKey(t *testing.T) {
-	forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
-		seeded := sim.SeedKey(project.ID, uniqueName(ns, "garbage"), nil, true)
-		create(t, &corev1.Secret{ObjectMeta: objectMeta(ns, "imported"), StringData: map[string]string{"v": "garbage" + seeded.LastCharacters}})
-		src := &common.ValueSource{Name: "imported", Key: "v"}
-		if s == testkit.Cluster {
-			src.Namespace = ns
-		}
-		k := testkit.NewProjectKey(s, ns, "garbage", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: seeded.Name, ImportValueFrom: src}})
-		meta.SetExternalName(k, seeded.ID)
-		create(t, k)
+	forEachKind(t, func(t *testing.T, kind testkit.Kind, s testkit.Scope, ns string) {
+		seeded := seedKey(t, kind, parentOf(kind), uniqueName(ns, "garbage"))
+		k := importWithValue(t, kind, s, ns, "garbage", seeded, "garbage"+seeded.LastCharacters)
 		h.Eventually(t, "KeyValue=False/ImportedValueMalformed", func() (bool, string) {
 			if err := h.Refresh(k); err != nil {
 				return false, err.Error()
 			}
 			c := k.GetCondition(common.TypeValue)
-			return c.Reason == common.ReasonImportedValueMalformed && strings.Contains(c.Message, "ory_pat_"), c.Message
+			return c.Reason == common.ReasonImportedValueMalformed && strings.Contains(c.Message, kind.ValuePrefix), c.Message
 		})
 		if sec := h.ConnectionSecret(t, k); sec != nil && len(sec.Data[common.ConnectionKeyValue]) > 0 {
 			t.Error("the garbage was published as the key's value")
@@ -308,27 +302,28 @@ func TestImportedValueMustLookLikeAKey(t *testing.T) {
 func TestOrphanDuringOverlap(t *testing.T) {
 	cases := map[string]struct {
 		reason      string
-		narrow      func(s testkit.Scope, k testkit.ProjectKey)
+		narrow      func(s testkit.Scope, k testkit.Key)
 		wantRetired bool // the replaced key is still in Ory after the deletion
 	}{
 		"Orphan": {
 			reason: "Orphan leaves the key the resource manages; the replaced one was already to be deleted, and is, at once.",
-			narrow: func(s testkit.Scope, k testkit.ProjectKey) { testkit.Orphan(k) },
+			narrow: func(s testkit.Scope, k testkit.Key) { testkit.Orphan(k) },
 		},
 		"NarrowedToObserve": {
 			reason:      "Observe-only never changes Ory: both keys stay, and a warning names the replaced one.",
-			narrow:      func(s testkit.Scope, k testkit.ProjectKey) { testkit.ObserveOnly(k) },
+			narrow:      func(s testkit.Scope, k testkit.Key) { testkit.ObserveOnly(k) },
 			wantRetired: true,
 		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
+			forEachKind(t, func(t *testing.T, kind testkit.Kind, s testkit.Scope, ns string) {
+				parent := parentOf(kind)
 				n := uniqueName(ns, "orphan")
-				k := testkit.NewProjectKey(s, ns, "orphan", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: n, Rotation: &common.Rotation{Trigger: "a", Overlap: common.NewDuration(time.Hour)}}})
+				k := kind.New(s, ns, "orphan", common.KeyParameters{Name: n, Rotation: &common.Rotation{Trigger: "a", Overlap: common.NewDuration(time.Hour)}}, "")
 				create(t, k)
-				first := waitStored(t, k, project)
-				h.Update(t, k, func() { p := k.Parameters(); p.Rotation.Trigger = "b" })
+				first := waitStored(t, k, parent)
+				h.Update(t, k, func() { k.KeyParameters().Rotation.Trigger = "b" })
 				h.Eventually(t, "the replacement recorded", func() (bool, string) {
 					if err := h.Refresh(k); err != nil {
 						return false, err.Error()
@@ -352,10 +347,10 @@ func TestOrphanDuringOverlap(t *testing.T) {
 					err := h.Refresh(k)
 					return kerrors.IsNotFound(err), fmt.Sprint(err)
 				})
-				if _, ok := sim.Key(project.ID, current); !ok {
+				if _, ok := keyIn(kind, parent, current); !ok {
 					t.Errorf("%s\nthe current key %s was deleted; it must stay", tc.reason, current)
 				}
-				if _, ok := sim.Key(project.ID, first.ID); ok != tc.wantRetired {
+				if _, ok := keyIn(kind, parent, first.ID); ok != tc.wantRetired {
 					t.Errorf("%s\nreplaced key %s in Ory: %v, want %v", tc.reason, first.ID, ok, tc.wantRetired)
 				}
 			})
@@ -367,12 +362,12 @@ func TestOrphanDuringOverlap(t *testing.T) {
 // orphaned key that was deleted in Ory since. Before the fix the Secret
 // blocked it for ever, with a message about a key that no longer exists.
 func TestKeptSecretOfAGoneKey(t *testing.T) {
-	forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
-		n := uniqueName(ns, "kept")
-		k := testkit.NewProjectKey(s, ns, "kept", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: n}})
+	forEachKind(t, func(t *testing.T, kind testkit.Kind, s testkit.Scope, ns string) {
+		parent := parentOf(kind)
+		k := newKey(kind, s, ns, "kept")
 		testkit.Orphan(k)
 		create(t, k)
-		key := waitStored(t, k, project)
+		key := waitStored(t, k, parent)
 		if err := kube.Delete(context.Background(), k); err != nil {
 			t.Fatal(err)
 		}
@@ -380,12 +375,10 @@ func TestKeptSecretOfAGoneKey(t *testing.T) {
 			err := h.Refresh(k)
 			return kerrors.IsNotFound(err), fmt.Sprint(err)
 		})
-		if err := console.New(simURL, workspaceKey, http.DefaultClient, "test").DeleteProjectKey(context.Background(), project.ID, key.ID); err != nil {
-			t.Fatal(err)
-		}
-		again := testkit.NewProjectKey(s, ns, "kept", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: n}})
+		deleteInOry(t, kind, parent, key.ID)
+		again := newKey(kind, s, ns, "kept")
 		create(t, again)
-		waitStored(t, again, project)
+		waitStored(t, again, parent)
 	})
 }
 
@@ -477,11 +470,12 @@ func denySecrets(t *testing.T, ns string) {
 // fix the second rotation made a key over the record, and the previous key
 // stayed in Ory with its value nowhere.
 func TestExternalNameSetBack(t *testing.T) {
-	forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
+	forEachKind(t, func(t *testing.T, kind testkit.Kind, s testkit.Scope, ns string) {
+		parent := parentOf(kind)
 		n := uniqueName(ns, "setback")
-		k := testkit.NewProjectKey(s, ns, "setback", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: n, Rotation: &common.Rotation{Trigger: "a"}}})
+		k := kind.New(s, ns, "setback", common.KeyParameters{Name: n, Rotation: &common.Rotation{Trigger: "a"}}, "")
 		create(t, k)
-		first := waitStored(t, k, project)
+		first := waitStored(t, k, parent)
 		setBack := func() {
 			h.Eventually(t, "the external name set back", func() (bool, string) {
 				if err := h.Refresh(k); err != nil {
@@ -494,7 +488,7 @@ func TestExternalNameSetBack(t *testing.T) {
 		}
 		previous := first.ID
 		for _, trigger := range []string{"b", "c"} {
-			h.Update(t, k, func() { p := k.Parameters(); p.Rotation.Trigger = trigger })
+			h.Update(t, k, func() { k.KeyParameters().Rotation.Trigger = trigger })
 			h.Eventually(t, "the rotation to "+trigger, func() (bool, string) {
 				if err := h.Refresh(k); err != nil {
 					return false, err.Error()
@@ -506,11 +500,11 @@ func TestExternalNameSetBack(t *testing.T) {
 			setBack()
 			time.Sleep(3 * 2 * time.Second) // three polls with the name set back
 		}
-		key := waitStored(t, k, project)
+		key := waitStored(t, k, parent)
 		if key.ID != previous {
 			t.Errorf("the resource holds key %s, want the last rotation's %s", key.ID, previous)
 		}
-		if keys := keysNamed(project, n); len(keys) != 1 {
+		if keys := keysNamed(parent, n); len(keys) != 1 {
 			t.Errorf("Ory holds %d keys of this resource after two rotations, want 1: no key may be left behind", len(keys))
 		}
 	})

@@ -41,7 +41,7 @@ func TestDeletingANamespace(t *testing.T) {
 		k := testkit.NewProjectKey(s, ns, fmt.Sprintf("key-%d", i), common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: name}})
 		testkit.UseConfig(k, "team")
 		create(t, k)
-		waitStored(t, k, project)
+		waitStored(t, k, project.ID)
 		names = append(names, name)
 	}
 
@@ -58,7 +58,7 @@ func TestDeletingANamespace(t *testing.T) {
 	})
 	t.Logf("namespace %s gone %s after its deletion", ns, time.Since(start).Round(100*time.Millisecond))
 	for _, name := range names {
-		if left := keysNamed(project, name); len(left) > 0 {
+		if left := keysNamed(project.ID, name); len(left) > 0 {
 			t.Errorf("Ory still holds key %s (%s) of the deleted namespace", left[0].ID, name)
 		}
 	}
@@ -86,7 +86,7 @@ func TestProjectDeletedInOry(t *testing.T) {
 		p := sim.AddProject(workspaceKey, "")
 		k := testkit.NewProjectKey(s, ns, "doomed", common.ProjectAPIKeyParameters{ProjectID: p.ID, KeyParameters: common.KeyParameters{Name: uniqueName(ns, "doomed")}})
 		create(t, k)
-		waitStored(t, k, p)
+		waitStored(t, k, p.ID)
 
 		sim.DeleteProject(p.ID)
 		h.Eventually(t, k.GetName()+" Ready=False "+string(common.ReasonProjectDeleted), func() (bool, string) {
@@ -114,7 +114,7 @@ func TestProjectOutOfReach(t *testing.T) {
 		p := sim.AddProject(workspaceKey, "")
 		k := testkit.NewProjectKey(s, ns, "kept", common.ProjectAPIKeyParameters{ProjectID: p.ID, KeyParameters: common.KeyParameters{Name: uniqueName(ns, "kept")}})
 		create(t, k)
-		key := waitStored(t, k, p)
+		key := waitStored(t, k, p.ID)
 
 		sim.MoveProject(p.ID, otherWorkspaceKey)
 		if err := kube.Delete(context.Background(), k); err != nil {

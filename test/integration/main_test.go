@@ -37,13 +37,14 @@ const (
 )
 
 var (
-	kube    client.Client
-	sim     *orysim.Server
-	simURL  string
-	h       testkit.Harness // kube, sim and simURL, with the suite's wait
-	project orysim.Project  // the default project of the shared configs
-	other   orysim.Project  // a second project of the same workspace
-	foreign orysim.Project  // a project of another workspace
+	kube      client.Client
+	sim       *orysim.Server
+	simURL    string
+	h         testkit.Harness  // kube, sim and simURL, with the suite's wait
+	workspace orysim.Workspace // the workspace of the shared configs' credentials
+	project   orysim.Project   // the default project of the shared configs
+	other     orysim.Project   // a second project of the same workspace
+	foreign   orysim.Project   // a project of another workspace
 
 	// sharedCreds is the credentials Secret of the shared configs.
 	sharedCreds = testkit.Creds{Namespace: systemNS, Name: credsName, Key: "key"}
@@ -65,7 +66,7 @@ func run(m *testing.M) int {
 
 	var err error
 	sim, err = orysim.New(orysim.WithRequestLogger(func(e orysim.LogEntry) {
-		if e.Operation == orysim.OpDeleteProjectAPIKey {
+		if e.Operation == orysim.OpDeleteProjectAPIKey || e.Operation == orysim.OpDeleteWorkspaceAPIKey {
 			id := e.Path[strings.LastIndex(e.Path, "/")+1:]
 			if h, ok := deleteHooks.Load(id); ok {
 				h.(func())()
@@ -81,7 +82,7 @@ func run(m *testing.M) int {
 	}
 	defer inst.Close() //nolint:errcheck // best effort at exit
 	simURL = inst.URL
-	sim.AddWorkspace(workspaceKey)
+	workspace = sim.AddWorkspace(workspaceKey)
 	sim.AddWorkspace(otherWorkspaceKey)
 	project = sim.AddProject(workspaceKey, "integration-main")
 	other = sim.AddProject(workspaceKey, "integration-other")
@@ -154,13 +155,16 @@ func logSink() *os.File {
 }
 
 // createSharedConfigs creates the credentials Secret and the default configs
-// of both scopes, all pointed at the simulator.
+// of both scopes, all pointed at the simulator, with the default project and
+// the credentials' workspace.
 func createSharedConfigs(ctx context.Context) error {
+	c := h.Config("default", sharedCreds, project.ID)
+	c.WorkspaceID = workspace.ID
 	objs := []client.Object{
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: systemNS}},
 		sharedCreds.Secret(workspaceKey + "\n"),
-		h.Config("default", sharedCreds, project.ID).ClusterProviderConfig(),
-		h.Config("default", sharedCreds, project.ID).LegacyProviderConfig(),
+		c.ClusterProviderConfig(),
+		c.LegacyProviderConfig(),
 	}
 	for _, o := range objs {
 		if err := kube.Create(ctx, o); err != nil {
