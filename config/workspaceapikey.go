@@ -1,6 +1,7 @@
 package config
 
 import (
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	clusterv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/cluster/v1alpha1"
@@ -8,7 +9,6 @@ import (
 	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
 	"github.com/crossplane-contrib/provider-ory/internal/keyview"
 	"github.com/crossplane-contrib/provider-ory/internal/providerconfig"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 )
 
 // WorkspaceAPIKey is an API key of an Ory Network workspace (ory_wak_), made

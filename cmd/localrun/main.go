@@ -51,11 +51,10 @@ import (
 	"text/tabwriter"
 	"time"
 
-	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
-
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 
+	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 	"github.com/crossplane-contrib/provider-ory/internal/localenv"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
 )

@@ -5,14 +5,13 @@ import (
 	"context"
 	"time"
 
-	catalogue "github.com/crossplane-contrib/provider-ory/config"
-
 	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/wait"
 	ctrl "sigs.k8s.io/controller-runtime"
 
+	catalogue "github.com/crossplane-contrib/provider-ory/config"
 	"github.com/crossplane-contrib/provider-ory/internal/controller/config"
 	"github.com/crossplane-contrib/provider-ory/internal/engine"
 	"github.com/crossplane-contrib/provider-ory/internal/keyview"

@@ -49,21 +49,10 @@ type Resource interface {
 	SecretMetadata() *common.SecretMetadata
 }
 
-// keyAPI is the part of the Ory console client the external client uses.
-type keyAPI interface {
-	// FindKey returns a key, or nil once a list made after the call began
-	// shows it absent: it may answer presence from a shared, recent view of
-	// the project, never absence.
-	FindKey(ctx context.Context, projectID, keyID string) (*console.Key, error)
-	ListKeys(ctx context.Context, projectID string) ([]console.Key, error)
-	CreateKey(ctx context.Context, projectID, name string, expiresAt *time.Time) (console.Key, error)
-	DeleteKey(ctx context.Context, projectID, keyID string) error
-}
-
 // external manages one key resource for the length of one reconcile: Observe
 // remembers what it found, so that Update and Delete act on exactly that.
 type external struct {
-	ory     keyAPI
+	ory     config.KeyAPI // the kind's keys on conn: kind.Keys(conn)
 	kind    config.Kind
 	conn    *keyview.Connection // the pooled console connection ory is a view of
 	kube    client.Client
@@ -79,7 +68,7 @@ type external struct {
 
 // observation is what Observe learned, for Update and Delete to act on.
 type observation struct {
-	current common.Ref // the key the resource manages, project known
+	current common.Ref // the key the resource manages, parent known
 	// replace says why the key must be replaced; empty when it need not.
 	replace  string
 	rotation bool // the replacement is a rotation
@@ -287,10 +276,11 @@ func (e *external) replacedEarlier(ctx context.Context, cr Resource, k common.Re
 	return key == nil, err
 }
 
-// projectOf returns the project of the resource's current key. A short
-// external name does not say; the connection Secret's record and the last
-// observation do, and they are preferred to the spec because the spec may
-// just have moved the key to another project.
+// parentOf returns the parent (project or workspace) of the resource's
+// current key. A short external name does not say; the connection Secret's
+// record and the last observation do, and they are preferred to the spec
+// because the spec may just have moved the key to another parent. (The
+// parent a create asks for is parentOfCreate's.)
 func parentOf(current common.Ref, rec record, cr Resource, specParent string) string {
 	obsID, obsParent := cr.KeyObservation().ID, *cr.ObservedParentID()
 	switch {

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 	"strings"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
@@ -11,6 +10,7 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
+	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 	"github.com/crossplane-contrib/provider-ory/internal/console"
 )
 

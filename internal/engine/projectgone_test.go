@@ -6,13 +6,12 @@ import (
 	"strings"
 	"testing"
 
-	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
-
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
 )
 

@@ -5,15 +5,14 @@ import (
 	"strings"
 	"time"
 
-	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	kmeta "k8s.io/apimachinery/pkg/api/meta"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 	"github.com/crossplane-contrib/provider-ory/internal/console"
 )
 

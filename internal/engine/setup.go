@@ -16,9 +16,6 @@ import (
 	"maps"
 	"time"
 
-	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
-	"github.com/crossplane-contrib/provider-ory/config"
-
 	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
@@ -36,7 +33,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	clusterv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/cluster/v1alpha1"
+	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
+	"github.com/crossplane-contrib/provider-ory/config"
 	"github.com/crossplane-contrib/provider-ory/internal/keyview"
 )
 

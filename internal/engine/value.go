@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 	"strings"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
@@ -16,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 	"github.com/crossplane-contrib/provider-ory/internal/console"
 )
 

@@ -15,8 +15,6 @@ import (
 	"sync"
 	"time"
 
-	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
-
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 	corev1 "k8s.io/api/core/v1"
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
@@ -25,6 +23,7 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
 	"github.com/crossplane-contrib/provider-ory/internal/localenv"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"

@@ -5,8 +5,9 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/crossplane-contrib/provider-ory/internal/console"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/crossplane-contrib/provider-ory/internal/console"
 )
 
 func TestProjectGoneProof(t *testing.T) {
