@@ -1,6 +1,7 @@
 package keyview
 
 import (
+	"context"
 	"sync"
 
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
@@ -36,10 +37,11 @@ func (v *Views) Get(consoleURL, token string, rl *common.RateLimit) *Connection 
 // A Connection is what one workspace API key reaches through one console:
 // the views of the keys of its projects and of its workspace, made when
 // first asked for, and the console client they share, for every other call
-// (a project's slug or state, other kinds). Project slugs are cached by
-// console.APIURLs, not here. It is safe for concurrent use.
+// (a project's slug or state, other kinds), with the cache of its projects'
+// API URLs. It is safe for concurrent use.
 type Connection struct {
 	console    *console.Client
+	urls       *console.APIURLs
 	projects   func() *Client
 	workspaces func() *Client
 }
@@ -50,6 +52,7 @@ type Connection struct {
 func NewConnection(c *console.Client, o Options) *Connection {
 	return &Connection{
 		console:    c,
+		urls:       console.NewAPIURLs(),
 		projects:   sync.OnceValue(func() *Client { return New(c.ProjectKeys(), o) }),
 		workspaces: sync.OnceValue(func() *Client { return New(c.WorkspaceKeys(), o) }),
 	}
@@ -66,3 +69,11 @@ func (c *Connection) WorkspaceKeys() *Client { return c.workspaces() }
 // Console returns the console client that the views call through, shared
 // with every other user of the workspace key and its rate limit.
 func (c *Connection) Console() *console.Client { return c.console }
+
+// ProjectAPIURL returns the URL of a project's own API: override when it is
+// not empty, else https://<slug>.projects.oryapis.com with the slug looked up
+// once through this connection's console client (console.APIURLs); "" while
+// it cannot be known.
+func (c *Connection) ProjectAPIURL(ctx context.Context, override, projectID string) string {
+	return c.urls.Resolve(ctx, override, c.console, projectID)
+}

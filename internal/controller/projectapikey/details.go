@@ -4,21 +4,16 @@ import (
 	"context"
 
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
-	"github.com/crossplane-contrib/provider-ory/internal/console"
 	"github.com/crossplane-contrib/provider-ory/internal/keyview"
 	"github.com/crossplane-contrib/provider-ory/internal/providerconfig"
 )
-
-// urls caches project slugs for the life of the process, for every
-// ProviderConfig and both scopes (keyed by console URL and project).
-var urls = console.NewAPIURLs()
 
 // Details are the connection details of a project key besides its value, ID
 // and project: the project's API URL (common.ConnectionKeyAPIURL), the
 // ProviderConfig's projectAPIURLs override or https://<slug>.projects.oryapis.com,
 // left out while it cannot be known.
 func Details(ctx context.Context, conn *keyview.Connection, cfg *providerconfig.Config, projectID string) map[string][]byte {
-	if u := urls.Resolve(ctx, cfg.ProjectAPIURLs[projectID], conn.Console(), projectID); u != "" {
+	if u := conn.ProjectAPIURL(ctx, cfg.ProjectAPIURLs[projectID], projectID); u != "" {
 		return map[string][]byte{common.ConnectionKeyAPIURL: []byte(u)}
 	}
 	return nil
