@@ -214,7 +214,7 @@ func runIn(ctx context.Context, env *localenv.Env, o options, say func(string, .
 	say("")
 	say("To look around with kubectl (1.34 to 1.36, the versions that may talk to this 1.35 API server):")
 	say("  export KUBECONFIG=%s", env.Kubeconfig)
-	say("  kubectl get ory")
+	say("  kubectl get ory -A")
 	say("  kubectl -n team-a get secret payments-ory-api-key -o yaml   # holds a real-looking key: do not paste it anywhere")
 	say("To see the keys on Ory's side (the simulator), from the repository root:")
 	say("  %s", keysCommand(env.SimURL))
