@@ -11,4 +11,5 @@ import "github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 var (
 	_ resource.LegacyManaged = &ProjectAPIKey{}
 	_ resource.LegacyManaged = &WorkspaceAPIKey{}
+	_ resource.LegacyManaged = &Project{}
 )

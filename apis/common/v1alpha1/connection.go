@@ -1,7 +1,8 @@
 package v1alpha1
 
-// Keys of the connection Secret of an API key kind. Which a kind writes is
-// declared in its catalogue entry (config).
+// Keys of the connection Secrets the provider writes. Which an API key kind
+// writes is declared in its catalogue entry (config); a Project writes
+// projectID, slug and apiURL, none of them secret.
 const (
 	// ConnectionKeyValue holds the key's secret value (ory_pat_..., ory_wak_...).
 	// Ory returns it only when the key is created.
@@ -16,4 +17,6 @@ const (
 	// project key is used: https://<slug>.projects.oryapis.com, or the
 	// ProviderConfig's override for a custom domain.
 	ConnectionKeyAPIURL = "apiURL"
+	// ConnectionKeySlug holds a Project's slug.
+	ConnectionKeySlug = "slug"
 )

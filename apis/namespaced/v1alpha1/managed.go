@@ -11,4 +11,5 @@ import "github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 var (
 	_ resource.ModernManaged = &ProjectAPIKey{}
 	_ resource.ModernManaged = &WorkspaceAPIKey{}
+	_ resource.ModernManaged = &Project{}
 )

@@ -29,6 +29,15 @@ func (l *ProjectAPIKeyList) GetItems() []resource.Managed {
 	return items
 }
 
+// GetItems of this ProjectList.
+func (l *ProjectList) GetItems() []resource.Managed {
+	items := make([]resource.Managed, len(l.Items))
+	for i := range l.Items {
+		items[i] = &l.Items[i]
+	}
+	return items
+}
+
 // GetItems of this WorkspaceAPIKeyList.
 func (l *WorkspaceAPIKeyList) GetItems() []resource.Managed {
 	items := make([]resource.Managed, len(l.Items))
