@@ -27,8 +27,11 @@ import (
 // provider was down stays, with its error, until a person acts (see the
 // README's Resources section).
 type lastConfigs struct {
-	mu sync.Mutex
-	m  map[string]*providerconfig.Config // by configKey
+	// resolver, when set, resolves the configs (and remembers credentials
+	// Secrets by resourceVersion); nil resolves with providerconfig.Resolve.
+	resolver *providerconfig.Resolver
+	mu       sync.Mutex
+	m        map[string]*providerconfig.Config // by configKey
 }
 
 func newLastConfigs() *lastConfigs {
@@ -40,7 +43,15 @@ func newLastConfigs() *lastConfigs {
 // ProviderConfig last resolved to, if anything.
 func (l *lastConfigs) resolve(ctx context.Context, kube client.Client, mg resource.Managed) (*providerconfig.Config, error) {
 	k, keyed := configKey(mg)
-	cfg, err := providerconfig.Resolve(ctx, kube, mg)
+	var (
+		cfg *providerconfig.Config
+		err error
+	)
+	if l.resolver != nil {
+		cfg, err = l.resolver.Resolve(ctx, mg)
+	} else {
+		cfg, err = providerconfig.Resolve(ctx, kube, mg)
+	}
 	if !keyed {
 		return cfg, err
 	}

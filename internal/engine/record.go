@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
@@ -67,6 +68,20 @@ type record struct {
 	exists      bool
 	labels      map[string]string
 	annotations map[string]string
+	// sums are the SHA-256 of every value of the Secret's data, by key:
+	// enough to tell whether publishing connection details would change
+	// anything, without keeping the values.
+	sums map[string][sha256.Size]byte
+}
+
+// stores reports whether the Secret holds every one of details already.
+func (r record) stores(details map[string][]byte) bool {
+	for k, v := range details {
+		if sum, ok := r.sums[k]; !ok || sum != sha256.Sum256(v) {
+			return false
+		}
+	}
+	return r.exists
 }
 
 // valueIs reports whether the Secret holds value v.
@@ -88,6 +103,25 @@ type records struct {
 	typer  runtime.ObjectTyper
 	// keys are the keys the kind's connection Secret may hold.
 	keys []string
+	// metadata, when set, holds the metadata of Secrets (the manager's
+	// cache, whose metadata-only informer on Secrets the config watch
+	// starts). read then answers from the record it last read of a Secret
+	// whose resourceVersion there is still the one it read: any change to
+	// a Secret, to its data too, gives it a new resourceVersion, and a
+	// deleted Secret leaves the cache. Nil: every read asks the API server.
+	metadata client.Reader
+	mu       sync.Mutex
+	last     map[types.NamespacedName]lastRecord
+}
+
+// lastRecord is the record read last from a connection Secret: at which
+// resourceVersion, and for which resource (the record depends on the
+// resource's UID and external name).
+type lastRecord struct {
+	version      string
+	uid          types.UID
+	externalName string
+	rec          record
 }
 
 // connectionSecret returns where mg's connection Secret is, for either scope.
@@ -106,11 +140,16 @@ func connectionSecret(mg resource.Managed) (types.NamespacedName, bool) {
 }
 
 // read returns the record of mg's connection Secret. A Secret that is missing,
-// or that mg does not control, records nothing.
+// or that mg does not control, records nothing. The Secret is read from the
+// API server unless the record last read from it is still current (see
+// records.metadata).
 func (r *records) read(ctx context.Context, mg resource.Managed) (record, error) {
 	nn, ok := connectionSecret(mg)
 	if !ok {
 		return record{}, nil
+	}
+	if last, ok := r.current(ctx, nn); ok && last.uid == mg.GetUID() && last.externalName == meta.GetExternalName(mg) {
+		return last.rec, nil
 	}
 	s := &corev1.Secret{}
 	if err := r.reader.Get(ctx, nn, s); err != nil {
@@ -119,6 +158,58 @@ func (r *records) read(ctx context.Context, mg resource.Managed) (record, error)
 		}
 		return record{}, errors.Wrapf(err, "cannot read connection Secret %s", nn)
 	}
+	rec, err := r.recordOf(mg, nn, s)
+	if err == nil && r.metadata != nil {
+		r.mu.Lock()
+		if r.last == nil {
+			r.last = map[types.NamespacedName]lastRecord{}
+		}
+		r.last[nn] = lastRecord{version: s.GetResourceVersion(), uid: mg.GetUID(), externalName: meta.GetExternalName(mg), rec: rec}
+		r.mu.Unlock()
+	}
+	return rec, err
+}
+
+// current returns the record last read from Secret nn if the Secret is still
+// at the resourceVersion it was read at, as the metadata cache shows it.
+func (r *records) current(ctx context.Context, nn types.NamespacedName) (lastRecord, bool) {
+	if r.metadata == nil {
+		return lastRecord{}, false
+	}
+	r.mu.Lock()
+	last, ok := r.last[nn]
+	r.mu.Unlock()
+	if !ok {
+		return lastRecord{}, false
+	}
+	m := &metav1.PartialObjectMetadata{}
+	m.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+	if err := r.metadata.Get(ctx, nn, m); err != nil || m.GetResourceVersion() != last.version {
+		return lastRecord{}, false
+	}
+	return last, true
+}
+
+// forget drops the record last read from Secret nn: the provider is about to
+// write it, and the metadata cache may show the old resourceVersion for a
+// moment after the write.
+func (r *records) forget(nn types.NamespacedName) {
+	r.mu.Lock()
+	delete(r.last, nn)
+	r.mu.Unlock()
+}
+
+// holdsData reports whether connection Secret s (as a publisher would write
+// it: name, controller and data) is already stored with that data, as the
+// current record of the Secret shows, for the resource that controls s.
+func (r *records) holdsData(ctx context.Context, s *corev1.Secret) bool {
+	c := metav1.GetControllerOf(s)
+	last, ok := r.current(ctx, types.NamespacedName{Namespace: s.GetNamespace(), Name: s.GetName()})
+	return ok && c != nil && c.UID == last.uid && last.rec.stores(s.Data)
+}
+
+// recordOf returns the record Secret s, at nn, holds for mg.
+func (r *records) recordOf(mg resource.Managed, nn types.NamespacedName, s *corev1.Secret) (record, error) {
 	valueOf, _ := common.ParseRef(s.GetAnnotations()[common.AnnotationValueOf])
 	switch c := metav1.GetControllerOf(s); {
 	case c != nil && c.UID != mg.GetUID():
@@ -139,11 +230,15 @@ func (r *records) read(ctx context.Context, mg resource.Managed) (record, error)
 		return record{}, nil
 	}
 	replaces, _ := common.ParseRef(s.GetAnnotations()[common.AnnotationReplaces])
+	sums := make(map[string][sha256.Size]byte, len(s.Data))
+	for k, v := range s.Data {
+		sums[k] = sha256.Sum256(v)
+	}
 	return record{
 		valueOf: valueOf, replaces: replaces, trigger: s.GetAnnotations()[common.AnnotationTrigger],
 		hasValue: len(s.Data[common.ConnectionKeyValue]) > 0,
 		valueSum: sha256.Sum256(s.Data[common.ConnectionKeyValue]),
-		exists:   true, labels: s.GetLabels(), annotations: s.GetAnnotations(),
+		exists:   true, labels: s.GetLabels(), annotations: s.GetAnnotations(), sums: sums,
 	}, nil
 }
 
@@ -155,6 +250,7 @@ func (r *records) write(ctx context.Context, mg resource.Managed, details map[st
 	if err != nil {
 		return err
 	}
+	r.forget(types.NamespacedName{Namespace: s.GetNamespace(), Name: s.GetName()})
 	return errors.Wrapf(resource.NewAPIPatchingApplicator(r.kube).Apply(ctx, s, resource.ConnectionSecretMustBeControllableBy(mg.GetUID())),
 		"cannot write the new key's value to connection Secret %s/%s", s.GetNamespace(), s.GetName())
 }
@@ -235,6 +331,7 @@ func (r *records) applyMetadata(ctx context.Context, mg resource.Managed, rec re
 		return nil
 	}
 	nn, _ := connectionSecret(mg)
+	r.forget(nn)
 	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"labels": common.Strings(m.Labels), "annotations": common.Strings(m.Annotations)}})
 	if err != nil {
 		return errors.Wrap(err, "cannot encode Secret metadata patch")
@@ -284,6 +381,7 @@ func (r *records) release(ctx context.Context, mg resource.Managed) (bool, error
 	if err != nil {
 		return false, errors.Wrap(err, "cannot encode Secret release patch")
 	}
+	r.forget(nn)
 	if err := r.kube.Patch(ctx, s, client.RawPatch(types.MergePatchType, patch)); err != nil {
 		return false, errors.Wrapf(err, "cannot release connection Secret %s from its resource", nn)
 	}
@@ -342,6 +440,7 @@ func (r *records) removeEmpty(ctx context.Context, mg resource.Managed) error {
 	if c := metav1.GetControllerOf(s); c == nil || c.UID != mg.GetUID() || len(s.Data[common.ConnectionKeyValue]) > 0 || s.GetAnnotations()[common.AnnotationValueOf] != "" {
 		return nil
 	}
+	r.forget(nn)
 	return resource.IgnoreNotFound(r.kube.Delete(ctx, s, client.Preconditions{UID: ptr(s.GetUID()), ResourceVersion: ptr(s.GetResourceVersion())}))
 }
 

@@ -37,6 +37,7 @@ import (
 	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
 	"github.com/crossplane-contrib/provider-ory/config"
 	"github.com/crossplane-contrib/provider-ory/internal/keyview"
+	"github.com/crossplane-contrib/provider-ory/internal/providerconfig"
 )
 
 // A scope is what differs between a kind's namespaced and cluster-scoped
@@ -109,14 +110,19 @@ func setup(mgr ctrl.Manager, o controller.Options, kind config.Kind, s scope, cl
 	}
 	name := managed.ControllerName(s.gvk.GroupKind().String())
 	recorder := event.NewAPIRecorder(mgr.GetEventRecorderFor(name))
+	// The manager's cache holds the metadata of every Secret (watchConfigs
+	// watches them): enough to tell that a Secret read before is unchanged.
+	recs := &records{reader: mgr.GetAPIReader(), kube: mgr.GetClient(), typer: mgr.GetScheme(), keys: kind.ConnectionKeys, metadata: mgr.GetCache()}
+	configs := newLastConfigs()
+	configs.resolver = &providerconfig.Resolver{Kube: mgr.GetClient(), Metadata: mgr.GetCache()}
 	conn := &connector{
 		kube:     mgr.GetClient(),
 		usage:    s.tracker(mgr.GetClient()),
-		records:  &records{reader: mgr.GetAPIReader(), kube: mgr.GetClient(), typer: mgr.GetScheme(), keys: kind.ConnectionKeys},
+		records:  recs,
 		record:   recorder,
 		clients:  clients,
 		kind:     kind,
-		configs:  newLastConfigs(),
+		configs:  configs,
 		policies: o.Features.Enabled(feature.EnableBetaManagementPolicies),
 	}
 	opts := []managed.ReconcilerOption{
@@ -128,6 +134,7 @@ func setup(mgr ctrl.Manager, o controller.Options, kind config.Kind, s scope, cl
 		managed.WithFinalizer(finalizer{kube: mgr.GetClient(), records: conn.records, record: recorder, policies: conn.policies, connect: conn.connect}),
 		managed.WithLogger(o.Logger.WithValues("controller", name)),
 		managed.WithPollInterval(o.PollInterval),
+		managed.WithPollIntervalHook(alignedPolls(time.Now)),
 		managed.WithRecorder(recorder),
 	}
 	if o.Features.Enabled(feature.EnableBetaManagementPolicies) {
@@ -151,7 +158,7 @@ func setup(mgr ctrl.Manager, o controller.Options, kind config.Kind, s scope, cl
 			return errors.Wrap(err, "cannot add the managed resource state metrics recorder")
 		}
 	}
-	r := managed.NewReconciler(mgr, resource.ManagedKind(s.gvk), opts...)
+	r := managed.NewReconciler(quietManager{Manager: mgr, client: quietClient{Client: mgr.GetClient(), records: recs}}, resource.ManagedKind(s.gvk), opts...)
 	// The filter is the For watch's own, not WithEventFilter's: that would
 	// also drop the ProviderConfig and Secret changes watchConfigs maps.
 	b := ctrl.NewControllerManagedBy(mgr).
