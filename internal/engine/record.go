@@ -65,7 +65,10 @@ type record struct {
 	valueSum [sha256.Size]byte
 	// exists and metadata tell Observe whether the Secret needs the labels
 	// and annotations the spec asks for.
-	exists      bool
+	exists bool
+	// absent says that there was no Secret at all: a create may then
+	// create it without reading it again.
+	absent      bool
 	labels      map[string]string
 	annotations map[string]string
 	// sums are the SHA-256 of every value of the Secret's data, by key:
@@ -116,12 +119,19 @@ type records struct {
 
 // lastRecord is the record read last from a connection Secret: at which
 // resourceVersion, and for which resource (the record depends on the
-// resource's UID and external name).
+// resource's UID, and on its external name unless the resource controls the
+// Secret).
 type lastRecord struct {
 	version      string
 	uid          types.UID
+	controlled   bool
 	externalName string
 	rec          record
+}
+
+// of reports whether the record was read for mg as it is now.
+func (l lastRecord) of(mg resource.Managed) bool {
+	return l.uid == mg.GetUID() && (l.controlled || l.externalName == meta.GetExternalName(mg))
 }
 
 // connectionSecret returns where mg's connection Secret is, for either scope.
@@ -148,26 +158,36 @@ func (r *records) read(ctx context.Context, mg resource.Managed) (record, error)
 	if !ok {
 		return record{}, nil
 	}
-	if last, ok := r.current(ctx, nn); ok && last.uid == mg.GetUID() && last.externalName == meta.GetExternalName(mg) {
+	if last, ok := r.current(ctx, nn); ok && last.of(mg) {
 		return last.rec, nil
 	}
 	s := &corev1.Secret{}
 	if err := r.reader.Get(ctx, nn, s); err != nil {
 		if kerrors.IsNotFound(err) {
-			return record{}, nil
+			return record{absent: true}, nil
 		}
 		return record{}, errors.Wrapf(err, "cannot read connection Secret %s", nn)
 	}
 	rec, err := r.recordOf(mg, nn, s)
-	if err == nil && r.metadata != nil {
-		r.mu.Lock()
-		if r.last == nil {
-			r.last = map[types.NamespacedName]lastRecord{}
-		}
-		r.last[nn] = lastRecord{version: s.GetResourceVersion(), uid: mg.GetUID(), externalName: meta.GetExternalName(mg), rec: rec}
-		r.mu.Unlock()
+	if err == nil {
+		r.remember(mg, nn, s, rec)
 	}
 	return rec, err
+}
+
+// remember keeps rec, the record Secret s (at nn, as the API server returned
+// it) holds for mg, until the Secret's resourceVersion changes.
+func (r *records) remember(mg resource.Managed, nn types.NamespacedName, s *corev1.Secret, rec record) {
+	if r.metadata == nil || s.GetResourceVersion() == "" {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.last == nil {
+		r.last = map[types.NamespacedName]lastRecord{}
+	}
+	c := metav1.GetControllerOf(s)
+	r.last[nn] = lastRecord{version: s.GetResourceVersion(), uid: mg.GetUID(), controlled: c != nil && c.UID == mg.GetUID(), externalName: meta.GetExternalName(mg), rec: rec}
 }
 
 // current returns the record last read from Secret nn if the Secret is still
@@ -246,13 +266,35 @@ func (r *records) recordOf(mg resource.Managed, nn types.NamespacedName, s *core
 // connection Secret, creating the Secret if need be, exactly as the runtime's
 // publisher would (same owner, same type) plus the record annotations.
 func (r *records) write(ctx context.Context, mg resource.Managed, details map[string][]byte, valueOf, replaces common.Ref, trigger string) error {
+	return r.store(ctx, mg, details, valueOf, replaces, trigger, false)
+}
+
+// store is write; absent says that the Secret did not exist a moment ago
+// (Observe's read in this reconcile), so it is created without reading it
+// first, unless it exists after all.
+func (r *records) store(ctx context.Context, mg resource.Managed, details map[string][]byte, valueOf, replaces common.Ref, trigger string, absent bool) error {
 	s, err := r.secretFor(mg, details, valueOf.String(), replaces.String(), trigger)
 	if err != nil {
 		return err
 	}
-	r.forget(types.NamespacedName{Namespace: s.GetNamespace(), Name: s.GetName()})
-	return errors.Wrapf(resource.NewAPIPatchingApplicator(r.kube).Apply(ctx, s, resource.ConnectionSecretMustBeControllableBy(mg.GetUID())),
-		"cannot write the new key's value to connection Secret %s/%s", s.GetNamespace(), s.GetName())
+	nn := types.NamespacedName{Namespace: s.GetNamespace(), Name: s.GetName()}
+	r.forget(nn)
+	err = kerrors.NewAlreadyExists(corev1.Resource("secrets"), s.GetName())
+	if absent {
+		err = r.kube.Create(ctx, s)
+	}
+	if kerrors.IsAlreadyExists(err) {
+		err = resource.NewAPIPatchingApplicator(r.kube).Apply(ctx, s, resource.ConnectionSecretMustBeControllableBy(mg.GetUID()))
+	}
+	if err != nil {
+		return errors.Wrapf(err, "cannot write the new key's value to connection Secret %s", nn)
+	}
+	// s is the Secret as the API server stored it: its record is known
+	// without reading it back.
+	if rec, err := r.recordOf(mg, nn, s); err == nil {
+		r.remember(mg, nn, s, rec)
+	}
+	return nil
 }
 
 // secretFor returns mg's connection Secret as the provider writes it: what
@@ -297,7 +339,10 @@ func setMetadata(s *corev1.Secret, m *common.SecretMetadata) {
 // annotations and keys, with placeholder data. Whatever would refuse the real
 // write (the Secret's metadata, an admission policy, a quota, RBAC) refuses
 // this, before Ory is asked for a key whose value could then not be stored.
-func (r *records) dryRun(ctx context.Context, mg resource.Managed) error {
+//
+// absent says that the Secret did not exist a moment ago (Observe's read in
+// this reconcile): the create is then tried without reading it again.
+func (r *records) dryRun(ctx context.Context, mg resource.Managed, absent bool) error {
 	placeholder := map[string][]byte{}
 	for _, k := range r.keys {
 		placeholder[k] = []byte("dry-run")
@@ -307,6 +352,12 @@ func (r *records) dryRun(ctx context.Context, mg resource.Managed) error {
 		return err
 	}
 	nn := types.NamespacedName{Namespace: s.GetNamespace(), Name: s.GetName()}
+	if absent {
+		err := r.kube.Create(ctx, s.DeepCopy(), client.DryRunAll)
+		if !kerrors.IsAlreadyExists(err) {
+			return errors.Wrapf(err, "the API server would refuse connection Secret %s, so no key was created (its value could not be stored): fix what it names, for example spec.connectionSecretMetadata", nn)
+		}
+	}
 	current := &corev1.Secret{}
 	err = r.reader.Get(ctx, nn, current)
 	switch {

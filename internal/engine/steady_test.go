@@ -344,3 +344,57 @@ func TestAlignedPolls(t *testing.T) {
 		}
 	})
 }
+
+// TestStoreNewSecret checks the writes of a create whose Observe found no
+// connection Secret: the Secret is created without reading it first, and
+// what was written answers the next read without the API server; should
+// the Secret exist after all, it is written as before (read, then patched).
+func TestStoreNewSecret(t *testing.T) {
+	cases := map[string]struct {
+		reason string
+		// exists: the Secret exists when the create writes it.
+		exists               bool
+		absent               bool
+		wantReads, wantPatch int
+	}{
+		"Absent": {
+			reason: "Observe found no Secret: create it at once, and remember what was written.",
+			absent: true,
+		},
+		"AppearedMeanwhile": {
+			reason:    "Observe found none, but it exists now: the create fails and the write reads and patches it, as without the shortcut.",
+			exists:    true,
+			absent:    true,
+			wantReads: 1, // the applicator's; the patch's answer is remembered
+			wantPatch: 1,
+		},
+		"NotKnownAbsent": {
+			reason:    "Without Observe's word the write reads first.",
+			exists:    true,
+			wantReads: 1,
+			wantPatch: 1,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			w := newSteadyWorld(t)
+			if !tc.exists {
+				if err := w.kube.Delete(context.Background(), &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "api-key"}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r := w.records()
+			details := map[string][]byte{common.ConnectionKeyValue: []byte("ory_pak_new"), common.ConnectionKeyID: []byte(otherKeyID)}
+			ref := common.Ref{Parent: steadyProjectID, ID: otherKeyID}
+			mustNot(t, r.store(context.Background(), w.cr, details, ref, common.Ref{}, "", tc.absent))
+			rec, err := r.read(context.Background(), w.cr)
+			mustNot(t, err)
+			if !rec.holds(ref) {
+				t.Errorf("%s\nthe record read after the write does not hold the new key's value", tc.reason)
+			}
+			if w.secretReads != tc.wantReads || w.patches != tc.wantPatch {
+				t.Errorf("%s\nSecret reads, patches: got %d, %d, want %d, %d", tc.reason, w.secretReads, w.patches, tc.wantReads, tc.wantPatch)
+			}
+		})
+	}
+}
