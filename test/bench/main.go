@@ -228,8 +228,8 @@ func (r *result) missed() []string {
 // report prints what the run measured.
 func report(w io.Writer, r *result) {
 	c := r.Config
-	fmt.Fprintf(w, "\nprovider-ory benchmark: n=%d ProjectAPIKeys across p=%d projects in %d namespaces; --poll=%s --max-reconcile-rate=%d; contract check %s\n",
-		c.N, c.P, c.Namespaces, c.Poll, c.MaxReconcileRate, onOff(c.ContractCheck))
+	fmt.Fprintf(w, "\nprovider-ory benchmark: n=%d key resources (%d WorkspaceAPIKeys, the rest ProjectAPIKeys) across p=%d projects in %d namespaces; --poll=%s --max-reconcile-rate=%d; contract check %s\n",
+		c.N, c.workspaceKeys(), c.P, c.Namespaces, c.Poll, c.MaxReconcileRate, onOff(c.ContractCheck))
 	fmt.Fprintf(w, "steady state: %d poll interval(s) skipped after the creation or restart, then %d measured\n\n", c.SkipPolls, c.Polls)
 	for _, p := range r.Phases {
 		flags := strings.Join(p.Args, " ")
