@@ -80,13 +80,6 @@ func joinRefs[T fmt.Stringer](refs []T) string {
 // patchAnnotations sets (or, for a nil value, removes) annotations of mg in
 // one optimistic merge patch.
 func patchAnnotations(ctx context.Context, kube client.Client, mg resource.Object, set map[string]*string) error {
-	return errors.Wrap(patchMetadata(ctx, kube, mg, map[string]any{"annotations": set}),
+	return errors.Wrap(metapatch.Annotations(ctx, kube, mg, set),
 		"cannot record the managed key on the resource")
-}
-
-// patchMetadata merge-patches metadata fields of mg, failing if mg changed
-// since it was read, and keeps the spec and status Observe filled in memory
-// (metapatch.Metadata).
-func patchMetadata(ctx context.Context, kube client.Client, mg resource.Object, metadata map[string]any) error {
-	return metapatch.Metadata(ctx, kube, mg, metadata)
 }

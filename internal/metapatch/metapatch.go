@@ -9,6 +9,9 @@ import (
 	"encoding/json"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
@@ -39,4 +42,37 @@ func Metadata(ctx context.Context, kube client.Client, o client.Object, metadata
 // Metadata patch.
 func Annotations(ctx context.Context, kube client.Client, o client.Object, set map[string]*string) error {
 	return Metadata(ctx, kube, o, map[string]any{"annotations": set})
+}
+
+// Finalizer adds and removes crossplane-runtime's managed resource
+// finalizer with Metadata patches. The runtime's own finalizer updates the
+// whole object right after Observe, and the server's answer replaces the
+// status Observe set in memory: a freshly imported resource would show no
+// status until the next poll.
+type Finalizer struct {
+	Kube client.Client
+}
+
+// AddFinalizer adds the managed resource finalizer to o.
+func (f Finalizer) AddFinalizer(ctx context.Context, o resource.Object) error {
+	if meta.FinalizerExists(o, managed.FinalizerName) {
+		return nil
+	}
+	return errors.Wrap(Metadata(ctx, f.Kube, o, map[string]any{"finalizers": append(o.GetFinalizers(), managed.FinalizerName)}),
+		"cannot add finalizer")
+}
+
+// RemoveFinalizer removes the managed resource finalizer from o; o being
+// gone already is no error.
+func (f Finalizer) RemoveFinalizer(ctx context.Context, o resource.Object) error {
+	if !meta.FinalizerExists(o, managed.FinalizerName) {
+		return nil
+	}
+	var keep []string
+	for _, name := range o.GetFinalizers() {
+		if name != managed.FinalizerName {
+			keep = append(keep, name)
+		}
+	}
+	return errors.Wrap(resource.IgnoreNotFound(Metadata(ctx, f.Kube, o, map[string]any{"finalizers": keep})), "cannot remove finalizer")
 }

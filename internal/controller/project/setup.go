@@ -22,6 +22,7 @@ import (
 	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
 	"github.com/crossplane-contrib/provider-ory/internal/console"
 	"github.com/crossplane-contrib/provider-ory/internal/keyview"
+	"github.com/crossplane-contrib/provider-ory/internal/metapatch"
 	"github.com/crossplane-contrib/provider-ory/internal/predicates"
 	"github.com/crossplane-contrib/provider-ory/internal/providerconfig"
 )
@@ -98,6 +99,7 @@ func Setup(mgr ctrl.Manager, o controller.Options, gvk schema.GroupVersionKind, 
 		// external name to metadata.name, not a project ID, before any
 		// project exists; instead the recovery of a lost create.
 		managed.WithInitializers(&recovery{kube: mgr.GetClient(), connect: conn.connect}),
+		managed.WithFinalizer(metapatch.Finalizer{Kube: mgr.GetClient()}),
 		managed.WithLogger(o.Logger.WithValues("controller", name)),
 		managed.WithPollInterval(o.PollInterval),
 		managed.WithRecorder(recorder),
