@@ -46,7 +46,7 @@ func (s Scope) place(o Key, ns, name string) {
 }
 
 // SecretRef is where k's connection Secret is (empty when it names none).
-func SecretRef(k Key) types.NamespacedName {
+func SecretRef(k resource.Managed) types.NamespacedName {
 	switch m := k.(type) {
 	case resource.ModernManaged:
 		if r := m.GetWriteConnectionSecretToReference(); r != nil {

@@ -457,7 +457,7 @@ func waitEvent(t *testing.T, k testkit.Key, reason string) {
 	})
 }
 
-func metav1IsControlledBy(s *corev1.Secret, k testkit.Key) bool {
+func metav1IsControlledBy(s *corev1.Secret, k client.Object) bool {
 	if s == nil {
 		return false
 	}

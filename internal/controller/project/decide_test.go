@@ -383,7 +383,7 @@ func TestRequeueAt(t *testing.T) {
 		"AlreadyPast": {
 			reason: "A reset already past still waits a moment: never a hot loop.",
 			res:    reconcile.Result{Requeue: true}, at: now.Add(-time.Second),
-			want: reconcile.Result{RequeueAfter: minRateLimitWait},
+			want: reconcile.Result{RequeueAfter: minRequeue},
 		},
 		"LaterRequeueKept": {
 			reason: "A requeue the reconciler planned later than the reset stands.",

@@ -31,7 +31,7 @@ type external struct {
 	record   event.Recorder
 	now      func() time.Time
 	policies bool // spec.managementPolicies are honoured
-	waits    *rateLimitWaits
+	requeue  *requeues
 
 	observed console.Project
 }
@@ -55,7 +55,7 @@ func (e *external) Observe(ctx context.Context, cr Resource) (managed.ExternalOb
 	p, err := e.ory.GetProject(ctx, id)
 	exists, err := presence(id, p, err, strings.EqualFold(cr.GetAnnotations()[common.AnnotationPurging], id))
 	if err != nil {
-		return managed.ExternalObservation{}, e.waits.note(cr, err)
+		return managed.ExternalObservation{}, e.requeue.note(cr, err)
 	}
 	if !exists {
 		if !meta.WasDeleted(cr) {
@@ -122,7 +122,7 @@ func (e *external) Create(ctx context.Context, cr Resource) (managed.ExternalCre
 		}
 		// Ory refused before acting (402, 403, 429...): nothing to look for.
 		_ = metapatch.Annotations(ctx, e.kube, cr, map[string]*string{common.AnnotationCreating: nil})
-		return managed.ExternalCreation{}, e.waits.note(cr, err)
+		return managed.ExternalCreation{}, e.requeue.note(cr, err)
 	}
 	e.recordProject(ctx, cr, p.ID)
 	return managed.ExternalCreation{ConnectionDetails: e.details(p)}, nil
@@ -156,7 +156,7 @@ func (e *external) Update(ctx context.Context, cr Resource) (managed.ExternalUpd
 		renamed, err = e.renameAgain(ctx, p.ID, name)
 	}
 	if err != nil {
-		return managed.ExternalUpdate{}, e.waits.note(cr, err)
+		return managed.ExternalUpdate{}, e.requeue.note(cr, err)
 	}
 	e.setObservation(cr, renamed)
 	cr.SetConditions(readiness(renamed))
@@ -192,13 +192,26 @@ func (e *external) Delete(ctx context.Context, cr Resource) (managed.ExternalDel
 		e.record.Event(cr, event.Warning(event.Reason(common.ReasonDeletionProtected), err))
 		return managed.ExternalDelete{}, err
 	}
-	if err := metapatch.Annotations(ctx, e.kube, cr, map[string]*string{common.AnnotationPurging: &id}); err != nil {
+	// The create's annotations go with the same patch: for 30 s after a
+	// create, crossplane-runtime takes an Observe that finds nothing for an
+	// eventually consistent API not listing the project yet, and waits
+	// (its creation grace period). Here it would find the project purged,
+	// which the provider knows: no reason to wait. All three go, since a
+	// create-pending without a result would read as an interrupted create.
+	purging := map[string]*string{
+		common.AnnotationPurging:                  &id,
+		meta.AnnotationKeyExternalCreatePending:   nil,
+		meta.AnnotationKeyExternalCreateSucceeded: nil,
+		meta.AnnotationKeyExternalCreateFailed:    nil,
+	}
+	if err := metapatch.Annotations(ctx, e.kube, cr, purging); err != nil {
 		return managed.ExternalDelete{}, errors.Wrap(resource.IgnoreNotFound(err), "cannot record the purge on the resource")
 	}
 	if err := e.ory.PurgeProject(ctx, id); err != nil {
-		return managed.ExternalDelete{}, e.waits.note(cr, err)
+		return managed.ExternalDelete{}, e.requeue.note(cr, err)
 	}
 	e.record.Event(cr, event.Normal("PurgedProject", "Purged project "+id+" ("+e.observed.Name+") and all its data"))
+	e.requeue.soon(cr)
 	return managed.ExternalDelete{}, nil
 }
 

@@ -317,6 +317,7 @@ func TestDelete(t *testing.T) {
 		forEachScope(t, payments, func(t *testing.T, f *fixture) {
 			e := f.external()
 			f.mustConverge(e)
+			f.pastGracePeriod()
 			f.sim.DeleteProject(f.cr.Observation().ID)
 			f.delete()
 			f.sim.ResetRequests()
@@ -437,6 +438,7 @@ func TestProjectGone(t *testing.T) {
 	forEachScope(t, payments, func(t *testing.T, f *fixture) {
 		e := f.external()
 		f.mustConverge(e)
+		f.pastGracePeriod()
 		old := f.cr.Observation().ID
 		f.sim.DeleteProject(old)
 		if _, err := f.reconcile(e); err != nil {
@@ -473,7 +475,7 @@ func TestRateLimitRequeue(t *testing.T) {
 	if console.ReasonOf(err) != console.ReasonRateLimited {
 		t.Fatalf("reconcile with an empty bucket: %v, want Ory's 429", err)
 	}
-	waits := e.waits
+	waits := e.requeue
 	r := waits.after(reconcile.Func(func(context.Context, reconcile.Request) (reconcile.Result, error) {
 		return reconcile.Result{Requeue: true}, nil
 	}))

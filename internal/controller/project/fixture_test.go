@@ -111,7 +111,7 @@ func (f *fixture) external() *external {
 		record:   f.events,
 		now:      time.Now,
 		policies: true,
-		waits:    newRateLimitWaits(),
+		requeue:  newRequeues(),
 	}
 }
 
@@ -133,9 +133,14 @@ func (f *fixture) update(change func()) {
 	}
 }
 
+// creationGracePeriod is crossplane-runtime's default (v2.4.0,
+// defaultGracePeriod), which Setup does not change.
+const creationGracePeriod = 30 * time.Second
+
 // reconcile does what crossplane-runtime's managed reconciler (v2.4.0)
 // does with one external client, in its order: the initializer (the
-// recovery), the guard against a create of unknown outcome, Observe, then
+// recovery), the guard against a create of unknown outcome, Observe, the
+// wait of the creation grace period for a project not found, then
 // Delete for a deleted resource (or removing the finalizer once the
 // project is gone), else the create-pending annotation and Create (with
 // its result annotation), or Update, and the status write. It returns
@@ -159,6 +164,9 @@ func (f *fixture) reconcile(e *external) (managed.ExternalObservation, error) {
 	if err != nil {
 		f.writeStatus()
 		return o, err
+	}
+	if !o.ResourceExists && meta.ExternalCreateSucceededDuring(f.cr, creationGracePeriod) {
+		return o, errString("waiting for external resource existence to be confirmed")
 	}
 	if meta.WasDeleted(f.cr) {
 		if o.ResourceExists && policy.ShouldDelete() {
@@ -229,6 +237,16 @@ func (f *fixture) refreshUnlessGone() {
 func (f *fixture) gone() bool {
 	err := f.kube.Get(context.Background(), client.ObjectKeyFromObject(f.cr), f.cr.DeepCopyObject().(client.Object))
 	return kerrors.IsNotFound(err)
+}
+
+// pastGracePeriod moves the resource's create out of crossplane-runtime's
+// creation grace period, as a minute's wait would.
+func (f *fixture) pastGracePeriod() {
+	f.t.Helper()
+	f.update(func() {
+		meta.SetExternalCreatePending(f.cr, time.Now().Add(-61*time.Second))
+		meta.SetExternalCreateSucceeded(f.cr, time.Now().Add(-time.Minute))
+	})
 }
 
 // delete deletes the resource, as a person would: it stays, with a

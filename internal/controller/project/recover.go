@@ -108,7 +108,7 @@ func (e *external) recover(ctx context.Context, cr Resource, m common.CreationMa
 		// there is nothing to look for.
 		var err error
 		if found, err = e.lookFor(ctx, m); err != nil {
-			return e.waits.note(cr, errors.Wrap(err, "cannot look for the project an interrupted create may have made; the provider creates no other until it can"))
+			return e.requeue.note(cr, errors.Wrap(err, "cannot look for the project an interrupted create may have made; the provider creates no other until it can"))
 		}
 	}
 	clear := map[string]*string{common.AnnotationCreating: nil}

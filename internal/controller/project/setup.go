@@ -82,7 +82,7 @@ func Setup(mgr ctrl.Manager, o controller.Options, gvk schema.GroupVersionKind, 
 	}
 	name := managed.ControllerName(gvk.GroupKind().String())
 	recorder := event.NewAPIRecorder(mgr.GetEventRecorderFor(name))
-	waits := newRateLimitWaits()
+	requeue := newRequeues()
 	conn := &connector{
 		kube:    mgr.GetClient(),
 		configs: configs,
@@ -91,7 +91,7 @@ func Setup(mgr ctrl.Manager, o controller.Options, gvk schema.GroupVersionKind, 
 		},
 		record:   recorder,
 		policies: o.Features.Enabled(feature.EnableBetaManagementPolicies),
-		waits:    waits,
+		requeue:  requeue,
 	}
 	opts := []managed.ReconcilerOption{
 		managed.WithTypedExternalConnector[Resource](conn),
@@ -132,7 +132,7 @@ func Setup(mgr ctrl.Manager, o controller.Options, gvk schema.GroupVersionKind, 
 	if err := providerconfig.Watch(mgr, b, gvk); err != nil {
 		return err
 	}
-	return b.Complete(ratelimiter.NewReconciler(name, waits.after(r), o.GlobalRateLimiter))
+	return b.Complete(ratelimiter.NewReconciler(name, requeue.after(r), o.GlobalRateLimiter))
 }
 
 // connector turns a Project's ProviderConfig into an external client.
@@ -143,7 +143,7 @@ type connector struct {
 	api      func(*providerconfig.Config) API
 	record   event.Recorder
 	policies bool // spec.managementPolicies are honoured
-	waits    *rateLimitWaits
+	requeue  *requeues
 }
 
 // Connect records that the resource uses its ProviderConfig, then resolves
@@ -168,6 +168,6 @@ func (c *connector) connect(ctx context.Context, mg resource.Managed) (*external
 		record:   c.record,
 		now:      time.Now,
 		policies: c.policies,
-		waits:    c.waits,
+		requeue:  c.requeue,
 	}, nil
 }

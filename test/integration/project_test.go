@@ -1,0 +1,165 @@
+package integration
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+	corev1 "k8s.io/api/core/v1"
+	kerrors "k8s.io/apimachinery/pkg/api/errors"
+
+	clusterv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/cluster/v1alpha1"
+	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
+	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
+	"github.com/crossplane-contrib/provider-ory/internal/console"
+	"github.com/crossplane-contrib/provider-ory/internal/orysim"
+	"github.com/crossplane-contrib/provider-ory/internal/testkit"
+)
+
+// projectResource is a Project resource of either scope.
+type projectResource interface {
+	resource.Managed
+	Parameters() *common.ProjectParameters
+	Observation() *common.ProjectObservation
+}
+
+// newProject returns a Project of scope s for the test namespace ns, named
+// name in Kubernetes (Scope.ObjectName) and uniqueName(ns, name) in Ory, in
+// the dev environment, with its connection Secret <name>-project in ns. The
+// shared configs give it their workspace.
+func newProject(s testkit.Scope, ns, name string) projectResource {
+	if s == testkit.Cluster {
+		p := &clusterv1alpha1.Project{}
+		p.SetName(s.ObjectName(ns, name))
+		p.SetWriteConnectionSecretToReference(&xpv2.SecretReference{Namespace: ns, Name: name + "-project"})
+		p.Spec.ForProvider = common.ProjectParameters{Name: uniqueName(ns, name), Environment: "dev"}
+		return p
+	}
+	p := &namespacedv1alpha1.Project{}
+	p.SetNamespace(ns)
+	p.SetName(name)
+	p.SetWriteConnectionSecretToReference(&xpv2.LocalSecretReference{Name: name + "-project"})
+	p.Spec.ForProvider = common.ProjectParameters{Name: uniqueName(ns, name), Environment: "dev"}
+	return p
+}
+
+// projectsNamed returns the projects of the shared workspace with a name.
+func projectsNamed(name string) []orysim.Project {
+	var out []orysim.Project
+	for _, p := range sim.Projects(workspace.ID) {
+		if p.Name == name {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// TestProject is a Project's life in both scopes: created and Ready, with
+// its status and connection Secret; renamed in place (the same project);
+// deleted while protected, when it waits and says how to go on, nothing
+// sent to Ory; then purged once deletionProtection is false, and gone.
+func TestProject(t *testing.T) {
+	forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
+		p := newProject(s, ns, "app")
+		create(t, p)
+		h.WaitReady(t, p)
+
+		id := meta.GetExternalName(p)
+		made := projectsNamed(uniqueName(ns, "app"))
+		if len(made) != 1 || made[0].ID != id {
+			t.Fatalf("Ory holds %+v named %s, want exactly the project %s the resource names", made, uniqueName(ns, "app"), id)
+		}
+		sp := made[0]
+		if sp.Environment != "dev" || sp.WorkspaceID != workspace.ID {
+			t.Errorf("Ory made %+v, want environment dev in the ProviderConfig's workspace %s", sp, workspace.ID)
+		}
+		apiURL := console.ProjectAPIURL(sp.Slug)
+		want := common.ProjectObservation{ID: id, Slug: sp.Slug, Name: sp.Name, State: console.ProjectRunning, Environment: "dev",
+			HomeRegion: sp.HomeRegion, WorkspaceID: workspace.ID, RevisionID: sp.RevisionID, APIURL: apiURL}
+		h.Eventually(t, "status.atProvider and the workspace in the spec", func() (bool, string) {
+			if err := h.Refresh(p); err != nil {
+				return false, err.Error()
+			}
+			got := *p.Observation()
+			return got == want && p.Parameters().WorkspaceID == workspace.ID, "status.atProvider " + strings.TrimSpace(got.ID+" "+got.State+" "+got.APIURL) + ", spec workspace " + p.Parameters().WorkspaceID
+		})
+		var sec *corev1.Secret
+		h.Eventually(t, "the connection Secret", func() (bool, string) {
+			sec = h.ConnectionSecret(t, p)
+			return sec != nil && len(sec.Data) == 3, "no Secret with projectID, slug and apiURL yet"
+		})
+		for k, v := range map[string]string{common.ConnectionKeyProjectID: id, common.ConnectionKeySlug: sp.Slug, common.ConnectionKeyAPIURL: apiURL} {
+			if got := string(sec.Data[k]); got != v {
+				t.Errorf("connection Secret %s = %q, want %q", k, got, v)
+			}
+		}
+		if !metav1IsControlledBy(sec, p) {
+			t.Error("the connection Secret is not controlled by its Project")
+		}
+
+		renamed := uniqueName(ns, "app-v2")
+		h.Update(t, p, func() { p.Parameters().Name = renamed })
+		h.Eventually(t, "the project renamed in Ory and in status", func() (bool, string) {
+			if err := h.Refresh(p); err != nil {
+				return false, err.Error()
+			}
+			now, _ := sim.Project(id)
+			return now.Name == renamed && p.Observation().Name == renamed && p.Observation().RevisionID == now.RevisionID,
+				"Ory: " + now.Name + ", status: " + p.Observation().Name
+		})
+		if got := meta.GetExternalName(p); got != id {
+			t.Errorf("external name %s after the rename, want the same project %s", got, id)
+		}
+		if n := len(projectsNamed(renamed)) + len(projectsNamed(uniqueName(ns, "app"))); n != 1 {
+			t.Errorf("Ory holds %d projects under the old and new names, want the one renamed", n)
+		}
+
+		purges := sim.Requests(orysim.OpPurgeProject)
+		if err := kube.Delete(context.Background(), p); err != nil {
+			t.Fatal(err)
+		}
+		c := h.WaitSyncError(t, p, id, "deletionProtection to false")
+		if s == testkit.Cluster && !strings.Contains(c.Message, "deletionPolicy to Orphan") {
+			t.Errorf("Synced %q does not offer the cluster scope's deletionPolicy Orphan", c.Message)
+		}
+		if ev := h.WaitWarning(t, p, "deletion protection is on"); ev.Reason != string(common.ReasonDeletionProtected) {
+			t.Errorf("event reason %s, want %s", ev.Reason, common.ReasonDeletionProtected)
+		}
+		if now, ok := sim.Project(id); !ok || now.State != console.ProjectRunning {
+			t.Errorf("the protected project is %+v in Ory, want it running", now)
+		}
+		if err := h.Refresh(p); err != nil || p.GetDeletionTimestamp() == nil {
+			t.Fatalf("the protected resource: %v, want it waiting with its finalizer", err)
+		}
+
+		h.Update(t, p, func() { p.Parameters().DeletionProtection = ptr(false) })
+		h.WaitGone(t, p)
+		if _, ok := sim.Project(id); ok {
+			t.Errorf("project %s is still in Ory after its resource was deleted without protection", id)
+		}
+		if n := sim.Requests(orysim.OpPurgeProject) - purges; n < 1 {
+			t.Errorf("%d purge requests, want the one", n)
+		}
+	})
+}
+
+// TestProjectEnvironmentImmutable: the API server refuses a change of a
+// Project's environment, in both scopes: a project cannot be replaced
+// without losing its users.
+func TestProjectEnvironmentImmutable(t *testing.T) {
+	forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
+		p := newProject(s, ns, "fixed")
+		p.SetManagementPolicies(xpv2.ManagementPolicies{xpv2.ManagementActionObserve})
+		create(t, p)
+		p.Parameters().Environment = "prod"
+		err := kube.Update(context.Background(), p)
+		if !kerrors.IsInvalid(err) || !strings.Contains(err.Error(), "spec.forProvider.environment cannot be changed") {
+			t.Errorf("changing the environment: %v, want the API server's refusal", err)
+		}
+	})
+}
+
+func ptr[T any](v T) *T { return &v }
