@@ -194,6 +194,18 @@ func TestRename(t *testing.T) {
 	})
 }
 
+// renamedBySomeone renames the project behind the provider's back, through
+// the console API, making a new revision.
+func renamedBySomeone(name string) func(f *fixture, id string) {
+	return func(f *fixture, id string) {
+		p, _ := f.sim.Project(id)
+		c := console.New(f.url, workspaceKey, http.DefaultClient, "someone")
+		if _, err := c.RenameProject(context.Background(), id, p.RevisionID, name); err != nil {
+			f.t.Fatal(err)
+		}
+	}
+}
+
 // TestRenameConflict: a rename at a stale revision (409) reads the project
 // again and renames once more; two 409s in a row are the reconcile's error,
 // for the runtime's backoff.
@@ -207,26 +219,14 @@ func TestRenameConflict(t *testing.T) {
 		wantPatches int
 	}{
 		"ChangedInBetween": {
-			reason: "Someone changed the project after Observe read it: one 409, a new read, a rename at the new revision.",
-			interfere: func(f *fixture, id string) {
-				p, _ := f.sim.Project(id)
-				c := console.New(f.url, workspaceKey, http.DefaultClient, "someone")
-				if _, err := c.RenameProject(context.Background(), id, p.RevisionID, "someone-else"); err != nil {
-					f.t.Fatal(err)
-				}
-			},
-			wantName: "payments-v2", wantPatches: 2,
+			reason:    "Someone changed the project after Observe read it: one 409, a new read, a rename at the new revision.",
+			interfere: renamedBySomeone("someone-else"),
+			wantName:  "payments-v2", wantPatches: 2,
 		},
 		"AlreadyRenamed": {
-			reason: "Someone gave it the spec's name in between: the new read shows it, and no second patch is sent.",
-			interfere: func(f *fixture, id string) {
-				p, _ := f.sim.Project(id)
-				c := console.New(f.url, workspaceKey, http.DefaultClient, "someone")
-				if _, err := c.RenameProject(context.Background(), id, p.RevisionID, "payments-v2"); err != nil {
-					f.t.Fatal(err)
-				}
-			},
-			wantName: "payments-v2", wantPatches: 1,
+			reason:    "Someone gave it the spec's name in between: the new read shows it, and no second patch is sent.",
+			interfere: renamedBySomeone("payments-v2"),
+			wantName:  "payments-v2", wantPatches: 1,
 		},
 		"ConflictTwice": {
 			reason:      "A second 409 is not chased: the reconcile fails, and the runtime backs off.",
