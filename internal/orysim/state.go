@@ -163,7 +163,9 @@ type project struct {
 
 // AddWorkspace registers a workspace reachable with key and returns it.
 // Adding a key that is already registered returns the existing workspace,
-// so tests can call it without bookkeeping.
+// so tests can call it without bookkeeping; so does the value of a
+// workspace key created through the API (its workspace, as that key
+// authenticates it).
 func (s *Server) AddWorkspace(key string) Workspace {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -173,6 +175,9 @@ func (s *Server) AddWorkspace(key string) Workspace {
 func (s *Server) addWorkspaceLocked(key string) *Workspace {
 	if ws, ok := s.workspaces[key]; ok {
 		return ws
+	}
+	if k := s.workspaceKeyByValueLocked(key); k != nil {
+		return &Workspace{ID: k.WorkspaceID, Key: key, KeyID: k.ID, OwnerID: k.OwnerID}
 	}
 	ws, _ := s.createWorkspaceLocked(WorkspaceSpec{Key: key}) // cannot fail: the key is new, the IDs generated
 	return ws
@@ -252,11 +257,11 @@ func (s *Server) RevokeWorkspaceKey(key string) {
 func (s *Server) AddProject(workspaceKey, slug string) Project {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.addWorkspaceLocked(workspaceKey)
+	ws := s.addWorkspaceLocked(workspaceKey)
 	if _, taken := s.slugs[slug]; taken {
 		slug = ""
 	}
-	p, err := s.createProjectLocked(ProjectSpec{WorkspaceKey: workspaceKey, Slug: slug})
+	p, err := s.storeProjectLocked(ws.ID, ProjectSpec{Slug: slug})
 	if err != nil {
 		// Unreachable: the workspace exists, the slug is free and the ID is
 		// generated. Returning the zero Project keeps the promise of no
