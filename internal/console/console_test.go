@@ -33,6 +33,8 @@ func TestEveryConsoleOperationGoesToTheConsoleURL(t *testing.T) {
 	for _, op := range []string{
 		"ProjectAPIService.CreateProjectApiKey", "ProjectAPIService.ListProjectApiKeys", "ProjectAPIService.DeleteProjectApiKey",
 		"WorkspaceAPIService.CreateWorkspaceApiKey", "WorkspaceAPIService.ListWorkspaceApiKeys", "WorkspaceAPIService.DeleteWorkspaceApiKey",
+		"ProjectAPIService.GetProject", "ProjectAPIService.CreateProject", "ProjectAPIService.ListProjects",
+		"ProjectAPIService.PatchProjectWithRevision", "ProjectAPIService.PurgeProject",
 	} {
 		u, err := cfg.ServerURLWithContext(context.Background(), op)
 		if err != nil || u != "http://127.0.0.1:1" {
