@@ -3,7 +3,6 @@ package console
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -275,97 +274,6 @@ func TestProjectErrors(t *testing.T) {
 			}
 			if strings.Contains(err.Error(), token) {
 				t.Errorf("%s\nerror reveals the credential", tc.reason)
-			}
-		})
-	}
-}
-
-// TestCreateProjectOutcome: which failed creates may have made a project,
-// by what the answer was; only those must be looked for before another
-// create.
-func TestCreateProjectOutcome(t *testing.T) {
-	const id = "0b6f1e8e-2f0a-4f43-8d0b-3f1b2d7c9a10"
-	project := `{"id":"` + id + `","name":"shop","slug":"s","state":"running","environment":"dev","home_region":"eu-central",` +
-		`"revision_id":"5c0ee9a4-5a5f-4fb1-8a9a-0f4e3e1e9d11","organizations":[],"services":{}}`
-	answer := func(status int, body string) http.HandlerFunc {
-		return func(w http.ResponseWriter, _ *http.Request) {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(status)
-			_, _ = w.Write([]byte(body))
-		}
-	}
-	cases := map[string]struct {
-		reason         string
-		handler        http.HandlerFunc
-		want           Reason
-		mayHaveCreated bool
-	}{
-		"Created": {
-			reason:  "A complete, decoded 201 is the one success.",
-			handler: answer(http.StatusCreated, project),
-		},
-		"CreatedNotJSON": {
-			reason:  "A 201 whose body does not decode says Ory acted: look for the project.",
-			handler: answer(http.StatusCreated, `<html>upstream rewrote this</html>`),
-			want:    ReasonOutcomeUnknown, mayHaveCreated: true,
-		},
-		"CreatedWithoutRequiredID": {
-			reason:  "client-go refuses a project without its required properties: the answer is unusable, not a refusal.",
-			handler: answer(http.StatusCreated, `{"name":"shop"}`),
-			want:    ReasonOutcomeUnknown, mayHaveCreated: true,
-		},
-		"CreatedCutShort": {
-			reason: "The body ends before its Content-Length: the answer was cut after Ory acted.",
-			handler: func(w http.ResponseWriter, _ *http.Request) {
-				w.Header().Set("Content-Type", "application/json")
-				w.Header().Set("Content-Length", "400")
-				w.WriteHeader(http.StatusCreated)
-				_, _ = w.Write([]byte(project[:40]))
-			},
-			want: ReasonOutcomeUnknown, mayHaveCreated: true,
-		},
-		"ServerError": {
-			reason:  "A 5xx may come after Ory acted.",
-			handler: answer(http.StatusBadGateway, `{}`),
-			want:    ReasonUnavailable, mayHaveCreated: true,
-		},
-		"PlanLimit": {
-			reason:  "A 402 is the plan refusing before anything is made.",
-			handler: answer(http.StatusPaymentRequired, `{"error":{"code":402,"message":"Payment Required"}}`),
-			want:    ReasonPaymentRequired,
-		},
-		"BadRequest": {
-			reason:  "A 400 is Ory refusing before it acts.",
-			handler: answer(http.StatusBadRequest, `{"error":{"code":400,"message":"name is required"}}`),
-			want:    ReasonInvalidRequest,
-		},
-		"RateLimited": {
-			reason:  "Ory answers 429 before it acts.",
-			handler: answer(http.StatusTooManyRequests, `{}`),
-			want:    ReasonRateLimited,
-		},
-		"Forbidden": {
-			reason:  "A 403 is a refusal, whatever its body.",
-			handler: answer(http.StatusForbidden, `not json`),
-			want:    ReasonForbidden,
-		},
-	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			srv := httptest.NewServer(tc.handler)
-			defer srv.Close()
-			p, err := New(srv.URL, workspaceKey, srv.Client(), "ua").CreateProject(context.Background(), ProjectSpec{Name: "shop", Environment: "dev"})
-			if got := ReasonOf(err); got != tc.want {
-				t.Fatalf("%s\nreason = %q, want %q (%v)", tc.reason, got, tc.want, err)
-			}
-			if got := MayHaveCreated(err); got != tc.mayHaveCreated {
-				t.Errorf("%s\nMayHaveCreated = %v, want %v (%v)", tc.reason, got, tc.mayHaveCreated, err)
-			}
-			if err == nil && p.ID != id {
-				t.Errorf("%s\nthe created project is %+v, want ID %s", tc.reason, p, id)
-			}
-			if tc.want == ReasonOutcomeUnknown && !strings.Contains(err.Error(), "Ory may have made the project") {
-				t.Errorf("%s\nerror %q does not say that the project may exist", tc.reason, err)
 			}
 		})
 	}
