@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/google/uuid"
 	ory "github.com/ory/client-go"
 )
@@ -842,4 +843,35 @@ func TestProjectLimitSetup(t *testing.T) {
 			t.Error("SetProjectLimit reported an unknown workspace as found")
 		}
 	})
+}
+
+// TestProjectRequestLog: the project operations are logged and counted
+// under their operationIds, with the paths client-go calls.
+func TestProjectRequestLog(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	made := f.createProjectThrough(t, "shop")
+	if _, _, err := f.client.ProjectAPI.ListProjects(ctx).Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.client.ProjectAPI.PatchProjectWithRevision(ctx, made.Id, made.RevisionId).JsonPatch(renameTo("webshop")).Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.client.ProjectAPI.PurgeProject(ctx, made.Id).Execute(); err != nil {
+		t.Fatal(err)
+	}
+	want := []LogEntry{
+		{Operation: OpCreateProject, Method: http.MethodPost, Path: "/projects", Status: 201, WorkspaceKeyID: f.ws.KeyID},
+		{Operation: OpListProjects, Method: http.MethodGet, Path: "/projects", Status: 200, WorkspaceKeyID: f.ws.KeyID},
+		{Operation: OpPatchProjectWithRevision, Method: http.MethodPatch, Path: "/projects/" + made.Id + "/revision/" + made.RevisionId, Status: 200, WorkspaceKeyID: f.ws.KeyID},
+		{Operation: OpPurgeProject, Method: http.MethodDelete, Path: "/projects/" + made.Id, Status: 204, WorkspaceKeyID: f.ws.KeyID},
+	}
+	if diff := cmp.Diff(want, f.sim.RequestLog(), cmpopts.IgnoreFields(LogEntry{}, "Time")); diff != "" {
+		t.Errorf("The log must list the project operations with their answers: -want, +got:\n%s", diff)
+	}
+	for _, op := range []string{OpCreateProject, OpListProjects, OpPatchProjectWithRevision, OpPurgeProject} {
+		if n := f.sim.Requests(op); n != 1 {
+			t.Errorf("Requests(%s) = %d, want 1", op, n)
+		}
+	}
 }
