@@ -145,9 +145,9 @@ type ProjectSpec struct {
 	ID string
 	// Name defaults to the slug.
 	Name string
-	// Environment defaults to "prod".
+	// Environment is one of Environments; empty means "prod".
 	Environment string
-	// HomeRegion defaults to "eu-central".
+	// HomeRegion is one of HomeRegions; empty means DefaultHomeRegion.
 	HomeRegion string
 }
 
@@ -292,6 +292,14 @@ func (s *Server) createProjectLocked(spec ProjectSpec) (Project, error) {
 // project limit is the API's to enforce, not this one's: tests set up what
 // they need.
 func (s *Server) storeProjectLocked(wsID string, spec ProjectSpec) (Project, error) {
+	// Answers carry these in enums: a value outside them would make every
+	// read of the project break the contract.
+	if spec.Environment != "" && !slices.Contains(Environments, spec.Environment) {
+		return Project{}, fmt.Errorf("environment %q is not one of %s", spec.Environment, strings.Join(Environments, ", "))
+	}
+	if spec.HomeRegion != "" && !slices.Contains(HomeRegions, spec.HomeRegion) {
+		return Project{}, fmt.Errorf("home region %q is not one of %s", spec.HomeRegion, strings.Join(HomeRegions, ", "))
+	}
 	id := spec.ID
 	if id == "" {
 		id = uuid.NewString()
