@@ -194,6 +194,12 @@ func TestProjectErrors(t *testing.T) {
 			call:   list, op: "list the projects",
 			want: ReasonForbidden, hint: "workspace key (ory_wak_) is needed",
 		},
+		"ListNotFound": {
+			reason: "A 404 on a list names no project: the hint is about the workspace.",
+			setup:  func(_ *testing.T, w projectWorld) { w.sim.FailNext(orysim.OpListProjects, 1, http.StatusNotFound) },
+			call:   list, op: "list the projects",
+			want: ReasonNotFound, hint: "the workspace does not exist",
+		},
 		"ListServerError": {
 			reason: "5xx is transient.",
 			setup:  func(_ *testing.T, w projectWorld) { w.sim.FailNext(orysim.OpListProjects, 1, http.StatusBadGateway) },
