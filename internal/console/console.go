@@ -277,23 +277,24 @@ type Reason string
 
 // Reasons of failed console calls, by HTTP status.
 const (
-	ReasonUnauthorized Reason = "WorkspaceKeyRejected" // 401
-	ReasonForbidden    Reason = "AccessDenied"         // 403
-	ReasonNotFound     Reason = "NotFound"             // 404
-	// ReasonConflict is a change refused because what it was made for
-	// changed since it was read (a project patched at a stale revision).
-	ReasonConflict Reason = "RevisionConflict" // 409
-	// ReasonPaymentRequired is a refusal by the workspace's plan (no free
-	// project slot).
-	ReasonPaymentRequired Reason = "PlanLimitReached" // 402
-	ReasonInvalidRequest  Reason = "InvalidRequest"   // other 4xx
-	ReasonRateLimited     Reason = "RateLimited"      // 429
-	ReasonUnavailable     Reason = "OryUnavailable"   // 5xx and network errors
-	ReasonUnexpected      Reason = "UnexpectedResponse"
+	ReasonUnauthorized   Reason = "WorkspaceKeyRejected" // 401
+	ReasonForbidden      Reason = "AccessDenied"         // 403
+	ReasonNotFound       Reason = "NotFound"             // 404
+	ReasonInvalidRequest Reason = "InvalidRequest"       // other 4xx
+	ReasonRateLimited    Reason = "RateLimited"          // 429
+	ReasonUnavailable    Reason = "OryUnavailable"       // 5xx and network errors
+	ReasonUnexpected     Reason = "UnexpectedResponse"
 	// ReasonOutcomeUnknown is a create whose answer had no error status but
 	// could not be read to its end, did not decode, or lacked the key's
 	// value: Ory may have made a key whose value nobody has.
 	ReasonOutcomeUnknown Reason = "CreateOutcomeUnknown"
+
+	// ReasonConflict (409) is a change refused because what it was made
+	// for changed since it was read: a project patched at a stale revision.
+	ReasonConflict Reason = "RevisionConflict"
+	// ReasonPaymentRequired (402) is a refusal by the workspace's plan: no
+	// free project slot.
+	ReasonPaymentRequired Reason = "PlanLimitReached"
 )
 
 // An Error is a failed console call. Its message carries the status, Ory's
@@ -334,12 +335,11 @@ var hints = map[Reason]string{
 	ReasonForbidden:    "the workspace API key has no access to this project, the project does not exist (Ory answers 403 for unknown projects too), or it is a project key (ory_pat_) where a workspace key (ory_wak_) is needed: check spec.forProvider.projectID, the ProviderConfig's projectID and its credentials",
 	ReasonNotFound:     "the project does not exist or this workspace API key cannot see it: check spec.forProvider.projectID, or the ProviderConfig's projectID",
 	ReasonRateLimited:  "Ory is rate limiting this workspace; the provider retries later",
-	ReasonConflict:     "what the change was made for changed since it was read; the provider reads it again and retries",
-	ReasonPaymentRequired: "the workspace's plan does not allow this: " +
-		"check the plan in the Ory Console",
-	ReasonUnavailable: "Ory or the network failed; the provider retries",
+	ReasonUnavailable:  "Ory or the network failed; the provider retries",
 	ReasonOutcomeUnknown: "Ory may have made the key, but its value never arrived: " +
 		"the provider looks for such a key, deletes it and creates another",
+	ReasonConflict:        "what the change was made for changed since it was read; the provider reads it again and retries",
+	ReasonPaymentRequired: "the workspace's plan does not allow this: check the plan in the Ory Console",
 }
 
 // ReasonOf returns the reason of a console error, or "" for other errors.

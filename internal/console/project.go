@@ -67,10 +67,12 @@ var (
 			"the provider looks for the project before it creates another",
 	}
 	// workspaceProjectHints are CreateProject's and ListProjects', which
-	// name no project: a 403 is about the workspace (or a project key).
+	// name no project: a 403 or 404 is about the workspace (or, for a 403,
+	// a project key).
 	workspaceProjectHints = func() map[Reason]string {
 		h := maps.Clone(projectHints)
 		h[ReasonForbidden] = workspaceHolder.hints[ReasonForbidden]
+		h[ReasonNotFound] = workspaceHolder.hints[ReasonNotFound]
 		return h
 	}()
 )

@@ -145,9 +145,9 @@ type ProjectSpec struct {
 	ID string
 	// Name defaults to the slug.
 	Name string
-	// Environment defaults to "prod".
+	// Environment is one of Environments; empty means "prod".
 	Environment string
-	// HomeRegion defaults to "eu-central".
+	// HomeRegion is one of HomeRegions; empty means DefaultHomeRegion.
 	HomeRegion string
 }
 
@@ -163,7 +163,9 @@ type project struct {
 
 // AddWorkspace registers a workspace reachable with key and returns it.
 // Adding a key that is already registered returns the existing workspace,
-// so tests can call it without bookkeeping.
+// so tests can call it without bookkeeping; so does the value of a
+// workspace key created through the API (its workspace, as that key
+// authenticates it).
 func (s *Server) AddWorkspace(key string) Workspace {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -173,6 +175,9 @@ func (s *Server) AddWorkspace(key string) Workspace {
 func (s *Server) addWorkspaceLocked(key string) *Workspace {
 	if ws, ok := s.workspaces[key]; ok {
 		return ws
+	}
+	if k := s.workspaceKeyByValueLocked(key); k != nil {
+		return &Workspace{ID: k.WorkspaceID, Key: key, KeyID: k.ID, OwnerID: k.OwnerID}
 	}
 	ws, _ := s.createWorkspaceLocked(WorkspaceSpec{Key: key}) // cannot fail: the key is new, the IDs generated
 	return ws
@@ -252,11 +257,11 @@ func (s *Server) RevokeWorkspaceKey(key string) {
 func (s *Server) AddProject(workspaceKey, slug string) Project {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.addWorkspaceLocked(workspaceKey)
+	ws := s.addWorkspaceLocked(workspaceKey)
 	if _, taken := s.slugs[slug]; taken {
 		slug = ""
 	}
-	p, err := s.createProjectLocked(ProjectSpec{WorkspaceKey: workspaceKey, Slug: slug})
+	p, err := s.storeProjectLocked(ws.ID, ProjectSpec{Slug: slug})
 	if err != nil {
 		// Unreachable: the workspace exists, the slug is free and the ID is
 		// generated. Returning the zero Project keeps the promise of no
@@ -287,6 +292,14 @@ func (s *Server) createProjectLocked(spec ProjectSpec) (Project, error) {
 // project limit is the API's to enforce, not this one's: tests set up what
 // they need.
 func (s *Server) storeProjectLocked(wsID string, spec ProjectSpec) (Project, error) {
+	// Answers carry these in enums: a value outside them would make every
+	// read of the project break the contract.
+	if spec.Environment != "" && !slices.Contains(Environments, spec.Environment) {
+		return Project{}, fmt.Errorf("environment %q is not one of %s", spec.Environment, strings.Join(Environments, ", "))
+	}
+	if spec.HomeRegion != "" && !slices.Contains(HomeRegions, spec.HomeRegion) {
+		return Project{}, fmt.Errorf("home region %q is not one of %s", spec.HomeRegion, strings.Join(HomeRegions, ", "))
+	}
 	id := spec.ID
 	if id == "" {
 		id = uuid.NewString()
