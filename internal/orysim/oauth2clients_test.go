@@ -101,7 +101,7 @@ func TestProjectAPIAuthentication(t *testing.T) {
 			bearer: func(_ *testing.T, f apiFixture) string { return f.key.Value },
 		},
 		"NoKey": {
-			reason: "The oryAccessToken scheme needs a bearer token: 401 without one.",
+			reason:         "The oryAccessToken scheme needs a bearer token: 401 without one.",
 			bearer:         func(*testing.T, apiFixture) string { return "" },
 			want:           401,
 			wantViolations: true,
