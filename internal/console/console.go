@@ -78,7 +78,7 @@ func New(consoleURL, token string, hc *http.Client, userAgent string) *Client {
 // console API has no get-by-id and does not paginate this list. Errors are
 // *Error.
 func (c *Client) ListProjectKeys(ctx context.Context, projectID string) ([]Key, error) {
-	keys, resp, err := c.api.ProjectAPI.ListProjectApiKeys(withOperation(ctx, OpListProjectKeys), projectID).Execute()
+	keys, resp, err := c.api.ProjectAPI.ListProjectApiKeys(WithOperation(ctx, OpListProjectKeys), projectID).Execute()
 	return listed(projectHolder, projectID, keys, resp, err, fromProjectKey)
 }
 
@@ -91,7 +91,7 @@ func (c *Client) CreateProjectKey(ctx context.Context, projectID, name string, e
 	if expiresAt != nil {
 		body.SetExpiresAt(expiresAt.UTC())
 	}
-	k, resp, err := c.api.ProjectAPI.CreateProjectApiKey(withOperation(ctx, OpCreateProjectKey), projectID).
+	k, resp, err := c.api.ProjectAPI.CreateProjectApiKey(WithOperation(ctx, OpCreateProjectKey), projectID).
 		CreateProjectApiKeyBody(*body).Execute()
 	return created(projectHolder, projectID, k, resp, err, fromProjectKey)
 }
@@ -99,7 +99,7 @@ func (c *Client) CreateProjectKey(ctx context.Context, projectID, name string, e
 // DeleteProjectKey deletes a key of a project. A key that is already gone
 // is not an error. Errors are *Error.
 func (c *Client) DeleteProjectKey(ctx context.Context, projectID, keyID string) error {
-	resp, err := c.api.ProjectAPI.DeleteProjectApiKey(withOperation(ctx, OpDeleteProjectKey), projectID, keyID).Execute()
+	resp, err := c.api.ProjectAPI.DeleteProjectApiKey(WithOperation(ctx, OpDeleteProjectKey), projectID, keyID).Execute()
 	return deleted(projectHolder, projectID, keyID, resp, err)
 }
 
@@ -107,7 +107,7 @@ func (c *Client) DeleteProjectKey(ctx context.Context, projectID, keyID string) 
 // one this client calls with included. Like a project's, the list has no
 // get-by-id and no pages. Errors are *Error.
 func (c *Client) ListWorkspaceKeys(ctx context.Context, workspaceID string) ([]Key, error) {
-	keys, resp, err := c.api.WorkspaceAPI.ListWorkspaceApiKeys(withOperation(ctx, OpListWorkspaceKeys), workspaceID).Execute()
+	keys, resp, err := c.api.WorkspaceAPI.ListWorkspaceApiKeys(WithOperation(ctx, OpListWorkspaceKeys), workspaceID).Execute()
 	return listed(workspaceHolder, workspaceID, keys, resp, err, fromWorkspaceKey)
 }
 
@@ -118,7 +118,7 @@ func (c *Client) CreateWorkspaceKey(ctx context.Context, workspaceID, name strin
 	if expiresAt != nil {
 		body.SetExpiresAt(expiresAt.UTC())
 	}
-	k, resp, err := c.api.WorkspaceAPI.CreateWorkspaceApiKey(withOperation(ctx, OpCreateWorkspaceKey), workspaceID).
+	k, resp, err := c.api.WorkspaceAPI.CreateWorkspaceApiKey(WithOperation(ctx, OpCreateWorkspaceKey), workspaceID).
 		CreateWorkspaceApiKeyBody(*body).Execute()
 	return created(workspaceHolder, workspaceID, k, resp, err, fromWorkspaceKey)
 }
@@ -127,7 +127,7 @@ func (c *Client) CreateWorkspaceKey(ctx context.Context, workspaceID, name strin
 // an error. Deleting the key this client calls with revokes its own
 // credentials: every later call answers 401 (ReasonUnauthorized).
 func (c *Client) DeleteWorkspaceKey(ctx context.Context, workspaceID, keyID string) error {
-	resp, err := c.api.WorkspaceAPI.DeleteWorkspaceApiKey(withOperation(ctx, OpDeleteWorkspaceKey), workspaceID, keyID).Execute()
+	resp, err := c.api.WorkspaceAPI.DeleteWorkspaceApiKey(WithOperation(ctx, OpDeleteWorkspaceKey), workspaceID, keyID).Execute()
 	return deleted(workspaceHolder, workspaceID, keyID, resp, err)
 }
 
@@ -378,7 +378,7 @@ func classify(op string, resp *http.Response, err error) *Error {
 		e.Reason = ReasonPaymentRequired
 	case s == http.StatusTooManyRequests:
 		e.Reason = ReasonRateLimited
-		e.RetryAt = retryAt(resp.Header, time.Now())
+		e.RetryAt = RetryAt(resp.Header, time.Now())
 	case s >= 500:
 		e.Reason = ReasonUnavailable
 	case s >= 400:
@@ -426,7 +426,7 @@ const MaxRateLimitWait = 5 * time.Minute
 // September 2001 as a Unix time, before any answer this provider can get.
 const epochThreshold = 1_000_000_000
 
-// retryAt reads when a rate limit resets from a 429's headers, or returns
+// RetryAt reads when a rate limit resets from a 429's headers, or returns
 // the zero time when they give no wait, so that the normal backoff applies.
 //
 //   - x-ratelimit-reset is what Ory documents and sends: the seconds until
@@ -439,7 +439,7 @@ const epochThreshold = 1_000_000_000
 // headers give one, the later wins: waiting less than either asks is
 // answered by another 429. The result is never more than MaxRateLimitWait
 // after now.
-func retryAt(h http.Header, now time.Time) time.Time {
+func RetryAt(h http.Header, now time.Time) time.Time {
 	var at time.Time
 	if v := strings.TrimSpace(h.Get("X-Ratelimit-Reset")); v != "" {
 		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > 0 {

@@ -233,7 +233,7 @@ func TestRetryAt(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			if got := retryAt(tc.header, now); !got.Equal(tc.want) {
+			if got := RetryAt(tc.header, now); !got.Equal(tc.want) {
 				t.Errorf("%s\nretryAt = %v, want %v", tc.reason, got, tc.want)
 			}
 		})

@@ -1,7 +1,14 @@
 // Package orysim is an in-memory simulator of the parts of Ory Network's
 // console API (api.console.ory.sh) that the provider uses: project API keys
 // and workspace API keys (create, list, delete), and projects (create, list,
-// read, rename at a revision, purge).
+// read, rename at a revision, purge); and of each
+// project's own API (https://<slug>.projects.oryapis.com), served by the
+// same process at ProjectAPIURL (<simulator URL>/projects-api/<slug>): its
+// OAuth2 clients (create, get, list in pages, set, patch, delete, rotate
+// and drop rotated secrets), under project API keys the console issued for
+// that project (401 for an unknown, revoked or expired key, 403 for a key
+// of another project or a workspace key). OAuth2Clients and SecretWorks
+// let a test see the clients and which secrets Ory would accept.
 //
 // Tests drive the real github.com/ory/client-go against it over HTTP, so the
 // simulator has to answer the way the live API does: same paths, status
@@ -39,8 +46,10 @@
 // workspace key they create authenticates at once, so a test can rotate the
 // provider's own credentials through the API.
 //
-// Faults (injected errors, latency, dropped connections, rate limiting) can
-// be switched on and off at any time, also while requests are in flight.
+// Faults (injected errors, latency, dropped connections, rate limiting,
+// answers cut after the simulator acted) can be switched on and off at any
+// time, also while requests are in flight; they apply to both APIs by
+// operation name, and both are in the request log and the contract check.
 //
 // Behaviour the simulator assumes where the live API is not documented is
 // marked "Assumption:" in the comments; keep those in mind when a test

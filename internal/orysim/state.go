@@ -158,7 +158,10 @@ type ProjectSpec struct {
 type project struct {
 	Project
 	keys []*Key
-	seq  uint64
+	// clients are the OAuth2 clients of the project's own API, in creation
+	// order.
+	clients []*oauth2Client
+	seq     uint64
 }
 
 // AddWorkspace registers a workspace reachable with key and returns it.
@@ -366,10 +369,11 @@ func (s *Server) DeleteProject(ref string) bool {
 	return true
 }
 
-// PurgeProject removes a project and its keys for good, as the console's
-// purgeProject does (served too, see purgeProject): from then on it is
-// unknown, which Ory answers with 403 like a project the key may not see.
-// It reports whether ref named a project.
+// PurgeProject removes a project, its keys and its OAuth2 clients for
+// good, as the console's purgeProject does (served too, see purgeProject):
+// from then on it is unknown, which Ory answers with 403 like a project the
+// key may not see, and its own API answers 404. It reports whether ref
+// named a project.
 func (s *Server) PurgeProject(ref string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -381,8 +385,8 @@ func (s *Server) PurgeProject(ref string) bool {
 	return true
 }
 
-// removeProjectLocked forgets p, and with it its keys: they are stored in
-// p alone.
+// removeProjectLocked forgets p, and with it its keys and OAuth2 clients:
+// they are stored in p alone.
 func (s *Server) removeProjectLocked(p *project) {
 	delete(s.projects, p.ID)
 	delete(s.slugs, p.Slug)
