@@ -69,7 +69,9 @@ func TestBadInputAtRunTime(t *testing.T) {
 		creds     map[string]string // the credentials Secret's data; nil: none
 		projectID string            // the ProviderConfig's default project
 		allowed   []string          // the ProviderConfig's allowedProjectIDs
-		params    common.ProjectAPIKeyParameters
+		params    common.KeyParameters
+		// keyProjectID is the key's projectID; empty: the ProviderConfig's.
+		keyProjectID string
 		// secretTaken: the connection Secret exists, controlled by
 		// another object.
 		secretTaken bool
@@ -90,7 +92,7 @@ func TestBadInputAtRunTime(t *testing.T) {
 			arrange: func(name string) (setup, string) {
 				p := uuid.NewString()
 				return setup{creds: map[string]string{"token": workspaceKey}, projectID: project.ID,
-					params: common.ProjectAPIKeyParameters{ProjectID: p, KeyParameters: common.KeyParameters{Name: name}}}, p
+					keyProjectID: p, params: common.KeyParameters{Name: name}}, p
 			},
 			wantMsg: []string{"403", "projectID"},
 		},
@@ -99,7 +101,7 @@ func TestBadInputAtRunTime(t *testing.T) {
 			arrange: func(name string) (setup, string) {
 				p := sim.AddProject(revokedKey, "")
 				return setup{creds: map[string]string{"token": revokedKey}, projectID: p.ID,
-					params: common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: name}}}, p.ID
+					params: common.KeyParameters{Name: name}}, p.ID
 			},
 			wantMsg: []string{"401", "invalid or revoked", "put a valid ory_wak_ key in its credentials"},
 		},
@@ -107,7 +109,7 @@ func TestBadInputAtRunTime(t *testing.T) {
 			reason: "A missing credentials Secret is named, with what to create; Ory is never called.",
 			arrange: func(name string) (setup, string) {
 				p := sim.AddProject(workspaceKey, "")
-				return setup{projectID: p.ID, params: common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: name}}}, p.ID
+				return setup{projectID: p.ID, params: common.KeyParameters{Name: name}}, p.ID
 			},
 			wantMsg:    []string{"does not exist", "create it with the workspace API key under key \"token\""},
 			noRequests: true,
@@ -117,7 +119,7 @@ func TestBadInputAtRunTime(t *testing.T) {
 			arrange: func(name string) (setup, string) {
 				p := sim.AddProject(workspaceKey, "")
 				return setup{creds: map[string]string{"tokn": workspaceKey}, projectID: p.ID,
-					params: common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: name}}}, p.ID
+					params: common.KeyParameters{Name: name}}, p.ID
 			},
 			wantMsg:    []string{"has no key \"token\"", "put the workspace API key there"},
 			noRequests: true,
@@ -128,7 +130,7 @@ func TestBadInputAtRunTime(t *testing.T) {
 				p := sim.AddProject(workspaceKey, "")
 				past := metav1.NewTime(time.Now().Add(-time.Hour).Truncate(time.Second))
 				return setup{creds: map[string]string{"token": workspaceKey}, projectID: p.ID,
-					params: common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: name, ExpiresAt: &past}}}, p.ID
+					params: common.KeyParameters{Name: name, ExpiresAt: &past}}, p.ID
 			},
 			wantMsg:    []string{"is not in the future", "set a later time, or remove it"},
 			noRequests: true,
@@ -138,7 +140,7 @@ func TestBadInputAtRunTime(t *testing.T) {
 			arrange: func(name string) (setup, string) {
 				p := sim.AddProject(workspaceKey, "")
 				return setup{creds: map[string]string{"token": workspaceKey}, projectID: p.ID, secretTaken: true,
-					params: common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: name}}}, p.ID
+					params: common.KeyParameters{Name: name}}, p.ID
 			},
 			wantMsg:    []string{"bad-key", "writeConnectionSecretToRef"},
 			noRequests: true,
@@ -148,7 +150,7 @@ func TestBadInputAtRunTime(t *testing.T) {
 			arrange: func(name string) (setup, string) {
 				p := sim.AddProject(workspaceKey, "")
 				return setup{creds: map[string]string{"token": workspaceKey}, projectID: project.ID, allowed: []string{project.ID},
-					params: common.ProjectAPIKeyParameters{ProjectID: p.ID, KeyParameters: common.KeyParameters{Name: name}}}, p.ID
+					keyProjectID: p.ID, params: common.KeyParameters{Name: name}}, p.ID
 			},
 			wantMsg:    []string{"is not in the allowedProjectIDs", "use an allowed project"},
 			noRequests: true,
@@ -179,7 +181,7 @@ func TestBadInputAtRunTime(t *testing.T) {
 					ns := h.NewNamespace(t, "bad-"+strings.ToLower(name[:min(len(name), 20)]))
 					keyName := ns + "-key"
 					su, countProject := tc.arrange(keyName)
-					k := testkit.NewProjectKey(s, ns, "bad", su.params)
+					k := testkit.NewProjectKey(s, ns, "bad", su.params, su.keyProjectID)
 					h.ConfigFor(t, k, ns, "cfg", su.creds, su.projectID, su.allowed...)
 					if su.secretTaken {
 						takeSecret(t, testkit.SecretRef(k))
