@@ -124,7 +124,7 @@ var rules = []rule{
 	},
 	{
 		why:    "a namespaced kind references objects of its own namespace only, so it refuses a namespace in its references; a cluster-scoped kind's references have no namespace field",
-		re:     regexp.MustCompile(`(?m)^// \+kubebuilder:validation:XValidation:rule="[^"]*Ref\.namespace\)[^"]*",message="[^"]*must be left out: a namespaced \w+ references [^"]*"\n`),
+		re:     regexp.MustCompile(`(?m)^// \+kubebuilder:validation:XValidation:rule="[^"]*Ref\.namespace\)[^"]*",(?:\w+=\w+,)*message="[^"]*must be left out: a namespaced \w+ references [^"]*"\n`),
 		repl:   "",
 		onlyIf: "xpv2.NamespacedReference",
 	},

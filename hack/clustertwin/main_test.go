@@ -79,7 +79,7 @@ const clusterImportRule = `// +kubebuilder:validation:XValidation:rule="!has(sel
 
 // namespacedRefRule refuses a namespace in a namespaced kind's references;
 // the twin has no such field, and no rule.
-const namespacedRefRule = `// +kubebuilder:validation:XValidation:rule="(!has(self.forProvider.projectIDRef) || !has(self.forProvider.projectIDRef.namespace)) && (!has(self.forProvider.projectIDSelector) || !has(self.forProvider.projectIDSelector.namespace))",message="spec.forProvider.projectIDRef.namespace and spec.forProvider.projectIDSelector.namespace must be left out: a namespaced Widget references Projects of its own namespace only"`
+const namespacedRefRule = `// +kubebuilder:validation:XValidation:rule="(!has(self.forProvider.projectIDSelector) || !has(self.forProvider.projectIDSelector.namespace)) && (oldSelf.hasValue() || !has(self.forProvider.projectIDRef) || !has(self.forProvider.projectIDRef.namespace))",optionalOldSelf=true,message="spec.forProvider.projectIDRef.namespace and spec.forProvider.projectIDSelector.namespace must be left out: a namespaced Widget references Projects of its own namespace only"`
 
 // source is a small namespaced kind with every part a rule rewrites.
 const source = `// Some words for the reader.

@@ -50,8 +50,11 @@ type ProjectAPIKeyParameters struct {
 	// to: projectID is set to that Project's UUID once its controller has
 	// read the project from Ory (status.atProvider.id); until then the key
 	// waits, with Synced false. A namespaced key references a Project of its
-	// own namespace, a cluster-scoped key a cluster-scoped Project. Resolved
-	// once, while projectID is empty, unless policy.resolve is Always (then a
+	// own namespace: a namespace here is refused when the key is created,
+	// and a reference to another namespace is not resolved (after a
+	// selector matched, the key's own namespace is recorded here). A
+	// cluster-scoped key references a cluster-scoped Project. Resolved once,
+	// while projectID is empty, unless policy.resolve is Always (then a
 	// Project with another UUID replaces the key).
 	// +optional
 	ProjectIDRef *xpv2.Reference `json:"projectIDRef,omitempty"`

@@ -18,7 +18,7 @@ import (
 // +kubebuilder:validation:XValidation:rule="!has(self.forProvider.rotation) || !has(self.forProvider.rotation.lifetime) || !has(self.forProvider.expiresAt)",message="set either spec.forProvider.expiresAt or spec.forProvider.rotation.lifetime: a rotated key's expiry follows from its lifetime"
 // +kubebuilder:validation:XValidation:rule="!has(self.forProvider.importValueFrom) || !has(self.forProvider.importValueFrom.namespace)",message="spec.forProvider.importValueFrom.namespace must be left out: a namespaced ProjectAPIKey reads Secrets of its own namespace only"
 // +kubebuilder:validation:XValidation:rule="(!has(self.forProvider.projectIDRef) || !has(self.forProvider.projectIDRef.policy) || !has(self.forProvider.projectIDRef.policy.resolution) || self.forProvider.projectIDRef.policy.resolution == 'Required') && (!has(self.forProvider.projectIDSelector) || !has(self.forProvider.projectIDSelector.policy) || !has(self.forProvider.projectIDSelector.policy.resolution) || self.forProvider.projectIDSelector.policy.resolution == 'Required')",message="spec.forProvider.projectIDRef.policy.resolution and spec.forProvider.projectIDSelector.policy.resolution must be Required: a reference left unresolved would leave projectID empty, and the key would be made in the ProviderConfig's default project"
-// +kubebuilder:validation:XValidation:rule="(!has(self.forProvider.projectIDRef) || !has(self.forProvider.projectIDRef.namespace)) && (!has(self.forProvider.projectIDSelector) || !has(self.forProvider.projectIDSelector.namespace))",message="spec.forProvider.projectIDRef.namespace and spec.forProvider.projectIDSelector.namespace must be left out: a namespaced ProjectAPIKey references Projects of its own namespace only"
+// +kubebuilder:validation:XValidation:rule="(!has(self.forProvider.projectIDSelector) || !has(self.forProvider.projectIDSelector.namespace)) && (oldSelf.hasValue() || !has(self.forProvider.projectIDRef) || !has(self.forProvider.projectIDRef.namespace))",optionalOldSelf=true,message="spec.forProvider.projectIDRef.namespace and spec.forProvider.projectIDSelector.namespace must be left out: a namespaced ProjectAPIKey references Projects of its own namespace only"
 type ProjectAPIKeySpec struct {
 	xpv2.ManagedResourceSpec `json:",inline"`
 
@@ -55,8 +55,11 @@ type ProjectAPIKeyParameters struct {
 	// to: projectID is set to that Project's UUID once its controller has
 	// read the project from Ory (status.atProvider.id); until then the key
 	// waits, with Synced false. A namespaced key references a Project of its
-	// own namespace, a cluster-scoped key a cluster-scoped Project. Resolved
-	// once, while projectID is empty, unless policy.resolve is Always (then a
+	// own namespace: a namespace here is refused when the key is created,
+	// and a reference to another namespace is not resolved (after a
+	// selector matched, the key's own namespace is recorded here). A
+	// cluster-scoped key references a cluster-scoped Project. Resolved once,
+	// while projectID is empty, unless policy.resolve is Always (then a
 	// Project with another UUID replaces the key).
 	// +optional
 	ProjectIDRef *xpv2.NamespacedReference `json:"projectIDRef,omitempty"`
