@@ -2,6 +2,7 @@ package reliability
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -75,6 +76,9 @@ func TestBadInputAtRunTime(t *testing.T) {
 		// secretTaken: the connection Secret exists, controlled by
 		// another object.
 		secretTaken bool
+		// pendingProject: the key references (projectIDRef) a Project of
+		// its scope that has no UUID yet.
+		pendingProject bool
 	}
 	cases := map[string]struct {
 		reason string
@@ -155,6 +159,16 @@ func TestBadInputAtRunTime(t *testing.T) {
 			wantMsg:    []string{"is not in the allowedProjectIDs", "use an allowed project"},
 			noRequests: true,
 		},
+		"ReferencedProjectWithoutID": {
+			reason: "A key whose Project has no UUID yet (being created, or an import Ory has not confirmed) waits with crossplane-runtime's resolver message, makes no key (not even in the ProviderConfig's default project) and calls Ory not at all: references are resolved before the provider connects.",
+			arrange: func(name string) (setup, string) {
+				p := sim.AddProject(workspaceKey, "")
+				return setup{creds: map[string]string{"token": workspaceKey}, projectID: p.ID, pendingProject: true,
+					params: common.KeyParameters{Name: name}}, p.ID
+			},
+			wantMsg:    []string{"referenced field was empty", "may not yet be ready"},
+			noRequests: true,
+		},
 	}
 	var (
 		mu              sync.Mutex
@@ -185,6 +199,13 @@ func TestBadInputAtRunTime(t *testing.T) {
 					h.ConfigFor(t, k, ns, "cfg", su.creds, su.projectID, su.allowed...)
 					if su.secretTaken {
 						takeSecret(t, testkit.SecretRef(k))
+					}
+					if su.pendingProject {
+						p := testkit.NewProject(s, ns, "pending", nil)
+						testkit.ObserveOnly(p)
+						h.Create(t, p)
+						t.Cleanup(func() { _ = kube.Delete(context.Background(), p) })
+						testkit.ReferProject(k, p.GetName())
 					}
 
 					logStart := logs.Len()
