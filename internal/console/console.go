@@ -150,8 +150,13 @@ var (
 
 // classify is the package's classify with the holder's hints.
 func (h holder) classify(op string, resp *http.Response, err error) *Error {
-	e := classify(op, resp, err)
-	e.hint = h.hints[e.Reason]
+	return withHints(classify(op, resp, err), h.hints)
+}
+
+// withHints gives e the hint of its reason in h, if h has one; the general
+// hint stays otherwise.
+func withHints(e *Error, h map[Reason]string) *Error {
+	e.hint = h[e.Reason]
 	return e
 }
 
@@ -173,9 +178,7 @@ func listed[T any](h holder, ref string, keys []T, resp *http.Response, err erro
 func created[T any](h holder, ref string, k *T, resp *http.Response, err error, from func(*T, string) Key) (Key, error) {
 	op := "create an API key in " + h.noun + " " + ref
 	if err != nil {
-		e := classifyCreate(op, resp, err)
-		e.hint = h.hints[e.Reason]
-		return Key{}, e
+		return Key{}, withHints(classifyCreate(op, resp, err), h.hints)
 	}
 	key := from(k, ref)
 	if key.Value == "" {
@@ -216,12 +219,12 @@ func classifyCreate(op string, resp *http.Response, err error) *Error {
 	return e
 }
 
-// MayHaveCreated reports whether a failed CreateKey may nevertheless have
-// made the key in Ory: its answer was lost, cut, unreadable or without the
-// key's value (ReasonOutcomeUnknown), or Ory or the network failed after
-// the request may have left (ReasonUnavailable). The caller must then look
-// for such a key before creating another; after any other error Ory did not
-// act.
+// MayHaveCreated reports whether a failed create (of a key, or
+// CreateProject) may nevertheless have made the key or project in Ory: its
+// answer was lost, cut, unreadable or, for a key, without the key's value
+// (ReasonOutcomeUnknown), or Ory or the network failed after the request may
+// have left (ReasonUnavailable). The caller must then look for what was made
+// before creating another; after any other error Ory did not act.
 func MayHaveCreated(err error) bool {
 	r := ReasonOf(err)
 	return r == ReasonOutcomeUnknown || r == ReasonUnavailable
@@ -285,6 +288,13 @@ const (
 	// could not be read to its end, did not decode, or lacked the key's
 	// value: Ory may have made a key whose value nobody has.
 	ReasonOutcomeUnknown Reason = "CreateOutcomeUnknown"
+
+	// ReasonConflict (409) is a change refused because what it was made
+	// for changed since it was read: a project patched at a stale revision.
+	ReasonConflict Reason = "RevisionConflict"
+	// ReasonPaymentRequired (402) is a refusal by the workspace's plan: no
+	// free project slot.
+	ReasonPaymentRequired Reason = "PlanLimitReached"
 )
 
 // An Error is a failed console call. Its message carries the status, Ory's
@@ -297,8 +307,8 @@ type Error struct {
 	// RetryAt is when Ory's rate limit resets, for a 429 that said so.
 	RetryAt time.Time
 
-	// hint replaces the reason's general hint, for a holder of keys whose
-	// hint differs (a workspace's).
+	// hint replaces the reason's general hint, for a holder of keys or an
+	// operation whose hint differs (a workspace's, a project's).
 	hint string
 }
 
@@ -328,6 +338,8 @@ var hints = map[Reason]string{
 	ReasonUnavailable:  "Ory or the network failed; the provider retries",
 	ReasonOutcomeUnknown: "Ory may have made the key, but its value never arrived: " +
 		"the provider looks for such a key, deletes it and creates another",
+	ReasonConflict:        "what the change was made for changed since it was read; the provider reads it again and retries",
+	ReasonPaymentRequired: "the workspace's plan does not allow this: check the plan in the Ory Console",
 }
 
 // ReasonOf returns the reason of a console error, or "" for other errors.
@@ -360,6 +372,10 @@ func classify(op string, resp *http.Response, err error) *Error {
 		e.Reason = ReasonForbidden
 	case s == http.StatusNotFound:
 		e.Reason = ReasonNotFound
+	case s == http.StatusConflict:
+		e.Reason = ReasonConflict
+	case s == http.StatusPaymentRequired:
+		e.Reason = ReasonPaymentRequired
 	case s == http.StatusTooManyRequests:
 		e.Reason = ReasonRateLimited
 		e.RetryAt = retryAt(resp.Header, time.Now())

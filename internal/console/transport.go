@@ -164,16 +164,20 @@ func perSecond(l RateLimit) rate.Limit { return rate.Limit(float64(l.RequestsPer
 // DeleteKey takes for success), so they are retried after any 5xx or network
 // error.
 //
-// A create (POST) is not: if Ory received it, it may have created the key
-// even though the answer was lost (a dropped connection, a timeout) or was a
-// 5xx from a proxy or from Ory after it acted. Sending it again would create
-// a second key, and the first key's value, returned only in the lost answer,
-// would be gone for good. So a create is retried only when it certainly did
-// not reach Ory: the connection could not be made (dial error, connection
-// refused, unknown host), or Ory answered 429, which it does before acting.
-// Anything else goes back to the reconciler as an error, which records the
-// create as failed and lets the external client look for the key before
-// creating another.
+// A create (POST: of a key, or of a project) is not: if Ory received it, it
+// may have created the key even though the answer was lost (a dropped
+// connection, a timeout) or was a 5xx from a proxy or from Ory after it
+// acted. Sending it again would create a second key, and the first key's
+// value, returned only in the lost answer, would be gone for good; or a
+// second project, holding user data from its first minute. So a create is
+// retried only when it certainly did not reach Ory: the connection could not
+// be made (dial error, connection refused, unknown host), or Ory answered
+// 429, which it does before acting. Anything else goes back to the
+// reconciler as an error, which records the create as failed and lets the
+// external client look for the key or project before creating another. A
+// PATCH (a project's rename) follows the same rules: resent after its first
+// attempt applied, it would only be answered 409 (its revision is stale by
+// then), which tells the caller less than the first attempt's error.
 //
 // A 429 is retried once Ory's rate limit window resets (the later of
 // x-ratelimit-reset and Retry-After in any of their forms, at most
@@ -326,6 +330,10 @@ const (
 	OpCreateProjectKey   = "createProjectApiKey"
 	OpDeleteProjectKey   = "deleteProjectApiKey"
 	OpGetProject         = "getProject"
+	OpCreateProject      = "createProject"
+	OpListProjects       = "listProjects"
+	OpPatchProject       = "patchProjectWithRevision"
+	OpPurgeProject       = "purgeProject"
 	OpListWorkspaceKeys  = "listWorkspaceApiKeys"
 	OpCreateWorkspaceKey = "createWorkspaceApiKey"
 	OpDeleteWorkspaceKey = "deleteWorkspaceApiKey"

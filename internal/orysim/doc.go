@@ -1,6 +1,7 @@
 // Package orysim is an in-memory simulator of the parts of Ory Network's
 // console API (api.console.ory.sh) that the provider uses: project API keys
-// and workspace API keys (create, list, delete) and reading a project.
+// and workspace API keys (create, list, delete), and projects (create, list,
+// read, rename at a revision, purge).
 //
 // Tests drive the real github.com/ory/client-go against it over HTTP, so the
 // simulator has to answer the way the live API does: same paths, status
@@ -20,9 +21,17 @@
 //
 // Projects can go away as they do in Ory: DeleteProject deletes one softly
 // (GetProject answers it with state "deleted", its key operations 403),
-// PurgeProject removes it (403 everywhere: Ory answers an unknown project
-// with 403, not 404), and MoveProject takes it out of reach of its
-// workspace's key while it still exists (the same 403s).
+// PurgeProject (or purgeProject through the API) removes it and its keys
+// (403 everywhere: Ory answers an unknown project with 403, not 404), and
+// MoveProject takes it out of reach of its workspace's key while it still
+// exists (the same 403s).
+//
+// Projects created through the API belong to the caller's workspace and
+// start running, with a generated slug and a first revision;
+// patchProjectWithRevision renames one at its current revision (409 at any
+// other) and makes a new revision. A workspace's plan may limit its
+// projects (WorkspaceSpec.ProjectLimit, SetProjectLimit): a create beyond
+// the limit answers 402.
 //
 // A workspace is set up with one workspace API key (AddWorkspace,
 // CreateWorkspace), which is also the first of its API keys: the workspace

@@ -19,7 +19,9 @@ type route struct {
 	// {project_id} under /projects, {workspace} under /workspaces.
 	parent  string
 	tokenID string // {token_id}, unescaped
-	allow   string // methods the path supports, for 405 answers
+	// revision is {revision_id} of patchProjectWithRevision, unescaped.
+	revision string
+	allow    string // methods the path supports, for 405 answers
 	// holder resolves parent for the key operations, with s.mu held.
 	holder holderFor
 }
@@ -47,6 +49,16 @@ func parseRoute(method string, u *url.URL) route {
 		}
 		seg[i] = s
 	}
+	if len(seg) == 1 && seg[0] == "projects" {
+		rt := route{allow: "GET, POST"}
+		switch method {
+		case http.MethodGet:
+			rt.op = OpListProjects
+		case http.MethodPost:
+			rt.op = OpCreateProject
+		}
+		return rt
+	}
 	if len(seg) < 2 {
 		return route{}
 	}
@@ -57,9 +69,19 @@ func parseRoute(method string, u *url.URL) route {
 	rt := route{parent: seg[1], holder: ops.holder}
 	switch {
 	case len(seg) == 2 && seg[0] == "projects":
-		rt.allow = http.MethodGet
-		if method == http.MethodGet {
+		// The deprecated patchProject (PATCH) is not served.
+		rt.allow = "GET, DELETE"
+		switch method {
+		case http.MethodGet:
 			rt.op = OpGetProject
+		case http.MethodDelete:
+			rt.op = OpPurgeProject
+		}
+	case len(seg) == 4 && seg[0] == "projects" && seg[2] == "revision":
+		rt.allow = http.MethodPatch
+		rt.revision = seg[3]
+		if method == http.MethodPatch {
+			rt.op = OpPatchProjectWithRevision
 		}
 	case len(seg) == 3 && seg[2] == "tokens":
 		rt.allow = "GET, POST"
@@ -136,7 +158,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		if d.fault == FaultRateLimit {
 			reason = "Rate limit exceeded; retry after x-ratelimit-reset seconds."
 		}
-		writeError(sw, d.status, reason)
+		writeErrorFor(sw, rt.op, d.status, reason)
 		return
 	}
 
@@ -154,7 +176,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 
 	ws, apiErr := s.authenticate(r)
 	if apiErr != nil {
-		apiErr.write(sw)
+		apiErr.writeFor(sw, rt.op)
 		return
 	}
 	switch rt.op {
@@ -166,6 +188,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.deleteKey(sw, ws, rt)
 	case OpGetProject:
 		s.getProject(sw, ws, rt.parent)
+	case OpCreateProject:
+		s.createProject(sw, r, ws)
+	case OpListProjects:
+		s.listProjects(sw, ws)
+	case OpPatchProjectWithRevision:
+		s.patchProject(sw, r, ws, rt)
+	case OpPurgeProject:
+		s.purgeProject(sw, ws, rt.parent)
 	}
 }
 
@@ -345,21 +375,30 @@ func (s *Server) deleteKey(w http.ResponseWriter, ws *Workspace, rt route) {
 // provider from relying on a lookup the live API may not offer.
 func (s *Server) getProject(w http.ResponseWriter, ws *Workspace, id string) {
 	s.mu.Lock()
-	p, ok := s.projects[strings.ToLower(id)]
-	var apiErr *apiError
+	p := s.projectByIDLocked(ws, id)
 	var out projectJSON
-	switch {
-	case !ok || p.WorkspaceID != ws.ID:
-		apiErr = errNoProjectAccess
-	default:
+	if p != nil {
 		out = projectToJSON(p.Project)
 	}
 	s.mu.Unlock()
-	if apiErr != nil {
-		apiErr.write(w)
+	if p == nil {
+		errNoProjectAccess.write(w)
 		return
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// projectByIDLocked resolves {project_id} of the operations on a project
+// itself (getProject, patchProjectWithRevision, purgeProject): a project of
+// ws's workspace, deleted or not, by its ID (the spec documents "Project
+// ID" only, unlike the tokens endpoints' "Project ID or Project slug"), or
+// nil for one unknown or of another workspace, which Ory answers alike.
+func (s *Server) projectByIDLocked(ws *Workspace, id string) *project {
+	p, ok := s.projects[strings.ToLower(id)]
+	if !ok || p.WorkspaceID != ws.ID {
+		return nil
+	}
+	return p
 }
 
 // keyJSON is the projectApiKey and workspaceApiKey schemas as Ory fills

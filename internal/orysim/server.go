@@ -21,6 +21,11 @@ const (
 	OpDeleteProjectAPIKey = "deleteProjectApiKey"
 	OpGetProject          = "getProject"
 
+	OpCreateProject            = "createProject"
+	OpListProjects             = "listProjects"
+	OpPatchProjectWithRevision = "patchProjectWithRevision"
+	OpPurgeProject             = "purgeProject"
+
 	OpCreateWorkspaceAPIKey = "createWorkspaceApiKey"
 	OpListWorkspaceAPIKeys  = "listWorkspaceApiKeys"
 	OpDeleteWorkspaceAPIKey = "deleteWorkspaceApiKey"
@@ -65,6 +70,11 @@ type Server struct {
 	slugs      map[string]string     // slug -> project ID
 	log        []*LogEntry           // arrival order
 	counts     map[string]int        // per operation
+
+	// projectLimits are the workspaces' plan limits on projects, by
+	// workspace ID; a workspace without an entry has no limit.
+	projectLimits map[string]int
+	projectSeq    uint64 // the seq of the last project stored
 
 	faults  *faults
 	now     func() time.Time
@@ -120,6 +130,8 @@ func New(opts ...Option) (*Server, error) {
 		faults:     newFaults(o.seed),
 		now:        o.now,
 		onLog:      o.onLog,
+
+		projectLimits: map[string]int{},
 	}
 	s.handler = http.HandlerFunc(s.serve)
 	if o.contract {
@@ -293,6 +305,7 @@ func StartTest(t testing.TB, opts ...Option) (*Server, string) {
 // Operations lists the operationIds the simulator serves, sorted.
 func Operations() []string {
 	ops := []string{OpCreateProjectAPIKey, OpListProjectAPIKeys, OpDeleteProjectAPIKey, OpGetProject,
+		OpCreateProject, OpListProjects, OpPatchProjectWithRevision, OpPurgeProject,
 		OpCreateWorkspaceAPIKey, OpListWorkspaceAPIKeys, OpDeleteWorkspaceAPIKey}
 	slices.Sort(ops)
 	return ops

@@ -1,5 +1,9 @@
 // Package providerconfig finds the ProviderConfig a managed resource names and
-// reads what it says: the console settings and the workspace API key.
+// reads what it says: the console settings and the workspace API key. Every
+// managed kind's controller uses it the same way: a Resolver records each
+// resource's usage of its ProviderConfig before resolving it, and Watch
+// requeues the resources whose ProviderConfig, or its credentials Secret,
+// changes.
 package providerconfig
 
 import (
