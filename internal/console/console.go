@@ -78,7 +78,7 @@ func New(consoleURL, token string, hc *http.Client, userAgent string) *Client {
 // console API has no get-by-id and does not paginate this list. Errors are
 // *Error.
 func (c *Client) ListProjectKeys(ctx context.Context, projectID string) ([]Key, error) {
-	keys, resp, err := c.api.ProjectAPI.ListProjectApiKeys(withOperation(ctx, OpListProjectKeys), projectID).Execute()
+	keys, resp, err := c.api.ProjectAPI.ListProjectApiKeys(WithOperation(ctx, OpListProjectKeys), projectID).Execute()
 	return listed(projectHolder, projectID, keys, resp, err, fromProjectKey)
 }
 
@@ -91,7 +91,7 @@ func (c *Client) CreateProjectKey(ctx context.Context, projectID, name string, e
 	if expiresAt != nil {
 		body.SetExpiresAt(expiresAt.UTC())
 	}
-	k, resp, err := c.api.ProjectAPI.CreateProjectApiKey(withOperation(ctx, OpCreateProjectKey), projectID).
+	k, resp, err := c.api.ProjectAPI.CreateProjectApiKey(WithOperation(ctx, OpCreateProjectKey), projectID).
 		CreateProjectApiKeyBody(*body).Execute()
 	return created(projectHolder, projectID, k, resp, err, fromProjectKey)
 }
@@ -99,7 +99,7 @@ func (c *Client) CreateProjectKey(ctx context.Context, projectID, name string, e
 // DeleteProjectKey deletes a key of a project. A key that is already gone
 // is not an error. Errors are *Error.
 func (c *Client) DeleteProjectKey(ctx context.Context, projectID, keyID string) error {
-	resp, err := c.api.ProjectAPI.DeleteProjectApiKey(withOperation(ctx, OpDeleteProjectKey), projectID, keyID).Execute()
+	resp, err := c.api.ProjectAPI.DeleteProjectApiKey(WithOperation(ctx, OpDeleteProjectKey), projectID, keyID).Execute()
 	return deleted(projectHolder, projectID, keyID, resp, err)
 }
 
@@ -107,7 +107,7 @@ func (c *Client) DeleteProjectKey(ctx context.Context, projectID, keyID string) 
 // one this client calls with included. Like a project's, the list has no
 // get-by-id and no pages. Errors are *Error.
 func (c *Client) ListWorkspaceKeys(ctx context.Context, workspaceID string) ([]Key, error) {
-	keys, resp, err := c.api.WorkspaceAPI.ListWorkspaceApiKeys(withOperation(ctx, OpListWorkspaceKeys), workspaceID).Execute()
+	keys, resp, err := c.api.WorkspaceAPI.ListWorkspaceApiKeys(WithOperation(ctx, OpListWorkspaceKeys), workspaceID).Execute()
 	return listed(workspaceHolder, workspaceID, keys, resp, err, fromWorkspaceKey)
 }
 
@@ -118,7 +118,7 @@ func (c *Client) CreateWorkspaceKey(ctx context.Context, workspaceID, name strin
 	if expiresAt != nil {
 		body.SetExpiresAt(expiresAt.UTC())
 	}
-	k, resp, err := c.api.WorkspaceAPI.CreateWorkspaceApiKey(withOperation(ctx, OpCreateWorkspaceKey), workspaceID).
+	k, resp, err := c.api.WorkspaceAPI.CreateWorkspaceApiKey(WithOperation(ctx, OpCreateWorkspaceKey), workspaceID).
 		CreateWorkspaceApiKeyBody(*body).Execute()
 	return created(workspaceHolder, workspaceID, k, resp, err, fromWorkspaceKey)
 }
@@ -127,7 +127,7 @@ func (c *Client) CreateWorkspaceKey(ctx context.Context, workspaceID, name strin
 // an error. Deleting the key this client calls with revokes its own
 // credentials: every later call answers 401 (ReasonUnauthorized).
 func (c *Client) DeleteWorkspaceKey(ctx context.Context, workspaceID, keyID string) error {
-	resp, err := c.api.WorkspaceAPI.DeleteWorkspaceApiKey(withOperation(ctx, OpDeleteWorkspaceKey), workspaceID, keyID).Execute()
+	resp, err := c.api.WorkspaceAPI.DeleteWorkspaceApiKey(WithOperation(ctx, OpDeleteWorkspaceKey), workspaceID, keyID).Execute()
 	return deleted(workspaceHolder, workspaceID, keyID, resp, err)
 }
 
@@ -277,23 +277,24 @@ type Reason string
 
 // Reasons of failed console calls, by HTTP status.
 const (
-	ReasonUnauthorized Reason = "WorkspaceKeyRejected" // 401
-	ReasonForbidden    Reason = "AccessDenied"         // 403
-	ReasonNotFound     Reason = "NotFound"             // 404
-	// ReasonConflict is a change refused because what it was made for
-	// changed since it was read (a project patched at a stale revision).
-	ReasonConflict Reason = "RevisionConflict" // 409
-	// ReasonPaymentRequired is a refusal by the workspace's plan (no free
-	// project slot).
-	ReasonPaymentRequired Reason = "PlanLimitReached" // 402
-	ReasonInvalidRequest  Reason = "InvalidRequest"   // other 4xx
-	ReasonRateLimited     Reason = "RateLimited"      // 429
-	ReasonUnavailable     Reason = "OryUnavailable"   // 5xx and network errors
-	ReasonUnexpected      Reason = "UnexpectedResponse"
+	ReasonUnauthorized   Reason = "WorkspaceKeyRejected" // 401
+	ReasonForbidden      Reason = "AccessDenied"         // 403
+	ReasonNotFound       Reason = "NotFound"             // 404
+	ReasonInvalidRequest Reason = "InvalidRequest"       // other 4xx
+	ReasonRateLimited    Reason = "RateLimited"          // 429
+	ReasonUnavailable    Reason = "OryUnavailable"       // 5xx and network errors
+	ReasonUnexpected     Reason = "UnexpectedResponse"
 	// ReasonOutcomeUnknown is a create whose answer had no error status but
 	// could not be read to its end, did not decode, or lacked the key's
 	// value: Ory may have made a key whose value nobody has.
 	ReasonOutcomeUnknown Reason = "CreateOutcomeUnknown"
+
+	// ReasonConflict (409) is a change refused because what it was made
+	// for changed since it was read: a project patched at a stale revision.
+	ReasonConflict Reason = "RevisionConflict"
+	// ReasonPaymentRequired (402) is a refusal by the workspace's plan: no
+	// free project slot.
+	ReasonPaymentRequired Reason = "PlanLimitReached"
 )
 
 // An Error is a failed console call. Its message carries the status, Ory's
@@ -334,12 +335,11 @@ var hints = map[Reason]string{
 	ReasonForbidden:    "the workspace API key has no access to this project, the project does not exist (Ory answers 403 for unknown projects too), or it is a project key (ory_pat_) where a workspace key (ory_wak_) is needed: check spec.forProvider.projectID, the ProviderConfig's projectID and its credentials",
 	ReasonNotFound:     "the project does not exist or this workspace API key cannot see it: check spec.forProvider.projectID, or the ProviderConfig's projectID",
 	ReasonRateLimited:  "Ory is rate limiting this workspace; the provider retries later",
-	ReasonConflict:     "what the change was made for changed since it was read; the provider reads it again and retries",
-	ReasonPaymentRequired: "the workspace's plan does not allow this: " +
-		"check the plan in the Ory Console",
-	ReasonUnavailable: "Ory or the network failed; the provider retries",
+	ReasonUnavailable:  "Ory or the network failed; the provider retries",
 	ReasonOutcomeUnknown: "Ory may have made the key, but its value never arrived: " +
 		"the provider looks for such a key, deletes it and creates another",
+	ReasonConflict:        "what the change was made for changed since it was read; the provider reads it again and retries",
+	ReasonPaymentRequired: "the workspace's plan does not allow this: check the plan in the Ory Console",
 }
 
 // ReasonOf returns the reason of a console error, or "" for other errors.
@@ -378,7 +378,7 @@ func classify(op string, resp *http.Response, err error) *Error {
 		e.Reason = ReasonPaymentRequired
 	case s == http.StatusTooManyRequests:
 		e.Reason = ReasonRateLimited
-		e.RetryAt = retryAt(resp.Header, time.Now())
+		e.RetryAt = RetryAt(resp.Header, time.Now())
 	case s >= 500:
 		e.Reason = ReasonUnavailable
 	case s >= 400:
@@ -426,7 +426,7 @@ const MaxRateLimitWait = 5 * time.Minute
 // September 2001 as a Unix time, before any answer this provider can get.
 const epochThreshold = 1_000_000_000
 
-// retryAt reads when a rate limit resets from a 429's headers, or returns
+// RetryAt reads when a rate limit resets from a 429's headers, or returns
 // the zero time when they give no wait, so that the normal backoff applies.
 //
 //   - x-ratelimit-reset is what Ory documents and sends: the seconds until
@@ -439,7 +439,7 @@ const epochThreshold = 1_000_000_000
 // headers give one, the later wins: waiting less than either asks is
 // answered by another 429. The result is never more than MaxRateLimitWait
 // after now.
-func retryAt(h http.Header, now time.Time) time.Time {
+func RetryAt(h http.Header, now time.Time) time.Time {
 	var at time.Time
 	if v := strings.TrimSpace(h.Get("X-Ratelimit-Reset")); v != "" {
 		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > 0 {

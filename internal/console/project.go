@@ -67,10 +67,12 @@ var (
 			"the provider looks for the project before it creates another",
 	}
 	// workspaceProjectHints are CreateProject's and ListProjects', which
-	// name no project: a 403 is about the workspace (or a project key).
+	// name no project: a 403 or 404 is about the workspace (or, for a 403,
+	// a project key).
 	workspaceProjectHints = func() map[Reason]string {
 		h := maps.Clone(projectHints)
 		h[ReasonForbidden] = workspaceHolder.hints[ReasonForbidden]
+		h[ReasonNotFound] = workspaceHolder.hints[ReasonNotFound]
 		return h
 	}()
 )
@@ -90,7 +92,7 @@ func (c *Client) CreateProject(ctx context.Context, s ProjectSpec) (Project, err
 	if s.WorkspaceID != "" {
 		body.SetWorkspaceId(s.WorkspaceID)
 	}
-	p, resp, err := c.api.ProjectAPI.CreateProject(withOperation(ctx, OpCreateProject)).CreateProjectBody(*body).Execute()
+	p, resp, err := c.api.ProjectAPI.CreateProject(WithOperation(ctx, OpCreateProject)).CreateProjectBody(*body).Execute()
 	if err != nil {
 		e := classifyCreate(fmt.Sprintf("create project %q", s.Name), resp, err)
 		return Project{}, withHints(e, workspaceProjectHints)
@@ -104,7 +106,7 @@ func (c *Client) CreateProject(ctx context.Context, s ProjectSpec) (Project, err
 // see, so a 403 says nothing about whether the project exists; a project
 // deleted in the console is answered, with State ProjectDeleted.
 func (c *Client) GetProject(ctx context.Context, id string) (Project, error) {
-	p, resp, err := c.api.ProjectAPI.GetProject(withOperation(ctx, OpGetProject), id).Execute()
+	p, resp, err := c.api.ProjectAPI.GetProject(WithOperation(ctx, OpGetProject), id).Execute()
 	if err != nil {
 		return Project{}, withHints(classify("get project "+id, resp, err), projectHints)
 	}
@@ -117,7 +119,7 @@ func (c *Client) GetProject(ctx context.Context, id string) (Project, error) {
 // lists them, with State ProjectDeleted): callers filter on State. Errors
 // are *Error.
 func (c *Client) ListProjects(ctx context.Context) ([]Project, error) {
-	ps, resp, err := c.api.ProjectAPI.ListProjects(withOperation(ctx, OpListProjects)).Execute()
+	ps, resp, err := c.api.ProjectAPI.ListProjects(WithOperation(ctx, OpListProjects)).Execute()
 	if err != nil {
 		return nil, withHints(classify("list the projects", resp, err), workspaceProjectHints)
 	}
@@ -147,7 +149,7 @@ func (c *Client) ListProjects(ctx context.Context) ([]Project, error) {
 // (the first one made a new revision, so a second answers 409).
 func (c *Client) RenameProject(ctx context.Context, id, revisionID, name string) (Project, error) {
 	patch := []ory.JsonPatch{{Op: "replace", Path: "/name", Value: name}}
-	u, resp, err := c.api.ProjectAPI.PatchProjectWithRevision(withOperation(ctx, OpPatchProject), id, revisionID).
+	u, resp, err := c.api.ProjectAPI.PatchProjectWithRevision(WithOperation(ctx, OpPatchProject), id, revisionID).
 		JsonPatch(patch).Execute()
 	if err != nil {
 		e := classify(fmt.Sprintf("rename project %s to %q", id, name), resp, err)
@@ -163,7 +165,7 @@ func (c *Client) RenameProject(ctx context.Context, id, revisionID, name string)
 // retry of one whose answer was lost can, may end in ReasonForbidden rather
 // than nil.
 func (c *Client) PurgeProject(ctx context.Context, id string) error {
-	resp, err := c.api.ProjectAPI.PurgeProject(withOperation(ctx, OpPurgeProject), id).Execute()
+	resp, err := c.api.ProjectAPI.PurgeProject(WithOperation(ctx, OpPurgeProject), id).Execute()
 	if err == nil || (resp != nil && resp.StatusCode == http.StatusNotFound) {
 		return nil
 	}

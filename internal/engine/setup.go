@@ -92,6 +92,8 @@ func setup(mgr ctrl.Manager, o controller.Options, kind config.Kind, s scope, cl
 		// name to metadata.name, not a key ID, before any key exists; instead
 		// one that resolves a create interrupted by a crash.
 		managed.WithInitializers(&createRecovery{connect: conn.connect}),
+		// The runtime's resolver, kept to the resource's own namespace.
+		managed.WithReferenceResolver(ownNamespace{client: mgr.GetClient()}),
 		managed.WithFinalizer(finalizer{kube: mgr.GetClient(), records: conn.records, record: recorder, policies: conn.policies, connect: conn.connect}),
 		managed.WithLogger(o.Logger.WithValues("controller", name)),
 		managed.WithPollInterval(o.PollInterval),

@@ -103,10 +103,73 @@ func parseRoute(method string, u *url.URL) route {
 	return rt
 }
 
-// serve is the simulator proper, below the contract middleware.
+// serve is the console API, below the contract middleware.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	rt := parseRoute(r.Method, r.URL)
-	entry := s.logArrival(rt.op, r)
+	x := exchange{op: rt.op, allow: rt.allow, parent: rt.parent, path: r.URL.Path,
+		notFound: "No console API operation is served at this path."}
+	s.serveOp(w, r, x, func(w http.ResponseWriter) {
+		ws, apiErr := s.authenticate(r)
+		if apiErr != nil {
+			apiErr.writeFor(w, rt.op)
+			return
+		}
+		switch rt.op {
+		case OpCreateProjectAPIKey, OpCreateWorkspaceAPIKey:
+			s.createKey(w, r, ws, rt)
+		case OpListProjectAPIKeys, OpListWorkspaceAPIKeys:
+			s.listKeys(w, ws, rt)
+		case OpDeleteProjectAPIKey, OpDeleteWorkspaceAPIKey:
+			s.deleteKey(w, ws, rt)
+		case OpGetProject:
+			s.getProject(w, ws, rt.parent)
+		case OpCreateProject:
+			s.createProject(w, r, ws)
+		case OpListProjects:
+			s.listProjects(w, ws)
+		case OpPatchProjectWithRevision:
+			s.patchProject(w, r, ws, rt)
+		case OpPurgeProject:
+			s.purgeProject(w, ws, rt.parent)
+		}
+	})
+}
+
+// An exchange is one request as serveOp handles it: which operation, and
+// what to answer when there is none.
+type exchange struct {
+	op string
+	// allow lists the methods of a path the simulator knows, for the 405
+	// of a request with another method.
+	allow string
+	// parent is the project or workspace the path names (a project API's
+	// slug), for CutAnswers.
+	parent string
+	// path is the request's path as the client sent it, for the log.
+	path string
+	// notFound is the reason of the 404 for a path the simulator does not
+	// know.
+	notFound string
+	// projectAPI says the request is for a project's own API, whose errors
+	// have another shape (see writeProjectAPIError).
+	projectAPI bool
+}
+
+// writeError answers status as x's API shapes its errors.
+func (x exchange) writeError(w http.ResponseWriter, status int, reason string) {
+	if x.projectAPI {
+		writeProjectAPIError(w, x.op, status, reason)
+		return
+	}
+	writeErrorFor(w, x.op, status, reason)
+}
+
+// serveOp is what every request goes through, on both APIs: it is logged
+// and counted, refused when no operation matches, meets the faults
+// injected for its operation (latency, drop, rate limit, FailNext, error
+// rate), and then is served by handle, whose answer CutAnswers may cut.
+func (s *Server) serveOp(w http.ResponseWriter, r *http.Request, x exchange, handle func(http.ResponseWriter)) {
+	entry := s.logArrival(x.op, x.path, r)
 	sw := &statusWriter{ResponseWriter: w}
 	fault, logged := "", false
 	// Completing the entry before the handler returns means it is complete
@@ -119,17 +182,17 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 
-	if rt.op == "" {
-		if rt.allow != "" {
-			w.Header().Set("Allow", rt.allow)
-			writeError(sw, http.StatusMethodNotAllowed, "The method is not allowed for the requested URL.")
+	if x.op == "" {
+		if x.allow != "" {
+			w.Header().Set("Allow", x.allow)
+			x.writeError(sw, http.StatusMethodNotAllowed, "The method is not allowed for the requested URL.")
 			return
 		}
-		writeError(sw, http.StatusNotFound, "No console API operation is served at this path.")
+		x.writeError(sw, http.StatusNotFound, x.notFound)
 		return
 	}
 
-	d := s.faults.decide(rt.op, s.now())
+	d := s.faults.decide(x.op, s.now())
 	for name, values := range d.rateHeaders {
 		w.Header()[name] = values
 	}
@@ -142,7 +205,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			// HTTP/2 connections cannot be taken over; 502 is the closest
 			// a handler can get to a cut connection.
-			writeError(sw, http.StatusBadGateway, "The connection could not be dropped: "+err.Error())
+			x.writeError(sw, http.StatusBadGateway, "The connection could not be dropped: "+err.Error())
 			return
 		}
 		// The client notices the closed connection at once, so complete
@@ -158,11 +221,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		if d.fault == FaultRateLimit {
 			reason = "Rate limit exceeded; retry after x-ratelimit-reset seconds."
 		}
-		writeErrorFor(sw, rt.op, d.status, reason)
+		x.writeError(sw, d.status, reason)
 		return
 	}
 
-	if at := s.faults.takeCut(rt.op, rt.parent); at != "" {
+	if at := s.faults.takeCut(x.op, x.parent); at != "" {
 		// Serve into a cutWriter, then break the answer. The entry is
 		// complete before the client can notice the cut.
 		cw := &cutWriter{ResponseWriter: w, at: at}
@@ -173,30 +236,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			cw.cut()
 		}()
 	}
-
-	ws, apiErr := s.authenticate(r)
-	if apiErr != nil {
-		apiErr.writeFor(sw, rt.op)
-		return
-	}
-	switch rt.op {
-	case OpCreateProjectAPIKey, OpCreateWorkspaceAPIKey:
-		s.createKey(sw, r, ws, rt)
-	case OpListProjectAPIKeys, OpListWorkspaceAPIKeys:
-		s.listKeys(sw, ws, rt)
-	case OpDeleteProjectAPIKey, OpDeleteWorkspaceAPIKey:
-		s.deleteKey(sw, ws, rt)
-	case OpGetProject:
-		s.getProject(sw, ws, rt.parent)
-	case OpCreateProject:
-		s.createProject(sw, r, ws)
-	case OpListProjects:
-		s.listProjects(sw, ws)
-	case OpPatchProjectWithRevision:
-		s.patchProject(sw, r, ws, rt)
-	case OpPurgeProject:
-		s.purgeProject(sw, ws, rt.parent)
-	}
+	handle(sw)
 }
 
 // authenticate resolves the bearer token to a workspace.

@@ -77,6 +77,30 @@ func writeError(w http.ResponseWriter, status int, reason string) {
 // writeErrorFor answers status for op: a herodot body, which for the
 // operations in genericErrorOps also carries its content at the top level.
 func writeErrorFor(w http.ResponseWriter, op string, status int, reason string) {
+	e := herodotFor(status, reason)
+	var body any = herodotBody{Error: e}
+	if genericErrorOps[op] {
+		body = genericErrorBody{Error: e, herodotError: e}
+	}
+	writeErrorBody(w, status, body)
+}
+
+// writeGenericError answers status with a genericError body (see
+// genericErrorBody).
+func writeGenericError(w http.ResponseWriter, status int, reason string) {
+	e := herodotFor(status, reason)
+	writeErrorBody(w, status, genericErrorBody{Error: e, herodotError: e})
+}
+
+func writeErrorBody(w http.ResponseWriter, status int, body any) {
+	b, _ := json.Marshal(body) // cannot fail: only strings and ints
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// herodotFor is herodot's error for status, with reason.
+func herodotFor(status int, reason string) herodotError {
 	msg, ok := herodotMessages[status]
 	if !ok {
 		msg = http.StatusText(status)
@@ -84,19 +108,11 @@ func writeErrorFor(w http.ResponseWriter, op string, status int, reason string) 
 	if msg == "" {
 		msg = "Error"
 	}
-	e := herodotError{
+	return herodotError{
 		Code:    status,
 		Status:  http.StatusText(status),
 		Request: uuid.NewString(),
 		Reason:  reason,
 		Message: msg,
 	}
-	var body any = herodotBody{Error: e}
-	if genericErrorOps[op] {
-		body = genericErrorBody{Error: e, herodotError: e}
-	}
-	b, _ := json.Marshal(body) // cannot fail: only strings and ints
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
 }

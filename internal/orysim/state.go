@@ -145,9 +145,9 @@ type ProjectSpec struct {
 	ID string
 	// Name defaults to the slug.
 	Name string
-	// Environment defaults to "prod".
+	// Environment is one of Environments; empty means "prod".
 	Environment string
-	// HomeRegion defaults to "eu-central".
+	// HomeRegion is one of HomeRegions; empty means DefaultHomeRegion.
 	HomeRegion string
 }
 
@@ -158,12 +158,17 @@ type ProjectSpec struct {
 type project struct {
 	Project
 	keys []*Key
-	seq  uint64
+	// clients are the OAuth2 clients of the project's own API, in creation
+	// order.
+	clients []*oauth2Client
+	seq     uint64
 }
 
 // AddWorkspace registers a workspace reachable with key and returns it.
 // Adding a key that is already registered returns the existing workspace,
-// so tests can call it without bookkeeping.
+// so tests can call it without bookkeeping; so does the value of a
+// workspace key created through the API (its workspace, as that key
+// authenticates it).
 func (s *Server) AddWorkspace(key string) Workspace {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -173,6 +178,9 @@ func (s *Server) AddWorkspace(key string) Workspace {
 func (s *Server) addWorkspaceLocked(key string) *Workspace {
 	if ws, ok := s.workspaces[key]; ok {
 		return ws
+	}
+	if k := s.workspaceKeyByValueLocked(key); k != nil {
+		return &Workspace{ID: k.WorkspaceID, Key: key, KeyID: k.ID, OwnerID: k.OwnerID}
 	}
 	ws, _ := s.createWorkspaceLocked(WorkspaceSpec{Key: key}) // cannot fail: the key is new, the IDs generated
 	return ws
@@ -252,11 +260,11 @@ func (s *Server) RevokeWorkspaceKey(key string) {
 func (s *Server) AddProject(workspaceKey, slug string) Project {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.addWorkspaceLocked(workspaceKey)
+	ws := s.addWorkspaceLocked(workspaceKey)
 	if _, taken := s.slugs[slug]; taken {
 		slug = ""
 	}
-	p, err := s.createProjectLocked(ProjectSpec{WorkspaceKey: workspaceKey, Slug: slug})
+	p, err := s.storeProjectLocked(ws.ID, ProjectSpec{Slug: slug})
 	if err != nil {
 		// Unreachable: the workspace exists, the slug is free and the ID is
 		// generated. Returning the zero Project keeps the promise of no
@@ -287,6 +295,14 @@ func (s *Server) createProjectLocked(spec ProjectSpec) (Project, error) {
 // project limit is the API's to enforce, not this one's: tests set up what
 // they need.
 func (s *Server) storeProjectLocked(wsID string, spec ProjectSpec) (Project, error) {
+	// Answers carry these in enums: a value outside them would make every
+	// read of the project break the contract.
+	if spec.Environment != "" && !slices.Contains(Environments, spec.Environment) {
+		return Project{}, fmt.Errorf("environment %q is not one of %s", spec.Environment, strings.Join(Environments, ", "))
+	}
+	if spec.HomeRegion != "" && !slices.Contains(HomeRegions, spec.HomeRegion) {
+		return Project{}, fmt.Errorf("home region %q is not one of %s", spec.HomeRegion, strings.Join(HomeRegions, ", "))
+	}
 	id := spec.ID
 	if id == "" {
 		id = uuid.NewString()
@@ -353,10 +369,11 @@ func (s *Server) DeleteProject(ref string) bool {
 	return true
 }
 
-// PurgeProject removes a project and its keys for good, as the console's
-// purgeProject does (served too, see purgeProject): from then on it is
-// unknown, which Ory answers with 403 like a project the key may not see.
-// It reports whether ref named a project.
+// PurgeProject removes a project, its keys and its OAuth2 clients for
+// good, as the console's purgeProject does (served too, see purgeProject):
+// from then on it is unknown, which Ory answers with 403 like a project the
+// key may not see, and its own API answers 404. It reports whether ref
+// named a project.
 func (s *Server) PurgeProject(ref string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -368,8 +385,8 @@ func (s *Server) PurgeProject(ref string) bool {
 	return true
 }
 
-// removeProjectLocked forgets p, and with it its keys: they are stored in
-// p alone.
+// removeProjectLocked forgets p, and with it its keys and OAuth2 clients:
+// they are stored in p alone.
 func (s *Server) removeProjectLocked(p *project) {
 	delete(s.projects, p.ID)
 	delete(s.slugs, p.Slug)

@@ -84,9 +84,9 @@ func Orphan(k Key) {
 	}
 }
 
-// ObserveOnly limits k to observing.
-func ObserveOnly(k Key) {
-	k.SetManagementPolicies(xpv2.ManagementPolicies{xpv2.ManagementActionObserve})
+// ObserveOnly limits m (a key, a Project) to observing.
+func ObserveOnly(m resource.Managed) {
+	m.SetManagementPolicies(xpv2.ManagementPolicies{xpv2.ManagementActionObserve})
 }
 
 // ID names a resource like kubectl does: <namespace>/<name>, or <name>.

@@ -2,6 +2,7 @@ package reliability
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -69,10 +70,15 @@ func TestBadInputAtRunTime(t *testing.T) {
 		creds     map[string]string // the credentials Secret's data; nil: none
 		projectID string            // the ProviderConfig's default project
 		allowed   []string          // the ProviderConfig's allowedProjectIDs
-		params    common.ProjectAPIKeyParameters
+		params    common.KeyParameters
+		// keyProjectID is the key's projectID; empty: the ProviderConfig's.
+		keyProjectID string
 		// secretTaken: the connection Secret exists, controlled by
 		// another object.
 		secretTaken bool
+		// pendingProject: the key references (projectIDRef) a Project of
+		// its scope that has no UUID yet.
+		pendingProject bool
 	}
 	cases := map[string]struct {
 		reason string
@@ -90,7 +96,7 @@ func TestBadInputAtRunTime(t *testing.T) {
 			arrange: func(name string) (setup, string) {
 				p := uuid.NewString()
 				return setup{creds: map[string]string{"token": workspaceKey}, projectID: project.ID,
-					params: common.ProjectAPIKeyParameters{ProjectID: p, KeyParameters: common.KeyParameters{Name: name}}}, p
+					keyProjectID: p, params: common.KeyParameters{Name: name}}, p
 			},
 			wantMsg: []string{"403", "projectID"},
 		},
@@ -99,7 +105,7 @@ func TestBadInputAtRunTime(t *testing.T) {
 			arrange: func(name string) (setup, string) {
 				p := sim.AddProject(revokedKey, "")
 				return setup{creds: map[string]string{"token": revokedKey}, projectID: p.ID,
-					params: common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: name}}}, p.ID
+					params: common.KeyParameters{Name: name}}, p.ID
 			},
 			wantMsg: []string{"401", "invalid or revoked", "put a valid ory_wak_ key in its credentials"},
 		},
@@ -107,7 +113,7 @@ func TestBadInputAtRunTime(t *testing.T) {
 			reason: "A missing credentials Secret is named, with what to create; Ory is never called.",
 			arrange: func(name string) (setup, string) {
 				p := sim.AddProject(workspaceKey, "")
-				return setup{projectID: p.ID, params: common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: name}}}, p.ID
+				return setup{projectID: p.ID, params: common.KeyParameters{Name: name}}, p.ID
 			},
 			wantMsg:    []string{"does not exist", "create it with the workspace API key under key \"token\""},
 			noRequests: true,
@@ -117,7 +123,7 @@ func TestBadInputAtRunTime(t *testing.T) {
 			arrange: func(name string) (setup, string) {
 				p := sim.AddProject(workspaceKey, "")
 				return setup{creds: map[string]string{"tokn": workspaceKey}, projectID: p.ID,
-					params: common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: name}}}, p.ID
+					params: common.KeyParameters{Name: name}}, p.ID
 			},
 			wantMsg:    []string{"has no key \"token\"", "put the workspace API key there"},
 			noRequests: true,
@@ -128,7 +134,7 @@ func TestBadInputAtRunTime(t *testing.T) {
 				p := sim.AddProject(workspaceKey, "")
 				past := metav1.NewTime(time.Now().Add(-time.Hour).Truncate(time.Second))
 				return setup{creds: map[string]string{"token": workspaceKey}, projectID: p.ID,
-					params: common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: name, ExpiresAt: &past}}}, p.ID
+					params: common.KeyParameters{Name: name, ExpiresAt: &past}}, p.ID
 			},
 			wantMsg:    []string{"is not in the future", "set a later time, or remove it"},
 			noRequests: true,
@@ -138,7 +144,7 @@ func TestBadInputAtRunTime(t *testing.T) {
 			arrange: func(name string) (setup, string) {
 				p := sim.AddProject(workspaceKey, "")
 				return setup{creds: map[string]string{"token": workspaceKey}, projectID: p.ID, secretTaken: true,
-					params: common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: name}}}, p.ID
+					params: common.KeyParameters{Name: name}}, p.ID
 			},
 			wantMsg:    []string{"bad-key", "writeConnectionSecretToRef"},
 			noRequests: true,
@@ -148,9 +154,19 @@ func TestBadInputAtRunTime(t *testing.T) {
 			arrange: func(name string) (setup, string) {
 				p := sim.AddProject(workspaceKey, "")
 				return setup{creds: map[string]string{"token": workspaceKey}, projectID: project.ID, allowed: []string{project.ID},
-					params: common.ProjectAPIKeyParameters{ProjectID: p.ID, KeyParameters: common.KeyParameters{Name: name}}}, p.ID
+					keyProjectID: p.ID, params: common.KeyParameters{Name: name}}, p.ID
 			},
 			wantMsg:    []string{"is not in the allowedProjectIDs", "use an allowed project"},
+			noRequests: true,
+		},
+		"ReferencedProjectWithoutID": {
+			reason: "A key whose Project has no UUID yet (being created, or an import Ory has not confirmed) waits with crossplane-runtime's resolver message, makes no key (not even in the ProviderConfig's default project) and calls Ory not at all: references are resolved before the provider connects.",
+			arrange: func(name string) (setup, string) {
+				p := sim.AddProject(workspaceKey, "")
+				return setup{creds: map[string]string{"token": workspaceKey}, projectID: p.ID, pendingProject: true,
+					params: common.KeyParameters{Name: name}}, p.ID
+			},
+			wantMsg:    []string{"referenced field was empty", "may not yet be ready"},
 			noRequests: true,
 		},
 	}
@@ -179,10 +195,17 @@ func TestBadInputAtRunTime(t *testing.T) {
 					ns := h.NewNamespace(t, "bad-"+strings.ToLower(name[:min(len(name), 20)]))
 					keyName := ns + "-key"
 					su, countProject := tc.arrange(keyName)
-					k := testkit.NewProjectKey(s, ns, "bad", su.params)
+					k := testkit.NewProjectKey(s, ns, "bad", su.params, su.keyProjectID)
 					h.ConfigFor(t, k, ns, "cfg", su.creds, su.projectID, su.allowed...)
 					if su.secretTaken {
 						takeSecret(t, testkit.SecretRef(k))
+					}
+					if su.pendingProject {
+						p := testkit.NewProject(s, ns, "pending", nil)
+						testkit.ObserveOnly(p)
+						h.Create(t, p)
+						t.Cleanup(func() { _ = kube.Delete(context.Background(), p) })
+						testkit.ReferProject(k, p.GetName())
 					}
 
 					logStart := logs.Len()
