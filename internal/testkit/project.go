@@ -1,7 +1,6 @@
 package testkit
 
 import (
-	"context"
 	"testing"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
@@ -37,21 +36,19 @@ func NewProject(s Scope, ns, name string, labels map[string]string) Project {
 	return p
 }
 
-// ObserveProject makes p what the Project controller makes of a project it
-// has read from Ory: its external name and status.atProvider.id are the
-// project's UUID id. It stands in for the controller in tests of what
-// references a Project.
+// ObserveProject imports project id into p, as a person does: it sets p's
+// external name to the project's UUID, and waits until the Project
+// controller reports the project in status.atProvider.id. Give it an
+// Observe-only p (ObserveOnly) to leave the project as it is.
 func (h Harness) ObserveProject(t testing.TB, p Project, id string) {
 	t.Helper()
-	ctx := context.Background()
-	meta.SetExternalName(p, id)
-	if err := h.Kube.Update(ctx, p); err != nil {
-		t.Fatal(err)
-	}
-	p.Observation().ID = id
-	if err := h.Kube.Status().Update(ctx, p); err != nil {
-		t.Fatal(err)
-	}
+	h.Update(t, p, func() { meta.SetExternalName(p, id) })
+	h.Eventually(t, p.GetName()+" to observe project "+id, func() (bool, string) {
+		if err := h.Refresh(p); err != nil {
+			return false, err.Error()
+		}
+		return p.Observation().ID == id, "status.atProvider.id " + p.Observation().ID
+	})
 }
 
 // ReferProject points k at the Project named name (of k's namespace, for

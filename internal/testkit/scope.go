@@ -38,10 +38,20 @@ func (s Scope) place(o Key, ns, name string) {
 	case resource.ModernManaged:
 		m.SetNamespace(ns)
 		m.SetName(name)
-		m.SetWriteConnectionSecretToReference(&xpv2.LocalSecretReference{Name: name + "-key"})
 	case resource.LegacyManaged:
 		m.SetName(s.ObjectName(ns, name))
-		m.SetWriteConnectionSecretToReference(&xpv2.SecretReference{Namespace: ns, Name: name + "-key"})
+	}
+	WriteSecretTo(o, ns, name+"-key")
+}
+
+// WriteSecretTo points m's connection Secret at Secret name of namespace ns
+// (a namespaced resource's own namespace, which must be ns).
+func WriteSecretTo(m resource.Managed, ns, name string) {
+	switch m := m.(type) {
+	case resource.ModernManaged:
+		m.SetWriteConnectionSecretToReference(&xpv2.LocalSecretReference{Name: name})
+	case resource.LegacyManaged:
+		m.SetWriteConnectionSecretToReference(&xpv2.SecretReference{Namespace: ns, Name: name})
 	}
 }
 

@@ -6,43 +6,22 @@ import (
 	"testing"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
-	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 	corev1 "k8s.io/api/core/v1"
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
 
-	clusterv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/cluster/v1alpha1"
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
-	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
 	"github.com/crossplane-contrib/provider-ory/internal/console"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
 	"github.com/crossplane-contrib/provider-ory/internal/testkit"
 )
 
-// projectResource is a Project resource of either scope.
-type projectResource interface {
-	resource.Managed
-	Parameters() *common.ProjectParameters
-	Observation() *common.ProjectObservation
-}
-
-// newProject returns a Project of scope s for the test namespace ns, named
-// name in Kubernetes (Scope.ObjectName) and uniqueName(ns, name) in Ory, in
-// the dev environment, with its connection Secret <name>-project in ns. The
-// shared configs give it their workspace.
-func newProject(s testkit.Scope, ns, name string) projectResource {
-	if s == testkit.Cluster {
-		p := &clusterv1alpha1.Project{}
-		p.SetName(s.ObjectName(ns, name))
-		p.SetWriteConnectionSecretToReference(&xpv2.SecretReference{Namespace: ns, Name: name + "-project"})
-		p.Spec.ForProvider = common.ProjectParameters{Name: uniqueName(ns, name), Environment: "dev"}
-		return p
-	}
-	p := &namespacedv1alpha1.Project{}
-	p.SetNamespace(ns)
-	p.SetName(name)
-	p.SetWriteConnectionSecretToReference(&xpv2.LocalSecretReference{Name: name + "-project"})
-	p.Spec.ForProvider = common.ProjectParameters{Name: uniqueName(ns, name), Environment: "dev"}
+// newManagedProject returns a Project of scope s for the test namespace ns
+// (testkit.NewProject: named <ns>-<name> in Ory, in the dev environment),
+// with its connection Secret <name>-project in ns. The shared configs give
+// it their workspace.
+func newManagedProject(s testkit.Scope, ns, name string) testkit.Project {
+	p := testkit.NewProject(s, ns, name, nil)
+	testkit.WriteSecretTo(p, ns, name+"-project")
 	return p
 }
 
@@ -63,7 +42,7 @@ func projectsNamed(name string) []orysim.Project {
 // sent to Ory; then purged once deletionProtection is false, and gone.
 func TestProject(t *testing.T) {
 	forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
-		p := newProject(s, ns, "app")
+		p := newManagedProject(s, ns, "app")
 		create(t, p)
 		h.WaitReady(t, p)
 
@@ -151,8 +130,8 @@ func TestProject(t *testing.T) {
 // without losing its users.
 func TestProjectEnvironmentImmutable(t *testing.T) {
 	forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
-		p := newProject(s, ns, "fixed")
-		p.SetManagementPolicies(xpv2.ManagementPolicies{xpv2.ManagementActionObserve})
+		p := newManagedProject(s, ns, "fixed")
+		testkit.ObserveOnly(p)
 		create(t, p)
 		p.Parameters().Environment = "prod"
 		err := kube.Update(context.Background(), p)

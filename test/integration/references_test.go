@@ -15,9 +15,9 @@ import (
 
 // newProject returns a Project of scope s for the test namespace ns,
 // created and deleted at the end of the test (a cluster-scoped one outlives
-// its test's namespace). It is Observe-only: these tests stand in for its
-// controller (Harness.ObserveProject), and an Observe-only Project never
-// creates or purges a project, whichever controller runs.
+// its test's namespace). It is Observe-only: it imports a project of the
+// simulator (Harness.ObserveProject), and an Observe-only Project never
+// creates or purges a project.
 func newProject(t *testing.T, s testkit.Scope, ns, name string, labels map[string]string) testkit.Project {
 	t.Helper()
 	p := testkit.NewProject(s, ns, name, labels)
