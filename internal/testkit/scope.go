@@ -73,7 +73,7 @@ func SecretRef(k resource.Managed) types.NamespacedName {
 // UseConfig points k at the ProviderConfig of its scope named name: the
 // namespaced kind ProviderConfig in k's namespace, or the cluster-scoped
 // ProviderConfig.
-func UseConfig(k Key, name string) {
+func UseConfig(k resource.Managed, name string) {
 	switch m := k.(type) {
 	case resource.ModernManaged:
 		m.SetProviderConfigReference(&xpv2.ProviderConfigReference{Kind: "ProviderConfig", Name: name})
