@@ -52,6 +52,9 @@ func (e *external) Observe(ctx context.Context, cr Resource) (managed.ExternalOb
 		// Up to date, so that policies without Create never get to Update.
 		return managed.ExternalObservation{ResourceExists: false, ResourceUpToDate: true}, nil
 	}
+	if err := projectapikey.Allowed(e.cfg, id); err != nil {
+		return managed.ExternalObservation{}, err
+	}
 	p, err := e.ory.GetProject(ctx, id)
 	exists, err := presence(id, p, err, strings.EqualFold(cr.GetAnnotations()[common.AnnotationPurging], id))
 	if err != nil {
@@ -62,9 +65,6 @@ func (e *external) Observe(ctx context.Context, cr Resource) (managed.ExternalOb
 			cr.SetConditions(e.gone(cr, id))
 		}
 		return managed.ExternalObservation{ResourceExists: false, ResourceUpToDate: true}, nil
-	}
-	if err := projectapikey.Allowed(e.cfg, p.ID); err != nil {
-		return managed.ExternalObservation{}, err
 	}
 	e.observed = p
 	e.setObservation(cr, p)

@@ -340,6 +340,8 @@ func TestOryRefuses(t *testing.T) {
 		mention []string
 		// wantMade is how many projects named payments Ory then holds.
 		wantMade int
+		// noRequests: refused before any call to Ory.
+		noRequests bool
 	}{
 		"PlanLimit": {
 			reason:  "No free project slot (402): the plan's words and what to do, no project, no mark left.",
@@ -355,9 +357,10 @@ func TestOryRefuses(t *testing.T) {
 			mention: []string{"403", "neither creates another project"},
 		},
 		"NotAProjectID": {
-			reason:  "A slug is no project ID: refused before any call, with what to set.",
-			arrange: func(f *fixture) { f.update(func() { meta.SetExternalName(f.cr, "affectionate-hopper") }) },
-			mention: []string{"not a project ID"},
+			reason:     "A slug is no project ID: refused before any call, with what to set.",
+			arrange:    func(f *fixture) { f.update(func() { meta.SetExternalName(f.cr, "affectionate-hopper") }) },
+			mention:    []string{"not a project ID"},
+			noRequests: true,
 		},
 		"Unavailable": {
 			reason:  "5xx on the create: Ory may have acted, so the provider looks before it creates again.",
@@ -369,10 +372,22 @@ func TestOryRefuses(t *testing.T) {
 			arrange: func(f *fixture) { f.sim.FailNext(orysim.OpCreateProject, 1, http.StatusTooManyRequests) },
 			mention: []string{"429", "rate limiting"},
 		},
+		"ImportNotAllowed": {
+			reason: "A ProviderConfig limited to some projects reads no other: refused before any call to Ory.",
+			arrange: func(f *fixture) {
+				p := f.sim.AddProject(workspaceKey, "elsewhere")
+				f.cfg.AllowedProjectIDs = []string{"3f2c1f9e-5b0a-4f7e-9d38-2a6c1b7e8f01"}
+				f.update(func() { meta.SetExternalName(f.cr, p.ID) })
+				f.sim.ResetRequests()
+			},
+			mention:    []string{"is not in the allowedProjectIDs"},
+			noRequests: true,
+		},
 		"AllowedProjectIDs": {
-			reason:  "A ProviderConfig limited to some projects makes none.",
-			arrange: func(f *fixture) { f.cfg.AllowedProjectIDs = []string{"3f2c1f9e-5b0a-4f7e-9d38-2a6c1b7e8f01"} },
-			mention: []string{"allowedProjectIDs", "without allowedProjectIDs"},
+			reason:     "A ProviderConfig limited to some projects makes none.",
+			arrange:    func(f *fixture) { f.cfg.AllowedProjectIDs = []string{"3f2c1f9e-5b0a-4f7e-9d38-2a6c1b7e8f01"} },
+			mention:    []string{"allowedProjectIDs", "without allowedProjectIDs"},
+			noRequests: true,
 		},
 	}
 	for name, tc := range cases {
@@ -393,6 +408,9 @@ func TestOryRefuses(t *testing.T) {
 			}
 			if got := len(f.projectsNamed("payments")); got != tc.wantMade {
 				t.Errorf("%s\nOry holds %d projects named payments, want %d", tc.reason, got, tc.wantMade)
+			}
+			if tc.noRequests && len(f.sim.RequestLog()) != 0 {
+				t.Errorf("%s\n%d requests to Ory, want none", tc.reason, len(f.sim.RequestLog()))
 			}
 		})
 	}
