@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -35,7 +34,7 @@ func TestProjectBadInputAtRunTime(t *testing.T) {
 		// deleteAfterReady: the case is the deletion of a Ready p.
 		deleteAfterReady bool
 	}
-	cases := map[string]struct {
+	type badProjectCase = struct {
 		reason string
 		// arrange prepares the workspace ws (its key: wsKey) and returns
 		// the Project; allowed are the ProviderConfig's allowedProjectIDs.
@@ -47,7 +46,8 @@ func TestProjectBadInputAtRunTime(t *testing.T) {
 		wantEvent string
 		// wantProjects is how many projects the workspace holds at the end.
 		wantProjects int
-	}{
+	}
+	cases := map[string]badProjectCase{
 		"PlanLimit": {
 			reason: "No free project slot (Ory's 402): the plan's words and what to do; no project, retried with backoff.",
 			arrange: func(t *testing.T, ws orysim.Workspace, p testkit.Project) arranged {
@@ -99,12 +99,9 @@ func TestProjectBadInputAtRunTime(t *testing.T) {
 			wantProjects: 1,
 		},
 	}
-	var (
-		mu              sync.Mutex
-		rejected, total int
-	)
+	tally := &badInputTally{}
 	t.Cleanup(func() {
-		report.Add(testkit.Counters{Kind: "Project", Rejected: rejected, Total: total})
+		report.Add(testkit.Counters{Kind: "Project", Rejected: tally.rejected, Total: tally.total})
 		hotLoopFigures.Lock()
 		defer hotLoopFigures.Unlock()
 		for _, l := range hotLoopFigures.lines {
@@ -113,87 +110,73 @@ func TestProjectBadInputAtRunTime(t *testing.T) {
 			}
 		}
 	})
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			for _, s := range testkit.Scopes {
-				t.Run(string(s), func(t *testing.T) {
-					t.Parallel()
-					mu.Lock()
-					total++
-					mu.Unlock()
-					ns := h.NewNamespace(t, "bad-project-"+strings.ToLower(name[:min(len(name), 14)]))
-					ws := sim.AddWorkspace(newWorkspaceKey("project bad input " + name))
-					a := tc.arrange(t, ws, testkit.NewProject(s, ns, "bad", nil))
-					p := a.p
-					pc := h.NewConfig(t, s, ns, "cfg", map[string]string{"token": ws.Key}, "", tc.allowed...)
-					testkit.UseConfig(p, pc)
+	forEachBadInput(t, cases, tally, func(t *testing.T, name string, tc badProjectCase, s testkit.Scope) bool {
+		ns := h.NewNamespace(t, "bad-project-"+strings.ToLower(name[:min(len(name), 14)]))
+		ws := sim.AddWorkspace(newWorkspaceKey("project bad input " + name))
+		a := tc.arrange(t, ws, testkit.NewProject(s, ns, "bad", nil))
+		p := a.p
+		pc := h.NewConfig(t, s, ns, "cfg", map[string]string{"token": ws.Key}, "", tc.allowed...)
+		testkit.UseConfig(p, pc)
 
-					start := time.Now()
-					h.Create(t, p)
-					if a.deleteAfterReady {
-						h.WaitReady(t, p)
-						start = time.Now()
-						if err := kube.Delete(context.Background(), p); err != nil {
-							t.Fatal(err)
-						}
-					}
-					logStart := logs.Len()
-					purges := sim.Requests(orysim.OpPurgeProject)
-
-					c := h.Within(hotLoopWindow).WaitSyncError(t, p, tc.wantMsg...)
-					ev := h.WaitWarning(t, p, "")
-					t.Logf("Synced=False %s: %s", c.Reason, c.Message)
-					if tc.wantEvent != "" {
-						ev = waitWarningReason(t, p, tc.wantEvent)
-					}
-					t.Logf("Warning event %s: %s", ev.Reason, ev.Message)
-					if !strings.Contains(ev.Message, tc.wantMsg[0]) {
-						t.Errorf("%s\nthe Warning event does not say %q: %s", tc.reason, tc.wantMsg[0], ev.Message)
-					}
-
-					time.Sleep(time.Until(start.Add(hotLoopWindow)))
-					end := time.Now()
-					at := reconcilesOf(logs.Since(logStart), p.GetNamespace(), p.GetName())
-					requests := requestsWith(ws.KeyID, start, end)
-					line := fmt.Sprintf("hot-loop Project/%s/%s: %d reconciles (at %s s), %d Ory requests in %s",
-						name, string(s), len(at), offsets(at, start), len(requests), end.Sub(start).Round(time.Second))
-					t.Log(line)
-					hotLoopFigures.Lock()
-					hotLoopFigures.lines = append(hotLoopFigures.lines, line)
-					hotLoopFigures.Unlock()
-
-					if len(at) < hotLoopMinReconciles || len(at) > hotLoopMaxReconciles {
-						t.Errorf("%s\n%d reconciles in %s: want between %d (retried) and %d (exponential backoff)", tc.reason, len(at), hotLoopWindow, hotLoopMinReconciles, hotLoopMaxReconciles)
-					}
-					if len(requests) > hotLoopMaxRequests {
-						t.Errorf("%s\n%d Ory requests in %s (%s): want at most %d with exponential backoff", tc.reason, len(requests), hotLoopWindow, describe(requests), hotLoopMaxRequests)
-					}
-					if tc.allowed != nil && len(requests) > 0 {
-						t.Errorf("%s\n%d Ory requests (%s): want none, the create is refused before any call", tc.reason, len(requests), describe(requests))
-					}
-					if n := sim.Requests(orysim.OpPurgeProject) - purges; n > 0 {
-						t.Errorf("%s\n%d purges", tc.reason, n)
-					}
-					if n := len(sim.Projects(ws.ID)); n != tc.wantProjects {
-						t.Errorf("%s\nthe workspace holds %d projects, want %d", tc.reason, n, tc.wantProjects)
-					} else {
-						mu.Lock()
-						rejected++
-						mu.Unlock()
-					}
-					// Let the resource go without touching the workspace's
-					// projects.
-					h.Update(t, p, func() {
-						testkit.ObserveOnly(p)
-						p.Parameters().DeletionProtection = new(bool)
-						meta.RemoveAnnotations(p, common.AnnotationCreating)
-					})
-					_ = kube.Delete(context.Background(), p)
-				})
+		start, logStart := time.Now(), logs.Len()
+		h.Create(t, p)
+		if a.deleteAfterReady {
+			h.WaitReady(t, p)
+			start, logStart = time.Now(), logs.Len()
+			if err := kube.Delete(context.Background(), p); err != nil {
+				t.Fatal(err)
 			}
+		}
+		purges := sim.Requests(orysim.OpPurgeProject)
+
+		c := h.Within(hotLoopWindow).WaitSyncError(t, p, tc.wantMsg...)
+		ev := h.WaitWarning(t, p, "")
+		t.Logf("Synced=False %s: %s", c.Reason, c.Message)
+		if tc.wantEvent != "" {
+			ev = waitWarningReason(t, p, tc.wantEvent)
+		}
+		t.Logf("Warning event %s: %s", ev.Reason, ev.Message)
+		if !strings.Contains(ev.Message, tc.wantMsg[0]) {
+			t.Errorf("%s\nthe Warning event does not say %q: %s", tc.reason, tc.wantMsg[0], ev.Message)
+		}
+
+		time.Sleep(time.Until(start.Add(hotLoopWindow)))
+		end := time.Now()
+		at := reconcilesOf(logs.Since(logStart), p.GetNamespace(), p.GetName())
+		requests := requestsWith(ws.KeyID, start, end)
+		line := fmt.Sprintf("hot-loop Project/%s/%s: %d reconciles (at %s s), %d Ory requests in %s",
+			name, string(s), len(at), offsets(at, start), len(requests), end.Sub(start).Round(time.Second))
+		t.Log(line)
+		hotLoopFigures.Lock()
+		hotLoopFigures.lines = append(hotLoopFigures.lines, line)
+		hotLoopFigures.Unlock()
+
+		if len(at) < hotLoopMinReconciles || len(at) > hotLoopMaxReconciles {
+			t.Errorf("%s\n%d reconciles in %s: want between %d (retried) and %d (exponential backoff)", tc.reason, len(at), hotLoopWindow, hotLoopMinReconciles, hotLoopMaxReconciles)
+		}
+		if len(requests) > hotLoopMaxRequests {
+			t.Errorf("%s\n%d Ory requests in %s (%s): want at most %d with exponential backoff", tc.reason, len(requests), hotLoopWindow, describe(requests), hotLoopMaxRequests)
+		}
+		if tc.allowed != nil && len(requests) > 0 {
+			t.Errorf("%s\n%d Ory requests (%s): want none, the create is refused before any call", tc.reason, len(requests), describe(requests))
+		}
+		if n := sim.Requests(orysim.OpPurgeProject) - purges; n > 0 {
+			t.Errorf("%s\n%d purges", tc.reason, n)
+		}
+		n := len(sim.Projects(ws.ID))
+		if n != tc.wantProjects {
+			t.Errorf("%s\nthe workspace holds %d projects, want %d", tc.reason, n, tc.wantProjects)
+		}
+		// Let the resource go without touching the workspace's
+		// projects.
+		h.Update(t, p, func() {
+			testkit.ObserveOnly(p)
+			p.Parameters().DeletionProtection = new(bool)
+			meta.RemoveAnnotations(p, common.AnnotationCreating)
 		})
-	}
+		_ = kube.Delete(context.Background(), p)
+		return n == tc.wantProjects && c.Status == corev1.ConditionFalse
+	})
 }
 
 // requestsWith returns the simulator's requests sent with the workspace API
