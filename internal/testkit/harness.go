@@ -247,6 +247,19 @@ func (h Harness) EventsAbout(ns, name string) ([]corev1.Event, error) {
 // and returns it.
 func (h Harness) WaitWarning(t testing.TB, k resource.Managed, msg string) corev1.Event {
 	t.Helper()
+	return h.waitWarning(t, k, func(e corev1.Event) bool { return strings.Contains(e.Message, msg) })
+}
+
+// WaitWarningReason waits for a Warning event of a reason about k, and
+// returns it.
+func (h Harness) WaitWarningReason(t testing.TB, k resource.Managed, reason string) corev1.Event {
+	t.Helper()
+	return h.waitWarning(t, k, func(e corev1.Event) bool { return e.Reason == reason })
+}
+
+// waitWarning waits for a Warning event about k that match accepts.
+func (h Harness) waitWarning(t testing.TB, k resource.Managed, match func(corev1.Event) bool) corev1.Event {
+	t.Helper()
 	var ev corev1.Event
 	h.Eventually(t, "a Warning event about "+k.GetName(), func() (bool, string) {
 		es, err := h.EventsAbout(k.GetNamespace(), k.GetName())
@@ -256,7 +269,7 @@ func (h Harness) WaitWarning(t testing.TB, k resource.Managed, msg string) corev
 		var seen []string
 		for _, e := range es {
 			seen = append(seen, e.Type+"/"+e.Reason)
-			if e.Type == corev1.EventTypeWarning && strings.Contains(e.Message, msg) {
+			if e.Type == corev1.EventTypeWarning && match(e) {
 				ev = e
 				return true, ""
 			}

@@ -104,8 +104,8 @@ func TestProject(t *testing.T) {
 		if s == testkit.Cluster && !strings.Contains(c.Message, "deletionPolicy to Orphan") {
 			t.Errorf("Synced %q does not offer the cluster scope's deletionPolicy Orphan", c.Message)
 		}
-		if ev := h.WaitWarning(t, p, "deletion protection is on"); ev.Reason != string(common.ReasonDeletionProtected) {
-			t.Errorf("event reason %s, want %s", ev.Reason, common.ReasonDeletionProtected)
+		if ev := h.WaitWarningReason(t, p, string(common.ReasonDeletionProtected)); !strings.Contains(ev.Message, "deletionProtection to false") {
+			t.Errorf("event %s: %q, want the way to purge", ev.Reason, ev.Message)
 		}
 		if now, ok := sim.Project(id); !ok || now.State != console.ProjectRunning {
 			t.Errorf("the protected project is %+v in Ory, want it running", now)

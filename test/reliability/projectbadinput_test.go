@@ -133,7 +133,7 @@ func TestProjectBadInputAtRunTime(t *testing.T) {
 		ev := h.WaitWarning(t, p, "")
 		t.Logf("Synced=False %s: %s", c.Reason, c.Message)
 		if tc.wantEvent != "" {
-			ev = waitWarningReason(t, p, tc.wantEvent)
+			ev = h.WaitWarningReason(t, p, tc.wantEvent)
 		}
 		t.Logf("Warning event %s: %s", ev.Reason, ev.Message)
 		if !strings.Contains(ev.Message, tc.wantMsg[0]) {
@@ -189,24 +189,4 @@ func requestsWith(keyID string, from, to time.Time) []orysim.LogEntry {
 		}
 	}
 	return out
-}
-
-// waitWarningReason waits for a Warning event of a reason about o.
-func waitWarningReason(t *testing.T, o testkit.Project, reason string) corev1.Event {
-	t.Helper()
-	var ev corev1.Event
-	h.Eventually(t, "a Warning event "+reason+" about "+o.GetName(), func() (bool, string) {
-		es, err := h.EventsAbout(o.GetNamespace(), o.GetName())
-		if err != nil {
-			return false, err.Error()
-		}
-		for _, e := range es {
-			if e.Type == corev1.EventTypeWarning && e.Reason == reason {
-				ev = e
-				return true, ""
-			}
-		}
-		return false, fmt.Sprintf("%d events", len(es))
-	})
-	return ev
 }
