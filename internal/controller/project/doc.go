@@ -7,8 +7,9 @@
 // place in the value-once engine (internal/engine), and shares with the key
 // kinds only what is the same: the ProviderConfig plumbing
 // (providerconfig.Resolver, providerconfig.Watch), the pooled console
-// connection (keyview.Views), the event filter (predicates) and the creation
-// mark (common.AnnotationCreating).
+// connection (keyview.Views), the event filter (predicates), the metadata
+// patches (metapatch: annotations, the finalizer) and the creation mark
+// (common.AnnotationCreating).
 //
 // The rules, in the order a reconcile meets them:
 //
@@ -25,5 +26,7 @@
 //   - Create marks the resource, then asks Ory; Update renames at the
 //     observed revision (one retry after a 409); Delete purges only when
 //     deletion protection is off.
-//   - decide.go holds the decisions as pure functions, table-tested.
+//   - decide.go holds the decisions as pure functions, table-tested;
+//     requeue.go times the next reconcile at Ory's 429 reset, and at once
+//     after a purge, instead of the controller's backoff.
 package project
