@@ -8,6 +8,7 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	corev1 "k8s.io/api/core/v1"
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 	"github.com/crossplane-contrib/provider-ory/internal/console"
@@ -142,3 +143,80 @@ func TestProjectEnvironmentImmutable(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestProjectPurgedAfterItsKeys: a Project and a key made in it by
+// reference, deleted at once (as deleting a composite deletes both), in both
+// scopes. The project is purged only after the key resource is gone, so the
+// key is deleted in Ory while its project still answers; had the project
+// gone first, Ory's 403 for the key would not prove the project gone and
+// the key resource would wait for a person.
+func TestProjectPurgedAfterItsKeys(t *testing.T) {
+	forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
+		p := newManagedProject(s, ns, "with-key")
+		p.Parameters().DeletionProtection = ptr(false)
+		create(t, p)
+		h.WaitReady(t, p)
+		id := meta.GetExternalName(p)
+
+		k := testkit.NewProjectKey(s, ns, "in-project", common.KeyParameters{Name: uniqueName(ns, "in-project")}, "")
+		testkit.ReferProject(k, p.GetName())
+		testkit.WriteSecretTo(k, ns, "in-project-key")
+		create(t, k)
+		key := waitStored(t, k, id)
+
+		purges := sim.Requests(orysim.OpPurgeProject)
+		for _, o := range []client.Object{p, k} {
+			if err := kube.Delete(context.Background(), o); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// The Project says why it waits, while the key is still there.
+		h.WaitGone(t, k)
+		if _, ok := sim.Key(id, key.ID); ok {
+			t.Errorf("key %s is still in Ory after its resource was deleted", key.ID)
+		}
+		h.WaitGone(t, p)
+		if _, ok := sim.Project(id); ok {
+			t.Errorf("project %s is still in Ory after its resource was deleted without protection", id)
+		}
+		if n := sim.Requests(orysim.OpPurgeProject) - purges; n < 1 {
+			t.Errorf("%d purge requests, want the one", n)
+		}
+	})
+}
+
+// TestProjectWaitsForItsKeys: a Project deleted while a key resource still
+// names it waits, saying which key and what to do, and is purged once the
+// key resource is deleted.
+func TestProjectWaitsForItsKeys(t *testing.T) {
+	forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
+		p := newManagedProject(s, ns, "kept-by-key")
+		p.Parameters().DeletionProtection = ptr(false)
+		create(t, p)
+		h.WaitReady(t, p)
+		id := meta.GetExternalName(p)
+
+		k := testkit.NewProjectKey(s, ns, "user", common.KeyParameters{Name: uniqueName(ns, "user")}, "")
+		testkit.ReferProject(k, p.GetName())
+		testkit.WriteSecretTo(k, ns, "user-key")
+		create(t, k)
+		waitStored(t, k, id)
+
+		if err := kube.Delete(context.Background(), p); err != nil {
+			t.Fatal(err)
+		}
+		c := h.WaitSyncError(t, p, "still do", k.GetName())
+		t.Logf("Synced=False: %s", c.Message)
+		if _, ok := sim.Project(id); !ok {
+			t.Fatalf("project %s was purged while key resource %s still names it", id, k.GetName())
+		}
+		if err := kube.Delete(context.Background(), k); err != nil {
+			t.Fatal(err)
+		}
+		h.WaitGone(t, k)
+		h.WaitGone(t, p)
+		if _, ok := sim.Project(id); ok {
+			t.Errorf("project %s is still in Ory after its keys and its resource were deleted", id)
+		}
+	})
+}

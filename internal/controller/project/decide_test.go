@@ -399,3 +399,39 @@ func TestRequeueAt(t *testing.T) {
 		})
 	}
 }
+
+func TestKeysFirst(t *testing.T) {
+	const id = "6c3a4b1e-8f2d-4c55-9d7e-0a1b2c3d4e5f"
+	cases := map[string]struct {
+		reason string
+		keys   []string
+		want   []string // substrings of the refusal; nil: no refusal
+	}{
+		"NoKeys": {
+			reason: "No key resource names the project: it may be purged.",
+		},
+		"OneKey": {
+			reason: "A key resource still names the project: the message names it and says what to do.",
+			keys:   []string{"team/app-key"},
+			want:   []string{id, "1 still do", "team/app-key", "delete them"},
+		},
+		"ManyKeys": {
+			reason: "Many keys: the message names a few and counts the rest, rather than growing without bound.",
+			keys:   []string{"a", "b", "c", "d", "e", "f", "g"},
+			want:   []string{"7 still do", "a, b, c, d, e and 2 more"},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got := keysFirst(id, tc.keys)
+			if tc.want == nil && got != "" {
+				t.Fatalf("%s\nkeysFirst(...) = %q, want no refusal", tc.reason, got)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("%s\nkeysFirst(...) = %q, want it to contain %q", tc.reason, got, w)
+				}
+			}
+		})
+	}
+}

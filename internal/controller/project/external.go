@@ -192,6 +192,15 @@ func (e *external) Delete(ctx context.Context, cr Resource) (managed.ExternalDel
 		e.record.Event(cr, event.Warning(event.Reason(common.ReasonDeletionProtected), err))
 		return managed.ExternalDelete{}, err
 	}
+	keys, err := keysInProject(ctx, e.kube, id)
+	if err != nil {
+		return managed.ExternalDelete{}, err
+	}
+	if why := keysFirst(id, keys); why != "" {
+		err := errors.New(why)
+		e.record.Event(cr, event.Normal(reasonWaitingForKeys, why))
+		return managed.ExternalDelete{}, err
+	}
 	// The create's annotations go with the same patch: for 30 s after a
 	// create, crossplane-runtime takes an Observe that finds nothing for an
 	// eventually consistent API not listing the project yet, and waits
