@@ -2,7 +2,7 @@
 # Merges the "reliability: ..." lines that test packages append to the file
 # named by RELIABILITY_REPORT (each package is its own process) into the one
 # line the suite ends with: counts are summed, rejected=<r>/<total> per part,
-# and kinds (how many key kinds a package covered) is the largest.
+# and kinds (how many managed kinds a package covered) is the largest.
 set -euo pipefail
 [ -s "${1:-}" ] || exit 0
 awk '

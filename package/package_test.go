@@ -25,6 +25,7 @@ import (
 	"testing"
 
 	xpmetav1 "github.com/crossplane/crossplane/apis/v2/pkg/meta/v1"
+	protectionv1beta1 "github.com/crossplane/crossplane/apis/v2/protection/v1beta1"
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apiextensions-apiserver/pkg/apis/apiextensions"
@@ -364,6 +365,28 @@ func TestExamples(t *testing.T) {
 			reason:  "The example of a new cluster-scoped workspace key.",
 			objects: []string{"ory.crossplane.io/v1alpha1 WorkspaceAPIKey platform-legacy"},
 		},
+		"project/namespaced.yaml": {
+			reason: "The example of a namespaced Project and a key in it found by projectIDRef, with no UUID written.",
+			objects: []string{
+				"ory.m.crossplane.io/v1alpha1 Project team-a/payments",
+				"ory.m.crossplane.io/v1alpha1 ProjectAPIKey team-a/payments-app",
+			},
+		},
+		"project/cluster.yaml": {
+			reason: "The same for the cluster scope: a cluster-scoped key references a cluster-scoped Project.",
+			objects: []string{
+				"ory.crossplane.io/v1alpha1 Project payments-legacy",
+				"ory.crossplane.io/v1alpha1 ProjectAPIKey payments-legacy-app",
+			},
+		},
+		"project/namespaced-usage.yaml": {
+			reason:  "Crossplane's Usage keeps the namespaced Project until its key is gone.",
+			objects: []string{"protection.crossplane.io/v1beta1 Usage team-a/payments-app-uses-payments"},
+		},
+		"project/cluster-usage.yaml": {
+			reason:  "A ClusterUsage does the same for the cluster-scoped pair.",
+			objects: []string{"protection.crossplane.io/v1beta1 ClusterUsage payments-legacy-app-uses-payments-legacy"},
+		},
 	}
 
 	for name, tc := range cases {
@@ -452,6 +475,19 @@ func TestExampleReferences(t *testing.T) {
 			}
 			if ns, ok, _ := unstructured.NestedString(u.Object, "spec", "writeConnectionSecretToRef", "namespace"); ok {
 				refs = append(refs, "Namespace /"+ns)
+			}
+			// A reference to a Project names one of the key's scope: in
+			// the key's namespace, or cluster-scoped.
+			if name, ok, _ := unstructured.NestedString(u.Object, "spec", "forProvider", "projectIDRef", "name"); ok {
+				refs = append(refs, "Project "+u.GetNamespace()+"/"+name)
+			}
+		case u.GroupVersionKind().Group == protectionv1beta1.Group:
+			// A Usage names objects of its namespace (or cluster-scoped
+			// ones), a ClusterUsage cluster-scoped ones.
+			for _, role := range []string{"of", "by"} {
+				kind, _, _ := unstructured.NestedString(u.Object, "spec", role, "kind")
+				name, _, _ := unstructured.NestedString(u.Object, "spec", role, "resourceRef", "name")
+				refs = append(refs, kind+" "+u.GetNamespace()+"/"+name)
 			}
 		}
 		for _, r := range refs {
@@ -1060,7 +1096,7 @@ func (vs validators) defaults(u *unstructured.Unstructured) {
 // validate runs u through the API server's create path for its kind: unknown
 // fields (kubectl's default strict field validation rejects them), defaults,
 // metadata, the OpenAPI schema with its formats, list types, then the CEL
-// rules. Core kinds are decoded strictly into their Go types.
+// rules. Other kinds are decoded strictly into their Go types (validateCore).
 func (vs validators) validate(u *unstructured.Unstructured) field.ErrorList {
 	v, ok := vs[u.GroupVersionKind()]
 	if !ok {
@@ -1095,8 +1131,9 @@ func unknownFields(u *unstructured.Unstructured, s *structuralschema.Structural)
 	return paths
 }
 
-// validateCore checks the core objects the examples hold: the fields must be
-// the Go type's and the metadata must be valid for the kind's scope.
+// validateCore checks the core objects the examples hold, and Crossplane's
+// Usages (whose CRDs are Crossplane's, not this package's): the fields must
+// be the Go type's and the metadata must be valid for the kind's scope.
 func validateCore(u *unstructured.Unstructured) field.ErrorList {
 	js, err := u.MarshalJSON()
 	if err != nil {
@@ -1111,8 +1148,12 @@ func validateCore(u *unstructured.Unstructured) field.ErrorList {
 		obj, namespaced = &corev1.Secret{}, true
 	case corev1.SchemeGroupVersion.WithKind("Namespace"):
 		obj, namespaced = &corev1.Namespace{}, false
+	case protectionv1beta1.UsageGroupVersionKind:
+		obj, namespaced = &protectionv1beta1.Usage{}, true
+	case protectionv1beta1.ClusterUsageGroupVersionKind:
+		obj, namespaced = &protectionv1beta1.ClusterUsage{}, false
 	default:
-		return field.ErrorList{field.NotSupported(field.NewPath("kind"), gvk.String(), []string{"v1 Namespace", "v1 Secret", "a kind of package/crds"})}
+		return field.ErrorList{field.NotSupported(field.NewPath("kind"), gvk.String(), []string{"v1 Namespace", "v1 Secret", "protection.crossplane.io/v1beta1 Usage or ClusterUsage", "a kind of package/crds"})}
 	}
 	if err := decodeStrict(js, obj); err != nil {
 		return field.ErrorList{field.Invalid(nil, u.GetName(), err.Error())}

@@ -123,6 +123,24 @@ var rules = []rule{
 		onlyIf: "importValueFrom",
 	},
 	{
+		why:    "a namespaced kind references objects of its own namespace only, so it refuses a namespace in its references; a cluster-scoped kind's references have no namespace field",
+		re:     regexp.MustCompile(`(?m)^// \+kubebuilder:validation:XValidation:rule="[^"]*Ref\.namespace\)[^"]*",(?:\w+=\w+,)*message="[^"]*must be left out: a namespaced \w+ references [^"]*"\n`),
+		repl:   "",
+		onlyIf: "xpv2.NamespacedReference",
+	},
+	{
+		why:    "a cluster-scoped kind references cluster-scoped objects: crossplane-runtime's Reference, resolved by reference.NewAPIResolver",
+		re:     regexp.MustCompile(`(?m)^(\t\w+ +\*)xpv2\.NamespacedReference( .*)$`),
+		repl:   "${1}xpv2.Reference${2}",
+		onlyIf: "xpv2.NamespacedReference",
+	},
+	{
+		why:    "a cluster-scoped kind selects among cluster-scoped objects: crossplane-runtime's Selector",
+		re:     regexp.MustCompile(`(?m)^(\t\w+ +\*)xpv2\.NamespacedSelector( .*)$`),
+		repl:   "${1}xpv2.Selector${2}",
+		onlyIf: "xpv2.NamespacedSelector",
+	},
+	{
 		why:  "the CRD's scope",
 		re:   regexp.MustCompile(`(?m)^// \+kubebuilder:resource:scope=Namespaced,`),
 		repl: "// +kubebuilder:resource:scope=Cluster,",

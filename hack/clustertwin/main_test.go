@@ -58,6 +58,9 @@ import xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 // +kubebuilder:validation:XValidation:rule="!has(self.forProvider.importValueFrom) || has(self.forProvider.importValueFrom.namespace)",message="spec.forProvider.importValueFrom.namespace is required for a cluster-scoped Widget"
 type WidgetSpec struct {
 	xpv2.ClusterManagedResourceSpec ` + "`json:\",inline\"`" + `
+
+	ProjectIDRef      *xpv2.Reference ` + "`json:\"projectIDRef,omitempty\"`" + `
+	ProjectIDSelector *xpv2.Selector  ` + "`json:\"projectIDSelector,omitempty\"`" + `
 }
 
 // +kubebuilder:object:root=true
@@ -74,6 +77,10 @@ type Widget struct {
 // clusterImportRule is the import rule as the cluster twin has it.
 const clusterImportRule = `// +kubebuilder:validation:XValidation:rule="!has(self.forProvider.importValueFrom) || has(self.forProvider.importValueFrom.namespace)",message="spec.forProvider.importValueFrom.namespace is required for a cluster-scoped Widget"`
 
+// namespacedRefRule refuses a namespace in a namespaced kind's references;
+// the twin has no such field, and no rule.
+const namespacedRefRule = `// +kubebuilder:validation:XValidation:rule="(!has(self.forProvider.projectIDSelector) || !has(self.forProvider.projectIDSelector.namespace)) && (oldSelf.hasValue() || !has(self.forProvider.projectIDRef) || !has(self.forProvider.projectIDRef.namespace))",optionalOldSelf=true,message="spec.forProvider.projectIDRef.namespace and spec.forProvider.projectIDSelector.namespace must be left out: a namespaced Widget references Projects of its own namespace only"`
+
 // source is a small namespaced kind with every part a rule rewrites.
 const source = `// Some words for the reader.
 //
@@ -86,8 +93,12 @@ import xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 // A WidgetSpec declares a widget.
 // +kubebuilder:validation:XValidation:rule="!has(self.providerConfigRef) || self.providerConfigRef.kind in ['ProviderConfig', 'ClusterProviderConfig']",message="kind"
 // +kubebuilder:validation:XValidation:rule="!has(self.forProvider.importValueFrom) || !has(self.forProvider.importValueFrom.namespace)",message="spec.forProvider.importValueFrom.namespace must be left out: a namespaced Widget reads Secrets of its own namespace only"
+` + namespacedRefRule + `
 type WidgetSpec struct {
 	xpv2.ManagedResourceSpec ` + "`json:\",inline\"`" + `
+
+	ProjectIDRef      *xpv2.NamespacedReference ` + "`json:\"projectIDRef,omitempty\"`" + `
+	ProjectIDSelector *xpv2.NamespacedSelector  ` + "`json:\"projectIDSelector,omitempty\"`" + `
 }
 
 // +kubebuilder:object:root=true
@@ -125,6 +136,22 @@ func TestTwin(t *testing.T) {
 			reason: "A kind without importValueFrom (a Project) has nothing for the import rule to change, and still gets every other rule.",
 			src:    strings.Replace(source, "// +kubebuilder:validation:XValidation:rule=\"!has(self.forProvider.importValueFrom) || !has(self.forProvider.importValueFrom.namespace)\",message=\"spec.forProvider.importValueFrom.namespace must be left out: a namespaced Widget reads Secrets of its own namespace only\"\n", "", 1),
 			want:   want{out: strings.Replace(twin, clusterImportRule+"\n", "", 1)},
+		},
+		"KindWithoutReferences": {
+			reason: "A kind that references nothing (a WorkspaceAPIKey) has no reference fields or rule to change, and still gets every other rule.",
+			src: strings.NewReplacer(namespacedRefRule+"\n", "",
+				"\n\tProjectIDRef      *xpv2.NamespacedReference `json:\"projectIDRef,omitempty\"`\n\tProjectIDSelector *xpv2.NamespacedSelector  `json:\"projectIDSelector,omitempty\"`\n", "").Replace(source),
+			want: want{out: strings.Replace(twin, "\n\tProjectIDRef      *xpv2.Reference `json:\"projectIDRef,omitempty\"`\n\tProjectIDSelector *xpv2.Selector  `json:\"projectIDSelector,omitempty\"`\n", "", 1)},
+		},
+		"ReferenceWithoutNamespaceRule": {
+			reason: "A namespaced kind with a reference must refuse a namespace in it at admission (it resolves in its own namespace only); without that rule the generator fails rather than let the kind reach other namespaces.",
+			src:    strings.Replace(source, namespacedRefRule+"\n", "", 1),
+			want:   want{err: "a namespaced kind references objects of its own namespace only"},
+		},
+		"ReferenceNotAPointer": {
+			reason: "angryjet's resolver sets a *xpv2.NamespacedReference; a reference field of another shape is not what the rule rewrites, and the generator fails rather than leave a namespaced reference in the cluster twin.",
+			src:    strings.Replace(source, "*xpv2.NamespacedReference", "xpv2.NamespacedReference", 1),
+			want:   want{err: "crossplane-runtime's Reference"},
 		},
 		"ProviderConfigRefRuleMissing": {
 			reason: "A rule that matches nothing means the source changed under the generator.",

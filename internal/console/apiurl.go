@@ -47,5 +47,11 @@ func (a *APIURLs) Resolve(ctx context.Context, override string, c *Client, proje
 		a.mu.Unlock()
 		slug = s
 	}
+	return ProjectAPIURL(slug)
+}
+
+// ProjectAPIURL is the URL Ory Network serves the API of the project with
+// this slug at: https://<slug>.projects.oryapis.com.
+func ProjectAPIURL(slug string) string {
 	return "https://" + slug + ".projects.oryapis.com"
 }

@@ -78,7 +78,7 @@ func New(consoleURL, token string, hc *http.Client, userAgent string) *Client {
 // console API has no get-by-id and does not paginate this list. Errors are
 // *Error.
 func (c *Client) ListProjectKeys(ctx context.Context, projectID string) ([]Key, error) {
-	keys, resp, err := c.api.ProjectAPI.ListProjectApiKeys(withOperation(ctx, OpListProjectKeys), projectID).Execute()
+	keys, resp, err := c.api.ProjectAPI.ListProjectApiKeys(WithOperation(ctx, OpListProjectKeys), projectID).Execute()
 	return listed(projectHolder, projectID, keys, resp, err, fromProjectKey)
 }
 
@@ -91,7 +91,7 @@ func (c *Client) CreateProjectKey(ctx context.Context, projectID, name string, e
 	if expiresAt != nil {
 		body.SetExpiresAt(expiresAt.UTC())
 	}
-	k, resp, err := c.api.ProjectAPI.CreateProjectApiKey(withOperation(ctx, OpCreateProjectKey), projectID).
+	k, resp, err := c.api.ProjectAPI.CreateProjectApiKey(WithOperation(ctx, OpCreateProjectKey), projectID).
 		CreateProjectApiKeyBody(*body).Execute()
 	return created(projectHolder, projectID, k, resp, err, fromProjectKey)
 }
@@ -99,7 +99,7 @@ func (c *Client) CreateProjectKey(ctx context.Context, projectID, name string, e
 // DeleteProjectKey deletes a key of a project. A key that is already gone
 // is not an error. Errors are *Error.
 func (c *Client) DeleteProjectKey(ctx context.Context, projectID, keyID string) error {
-	resp, err := c.api.ProjectAPI.DeleteProjectApiKey(withOperation(ctx, OpDeleteProjectKey), projectID, keyID).Execute()
+	resp, err := c.api.ProjectAPI.DeleteProjectApiKey(WithOperation(ctx, OpDeleteProjectKey), projectID, keyID).Execute()
 	return deleted(projectHolder, projectID, keyID, resp, err)
 }
 
@@ -107,7 +107,7 @@ func (c *Client) DeleteProjectKey(ctx context.Context, projectID, keyID string) 
 // one this client calls with included. Like a project's, the list has no
 // get-by-id and no pages. Errors are *Error.
 func (c *Client) ListWorkspaceKeys(ctx context.Context, workspaceID string) ([]Key, error) {
-	keys, resp, err := c.api.WorkspaceAPI.ListWorkspaceApiKeys(withOperation(ctx, OpListWorkspaceKeys), workspaceID).Execute()
+	keys, resp, err := c.api.WorkspaceAPI.ListWorkspaceApiKeys(WithOperation(ctx, OpListWorkspaceKeys), workspaceID).Execute()
 	return listed(workspaceHolder, workspaceID, keys, resp, err, fromWorkspaceKey)
 }
 
@@ -118,7 +118,7 @@ func (c *Client) CreateWorkspaceKey(ctx context.Context, workspaceID, name strin
 	if expiresAt != nil {
 		body.SetExpiresAt(expiresAt.UTC())
 	}
-	k, resp, err := c.api.WorkspaceAPI.CreateWorkspaceApiKey(withOperation(ctx, OpCreateWorkspaceKey), workspaceID).
+	k, resp, err := c.api.WorkspaceAPI.CreateWorkspaceApiKey(WithOperation(ctx, OpCreateWorkspaceKey), workspaceID).
 		CreateWorkspaceApiKeyBody(*body).Execute()
 	return created(workspaceHolder, workspaceID, k, resp, err, fromWorkspaceKey)
 }
@@ -127,7 +127,7 @@ func (c *Client) CreateWorkspaceKey(ctx context.Context, workspaceID, name strin
 // an error. Deleting the key this client calls with revokes its own
 // credentials: every later call answers 401 (ReasonUnauthorized).
 func (c *Client) DeleteWorkspaceKey(ctx context.Context, workspaceID, keyID string) error {
-	resp, err := c.api.WorkspaceAPI.DeleteWorkspaceApiKey(withOperation(ctx, OpDeleteWorkspaceKey), workspaceID, keyID).Execute()
+	resp, err := c.api.WorkspaceAPI.DeleteWorkspaceApiKey(WithOperation(ctx, OpDeleteWorkspaceKey), workspaceID, keyID).Execute()
 	return deleted(workspaceHolder, workspaceID, keyID, resp, err)
 }
 
@@ -150,8 +150,13 @@ var (
 
 // classify is the package's classify with the holder's hints.
 func (h holder) classify(op string, resp *http.Response, err error) *Error {
-	e := classify(op, resp, err)
-	e.hint = h.hints[e.Reason]
+	return withHints(classify(op, resp, err), h.hints)
+}
+
+// withHints gives e the hint of its reason in h, if h has one; the general
+// hint stays otherwise.
+func withHints(e *Error, h map[Reason]string) *Error {
+	e.hint = h[e.Reason]
 	return e
 }
 
@@ -173,9 +178,7 @@ func listed[T any](h holder, ref string, keys []T, resp *http.Response, err erro
 func created[T any](h holder, ref string, k *T, resp *http.Response, err error, from func(*T, string) Key) (Key, error) {
 	op := "create an API key in " + h.noun + " " + ref
 	if err != nil {
-		e := classifyCreate(op, resp, err)
-		e.hint = h.hints[e.Reason]
-		return Key{}, e
+		return Key{}, withHints(classifyCreate(op, resp, err), h.hints)
 	}
 	key := from(k, ref)
 	if key.Value == "" {
@@ -216,12 +219,12 @@ func classifyCreate(op string, resp *http.Response, err error) *Error {
 	return e
 }
 
-// MayHaveCreated reports whether a failed CreateKey may nevertheless have
-// made the key in Ory: its answer was lost, cut, unreadable or without the
-// key's value (ReasonOutcomeUnknown), or Ory or the network failed after
-// the request may have left (ReasonUnavailable). The caller must then look
-// for such a key before creating another; after any other error Ory did not
-// act.
+// MayHaveCreated reports whether a failed create (of a key, or
+// CreateProject) may nevertheless have made the key or project in Ory: its
+// answer was lost, cut, unreadable or, for a key, without the key's value
+// (ReasonOutcomeUnknown), or Ory or the network failed after the request may
+// have left (ReasonUnavailable). The caller must then look for what was made
+// before creating another; after any other error Ory did not act.
 func MayHaveCreated(err error) bool {
 	r := ReasonOf(err)
 	return r == ReasonOutcomeUnknown || r == ReasonUnavailable
@@ -285,6 +288,13 @@ const (
 	// could not be read to its end, did not decode, or lacked the key's
 	// value: Ory may have made a key whose value nobody has.
 	ReasonOutcomeUnknown Reason = "CreateOutcomeUnknown"
+
+	// ReasonConflict (409) is a change refused because what it was made
+	// for changed since it was read: a project patched at a stale revision.
+	ReasonConflict Reason = "RevisionConflict"
+	// ReasonPaymentRequired (402) is a refusal by the workspace's plan: no
+	// free project slot.
+	ReasonPaymentRequired Reason = "PlanLimitReached"
 )
 
 // An Error is a failed console call. Its message carries the status, Ory's
@@ -297,8 +307,8 @@ type Error struct {
 	// RetryAt is when Ory's rate limit resets, for a 429 that said so.
 	RetryAt time.Time
 
-	// hint replaces the reason's general hint, for a holder of keys whose
-	// hint differs (a workspace's).
+	// hint replaces the reason's general hint, for a holder of keys or an
+	// operation whose hint differs (a workspace's, a project's).
 	hint string
 }
 
@@ -328,6 +338,8 @@ var hints = map[Reason]string{
 	ReasonUnavailable:  "Ory or the network failed; the provider retries",
 	ReasonOutcomeUnknown: "Ory may have made the key, but its value never arrived: " +
 		"the provider looks for such a key, deletes it and creates another",
+	ReasonConflict:        "what the change was made for changed since it was read; the provider reads it again and retries",
+	ReasonPaymentRequired: "the workspace's plan does not allow this: check the plan in the Ory Console",
 }
 
 // ReasonOf returns the reason of a console error, or "" for other errors.
@@ -360,9 +372,13 @@ func classify(op string, resp *http.Response, err error) *Error {
 		e.Reason = ReasonForbidden
 	case s == http.StatusNotFound:
 		e.Reason = ReasonNotFound
+	case s == http.StatusConflict:
+		e.Reason = ReasonConflict
+	case s == http.StatusPaymentRequired:
+		e.Reason = ReasonPaymentRequired
 	case s == http.StatusTooManyRequests:
 		e.Reason = ReasonRateLimited
-		e.RetryAt = retryAt(resp.Header, time.Now())
+		e.RetryAt = RetryAt(resp.Header, time.Now())
 	case s >= 500:
 		e.Reason = ReasonUnavailable
 	case s >= 400:
@@ -410,7 +426,7 @@ const MaxRateLimitWait = 5 * time.Minute
 // September 2001 as a Unix time, before any answer this provider can get.
 const epochThreshold = 1_000_000_000
 
-// retryAt reads when a rate limit resets from a 429's headers, or returns
+// RetryAt reads when a rate limit resets from a 429's headers, or returns
 // the zero time when they give no wait, so that the normal backoff applies.
 //
 //   - x-ratelimit-reset is what Ory documents and sends: the seconds until
@@ -423,7 +439,7 @@ const epochThreshold = 1_000_000_000
 // headers give one, the later wins: waiting less than either asks is
 // answered by another 429. The result is never more than MaxRateLimitWait
 // after now.
-func retryAt(h http.Header, now time.Time) time.Time {
+func RetryAt(h http.Header, now time.Time) time.Time {
 	var at time.Time
 	if v := strings.TrimSpace(h.Get("X-Ratelimit-Reset")); v != "" {
 		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > 0 {

@@ -33,6 +33,8 @@ func TestEveryConsoleOperationGoesToTheConsoleURL(t *testing.T) {
 	for _, op := range []string{
 		"ProjectAPIService.CreateProjectApiKey", "ProjectAPIService.ListProjectApiKeys", "ProjectAPIService.DeleteProjectApiKey",
 		"WorkspaceAPIService.CreateWorkspaceApiKey", "WorkspaceAPIService.ListWorkspaceApiKeys", "WorkspaceAPIService.DeleteWorkspaceApiKey",
+		"ProjectAPIService.GetProject", "ProjectAPIService.CreateProject", "ProjectAPIService.ListProjects",
+		"ProjectAPIService.PatchProjectWithRevision", "ProjectAPIService.PurgeProject",
 	} {
 		u, err := cfg.ServerURLWithContext(context.Background(), op)
 		if err != nil || u != "http://127.0.0.1:1" {
@@ -231,7 +233,7 @@ func TestRetryAt(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			if got := retryAt(tc.header, now); !got.Equal(tc.want) {
+			if got := RetryAt(tc.header, now); !got.Equal(tc.want) {
 				t.Errorf("%s\nretryAt = %v, want %v", tc.reason, got, tc.want)
 			}
 		})
@@ -271,91 +273,157 @@ func TestValueNeverPrints(t *testing.T) {
 	}
 }
 
-func TestCreateOutcome(t *testing.T) {
+// A creator is one of the client's creates as TestCreateOutcome drives it
+// against a hand-written answer.
+type creator struct {
+	// created is a complete 201 body; withoutID one that lacks the
+	// required id; withoutValue a key's without its value ("" for a
+	// project, which has none).
+	created, withoutID, withoutValue string
+	// create calls the create and returns what proves its success: a key's
+	// value, a project's ID.
+	create func(c *Client) (string, error)
+	// success is what create returns on success.
+	success string
+	// unknownHint is what a ReasonOutcomeUnknown error says was made.
+	unknownHint string
+}
+
+// creators are the client's creates: a key of each holder and a project.
+func creators() map[string]creator {
 	const value = "ory_pat_thevalueofthekey"
-	key := `{"id":"0b6f1e8e-2f0a-4f43-8d0b-3f1b2d7c9a10","name":"k","owner_id":"5c0ee9a4-5a5f-4fb1-8a9a-0f4e3e1e9d11"`
-	answer := func(status int, body string) http.HandlerFunc {
-		return func(w http.ResponseWriter, _ *http.Request) {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(status)
-			_, _ = w.Write([]byte(body))
+	const id = "0b6f1e8e-2f0a-4f43-8d0b-3f1b2d7c9a10"
+	key := `{"id":"` + id + `","name":"k","owner_id":"5c0ee9a4-5a5f-4fb1-8a9a-0f4e3e1e9d11"`
+	project := `"name":"shop","slug":"s","state":"running","environment":"dev","home_region":"eu-central",` +
+		`"revision_id":"5c0ee9a4-5a5f-4fb1-8a9a-0f4e3e1e9d11","organizations":[],"services":{}}`
+	out := map[string]creator{
+		"Project": {
+			created: `{"id":"` + id + `",` + project, withoutID: `{` + project,
+			create: func(c *Client) (string, error) {
+				p, err := c.CreateProject(context.Background(), ProjectSpec{Name: "shop", Environment: "dev"})
+				return p.ID, err
+			},
+			success: id, unknownHint: "Ory may have made the project",
+		},
+	}
+	for holder, h := range testHolders {
+		out[holder+"Key"] = creator{
+			created: key + `,"value":"` + value + `"}`, withoutID: `{"name":"k","value":"` + value + `"}`, withoutValue: key + `}`,
+			create: func(c *Client) (string, error) {
+				k, err := h.keys(c).CreateKey(context.Background(), "p", "k", nil)
+				return string(k.Value), err
+			},
+			success: value, unknownHint: "Ory may have made the key",
 		}
 	}
+	return out
+}
+
+// TestCreateOutcome: which failed creates may have made what they create,
+// by what the answer was; only those must be looked for before another
+// create.
+func TestCreateOutcome(t *testing.T) {
+	answer := func(status int, body func(creator) string) func(creator) http.HandlerFunc {
+		return func(cr creator) http.HandlerFunc {
+			return func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(status)
+				_, _ = w.Write([]byte(body(cr)))
+			}
+		}
+	}
+	text := func(s string) func(creator) string { return func(creator) string { return s } }
 	cases := map[string]struct {
 		reason  string
-		handler http.HandlerFunc
-		want    Reason
-		// mayHaveCreated is what the caller is told: look for a key before
-		// creating another.
+		handler func(creator) http.HandlerFunc
+		// keysOnly marks the cases about a key's value.
+		keysOnly bool
+		want     Reason
+		// mayHaveCreated is what the caller is told: look for what was
+		// made before creating another.
 		mayHaveCreated bool
 	}{
 		"Created": {
-			reason:  "A complete, decoded 201 with a value is the one success.",
-			handler: answer(http.StatusCreated, key+`,"value":"`+value+`"}`),
+			reason:  "A complete, decoded 201 (with a key's value) is the one success.",
+			handler: answer(http.StatusCreated, func(cr creator) string { return cr.created }),
 		},
 		"CreatedWithoutValue": {
-			reason:  "Ory made a key but its value did not come: nobody can use it and it must be found and deleted.",
-			handler: answer(http.StatusCreated, key+`}`),
-			want:    ReasonOutcomeUnknown, mayHaveCreated: true,
+			reason:   "Ory made a key but its value did not come: nobody can use it and it must be found and deleted.",
+			handler:  answer(http.StatusCreated, func(cr creator) string { return cr.withoutValue }),
+			keysOnly: true,
+			want:     ReasonOutcomeUnknown, mayHaveCreated: true,
 		},
 		"CreatedNotJSON": {
-			reason:  "A 201 whose body does not decode says Ory acted, and hides the value.",
-			handler: answer(http.StatusCreated, `<html>upstream rewrote this</html>`),
+			reason:  "A 201 whose body does not decode says Ory acted, and hides what it made.",
+			handler: answer(http.StatusCreated, text(`<html>upstream rewrote this</html>`)),
 			want:    ReasonOutcomeUnknown, mayHaveCreated: true,
 		},
 		"CreatedWithoutRequiredID": {
-			reason:  "client-go refuses a key without its required properties: the answer is unusable, not a refusal.",
-			handler: answer(http.StatusCreated, `{"name":"k","value":"`+value+`"}`),
+			reason:  "client-go refuses an answer without its required properties: it is unusable, not a refusal.",
+			handler: answer(http.StatusCreated, func(cr creator) string { return cr.withoutID }),
 			want:    ReasonOutcomeUnknown, mayHaveCreated: true,
 		},
 		"CreatedCutShort": {
 			reason: "The body ends before its Content-Length: the answer was cut after Ory acted.",
-			handler: func(w http.ResponseWriter, _ *http.Request) {
-				w.Header().Set("Content-Type", "application/json")
-				w.Header().Set("Content-Length", "400")
-				w.WriteHeader(http.StatusCreated)
-				_, _ = w.Write([]byte(key + `,"value":"ory_pat_the`))
+			handler: func(cr creator) http.HandlerFunc {
+				return func(w http.ResponseWriter, _ *http.Request) {
+					w.Header().Set("Content-Type", "application/json")
+					w.Header().Set("Content-Length", "400")
+					w.WriteHeader(http.StatusCreated)
+					_, _ = w.Write([]byte(cr.created[:len(cr.created)-20]))
+				}
 			},
 			want: ReasonOutcomeUnknown, mayHaveCreated: true,
 		},
 		"ServerError": {
 			reason:  "A 5xx may come after Ory acted (a proxy timing out on it).",
-			handler: answer(http.StatusBadGateway, `{}`),
+			handler: answer(http.StatusBadGateway, text(`{}`)),
 			want:    ReasonUnavailable, mayHaveCreated: true,
 		},
 		"BadRequest": {
 			reason:  "A 4xx is Ory refusing before it acts: nothing to look for.",
-			handler: answer(http.StatusBadRequest, `{"error":{"code":400,"message":"name is required"}}`),
+			handler: answer(http.StatusBadRequest, text(`{"error":{"code":400,"message":"name is required"}}`)),
 			want:    ReasonInvalidRequest,
+		},
+		"PlanLimit": {
+			reason:  "A 402 is the plan refusing before anything is made.",
+			handler: answer(http.StatusPaymentRequired, text(`{"error":{"code":402,"message":"Payment Required"}}`)),
+			want:    ReasonPaymentRequired,
 		},
 		"RateLimited": {
 			reason:  "Ory answers 429 before it acts.",
-			handler: answer(http.StatusTooManyRequests, `{}`),
+			handler: answer(http.StatusTooManyRequests, text(`{}`)),
 			want:    ReasonRateLimited,
 		},
 		"Forbidden": {
 			reason:  "A 403 is a refusal, whatever its body.",
-			handler: answer(http.StatusForbidden, `not json`),
+			handler: answer(http.StatusForbidden, text(`not json`)),
 			want:    ReasonForbidden,
 		},
 	}
 	for name, tc := range cases {
-		for holder, h := range testHolders {
-			t.Run(name+"/"+holder, func(t *testing.T) {
-				srv := httptest.NewServer(tc.handler)
+		for what, cr := range creators() {
+			if tc.keysOnly && cr.withoutValue == "" {
+				continue
+			}
+			t.Run(name+"/"+what, func(t *testing.T) {
+				srv := httptest.NewServer(tc.handler(cr))
 				defer srv.Close()
-				k, err := h.keys(New(srv.URL, workspaceKey, srv.Client(), "ua")).CreateKey(context.Background(), "p", "k", nil)
-				if got := ReasonOf(err); got != tc.want {
-					t.Fatalf("%s\nreason = %q, want %q (%v)", tc.reason, got, tc.want, err)
+				got, err := cr.create(New(srv.URL, workspaceKey, srv.Client(), "ua"))
+				if r := ReasonOf(err); r != tc.want {
+					t.Fatalf("%s\nreason = %q, want %q (%v)", tc.reason, r, tc.want, err)
 				}
-				if got := MayHaveCreated(err); got != tc.mayHaveCreated {
-					t.Errorf("%s\nMayHaveCreated = %v, want %v (%v)", tc.reason, got, tc.mayHaveCreated, err)
+				if r := MayHaveCreated(err); r != tc.mayHaveCreated {
+					t.Errorf("%s\nMayHaveCreated = %v, want %v (%v)", tc.reason, r, tc.mayHaveCreated, err)
 				}
-				if err == nil && string(k.Value) != value {
-					t.Errorf("%s\nthe created key has no value", tc.reason)
+				if err == nil && got != cr.success {
+					t.Errorf("%s\nthe create returned %q, want %q", tc.reason, got, cr.success)
 				}
 				if err != nil && strings.Contains(err.Error(), "thevalue") {
 					t.Errorf("%s\nthe error reveals the key's value: %v", tc.reason, err)
+				}
+				if tc.want == ReasonOutcomeUnknown && !strings.Contains(err.Error(), cr.unknownHint) {
+					t.Errorf("%s\nerror %q does not say %q", tc.reason, err, cr.unknownHint)
 				}
 			})
 		}

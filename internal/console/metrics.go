@@ -11,12 +11,12 @@ import (
 var (
 	requestsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "provider_ory_requests_total",
-		Help: "HTTP requests sent to the Ory console API, retries included, by operation and status code (\"error\" when no response arrived).",
+		Help: "HTTP requests sent to Ory (the console API and projects' own APIs), retries included, by operation and status code (\"error\" when no response arrived).",
 	}, []string{"operation", "code"})
 
 	requestDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "provider_ory_request_duration_seconds",
-		Help:    "Latency of HTTP requests to the Ory console API, by operation; waits for the rate limit are not included.",
+		Help:    "Latency of HTTP requests to Ory (the console API and projects' own APIs), by operation; waits for the rate limit are not included.",
 		Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 	}, []string{"operation"})
 

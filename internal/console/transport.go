@@ -74,7 +74,8 @@ type TransportOptions struct {
 var ErrClientRateLimited = errors.New("the provider's rate limit for this workspace API key (spec.rateLimit of the ProviderConfig) leaves no room for this request before its deadline")
 
 // A Transport is the http.RoundTripper of the console calls of one workspace
-// API key. Every request (each retry too) first waits for the key's rate
+// API key (or of the calls to a project's own API with one project API key,
+// package projectapi). Every request (each retry too) first waits for the key's rate
 // limiter and is counted in the metrics; failed requests are retried by
 // hashicorp/go-retryablehttp according to the rules of retryPolicy.
 type Transport struct {
@@ -164,16 +165,21 @@ func perSecond(l RateLimit) rate.Limit { return rate.Limit(float64(l.RequestsPer
 // DeleteKey takes for success), so they are retried after any 5xx or network
 // error.
 //
-// A create (POST) is not: if Ory received it, it may have created the key
-// even though the answer was lost (a dropped connection, a timeout) or was a
-// 5xx from a proxy or from Ory after it acted. Sending it again would create
-// a second key, and the first key's value, returned only in the lost answer,
-// would be gone for good. So a create is retried only when it certainly did
-// not reach Ory: the connection could not be made (dial error, connection
-// refused, unknown host), or Ory answered 429, which it does before acting.
-// Anything else goes back to the reconciler as an error, which records the
-// create as failed and lets the external client look for the key before
-// creating another.
+// A create (POST: of a key, or of a project) is not: if Ory received it, it
+// may have created the key even though the answer was lost (a dropped
+// connection, a timeout) or was a 5xx from a proxy or from Ory after it
+// acted. Sending it again would create a second key, and the first key's
+// value, returned only in the lost answer, would be gone for good; or a
+// second project, holding user data from its first minute. So a create is
+// retried only when it certainly did not reach Ory: the connection could not
+// be made (dial error, connection refused, unknown host), or Ory answered
+// 429, which it does before acting. The same holds for the other POST whose
+// answer alone carries a secret: the rotation of an OAuth2 client's secret. Anything else goes back to the
+// reconciler as an error, which records the create as failed and lets the
+// external client look for the key or project before creating another. A
+// PATCH (a project's rename) follows the same rules: resent after its first
+// attempt applied, it would only be answered 409 (its revision is stale by
+// then), which tells the caller less than the first attempt's error.
 //
 // A 429 is retried once Ory's rate limit window resets (the later of
 // x-ratelimit-reset and Retry-After in any of their forms, at most
@@ -262,7 +268,7 @@ func backoff(minWait, maxWait time.Duration, attempt int, resp *http.Response) t
 
 // serverWait is how long Ory asked to wait in a 429's headers.
 func serverWait(h http.Header, now time.Time) (time.Duration, bool) {
-	at := retryAt(h, now)
+	at := RetryAt(h, now)
 	if at.IsZero() {
 		return 0, false
 	}
@@ -326,6 +332,10 @@ const (
 	OpCreateProjectKey   = "createProjectApiKey"
 	OpDeleteProjectKey   = "deleteProjectApiKey"
 	OpGetProject         = "getProject"
+	OpCreateProject      = "createProject"
+	OpListProjects       = "listProjects"
+	OpPatchProject       = "patchProjectWithRevision"
+	OpPurgeProject       = "purgeProject"
 	OpListWorkspaceKeys  = "listWorkspaceApiKeys"
 	OpCreateWorkspaceKey = "createWorkspaceApiKey"
 	OpDeleteWorkspaceKey = "deleteWorkspaceApiKey"
@@ -334,9 +344,11 @@ const (
 
 type operationKey struct{}
 
-// withOperation names the console operation of the requests made with ctx,
-// for the metrics.
-func withOperation(ctx context.Context, op string) context.Context {
+// WithOperation names the Ory operation (its operationId) of the requests
+// made with ctx, for the metrics: every method of Client does, and so does
+// every client of another Ory API that sends through a Transport (the
+// projects' own APIs, package projectapi).
+func WithOperation(ctx context.Context, op string) context.Context {
 	return context.WithValue(ctx, operationKey{}, op)
 }
 

@@ -429,6 +429,7 @@ func TestOperationLabels(t *testing.T) {
 	sim, _ := orysim.StartTest(t)
 	ws := sim.AddWorkspace(workspaceKey)
 	p := sim.AddProject(workspaceKey, "main")
+	doomed := sim.AddProject(workspaceKey, "doomed")
 	// Under a path prefix, as a console behind a gateway may be.
 	prefixed := httptest.NewServer(http.StripPrefix("/console", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sim.ServeHTTP(w, r)
@@ -453,6 +454,22 @@ func TestOperationLabels(t *testing.T) {
 		"CreateWorkspaceKey": {reason: "The create of a workspace key.", op: OpCreateWorkspaceKey, code: "201", call: func() error { _, err := c.CreateWorkspaceKey(ctx, ws.ID, "k", nil); return err }},
 		"DeleteWorkspaceKey": {reason: "The delete of a workspace key.", op: OpDeleteWorkspaceKey, code: "404", call: func() error {
 			return c.DeleteWorkspaceKey(ctx, ws.ID, "0b6f1e8e-2f0a-4f43-8d0b-3f1b2d7c9a10")
+		}},
+		"GetProjectItself": {reason: "GetProject, the read behind both.", op: OpGetProject, code: "200", call: func() error { _, err := c.GetProject(ctx, p.ID); return err }},
+		"CreateProject": {reason: "The create of a project.", op: OpCreateProject, code: "201", call: func() error {
+			_, err := c.CreateProject(ctx, ProjectSpec{Name: "shop", Environment: "dev"})
+			return err
+		}},
+		"ListProjects": {reason: "The list of projects.", op: OpListProjects, code: "200", call: func() error { _, err := c.ListProjects(ctx); return err }},
+		"RenameProject": {reason: "A rename, at a revision that is stale: labelled by its operation whatever the answer.", op: OpPatchProject, code: "409", call: func() error {
+			_, err := c.RenameProject(ctx, p.ID, "00000000-0000-4000-8000-000000000000", "renamed")
+			if ReasonOf(err) == ReasonConflict {
+				return nil
+			}
+			return err
+		}},
+		"PurgeProject": {reason: "The purge of a project (another one than the other rows use).", op: OpPurgeProject, code: "204", call: func() error {
+			return c.PurgeProject(ctx, doomed.ID)
 		}},
 	}
 	for name, tc := range cases {

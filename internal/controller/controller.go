@@ -13,6 +13,7 @@ import (
 
 	catalogue "github.com/crossplane-contrib/provider-ory/config"
 	"github.com/crossplane-contrib/provider-ory/internal/controller/config"
+	"github.com/crossplane-contrib/provider-ory/internal/controller/project"
 	"github.com/crossplane-contrib/provider-ory/internal/engine"
 	"github.com/crossplane-contrib/provider-ory/internal/keyview"
 )
@@ -24,9 +25,10 @@ type managedKind struct {
 	setup func(ctrl.Manager, controller.Options, *keyview.Views) error
 }
 
-// managedKinds are every scope of every kind in the catalogue (config.Kinds),
-// whose CRDs Crossplane installs only once a ManagedResourceActivationPolicy
-// activates them (the package's safe-start capability).
+// managedKinds are every scope of every kind in the catalogue (config.Kinds)
+// and of the Project kind, whose CRDs Crossplane installs only once a
+// ManagedResourceActivationPolicy activates them (the package's safe-start
+// capability).
 func managedKinds() []managedKind {
 	var out []managedKind
 	for _, k := range catalogue.Kinds() {
@@ -36,14 +38,19 @@ func managedKinds() []managedKind {
 			}})
 		}
 	}
+	for _, gvk := range project.Scopes {
+		out = append(out, managedKind{gvk: gvk, setup: func(mgr ctrl.Manager, o controller.Options, c *keyview.Views) error {
+			return project.Setup(mgr, o, gvk, c)
+		}})
+	}
 	return out
 }
 
 // Setup adds every controller of the provider to the manager: the
-// ProviderConfig kinds and every kind of the catalogue in both scopes. The
-// kinds' controllers share one pool of Ory clients, configured by
-// ory: one view of each project's keys and one rate limiter per workspace
-// API key. Every CRD must be installed: a controller whose kind is missing
+// ProviderConfig kinds, and every kind of the catalogue and the Project in
+// both scopes. The kinds' controllers share one pool of Ory clients,
+// configured by ory: one view of each project's keys and one rate limiter
+// per workspace API key. Every CRD must be installed: a controller whose kind is missing
 // never syncs its cache, and the manager then stops. See SetupGated.
 func Setup(mgr ctrl.Manager, o controller.Options, ory keyview.Options) error {
 	if err := config.Setup(mgr, o); err != nil {

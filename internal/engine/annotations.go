@@ -2,17 +2,16 @@ package engine
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
-	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
+	"github.com/crossplane-contrib/provider-ory/internal/metapatch"
 )
 
 // Reading and writing the annotations the provider keeps on a key resource
@@ -81,27 +80,6 @@ func joinRefs[T fmt.Stringer](refs []T) string {
 // patchAnnotations sets (or, for a nil value, removes) annotations of mg in
 // one optimistic merge patch.
 func patchAnnotations(ctx context.Context, kube client.Client, mg resource.Object, set map[string]*string) error {
-	return errors.Wrap(patchMetadata(ctx, kube, mg, map[string]any{"annotations": set}),
+	return errors.Wrap(metapatch.Annotations(ctx, kube, mg, set),
 		"cannot record the managed key on the resource")
-}
-
-// patchMetadata merge-patches metadata fields of mg, failing if mg changed
-// since it was read. Only metadata changes: the patch goes to a copy, and only
-// annotations, finalizers and the resource version are copied back, so the
-// spec and status that Observe filled in memory are kept for the runtime to
-// persist (a full Update would replace them with the server's).
-func patchMetadata(ctx context.Context, kube client.Client, mg resource.Object, metadata map[string]any) error {
-	metadata["resourceVersion"] = mg.GetResourceVersion()
-	patch, err := json.Marshal(map[string]any{"metadata": metadata})
-	if err != nil {
-		return errors.Wrap(err, "cannot encode metadata patch")
-	}
-	cp, _ := mg.DeepCopyObject().(client.Object)
-	if err := kube.Patch(ctx, cp, client.RawPatch(types.MergePatchType, patch)); err != nil {
-		return err
-	}
-	mg.SetAnnotations(cp.GetAnnotations())
-	mg.SetFinalizers(cp.GetFinalizers())
-	mg.SetResourceVersion(cp.GetResourceVersion())
-	return nil
 }

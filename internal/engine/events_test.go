@@ -31,7 +31,7 @@ func TestKeyExpiredEvent(t *testing.T) {
 		{reason: "Nor does a poll a day later.", act: func(f *fixture) { f.now = f.now.Add(24 * time.Hour) }, want: 1},
 		{reason: "A replacement with a later expiry is not expired.", act: func(f *fixture) {
 			later := metav1.NewTime(f.now.Add(time.Hour).Truncate(time.Second))
-			f.update(func(p *common.ProjectAPIKeyParameters) { p.ExpiresAt = &later })
+			f.update(func(p *common.KeyParameters) { p.ExpiresAt = &later })
 			if _, err := f.reconcile(f.external()); err != nil {
 				f.t.Fatal(err)
 			}
@@ -43,7 +43,7 @@ func TestKeyExpiredEvent(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			f := newFixture(t, newResource, "payments")
 			in := metav1.NewTime(f.now.Add(time.Hour).Truncate(time.Second))
-			f.update(func(p *common.ProjectAPIKeyParameters) { p.ExpiresAt = &in })
+			f.update(func(p *common.KeyParameters) { p.ExpiresAt = &in })
 			f.mustCreate()
 			for i, s := range steps {
 				s.act(f)

@@ -40,7 +40,6 @@ const workspaceKey = "ory_wak_unit_test_workspace_key"
 // the engine with (config.ProjectAPIKey).
 type projectKey interface {
 	Resource
-	Parameters() *common.ProjectAPIKeyParameters
 	Observation() *common.ProjectAPIKeyObservation
 }
 
@@ -186,9 +185,9 @@ func (f *fixture) refresh() {
 }
 
 // update changes the resource's spec and stores it, as a person would.
-func (f *fixture) update(change func(p *common.ProjectAPIKeyParameters)) {
+func (f *fixture) update(change func(p *common.KeyParameters)) {
 	f.t.Helper()
-	change(f.cr.Parameters())
+	change(f.cr.KeyParameters())
 	if err := f.kube.Update(context.Background(), f.cr); err != nil {
 		f.t.Fatal(err)
 	}
@@ -322,7 +321,7 @@ func TestCreate(t *testing.T) {
 			if o.ResourceExists || !o.ResourceLateInitialized {
 				t.Errorf("first Observe: exists=%v lateInit=%v, want a missing key and the default project recorded", o.ResourceExists, o.ResourceLateInitialized)
 			}
-			if got := f.cr.Parameters().ProjectID; got != f.project.ID {
+			if got := *f.cr.ParentID(); got != f.project.ID {
 				t.Errorf("spec.forProvider.projectID = %q, want the ProviderConfig's default %q", got, f.project.ID)
 			}
 			c, err := e.Create(ctx, f.cr)
@@ -469,7 +468,7 @@ func TestImport(t *testing.T) {
 				if !o.ResourceExists || !o.ResourceUpToDate {
 					t.Errorf("%s\nexists=%v upToDate=%v, want an existing, up to date key", tc.reason, o.ResourceExists, o.ResourceUpToDate)
 				}
-				if got := f.cr.Parameters().ProjectID; got != p.ID {
+				if got := *f.cr.ParentID(); got != p.ID {
 					t.Errorf("%s\nspec project = %q, want %q", tc.reason, got, p.ID)
 				}
 				if got := f.cr.Observation().ID; got != seeded.ID {
@@ -520,20 +519,20 @@ func TestReplace(t *testing.T) {
 	}{
 		"Name": {
 			reason:  "Ory cannot rename a key: a new name replaces it.",
-			change:  func(f *fixture) { f.cr.Parameters().Name = "payments-v2" },
+			change:  func(f *fixture) { f.cr.KeyParameters().Name = "payments-v2" },
 			project: func(f *fixture) orysim.Project { return f.project },
 		},
 		"ExpiresAt": {
 			reason: "Ory cannot change a key's expiry: a new expiry replaces it.",
 			change: func(f *fixture) {
 				t := metav1.NewTime(f.now.Add(48 * time.Hour).Truncate(time.Second))
-				f.cr.Parameters().ExpiresAt = &t
+				f.cr.KeyParameters().ExpiresAt = &t
 			},
 			project: func(f *fixture) orysim.Project { return f.project },
 		},
 		"Project": {
 			reason:  "A key cannot move between projects: the new key is made in the new project and the old one deleted from the old.",
-			change:  func(f *fixture) { f.cr.Parameters().ProjectID = f.other.ID },
+			change:  func(f *fixture) { *f.cr.ParentID() = f.other.ID },
 			project: func(f *fixture) orysim.Project { return f.other },
 		},
 	}
@@ -542,7 +541,7 @@ func TestReplace(t *testing.T) {
 			t.Run(name+"/"+scope, func(t *testing.T) {
 				f := newFixture(t, newResource, "payments")
 				old := f.mustCreate()
-				f.update(func(*common.ProjectAPIKeyParameters) { tc.change(f) })
+				f.update(func(*common.KeyParameters) { tc.change(f) })
 
 				o, err := f.reconcile(f.external())
 				if err != nil {
@@ -622,16 +621,16 @@ func TestReplaceFailures(t *testing.T) {
 	// Each failure is injected into a replacement for a changed spec and into
 	// a scheduled rotation: both take the same path, and both must hold.
 	causes := map[string]struct {
-		before   func(p *common.ProjectAPIKeyParameters)
+		before   func(p *common.KeyParameters)
 		start    func(f *fixture)
 		wantName string
 	}{
 		"NameChange": {
-			start:    func(f *fixture) { f.update(func(p *common.ProjectAPIKeyParameters) { p.Name = "payments-v2" }) },
+			start:    func(f *fixture) { f.update(func(p *common.KeyParameters) { p.Name = "payments-v2" }) },
 			wantName: "payments-v2",
 		},
 		"RotationDue": {
-			before: func(p *common.ProjectAPIKeyParameters) {
+			before: func(p *common.KeyParameters) {
 				p.Rotation = &common.Rotation{Lifetime: common.NewDuration(3 * time.Hour)}
 			},
 			start:    func(f *fixture) { f.now = f.now.Add(2*time.Hour + time.Second) },
@@ -789,7 +788,7 @@ func TestGuards(t *testing.T) {
 		"ExpiresInThePast": {
 			reason: "A key that would be born expired is refused before any call to Ory.",
 			prepare: func(f *fixture) *external {
-				f.cr.Parameters().ExpiresAt = &past
+				f.cr.KeyParameters().ExpiresAt = &past
 				return f.external()
 			},
 			wantErr: "is not in the future",
@@ -812,7 +811,7 @@ func TestGuards(t *testing.T) {
 func TestExpiredKeyIsNotReady(t *testing.T) {
 	f := newFixture(t, scopes["Cluster"], "payments")
 	in := metav1.NewTime(f.now.Add(time.Hour).Truncate(time.Second))
-	f.update(func(p *common.ProjectAPIKeyParameters) { p.ExpiresAt = &in })
+	f.update(func(p *common.KeyParameters) { p.ExpiresAt = &in })
 	f.mustCreate()
 	f.now = f.now.Add(2 * time.Hour)
 	o, err := f.external().Observe(context.Background(), f.cr)

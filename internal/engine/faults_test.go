@@ -40,7 +40,7 @@ func TestSpecMapsAreNeverShared(t *testing.T) {
 				t.Errorf("after create, the in-memory spec changed (-want +got):\n%s", diff)
 			}
 			f.refresh()
-			f.update(func(p *common.ProjectAPIKeyParameters) { p.Name = "renamed" })
+			f.update(func(p *common.KeyParameters) { p.Name = "renamed" })
 			if _, err := f.reconcile(f.external()); err != nil {
 				t.Fatal(err)
 			}
@@ -98,7 +98,7 @@ func TestValueAfterStoring(t *testing.T) {
 		"SecretDeletedWithATrigger": {
 			reason: "The lost Secret held the record of the rotation trigger: the event must name the loss, not a trigger change nobody made.",
 			change: func(f *fixture) {
-				f.update(func(p *common.ProjectAPIKeyParameters) { p.Rotation = &common.Rotation{Trigger: "x"} })
+				f.update(func(p *common.KeyParameters) { p.Rotation = &common.Rotation{Trigger: "x"} })
 				if _, err := f.reconcile(f.external()); err != nil {
 					f.t.Fatal(err)
 				}
@@ -209,11 +209,11 @@ func TestDeleteFinishesAfterAnOverlap(t *testing.T) {
 	for scope, newResource := range scopes {
 		t.Run(scope, func(t *testing.T) {
 			f := newFixture(t, newResource, "payments")
-			f.update(func(p *common.ProjectAPIKeyParameters) {
+			f.update(func(p *common.KeyParameters) {
 				p.Rotation = &common.Rotation{Trigger: "a", Overlap: common.NewDuration(time.Hour)}
 			})
 			f.mustCreate()
-			f.update(func(p *common.ProjectAPIKeyParameters) { p.Rotation.Trigger = "b" })
+			f.update(func(p *common.KeyParameters) { p.Rotation.Trigger = "b" })
 			if _, err := f.reconcile(f.external()); err != nil {
 				t.Fatal(err)
 			}
@@ -341,11 +341,11 @@ func TestOrphaningDeletesReplacedKeys(t *testing.T) {
 		for scope, newResource := range scopes {
 			t.Run(name+"/"+scope, func(t *testing.T) {
 				f := newFixture(t, newResource, "payments")
-				f.update(func(p *common.ProjectAPIKeyParameters) {
+				f.update(func(p *common.KeyParameters) {
 					p.Rotation = &common.Rotation{Trigger: "a", Overlap: common.NewDuration(time.Hour)}
 				})
 				first := f.mustCreate()
-				f.update(func(p *common.ProjectAPIKeyParameters) { p.Rotation.Trigger = "b" })
+				f.update(func(p *common.KeyParameters) { p.Rotation.Trigger = "b" })
 				if _, err := f.reconcile(f.external()); err != nil {
 					t.Fatal(err)
 				}
@@ -382,7 +382,7 @@ func TestOrphaningDeletesReplacedKeys(t *testing.T) {
 func TestObserveOnlyRecoveryDeletesNothing(t *testing.T) {
 	f := newFixture(t, scopes["Namespaced"], "payments")
 	f.cr.SetManagementPolicies(xpv2.ManagementPolicies{xpv2.ManagementActionObserve})
-	f.cr.Parameters().ProjectID = f.project.ID
+	*f.cr.ParentID() = f.project.ID
 	meta.SetExternalCreatePending(f.cr, time.Now().Add(-time.Minute))
 	if err := f.kube.Update(context.Background(), f.cr); err != nil {
 		t.Fatal(err)
@@ -411,7 +411,7 @@ func TestExternalNameSetBack(t *testing.T) {
 	for scope, newResource := range scopes {
 		t.Run(scope, func(t *testing.T) {
 			f := newFixture(t, newResource, "payments")
-			f.update(func(p *common.ProjectAPIKeyParameters) { p.Rotation = &common.Rotation{Trigger: "a"} })
+			f.update(func(p *common.KeyParameters) { p.Rotation = &common.Rotation{Trigger: "a"} })
 			first := f.mustCreate()
 			setBack := func() {
 				meta.SetExternalName(f.cr, first.ID)
@@ -420,7 +420,7 @@ func TestExternalNameSetBack(t *testing.T) {
 				}
 			}
 			for _, trigger := range []string{"b", "c"} {
-				f.update(func(p *common.ProjectAPIKeyParameters) { p.Rotation.Trigger = trigger })
+				f.update(func(p *common.KeyParameters) { p.Rotation.Trigger = trigger })
 				for range 3 {
 					if _, err := f.reconcile(f.external()); err != nil {
 						t.Fatal(err)
@@ -475,7 +475,7 @@ func TestAdviceFitsThePolicies(t *testing.T) {
 			k := f.sim.SeedKey(f.project.ID, "legacy", nil, true)
 			meta.SetExternalName(f.cr, k.ID)
 			f.cr.SetManagementPolicies(tc.policies)
-			f.cr.Parameters().Name = "renamed"
+			f.cr.KeyParameters().Name = "renamed"
 			if err := f.kube.Update(context.Background(), f.cr); err != nil {
 				t.Fatal(err)
 			}

@@ -27,7 +27,7 @@ func TestRotationSchedule(t *testing.T) {
 	for scope, newResource := range scopes {
 		t.Run(scope, func(t *testing.T) {
 			f := newFixture(t, newResource, "rotating")
-			f.update(func(p *common.ProjectAPIKeyParameters) {
+			f.update(func(p *common.KeyParameters) {
 				p.Rotation = &common.Rotation{Lifetime: duration(3 * time.Hour), RenewBefore: duration(time.Hour)}
 			})
 			t0 := f.now
@@ -77,7 +77,7 @@ func TestRotationOverlap(t *testing.T) {
 	for scope, newResource := range scopes {
 		t.Run(scope, func(t *testing.T) {
 			f := newFixture(t, newResource, "rotating")
-			f.update(func(p *common.ProjectAPIKeyParameters) {
+			f.update(func(p *common.KeyParameters) {
 				p.Rotation = &common.Rotation{Lifetime: duration(3 * time.Hour), Overlap: duration(30 * time.Minute)}
 			})
 			old := f.mustCreate()
@@ -122,7 +122,7 @@ func TestRotationTrigger(t *testing.T) {
 		t.Run(scope, func(t *testing.T) {
 			f := newFixture(t, newResource, "payments")
 			old := f.mustCreate()
-			f.update(func(p *common.ProjectAPIKeyParameters) { p.Rotation = &common.Rotation{Trigger: "incident-4711"} })
+			f.update(func(p *common.KeyParameters) { p.Rotation = &common.Rotation{Trigger: "incident-4711"} })
 			if _, err := f.reconcile(f.external()); err != nil {
 				t.Fatal(err)
 			}
@@ -191,7 +191,7 @@ func TestImportValueFrom(t *testing.T) {
 					}
 				}
 				meta.SetExternalName(f.cr, seeded.ID)
-				f.update(func(p *common.ProjectAPIKeyParameters) {
+				f.update(func(p *common.KeyParameters) {
 					p.ImportValueFrom = &common.ValueSource{Name: "old-key", Namespace: "team-a", Key: "token", AcceptUnchecked: tc.acceptUnchecked}
 				})
 				if _, err := f.external().Observe(context.Background(), f.cr); err != nil {

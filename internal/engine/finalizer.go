@@ -10,12 +10,13 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/crossplane-contrib/provider-ory/internal/metapatch"
 )
 
 // finalizer adds and removes the managed resource finalizer by patching
-// metadata. The runtime's own finalizer updates the whole object right after
-// Observe, and the server's answer replaces the status Observe set: a freshly
-// imported key would show no status until the next poll.
+// metadata (metapatch.Finalizer), so that a freshly imported key shows its
+// status at once.
 //
 // Removing the finalizer is also the last moment to keep the connection
 // Secret of a resource whose deletion leaves its key in Ory (management
@@ -40,11 +41,7 @@ type finalizer struct {
 
 // AddFinalizer adds the managed resource finalizer to obj.
 func (f finalizer) AddFinalizer(ctx context.Context, obj resource.Object) error {
-	if meta.FinalizerExists(obj, managed.FinalizerName) {
-		return nil
-	}
-	return errors.Wrap(patchMetadata(ctx, f.kube, obj, map[string]any{"finalizers": append(obj.GetFinalizers(), managed.FinalizerName)}),
-		"cannot add finalizer")
+	return metapatch.Finalizer{Kube: f.kube}.AddFinalizer(ctx, obj)
 }
 
 // RemoveFinalizer removes the managed resource finalizer from obj, after
@@ -66,14 +63,7 @@ func (f finalizer) RemoveFinalizer(ctx context.Context, obj resource.Object) err
 			f.record.Event(mg, event.Normal("KeptConnectionSecret", "The key stays in Ory, so its connection Secret "+nn.String()+" is kept and no longer belongs to this resource"))
 		}
 	}
-	var keep []string
-	for _, f := range obj.GetFinalizers() {
-		if f != managed.FinalizerName {
-			keep = append(keep, f)
-		}
-	}
-	return errors.Wrap(resource.IgnoreNotFound(patchMetadata(ctx, f.kube, obj, map[string]any{"finalizers": keep})),
-		"cannot remove finalizer")
+	return metapatch.Finalizer{Kube: f.kube}.RemoveFinalizer(ctx, obj)
 }
 
 // deleteRetired deletes, at the deletion of a resource that leaves its key in

@@ -43,7 +43,7 @@ func TestRecoverInterruptedCreate(t *testing.T) {
 		"AfterOryAnsweredBeforeTheValueWasStored": {
 			reason: "Ory made a key whose value is lost: it is deleted, and a new key made.",
 			crash: func(f *fixture, _ *external) {
-				f.sim.SeedKey(f.project.ID, f.cr.Parameters().Name, nil, true)
+				f.sim.SeedKey(f.project.ID, f.cr.KeyParameters().Name, nil, true)
 			},
 			wantDeleted: 1,
 		},
@@ -59,7 +59,7 @@ func TestRecoverInterruptedCreate(t *testing.T) {
 		"SameNameKeyOfAnotherResource": {
 			reason: "A key with the same name that another ProjectAPIKey manages is not this create's: it must survive.",
 			crash: func(f *fixture, _ *external) {
-				k := f.sim.SeedKey(f.project.ID, f.cr.Parameters().Name, nil, true)
+				k := f.sim.SeedKey(f.project.ID, f.cr.KeyParameters().Name, nil, true)
 				other := &namespacedv1alpha1.ProjectAPIKey{ObjectMeta: metav1.ObjectMeta{Namespace: "team-b", Name: "twin"}}
 				meta.SetExternalName(other, k.ID)
 				if err := f.kube.Create(context.Background(), other); err != nil {
@@ -71,9 +71,9 @@ func TestRecoverInterruptedCreate(t *testing.T) {
 		"SameNameKeyStoredButNotYetRecordedByAnotherResource": {
 			reason: "Another resource with the same name may be between storing its new key and recording it: its Secret's record shows the key is not this create's.",
 			crash: func(f *fixture, _ *external) {
-				k := f.sim.SeedKey(f.project.ID, f.cr.Parameters().Name, nil, true)
+				k := f.sim.SeedKey(f.project.ID, f.cr.KeyParameters().Name, nil, true)
 				other := &namespacedv1alpha1.ProjectAPIKey{ObjectMeta: metav1.ObjectMeta{Namespace: "team-b", Name: "twin", UID: "uid-twin"}}
-				other.Spec.ForProvider.Name = f.cr.Parameters().Name
+				other.Spec.ForProvider.Name = f.cr.KeyParameters().Name
 				other.Spec.WriteConnectionSecretToReference = &xpv2.LocalSecretReference{Name: "twin-key"}
 				if err := f.kube.Create(context.Background(), other); err != nil {
 					f.t.Fatal(err)
@@ -153,7 +153,7 @@ func TestRecoverInterruptedReplacement(t *testing.T) {
 		t.Run(scope, func(t *testing.T) {
 			f := newFixture(t, newResource, "payments")
 			old := f.mustCreate()
-			f.update(func(p *common.ProjectAPIKeyParameters) { p.Name = "payments-v2" })
+			f.update(func(p *common.KeyParameters) { p.Name = "payments-v2" })
 			mark := `{"since":"` + f.now.UTC().Format(time.RFC3339) + `","project":"` + f.project.ID + `","name":"payments-v2"}`
 			if err := patchAnnotations(context.Background(), f.kube, f.cr, map[string]*string{common.AnnotationCreating: &mark}); err != nil {
 				t.Fatal(err)
@@ -212,7 +212,7 @@ func TestCreateAnswerLost(t *testing.T) {
 				f := newFixture(t, newResource, "payments")
 				if replacement {
 					f.mustCreate()
-					f.update(func(p *common.ProjectAPIKeyParameters) { p.Name = "payments-v2" })
+					f.update(func(p *common.KeyParameters) { p.Name = "payments-v2" })
 				}
 				lose := &losingTransport{base: http.DefaultTransport, n: 1}
 				e := f.external()

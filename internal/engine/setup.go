@@ -13,14 +13,12 @@ package engine
 
 import (
 	"context"
-	"maps"
 	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/feature"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
@@ -29,67 +27,32 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	ctrlevent "sigs.k8s.io/controller-runtime/pkg/event"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
-	clusterv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/cluster/v1alpha1"
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
-	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
 	"github.com/crossplane-contrib/provider-ory/config"
 	"github.com/crossplane-contrib/provider-ory/internal/keyview"
+	"github.com/crossplane-contrib/provider-ory/internal/predicates"
 	"github.com/crossplane-contrib/provider-ory/internal/providerconfig"
 )
 
-// A scope is what differs between a kind's namespaced and cluster-scoped
-// variants: the kind, and how its ProviderConfig usage is tracked.
+// A scope is one of a kind's two variants, namespaced or cluster-scoped.
 type scope struct {
-	gvk     schema.GroupVersionKind
-	object  client.Object
-	tracker func(client.Client) resource.Tracker
+	gvk    schema.GroupVersionKind
+	object client.Object
 }
 
-// scopeOf returns the scope of gvk, which the manager's scheme must know:
-// namespaced kinds (ory.m.crossplane.io) track their usage of a
-// ProviderConfig or ClusterProviderConfig, cluster-scoped kinds
-// (ory.crossplane.io) of a legacy ProviderConfig.
+// scopeOf returns the scope of gvk, which the manager's scheme must know
+// and the engine must be able to serve.
 func scopeOf(mgr ctrl.Manager, gvk schema.GroupVersionKind) (scope, error) {
 	o, err := mgr.GetScheme().New(gvk)
 	if err != nil {
 		return scope{}, err
 	}
-	s := scope{gvk: gvk}
-	switch mg := o.(type) {
-	case resource.ModernManaged:
-		s.object = mg
-		s.tracker = func(c client.Client) resource.Tracker {
-			return trackerOf[resource.ModernManaged](resource.NewProviderConfigUsageTracker(c, &namespacedv1alpha1.ProviderConfigUsage{}))
-		}
-	case resource.LegacyManaged:
-		s.object = mg
-		s.tracker = func(c client.Client) resource.Tracker {
-			return trackerOf[resource.LegacyManaged](resource.NewLegacyProviderConfigUsageTracker(c, &clusterv1alpha1.ProviderConfigUsage{}))
-		}
-	default:
-		return scope{}, errors.Errorf("%s is not a managed resource kind", gvk)
-	}
-	if _, ok := o.(Resource); !ok {
+	r, ok := o.(Resource)
+	if !ok {
 		return scope{}, errors.Errorf("%s does not implement the engine's Resource", gvk)
 	}
-	return s, nil
-}
-
-// trackerOf adapts a usage tracker of one scope's managed resources to the
-// runtime's resource.Tracker.
-func trackerOf[M resource.Managed](t interface {
-	Track(context.Context, M) error
-}) resource.Tracker {
-	return resource.TrackerFn(func(ctx context.Context, mg resource.Managed) error {
-		m, ok := mg.(M)
-		if !ok {
-			return errors.New(errNotKeyResource)
-		}
-		return t.Track(ctx, m)
-	})
+	return scope{gvk: gvk, object: r}, nil
 }
 
 // Setup adds the controller of one scope of a kind (gvk, one of
@@ -110,14 +73,17 @@ func setup(mgr ctrl.Manager, o controller.Options, kind config.Kind, s scope, cl
 	}
 	name := managed.ControllerName(s.gvk.GroupKind().String())
 	recorder := event.NewAPIRecorder(mgr.GetEventRecorderFor(name))
-	// The manager's cache holds the metadata of every Secret (watchConfigs
-	// watches them): enough to tell that a Secret read before is unchanged.
+	configs, err := providerconfig.NewResolver(mgr.GetClient(), s.object)
+	if err != nil {
+		return err
+	}
+	// The manager's cache holds the metadata of every Secret (the
+	// ProviderConfig watch watches them): enough to tell that a Secret read
+	// before is unchanged.
+	configs.ReadSecretsWhenChanged(mgr.GetCache())
 	recs := &records{reader: mgr.GetAPIReader(), kube: mgr.GetClient(), typer: mgr.GetScheme(), keys: kind.ConnectionKeys, metadata: mgr.GetCache()}
-	configs := newLastConfigs()
-	configs.resolver = &providerconfig.Resolver{Kube: mgr.GetClient(), Metadata: mgr.GetCache()}
 	conn := &connector{
 		kube:     mgr.GetClient(),
-		usage:    s.tracker(mgr.GetClient()),
 		records:  recs,
 		record:   recorder,
 		clients:  clients,
@@ -131,6 +97,8 @@ func setup(mgr ctrl.Manager, o controller.Options, kind config.Kind, s scope, cl
 		// name to metadata.name, not a key ID, before any key exists; instead
 		// one that resolves a create interrupted by a crash.
 		managed.WithInitializers(&createRecovery{connect: conn.connect}),
+		// The runtime's resolver, kept to the resource's own namespace.
+		managed.WithReferenceResolver(ownNamespace{client: mgr.GetClient()}),
 		managed.WithFinalizer(finalizer{kube: mgr.GetClient(), records: conn.records, record: recorder, policies: conn.policies, connect: conn.connect}),
 		managed.WithLogger(o.Logger.WithValues("controller", name)),
 		managed.WithPollInterval(o.PollInterval),
@@ -160,12 +128,14 @@ func setup(mgr ctrl.Manager, o controller.Options, kind config.Kind, s scope, cl
 	}
 	r := managed.NewReconciler(quietManager{Manager: mgr, client: quietClient{Client: mgr.GetClient(), records: recs}}, resource.ManagedKind(s.gvk), opts...)
 	// The filter is the For watch's own, not WithEventFilter's: that would
-	// also drop the ProviderConfig and Secret changes watchConfigs maps.
+	// also drop the ProviderConfig and Secret changes providerconfig.Watch
+	// maps. The annotations the engine writes while it works do not count.
+	own := append([]string{common.AnnotationCreating, common.AnnotationRetiredKeys, common.AnnotationValueStoredIn}, predicates.RuntimeAnnotations...)
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named(name).
 		WithOptions(o.ForControllerRuntime()).
-		For(s.object, builder.WithPredicates(desiredStateChanged()))
-	if err := watchConfigs(mgr, b, s.gvk); err != nil {
+		For(s.object, builder.WithPredicates(predicates.DesiredStateChanged(own...)))
+	if err := providerconfig.Watch(mgr, b, s.gvk); err != nil {
 		return err
 	}
 	return b.Complete(ratelimiter.NewReconciler(name, r, o.GlobalRateLimiter))
@@ -174,12 +144,11 @@ func setup(mgr ctrl.Manager, o controller.Options, kind config.Kind, s scope, cl
 // connector turns a key resource's ProviderConfig into an external client.
 type connector struct {
 	kube    client.Client
-	usage   resource.Tracker
 	records *records
 	record  event.Recorder
 	clients *keyview.Views
 	kind    config.Kind
-	configs *lastConfigs
+	configs *providerconfig.Resolver
 	// policies says whether spec.managementPolicies are honoured.
 	policies bool
 }
@@ -195,10 +164,7 @@ func (c *connector) Connect(ctx context.Context, mg Resource) (managed.TypedExte
 }
 
 func (c *connector) connect(ctx context.Context, mg resource.Managed) (*external, error) {
-	if err := c.usage.Track(ctx, mg); err != nil && !usageUnneeded(mg, err) {
-		return nil, errors.Wrap(err, "cannot track ProviderConfig usage")
-	}
-	cfg, err := c.configs.resolve(ctx, c.kube, mg)
+	cfg, err := c.configs.Resolve(ctx, mg)
 	if err != nil {
 		return nil, err
 	}
@@ -214,28 +180,4 @@ func (c *connector) connect(ctx context.Context, mg resource.Managed) (*external
 		now:      time.Now,
 		policies: c.policies,
 	}, nil
-}
-
-// desiredStateChanged is crossplane-runtime's filter of the events worth a
-// reconcile (a changed generation, label or annotation), except that the
-// annotations the provider itself writes while it works do not count: a
-// create that fails, say for an unknown project, sets and clears its
-// creation mark, and reconciling on that would bypass the backoff and loop.
-func desiredStateChanged() predicate.Predicate {
-	own := []string{
-		meta.AnnotationKeyExternalCreatePending, meta.AnnotationKeyExternalCreateFailed,
-		meta.AnnotationKeyExternalCreateSucceeded, common.AnnotationCreating, common.AnnotationRetiredKeys, common.AnnotationValueStoredIn,
-	}
-	annotationsChanged := predicate.Funcs{UpdateFunc: func(e ctrlevent.UpdateEvent) bool {
-		if e.ObjectOld == nil || e.ObjectNew == nil {
-			return false
-		}
-		o, n := maps.Clone(e.ObjectOld.GetAnnotations()), maps.Clone(e.ObjectNew.GetAnnotations())
-		for _, k := range own {
-			delete(o, k)
-			delete(n, k)
-		}
-		return !maps.Equal(o, n)
-	}}
-	return predicate.Or(annotationsChanged, predicate.LabelChangedPredicate{}, predicate.GenerationChangedPredicate{})
 }

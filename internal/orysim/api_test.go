@@ -41,6 +41,10 @@ func TestPointClientAt(t *testing.T) {
 		"ProjectAPIService.ListProjectApiKeys",
 		"ProjectAPIService.DeleteProjectApiKey",
 		"ProjectAPIService.GetProject",
+		"ProjectAPIService.CreateProject",
+		"ProjectAPIService.ListProjects",
+		"ProjectAPIService.PatchProjectWithRevision",
+		"ProjectAPIService.PurgeProject",
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -480,8 +484,10 @@ func TestAuthentication(t *testing.T) {
 	cases := map[string]struct {
 		reason string
 		// bearer returns the Authorization header to send ("" for none).
-		bearer         func(t *testing.T, f fixture) string
-		wantStatus     int
+		bearer     func(t *testing.T, f fixture) string
+		wantStatus int
+		// except are the operations that answer otherwise.
+		except         map[string]int
 		wantViolations bool
 	}{
 		"Owner": {
@@ -510,11 +516,12 @@ func TestAuthentication(t *testing.T) {
 			wantStatus: http.StatusForbidden,
 		},
 		"OtherWorkspace": {
-			reason: "A valid workspace key of a workspace that does not own the project (or is not the workspace) is 403.",
+			reason: "A valid workspace key of a workspace that does not own the project (or is not the workspace) is 403; it lists and creates projects of its own workspace.",
 			bearer: func(_ *testing.T, f fixture) string {
 				return "Bearer " + f.sim.AddWorkspace("ory_wak_other").Key
 			},
 			wantStatus: http.StatusForbidden,
+			except:     map[string]int{OpCreateProject: http.StatusCreated, OpListProjects: http.StatusOK},
 		},
 		"LowerCaseScheme": {
 			reason:     "The bearer scheme name is case-insensitive (RFC 6750), so this is an unknown key, not a missing one.",
@@ -533,6 +540,13 @@ func TestAuthentication(t *testing.T) {
 		OpListProjectAPIKeys:  http.StatusOK,
 		OpDeleteProjectAPIKey: http.StatusNotFound,
 		OpGetProject:          http.StatusOK,
+
+		OpCreateProject: http.StatusCreated,
+		OpListProjects:  http.StatusOK,
+		// callOp patches a stale revision: past authentication, Ory
+		// refuses it.
+		OpPatchProjectWithRevision: http.StatusConflict,
+		OpPurgeProject:             http.StatusNoContent,
 
 		OpCreateWorkspaceAPIKey: http.StatusCreated,
 		OpListWorkspaceAPIKeys:  http.StatusOK,
@@ -554,6 +568,9 @@ func TestAuthentication(t *testing.T) {
 				want[op] = tc.wantStatus
 				if tc.wantStatus == 0 {
 					want[op] = ownerStatus[op]
+				}
+				if st, ok := tc.except[op]; ok {
+					want[op] = st
 				}
 			}
 			if diff := cmp.Diff(want, got); diff != "" {

@@ -32,3 +32,21 @@ func NewClient(baseURL, workspaceKey string) *ory.APIClient {
 	}
 	return ory.NewAPIClient(cfg)
 }
+
+// NewProjectAPIClient returns a client-go API client for a project's own
+// API at apiURL (ProjectAPIURL in the simulator, or
+// https://<slug>.projects.oryapis.com) that authenticates with projectKey
+// (a project API key; empty sends no Authorization header).
+//
+// The project API's operations (OAuth2API and the others without a server
+// of their own) take Servers, whose only entry in client-go is the
+// template https://{project_slug}.projects.oryapis.com/: replacing it is
+// all it takes, and the console operations stay where they were.
+func NewProjectAPIClient(apiURL, projectKey string) *ory.APIClient {
+	cfg := ory.NewConfiguration()
+	cfg.Servers = ory.ServerConfigurations{{URL: apiURL, Description: "a project's own API"}}
+	if projectKey != "" {
+		cfg.AddDefaultHeader("Authorization", "Bearer "+projectKey)
+	}
+	return ory.NewAPIClient(cfg)
+}

@@ -120,3 +120,43 @@ func TestConcurrentClients(t *testing.T) {
 		})
 	}
 }
+
+// TestConcurrentProjectCreatesAtTheLimit: creates racing for a plan's last
+// slots never overshoot the limit, and patches racing at one revision let
+// exactly one through; run with -race.
+func TestConcurrentProjectCreatesAtTheLimit(t *testing.T) {
+	const (
+		racers = 8
+		limit  = 4 // the fixture's project holds one slot
+	)
+	f := newFixture(t)
+	f.sim.SetProjectLimit(f.ws.ID, limit)
+	ctx := context.Background()
+	statuses := make(chan int, 2*racers)
+	var wg sync.WaitGroup
+	for i := range racers {
+		wg.Go(func() {
+			_, resp, _ := f.client.ProjectAPI.CreateProject(ctx).
+				CreateProjectBody(*ory.NewCreateProjectBody("dev", fmt.Sprintf("p%d", i))).Execute()
+			statuses <- statusOf(resp)
+		})
+		wg.Go(func() {
+			_, resp, _ := f.client.ProjectAPI.PatchProjectWithRevision(ctx, f.project.ID, f.project.RevisionID).
+				JsonPatch(renameTo(fmt.Sprintf("n%d", i))).Execute()
+			statuses <- statusOf(resp)
+		})
+	}
+	wg.Wait()
+	close(statuses)
+	got := map[int]int{}
+	for s := range statuses {
+		got[s]++
+	}
+	want := map[int]int{http.StatusCreated: limit - 1, http.StatusPaymentRequired: racers - (limit - 1), http.StatusOK: 1, http.StatusConflict: racers - 1}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("answers by status: -want, +got:\n%s", diff)
+	}
+	if n := len(f.sim.Projects(f.ws.ID)); n != limit {
+		t.Errorf("%d projects stored, want the limit, %d", n, limit)
+	}
+}

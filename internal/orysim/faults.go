@@ -357,8 +357,10 @@ const (
 	// the body, then closes: the client has half the JSON.
 	CutMidBody AnswerCut = FaultCutMidBody
 	// OmitValue is not a cut: the whole answer arrives, without its
-	// "value". It stays within the contract, since the schemas of project
-	// and workspace API keys make value optional; client-go decodes it.
+	// "value" (an API key's) or "client_secret" (an OAuth2 client's). It
+	// stays within the contract, since the schemas of project and
+	// workspace API keys and of OAuth2 clients make those optional;
+	// client-go decodes it.
 	OmitValue AnswerCut = FaultOmitValue
 )
 
@@ -374,7 +376,8 @@ type cutNext struct {
 }
 
 // CutAnswers makes the next n requests to op about parent (the project or
-// workspace as the request path names it, ID or slug; "" for any) be
+// workspace as the request path names it, ID or slug, and for a project's
+// own API its slug; "" for any) be
 // served, and then
 // cuts their answers at at: "Ory acted, then the answer was lost". This is
 // the fault a create fears most, because a key's value appears only in the
@@ -447,8 +450,9 @@ func (w *cutWriter) cut() {
 	body := w.body.Bytes()
 	if w.at == OmitValue {
 		var obj map[string]json.RawMessage
-		if json.Unmarshal(body, &obj) == nil && obj["value"] != nil {
+		if json.Unmarshal(body, &obj) == nil && (obj["value"] != nil || obj["client_secret"] != nil) {
 			delete(obj, "value")
+			delete(obj, "client_secret")
 			body, _ = json.Marshal(obj) // re-encoding decoded raw JSON cannot fail
 		}
 		w.ResponseWriter.WriteHeader(status)

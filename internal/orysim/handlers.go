@@ -19,7 +19,9 @@ type route struct {
 	// {project_id} under /projects, {workspace} under /workspaces.
 	parent  string
 	tokenID string // {token_id}, unescaped
-	allow   string // methods the path supports, for 405 answers
+	// revision is {revision_id} of patchProjectWithRevision, unescaped.
+	revision string
+	allow    string // methods the path supports, for 405 answers
 	// holder resolves parent for the key operations, with s.mu held.
 	holder holderFor
 }
@@ -47,6 +49,16 @@ func parseRoute(method string, u *url.URL) route {
 		}
 		seg[i] = s
 	}
+	if len(seg) == 1 && seg[0] == "projects" {
+		rt := route{allow: "GET, POST"}
+		switch method {
+		case http.MethodGet:
+			rt.op = OpListProjects
+		case http.MethodPost:
+			rt.op = OpCreateProject
+		}
+		return rt
+	}
 	if len(seg) < 2 {
 		return route{}
 	}
@@ -57,9 +69,19 @@ func parseRoute(method string, u *url.URL) route {
 	rt := route{parent: seg[1], holder: ops.holder}
 	switch {
 	case len(seg) == 2 && seg[0] == "projects":
-		rt.allow = http.MethodGet
-		if method == http.MethodGet {
+		// The deprecated patchProject (PATCH) is not served.
+		rt.allow = "GET, DELETE"
+		switch method {
+		case http.MethodGet:
 			rt.op = OpGetProject
+		case http.MethodDelete:
+			rt.op = OpPurgeProject
+		}
+	case len(seg) == 4 && seg[0] == "projects" && seg[2] == "revision":
+		rt.allow = http.MethodPatch
+		rt.revision = seg[3]
+		if method == http.MethodPatch {
+			rt.op = OpPatchProjectWithRevision
 		}
 	case len(seg) == 3 && seg[2] == "tokens":
 		rt.allow = "GET, POST"
@@ -81,10 +103,73 @@ func parseRoute(method string, u *url.URL) route {
 	return rt
 }
 
-// serve is the simulator proper, below the contract middleware.
+// serve is the console API, below the contract middleware.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	rt := parseRoute(r.Method, r.URL)
-	entry := s.logArrival(rt.op, r)
+	x := exchange{op: rt.op, allow: rt.allow, parent: rt.parent, path: r.URL.Path,
+		notFound: "No console API operation is served at this path."}
+	s.serveOp(w, r, x, func(w http.ResponseWriter) {
+		ws, apiErr := s.authenticate(r)
+		if apiErr != nil {
+			apiErr.writeFor(w, rt.op)
+			return
+		}
+		switch rt.op {
+		case OpCreateProjectAPIKey, OpCreateWorkspaceAPIKey:
+			s.createKey(w, r, ws, rt)
+		case OpListProjectAPIKeys, OpListWorkspaceAPIKeys:
+			s.listKeys(w, ws, rt)
+		case OpDeleteProjectAPIKey, OpDeleteWorkspaceAPIKey:
+			s.deleteKey(w, ws, rt)
+		case OpGetProject:
+			s.getProject(w, ws, rt.parent)
+		case OpCreateProject:
+			s.createProject(w, r, ws)
+		case OpListProjects:
+			s.listProjects(w, ws)
+		case OpPatchProjectWithRevision:
+			s.patchProject(w, r, ws, rt)
+		case OpPurgeProject:
+			s.purgeProject(w, ws, rt.parent)
+		}
+	})
+}
+
+// An exchange is one request as serveOp handles it: which operation, and
+// what to answer when there is none.
+type exchange struct {
+	op string
+	// allow lists the methods of a path the simulator knows, for the 405
+	// of a request with another method.
+	allow string
+	// parent is the project or workspace the path names (a project API's
+	// slug), for CutAnswers.
+	parent string
+	// path is the request's path as the client sent it, for the log.
+	path string
+	// notFound is the reason of the 404 for a path the simulator does not
+	// know.
+	notFound string
+	// projectAPI says the request is for a project's own API, whose errors
+	// have another shape (see writeProjectAPIError).
+	projectAPI bool
+}
+
+// writeError answers status as x's API shapes its errors.
+func (x exchange) writeError(w http.ResponseWriter, status int, reason string) {
+	if x.projectAPI {
+		writeProjectAPIError(w, x.op, status, reason)
+		return
+	}
+	writeErrorFor(w, x.op, status, reason)
+}
+
+// serveOp is what every request goes through, on both APIs: it is logged
+// and counted, refused when no operation matches, meets the faults
+// injected for its operation (latency, drop, rate limit, FailNext, error
+// rate), and then is served by handle, whose answer CutAnswers may cut.
+func (s *Server) serveOp(w http.ResponseWriter, r *http.Request, x exchange, handle func(http.ResponseWriter)) {
+	entry := s.logArrival(x.op, x.path, r)
 	sw := &statusWriter{ResponseWriter: w}
 	fault, logged := "", false
 	// Completing the entry before the handler returns means it is complete
@@ -97,17 +182,17 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 
-	if rt.op == "" {
-		if rt.allow != "" {
-			w.Header().Set("Allow", rt.allow)
-			writeError(sw, http.StatusMethodNotAllowed, "The method is not allowed for the requested URL.")
+	if x.op == "" {
+		if x.allow != "" {
+			w.Header().Set("Allow", x.allow)
+			x.writeError(sw, http.StatusMethodNotAllowed, "The method is not allowed for the requested URL.")
 			return
 		}
-		writeError(sw, http.StatusNotFound, "No console API operation is served at this path.")
+		x.writeError(sw, http.StatusNotFound, x.notFound)
 		return
 	}
 
-	d := s.faults.decide(rt.op, s.now())
+	d := s.faults.decide(x.op, s.now())
 	for name, values := range d.rateHeaders {
 		w.Header()[name] = values
 	}
@@ -120,7 +205,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			// HTTP/2 connections cannot be taken over; 502 is the closest
 			// a handler can get to a cut connection.
-			writeError(sw, http.StatusBadGateway, "The connection could not be dropped: "+err.Error())
+			x.writeError(sw, http.StatusBadGateway, "The connection could not be dropped: "+err.Error())
 			return
 		}
 		// The client notices the closed connection at once, so complete
@@ -136,11 +221,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		if d.fault == FaultRateLimit {
 			reason = "Rate limit exceeded; retry after x-ratelimit-reset seconds."
 		}
-		writeError(sw, d.status, reason)
+		x.writeError(sw, d.status, reason)
 		return
 	}
 
-	if at := s.faults.takeCut(rt.op, rt.parent); at != "" {
+	if at := s.faults.takeCut(x.op, x.parent); at != "" {
 		// Serve into a cutWriter, then break the answer. The entry is
 		// complete before the client can notice the cut.
 		cw := &cutWriter{ResponseWriter: w, at: at}
@@ -151,22 +236,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			cw.cut()
 		}()
 	}
-
-	ws, apiErr := s.authenticate(r)
-	if apiErr != nil {
-		apiErr.write(sw)
-		return
-	}
-	switch rt.op {
-	case OpCreateProjectAPIKey, OpCreateWorkspaceAPIKey:
-		s.createKey(sw, r, ws, rt)
-	case OpListProjectAPIKeys, OpListWorkspaceAPIKeys:
-		s.listKeys(sw, ws, rt)
-	case OpDeleteProjectAPIKey, OpDeleteWorkspaceAPIKey:
-		s.deleteKey(sw, ws, rt)
-	case OpGetProject:
-		s.getProject(sw, ws, rt.parent)
-	}
+	handle(sw)
 }
 
 // authenticate resolves the bearer token to a workspace.
@@ -345,21 +415,30 @@ func (s *Server) deleteKey(w http.ResponseWriter, ws *Workspace, rt route) {
 // provider from relying on a lookup the live API may not offer.
 func (s *Server) getProject(w http.ResponseWriter, ws *Workspace, id string) {
 	s.mu.Lock()
-	p, ok := s.projects[strings.ToLower(id)]
-	var apiErr *apiError
+	p := s.projectByIDLocked(ws, id)
 	var out projectJSON
-	switch {
-	case !ok || p.WorkspaceID != ws.ID:
-		apiErr = errNoProjectAccess
-	default:
+	if p != nil {
 		out = projectToJSON(p.Project)
 	}
 	s.mu.Unlock()
-	if apiErr != nil {
-		apiErr.write(w)
+	if p == nil {
+		errNoProjectAccess.write(w)
 		return
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// projectByIDLocked resolves {project_id} of the operations on a project
+// itself (getProject, patchProjectWithRevision, purgeProject): a project of
+// ws's workspace, deleted or not, by its ID (the spec documents "Project
+// ID" only, unlike the tokens endpoints' "Project ID or Project slug"), or
+// nil for one unknown or of another workspace, which Ory answers alike.
+func (s *Server) projectByIDLocked(ws *Workspace, id string) *project {
+	p, ok := s.projects[strings.ToLower(id)]
+	if !ok || p.WorkspaceID != ws.ID {
+		return nil
+	}
+	return p
 }
 
 // keyJSON is the projectApiKey and workspaceApiKey schemas as Ory fills

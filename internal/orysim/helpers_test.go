@@ -75,9 +75,14 @@ func statusOf(resp *http.Response) int {
 	return resp.StatusCode
 }
 
+// staleRevision is a revision no project has: callOp's patch of a
+// project its caller may reach answers 409.
+const staleRevision = "00000000-0000-4000-8000-000000000000"
+
 // callOp performs op through client-go against project (for the workspace
-// key operations: the workspace ID) and returns the HTTP status (0 when no
-// response arrived).
+// key operations: the workspace ID; ignored by createProject and
+// listProjects; a patch names staleRevision) and returns the HTTP status (0
+// when no response arrived).
 func callOp(ctx context.Context, c *ory.APIClient, op, project string) (int, error) {
 	var resp *http.Response
 	var err error
@@ -91,6 +96,14 @@ func callOp(ctx context.Context, c *ory.APIClient, op, project string) (int, err
 		resp, err = c.ProjectAPI.DeleteProjectApiKey(ctx, project, "0b6f1e8e-2f0a-4f43-8d0b-3f1b2d7c9a10").Execute()
 	case OpGetProject:
 		_, resp, err = c.ProjectAPI.GetProject(ctx, project).Execute()
+	case OpCreateProject:
+		_, resp, err = c.ProjectAPI.CreateProject(ctx).CreateProjectBody(*ory.NewCreateProjectBody("dev", "p")).Execute()
+	case OpListProjects:
+		_, resp, err = c.ProjectAPI.ListProjects(ctx).Execute()
+	case OpPatchProjectWithRevision:
+		_, resp, err = c.ProjectAPI.PatchProjectWithRevision(ctx, project, staleRevision).JsonPatch(renameTo("q")).Execute()
+	case OpPurgeProject:
+		resp, err = c.ProjectAPI.PurgeProject(ctx, project).Execute()
 	case OpCreateWorkspaceAPIKey:
 		_, resp, err = c.WorkspaceAPI.CreateWorkspaceApiKey(ctx, project).
 			CreateWorkspaceApiKeyBody(*ory.NewCreateWorkspaceApiKeyBody("k")).Execute()
@@ -106,16 +119,28 @@ func callOp(ctx context.Context, c *ory.APIClient, op, project string) (int, err
 
 // projectOperations are the operations whose path names a project.
 func projectOperations() []string {
-	return slices.DeleteFunc(Operations(), isWorkspaceOperation)
+	return slices.DeleteFunc(Operations(), func(op string) bool {
+		return isWorkspaceOperation(op) || op == OpCreateProject || op == OpListProjects
+	})
+}
+
+// renameTo is the JSON Patch that renames a project.
+func renameTo(name string) []ory.JsonPatch {
+	return []ory.JsonPatch{{Op: "replace", Path: "/name", Value: name}}
 }
 
 func isWorkspaceOperation(op string) bool { return strings.Contains(op, "Workspace") }
 
 // parentOf is what callOp needs for op: the fixture's workspace ID for the
-// workspace key operations, its project ID for the others.
+// workspace key operations, a new project of its workspace for a purge (so
+// that the fixture's project stays for the other operations), its project
+// ID for the others.
 func (f fixture) parentOf(op string) string {
-	if isWorkspaceOperation(op) {
+	switch {
+	case isWorkspaceOperation(op):
 		return f.ws.ID
+	case op == OpPurgeProject:
+		return f.sim.AddProject(f.ws.Key, "").ID
 	}
 	return f.project.ID
 }

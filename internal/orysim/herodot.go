@@ -48,9 +48,59 @@ type apiError struct {
 
 func (e *apiError) write(w http.ResponseWriter) { writeError(w, e.status, e.reason) }
 
+// writeFor answers e as op's errors are shaped (see writeErrorFor).
+func (e *apiError) writeFor(w http.ResponseWriter, op string) {
+	writeErrorFor(w, op, e.status, e.reason)
+}
+
+// genericErrorBody is the herodot envelope with its content repeated at
+// the top level, for the operations whose error answers the spec declares
+// as genericError (purgeProject) rather than errorGeneric: genericError
+// requires a top-level "message", and client-go decodes those answers
+// into GenericError, which refuses a body without one. Assumption: Ory
+// writes every error through herodot, so the envelope stays; the top-level
+// copy makes the answer what the contract and client-go expect as well.
+type genericErrorBody struct {
+	Error herodotError `json:"error"`
+	herodotError
+}
+
+// genericErrorOps are the operations that answer errors as genericError.
+var genericErrorOps = map[string]bool{OpPurgeProject: true}
+
 // writeError answers status with a herodot body. reason explains this
 // particular failure; message is the generic text for the status.
 func writeError(w http.ResponseWriter, status int, reason string) {
+	writeErrorFor(w, "", status, reason)
+}
+
+// writeErrorFor answers status for op: a herodot body, which for the
+// operations in genericErrorOps also carries its content at the top level.
+func writeErrorFor(w http.ResponseWriter, op string, status int, reason string) {
+	e := herodotFor(status, reason)
+	var body any = herodotBody{Error: e}
+	if genericErrorOps[op] {
+		body = genericErrorBody{Error: e, herodotError: e}
+	}
+	writeErrorBody(w, status, body)
+}
+
+// writeGenericError answers status with a genericError body (see
+// genericErrorBody).
+func writeGenericError(w http.ResponseWriter, status int, reason string) {
+	e := herodotFor(status, reason)
+	writeErrorBody(w, status, genericErrorBody{Error: e, herodotError: e})
+}
+
+func writeErrorBody(w http.ResponseWriter, status int, body any) {
+	b, _ := json.Marshal(body) // cannot fail: only strings and ints
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// herodotFor is herodot's error for status, with reason.
+func herodotFor(status int, reason string) herodotError {
 	msg, ok := herodotMessages[status]
 	if !ok {
 		msg = http.StatusText(status)
@@ -58,14 +108,11 @@ func writeError(w http.ResponseWriter, status int, reason string) {
 	if msg == "" {
 		msg = "Error"
 	}
-	b, _ := json.Marshal(herodotBody{Error: herodotError{
+	return herodotError{
 		Code:    status,
 		Status:  http.StatusText(status),
 		Request: uuid.NewString(),
 		Reason:  reason,
 		Message: msg,
-	}}) // cannot fail: only strings and an int
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
+	}
 }

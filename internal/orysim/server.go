@@ -21,9 +21,27 @@ const (
 	OpDeleteProjectAPIKey = "deleteProjectApiKey"
 	OpGetProject          = "getProject"
 
+	OpCreateProject            = "createProject"
+	OpListProjects             = "listProjects"
+	OpPatchProjectWithRevision = "patchProjectWithRevision"
+	OpPurgeProject             = "purgeProject"
+
 	OpCreateWorkspaceAPIKey = "createWorkspaceApiKey"
 	OpListWorkspaceAPIKeys  = "listWorkspaceApiKeys"
 	OpDeleteWorkspaceAPIKey = "deleteWorkspaceApiKey"
+)
+
+// Operation names of a project's own API (see ProjectAPIURL), equal to the
+// operationIds in Ory's OpenAPI document.
+const (
+	OpCreateOAuth2Client               = "createOAuth2Client"
+	OpGetOAuth2Client                  = "getOAuth2Client"
+	OpListOAuth2Clients                = "listOAuth2Clients"
+	OpSetOAuth2Client                  = "setOAuth2Client"
+	OpPatchOAuth2Client                = "patchOAuth2Client"
+	OpDeleteOAuth2Client               = "deleteOAuth2Client"
+	OpRotateOAuth2ClientSecret         = "rotateOAuth2ClientSecret"
+	OpDeleteRotatedOAuth2ClientSecrets = "deleteRotatedOAuth2ClientSecrets"
 )
 
 // DefaultSeed seeds the fault RNG unless WithSeed says otherwise, so that
@@ -35,7 +53,9 @@ type LogEntry struct {
 	// Operation is the operationId, empty for requests to unknown paths.
 	Operation string
 	Method    string
-	Path      string
+	// Path is the path as the client sent it; for a project's own API it
+	// starts with ProjectAPIPathPrefix and the project's slug.
+	Path string
 	// Status is the answered status; 0 when the connection was dropped or
 	// the client went away before an answer. For an answer cut by
 	// CutAnswers it is the status served before the cut.
@@ -52,6 +72,9 @@ type LogEntry struct {
 	// empty for no token or one the simulator does not know. Whether the
 	// key was accepted (not revoked, expired or deleted) is Status's to say.
 	WorkspaceKeyID string
+	// ProjectKeyID is, likewise, the ID of the project API key the bearer
+	// token was (a project's own API takes those), empty otherwise.
+	ProjectKeyID string
 }
 
 // Server is the simulator. It is an http.Handler and safe for concurrent
@@ -66,11 +89,20 @@ type Server struct {
 	log        []*LogEntry           // arrival order
 	counts     map[string]int        // per operation
 
+	// projectLimits are the workspaces' plan limits on projects, by
+	// workspace ID; a workspace without an entry has no limit.
+	projectLimits map[string]int
+	projectSeq    uint64 // the seq of the last project stored
+	clientSeq     uint64 // the seq of the last OAuth2 client stored, in any project
+
 	faults  *faults
 	now     func() time.Time
 	onLog   func(LogEntry)
 	checker *contract.Checker // nil when the contract check is off
-	handler http.Handler
+	handler http.Handler      // the console API
+	// projectHandler serves the projects' own APIs, the prefix that
+	// addresses a project already stripped from the path.
+	projectHandler http.Handler
 }
 
 // Option configures New.
@@ -120,8 +152,11 @@ func New(opts ...Option) (*Server, error) {
 		faults:     newFaults(o.seed),
 		now:        o.now,
 		onLog:      o.onLog,
+
+		projectLimits: map[string]int{},
 	}
 	s.handler = http.HandlerFunc(s.serve)
+	s.projectHandler = http.HandlerFunc(s.serveProjectAPI)
 	if o.contract {
 		var spec *contract.Spec
 		var err error
@@ -135,12 +170,18 @@ func New(opts ...Option) (*Server, error) {
 		}
 		s.checker = contract.NewChecker(spec)
 		s.handler = s.checker.Middleware(s.handler)
+		s.projectHandler = s.checker.ProjectAPIMiddleware(s.projectHandler)
 	}
 	return s, nil
 }
 
-// ServeHTTP serves the console API, through the contract check when on.
+// ServeHTTP serves the console API and, under ProjectAPIPathPrefix, the
+// projects' own APIs, each through the contract check when on.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if pr, ok := projectAPIRequest(r); ok {
+		s.projectHandler.ServeHTTP(w, pr)
+		return
+	}
 	s.handler.ServeHTTP(w, r)
 }
 
@@ -187,8 +228,8 @@ func (s *Server) ResetRequests() {
 
 // logArrival records a request as it arrives and returns its entry for
 // logCompletion to fill in.
-func (s *Server) logArrival(op string, r *http.Request) *LogEntry {
-	e := &LogEntry{Operation: op, Method: r.Method, Path: r.URL.Path, Time: s.now()}
+func (s *Server) logArrival(op, path string, r *http.Request) *LogEntry {
+	e := &LogEntry{Operation: op, Method: r.Method, Path: path, Time: s.now()}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if token, ok := bearerToken(r.Header.Get("Authorization")); ok {
@@ -196,6 +237,8 @@ func (s *Server) logArrival(op string, r *http.Request) *LogEntry {
 			e.WorkspaceKeyID = ws.KeyID
 		} else if k := s.workspaceKeyByValueLocked(token); k != nil {
 			e.WorkspaceKeyID = k.ID
+		} else if _, k := s.projectKeyByValueLocked(token); k != nil {
+			e.ProjectKeyID = k.ID
 		}
 	}
 	s.log = append(s.log, e)
@@ -290,9 +333,20 @@ func StartTest(t testing.TB, opts ...Option) (*Server, string) {
 	return s, inst.URL
 }
 
-// Operations lists the operationIds the simulator serves, sorted.
+// ProjectAPIOperations lists the operationIds the simulator serves on a
+// project's own API, sorted.
+func ProjectAPIOperations() []string {
+	ops := []string{OpCreateOAuth2Client, OpGetOAuth2Client, OpListOAuth2Clients, OpSetOAuth2Client,
+		OpPatchOAuth2Client, OpDeleteOAuth2Client, OpRotateOAuth2ClientSecret, OpDeleteRotatedOAuth2ClientSecrets}
+	slices.Sort(ops)
+	return ops
+}
+
+// Operations lists the operationIds the simulator serves on the console
+// API, sorted (ProjectAPIOperations lists the others).
 func Operations() []string {
 	ops := []string{OpCreateProjectAPIKey, OpListProjectAPIKeys, OpDeleteProjectAPIKey, OpGetProject,
+		OpCreateProject, OpListProjects, OpPatchProjectWithRevision, OpPurgeProject,
 		OpCreateWorkspaceAPIKey, OpListWorkspaceAPIKeys, OpDeleteWorkspaceAPIKey}
 	slices.Sort(ops)
 	return ops

@@ -1,6 +1,7 @@
 package orysim
 
 import (
+	"cmp"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -61,6 +62,10 @@ type WorkspaceSpec struct {
 	// KeyName is Key's name as ListWorkspaceApiKeys reports it; empty
 	// means "orysim".
 	KeyName string
+	// ProjectLimit is how many projects (not deleted ones) the workspace's
+	// plan allows; CreateProject through the API answers 402 beyond it.
+	// 0 means no limit. SetProjectLimit changes it later.
+	ProjectLimit int
 }
 
 // Project is a project as the simulator stores it.
@@ -74,7 +79,9 @@ type Project struct {
 	Name string
 	// WorkspaceID is the UUID of the workspace that owns the project.
 	WorkspaceID string
-	// RevisionID is the UUID of the project's (only) configuration revision.
+	// RevisionID is the UUID of the project's current revision: every
+	// successful patchProjectWithRevision makes a new one, and a patch
+	// that names another is refused with 409.
 	RevisionID string
 	// Environment is "prod", "stage" or "dev".
 	Environment string
@@ -83,7 +90,16 @@ type Project struct {
 	// State is ProjectRunning, or ProjectDeleted once DeleteProject
 	// soft-deleted it.
 	State string
+	// CreatedAt and UpdatedAt are UTC with second precision, as Ory's
+	// are; a patch moves UpdatedAt. listProjects reports them.
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
+
+// DefaultHomeRegion is the home region of a project created without one.
+// Assumption: the spec does not say what Ory chooses; eu-central is the
+// first region its enum lists.
+const DefaultHomeRegion = "eu-central"
 
 // Project states, from the project schema's state enum.
 const (
@@ -129,23 +145,30 @@ type ProjectSpec struct {
 	ID string
 	// Name defaults to the slug.
 	Name string
-	// Environment defaults to "prod".
+	// Environment is one of Environments; empty means "prod".
 	Environment string
-	// HomeRegion defaults to "eu-central".
+	// HomeRegion is one of HomeRegions; empty means DefaultHomeRegion.
 	HomeRegion string
 }
 
 // project is the stored form of a Project, with its keys in creation order
 // (Assumption: Ory's list order is undocumented; creation order is the
-// simplest stable choice and tests must not depend on it).
+// simplest stable choice and tests must not depend on it). seq orders
+// projects by creation for listProjects, under the same assumption.
 type project struct {
 	Project
 	keys []*Key
+	// clients are the OAuth2 clients of the project's own API, in creation
+	// order.
+	clients []*oauth2Client
+	seq     uint64
 }
 
 // AddWorkspace registers a workspace reachable with key and returns it.
 // Adding a key that is already registered returns the existing workspace,
-// so tests can call it without bookkeeping.
+// so tests can call it without bookkeeping; so does the value of a
+// workspace key created through the API (its workspace, as that key
+// authenticates it).
 func (s *Server) AddWorkspace(key string) Workspace {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -155,6 +178,9 @@ func (s *Server) AddWorkspace(key string) Workspace {
 func (s *Server) addWorkspaceLocked(key string) *Workspace {
 	if ws, ok := s.workspaces[key]; ok {
 		return ws
+	}
+	if k := s.workspaceKeyByValueLocked(key); k != nil {
+		return &Workspace{ID: k.WorkspaceID, Key: key, KeyID: k.ID, OwnerID: k.OwnerID}
 	}
 	ws, _ := s.createWorkspaceLocked(WorkspaceSpec{Key: key}) // cannot fail: the key is new, the IDs generated
 	return ws
@@ -188,8 +214,14 @@ func (s *Server) createWorkspaceLocked(spec WorkspaceSpec) (*Workspace, error) {
 	if err != nil {
 		return nil, err
 	}
+	if spec.ProjectLimit < 0 {
+		return nil, errors.New("a project limit cannot be negative")
+	}
 	ws := &Workspace{ID: id, Key: spec.Key, KeyID: keyID, OwnerID: uuid.NewString()}
 	s.workspaces[spec.Key] = ws
+	if spec.ProjectLimit > 0 {
+		s.projectLimits[id] = spec.ProjectLimit
+	}
 	// The key it was set up with is one of its API keys, as in Ory.
 	now := s.now().UTC().Truncate(time.Second)
 	h := s.workspaceHolderLocked(id)
@@ -228,11 +260,11 @@ func (s *Server) RevokeWorkspaceKey(key string) {
 func (s *Server) AddProject(workspaceKey, slug string) Project {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.addWorkspaceLocked(workspaceKey)
+	ws := s.addWorkspaceLocked(workspaceKey)
 	if _, taken := s.slugs[slug]; taken {
 		slug = ""
 	}
-	p, err := s.createProjectLocked(ProjectSpec{WorkspaceKey: workspaceKey, Slug: slug})
+	p, err := s.storeProjectLocked(ws.ID, ProjectSpec{Slug: slug})
 	if err != nil {
 		// Unreachable: the workspace exists, the slug is free and the ID is
 		// generated. Returning the zero Project keeps the promise of no
@@ -254,6 +286,22 @@ func (s *Server) createProjectLocked(spec ProjectSpec) (Project, error) {
 	ws, ok := s.workspaces[spec.WorkspaceKey]
 	if !ok {
 		return Project{}, errors.New("unknown workspace key")
+	}
+	return s.storeProjectLocked(ws.ID, spec)
+}
+
+// storeProjectLocked stores a new running project of workspace wsID
+// (spec.WorkspaceKey is not read), checking a fixed ID and slug. The plan's
+// project limit is the API's to enforce, not this one's: tests set up what
+// they need.
+func (s *Server) storeProjectLocked(wsID string, spec ProjectSpec) (Project, error) {
+	// Answers carry these in enums: a value outside them would make every
+	// read of the project break the contract.
+	if spec.Environment != "" && !slices.Contains(Environments, spec.Environment) {
+		return Project{}, fmt.Errorf("environment %q is not one of %s", spec.Environment, strings.Join(Environments, ", "))
+	}
+	if spec.HomeRegion != "" && !slices.Contains(HomeRegions, spec.HomeRegion) {
+		return Project{}, fmt.Errorf("home region %q is not one of %s", spec.HomeRegion, strings.Join(HomeRegions, ", "))
 	}
 	id := spec.ID
 	if id == "" {
@@ -283,15 +331,19 @@ func (s *Server) createProjectLocked(spec ProjectSpec) (Project, error) {
 			return Project{}, fmt.Errorf("slug %q already exists", slug)
 		}
 	}
-	p := &project{Project: Project{
+	now := s.now().UTC().Truncate(time.Second)
+	s.projectSeq++
+	p := &project{seq: s.projectSeq, Project: Project{
 		ID:          id,
 		Slug:        slug,
 		Name:        orDefault(spec.Name, slug),
-		WorkspaceID: ws.ID,
+		WorkspaceID: wsID,
 		RevisionID:  uuid.NewString(),
 		Environment: orDefault(spec.Environment, "prod"),
-		HomeRegion:  orDefault(spec.HomeRegion, "eu-central"),
+		HomeRegion:  orDefault(spec.HomeRegion, DefaultHomeRegion),
 		State:       ProjectRunning,
+		CreatedAt:   now,
+		UpdatedAt:   now,
 	}}
 	s.projects[id] = p
 	s.slugs[slug] = id
@@ -317,10 +369,11 @@ func (s *Server) DeleteProject(ref string) bool {
 	return true
 }
 
-// PurgeProject removes a project and its keys for good (the console's
-// purgeProject): from then on it is unknown, which Ory answers with 403
-// like a project the key may not see. It reports whether ref named a
-// project.
+// PurgeProject removes a project, its keys and its OAuth2 clients for
+// good, as the console's purgeProject does (served too, see purgeProject):
+// from then on it is unknown, which Ory answers with 403 like a project the
+// key may not see, and its own API answers 404. It reports whether ref
+// named a project.
 func (s *Server) PurgeProject(ref string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -328,9 +381,59 @@ func (s *Server) PurgeProject(ref string) bool {
 	if p == nil {
 		return false
 	}
+	s.removeProjectLocked(p)
+	return true
+}
+
+// removeProjectLocked forgets p, and with it its keys and OAuth2 clients:
+// they are stored in p alone.
+func (s *Server) removeProjectLocked(p *project) {
 	delete(s.projects, p.ID)
 	delete(s.slugs, p.Slug)
+}
+
+// SetProjectLimit sets how many projects (not deleted ones) the plan of
+// workspace workspaceID allows; createProject answers 402 beyond it. n <= 0
+// removes the limit. Projects already over the limit stay. It reports
+// whether the workspace exists.
+func (s *Server) SetProjectLimit(workspaceID string, n int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ws := s.workspaceByIDLocked(workspaceID)
+	if ws == nil {
+		return false
+	}
+	if n <= 0 {
+		delete(s.projectLimits, ws.ID)
+	} else {
+		s.projectLimits[ws.ID] = n
+	}
 	return true
+}
+
+// Projects returns copies of the projects of workspace workspaceID, deleted
+// ones included, in creation order.
+func (s *Server) Projects(workspaceID string) []Project {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Project
+	for _, p := range s.projectsOfLocked(workspaceID) {
+		out = append(out, p.Project)
+	}
+	return out
+}
+
+// projectsOfLocked returns the stored projects of a workspace, deleted ones
+// included, in creation order.
+func (s *Server) projectsOfLocked(workspaceID string) []*project {
+	var out []*project
+	for _, p := range s.projects {
+		if strings.EqualFold(p.WorkspaceID, workspaceID) {
+			out = append(out, p)
+		}
+	}
+	slices.SortFunc(out, func(a, b *project) int { return cmp.Compare(a.seq, b.seq) })
+	return out
 }
 
 // MoveProject hands a project to the workspace of workspaceKey (registered

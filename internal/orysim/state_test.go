@@ -16,6 +16,9 @@ func TestCreateProject(t *testing.T) {
 		wantErr  string
 		wantID   string
 		wantSlug string
+		// wantPlace is the environment and home region, when not the
+		// defaults.
+		wantPlace [2]string
 	}{
 		"FixedID": {
 			reason:   "Examples reference projects by a fixed UUID.",
@@ -49,6 +52,23 @@ func TestCreateProject(t *testing.T) {
 			spec:    ProjectSpec{WorkspaceKey: "ory_wak_a", Slug: fixedID},
 			wantErr: "looks like a project id",
 		},
+		"UnknownEnvironment": {
+			reason:  "The environment is an enum of the spec; another value would make every read of the project break the contract.",
+			spec:    ProjectSpec{WorkspaceKey: "ory_wak_a", Environment: "qa"},
+			wantErr: "is not one of prod, stage, dev",
+		},
+		"UnknownHomeRegion": {
+			reason:  "So is the home region.",
+			spec:    ProjectSpec{WorkspaceKey: "ory_wak_a", HomeRegion: "mars"},
+			wantErr: "is not one of eu-central",
+		},
+		"EnvironmentAndRegion": {
+			reason:    "Both are kept as given.",
+			spec:      ProjectSpec{WorkspaceKey: "ory_wak_a", Slug: "staged", ID: fixedID, Environment: "stage", HomeRegion: "asia"},
+			wantID:    fixedID,
+			wantSlug:  "staged",
+			wantPlace: [2]string{"stage", "asia"},
+		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -74,6 +94,13 @@ func TestCreateProject(t *testing.T) {
 			}
 			if diff := cmp.Diff([2]string{tc.wantID, tc.wantSlug}, [2]string{got.ID, got.Slug}); diff != "" {
 				t.Errorf("%s\nid and slug: -want, +got:\n%s", tc.reason, diff)
+			}
+			wantPlace := tc.wantPlace
+			if wantPlace == [2]string{} {
+				wantPlace = [2]string{"prod", DefaultHomeRegion}
+			}
+			if diff := cmp.Diff(wantPlace, [2]string{got.Environment, got.HomeRegion}); diff != "" {
+				t.Errorf("%s\nenvironment and home region: -want, +got:\n%s", tc.reason, diff)
 			}
 		})
 	}

@@ -453,3 +453,23 @@ func TestRequestLogCredentials(t *testing.T) {
 		})
 	}
 }
+
+// TestAddWorkspaceWithCreatedKey: the setup helpers take the value of a
+// workspace key created through the API as the workspace it reaches; they
+// used to dereference a nil workspace for it.
+func TestAddWorkspaceWithCreatedKey(t *testing.T) {
+	f := newFixture(t)
+	k := f.createWorkspaceKey(t, f.client, "next", nil)
+	ws := f.sim.AddWorkspace(k.GetValue())
+	want := Workspace{ID: f.ws.ID, Key: k.GetValue(), KeyID: k.Id, OwnerID: k.OwnerId}
+	if diff := cmp.Diff(want, ws); diff != "" {
+		t.Errorf("AddWorkspace of a created key: -want, +got:\n%s", diff)
+	}
+	p := f.sim.AddProject(k.GetValue(), "")
+	if diff := cmp.Diff(f.ws.ID, p.WorkspaceID); diff != "" {
+		t.Errorf("AddProject with a created key: workspace -want, +got:\n%s", diff)
+	}
+	if !f.sim.MoveProject(p.ID, k.GetValue()) {
+		t.Error("MoveProject to a created key's workspace did not find the project")
+	}
+}

@@ -1,5 +1,9 @@
 // Package providerconfig finds the ProviderConfig a managed resource names and
-// reads what it says: the console settings and the workspace API key.
+// reads what it says: the console settings and the workspace API key. Every
+// managed kind's controller uses it the same way: a Resolver records each
+// resource's usage of its ProviderConfig before resolving it, and Watch
+// requeues the resources whose ProviderConfig, or its credentials Secret,
+// changes.
 package providerconfig
 
 import (
@@ -48,14 +52,14 @@ func (c *Config) Allows(projectID string) bool {
 // namespace, and so is its credentials Secret, read from the API server at
 // every call; a Resolver reads it only when it changed.
 func Resolve(ctx context.Context, kube client.Client, mg resource.Managed) (*Config, error) {
-	return (&Resolver{Kube: kube}).Resolve(ctx, mg)
+	return (&Secrets{Kube: kube}).Resolve(ctx, mg)
 }
 
-// A Resolver resolves ProviderConfigs like Resolve, and reads a credentials
+// Secrets resolves ProviderConfigs like Resolve, and reads a credentials
 // Secret from the API server again only when it changed: a poll of N
 // resources then costs no Secret read instead of N. It is safe for
 // concurrent use.
-type Resolver struct {
+type Secrets struct {
 	// Kube reads the ProviderConfigs (from the manager's cache) and the
 	// credentials Secrets (from the API server: the manager does not cache
 	// Secrets).
@@ -82,7 +86,7 @@ type readSecret struct {
 
 // Resolve reads the ProviderConfig that mg references and its credentials;
 // see the package function Resolve.
-func (r *Resolver) Resolve(ctx context.Context, mg resource.Managed) (*Config, error) {
+func (r *Secrets) Resolve(ctx context.Context, mg resource.Managed) (*Config, error) {
 	kube := r.Kube
 	switch o := mg.(type) {
 	case resource.ModernManaged:
@@ -136,7 +140,7 @@ func get(ctx context.Context, kube client.Client, key types.NamespacedName, obj 
 	return errors.Wrapf(err, "cannot get %s", id)
 }
 
-func (r *Resolver) withCredentials(ctx context.Context, id string, c common.Credentials, s common.ConsoleSettings) (*Config, error) {
+func (r *Secrets) withCredentials(ctx context.Context, id string, c common.Credentials, s common.ConsoleSettings) (*Config, error) {
 	var (
 		token string
 		err   error
@@ -163,7 +167,7 @@ func (r *Resolver) withCredentials(ctx context.Context, id string, c common.Cred
 
 // secretKey reads the workspace API key from a Secret. Its messages name the
 // Secret and the key, never the content.
-func (r *Resolver) secretKey(ctx context.Context, sel *xpv2.SecretKeySelector, id string) (string, error) {
+func (r *Secrets) secretKey(ctx context.Context, sel *xpv2.SecretKeySelector, id string) (string, error) {
 	data, err := r.secretData(ctx, types.NamespacedName{Namespace: sel.Namespace, Name: sel.Name})
 	if kerrors.IsNotFound(err) {
 		return "", errors.Errorf("%s: credentials Secret %s/%s does not exist: create it with the workspace API key under key %q", id, sel.Namespace, sel.Name, sel.Key)
@@ -182,7 +186,7 @@ func (r *Resolver) secretKey(ctx context.Context, sel *xpv2.SecretKeySelector, i
 // the same resourceVersion, else read from the API server (and remembered).
 // A Secret that Metadata does not hold is read too: it may be newer than the
 // informer, and a missing one is reported by the API server.
-func (r *Resolver) secretData(ctx context.Context, nn types.NamespacedName) (map[string][]byte, error) {
+func (r *Secrets) secretData(ctx context.Context, nn types.NamespacedName) (map[string][]byte, error) {
 	if r.Metadata != nil {
 		m := &metav1.PartialObjectMetadata{}
 		m.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))

@@ -18,7 +18,7 @@ import (
 	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
 )
 
-// TestResolverReadsCredentialsWhenChanged checks that a Resolver with a
+// TestResolverReadsCredentialsWhenChanged checks that Secrets with a
 // metadata cache reads a credentials Secret from the API server once while
 // it is unchanged, and again, with the new key, as soon as it changes: a
 // rotated workspace key is used at the next reconcile. A deleted Secret is
@@ -65,7 +65,7 @@ func TestResolverReadsCredentialsWhenChanged(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			kube, reads := newWorld(t)
-			r := &Resolver{Kube: kube}
+			r := &Secrets{Kube: kube}
 			if tc.metadata {
 				r.Metadata = kube
 			}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 	corev1 "k8s.io/api/core/v1"
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
@@ -81,15 +82,16 @@ func (h Harness) NewNamespace(t testing.TB, base string) string {
 	return name
 }
 
-// Ready reports whether k is Ready and Synced, and why not.
-func Ready(k Key) (bool, string) {
+// Ready reports whether k (a key, a Project) is Ready and Synced, and why
+// not.
+func Ready(k resource.Managed) (bool, string) {
 	r, s := k.GetCondition(xpv2.TypeReady), k.GetCondition(xpv2.TypeSynced)
 	return r.Status == corev1.ConditionTrue && s.Status == corev1.ConditionTrue,
 		fmt.Sprintf("Ready=%s(%s: %s) Synced=%s(%s: %s)", r.Status, r.Reason, r.Message, s.Status, s.Reason, s.Message)
 }
 
 // WaitReady waits until k is Ready and Synced, and leaves it fresh.
-func (h Harness) WaitReady(t testing.TB, k Key) {
+func (h Harness) WaitReady(t testing.TB, k resource.Managed) {
 	t.Helper()
 	h.Eventually(t, k.GetName()+" Ready and Synced", func() (bool, string) {
 		if err := h.Refresh(k); err != nil {
@@ -101,7 +103,7 @@ func (h Harness) WaitReady(t testing.TB, k Key) {
 
 // WaitSyncError waits until k is not Synced with a message containing all
 // of msgs, and returns that condition.
-func (h Harness) WaitSyncError(t testing.TB, k Key, msgs ...string) xpv2.Condition {
+func (h Harness) WaitSyncError(t testing.TB, k resource.Managed, msgs ...string) xpv2.Condition {
 	t.Helper()
 	var c xpv2.Condition
 	h.Eventually(t, k.GetName()+" to report "+strings.Join(msgs, " ... "), func() (bool, string) {
@@ -123,7 +125,7 @@ func (h Harness) WaitSyncError(t testing.TB, k Key, msgs ...string) xpv2.Conditi
 }
 
 // WaitGone waits until k no longer exists.
-func (h Harness) WaitGone(t testing.TB, k Key) {
+func (h Harness) WaitGone(t testing.TB, k resource.Managed) {
 	t.Helper()
 	h.Eventually(t, k.GetName()+" gone", func() (bool, string) {
 		err := h.Refresh(k)
@@ -132,7 +134,7 @@ func (h Harness) WaitGone(t testing.TB, k Key) {
 }
 
 // ConnectionSecret returns k's connection Secret, nil when there is none.
-func (h Harness) ConnectionSecret(t testing.TB, k Key) *corev1.Secret {
+func (h Harness) ConnectionSecret(t testing.TB, k resource.Managed) *corev1.Secret {
 	t.Helper()
 	s := &corev1.Secret{}
 	if err := h.Kube.Get(context.Background(), SecretRef(k), s); err != nil {
@@ -210,7 +212,7 @@ func (h Harness) WaitStored(t testing.TB, k Key, holderID string) orysim.Key {
 
 // Update changes k with change and updates it, retrying on conflicts with
 // the provider's writes.
-func (h Harness) Update(t testing.TB, k Key, change func()) {
+func (h Harness) Update(t testing.TB, k resource.Managed, change func()) {
 	t.Helper()
 	h.Eventually(t, k.GetName()+" updated", func() (bool, string) {
 		if err := h.Refresh(k); err != nil {
@@ -243,7 +245,20 @@ func (h Harness) EventsAbout(ns, name string) ([]corev1.Event, error) {
 
 // WaitWarning waits for a Warning event about k whose message contains msg,
 // and returns it.
-func (h Harness) WaitWarning(t testing.TB, k Key, msg string) corev1.Event {
+func (h Harness) WaitWarning(t testing.TB, k resource.Managed, msg string) corev1.Event {
+	t.Helper()
+	return h.waitWarning(t, k, func(e corev1.Event) bool { return strings.Contains(e.Message, msg) })
+}
+
+// WaitWarningReason waits for a Warning event of a reason about k, and
+// returns it.
+func (h Harness) WaitWarningReason(t testing.TB, k resource.Managed, reason string) corev1.Event {
+	t.Helper()
+	return h.waitWarning(t, k, func(e corev1.Event) bool { return e.Reason == reason })
+}
+
+// waitWarning waits for a Warning event about k that match accepts.
+func (h Harness) waitWarning(t testing.TB, k resource.Managed, match func(corev1.Event) bool) corev1.Event {
 	t.Helper()
 	var ev corev1.Event
 	h.Eventually(t, "a Warning event about "+k.GetName(), func() (bool, string) {
@@ -254,7 +269,7 @@ func (h Harness) WaitWarning(t testing.TB, k Key, msg string) corev1.Event {
 		var seen []string
 		for _, e := range es {
 			seen = append(seen, e.Type+"/"+e.Reason)
-			if e.Type == corev1.EventTypeWarning && strings.Contains(e.Message, msg) {
+			if e.Type == corev1.EventTypeWarning && match(e) {
 				ev = e
 				return true, ""
 			}

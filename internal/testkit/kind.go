@@ -34,7 +34,6 @@ type Key interface {
 // only project keys have (the project's API URL, project gone).
 type ProjectKey interface {
 	Key
-	Parameters() *common.ProjectAPIKeyParameters
 	Observation() *common.ProjectAPIKeyObservation
 }
 
@@ -167,11 +166,8 @@ func ScopeOf(o Key) Scope {
 	return Cluster
 }
 
-// NewProjectKey returns a ProjectAPIKey of scope s (named as Kind.New
-// names it) with parameters p.
-func NewProjectKey(s Scope, ns, name string, p common.ProjectAPIKeyParameters) ProjectKey {
-	k := ProjectAPIKey.Object(s).(ProjectKey)
-	s.place(k, ns, name)
-	*k.Parameters() = p
-	return k
+// NewProjectKey returns a ProjectAPIKey of scope s, as Kind.New makes it:
+// settings p in project projectID (empty: the ProviderConfig's).
+func NewProjectKey(s Scope, ns, name string, p common.KeyParameters, projectID string) ProjectKey {
+	return ProjectAPIKey.New(s, ns, name, p, projectID).(ProjectKey)
 }

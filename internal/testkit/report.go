@@ -16,7 +16,8 @@ import (
 // not measure stay zero. hack/reliability-line.sh merges the lines of the
 // suites (docs/reliability.md).
 type Counters struct {
-	// Kind is the name of the key kind the test drove (Kind.Name).
+	// Kind is the name of the managed kind the test drove: a key kind's
+	// Kind.Name, or Project.
 	Kind string
 	// Keys is how many keys the test drove.
 	Keys int

@@ -38,15 +38,25 @@ func (s Scope) place(o Key, ns, name string) {
 	case resource.ModernManaged:
 		m.SetNamespace(ns)
 		m.SetName(name)
-		m.SetWriteConnectionSecretToReference(&xpv2.LocalSecretReference{Name: name + "-key"})
 	case resource.LegacyManaged:
 		m.SetName(s.ObjectName(ns, name))
-		m.SetWriteConnectionSecretToReference(&xpv2.SecretReference{Namespace: ns, Name: name + "-key"})
+	}
+	WriteSecretTo(o, ns, name+"-key")
+}
+
+// WriteSecretTo points m's connection Secret at Secret name of namespace ns
+// (a namespaced resource's own namespace, which must be ns).
+func WriteSecretTo(m resource.Managed, ns, name string) {
+	switch m := m.(type) {
+	case resource.ModernManaged:
+		m.SetWriteConnectionSecretToReference(&xpv2.LocalSecretReference{Name: name})
+	case resource.LegacyManaged:
+		m.SetWriteConnectionSecretToReference(&xpv2.SecretReference{Namespace: ns, Name: name})
 	}
 }
 
 // SecretRef is where k's connection Secret is (empty when it names none).
-func SecretRef(k Key) types.NamespacedName {
+func SecretRef(k resource.Managed) types.NamespacedName {
 	switch m := k.(type) {
 	case resource.ModernManaged:
 		if r := m.GetWriteConnectionSecretToReference(); r != nil {
@@ -63,7 +73,7 @@ func SecretRef(k Key) types.NamespacedName {
 // UseConfig points k at the ProviderConfig of its scope named name: the
 // namespaced kind ProviderConfig in k's namespace, or the cluster-scoped
 // ProviderConfig.
-func UseConfig(k Key, name string) {
+func UseConfig(k resource.Managed, name string) {
 	switch m := k.(type) {
 	case resource.ModernManaged:
 		m.SetProviderConfigReference(&xpv2.ProviderConfigReference{Kind: "ProviderConfig", Name: name})
@@ -84,9 +94,9 @@ func Orphan(k Key) {
 	}
 }
 
-// ObserveOnly limits k to observing.
-func ObserveOnly(k Key) {
-	k.SetManagementPolicies(xpv2.ManagementPolicies{xpv2.ManagementActionObserve})
+// ObserveOnly limits m (a key, a Project) to observing.
+func ObserveOnly(m resource.Managed) {
+	m.SetManagementPolicies(xpv2.ManagementPolicies{xpv2.ManagementActionObserve})
 }
 
 // ID names a resource like kubectl does: <namespace>/<name>, or <name>.

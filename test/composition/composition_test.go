@@ -58,12 +58,15 @@ func TestCompositionOnCrossplane(t *testing.T) {
 	b := requireBinaries(t)
 	w := startWorld(t, b)
 	w.checkFunctionPackage(t)
-	w.install(t, "v2")
-	w.install(t, "v1")
+	for _, api := range shippedAPIs {
+		w.install(t, api.flavour, api.prefix)
+	}
 	w.startGarbageCollector(t)
 	t.Run("Flavours", func(t *testing.T) {
 		t.Run("V2NamespacedXR", func(t *testing.T) { t.Parallel(); w.namespacedXR(t) })
 		t.Run("V1ClaimOfLegacyClusterXR", func(t *testing.T) { t.Parallel(); w.legacyClaim(t) })
+		t.Run("V2ProjectXRKeptOnDelete", func(t *testing.T) { t.Parallel(); w.projectXR(t) })
+		t.Run("V1ProjectClaimPurgedOnDelete", func(t *testing.T) { t.Parallel(); w.projectClaim(t) })
 	})
 	for _, s := range w.timings {
 		t.Log("timing: " + s)
@@ -228,14 +231,14 @@ func (w *world) checkFunctionPackage(t *testing.T) {
 	}
 }
 
-// install applies a flavour's XRD as shipped and its Composition with the
-// function step pointed at the test function, and waits until the XRD
-// serves its API.
-func (w *world) install(t *testing.T, flavour string) {
+// install applies a flavour's XRD (<prefix>xrd.yaml) as shipped and its
+// Composition (<prefix>composition.yaml) with the function step pointed at
+// the test function, and waits until the XRD serves its API.
+func (w *world) install(t *testing.T, flavour, prefix string) {
 	t.Helper()
 	ctx := context.Background()
-	xrd := load(t, filepath.Join(examples, flavour, "xrd.yaml"))
-	comp := load(t, filepath.Join(examples, flavour, "composition.yaml"))
+	xrd := load(t, filepath.Join(examples, flavour, prefix+"xrd.yaml"))
+	comp := load(t, filepath.Join(examples, flavour, prefix+"composition.yaml"))
 	steps, _, _ := unstructured.NestedSlice(comp.Object, "spec", "pipeline")
 	if len(steps) != 1 {
 		t.Fatalf("%s Composition has %d pipeline steps; the test swaps exactly one", flavour, len(steps))

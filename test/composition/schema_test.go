@@ -26,10 +26,10 @@ func TestShippedCompositionsMatchSchemas(t *testing.T) {
 	crds := loadCRDs(t, filepath.Join("..", "..", "package", "crds"))
 	fn := load(t, filepath.Join(examples, "functions.yaml"))
 
-	for _, flavour := range []string{"v2", "v1"} {
-		t.Run(flavour, func(t *testing.T) {
-			xrd := load(t, filepath.Join(examples, flavour, "xrd.yaml"))
-			comp := load(t, filepath.Join(examples, flavour, "composition.yaml"))
+	for _, api := range shippedAPIs {
+		t.Run(api.flavour+"/"+api.prefix+"xrd", func(t *testing.T) {
+			xrd := load(t, filepath.Join(examples, api.flavour, api.prefix+"xrd.yaml"))
+			comp := load(t, filepath.Join(examples, api.flavour, api.prefix+"composition.yaml"))
 			scope := str(xrd, "spec", "scope")
 			if scope == "" { // apiextensions.crossplane.io/v1's default
 				scope = "LegacyCluster"
@@ -71,7 +71,7 @@ func TestShippedCompositionsMatchSchemas(t *testing.T) {
 					t.Fatalf("resource %q composes %s, which no CRD in package/crds defines", str(res, "name"), base.GroupVersionKind())
 				}
 				if want := map[string]string{"Namespaced": "Namespaced", "LegacyCluster": "Cluster", "Cluster": "Cluster"}[scope]; str(crd, "spec", "scope") != want {
-					t.Errorf("a %s XR must compose a %s ProjectAPIKey, base is %s", scope, want, str(crd, "spec", "scope"))
+					t.Errorf("a %s XR must compose a %s %s, base is %s", scope, want, base.GetKind(), str(crd, "spec", "scope"))
 				}
 				mrSchema := versionSchema(t, crd, base.GroupVersionKind().Version)
 				set := map[string]bool{}
@@ -86,9 +86,14 @@ func TestShippedCompositionsMatchSchemas(t *testing.T) {
 				}
 				checkPatches(t, res, xrSchema, mrSchema, set)
 				checkPlatformDecides(t, res)
-				// The CRD requires writeConnectionSecretToRef by a CEL rule
-				// (Ory shows a key's value once), not by `required`.
-				for _, p := range requiredLeaves(mrSchema, "", []string{"spec.writeConnectionSecretToRef"}) {
+				// A value-once kind's CRD requires writeConnectionSecretToRef
+				// by a CEL rule (Ory shows a key's value once), not by
+				// `required`; a Project's connection Secret is optional.
+				var celRequired []string
+				if slices.ContainsFunc(config.Kinds(), func(k config.Kind) bool { return k.Name == base.GetKind() }) {
+					celRequired = []string{"spec.writeConnectionSecretToRef"}
+				}
+				for _, p := range requiredLeaves(mrSchema, "", celRequired) {
 					if !set[p] {
 						t.Errorf("nothing sets %s, which the %s CRD requires (or sets it from an optional XR field)", p, base.GetKind())
 					}
@@ -124,7 +129,14 @@ func TestShippedCompositionsMatchSchemas(t *testing.T) {
 // let the platform team alone set them: an XR or claim is written by an app
 // team, and a ProviderConfig without allowedProjectIDs (the shipped
 // defaults have none) would make a key in whatever project the team names.
-var platformFields = []string{"spec.forProvider.projectID", "spec.providerConfigRef"}
+var platformFields = []string{"spec.forProvider.projectID", "spec.forProvider.projectIDRef", "spec.forProvider.projectIDSelector", "spec.providerConfigRef"}
+
+// shippedAPIs are the XRD and Composition pairs of examples/composition: in
+// each flavour's folder, <prefix>xrd.yaml and <prefix>composition.yaml.
+var shippedAPIs = []struct{ flavour, prefix string }{
+	{"v2", ""}, {"v1", ""}, // OryAPIKey: a key in the platform's project
+	{"v2", "project-"}, {"v1", "project-"}, // OryProject: a Project and a key in it, by reference
+}
 
 // checkPlatformDecides fails when a patch copies anything of the XR into a
 // platform field. README.md ("Letting a team choose its project") says how

@@ -293,7 +293,7 @@ func resumeByHand(t *testing.T, w *world, k testkit.ProjectKey) []string {
 	// two minutes before crossplane.io/external-create-pending, that no
 	// ProjectAPIKey records (external name, retired keys) and no connection
 	// Secret holds (value-of), are the crash's: nobody has their values.
-	name := k.Parameters().Name
+	name := k.KeyParameters().Name
 	var mark struct{ Name string }
 	if err := json.Unmarshal([]byte(k.GetAnnotations()[common.AnnotationCreating]), &mark); err == nil && mark.Name != "" {
 		name = mark.Name
@@ -405,7 +405,7 @@ func waitStored(t *testing.T, w *world, k testkit.ProjectKey) orysim.Key {
 			return false, err.Error()
 		}
 		refresh(t, k)
-		if p := converged(s, map[string]string{testkit.ID(k): k.Parameters().Name}); len(p) > 0 {
+		if p := converged(s, map[string]string{testkit.ID(k): k.KeyParameters().Name}); len(p) > 0 {
 			return false, p[0]
 		}
 		key = s.Ory[testkit.KeyIDOf(meta.GetExternalName(s.Keys[testkit.ID(k)]))]

@@ -482,7 +482,7 @@ func TestRefusedBeforeAnyKey(t *testing.T) {
 				// A project of the test's own, so that Ory's request log shows
 				// whether this resource asked for a key.
 				p := sim.AddProject(workspaceKey, "refused-"+ns)
-				k := testkit.NewProjectKey(s, ns, "refused", common.ProjectAPIKeyParameters{ProjectID: p.ID, KeyParameters: common.KeyParameters{Name: "refused"}})
+				k := testkit.NewProjectKey(s, ns, "refused", common.KeyParameters{Name: "refused"}, p.ID)
 				create(t, k)
 				h.WaitSyncError(t, k, tc.wantMsg)
 				if c := k.GetCondition(xpv2.TypeReady); c.Reason != common.ReasonCreateRefused {

@@ -38,7 +38,7 @@ func TestDeletingANamespace(t *testing.T) {
 	var names []string
 	for i := range 3 {
 		name := uniqueName(ns, fmt.Sprintf("key-%d", i))
-		k := testkit.NewProjectKey(s, ns, fmt.Sprintf("key-%d", i), common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: name}})
+		k := testkit.NewProjectKey(s, ns, fmt.Sprintf("key-%d", i), common.KeyParameters{Name: name}, "")
 		testkit.UseConfig(k, "team")
 		create(t, k)
 		waitStored(t, k, project.ID)
@@ -84,7 +84,7 @@ func namespaceContent(ns string) string {
 func TestProjectDeletedInOry(t *testing.T) {
 	forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
 		p := sim.AddProject(workspaceKey, "")
-		k := testkit.NewProjectKey(s, ns, "doomed", common.ProjectAPIKeyParameters{ProjectID: p.ID, KeyParameters: common.KeyParameters{Name: uniqueName(ns, "doomed")}})
+		k := testkit.NewProjectKey(s, ns, "doomed", common.KeyParameters{Name: uniqueName(ns, "doomed")}, p.ID)
 		create(t, k)
 		waitStored(t, k, p.ID)
 
@@ -112,7 +112,7 @@ func TestProjectDeletedInOry(t *testing.T) {
 func TestProjectOutOfReach(t *testing.T) {
 	forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
 		p := sim.AddProject(workspaceKey, "")
-		k := testkit.NewProjectKey(s, ns, "kept", common.ProjectAPIKeyParameters{ProjectID: p.ID, KeyParameters: common.KeyParameters{Name: uniqueName(ns, "kept")}})
+		k := testkit.NewProjectKey(s, ns, "kept", common.KeyParameters{Name: uniqueName(ns, "kept")}, p.ID)
 		create(t, k)
 		key := waitStored(t, k, p.ID)
 

@@ -371,7 +371,7 @@ func TestGuardrails(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
 				keyName := uniqueName(ns, "guarded")
-				k := testkit.NewProjectKey(s, ns, "guarded", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: keyName}})
+				k := testkit.NewProjectKey(s, ns, "guarded", common.KeyParameters{Name: keyName}, "")
 				tc.setup(t, s, k, ns)
 				create(t, k)
 				h.WaitSyncError(t, k, tc.wantMsg)
@@ -391,7 +391,7 @@ func TestNamespacedIsolation(t *testing.T) {
 	nsA, nsB := h.NewNamespace(t, ""), h.NewNamespace(t, "")
 	h.NewConfig(t, testkit.Namespaced, nsB, "team-b", map[string]string{"token": workspaceKey}, project.ID)
 
-	k := testkit.NewProjectKey(testkit.Namespaced, nsA, "borrower", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: uniqueName(nsA, "borrower")}})
+	k := testkit.NewProjectKey(testkit.Namespaced, nsA, "borrower", common.KeyParameters{Name: uniqueName(nsA, "borrower")}, "")
 	testkit.UseConfig(k, "team-b")
 	create(t, k)
 	h.WaitSyncError(t, k, "ProviderConfig "+nsA+"/team-b does not exist")
@@ -412,7 +412,7 @@ func TestNamespacedIsolation(t *testing.T) {
 // the ProjectAPIKey controllers write, so a config in use shows its users.
 func TestProviderConfigUsage(t *testing.T) {
 	forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
-		k := testkit.NewProjectKey(s, ns, "user", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: uniqueName(ns, "user")}})
+		k := testkit.NewProjectKey(s, ns, "user", common.KeyParameters{Name: uniqueName(ns, "user")}, "")
 		configFor(t, k, ns, "counted", workspaceKey)
 		create(t, k)
 		waitStored(t, k, project.ID)
@@ -457,7 +457,7 @@ func waitEvent(t *testing.T, k testkit.Key, reason string) {
 	})
 }
 
-func metav1IsControlledBy(s *corev1.Secret, k testkit.Key) bool {
+func metav1IsControlledBy(s *corev1.Secret, k client.Object) bool {
 	if s == nil {
 		return false
 	}

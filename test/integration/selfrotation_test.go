@@ -10,7 +10,6 @@ import (
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
-	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 	"github.com/crossplane-contrib/provider-ory/internal/console"
@@ -56,7 +55,7 @@ func TestSelfRotation(t *testing.T) {
 		wk := testkit.WorkspaceAPIKey.New(s, ns, "provider", common.KeyParameters{Name: uniqueName(ns, "provider"),
 			Rotation: &common.Rotation{Trigger: "initial", Overlap: common.NewDuration(overlap)}}, "")
 		testkit.UseConfig(wk, ref)
-		writeConnectionSecretTo(wk, ns, creds.Name)
+		testkit.WriteSecretTo(wk, ns, creds.Name)
 		create(t, wk)
 		app := testkit.ProjectAPIKey.New(s, ns, "app", common.KeyParameters{Name: uniqueName(ns, "app-0")}, "")
 		testkit.UseConfig(app, ref)
@@ -138,17 +137,6 @@ func TestSelfRotation(t *testing.T) {
 		}
 
 	})
-}
-
-// writeConnectionSecretTo points k's connection Secret at Secret name in ns
-// (k's own namespace for the namespaced scope).
-func writeConnectionSecretTo(k testkit.Key, ns, name string) {
-	switch m := k.(type) {
-	case resource.ModernManaged:
-		m.SetWriteConnectionSecretToReference(&xpv2.LocalSecretReference{Name: name})
-	case resource.LegacyManaged:
-		m.SetWriteConnectionSecretToReference(&xpv2.SecretReference{Namespace: ns, Name: name})
-	}
 }
 
 // waitPresented waits until Ory answered a request about workspace ws or

@@ -17,7 +17,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	clusterv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/cluster/v1alpha1"
-	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
 	"github.com/crossplane-contrib/provider-ory/internal/localenv"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
@@ -193,7 +192,7 @@ func exampleConfig(consoleURL string) testkit.Config {
 // ClusterProviderConfig default; its Secret is <name>-key.
 func namespacedKey(ns, name string) *namespacedv1alpha1.ProjectAPIKey {
 	k := &namespacedv1alpha1.ProjectAPIKey{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
-	k.Spec.ForProvider = common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: ns + "-" + name}}
+	k.Spec.ForProvider.Name = ns + "-" + name
 	k.Spec.WriteConnectionSecretToReference = &xpv2.LocalSecretReference{Name: name + "-key"}
 	return k
 }
@@ -202,7 +201,7 @@ func namespacedKey(ns, name string) *namespacedv1alpha1.ProjectAPIKey {
 // default; its Secret is crossplane-system/<name>-key.
 func clusterKey(name string) *clusterv1alpha1.ProjectAPIKey {
 	k := &clusterv1alpha1.ProjectAPIKey{ObjectMeta: metav1.ObjectMeta{Name: name}}
-	k.Spec.ForProvider = common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: name}}
+	k.Spec.ForProvider.Name = name
 	k.Spec.ProviderConfigReference = &xpv2.Reference{Name: "default"}
 	k.Spec.WriteConnectionSecretToReference = &xpv2.SecretReference{Namespace: systemNS, Name: name + "-key"}
 	return k

@@ -24,6 +24,10 @@ import (
 // kind (ClusterProviderConfig); the others get the test's namespace. A
 // manifest named k or pc is renamed after its case, and %s in a name
 // becomes the case's name, so no two cases share an object.
+//
+// A case with an update checks a rule on a change (a field that cannot be
+// changed): its manifest is created for real, Observe-only so that no
+// controller acts on it, and the update is sent as a dry run.
 func TestAdmission(t *testing.T) {
 	t.Parallel()
 	ns := h.NewNamespace(t, "admission")
@@ -39,11 +43,22 @@ func TestAdmission(t *testing.T) {
 		secret = "writeConnectionSecretToRef: {name: s}"
 		creds  = "credentials: {source: Secret, secretRef: {namespace: crossplane-system, name: c, key: k}}"
 		clSec  = "writeConnectionSecretToRef: {name: s, namespace: default}"
+		nsProj = "apiVersion: ory.m.crossplane.io/v1alpha1\nkind: Project\nmetadata: {name: k}\n"
+		clProj = "apiVersion: ory.crossplane.io/v1alpha1\nkind: Project\nmetadata: {name: p-%s}\n"
+		// observe keeps the created objects of update cases from any
+		// controller's action.
+		observe = "managementPolicies: [Observe]"
 	)
 	cases := map[string]struct {
 		reason   string
 		manifest string
-		wantMsg  string // empty: the manifest must be accepted
+		// update, when set, is manifest changed: manifest is created and
+		// update sent as a dry run, and wantMsg is about the update.
+		update  string
+		wantMsg string // empty: the manifest (or update) must be accepted
+		// defaults are fields (dotted paths) the API server must have set
+		// on an accepted manifest, and their values.
+		defaults map[string]any
 	}{
 		"ValidNamespacedKey": {
 			reason:   "The baseline: a complete namespaced key is accepted.",
@@ -408,6 +423,182 @@ func TestAdmission(t *testing.T) {
 			manifest: legacy + "spec: {projectID: " + uuid + "}",
 			wantMsg:  "spec.credentials: Required value",
 		},
+
+		// ProjectAPIKey's references to a Project (projectIDRef,
+		// projectIDSelector): per scope, the namespaced ones kept to the
+		// key's namespace.
+		"ValidKeyWithProjectRef": {
+			reason:   "The baseline: a namespaced key names a Project of its namespace, without a projectID.",
+			manifest: nsKey + "spec: {forProvider: {name: ok, projectIDRef: {name: app, policy: {resolve: Always, resolution: Required}}}, " + secret + "}",
+		},
+		"ValidKeyWithProjectSelector": {
+			reason:   "The baseline for a selector, by labels or by the composite both belong to.",
+			manifest: nsKey + "spec: {forProvider: {name: ok, projectIDSelector: {matchLabels: {app: payments}, matchControllerRef: true}}, " + secret + "}",
+		},
+		"ValidClusterKeyWithProjectRef": {
+			reason:   "The baseline for the cluster scope: a cluster-scoped Project by name.",
+			manifest: clKey + "spec: {forProvider: {name: ok, projectIDRef: {name: app}}, " + clSec + "}",
+		},
+		"ValidClusterKeyWithProjectSelector": {
+			reason:   "The baseline for a cluster-scoped selector.",
+			manifest: clKey + "spec: {forProvider: {name: ok, projectIDSelector: {matchLabels: {app: payments}}}, " + clSec + "}",
+		},
+		"KeyProjectRefToAnotherNamespace": {
+			reason:   "A namespaced key references Projects of its own namespace only: a tenant must not take another namespace's project.",
+			manifest: nsKey + "spec: {forProvider: {name: x, projectIDRef: {name: app, namespace: other}}, " + secret + "}",
+			wantMsg:  "spec.forProvider.projectIDRef.namespace and spec.forProvider.projectIDSelector.namespace must be left out: a namespaced ProjectAPIKey references Projects of its own namespace only",
+		},
+		"KeyProjectSelectorInAnotherNamespace": {
+			reason:   "A selector is kept to the key's namespace too.",
+			manifest: nsKey + "spec: {forProvider: {name: x, projectIDSelector: {matchLabels: {app: payments}, namespace: other}}, " + secret + "}",
+			wantMsg:  "must be left out: a namespaced ProjectAPIKey references Projects of its own namespace only",
+		},
+		"KeyProjectSelectorNamespaceAddedLater": {
+			reason:   "Nothing but a person writes a selector's namespace, so an update that adds one is refused as a create is.",
+			manifest: nsKey + "spec: {forProvider: {name: x}, " + observe + "}",
+			update:   nsKey + "spec: {forProvider: {name: x, projectIDSelector: {matchLabels: {app: payments}, namespace: other}}, " + observe + "}",
+			wantMsg:  "must be left out: a namespaced ProjectAPIKey references Projects of its own namespace only",
+		},
+		"KeyProjectRefNamespaceRecorded": {
+			reason:   "After a selector matched, crossplane-runtime's resolver records the key's own namespace in projectIDRef: the schema must let that update through (the provider refuses to resolve another namespace: TestOwnNamespaceResolveReferences, TestProjectReferenceOwnNamespace).",
+			manifest: nsKey + "spec: {forProvider: {name: x, projectIDSelector: {matchLabels: {app: payments}}}, " + observe + "}",
+			update:   nsKey + "spec: {forProvider: {name: x, projectIDSelector: {matchLabels: {app: payments}}, projectID: " + uuid + ", projectIDRef: {name: app, namespace: %s}}, " + observe + "}",
+		},
+		"KeyProjectRefWithoutName": {
+			reason:   "A reference needs a name.",
+			manifest: clKey + "spec: {forProvider: {name: x, projectIDRef: {policy: {resolve: Always}}}, " + clSec + "}",
+			wantMsg:  "spec.forProvider.projectIDRef.name: Required value",
+		},
+		"KeyProjectRefOptional": {
+			reason:   "An optional reference left unresolved would leave projectID empty, and the key would be made in the ProviderConfig's default project.",
+			manifest: nsKey + "spec: {forProvider: {name: x, projectIDRef: {name: app, policy: {resolution: Optional}}}, " + secret + "}",
+			wantMsg:  "spec.forProvider.projectIDRef.policy.resolution and spec.forProvider.projectIDSelector.policy.resolution must be Required",
+		},
+		"ClusterKeyProjectSelectorOptional": {
+			reason:   "The same holds for a selector, in the cluster scope too.",
+			manifest: clKey + "spec: {forProvider: {name: x, projectIDSelector: {matchLabels: {app: payments}, policy: {resolution: Optional}}}, " + clSec + "}",
+			wantMsg:  "must be Required: a reference left unresolved would leave projectID empty",
+		},
+		"KeyProjectRefUnknownResolvePolicy": {
+			reason:   "A reference's resolve policy is Always or IfNotPresent.",
+			manifest: nsKey + "spec: {forProvider: {name: x, projectIDRef: {name: app, policy: {resolve: Sometimes}}}, " + secret + "}",
+			wantMsg:  "spec.forProvider.projectIDRef.policy.resolve: Unsupported value: \"Sometimes\"",
+		},
+
+		// Project, both scopes (the cluster twin generated from the
+		// namespaced kind).
+		"ValidNamespacedProject": {
+			reason:   "The baseline: a namespaced project, and deletion protection on unless said otherwise (a purge deletes a project's users for good).",
+			manifest: nsProj + "spec: {forProvider: {name: payments, environment: prod, homeRegion: eu-central, workspaceID: " + uuid + "}}",
+			defaults: map[string]any{"spec.forProvider.deletionProtection": true},
+		},
+		"ValidClusterProject": {
+			reason:   "The baseline for the cluster scope, with the ProviderConfig's workspace and Ory's choice of region, and deletion protection on.",
+			manifest: clProj + "spec: {forProvider: {name: payments, environment: dev}}",
+			defaults: map[string]any{"spec.forProvider.deletionProtection": true},
+		},
+		"ValidUnprotectedProject": {
+			reason:   "Deletion protection can be turned off, for a project that may be purged.",
+			manifest: nsProj + "spec: {forProvider: {name: payments, environment: stage, deletionProtection: false}}",
+			defaults: map[string]any{"spec.forProvider.deletionProtection": false},
+		},
+		"ProjectMissingName": {
+			reason:   "Ory needs a project name.",
+			manifest: nsProj + "spec: {forProvider: {environment: dev}}",
+			wantMsg:  "spec.forProvider.name: Required value",
+		},
+		"ClusterProjectEmptyName": {
+			reason:   "An empty name is no name.",
+			manifest: clProj + "spec: {forProvider: {name: '', environment: dev}}",
+			wantMsg:  "spec.forProvider.name: Invalid value: \"\"",
+		},
+		"ProjectTooLongName": {
+			reason:   "Names are bounded.",
+			manifest: nsProj + "spec: {forProvider: {name: " + strings.Repeat("x", 256) + ", environment: dev}}",
+			wantMsg:  "spec.forProvider.name: Too long",
+		},
+		"ProjectMissingEnvironment": {
+			reason:   "The environment is required: it cannot be chosen later.",
+			manifest: clProj + "spec: {forProvider: {name: x}}",
+			wantMsg:  "spec.forProvider.environment: Required value",
+		},
+		"ProjectUnknownEnvironment": {
+			reason:   "Ory knows prod, stage and dev.",
+			manifest: nsProj + "spec: {forProvider: {name: x, environment: production}}",
+			wantMsg:  "spec.forProvider.environment: Unsupported value: \"production\"",
+		},
+		"ProjectUnknownHomeRegion": {
+			reason:   "Ory's regions are a closed set.",
+			manifest: clProj + "spec: {forProvider: {name: x, environment: dev, homeRegion: mars}}",
+			wantMsg:  "spec.forProvider.homeRegion: Unsupported value: \"mars\"",
+		},
+		"ProjectWorkspaceSlug": {
+			reason:   "A workspace is named by its UUID.",
+			manifest: nsProj + "spec: {forProvider: {name: x, environment: dev, workspaceID: my-workspace}}",
+			wantMsg:  "spec.forProvider.workspaceID in body must be of type uuid",
+		},
+		"ProjectDeletionProtectionNotBool": {
+			reason:   "deletionProtection is true or false; a string would be read as neither.",
+			manifest: nsProj + "spec: {forProvider: {name: x, environment: dev, deletionProtection: 'no'}}",
+			wantMsg:  "spec.forProvider.deletionProtection: Invalid value: \"string\"",
+		},
+		"ProjectWrongProviderConfigKind": {
+			reason:   "Only ProviderConfig and ClusterProviderConfig configure a namespaced Project.",
+			manifest: nsProj + "spec: {forProvider: {name: x, environment: dev}, providerConfigRef: {kind: StoreConfig, name: default}}",
+			wantMsg:  "spec.providerConfigRef.kind must be ProviderConfig (in this namespace) or ClusterProviderConfig",
+		},
+		"ProjectRenamed": {
+			reason:   "A name changes in place: the update is accepted.",
+			manifest: nsProj + "spec: {forProvider: {name: before, environment: dev}, " + observe + "}",
+			update:   nsProj + "spec: {forProvider: {name: after, environment: dev}, " + observe + "}",
+		},
+		"ProjectEnvironmentChanged": {
+			reason:   "A project cannot change environment without losing its users.",
+			manifest: nsProj + "spec: {forProvider: {name: x, environment: dev}, " + observe + "}",
+			update:   nsProj + "spec: {forProvider: {name: x, environment: prod}, " + observe + "}",
+			wantMsg:  "spec.forProvider.environment cannot be changed",
+		},
+		"ClusterProjectEnvironmentChanged": {
+			reason:   "The same rule in the generated cluster twin.",
+			manifest: clProj + "spec: {forProvider: {name: x, environment: stage}, " + observe + "}",
+			update:   clProj + "spec: {forProvider: {name: x, environment: dev}, " + observe + "}",
+			wantMsg:  "spec.forProvider.environment cannot be changed",
+		},
+		"ProjectHomeRegionChanged": {
+			reason:   "Ory keeps a project's data in its home region.",
+			manifest: nsProj + "spec: {forProvider: {name: x, environment: dev, homeRegion: eu-central}, " + observe + "}",
+			update:   nsProj + "spec: {forProvider: {name: x, environment: dev, homeRegion: us-east}, " + observe + "}",
+			wantMsg:  "spec.forProvider.homeRegion cannot be changed",
+		},
+		"ClusterProjectHomeRegionAdded": {
+			reason:   "A project whose region Ory chose cannot be given another one later.",
+			manifest: clProj + "spec: {forProvider: {name: x, environment: dev}, " + observe + "}",
+			update:   clProj + "spec: {forProvider: {name: x, environment: dev, homeRegion: eu}, " + observe + "}",
+			wantMsg:  "spec.forProvider.homeRegion cannot be changed",
+		},
+		"ProjectHomeRegionRemoved": {
+			reason:   "Removing the region would not move the project either.",
+			manifest: nsProj + "spec: {forProvider: {name: x, environment: dev, homeRegion: asia}, " + observe + "}",
+			update:   nsProj + "spec: {forProvider: {name: x, environment: dev}, " + observe + "}",
+			wantMsg:  "spec.forProvider.homeRegion cannot be changed",
+		},
+		"ProjectWorkspaceRecorded": {
+			reason:   "A workspace left out is taken from the ProviderConfig and recorded: that update is accepted.",
+			manifest: nsProj + "spec: {forProvider: {name: x, environment: dev}, " + observe + "}",
+			update:   nsProj + "spec: {forProvider: {name: x, environment: dev, workspaceID: " + uuid + "}, " + observe + "}",
+		},
+		"ProjectWorkspaceChanged": {
+			reason:   "A project cannot move between workspaces.",
+			manifest: nsProj + "spec: {forProvider: {name: x, environment: dev, workspaceID: " + uuid + "}, " + observe + "}",
+			update:   nsProj + "spec: {forProvider: {name: x, environment: dev, workspaceID: 00000000-0000-4000-8000-000000000002}, " + observe + "}",
+			wantMsg:  "spec.forProvider.workspaceID cannot be changed once set",
+		},
+		"ClusterProjectWorkspaceRemoved": {
+			reason:   "Removing a recorded workspace would let another be set later.",
+			manifest: clProj + "spec: {forProvider: {name: x, environment: dev, workspaceID: " + uuid + "}, " + observe + "}",
+			update:   clProj + "spec: {forProvider: {name: x, environment: dev}, " + observe + "}",
+			wantMsg:  "spec.forProvider.workspaceID cannot be changed once set",
+		},
 	}
 	// The counts go under the kind of each manifest: ProjectAPIKey,
 	// WorkspaceAPIKey, or none of the key kinds (the ProviderConfigs both
@@ -417,28 +608,57 @@ func TestAdmission(t *testing.T) {
 		n map[string]int
 	}
 	refused.n = map[string]int{}
+	kinds := []string{"Project"}
+	for _, kind := range testkit.Kinds {
+		kinds = append(kinds, kind.Name)
+	}
 	kindOf := func(manifest string) string {
-		for _, kind := range testkit.Kinds {
-			if strings.Contains(manifest, "\nkind: "+kind.Name+"\n") {
-				return kind.Name
+		for _, kind := range kinds {
+			if strings.Contains(manifest, "\nkind: "+kind+"\n") {
+				return kind
 			}
 		}
 		return ""
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			manifest := strings.ReplaceAll(tc.manifest, "%s", strings.ToLower(name))
-			u := &unstructured.Unstructured{}
-			if err := yaml.Unmarshal([]byte(manifest), &u.Object); err != nil {
-				t.Fatalf("bad test manifest: %v\n%s", err, manifest)
+			ctx := context.Background()
+			object := func(manifest string) *unstructured.Unstructured {
+				manifest = strings.NewReplacer("namespace: %s", "namespace: "+ns, "%s", strings.ToLower(name)).Replace(manifest)
+				u := &unstructured.Unstructured{}
+				if err := yaml.Unmarshal([]byte(manifest), &u.Object); err != nil {
+					t.Fatalf("bad test manifest: %v\n%s", err, manifest)
+				}
+				if u.GetKind() != "ClusterProviderConfig" && !strings.HasPrefix(u.GetAPIVersion(), "ory.crossplane.io/") {
+					u.SetNamespace(ns)
+				}
+				if u.GetName() == "k" || u.GetName() == "pc" {
+					u.SetName(strings.ToLower(name))
+				}
+				return u
 			}
-			if u.GetKind() != "ClusterProviderConfig" && !strings.HasPrefix(u.GetAPIVersion(), "ory.crossplane.io/") {
-				u.SetNamespace(ns)
+			u := object(tc.manifest)
+			var err error
+			if tc.update == "" {
+				err = kube.Create(ctx, u, client.DryRunAll)
+			} else {
+				if err := kube.Create(ctx, u); err != nil {
+					t.Fatalf("%s\nthe object to update was refused: %v", tc.reason, err)
+				}
+				t.Cleanup(func() { _ = kube.Delete(ctx, u) })
+				changed := object(tc.update)
+				changed.SetResourceVersion(u.GetResourceVersion())
+				err = kube.Update(ctx, changed, client.DryRunAll)
+				u = changed
 			}
-			if u.GetName() == "k" || u.GetName() == "pc" {
-				u.SetName(strings.ToLower(name))
+			if err == nil {
+				for path, want := range tc.defaults {
+					got, _, _ := unstructured.NestedFieldNoCopy(u.Object, strings.Split(path, ".")...)
+					if got != want {
+						t.Errorf("%s\n%s = %v, want %v set by the API server", tc.reason, path, got, want)
+					}
+				}
 			}
-			err := kube.Create(context.Background(), u, client.DryRunAll)
 			if tc.wantMsg != "" && err != nil {
 				refused.Lock()
 				refused.n[kindOf(tc.manifest)]++
@@ -448,7 +668,7 @@ func TestAdmission(t *testing.T) {
 			case tc.wantMsg == "" && err != nil:
 				t.Errorf("%s\nrefused a valid manifest: %v", tc.reason, err)
 			case tc.wantMsg != "" && err == nil:
-				t.Errorf("%s\naccepted an invalid manifest:\n%s", tc.reason, manifest)
+				t.Errorf("%s\naccepted an invalid manifest:\n%s", tc.reason, cmp.Or(tc.update, tc.manifest))
 			case tc.wantMsg != "" && !strings.Contains(err.Error(), tc.wantMsg):
 				t.Errorf("%s\nrefused with %q, want a message containing %q", tc.reason, err, tc.wantMsg)
 			}
@@ -464,10 +684,10 @@ func TestAdmission(t *testing.T) {
 	}
 	var per []string
 	done := 0
-	for _, kind := range append(testkit.Kinds, testkit.Kind{}) {
-		report.Add(testkit.Counters{Kind: kind.Name, Rejected: refused.n[kind.Name], Total: invalid[kind.Name]})
-		per = append(per, fmt.Sprintf("%s %d/%d", cmp.Or(kind.Name, "ProviderConfig kinds"), refused.n[kind.Name], invalid[kind.Name]))
-		done += refused.n[kind.Name]
+	for _, kind := range append(kinds, "") {
+		report.Add(testkit.Counters{Kind: kind, Rejected: refused.n[kind], Total: invalid[kind]})
+		per = append(per, fmt.Sprintf("%s %d/%d", cmp.Or(kind, "ProviderConfig kinds"), refused.n[kind], invalid[kind]))
+		done += refused.n[kind]
 	}
 	t.Logf("admission: %d of %d invalid manifests refused (%s), %d valid ones accepted", done, all, strings.Join(per, ", "), len(cases)-all)
 }

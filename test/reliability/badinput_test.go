@@ -2,6 +2,7 @@ package reliability
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -69,12 +70,17 @@ func TestBadInputAtRunTime(t *testing.T) {
 		creds     map[string]string // the credentials Secret's data; nil: none
 		projectID string            // the ProviderConfig's default project
 		allowed   []string          // the ProviderConfig's allowedProjectIDs
-		params    common.ProjectAPIKeyParameters
+		params    common.KeyParameters
+		// keyProjectID is the key's projectID; empty: the ProviderConfig's.
+		keyProjectID string
 		// secretTaken: the connection Secret exists, controlled by
 		// another object.
 		secretTaken bool
+		// pendingProject: the key references (projectIDRef) a Project of
+		// its scope that has no UUID yet.
+		pendingProject bool
 	}
-	cases := map[string]struct {
+	type badInputCase = struct {
 		reason string
 		// arrange returns the resource's setup and the project whose
 		// requests are counted.
@@ -84,13 +90,14 @@ func TestBadInputAtRunTime(t *testing.T) {
 		wantMsg []string
 		// noRequests: the input is refused before any call to Ory.
 		noRequests bool
-	}{
+	}
+	cases := map[string]badInputCase{
 		"UnknownProject": {
 			reason: "A projectID that Ory does not know (Ory answers 403, not 404: Ory's Terraform provider, PR 325) is reported with the project and what to check, and retried with backoff.",
 			arrange: func(name string) (setup, string) {
 				p := uuid.NewString()
 				return setup{creds: map[string]string{"token": workspaceKey}, projectID: project.ID,
-					params: common.ProjectAPIKeyParameters{ProjectID: p, KeyParameters: common.KeyParameters{Name: name}}}, p
+					keyProjectID: p, params: common.KeyParameters{Name: name}}, p
 			},
 			wantMsg: []string{"403", "projectID"},
 		},
@@ -99,7 +106,7 @@ func TestBadInputAtRunTime(t *testing.T) {
 			arrange: func(name string) (setup, string) {
 				p := sim.AddProject(revokedKey, "")
 				return setup{creds: map[string]string{"token": revokedKey}, projectID: p.ID,
-					params: common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: name}}}, p.ID
+					params: common.KeyParameters{Name: name}}, p.ID
 			},
 			wantMsg: []string{"401", "invalid or revoked", "put a valid ory_wak_ key in its credentials"},
 		},
@@ -107,7 +114,7 @@ func TestBadInputAtRunTime(t *testing.T) {
 			reason: "A missing credentials Secret is named, with what to create; Ory is never called.",
 			arrange: func(name string) (setup, string) {
 				p := sim.AddProject(workspaceKey, "")
-				return setup{projectID: p.ID, params: common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: name}}}, p.ID
+				return setup{projectID: p.ID, params: common.KeyParameters{Name: name}}, p.ID
 			},
 			wantMsg:    []string{"does not exist", "create it with the workspace API key under key \"token\""},
 			noRequests: true,
@@ -117,7 +124,7 @@ func TestBadInputAtRunTime(t *testing.T) {
 			arrange: func(name string) (setup, string) {
 				p := sim.AddProject(workspaceKey, "")
 				return setup{creds: map[string]string{"tokn": workspaceKey}, projectID: p.ID,
-					params: common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: name}}}, p.ID
+					params: common.KeyParameters{Name: name}}, p.ID
 			},
 			wantMsg:    []string{"has no key \"token\"", "put the workspace API key there"},
 			noRequests: true,
@@ -128,7 +135,7 @@ func TestBadInputAtRunTime(t *testing.T) {
 				p := sim.AddProject(workspaceKey, "")
 				past := metav1.NewTime(time.Now().Add(-time.Hour).Truncate(time.Second))
 				return setup{creds: map[string]string{"token": workspaceKey}, projectID: p.ID,
-					params: common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: name, ExpiresAt: &past}}}, p.ID
+					params: common.KeyParameters{Name: name, ExpiresAt: &past}}, p.ID
 			},
 			wantMsg:    []string{"is not in the future", "set a later time, or remove it"},
 			noRequests: true,
@@ -138,7 +145,7 @@ func TestBadInputAtRunTime(t *testing.T) {
 			arrange: func(name string) (setup, string) {
 				p := sim.AddProject(workspaceKey, "")
 				return setup{creds: map[string]string{"token": workspaceKey}, projectID: p.ID, secretTaken: true,
-					params: common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: name}}}, p.ID
+					params: common.KeyParameters{Name: name}}, p.ID
 			},
 			wantMsg:    []string{"bad-key", "writeConnectionSecretToRef"},
 			noRequests: true,
@@ -148,18 +155,25 @@ func TestBadInputAtRunTime(t *testing.T) {
 			arrange: func(name string) (setup, string) {
 				p := sim.AddProject(workspaceKey, "")
 				return setup{creds: map[string]string{"token": workspaceKey}, projectID: project.ID, allowed: []string{project.ID},
-					params: common.ProjectAPIKeyParameters{ProjectID: p.ID, KeyParameters: common.KeyParameters{Name: name}}}, p.ID
+					keyProjectID: p.ID, params: common.KeyParameters{Name: name}}, p.ID
 			},
 			wantMsg:    []string{"is not in the allowedProjectIDs", "use an allowed project"},
 			noRequests: true,
 		},
+		"ReferencedProjectWithoutID": {
+			reason: "A key whose Project has no UUID yet (being created, or an import Ory has not confirmed) waits with crossplane-runtime's resolver message, makes no key (not even in the ProviderConfig's default project) and calls Ory not at all: references are resolved before the provider connects.",
+			arrange: func(name string) (setup, string) {
+				p := sim.AddProject(workspaceKey, "")
+				return setup{creds: map[string]string{"token": workspaceKey}, projectID: p.ID, pendingProject: true,
+					params: common.KeyParameters{Name: name}}, p.ID
+			},
+			wantMsg:    []string{"referenced field was empty", "may not yet be ready"},
+			noRequests: true,
+		},
 	}
-	var (
-		mu              sync.Mutex
-		rejected, total int
-	)
+	tally := &badInputTally{}
 	t.Cleanup(func() {
-		report.Add(testkit.Counters{Kind: testkit.ProjectAPIKey.Name, Rejected: rejected, Total: total})
+		report.Add(testkit.Counters{Kind: testkit.ProjectAPIKey.Name, Rejected: tally.rejected, Total: tally.total})
 		hotLoopFigures.Lock()
 		defer hotLoopFigures.Unlock()
 		sort.Strings(hotLoopFigures.lines)
@@ -167,80 +181,101 @@ func TestBadInputAtRunTime(t *testing.T) {
 			t.Log(l)
 		}
 	})
+	forEachBadInput(t, cases, tally, func(t *testing.T, name string, tc badInputCase, s testkit.Scope) bool {
+		ns := h.NewNamespace(t, "bad-"+strings.ToLower(name[:min(len(name), 20)]))
+		keyName := ns + "-key"
+		su, countProject := tc.arrange(keyName)
+		k := testkit.NewProjectKey(s, ns, "bad", su.params, su.keyProjectID)
+		h.ConfigFor(t, k, ns, "cfg", su.creds, su.projectID, su.allowed...)
+		if su.secretTaken {
+			takeSecret(t, testkit.SecretRef(k))
+		}
+		if su.pendingProject {
+			p := testkit.NewProject(s, ns, "pending", nil)
+			testkit.ObserveOnly(p)
+			h.Create(t, p)
+			t.Cleanup(func() { _ = kube.Delete(context.Background(), p) })
+			testkit.ReferProject(k, p.GetName())
+		}
+
+		logStart := logs.Len()
+		start := time.Now()
+		h.Create(t, k)
+
+		c := h.Within(hotLoopWindow).WaitSyncError(t, k)
+		ev := h.WaitWarning(t, k, "")
+		t.Logf("Synced=False %s: %s", c.Reason, c.Message)
+		t.Logf("Warning event %s: %s", ev.Reason, ev.Message)
+		for _, m := range tc.wantMsg {
+			if !strings.Contains(c.Message, m) {
+				t.Errorf("%s\nthe Synced message does not say %q: %s", tc.reason, m, c.Message)
+			}
+			if !strings.Contains(ev.Message, m) {
+				t.Errorf("%s\nthe Warning event does not say %q: %s", tc.reason, m, ev.Message)
+			}
+		}
+
+		time.Sleep(time.Until(start.Add(hotLoopWindow)))
+		end := time.Now()
+		at := reconcilesOf(logs.Since(logStart), k.GetNamespace(), k.GetName())
+		var reconciles int
+		for _, ts := range at {
+			if ts.Before(end) {
+				reconciles++
+			}
+		}
+		requests := requestsTo(countProject, start, end)
+		warnings := countWarnings(t, k)
+
+		line := fmt.Sprintf("hot-loop %s/%s: %d reconciles (at %s s), %d Ory requests, %d warning events in %s",
+			name, string(s), reconciles, offsets(at[:reconciles], start), len(requests), warnings, end.Sub(start).Round(time.Second))
+		t.Log(line)
+		hotLoopFigures.Lock()
+		hotLoopFigures.lines = append(hotLoopFigures.lines, line)
+		hotLoopFigures.Unlock()
+
+		if reconciles < hotLoopMinReconciles {
+			t.Errorf("%s\n%d reconciles in %s: want it retried (at least %d)", tc.reason, reconciles, hotLoopWindow, hotLoopMinReconciles)
+		}
+		if reconciles > hotLoopMaxReconciles {
+			t.Errorf("%s\n%d reconciles in %s: want at most %d with exponential backoff", tc.reason, reconciles, hotLoopWindow, hotLoopMaxReconciles)
+		}
+		if len(requests) > hotLoopMaxRequests {
+			t.Errorf("%s\n%d Ory requests in %s: want at most %d with exponential backoff", tc.reason, len(requests), hotLoopWindow, hotLoopMaxRequests)
+		}
+		if tc.noRequests && len(requests) > 0 {
+			t.Errorf("%s\n%d Ory requests (%s): want none, the input is refused before any call", tc.reason, len(requests), describe(requests))
+		}
+		keys := keysNamed(countProject, keyName) + keysNamed(su.projectID, keyName)
+		if keys != 0 {
+			t.Errorf("%s\n%d keys created", tc.reason, keys)
+		}
+		return keys == 0 && c.Status == corev1.ConditionFalse && ev.Type == corev1.EventTypeWarning
+	})
+}
+
+// badInputTally counts the bad inputs of a kind a test drove, and those
+// refused, for the reliability line.
+type badInputTally struct {
+	mu              sync.Mutex
+	rejected, total int
+}
+
+// forEachBadInput runs run for every case of cases in both scopes, all in
+// parallel, and counts each in tally, refused when run says so.
+func forEachBadInput[C any](t *testing.T, cases map[string]C, tally *badInputTally, run func(t *testing.T, name string, tc C, s testkit.Scope) (refused bool)) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			for _, s := range testkit.Scopes {
 				t.Run(string(s), func(t *testing.T) {
 					t.Parallel()
-					mu.Lock()
-					total++
-					mu.Unlock()
-					ns := h.NewNamespace(t, "bad-"+strings.ToLower(name[:min(len(name), 20)]))
-					keyName := ns + "-key"
-					su, countProject := tc.arrange(keyName)
-					k := testkit.NewProjectKey(s, ns, "bad", su.params)
-					h.ConfigFor(t, k, ns, "cfg", su.creds, su.projectID, su.allowed...)
-					if su.secretTaken {
-						takeSecret(t, testkit.SecretRef(k))
-					}
-
-					logStart := logs.Len()
-					start := time.Now()
-					h.Create(t, k)
-
-					c := h.Within(hotLoopWindow).WaitSyncError(t, k)
-					ev := h.WaitWarning(t, k, "")
-					t.Logf("Synced=False %s: %s", c.Reason, c.Message)
-					t.Logf("Warning event %s: %s", ev.Reason, ev.Message)
-					for _, m := range tc.wantMsg {
-						if !strings.Contains(c.Message, m) {
-							t.Errorf("%s\nthe Synced message does not say %q: %s", tc.reason, m, c.Message)
-						}
-						if !strings.Contains(ev.Message, m) {
-							t.Errorf("%s\nthe Warning event does not say %q: %s", tc.reason, m, ev.Message)
-						}
-					}
-
-					time.Sleep(time.Until(start.Add(hotLoopWindow)))
-					end := time.Now()
-					at := reconcilesOf(logs.Since(logStart), k.GetNamespace(), k.GetName())
-					var reconciles int
-					for _, ts := range at {
-						if ts.Before(end) {
-							reconciles++
-						}
-					}
-					requests := requestsTo(countProject, start, end)
-					warnings := countWarnings(t, k)
-
-					line := fmt.Sprintf("hot-loop %s/%s: %d reconciles (at %s s), %d Ory requests, %d warning events in %s",
-						name, string(s), reconciles, offsets(at[:reconciles], start), len(requests), warnings, end.Sub(start).Round(time.Second))
-					t.Log(line)
-					hotLoopFigures.Lock()
-					hotLoopFigures.lines = append(hotLoopFigures.lines, line)
-					hotLoopFigures.Unlock()
-
-					if reconciles < hotLoopMinReconciles {
-						t.Errorf("%s\n%d reconciles in %s: want it retried (at least %d)", tc.reason, reconciles, hotLoopWindow, hotLoopMinReconciles)
-					}
-					if reconciles > hotLoopMaxReconciles {
-						t.Errorf("%s\n%d reconciles in %s: want at most %d with exponential backoff", tc.reason, reconciles, hotLoopWindow, hotLoopMaxReconciles)
-					}
-					if len(requests) > hotLoopMaxRequests {
-						t.Errorf("%s\n%d Ory requests in %s: want at most %d with exponential backoff", tc.reason, len(requests), hotLoopWindow, hotLoopMaxRequests)
-					}
-					if tc.noRequests && len(requests) > 0 {
-						t.Errorf("%s\n%d Ory requests (%s): want none, the input is refused before any call", tc.reason, len(requests), describe(requests))
-					}
-					keys := keysNamed(countProject, keyName) + keysNamed(su.projectID, keyName)
-					if keys != 0 {
-						t.Errorf("%s\n%d keys created", tc.reason, keys)
-					}
-					if keys == 0 && c.Status == corev1.ConditionFalse && ev.Type == corev1.EventTypeWarning {
-						mu.Lock()
-						rejected++
-						mu.Unlock()
+					refused := run(t, name, tc, s)
+					tally.mu.Lock()
+					defer tally.mu.Unlock()
+					tally.total++
+					if refused {
+						tally.rejected++
 					}
 				})
 			}

@@ -57,14 +57,13 @@ func TestOrphaningDuringAnOverlap(t *testing.T) {
 	for name, w := range ways {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			k := testkit.NewProjectKey(w.scope, ns, w.short, common.ProjectAPIKeyParameters{
-				KeyParameters: common.KeyParameters{Name: ns + "-" + w.short,
-					Rotation: &common.Rotation{Trigger: "a", Overlap: common.NewDuration(time.Hour)},
-				},
-			})
+			k := testkit.NewProjectKey(w.scope, ns, w.short, common.KeyParameters{
+				Name:     ns + "-" + w.short,
+				Rotation: &common.Rotation{Trigger: "a", Overlap: common.NewDuration(time.Hour)},
+			}, "")
 			h.Create(t, k)
 			first := h.WaitStored(t, k, project.ID)
-			h.Update(t, k, func() { p := k.Parameters(); p.Rotation.Trigger = "b" })
+			h.Update(t, k, func() { p := k.KeyParameters(); p.Rotation.Trigger = "b" })
 			h.Within(waitTimeout).Eventually(t, "the rotation recorded", func() (bool, string) {
 				if err := h.Refresh(k); err != nil {
 					return false, err.Error()

@@ -126,11 +126,11 @@ func TestSecretHygiene(t *testing.T) {
 
 	// One config of each scope per workspace key.
 	keys := map[string]map[string]testkit.ProjectKey{} // scope -> step -> key
-	mk := func(s testkit.Scope, step string, p common.ProjectAPIKeyParameters, cfg string) testkit.ProjectKey {
+	mk := func(s testkit.Scope, step string, p common.KeyParameters, cfg string) testkit.ProjectKey {
 		if p.Name == "" {
 			p.Name = ns + "-" + strings.ToLower(string(s)) + "-" + step
 		}
-		k := testkit.NewProjectKey(s, ns, strings.ToLower(string(s))+"-"+step, p)
+		k := testkit.NewProjectKey(s, ns, strings.ToLower(string(s))+"-"+step, p, "")
 		testkit.UseConfig(k, cfg)
 		if keys[string(s)] == nil {
 			keys[string(s)] = map[string]testkit.ProjectKey{}
@@ -142,18 +142,18 @@ func TestSecretHygiene(t *testing.T) {
 	for _, s := range testkit.Scopes {
 		cfgs[string(s)] = map[string]string{}
 		for _, c := range []struct{ name, key, project string }{{"ok", workspaceKey, hp.ID}, {"revoked", revoked, rp.ID}} {
-			probe := testkit.NewProjectKey(s, ns, "probe", common.ProjectAPIKeyParameters{})
+			probe := testkit.NewProjectKey(s, ns, "probe", common.KeyParameters{}, "")
 			h.ConfigFor(t, probe, ns, strings.ToLower(string(s))+"-"+c.name, map[string]string{"token": c.key}, c.project)
 			cfgs[string(s)][c.name] = providerConfigName(probe)
 		}
 	}
-	each := func(step string, p func(s testkit.Scope) common.ProjectAPIKeyParameters, cfg string) {
+	each := func(step string, p func(s testkit.Scope) common.KeyParameters, cfg string) {
 		t.Helper()
 		for _, s := range testkit.Scopes {
 			h.Create(t, mk(s, step, p(s), cfgs[string(s)][cfg]))
 		}
 	}
-	plain := func(testkit.Scope) common.ProjectAPIKeyParameters { return common.ProjectAPIKeyParameters{} }
+	plain := func(testkit.Scope) common.KeyParameters { return common.KeyParameters{} }
 	waitAll := func(step string, p orysim.Project) {
 		t.Helper()
 		for _, s := range testkit.Scopes {
@@ -197,7 +197,7 @@ func TestSecretHygiene(t *testing.T) {
 			if s == testkit.Cluster {
 				src.Namespace = ns
 			}
-			k := mk(s, step, common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: key.Name, ImportValueFrom: src}}, cfgs[string(s)]["ok"])
+			k := mk(s, step, common.KeyParameters{Name: key.Name, ImportValueFrom: src}, cfgs[string(s)]["ok"])
 			meta.SetExternalName(k, key.ID)
 			if step == "mismatch" {
 				k.SetManagementPolicies(xpv2.ManagementPolicies{xpv2.ManagementActionObserve})
@@ -250,9 +250,9 @@ func TestSecretHygiene(t *testing.T) {
 
 	// A replacement, a rotation, a deletion.
 	for _, s := range testkit.Scopes {
-		h.Update(t, keys[string(s)]["created"], func() { p := keys[string(s)]["created"].Parameters(); p.Name += "-renamed" })
+		h.Update(t, keys[string(s)]["created"], func() { p := keys[string(s)]["created"].KeyParameters(); p.Name += "-renamed" })
 		h.Update(t, keys[string(s)]["throttled"], func() {
-			p := keys[string(s)]["throttled"].Parameters()
+			p := keys[string(s)]["throttled"].KeyParameters()
 			p.Rotation = &common.Rotation{Trigger: "leaked-" + string(s)}
 		})
 		if err := kube.Delete(ctx, keys[string(s)]["failed"]); err != nil {
@@ -275,7 +275,7 @@ func TestSecretHygiene(t *testing.T) {
 	waitAll("revoked", rp)
 	sim.RevokeWorkspaceKey(revoked)
 	for _, s := range testkit.Scopes {
-		h.Update(t, keys[string(s)]["revoked"], func() { p := keys[string(s)]["revoked"].Parameters(); p.Name += "-renamed" })
+		h.Update(t, keys[string(s)]["revoked"], func() { p := keys[string(s)]["revoked"].KeyParameters(); p.Name += "-renamed" })
 	}
 	for _, s := range testkit.Scopes {
 		h.Within(waitTimeout).WaitSyncError(t, keys[string(s)]["revoked"], "invalid or revoked")

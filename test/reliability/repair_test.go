@@ -95,7 +95,7 @@ func TestRepairRequeuesAtOnce(t *testing.T) {
 			h.Create(t, creds)
 			pc, setKey := repairableConfig(tc.scope, tc.kind, ns, p.ID, configKey)
 			h.Create(t, pc)
-			k := testkit.NewProjectKey(tc.scope, ns, "fix", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: ns + "-key"}})
+			k := testkit.NewProjectKey(tc.scope, ns, "fix", common.KeyParameters{Name: ns + "-key"}, "")
 			useConfig(k, tc.kind, pc.GetName())
 
 			logStart := logs.Len()
@@ -202,7 +202,7 @@ func TestDeleteFreshResource(t *testing.T) {
 			t.Parallel()
 			ns := h.NewNamespace(t, "fresh-delete")
 			p := sim.AddProject(workspaceKey, "")
-			k := testkit.NewProjectKey(s, ns, "fresh", common.ProjectAPIKeyParameters{KeyParameters: common.KeyParameters{Name: ns + "-key"}})
+			k := testkit.NewProjectKey(s, ns, "fresh", common.KeyParameters{Name: ns + "-key"}, "")
 			h.ConfigFor(t, k, ns, "cfg", map[string]string{"token": workspaceKey}, p.ID)
 			h.Create(t, k)
 			key := h.WaitStored(t, k, p.ID)

@@ -133,6 +133,7 @@ func scanWorld(ctx context.Context) ([]finding, scanStats, error) {
 		&namespacedv1alpha1.ProviderConfigList{}, &namespacedv1alpha1.ClusterProviderConfigList{},
 		&clusterv1alpha1.ProviderConfigList{},
 		&namespacedv1alpha1.ProviderConfigUsageList{}, &clusterv1alpha1.ProviderConfigUsageList{},
+		&namespacedv1alpha1.ProjectList{}, &clusterv1alpha1.ProjectList{},
 	}
 	for _, kind := range testkit.Kinds {
 		for _, s := range testkit.Scopes {

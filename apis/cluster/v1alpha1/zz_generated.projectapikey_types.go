@@ -13,17 +13,62 @@ import (
 // +kubebuilder:validation:XValidation:rule="has(self.writeConnectionSecretToRef) || (has(self.managementPolicies) && !('*' in self.managementPolicies) && !('Create' in self.managementPolicies) && !('Update' in self.managementPolicies))",message="spec.writeConnectionSecretToRef is required: Ory returns a key's value only once, when the key is created, and the provider stores it in that Secret (it may be left out only when managementPolicies allow neither Create nor Update)"
 // +kubebuilder:validation:XValidation:rule="!has(self.forProvider.rotation) || !has(self.forProvider.rotation.lifetime) || !has(self.forProvider.expiresAt)",message="set either spec.forProvider.expiresAt or spec.forProvider.rotation.lifetime: a rotated key's expiry follows from its lifetime"
 // +kubebuilder:validation:XValidation:rule="!has(self.forProvider.importValueFrom) || has(self.forProvider.importValueFrom.namespace)",message="spec.forProvider.importValueFrom.namespace is required for a cluster-scoped ProjectAPIKey"
+// +kubebuilder:validation:XValidation:rule="(!has(self.forProvider.projectIDRef) || !has(self.forProvider.projectIDRef.policy) || !has(self.forProvider.projectIDRef.policy.resolution) || self.forProvider.projectIDRef.policy.resolution == 'Required') && (!has(self.forProvider.projectIDSelector) || !has(self.forProvider.projectIDSelector.policy) || !has(self.forProvider.projectIDSelector.policy.resolution) || self.forProvider.projectIDSelector.policy.resolution == 'Required')",message="spec.forProvider.projectIDRef.policy.resolution and spec.forProvider.projectIDSelector.policy.resolution must be Required: a reference left unresolved would leave projectID empty, and the key would be made in the ProviderConfig's default project"
 type ProjectAPIKeySpec struct {
 	xpv2.ClusterManagedResourceSpec `json:",inline"`
 
 	// ForProvider are the key's settings in Ory.
-	ForProvider common.ProjectAPIKeyParameters `json:"forProvider"`
+	ForProvider ProjectAPIKeyParameters `json:"forProvider"`
 
 	// ConnectionSecretMetadata are labels and annotations the provider puts
 	// on the connection Secret, for example to have a tool that restarts
 	// workloads notice a new key.
 	// +optional
 	ConnectionSecretMetadata *common.SecretMetadata `json:"connectionSecretMetadata,omitempty"`
+}
+
+// ProjectAPIKeyParameters are the settable fields of an Ory Network project
+// API key. Ory cannot change a key in place: a change of any of them replaces
+// the key (the new key is created and stored before the old one is deleted).
+// The project's fields are declared in each scope, because a reference to a
+// Project differs by scope; the rest are the KeyParameters every key kind
+// shares.
+type ProjectAPIKeyParameters struct {
+	// ProjectID is the UUID of the Ory Network project the key belongs to.
+	// Leave it out to take it from projectIDRef or projectIDSelector, or else
+	// from the ProviderConfig's projectID; the provider then records that
+	// project here. A project slug is not accepted: Ory reports keys by
+	// project UUID, and a slug would never match it. Changing it replaces
+	// the key.
+	// +optional
+	// +kubebuilder:validation:Format=uuid
+	// +crossplane:generate:reference:type=Project
+	// +crossplane:generate:reference:extractor=github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1.ProjectID()
+	ProjectID string `json:"projectID,omitempty"`
+
+	// ProjectIDRef names a Project resource whose project the key belongs
+	// to: projectID is set to that Project's UUID once its controller has
+	// read the project from Ory (status.atProvider.id); until then the key
+	// waits, with Synced false. A namespaced key references a Project of its
+	// own namespace: a namespace here is refused when the key is created,
+	// and a reference to another namespace is not resolved (after a
+	// selector matched, the key's own namespace is recorded here). A
+	// cluster-scoped key references a cluster-scoped Project. Resolved once,
+	// while projectID is empty, unless policy.resolve is Always (then a
+	// Project with another UUID replaces the key).
+	// +optional
+	ProjectIDRef *xpv2.Reference `json:"projectIDRef,omitempty"`
+
+	// ProjectIDSelector selects the Project whose project the key belongs
+	// to by labels (matchLabels), or the one composed with the key
+	// (matchControllerRef), when projectIDRef is not set; the first match is
+	// recorded in projectIDRef. As for projectIDRef, a namespaced key selects
+	// in its own namespace, a cluster-scoped key among cluster-scoped
+	// Projects.
+	// +optional
+	ProjectIDSelector *xpv2.Selector `json:"projectIDSelector,omitempty"`
+
+	common.KeyParameters `json:",inline"`
 }
 
 // A ProjectAPIKeyStatus is the observed state of a ProjectAPIKey.
@@ -68,7 +113,7 @@ type ProjectAPIKeyList struct {
 }
 
 // Parameters returns the key's declared settings.
-func (k *ProjectAPIKey) Parameters() *common.ProjectAPIKeyParameters {
+func (k *ProjectAPIKey) Parameters() *ProjectAPIKeyParameters {
 	return &k.Spec.ForProvider
 }
 

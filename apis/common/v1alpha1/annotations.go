@@ -23,8 +23,20 @@ const AnnotationRetiredKeys = "ory.crossplane.io/retired-keys"
 // It is set before the create call, and the patch that records the new key
 // removes it; found later, it means the create was interrupted, or its
 // answer lost, and Ory may hold a key whose value was never stored (the
-// engine's repair stage looks for it).
+// engine's repair stage looks for it). On a Project it marks the project
+// being created the same way, its Parent the workspace asked for ("" when
+// Ory chooses); found later, the Project controller looks for that project
+// and adopts it.
 const AnnotationCreating = "ory.crossplane.io/creating"
+
+// AnnotationPurging, on a Project being deleted, holds the ID of the
+// project the provider is purging: it is written before the purge call.
+// Ory answers a read of a purged project with 403, as it does for a project
+// the workspace key may not see, so that answer proves nothing by itself;
+// after this record it means the project is gone. (Should the purge have
+// failed and the key lost access at once, the resource goes and the
+// project stays in Ory: the safe side.)
+const AnnotationPurging = "ory.crossplane.io/purging"
 
 // AnnotationValueStoredIn, on a key resource, names the connection Secret
 // (<namespace>/<name>) that the value of its current key was written to. It
@@ -35,8 +47,8 @@ const AnnotationCreating = "ory.crossplane.io/creating"
 const AnnotationValueStoredIn = "ory.crossplane.io/value-stored-in"
 
 // A CreationMark is the content of AnnotationCreating: when the create was
-// asked for (to the second), in which project or workspace, under which
-// name.
+// asked for (to the second), in which project or workspace (for a Project:
+// in which workspace), under which name.
 // +kubebuilder:object:generate=false
 type CreationMark struct {
 	Since  time.Time `json:"since"`

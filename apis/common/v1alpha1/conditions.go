@@ -37,3 +37,18 @@ const (
 // ReasonProjectDeleted is the Ready reason of a key whose project Ory shows
 // deleted: the key went with it.
 const ReasonProjectDeleted xpv2.ConditionReason = "ProjectDeleted"
+
+// Reasons of a Project's conditions and events.
+const (
+	// ReasonProjectHalted is the Ready reason of a Project that Ory reports
+	// in state halted.
+	ReasonProjectHalted xpv2.ConditionReason = "Halted"
+	// ReasonDeletionProtected: the resource is deleted while
+	// spec.forProvider.deletionProtection is on, so the project stays in Ory
+	// and the resource waits; the message says how to go on.
+	ReasonDeletionProtected xpv2.ConditionReason = "DeletionProtected"
+	// ReasonCreateAmbiguous is the Ready reason of a Project whose create
+	// lost its answer while several projects that no resource names fit it:
+	// a person must import the right one (its ID as the external name).
+	ReasonCreateAmbiguous xpv2.ConditionReason = "CreateAmbiguous"
+)

@@ -52,6 +52,16 @@ func ParseRef(name string) (Ref, error) {
 	return Ref{Parent: strings.ToLower(parent), ID: strings.ToLower(key)}, nil
 }
 
+// ParseProjectID reads the external name of a Project: "" (no project yet)
+// or the project's UUID, returned in lower case. Ory's GetProject takes the
+// ID only, not the slug.
+func ParseProjectID(name string) (string, error) {
+	if name == "" || isUUID(name) {
+		return strings.ToLower(name), nil
+	}
+	return "", fmt.Errorf("external name %q is not a project ID (a UUID): set the crossplane.io/external-name annotation to the ID of the project, as the Ory Console shows it in the project settings, or remove it to create a new project", name)
+}
+
 func isUUID(s string) bool {
 	_, err := uuid.Parse(s)
 	return err == nil && len(s) == 36

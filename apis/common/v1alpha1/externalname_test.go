@@ -8,6 +8,51 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
+func TestParseProjectID(t *testing.T) {
+	const project = "3f2c1f9e-5b0a-4f7e-9d38-2a6c1b7e8f01"
+	cases := map[string]struct {
+		reason  string
+		name    string
+		want    string
+		wantErr bool
+	}{
+		"Empty": {
+			reason: "A Project without an external name has no project yet: the provider creates one.",
+		},
+		"ID": {
+			reason: "The form the provider writes, and the import form.",
+			name:   project,
+			want:   project,
+		},
+		"UpperCase": {
+			reason: "Ory reports IDs in lower case; an upper case import must still match them.",
+			name:   strings.ToUpper(project),
+			want:   project,
+		},
+		"Slug": {
+			reason:  "GetProject takes no slug: an import by slug must be refused with what to set instead.",
+			name:    "affectionate-hopper-1234",
+			wantErr: true,
+		},
+		"KeyForm": {
+			reason:  "A <parent>/<id> form is a key's, not a project's.",
+			name:    project + "/" + project,
+			wantErr: true,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got, err := ParseProjectID(tc.name)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("%s\nParseProjectID(%q) error = %v, want error %t", tc.reason, tc.name, err, tc.wantErr)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("%s\nParseProjectID(%q): -want, +got:\n%s", tc.reason, tc.name, diff)
+			}
+		})
+	}
+}
+
 func TestParseKeyRef(t *testing.T) {
 	const (
 		project = "3f2c1f9e-5b0a-4f7e-9d38-2a6c1b7e8f01"

@@ -38,22 +38,6 @@ type KeyParameters struct {
 	ImportValueFrom *ValueSource `json:"importValueFrom,omitempty"`
 }
 
-// ProjectAPIKeyParameters are the settable fields of an Ory Network project
-// API key. Ory cannot change a key in place: a change of any of them replaces
-// the key (the new key is created and stored before the old one is deleted).
-type ProjectAPIKeyParameters struct {
-	// ProjectID is the UUID of the Ory Network project the key belongs to.
-	// Leave it out to use the ProviderConfig's projectID; the provider then
-	// records that project here. A project slug is not accepted: Ory reports
-	// keys by project UUID, and a slug would never match it. Changing it
-	// replaces the key.
-	// +optional
-	// +kubebuilder:validation:Format=uuid
-	ProjectID string `json:"projectID,omitempty"`
-
-	KeyParameters `json:",inline"`
-}
-
 // WorkspaceAPIKeyParameters are the settable fields of an Ory Network
 // workspace API key (ory_wak_...), the kind of key the provider itself
 // authenticates with. Ory cannot change a key in place: a change of any of

@@ -1,5 +1,10 @@
 package v1alpha1
 
+import (
+	"github.com/crossplane/crossplane-runtime/v2/pkg/reference"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
+)
+
 // ProjectParameters are the settable fields of an Ory Network project
 // (console API, ProjectAPI.CreateProject and PatchProjectWithRevision).
 // +kubebuilder:validation:XValidation:rule="has(self.homeRegion) == has(oldSelf.homeRegion) && (!has(self.homeRegion) || self.homeRegion == oldSelf.homeRegion)",message="spec.forProvider.homeRegion cannot be changed: Ory keeps a project's data in its home region, and the project cannot be replaced without losing its users"
@@ -77,4 +82,22 @@ type ProjectObservation struct {
 	// APIURL is the URL of the project's own API: where a ProjectAPIKey of
 	// the project is used, and OAuth2 clients live.
 	APIURL string `json:"apiURL,omitempty"`
+}
+
+// ProjectID returns the value a reference to a Project resolves to (the
+// extractor of ProjectAPIKey's projectIDRef and projectIDSelector): the
+// Project's UUID as its controller last read it from Ory,
+// status.atProvider.id. It is empty until then, also for a Project imported
+// by an external name that names no project, so a key never takes a UUID
+// that Ory has not confirmed: crossplane-runtime's resolver then reports
+// "referenced field was empty (referenced resource may not yet be ready)"
+// and the key waits. It is empty for an object that is not a Project.
+func ProjectID() reference.ExtractValueFn {
+	return func(mg resource.Managed) string {
+		p, ok := mg.(interface{ Observation() *ProjectObservation })
+		if !ok {
+			return ""
+		}
+		return p.Observation().ID
+	}
 }

@@ -113,14 +113,52 @@ func (c *Checker) record(v Violation, exception bool) {
 	c.violations = append(c.violations, v)
 }
 
-// Middleware validates every request before it reaches next and every
-// response next writes, recording what breaks the contract. It never
+// Middleware validates every request to the console API before it
+// reaches next and every response next writes, recording what breaks the
+// contract (a request for an operation the spec does not place on the
+// console is one). It never
 // changes what the client sees: a violation is recorded, not answered,
 // because the point is to find out what the handler would have done.
 // Responses on connections next hijacks (dropped connections), and
 // requests whose client left before next wrote anything, are not
 // validated since no client receives a response.
 func (c *Checker) Middleware(next http.Handler) http.Handler {
+	return c.middleware(next, consoleAPI)
+}
+
+// ProjectAPIMiddleware is Middleware for a project's own API
+// (https://<slug>.projects.oryapis.com): the requests it sees must be for
+// operations the spec serves there (its top-level server, such as
+// createOAuth2Client), not on the console. The caller strips whatever
+// prefix addresses the project, so that paths are the spec's.
+func (c *Checker) ProjectAPIMiddleware(next http.Handler) http.Handler {
+	return c.middleware(next, projectAPI)
+}
+
+// An api is one of the two families of servers the spec declares.
+type api int
+
+const (
+	consoleAPI api = iota // per-operation server https://api.console.ory.sh
+	projectAPI            // the top-level server https://{project_slug}.projects.oryapis.com
+)
+
+// serves reports whether the spec places op on a.
+func (a api) serves(op *openapi3.Operation) bool {
+	if a == consoleAPI {
+		return servedByConsole(op)
+	}
+	return op != nil && op.Servers == nil
+}
+
+func (a api) String() string {
+	if a == consoleAPI {
+		return ConsoleServer
+	}
+	return ProjectServer
+}
+
+func (c *Checker) middleware(next http.Handler, served api) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, bodyErr := bufferBody(r)
 
@@ -130,8 +168,8 @@ func (c *Checker) Middleware(next http.Handler) http.Handler {
 		switch {
 		case routeErr != nil:
 			reqErr = describeRouteError(routeErr)
-		case !servedByConsole(route.Operation):
-			reqErr = fmt.Errorf("operation %s is not served by %s", route.Operation.OperationID, ConsoleServer)
+		case !served.serves(route.Operation):
+			reqErr = fmt.Errorf("operation %s is not served by %s", route.Operation.OperationID, served)
 		case bodyErr != nil:
 			reqErr = bodyErr
 		default:

@@ -78,6 +78,8 @@ func TestMiddleware(t *testing.T) {
 		handler        http.HandlerFunc
 		want           []want
 		wantExceptions int
+		// projectAPI checks with ProjectAPIMiddleware instead of Middleware.
+		projectAPI bool
 	}{
 		"ValidCreate": {
 			reason:  "A request and response exactly as the simulator produces them must pass.",
@@ -137,6 +139,30 @@ func TestMiddleware(t *testing.T) {
 			path:    "/admin/identities",
 			handler: respond(http.StatusNotFound, json, herodotBody(404)),
 			want:    []want{{Operation: "listIdentities", Phase: PhaseRequest, Status: 404, ErrorContains: "not served by https://api.console.ory.sh"}},
+		},
+		"ProjectAPIValidClientCreate": {
+			reason:     "On a project's own API, an OAuth2 client create as the simulator answers it passes.",
+			projectAPI: true,
+			method:     http.MethodPost,
+			path:       "/admin/clients",
+			body:       `{"client_name":"web"}`,
+			handler:    respond(http.StatusCreated, json, `{"client_id":"c1","client_name":"web","client_secret":"s3cret","created_at":"2025-01-02T03:04:05Z"}`),
+		},
+		"ProjectAPIErrorShape": {
+			reason:     "getOAuth2Client's errors are errorOAuth2, whose error is a string: a herodot object breaks it.",
+			projectAPI: true,
+			method:     http.MethodGet,
+			path:       "/admin/clients/c1",
+			handler:    respond(http.StatusNotFound, json, herodotBody(404)),
+			want:       []want{{Operation: "getOAuth2Client", Phase: PhaseResponse, Status: 404, ErrorContains: "/error"}},
+		},
+		"ConsoleOperationOnProjectAPI": {
+			reason:     "A console operation sent to a project's API is a violation, as the reverse is.",
+			projectAPI: true,
+			method:     http.MethodGet,
+			path:       tokens,
+			handler:    respond(http.StatusOK, json, `[`+validKey+`]`),
+			want:       []want{{Operation: "listProjectApiKeys", Phase: PhaseRequest, Status: 200, ErrorContains: "not served by https://{project_slug}.projects.oryapis.com"}},
 		},
 		"MissingBearer": {
 			reason:  "The console operations require the oryWorkspaceApiKey bearer scheme.",
@@ -264,7 +290,11 @@ func TestMiddleware(t *testing.T) {
 				spec = clientGo
 			}
 			c := NewChecker(spec)
-			srv := httptest.NewServer(c.Middleware(tc.handler))
+			mw := c.Middleware
+			if tc.projectAPI {
+				mw = c.ProjectAPIMiddleware
+			}
+			srv := httptest.NewServer(mw(tc.handler))
 			defer srv.Close()
 
 			req, err := http.NewRequest(tc.method, srv.URL+tc.path, strings.NewReader(tc.body))

@@ -43,6 +43,11 @@ const specInModule = "api/openapi.yaml"
 // are not something a console simulator may be asked for.
 const ConsoleServer = "https://api.console.ory.sh"
 
+// ProjectServer is the server URL the spec declares at the top level, for
+// the operations of a project's own API (the OAuth2 clients, identities,
+// ...): every operation without a server of its own.
+const ProjectServer = "https://{project_slug}.projects.oryapis.com"
+
 // Spec is a loaded, routable OpenAPI document. It is read-only after
 // loading and safe to share between checkers and goroutines.
 type Spec struct {

@@ -1,4 +1,4 @@
-package engine
+package providerconfig
 
 import (
 	"context"
@@ -9,12 +9,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-
-	"github.com/crossplane-contrib/provider-ory/internal/providerconfig"
 )
 
 // lastConfigs remembers, per ProviderConfig, what it last resolved to, so
-// that a resource being deleted can still delete its key in Ory after its
+// that a resource being deleted can still delete its key (or project) in Ory after its
 // ProviderConfig or the credentials Secret are gone.
 //
 // That is the order a namespace deletion brings: the namespace controller
@@ -27,30 +25,30 @@ import (
 // provider was down stays, with its error, until a person acts (see the
 // README's Resources section).
 type lastConfigs struct {
-	// resolver, when set, resolves the configs (and remembers credentials
-	// Secrets by resourceVersion); nil resolves with providerconfig.Resolve.
-	resolver *providerconfig.Resolver
-	mu       sync.Mutex
-	m        map[string]*providerconfig.Config // by configKey
+	// secrets, when set, reads the credentials Secrets (again only when
+	// they changed); nil reads them with Resolve at every call.
+	secrets *Secrets
+	mu      sync.Mutex
+	m       map[string]*Config // by configKey
 }
 
 func newLastConfigs() *lastConfigs {
-	return &lastConfigs{m: map[string]*providerconfig.Config{}}
+	return &lastConfigs{m: map[string]*Config{}}
 }
 
 // resolve resolves mg's ProviderConfig and remembers the result. When that
 // fails for a resource being deleted, it returns what the same
 // ProviderConfig last resolved to, if anything.
-func (l *lastConfigs) resolve(ctx context.Context, kube client.Client, mg resource.Managed) (*providerconfig.Config, error) {
+func (l *lastConfigs) resolve(ctx context.Context, kube client.Client, mg resource.Managed) (*Config, error) {
 	k, keyed := configKey(mg)
 	var (
-		cfg *providerconfig.Config
+		cfg *Config
 		err error
 	)
-	if l.resolver != nil {
-		cfg, err = l.resolver.Resolve(ctx, mg)
+	if l.secrets != nil {
+		cfg, err = l.secrets.Resolve(ctx, mg)
 	} else {
-		cfg, err = providerconfig.Resolve(ctx, kube, mg)
+		cfg, err = Resolve(ctx, kube, mg)
 	}
 	if !keyed {
 		return cfg, err

@@ -1,4 +1,4 @@
-package engine
+package providerconfig
 
 import (
 	"context"
@@ -25,7 +25,7 @@ import (
 
 // TestConfigWatchMapping shows which ProjectAPIKeys a changed credentials
 // Secret or ProviderConfig requeues, in a world where names repeat across
-// namespaces and kinds. The indexes are the ones watchConfigs registers
+// namespaces and kinds. The indexes are the ones Watch registers
 // with the manager; the fake client answers from them as the cache would.
 // (test/reliability's TestRepairRequeuesAtOnce runs the watch itself on a
 // real API server.)

@@ -1,4 +1,4 @@
-package engine
+package providerconfig
 
 import (
 	"context"
@@ -132,13 +132,13 @@ type configWatch struct {
 	keyItems func(client.ObjectList) []client.Object
 }
 
-// watchConfigs indexes the ProviderConfig kinds and key resources of the
-// scope whose keys are of kind gvk, and adds to b a watch of those configs
-// and of the Secrets their credentials name that requeues the keys that use
-// them. An index can be added to a kind only once per manager, and every
-// managed kind of a scope shares its ProviderConfig kinds: indexOnce adds
-// each once.
-func watchConfigs(mgr ctrl.Manager, b *builder.Builder, gvk schema.GroupVersionKind) error {
+// Watch indexes the ProviderConfig kinds and the managed resources of kind
+// gvk (a key kind, a Project; "keys" below), and adds to b, the builder of
+// that kind's controller, a watch of those configs and of the Secrets their
+// credentials name that requeues the resources that use them. An index can
+// be added to a kind only once per manager, and every managed kind of a
+// scope shares its ProviderConfig kinds: indexOnce adds each once.
+func Watch(mgr ctrl.Manager, b *builder.Builder, gvk schema.GroupVersionKind) error {
 	w, key, err := newConfigWatch(mgr.GetCache(), mgr.GetScheme(), gvk)
 	if err != nil {
 		return err

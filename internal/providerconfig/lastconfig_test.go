@@ -1,4 +1,4 @@
-package engine
+package providerconfig
 
 import (
 	"context"
@@ -18,6 +18,9 @@ import (
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
 )
+
+// workspaceKey stands for a workspace API key in these tests.
+const workspaceKey = "ory_wak_unit_test_workspace_key"
 
 func TestUsageUnneeded(t *testing.T) {
 	terminating := kerrors.NewForbidden(schema.GroupResource{Resource: "providerconfigusages"}, "uid", errors.New("namespace team-a is being terminated"))

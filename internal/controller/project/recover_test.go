@@ -1,0 +1,211 @@
+package project
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+	corev1 "k8s.io/api/core/v1"
+
+	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
+	"github.com/crossplane-contrib/provider-ory/internal/orysim"
+)
+
+// TestLostCreateAdopted loses the answer to the create at every point it
+// can be cut, after Ory made the project: the next reconcile finds the
+// project and adopts it, and Ory never holds a second one.
+func TestLostCreateAdopted(t *testing.T) {
+	for _, at := range []orysim.AnswerCut{orysim.CutBeforeHeaders, orysim.CutAfterHeaders, orysim.CutMidBody} {
+		t.Run(string(at), func(t *testing.T) {
+			forEachScope(t, payments, func(t *testing.T, f *fixture) {
+				e := f.external()
+				f.sim.CutAnswers(orysim.OpCreateProject, "", 1, at)
+				if _, err := f.reconcile(e); err == nil || !strings.Contains(err.Error(), "looks for the project") {
+					t.Fatalf("the create whose answer was cut: %v, want an error saying the provider looks for the project", err)
+				}
+				if _, marked := f.cr.GetAnnotations()[common.AnnotationCreating]; !marked {
+					t.Fatal("the creation mark is gone after a lost answer: nothing would look for the project")
+				}
+				made := f.projectsNamed("payments")
+				if len(made) != 1 {
+					t.Fatalf("Ory holds %d projects named payments after the cut create, want the 1 it made", len(made))
+				}
+				f.mustConverge(e)
+				if got := meta.GetExternalName(f.cr); got != made[0].ID {
+					t.Errorf("external name %q, want the project Ory made, %s", got, made[0].ID)
+				}
+				if n := len(f.projectsNamed("payments")); n != 1 {
+					t.Errorf("Ory holds %d projects named payments, want 1: a lost create was made again", n)
+				}
+				if ev, ok := f.events.find("RecoveredCreate"); !ok || !strings.Contains(ev.Message, made[0].ID) {
+					t.Errorf("event %+v, want RecoveredCreate naming the adopted project", ev)
+				}
+				if _, marked := f.cr.GetAnnotations()[common.AnnotationCreating]; marked {
+					t.Error("the creation mark stays after the adoption")
+				}
+			})
+		})
+	}
+}
+
+// TestInterruptedCreate settles the marks and annotations a crash can leave
+// on a resource without an external name.
+func TestInterruptedCreate(t *testing.T) {
+	type arrange struct {
+		// mark is the creation mark left, if any (Since relative to now).
+		mark *time.Duration
+		// pending leaves the runtime's create-pending annotation without a
+		// result.
+		pending bool
+		// made are the projects Ory holds of the mark's name, made at these
+		// offsets from now; known are the ones another resource names.
+		made  []time.Duration
+		known int
+	}
+	ago := func(d time.Duration) *time.Duration { return &d }
+	cases := map[string]struct {
+		reason string
+		arrange
+		wantAdopted bool
+		wantErr     string
+		wantMade    int
+	}{
+		"MarkOneProject": {
+			reason:      "A crash after Ory made the project and before its ID was saved: adopted.",
+			arrange:     arrange{mark: ago(time.Minute), made: []time.Duration{-30 * time.Second}},
+			wantAdopted: true, wantMade: 1,
+		},
+		"MarkNoProject": {
+			reason:   "A crash before Ory acted: the mark is cleared and the project created, once.",
+			arrange:  arrange{mark: ago(time.Minute)},
+			wantMade: 1,
+		},
+		"PendingOnly": {
+			reason:   "A crash between the runtime's create-pending write and the mark: the runtime's guard is settled, not left for a person, and the project created.",
+			arrange:  arrange{pending: true},
+			wantMade: 1,
+		},
+		"PendingOneProject": {
+			reason:      "The runtime's annotation alone, and a project of the spec's name made since: adopted, since nothing else can have made it.",
+			arrange:     arrange{pending: true, made: []time.Duration{0}},
+			wantAdopted: true, wantMade: 1,
+		},
+		"OlderProjectNotAdopted": {
+			reason:   "A project of the same name made an hour before the mark is someone's: left alone, and the resource makes its own.",
+			arrange:  arrange{mark: ago(time.Minute), made: []time.Duration{-time.Hour}},
+			wantMade: 2,
+		},
+		"KnownProjectNotAdopted": {
+			reason:   "A project another Project resource names is that one's, however recent.",
+			arrange:  arrange{mark: ago(time.Minute), made: []time.Duration{0}, known: 1},
+			wantMade: 2,
+		},
+		"SeveralRefused": {
+			reason:  "Two projects fit: no guess and no third project; an error (and condition, and event) names both and asks for an import.",
+			arrange: arrange{mark: ago(time.Minute), made: []time.Duration{-10 * time.Second, 0}},
+			wantErr: "crossplane.io/external-name", wantMade: 2,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			forEachScope(t, payments, func(t *testing.T, f *fixture) {
+				now := time.Now()
+				var made []string
+				for i, d := range tc.made {
+					f.simSkew = d
+					p, err := f.sim.CreateProject(orysim.ProjectSpec{WorkspaceKey: workspaceKey, Name: "payments"})
+					if err != nil {
+						t.Fatal(err)
+					}
+					made = append(made, p.ID)
+					if i < tc.known {
+						other := scopes["Cluster"](payments)
+						other.SetName("other-" + p.ID[:8])
+						meta.SetExternalName(other, p.ID)
+						if err := f.kube.Create(context.Background(), other); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+				f.simSkew = 0
+				f.update(func() {
+					if tc.mark != nil {
+						m := common.CreationMark{Since: now.Add(-*tc.mark).UTC().Truncate(time.Second), Name: "payments"}
+						meta.AddAnnotations(f.cr, map[string]string{common.AnnotationCreating: m.String()})
+					}
+					if tc.pending {
+						meta.SetExternalCreatePending(f.cr, now.Add(-time.Minute))
+					}
+				})
+				e := f.external()
+				_, err := f.reconcile(e)
+				if tc.wantErr != "" {
+					if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.Contains(err.Error(), made[0]) || !strings.Contains(err.Error(), made[1]) {
+						t.Fatalf("%s\nreconcile: %v, want an error naming both projects and %q", tc.reason, err, tc.wantErr)
+					}
+					if c := f.cr.GetCondition(xpv2.TypeReady); c.Reason != common.ReasonCreateAmbiguous || !strings.Contains(c.Message, made[1]) {
+						t.Errorf("%s\nReady = %s/%s %q, want CreateAmbiguous naming the projects", tc.reason, c.Status, c.Reason, c.Message)
+					}
+					if ev, ok := f.events.find(string(common.ReasonCreateAmbiguous)); !ok || ev.Type != "Warning" {
+						t.Errorf("%s\nno Warning CreateAmbiguous event", tc.reason)
+					}
+					if _, err := f.reconcile(e); err == nil {
+						t.Errorf("%s\nthe next reconcile went on without a person", tc.reason)
+					}
+					// A person imports one: the resource goes on with it.
+					f.update(func() { meta.SetExternalName(f.cr, made[1]) })
+				}
+				f.mustConverge(e)
+				if got := len(f.projectsNamed("payments")); got != tc.wantMade {
+					t.Errorf("%s\nOry holds %d projects named payments, want %d", tc.reason, got, tc.wantMade)
+				}
+				adopted := len(made) > 0 && meta.GetExternalName(f.cr) == made[len(made)-1]
+				if tc.wantErr == "" && adopted != tc.wantAdopted {
+					t.Errorf("%s\nexternal name %s (Ory's: %v): adopted %t, want %t", tc.reason, meta.GetExternalName(f.cr), made, adopted, tc.wantAdopted)
+				}
+				if _, marked := f.cr.GetAnnotations()[common.AnnotationCreating]; marked || meta.ExternalCreateIncomplete(f.cr) {
+					t.Errorf("%s\nannotations %v left once settled", tc.reason, f.cr.GetAnnotations())
+				}
+				if c := f.cr.GetCondition(xpv2.TypeReady); c.Status != corev1.ConditionTrue {
+					t.Errorf("%s\nReady = %s", tc.reason, c.Status)
+				}
+			})
+		})
+	}
+}
+
+// TestAmbiguousCreateDeleted: a resource deleted while several projects
+// fit its lost create leaves them all in Ory and goes.
+func TestAmbiguousCreateDeleted(t *testing.T) {
+	forEachScope(t, common.ProjectParameters{Name: "payments", Environment: "prod", DeletionProtection: ptr(false)}, func(t *testing.T, f *fixture) {
+		for range 2 {
+			if _, err := f.sim.CreateProject(orysim.ProjectSpec{WorkspaceKey: workspaceKey, Name: "payments"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		m := common.CreationMark{Since: time.Now().Add(-time.Minute).UTC().Truncate(time.Second), Name: "payments"}
+		f.update(func() {
+			meta.AddAnnotations(f.cr, map[string]string{common.AnnotationCreating: m.String()})
+			f.cr.SetFinalizers([]string{"finalizer.managedresource.crossplane.io"})
+		})
+		f.delete()
+		e := f.external()
+		for range 2 {
+			if _, err := f.reconcile(e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !f.gone() {
+			t.Error("the deleted resource stays")
+		}
+		if n := len(f.projectsNamed("payments")); n != 2 {
+			t.Errorf("Ory holds %d projects named payments, want both left", n)
+		}
+		if ev, ok := f.events.find(string(common.ReasonCreateAmbiguous)); !ok || ev.Type != "Warning" {
+			t.Error("no Warning naming the projects left in Ory")
+		}
+	})
+}
