@@ -9,7 +9,6 @@ import (
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -117,15 +116,7 @@ func ProjectStatuses(ctx context.Context, c client.Reader) ([]ProjectStatus, err
 // reports too. An import's name is Ory's, not the spec's, so it is not
 // compared.
 func (p ProjectStatus) Converged(sim *orysim.Server) string {
-	var missing []string
-	if p.Deleting {
-		missing = append(missing, "being deleted")
-	}
-	for _, c := range []xpv2.Condition{p.Ready, p.Synced} {
-		if c.Status != corev1.ConditionTrue {
-			missing = append(missing, conditionText(c))
-		}
-	}
+	missing := notSettled(p.Deleting, p.Ready, p.Synced)
 	id := p.AtProvider.ID
 	switch {
 	case id == "":

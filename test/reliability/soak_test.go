@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
@@ -385,14 +386,8 @@ func evaluateProjects(t *testing.T, ns, ws string, projects []*soakProject) proj
 	})}
 	for _, sp := range projects {
 		p, ok := snap.Projects[testkit.ID(sp.p)]
-		switch {
-		case sp.deleted && ok:
-			st.pending = append(st.pending, p.GetName()+" still exists ("+p.GetCondition(xpv2.TypeSynced).Message+")")
-			continue
-		case sp.deleted:
-			continue
-		case !ok:
-			st.pending = append(st.pending, sp.p.GetName()+" is missing")
+		if m, done := presence(sp.p, p, ok, sp.deleted); done {
+			st.pending = append(st.pending, m...)
 			continue
 		}
 		id := strings.ToLower(meta.GetExternalName(p))
@@ -466,14 +461,8 @@ func evaluate(t *testing.T, ns string, holders []string, credential string, keys
 	}})}
 	for _, sk := range keys {
 		o, ok := snap.Keys[testkit.ID(sk.k)]
-		switch {
-		case sk.deleted && ok:
-			st.pending = append(st.pending, o.GetName()+" still exists ("+syncMessage(o)+")")
-			continue
-		case sk.deleted:
-			continue
-		case !ok:
-			st.pending = append(st.pending, sk.k.GetName()+" is missing")
+		if m, done := presence(sk.k, o, ok, sk.deleted); done {
+			st.pending = append(st.pending, m...)
 			continue
 		}
 		k := o
@@ -529,7 +518,23 @@ func faultCounts(holders []string, from, to time.Time) (int, map[string]int) {
 	return requests, faults
 }
 
-func syncMessage(k testkit.Key) string {
+// presence checks a soak resource's existence: created is the object the
+// soak made, got the one read (found: whether it was), deleted whether the
+// soak deleted it. done is true when nothing more is to check: the
+// resource is deleted (gone, or still there: pending), or missing.
+func presence(created, got resource.Managed, found, deleted bool) (pending []string, done bool) {
+	switch {
+	case deleted && found:
+		return []string{got.GetName() + " still exists (" + syncMessage(got) + ")"}, true
+	case deleted:
+		return nil, true
+	case !found:
+		return []string{created.GetName() + " is missing"}, true
+	}
+	return nil, false
+}
+
+func syncMessage(k resource.Managed) string {
 	c := k.GetCondition(xpv2.TypeSynced)
 	return fmt.Sprintf("Synced=%s %s", c.Status, c.Message)
 }
