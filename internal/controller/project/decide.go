@@ -113,17 +113,21 @@ func drift(spec *common.ProjectParameters, p console.Project, mayUpdate bool) (n
 }
 
 // candidates are the projects that a create whose answer was lost may have
-// made, as the creation mark m describes it: named m.Name, in workspace
-// m.Parent (any workspace when the create named none: Ory chose), made
-// since m.Since (clockSkew allowed; a project whose creation time Ory did
-// not report cannot be ruled out), not deleted, and named by no Project
-// resource (known holds the lower case IDs the resources name).
-func candidates(projects []console.Project, m common.CreationMark, known map[string]bool) []console.Project {
+// made, as the creation mark m and the spec describe it: named m.Name, in
+// workspace m.Parent (any workspace when the create named none: Ory chose),
+// of the spec's environment and, when the spec sets one, its home region
+// (both immutable, so the spec's are the create's; left out, Ory chose the
+// region), made since m.Since (clockSkew allowed; a project whose creation
+// time Ory did not report cannot be ruled out), not deleted, and named by
+// no Project resource (known holds the lower case IDs the resources name).
+func candidates(projects []console.Project, m common.CreationMark, spec *common.ProjectParameters, known map[string]bool) []console.Project {
 	var out []console.Project
 	for _, p := range projects {
 		switch {
 		case p.Name != m.Name,
 			m.Parent != "" && !strings.EqualFold(p.WorkspaceID, m.Parent),
+			p.Environment != spec.Environment,
+			spec.HomeRegion != "" && p.HomeRegion != spec.HomeRegion,
 			p.State == console.ProjectDeleted,
 			!p.CreatedAt.IsZero() && p.CreatedAt.Before(m.Since.Add(-clockSkew)),
 			known[strings.ToLower(p.ID)]:

@@ -34,9 +34,10 @@ import (
 // without a result.
 //
 // Ory's list of projects answers the question. A project of the name the
-// create asked for, in its workspace, made since the create began, not
-// deleted, that no Project resource of either scope names (candidates), is
-// that create's project:
+// create asked for, in its workspace, of the spec's environment (and home
+// region, when set), made since the create began, not deleted, that no
+// Project resource of either scope names (candidates), is that create's
+// project:
 //
 //   - exactly one: the resource adopts it (its ID becomes the external
 //     name; event RecoveredCreate). It is not purged and made again: a
@@ -107,7 +108,7 @@ func (e *external) recover(ctx context.Context, cr Resource, m common.CreationMa
 		// A ProviderConfig limited to some projects never asks for one, so
 		// there is nothing to look for.
 		var err error
-		if found, err = e.lookFor(ctx, m); err != nil {
+		if found, err = e.lookFor(ctx, m, cr.Parameters()); err != nil {
 			return e.requeue.note(cr, errors.Wrap(err, "cannot look for the project an interrupted create may have made; the provider creates no other until it can"))
 		}
 	}
@@ -158,9 +159,9 @@ func settle(ctx context.Context, kube client.Client, cr Resource, set map[string
 	return errors.Wrap(metapatch.Annotations(ctx, kube, cr, set), "cannot record the outcome of an interrupted create on the resource")
 }
 
-// lookFor returns the projects the create m describes may have made
+// lookFor returns the projects the create m of spec describes may have made
 // (candidates): Ory's list of projects, less those a Project resource names.
-func (e *external) lookFor(ctx context.Context, m common.CreationMark) ([]console.Project, error) {
+func (e *external) lookFor(ctx context.Context, m common.CreationMark, spec *common.ProjectParameters) ([]console.Project, error) {
 	projects, err := e.ory.ListProjects(ctx)
 	if err != nil {
 		return nil, err
@@ -169,7 +170,7 @@ func (e *external) lookFor(ctx context.Context, m common.CreationMark) ([]consol
 	if err != nil {
 		return nil, err
 	}
-	return candidates(projects, m, known), nil
+	return candidates(projects, m, spec, known), nil
 }
 
 // knownProjectIDs returns the lower case IDs of the projects every Project

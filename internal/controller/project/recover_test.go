@@ -64,6 +64,9 @@ func TestInterruptedCreate(t *testing.T) {
 		// offsets from now; known are the ones another resource names.
 		made  []time.Duration
 		known int
+		// elsewhere makes the projects Ory holds dev ones in eu-central,
+		// where the spec asks for prod in us-east.
+		elsewhere bool
 	}
 	ago := func(d time.Duration) *time.Duration { return &d }
 	cases := map[string]struct {
@@ -103,6 +106,11 @@ func TestInterruptedCreate(t *testing.T) {
 			arrange:  arrange{mark: ago(time.Minute), made: []time.Duration{0}, known: 1},
 			wantMade: 2,
 		},
+		"OtherEnvironmentNotAdopted": {
+			reason:   "A project of the name made since the mark, but in another environment and home region, is not what the create asked for: left alone, and the resource makes its own.",
+			arrange:  arrange{mark: ago(time.Minute), made: []time.Duration{0}, elsewhere: true},
+			wantMade: 2,
+		},
 		"SeveralRefused": {
 			reason:  "Two projects fit: no guess and no third project; an error (and condition, and event) names both and asks for an import.",
 			arrange: arrange{mark: ago(time.Minute), made: []time.Duration{-10 * time.Second, 0}},
@@ -116,7 +124,11 @@ func TestInterruptedCreate(t *testing.T) {
 				var made []string
 				for i, d := range tc.made {
 					f.simSkew = d
-					p, err := f.sim.CreateProject(orysim.ProjectSpec{WorkspaceKey: workspaceKey, Name: "payments"})
+					spec := orysim.ProjectSpec{WorkspaceKey: workspaceKey, Name: "payments", Environment: "prod", HomeRegion: "us-east"}
+					if tc.elsewhere {
+						spec.Environment, spec.HomeRegion = "dev", "eu-central"
+					}
+					p, err := f.sim.CreateProject(spec)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -182,7 +194,7 @@ func TestInterruptedCreate(t *testing.T) {
 func TestAmbiguousCreateDeleted(t *testing.T) {
 	forEachScope(t, common.ProjectParameters{Name: "payments", Environment: "prod", DeletionProtection: ptr(false)}, func(t *testing.T, f *fixture) {
 		for range 2 {
-			if _, err := f.sim.CreateProject(orysim.ProjectSpec{WorkspaceKey: workspaceKey, Name: "payments"}); err != nil {
+			if _, err := f.sim.CreateProject(orysim.ProjectSpec{WorkspaceKey: workspaceKey, Name: "payments", Environment: "prod"}); err != nil {
 				t.Fatal(err)
 			}
 		}
