@@ -49,6 +49,10 @@ import (
 //     another: Ready (CreateAmbiguous) and an event name them and ask a
 //     person to import the right one by setting the external name. A
 //     resource being deleted leaves them all in Ory, with a warning.
+//
+// A ProviderConfig with allowedProjectIDs may not look (a new project's ID
+// cannot be among them): the mark stays, and Ready (CreateRefused) says how
+// to go on (refuseLook).
 type recovery struct {
 	kube    client.Client
 	connect func(ctx context.Context, mg resource.Managed) (*external, error)
@@ -103,14 +107,15 @@ func (e *external) creationMark(cr Resource, v string, marked bool) common.Creat
 // recover settles the create m describes: adopts its project, lets a new
 // create go on, or refuses (see recovery).
 func (e *external) recover(ctx context.Context, cr Resource, m common.CreationMark, incomplete bool) error {
-	var found []console.Project
-	if e.createAllowed() == nil {
-		// A ProviderConfig limited to some projects never asks for one, so
-		// there is nothing to look for.
-		var err error
-		if found, err = e.lookFor(ctx, m, cr.Parameters()); err != nil {
-			return e.requeue.note(cr, errors.Wrap(err, "cannot look for the project an interrupted create may have made; the provider creates no other until it can"))
-		}
+	if err := e.createAllowed(); err != nil {
+		// The create began under a ProviderConfig without allowedProjectIDs,
+		// which has them now: the provider may neither look for the project
+		// nor make another, and the mark stays for when it may.
+		return e.refuseLook(cr, m, err)
+	}
+	found, err := e.lookFor(ctx, m, cr.Parameters())
+	if err != nil {
+		return e.requeue.note(cr, errors.Wrap(err, "cannot look for the project an interrupted create may have made; the provider creates no other until it can"))
 	}
 	clear := map[string]*string{common.AnnotationCreating: nil}
 	switch {
@@ -137,13 +142,28 @@ func (e *external) recover(ctx context.Context, cr Resource, m common.CreationMa
 			"whose answer was lost may have made any of projects %s: the provider leaves them all in Ory; purge in the Ory Console the ones nobody uses", m.Name, ids(found))))
 		return nil
 	}
-	err := errors.Errorf("a create of project %q lost its answer, and projects %s all fit it (that name, made since %s, named by no Project): "+
+	err = errors.Errorf("a create of project %q lost its answer, and projects %s all fit it (that name, made since %s, named by no Project): "+
 		"the provider will not guess, nor make another. Set the crossplane.io/external-name annotation to the ID of the one to keep (purge the others in the Ory Console if nobody uses them)",
 		m.Name, ids(found), m.Since.UTC().Format(time.RFC3339))
 	c := xpv2.Unavailable().WithMessage(err.Error())
 	c.Reason = common.ReasonCreateAmbiguous
 	cr.SetConditions(c)
 	e.record.Event(cr, event.Warning(event.Reason(common.ReasonCreateAmbiguous), err))
+	return err
+}
+
+// refuseLook reports, in Ready (CreateRefused) and the returned error, a
+// create of m that the provider may not look into because its ProviderConfig
+// refuses creates (why, from createAllowed), and how to go on. The creation
+// mark stays: the project may exist, and a look once the ProviderConfig
+// allows it finds it.
+func (e *external) refuseLook(cr Resource, m common.CreationMark, why error) error {
+	err := errors.Errorf("a create of project %q since %s did not record its project, and Ory may have made it; the provider cannot look for it now, nor make another, because %s. "+
+		"Give this resource a ProviderConfig without allowedProjectIDs for the provider to look, or set the crossplane.io/external-name annotation to the project's ID",
+		m.Name, m.Since.UTC().Format(time.RFC3339), why)
+	c := xpv2.Unavailable().WithMessage(err.Error())
+	c.Reason = common.ReasonCreateRefused
+	cr.SetConditions(c)
 	return err
 }
 

@@ -221,3 +221,47 @@ func TestAmbiguousCreateDeleted(t *testing.T) {
 		}
 	})
 }
+
+// TestLostCreateUnderAllowedProjectIDs: a create that lost its answer, then
+// a ProviderConfig that gained allowedProjectIDs. The provider may neither
+// look for the project nor make another: the mark stays and Ready says
+// why, and once the ProviderConfig allows it again the project Ory made is
+// adopted, not made twice.
+func TestLostCreateUnderAllowedProjectIDs(t *testing.T) {
+	forEachScope(t, payments, func(t *testing.T, f *fixture) {
+		made, err := f.sim.CreateProject(orysim.ProjectSpec{WorkspaceKey: workspaceKey, Name: "payments", Environment: "prod", HomeRegion: "us-east"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := common.CreationMark{Since: time.Now().Add(-time.Minute).UTC().Truncate(time.Second), Name: "payments"}
+		f.update(func() { meta.AddAnnotations(f.cr, map[string]string{common.AnnotationCreating: m.String()}) })
+		f.cfg.AllowedProjectIDs = []string{otherID}
+		f.sim.ResetRequests()
+		for range 2 {
+			_, err := f.reconcile(f.external())
+			if err == nil || !strings.Contains(err.Error(), "allowedProjectIDs") || !strings.Contains(err.Error(), "external-name") {
+				t.Fatalf("reconcile: %v, want a refusal naming allowedProjectIDs and how to go on", err)
+			}
+		}
+		if _, marked := f.cr.GetAnnotations()[common.AnnotationCreating]; !marked {
+			t.Error("the creation mark is gone: the project Ory may have made would never be looked for")
+		}
+		if c := f.cr.GetCondition(xpv2.TypeReady); c.Reason != common.ReasonCreateRefused || !strings.Contains(c.Message, "allowedProjectIDs") {
+			t.Errorf("Ready = %s/%s %q, want CreateRefused saying why", c.Status, c.Reason, c.Message)
+		}
+		if _, ok := f.events.find("RecoveredCreate"); ok {
+			t.Error("a RecoveredCreate event says the create made nothing, which the provider did not look into")
+		}
+		if n := len(f.sim.RequestLog()); n != 0 {
+			t.Errorf("%d requests to Ory under allowedProjectIDs, want none", n)
+		}
+		f.cfg.AllowedProjectIDs = nil
+		f.mustConverge(f.external())
+		if got := meta.GetExternalName(f.cr); got != made.ID {
+			t.Errorf("external name %q, want the project Ory made, %s", got, made.ID)
+		}
+		if n := len(f.projectsNamed("payments")); n != 1 {
+			t.Errorf("Ory holds %d projects named payments, want 1", n)
+		}
+	})
+}
