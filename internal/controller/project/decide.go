@@ -23,6 +23,36 @@ import (
 // for; the engine allows keys the same.
 const clockSkew = 2 * time.Minute
 
+// settleWindow is how long after a create began (its creation mark) a look
+// that finds no project of it proves nothing yet: a create that ended in a
+// 504, or in the client's own timeout (console.CallTimeout), may still be
+// under way in Ory, and its project listed only later. clockSkew is added
+// for a margin, as for the creation time.
+const settleWindow = console.CallTimeout + clockSkew
+
+// settleLook is how often a create still in its settle window is looked
+// for again.
+const settleLook = 15 * time.Second
+
+// nextLook returns when a create that began at since, and that a look at
+// now found nothing of, is to be looked for again, or the zero time when
+// its settle window is over and "nothing" means that the create made
+// nothing.
+func nextLook(since, now time.Time) time.Time {
+	end := since.Add(settleWindow)
+	if !now.Before(end) {
+		return time.Time{}
+	}
+	return minTime(now.Add(settleLook), end)
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
 // presence says whether project id exists, from Ory's answer to GetProject:
 // the project p, or err. A project in state deleted (the console deletes
 // softly) and a 404 prove it gone. A 403 does not: Ory answers it for a

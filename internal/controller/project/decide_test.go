@@ -463,3 +463,36 @@ func TestKeysFirst(t *testing.T) {
 		})
 	}
 }
+
+func TestNextLook(t *testing.T) {
+	since := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	cases := map[string]struct {
+		reason string
+		now    time.Time
+		want   time.Time
+	}{
+		"JustLost": {
+			reason: "A create that just lost its answer may still be under way in Ory: look again soon, not create.",
+			now:    since.Add(5 * time.Second), want: since.Add(5*time.Second + settleLook),
+		},
+		"WindowEndsFirst": {
+			reason: "The last look comes when the window ends, not after it.",
+			now:    since.Add(settleWindow - time.Second), want: since.Add(settleWindow),
+		},
+		"WindowOver": {
+			reason: "Past the client's timeout and the clock skew, a look that finds nothing means the create made nothing.",
+			now:    since.Add(settleWindow),
+		},
+		"LongAgo": {
+			reason: "A mark an hour old (or the fallback for a create without one) waits for nothing.",
+			now:    since.Add(time.Hour),
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := nextLook(since, tc.now); !got.Equal(tc.want) {
+				t.Errorf("%s\nnextLook(since, since+%s) = %v, want %v", tc.reason, tc.now.Sub(since), got, tc.want)
+			}
+		})
+	}
+}

@@ -43,8 +43,12 @@ import (
 //     name; event RecoveredCreate). It is not purged and made again: a
 //     project may hold users from its first minute, and nothing about it
 //     is lost with the answer (unlike a key's value).
-//   - none: the create made nothing; the mark is cleared and the resource
-//     creates its project.
+//   - none, while the create may still be under way in Ory (settleWindow
+//     since the mark: a 504, or the client's timeout, can come before Ory
+//     finishes): not yet. The mark stays, Ready (Creating) says the
+//     provider is still looking, and it looks again soon (nextLook).
+//   - none after that: the create made nothing; the mark is cleared and the
+//     resource creates its project.
 //   - several: the provider cannot tell which, and will not guess or make
 //     another: Ready (CreateAmbiguous) and an event name them and ask a
 //     person to import the right one by setting the external name. A
@@ -128,6 +132,8 @@ func (e *external) recover(ctx context.Context, cr Resource, m common.CreationMa
 		e.record.Event(cr, event.Normal("RecoveredCreate", fmt.Sprintf("The create of project %q lost its answer, but Ory had made project %s; "+
 			"this resource adopted it (a project is never purged to be made again: it may already hold users)", m.Name, p.ID)))
 		return nil
+	case len(found) == 0 && !nextLook(m.Since, e.now()).IsZero():
+		return e.notYet(cr, m, nextLook(m.Since, e.now()))
 	case len(found) == 0:
 		if err := settle(ctx, e.kube, cr, clear, incomplete, meta.AnnotationKeyExternalCreateFailed); err != nil {
 			return err
@@ -149,6 +155,19 @@ func (e *external) recover(ctx context.Context, cr Resource, m common.CreationMa
 	c.Reason = common.ReasonCreateAmbiguous
 	cr.SetConditions(c)
 	e.record.Event(cr, event.Warning(event.Reason(common.ReasonCreateAmbiguous), err))
+	return err
+}
+
+// notYet reports a create of m whose project Ory does not list, while it
+// may still be under way (settleWindow): the mark stays, Ready (Creating)
+// says the provider is still looking, the returned error stops the
+// reconcile before a create, and the next look comes at next.
+func (e *external) notYet(cr Resource, m common.CreationMark, next time.Time) error {
+	err := errors.Errorf("a create of project %q since %s lost its answer, and Ory lists no project of it yet; Ory may still be making it, so the provider "+
+		"makes no other and looks again until %s, then creates the project if none has appeared",
+		m.Name, m.Since.UTC().Format(time.RFC3339), m.Since.Add(settleWindow).UTC().Format(time.RFC3339))
+	cr.SetConditions(xpv2.Creating().WithMessage(err.Error()))
+	e.requeue.set(cr, next)
 	return err
 }
 
