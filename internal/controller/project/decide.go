@@ -168,6 +168,21 @@ func candidates(projects []console.Project, m common.CreationMark, spec *common.
 	return out
 }
 
+// firstOf reports whether Project resource a came before b, of two that
+// name one project: the older (creation times have second precision), then
+// by UID, then by namespace and name (a cluster-scoped one has none), so
+// that of two the same one always manages the project.
+func firstOf(a, b metav1.Object) bool {
+	ta, tb := a.GetCreationTimestamp(), b.GetCreationTimestamp()
+	if !ta.Equal(&tb) {
+		return ta.Before(&tb)
+	}
+	if a.GetUID() != b.GetUID() {
+		return a.GetUID() < b.GetUID()
+	}
+	return a.GetNamespace()+"/"+a.GetName() < b.GetNamespace()+"/"+b.GetName()
+}
+
 // Ways to let a Project's deletion leave its project in Ory, by scope.
 type keepWays struct {
 	// legacy: the cluster-scoped kind, which has spec.deletionPolicy.

@@ -38,7 +38,11 @@ type external struct {
 }
 
 // Observe reads the project the external name names and compares it with
-// the spec. It changes nothing in Ory.
+// the spec. It changes nothing in Ory. Another Project resource that named
+// the project first manages it (oneManager): this one is refused, and its
+// deletion, like that of the first while another names the project, finds
+// nothing to delete, so Delete never purges a project another resource
+// names.
 func (e *external) Observe(ctx context.Context, cr Resource) (managed.ExternalObservation, error) {
 	id, err := common.ParseProjectID(meta.GetExternalName(cr))
 	if err != nil {
@@ -55,6 +59,9 @@ func (e *external) Observe(ctx context.Context, cr Resource) (managed.ExternalOb
 	}
 	if err := projectapikey.Allowed(e.cfg, id); err != nil {
 		return managed.ExternalObservation{}, err
+	}
+	if mine, err := e.oneManager(ctx, cr, id); err != nil || !mine {
+		return managed.ExternalObservation{ResourceExists: false, ResourceUpToDate: true}, err
 	}
 	p, err := e.ory.GetProject(ctx, id)
 	exists, err := presence(id, p, err, strings.EqualFold(cr.GetAnnotations()[common.AnnotationPurging], id))

@@ -213,31 +213,39 @@ func (e *external) lookFor(ctx context.Context, m common.CreationMark, spec *com
 }
 
 // knownProjectIDs returns the lower case IDs of the projects every Project
-// resource, of either scope, names as its external name, read from the
-// manager's cache. A scope whose CRD is not installed (not activated, with
-// Crossplane's safe-start) has no resources.
+// resource, of either scope, names as its external name (forEachProject).
 func (e *external) knownProjectIDs(ctx context.Context) (map[string]bool, error) {
 	known := map[string]bool{}
+	err := e.forEachProject(ctx, func(o Resource) {
+		if id := meta.GetExternalName(o); id != "" {
+			known[strings.ToLower(id)] = true
+		}
+	})
+	return known, err
+}
+
+// forEachProject calls fn with every Project resource of either scope, read
+// from the manager's cache. A scope whose CRD is not installed (not
+// activated, with Crossplane's safe-start) has no resources.
+func (e *external) forEachProject(ctx context.Context, fn func(Resource)) error {
 	for _, l := range []client.ObjectList{&namespacedv1alpha1.ProjectList{}, &clusterv1alpha1.ProjectList{}} {
 		if err := e.kube.List(ctx, l); err != nil {
 			if kmeta.IsNoMatchError(err) {
 				continue
 			}
-			return nil, errors.Wrap(err, "cannot list the Project resources")
+			return errors.Wrap(err, "cannot list the Project resources")
 		}
 		items, err := kmeta.ExtractList(l)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, it := range items {
-			if o, ok := it.(client.Object); ok {
-				if id := meta.GetExternalName(o); id != "" {
-					known[strings.ToLower(id)] = true
-				}
+			if o, ok := it.(Resource); ok {
+				fn(o)
 			}
 		}
 	}
-	return known, nil
+	return nil
 }
 
 func ids(ps []console.Project) string {
