@@ -26,9 +26,14 @@ const clockSkew = 2 * time.Minute
 // settleWindow is how long after a create began (its creation mark) a look
 // that finds no project of it proves nothing yet: a create that ended in a
 // 504, or in the client's own timeout (console.CallTimeout), may still be
-// under way in Ory, and its project listed only later. clockSkew is added
-// for a margin, as for the creation time.
-const settleWindow = console.CallTimeout + clockSkew
+// under way in Ory, and its project listed only later. Both ends are the
+// provider's clock (the mark's time and now), so no clock skew enters;
+// settleMargin allows for a create Ory finishes shortly after the client
+// gave up.
+const settleWindow = console.CallTimeout + settleMargin
+
+// settleMargin is the part of settleWindow past the client's own timeout.
+const settleMargin = 15 * time.Second
 
 // settleLook is how often a create still in its settle window is looked
 // for again.
