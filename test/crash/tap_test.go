@@ -73,9 +73,9 @@ func (p plan) String() string {
 type kill struct {
 	plan plan
 	at   time.Time
-	// keyID and keyName are the key of the create that triggered the kill
-	// (empty for beforeOry: Ory made none). For answerLost, nobody but Ory
-	// and the tap knows that key.
+	// keyID and keyName are the key (or project) of the create that
+	// triggered the kill (empty for beforeOry: Ory made none). For
+	// answerLost, nobody but Ory and the tap knows that key.
 	keyID, keyName string
 	// state is what the kill left for the recovery to resolve, read while
 	// the provider was dead.
@@ -84,7 +84,7 @@ type kill struct {
 	err error
 }
 
-// A createdKey is a key Ory made through the tap.
+// A createdKey is a key, or a project, Ory made through the tap.
 type createdKey struct {
 	id, name  string
 	at        time.Time
@@ -94,7 +94,10 @@ type createdKey struct {
 // tap forwards the provider's requests to the simulator, and kills (SIGKILL)
 // and restarts the provider when an armed plan strikes. Only creates of keys
 // of any kind (POST /projects/{project}/tokens,
-// /workspaces/{workspace}/tokens) can trigger a kill.
+// /workspaces/{workspace}/tokens) and of projects (POST /projects) can
+// trigger a kill. Every answer to a create carries the id and name of what
+// Ory made, which the tap records; the stages below speak of keys, and
+// mean a project the same way for a project's create.
 type tap struct {
 	next http.Handler
 	p    *localenv.Provider
@@ -161,19 +164,23 @@ func (t *tap) take(s stage, arrived time.Time) *plan {
 	return p
 }
 
-// createdKeys returns the keys Ory made through the tap.
+// createdKeys returns the keys and projects Ory made through the tap.
 func (t *tap) createdKeys() []createdKey {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return append([]createdKey(nil), t.created...)
 }
 
-// isCreate reports whether r creates a key of a kind in testkit.Kinds.
+// isCreate reports whether r creates a key of a kind in testkit.Kinds, or
+// a project (POST /projects, createProject).
 func isCreate(r *http.Request) bool {
 	if r.Method != http.MethodPost {
 		return false
 	}
 	seg := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	if len(seg) == 1 && seg[0] == "projects" {
+		return true
+	}
 	if len(seg) != 3 || seg[2] != "tokens" {
 		return false
 	}
