@@ -44,15 +44,7 @@ func TestCrashDuringProjectCreate(t *testing.T) {
 	w := newWorld(t, "projcrash")
 	prefix := w.ns + "-"
 	ours := func(o orysim.Project) bool { return strings.HasPrefix(o.Name, prefix) }
-	tp.setInspect(func() crashState {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		return w.inspectProjects(ctx)
-	})
-	t.Cleanup(func() {
-		tp.setInspect(nil)
-		tp.disarm()
-	})
+	inspectKills(t, w.inspectProjects)
 
 	cases := []struct {
 		scope testkit.Scope
@@ -93,7 +85,7 @@ func TestCrashDuringProjectCreate(t *testing.T) {
 			}
 			hit = fmt.Sprintf("project %s (%s), %s", k.keyID, k.keyName, recorded)
 		}
-		t.Logf("kill %d, %s while creating %s (%s): struck the create of %s; it left create-pending=%d creating=%d",
+		t.Logf("kill %d, %s, armed as %s was created (%s): struck the create of %s; it left create-pending=%d creating=%d",
 			i+1, c.stage, testkit.ID(p), c.why, hit, len(k.state.createIncomplete), len(k.state.creating))
 	}
 	killsDone := time.Now()
@@ -113,10 +105,9 @@ func TestCrashDuringProjectCreate(t *testing.T) {
 		t.Errorf("not settled within %s of the last kill: %s", projectTimeout, why)
 	}
 	inv := s.Invariants(testkit.ProjectRules{Ours: ours})
-	for what, v := range map[string]int{"leaked projects": inv.Leaked, "Projects with duplicate projects": inv.Duplicates, "incomplete creates": inv.Incomplete} {
-		if v != 0 {
-			t.Errorf("%d %s after the provider settled:\n%s", v, what, strings.Join(inv.Problems, "\n"))
-		}
+	if inv.Leaked+inv.Duplicates+inv.Incomplete != 0 {
+		t.Errorf("after the provider settled: %d leaked projects, %d Projects with duplicate projects, %d incomplete creates:\n%s",
+			inv.Leaked, inv.Duplicates, inv.Incomplete, strings.Join(inv.Problems, "\n"))
 	}
 
 	// Every project Ory made through the tap is its Project's, the lost

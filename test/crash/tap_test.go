@@ -1,6 +1,7 @@
 package crash
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -8,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/crossplane-contrib/provider-ory/internal/localenv"
@@ -145,6 +147,20 @@ func (t *tap) setInspect(fn func() crashState) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.inspect = fn
+}
+
+// inspectKills makes the tap read, with read and within 30 s, what each
+// kill of test t left, and disarms the tap and stops reading when t ends.
+func inspectKills(t *testing.T, read func(context.Context) crashState) {
+	tp.setInspect(func() crashState {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		return read(ctx)
+	})
+	t.Cleanup(func() {
+		tp.setInspect(nil)
+		tp.disarm()
+	})
 }
 
 // take returns the armed plan if it strikes now, at stage s, for a request
