@@ -1,7 +1,6 @@
 package crash
 
 import (
-	"context"
 	"fmt"
 	"maps"
 	"math/rand/v2"
@@ -101,16 +100,8 @@ func TestCrashDuringCreateAndReplace(t *testing.T) {
 		}
 		return m
 	}
-	tp.setInspect(func() crashState {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		return w.inspect(ctx)
-	})
-	t.Cleanup(func() {
-		tp.setInspect(nil)
-		tp.disarm()
-		setCreateLatency(0)
-	})
+	inspectKills(t, w.inspect)
+	t.Cleanup(func() { setCreateLatency(0) })
 
 	// Creation.
 	tp.arm(r.forcedPlan())

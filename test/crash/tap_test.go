@@ -1,6 +1,7 @@
 package crash
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -8,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/crossplane-contrib/provider-ory/internal/localenv"
@@ -73,9 +75,9 @@ func (p plan) String() string {
 type kill struct {
 	plan plan
 	at   time.Time
-	// keyID and keyName are the key of the create that triggered the kill
-	// (empty for beforeOry: Ory made none). For answerLost, nobody but Ory
-	// and the tap knows that key.
+	// keyID and keyName are the key (or project) of the create that
+	// triggered the kill (empty for beforeOry: Ory made none). For
+	// answerLost, nobody but Ory and the tap knows that key.
 	keyID, keyName string
 	// state is what the kill left for the recovery to resolve, read while
 	// the provider was dead.
@@ -84,7 +86,7 @@ type kill struct {
 	err error
 }
 
-// A createdKey is a key Ory made through the tap.
+// A createdKey is a key, or a project, Ory made through the tap.
 type createdKey struct {
 	id, name  string
 	at        time.Time
@@ -94,7 +96,10 @@ type createdKey struct {
 // tap forwards the provider's requests to the simulator, and kills (SIGKILL)
 // and restarts the provider when an armed plan strikes. Only creates of keys
 // of any kind (POST /projects/{project}/tokens,
-// /workspaces/{workspace}/tokens) can trigger a kill.
+// /workspaces/{workspace}/tokens) and of projects (POST /projects) can
+// trigger a kill. Every answer to a create carries the id and name of what
+// Ory made, which the tap records; the stages below speak of keys, and
+// mean a project the same way for a project's create.
 type tap struct {
 	next http.Handler
 	p    *localenv.Provider
@@ -144,6 +149,20 @@ func (t *tap) setInspect(fn func() crashState) {
 	t.inspect = fn
 }
 
+// inspectKills makes the tap read, with read and within 30 s, what each
+// kill of test t left, and disarms the tap and stops reading when t ends.
+func inspectKills(t *testing.T, read func(context.Context) crashState) {
+	tp.setInspect(func() crashState {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		return read(ctx)
+	})
+	t.Cleanup(func() {
+		tp.setInspect(nil)
+		tp.disarm()
+	})
+}
+
 // take returns the armed plan if it strikes now, at stage s, for a request
 // that arrived at arrived.
 func (t *tap) take(s stage, arrived time.Time) *plan {
@@ -161,19 +180,23 @@ func (t *tap) take(s stage, arrived time.Time) *plan {
 	return p
 }
 
-// createdKeys returns the keys Ory made through the tap.
+// createdKeys returns the keys and projects Ory made through the tap.
 func (t *tap) createdKeys() []createdKey {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return append([]createdKey(nil), t.created...)
 }
 
-// isCreate reports whether r creates a key of a kind in testkit.Kinds.
+// isCreate reports whether r creates a key of a kind in testkit.Kinds, or
+// a project (POST /projects, createProject).
 func isCreate(r *http.Request) bool {
 	if r.Method != http.MethodPost {
 		return false
 	}
 	seg := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	if len(seg) == 1 && seg[0] == "projects" {
+		return true
+	}
 	if len(seg) != 3 || seg[2] != "tokens" {
 		return false
 	}
