@@ -18,8 +18,11 @@ import (
 )
 
 // projectTimeout bounds the settling of TestCrashDuringProjectCreate's
-// Projects after the last kill, and their deletion.
-const projectTimeout = 45 * time.Second
+// Projects after the last kill, and their deletion: a create killed before
+// it reached Ory is made again only once its settle window (the console
+// client's 30 s timeout plus 15 s) has passed, since a look that finds
+// nothing within it proves nothing.
+const projectTimeout = 90 * time.Second
 
 // TestCrashDuringProjectCreate kills the provider with SIGKILL once in each
 // moment of a Project's create, in both scopes: before Ory acts, after Ory
