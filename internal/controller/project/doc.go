@@ -28,5 +28,5 @@
 //     deletion protection is off.
 //   - decide.go holds the decisions as pure functions, table-tested;
 //     requeue.go times the next reconcile at Ory's 429 reset, and at once
-//     after a purge, instead of the controller's backoff.
+//     after the first purge, instead of the controller's backoff.
 package project

@@ -183,7 +183,10 @@ func (e *external) renameAgain(ctx context.Context, id, name string) (console.Pr
 // is sent to Ory, and the error (a condition, and a DeletionProtected
 // event) says how to go on. The runtime retries with its backoff, and a
 // change of the spec (deletionProtection false, other management policies)
-// is reconciled at once.
+// is reconciled at once. The first purge (the one that records
+// common.AnnotationPurging) is confirmed at once, with a PurgedProject
+// event; a later one, sent while Ory still shows the project, or after a
+// purge that failed, goes through the backoff without an event.
 func (e *external) Delete(ctx context.Context, cr Resource) (managed.ExternalDelete, error) {
 	id := e.observed.ID
 	_, legacy := cr.(resource.LegacyManaged)
@@ -201,23 +204,42 @@ func (e *external) Delete(ctx context.Context, cr Resource) (managed.ExternalDel
 		e.record.Event(cr, event.Normal(reasonWaitingForKeys, why))
 		return managed.ExternalDelete{}, err
 	}
-	// The create's annotations go with the same patch: for 30 s after a
-	// create, crossplane-runtime takes an Observe that finds nothing for an
-	// eventually consistent API not listing the project yet, and waits
-	// (its creation grace period). Here it would find the project purged,
-	// which the provider knows: no reason to wait. All three go, since a
-	// create-pending without a result would read as an interrupted create.
-	purging := map[string]*string{
-		common.AnnotationPurging:                  &id,
-		meta.AnnotationKeyExternalCreatePending:   nil,
-		meta.AnnotationKeyExternalCreateSucceeded: nil,
-		meta.AnnotationKeyExternalCreateFailed:    nil,
+	// A purge already recorded on the resource was sent before: Ory's read
+	// may show the project running for a while after its 204. The purge
+	// is sent again (its 403 or 404 for a purged project counts as done), but through the
+	// runtime's backoff and without another event: at once, each second
+	// would bring another purge.
+	again := strings.EqualFold(cr.GetAnnotations()[common.AnnotationPurging], id)
+	if !again {
+		// The create's annotations go with the same patch: for 30 s after
+		// a create, crossplane-runtime takes an Observe that finds nothing
+		// for an eventually consistent API not listing the project yet,
+		// and waits (its creation grace period). Here it would find the
+		// project purged, which the provider knows: no reason to wait. All
+		// three go, since a create-pending without a result would read as
+		// an interrupted create.
+		purging := map[string]*string{
+			common.AnnotationPurging:                  &id,
+			meta.AnnotationKeyExternalCreatePending:   nil,
+			meta.AnnotationKeyExternalCreateSucceeded: nil,
+			meta.AnnotationKeyExternalCreateFailed:    nil,
+		}
+		if err := metapatch.Annotations(ctx, e.kube, cr, purging); err != nil {
+			return managed.ExternalDelete{}, errors.Wrap(resource.IgnoreNotFound(err), "cannot record the purge on the resource")
+		}
 	}
-	if err := metapatch.Annotations(ctx, e.kube, cr, purging); err != nil {
-		return managed.ExternalDelete{}, errors.Wrap(resource.IgnoreNotFound(err), "cannot record the purge on the resource")
+	err = e.ory.PurgeProject(ctx, id)
+	if r := console.ReasonOf(err); again && (r == console.ReasonForbidden || r == console.ReasonNotFound) {
+		// Ory answers a purged project's purge as an unknown project's;
+		// after the provider's own purge it is taken as gone, as Observe
+		// does (presence).
+		err = nil
 	}
-	if err := e.ory.PurgeProject(ctx, id); err != nil {
+	if err != nil {
 		return managed.ExternalDelete{}, e.requeue.note(cr, err)
+	}
+	if again {
+		return managed.ExternalDelete{}, nil
 	}
 	e.record.Event(cr, event.Normal("PurgedProject", "Purged project "+id+" ("+e.observed.Name+") and all its data"))
 	e.requeue.soon(cr)

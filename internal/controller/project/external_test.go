@@ -508,3 +508,80 @@ func TestRateLimitRequeue(t *testing.T) {
 		t.Error("the wait is still noted after the reconcile that used it")
 	}
 }
+
+// staleReads is Ory's console as an eventually consistent read shows it:
+// for reads more GetProject calls after a purge, the project as it was
+// before (the simulator itself answers every read at once).
+type staleReads struct {
+	API
+	before map[string]console.Project
+	reads  int
+}
+
+func (s *staleReads) PurgeProject(ctx context.Context, id string) error {
+	if p, err := s.API.GetProject(ctx, id); err == nil {
+		s.before[id] = p
+	}
+	return s.API.PurgeProject(ctx, id)
+}
+
+func (s *staleReads) GetProject(ctx context.Context, id string) (console.Project, error) {
+	if p, ok := s.before[id]; ok && s.reads > 0 {
+		s.reads--
+		return p, nil
+	}
+	return s.API.GetProject(ctx, id)
+}
+
+// TestPurgeRepeated: Ory's read may show a project running for a while
+// after its purge answered 204. The first purge is confirmed at once, with
+// its event; the purges sent while the read still shows the project go
+// through the runtime's backoff, with no event, never one a second.
+func TestPurgeRepeated(t *testing.T) {
+	forEachScope(t, common.ProjectParameters{Name: "payments", Environment: "prod", DeletionProtection: ptr(false)}, func(t *testing.T, f *fixture) {
+		e := f.external()
+		f.mustConverge(e)
+		f.pastGracePeriod()
+		stale := &staleReads{API: e.ory, before: map[string]console.Project{}, reads: 2}
+		e.ory = stale
+		f.delete()
+		f.sim.ResetRequests()
+		key := client.ObjectKeyFromObject(f.cr)
+		purged := func() int {
+			n := 0
+			for _, ev := range f.events.events {
+				if ev.Reason == "PurgedProject" {
+					n++
+				}
+			}
+			return n
+		}
+
+		if _, err := f.reconcile(e); err != nil {
+			t.Fatal(err)
+		}
+		if _, soon := e.requeue.take(key); !soon || purged() != 1 {
+			t.Errorf("first purge: requeue at once %t, %d PurgedProject events; want at once, and one event", soon, purged())
+		}
+		for i := range 2 {
+			if _, err := f.reconcile(e); err != nil {
+				t.Fatalf("reconcile %d after the purge, Ory's read still showing the project: %v", i+2, err)
+			}
+			if _, soon := e.requeue.take(key); soon {
+				t.Errorf("reconcile %d: a purge Ory was already sent asks to be requeued at once (a purge a second)", i+2)
+			}
+		}
+		if n := purged(); n != 1 {
+			t.Errorf("%d PurgedProject events, want the first purge's only", n)
+		}
+		if n := f.requests(orysim.OpPurgeProject); n != 3 {
+			t.Errorf("%d purges sent, want 3: each reconcile that still reads the project sends one", n)
+		}
+		if _, err := f.reconcile(e); err != nil {
+			t.Fatal(err)
+		}
+		if !f.gone() {
+			t.Error("the resource stays once Ory's read shows the project purged")
+		}
+	})
+}
