@@ -56,8 +56,12 @@ func (e *external) Observe(ctx context.Context, cr Resource) (managed.ExternalOb
 		return managed.ExternalObservation{}, err
 	}
 	p, err := e.ory.GetProject(ctx, id)
+	forbidden := console.ReasonOf(err) == console.ReasonForbidden
 	exists, err := presence(id, p, err, strings.EqualFold(cr.GetAnnotations()[common.AnnotationPurging], id))
 	if err != nil {
+		if forbidden && meta.WasDeleted(cr) {
+			err = forbiddenWhileDeleting(err, e.keepWays(cr))
+		}
 		return managed.ExternalObservation{}, e.requeue.note(cr, err)
 	}
 	if !exists {
@@ -189,8 +193,7 @@ func (e *external) renameAgain(ctx context.Context, id, name string) (console.Pr
 // purge that failed, goes through the backoff without an event.
 func (e *external) Delete(ctx context.Context, cr Resource) (managed.ExternalDelete, error) {
 	id := e.observed.ID
-	_, legacy := cr.(resource.LegacyManaged)
-	if why := deletionRefusal(cr.Parameters(), id, keepWays{legacy: legacy, policies: e.policies}); why != "" {
+	if why := deletionRefusal(cr.Parameters(), id, e.keepWays(cr)); why != "" {
 		err := errors.New(why)
 		e.record.Event(cr, event.Warning(event.Reason(common.ReasonDeletionProtected), err))
 		return managed.ExternalDelete{}, err
@@ -317,6 +320,13 @@ func (e *external) details(p console.Project) managed.ConnectionDetails {
 		d[common.ConnectionKeyAPIURL] = []byte(u)
 	}
 	return d
+}
+
+// keepWays are the ways the resource's scope, and the provider's flags,
+// offer to let it go without purging its project.
+func (e *external) keepWays(cr Resource) keepWays {
+	_, legacy := cr.(resource.LegacyManaged)
+	return keepWays{legacy: legacy, policies: e.policies}
 }
 
 // may returns what the resource's management policies allow (everything

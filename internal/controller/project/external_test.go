@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -582,6 +583,39 @@ func TestPurgeRepeated(t *testing.T) {
 		}
 		if !f.gone() {
 			t.Error("the resource stays once Ory's read shows the project purged")
+		}
+	})
+}
+
+// TestForbiddenWhileDeleting: Ory answers 403 for the project of a deleted
+// resource (its credentials moved to another workspace, say). The provider
+// neither purges nor takes the project for gone, and the error says how to
+// let the resource go, with the ways its scope offers; a 403 outside a
+// deletion offers none.
+func TestForbiddenWhileDeleting(t *testing.T) {
+	forEachScope(t, payments, func(t *testing.T, f *fixture) {
+		e := f.external()
+		f.mustConverge(e)
+		f.sim.FailNext(orysim.OpGetProject, 1, http.StatusForbidden)
+		_, err := f.reconcile(e)
+		if err == nil || strings.Contains(err.Error(), "let this resource go") {
+			t.Errorf("a 403 while the resource is not deleted: %v, want the 403 without a way to let go", err)
+		}
+
+		f.delete()
+		f.sim.FailNext(orysim.OpGetProject, 1, http.StatusForbidden)
+		_, err = f.reconcile(e)
+		want := []string{"403", "let this resource go", "managementPolicies without Delete"}
+		if _, cluster := f.cr.(resource.LegacyManaged); cluster {
+			want = append(want, "deletionPolicy to Orphan")
+		}
+		for _, m := range want {
+			if err == nil || !strings.Contains(err.Error(), m) {
+				t.Errorf("a 403 while deleting: %v, want it to mention %q", err, m)
+			}
+		}
+		if f.gone() || f.requests(orysim.OpPurgeProject) != 0 {
+			t.Errorf("gone %t, %d purges: a 403 proves nothing, so nothing is purged and the resource stays", f.gone(), f.requests(orysim.OpPurgeProject))
 		}
 	})
 }
