@@ -16,7 +16,6 @@ import (
 
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 	"github.com/crossplane-contrib/provider-ory/internal/console"
-	"github.com/crossplane-contrib/provider-ory/internal/controller/projectapikey"
 	"github.com/crossplane-contrib/provider-ory/internal/metapatch"
 	"github.com/crossplane-contrib/provider-ory/internal/providerconfig"
 )
@@ -52,7 +51,7 @@ func (e *external) Observe(ctx context.Context, cr Resource) (managed.ExternalOb
 		// Up to date, so that policies without Create never get to Update.
 		return managed.ExternalObservation{ResourceExists: false, ResourceUpToDate: true}, nil
 	}
-	if err := projectapikey.Allowed(e.cfg, id); err != nil {
+	if err := e.cfg.CheckProject(id); err != nil {
 		return managed.ExternalObservation{}, err
 	}
 	p, err := e.ory.GetProject(ctx, id)
