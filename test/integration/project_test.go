@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	corev1 "k8s.io/api/core/v1"
@@ -210,13 +211,32 @@ func TestProjectWaitsForItsKeys(t *testing.T) {
 		if _, ok := sim.Project(id); !ok {
 			t.Fatalf("project %s was purged while key resource %s still names it", id, k.GetName())
 		}
+		// Let the refusals grow the Project's backoff (1, 2, 4, 8 s...):
+		// its next retry is then some 6 s after the key goes, and only the
+		// watch of the key kinds brings it sooner.
+		time.Sleep(backoffGrown)
 		if err := kube.Delete(context.Background(), k); err != nil {
 			t.Fatal(err)
 		}
 		h.WaitGone(t, k)
+		keyGone := time.Now()
 		h.WaitGone(t, p)
+		waited := time.Since(keyGone)
+		t.Logf("the Project went %s after its last key", waited.Round(10*time.Millisecond))
+		if waited > requeuedAtOnce {
+			t.Errorf("the Project went %s after its last key, want within %s: the key's deletion requeues it at once, not through its backoff", waited, requeuedAtOnce)
+		}
 		if _, ok := sim.Project(id); ok {
 			t.Errorf("project %s is still in Ory after its keys and its resource were deleted", id)
 		}
 	})
 }
+
+// backoffGrown is how long TestProjectWaitsForItsKeys keeps a Project
+// waiting for its key: refused at about 0, 1, 3 and 7 s, it would retry at
+// about 15 s. requeuedAtOnce bounds the time from the key's going to the
+// Project's (a purge and a confirming read, on a shared machine).
+const (
+	backoffGrown   = 9 * time.Second
+	requeuedAtOnce = 3 * time.Second
+)

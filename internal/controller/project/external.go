@@ -194,7 +194,7 @@ func (e *external) Delete(ctx context.Context, cr Resource) (managed.ExternalDel
 	id := e.observed.ID
 	if why := deletionRefusal(cr.Parameters(), id, e.keepWays(cr)); why != "" {
 		err := errors.New(why)
-		e.record.Event(cr, event.Warning(event.Reason(common.ReasonDeletionProtected), err))
+		e.tellOnce(cr, event.Warning(event.Reason(common.ReasonDeletionProtected), err))
 		return managed.ExternalDelete{}, err
 	}
 	keys, err := keysInProject(ctx, e.kube, id)
@@ -202,9 +202,8 @@ func (e *external) Delete(ctx context.Context, cr Resource) (managed.ExternalDel
 		return managed.ExternalDelete{}, err
 	}
 	if why := keysFirst(id, keys); why != "" {
-		err := errors.New(why)
-		e.record.Event(cr, event.Normal(reasonWaitingForKeys, why))
-		return managed.ExternalDelete{}, err
+		e.tellOnce(cr, event.Normal(reasonWaitingForKeys, why))
+		return managed.ExternalDelete{}, errors.New(why)
 	}
 	// A purge already recorded on the resource was sent before: Ory's read
 	// may show the project running for a while after its 204. The purge
@@ -246,6 +245,19 @@ func (e *external) Delete(ctx context.Context, cr Resource) (managed.ExternalDel
 	e.record.Event(cr, event.Normal("PurgedProject", "Purged project "+id+" ("+e.observed.Name+") and all its data"))
 	e.requeue.soon(cr)
 	return managed.ExternalDelete{}, nil
+}
+
+// tellOnce records ev, a refusal of the deletion that Delete returns as its
+// error, unless the resource's Synced condition already carries its
+// message: crossplane-runtime writes there, and in its own
+// CannotDeleteExternalResource event, every error Delete returns, so
+// each retry of the same refusal would repeat the provider's event too.
+// One event per refusal is enough.
+func (e *external) tellOnce(cr Resource, ev event.Event) {
+	if strings.Contains(cr.GetCondition(xpv2.TypeSynced).Message, ev.Message) {
+		return
+	}
+	e.record.Event(cr, ev)
 }
 
 // Disconnect does nothing: the console client keeps no per-reconcile state.

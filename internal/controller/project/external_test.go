@@ -295,6 +295,9 @@ func TestDelete(t *testing.T) {
 			if !ok || ev.Type != "Warning" || !strings.Contains(ev.Message, id) {
 				t.Errorf("event %+v, want a Warning DeletionProtected naming the project", ev)
 			}
+			if n := f.events.count(string(common.ReasonDeletionProtected)); n != 1 {
+				t.Errorf("%d DeletionProtected events in three refusals, want one: the runtime's CannotDeleteExternalResource repeats it on each retry", n)
+			}
 			if f.gone() {
 				t.Fatal("the resource went while its project is protected")
 			}
@@ -548,15 +551,7 @@ func TestPurgeRepeated(t *testing.T) {
 		f.delete()
 		f.sim.ResetRequests()
 		key := client.ObjectKeyFromObject(f.cr)
-		purged := func() int {
-			n := 0
-			for _, ev := range f.events.events {
-				if ev.Reason == "PurgedProject" {
-					n++
-				}
-			}
-			return n
-		}
+		purged := func() int { return f.events.count("PurgedProject") }
 
 		if _, err := f.reconcile(e); err != nil {
 			t.Fatal(err)
