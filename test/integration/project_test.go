@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 	corev1 "k8s.io/api/core/v1"
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -240,3 +242,48 @@ const (
 	backoffGrown   = 9 * time.Second
 	requeuedAtOnce = 3 * time.Second
 )
+
+// TestProjectKeptOnDelete: the ways a protected Project's deletion offers
+// to keep the project (DeletionProtected, deletionRefusal) do let the
+// resource go and leave the project running in Ory, in each scope that
+// offers them.
+func TestProjectKeptOnDelete(t *testing.T) {
+	ways := []struct {
+		name string
+		// clusterOnly: a way only the cluster scope has.
+		clusterOnly bool
+		keep        func(p testkit.Project)
+	}{
+		{name: "management-policies", keep: func(p testkit.Project) {
+			p.SetManagementPolicies(xpv2.ManagementPolicies{xpv2.ManagementActionObserve, xpv2.ManagementActionCreate,
+				xpv2.ManagementActionUpdate, xpv2.ManagementActionLateInitialize})
+		}},
+		{name: "orphan", clusterOnly: true, keep: func(p testkit.Project) {
+			p.(resource.LegacyManaged).SetDeletionPolicy(xpv2.DeletionOrphan)
+		}},
+	}
+	forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
+		for _, w := range ways {
+			if w.clusterOnly && s != testkit.Cluster {
+				continue
+			}
+			t.Run(w.name, func(t *testing.T) {
+				t.Parallel()
+				p := newManagedProject(s, ns, "kept-"+w.name)
+				create(t, p)
+				h.WaitReady(t, p)
+				id := meta.GetExternalName(p)
+				if err := kube.Delete(context.Background(), p); err != nil {
+					t.Fatal(err)
+				}
+				h.WaitSyncError(t, p, id, "deletionProtection to false")
+
+				h.Update(t, p, func() { w.keep(p) })
+				h.WaitGone(t, p)
+				if now, ok := sim.Project(id); !ok || now.State != console.ProjectRunning {
+					t.Errorf("project %s is %+v in Ory after its resource let it go, want it running", id, now)
+				}
+			})
+		}
+	})
+}
