@@ -6,7 +6,7 @@
 // placeholders, installs the CRDs, applies every file of examples/ unchanged
 // and points their ProviderConfigs at the simulator (a patch of
 // spec.consoleURL), then starts the provider binary as its own process and
-// prints every key resource of every kind (ProjectAPIKeys,
+// prints every Project and every key resource of every kind (ProjectAPIKeys,
 // WorkspaceAPIKeys) and its connection Secret whenever they change
 // (secret values masked). At start it prints the provider's full command
 // line, its metrics URL (a free loopback port), a kubeconfig for kubectl and
@@ -19,9 +19,10 @@
 //	make run                 # the same, building everything first
 //	make run ARGS=--check    # exit 0 once every example converged, 1 on timeout
 //
-// With --check it exits 0 as soon as every example key of every kind is Ready
-// and Synced and each connection Secret holds the simulator's value of its
-// key (imports: Ready, with their value reported unknown, as designed), and 1
+// With --check it exits 0 as soon as every example Project and key of every
+// kind is Ready and Synced, each Project's project runs in the simulator
+// under its name, and each connection Secret holds the simulator's value of
+// its key (imports: Ready, with their value reported unknown, as designed), and 1
 // with the reasons after --timeout. That includes the WorkspaceAPIKey that
 // rotates its own ProviderConfig's credentials: it converges only once the
 // simulator answered a request that presented the key the provider wrote
@@ -51,6 +52,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 
@@ -220,14 +222,14 @@ func runIn(ctx context.Context, env *localenv.Env, o options, say func(string, .
 	say("  %s", keysCommand(env.SimURL))
 	say("")
 
-	want := exampleKeys(objs)
+	want := exampleResources(objs)
 	lacks := lacking(env.Sim, exampleCredentials(objs))
 	var deadline <-chan time.Time
 	if o.check {
 		deadline = time.After(o.timeout)
-		say("Waiting up to %s for the %d example keys (%s) to converge (--check)...", o.timeout, len(want), countKinds(want))
+		say("Waiting up to %s for the %d examples (%s) to converge (--check)...", o.timeout, len(want), countKinds(want))
 	} else {
-		say("Showing the keys (%s) whenever they change; Ctrl-C stops everything.", countKinds(want))
+		say("Showing the examples (%s) whenever they change; Ctrl-C stops everything.", countKinds(want))
 	}
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
@@ -235,14 +237,19 @@ func runIn(ctx context.Context, env *localenv.Env, o options, say func(string, .
 	var problems []string
 	for {
 		statuses, err := localenv.KeyStatuses(ctx, env.Client)
+		var projects []localenv.ProjectStatus
+		if err == nil {
+			projects, err = localenv.ProjectStatuses(ctx, env.Client)
+		}
 		if err != nil && ctx.Err() == nil {
-			say("  cannot read the keys: %v", err)
+			say("  cannot read the Projects and keys: %v", err)
 		}
 		if err == nil {
-			problems = missing(want, statuses, lacks)
-			if view := render(statuses, lacks, want); view != last {
+			rs := rows(projects, statuses, env.Sim, lacks)
+			problems = missing(want, rs)
+			if view := render(rs, statuses, want); view != last {
 				last = view
-				say("[%s] %d/%d example keys converged", time.Now().Format(time.TimeOnly), len(want)-len(problems), len(want))
+				say("[%s] %d/%d examples converged", time.Now().Format(time.TimeOnly), len(want)-len(problems), len(want))
 				say("%s", view)
 			}
 			if len(problems) == 0 && !reported {
@@ -355,38 +362,34 @@ func keysCommand(simURL string) string {
 		simURL, localenv.ExampleWorkspaceKey, localenv.ExampleProjectID, localenv.ExampleWorkspaceID)
 }
 
-// keyRef names a key resource: its kind, its scope and its ID as
-// KeyStatus.ID has it.
-type keyRef struct {
+// resourceRef names an example resource, a Project or a key: its kind, its
+// scope and its ID as KeyStatus.ID and ProjectStatus.ID have it.
+type resourceRef struct {
 	kind    string
 	cluster bool
 	id      string
 }
 
-// refOf names the resource s is the status of.
-func refOf(s localenv.KeyStatus) keyRef {
-	return keyRef{kind: s.Kind, cluster: s.Cluster, id: s.ID()}
-}
-
-// exampleKeys returns the key resources of every kind among objs, in order.
-func exampleKeys(objs []*unstructured.Unstructured) []keyRef {
-	var out []keyRef
+// exampleResources returns the Projects and the key resources of every kind
+// among objs, in order.
+func exampleResources(objs []*unstructured.Unstructured) []resourceRef {
+	var out []resourceRef
 	for _, o := range objs {
-		if !localenv.IsKeyResource(o) {
+		if !localenv.IsKeyResource(o) && !localenv.IsProject(o) {
 			continue
 		}
 		if o.GetNamespace() == "" {
-			out = append(out, keyRef{kind: o.GetKind(), cluster: true, id: o.GetName()})
+			out = append(out, resourceRef{kind: o.GetKind(), cluster: true, id: o.GetName()})
 		} else {
-			out = append(out, keyRef{kind: o.GetKind(), id: o.GetNamespace() + "/" + o.GetName()})
+			out = append(out, resourceRef{kind: o.GetKind(), id: o.GetNamespace() + "/" + o.GetName()})
 		}
 	}
 	return out
 }
 
 // countKinds says how many of keys are of each kind, in the order the kinds
-// first appear: "4 ProjectAPIKeys, 3 WorkspaceAPIKeys".
-func countKinds(keys []keyRef) string {
+// first appear: "2 Projects, 4 ProjectAPIKeys, 3 WorkspaceAPIKeys".
+func countKinds(keys []resourceRef) string {
 	var kinds []string
 	n := map[string]int{}
 	for _, k := range keys {
@@ -469,55 +472,96 @@ func lacking(sim *orysim.Server, creds []credentialsRef) func(localenv.KeyStatus
 	}
 }
 
-// missing returns, for each example key not converged (as lacks says),
-// "<kind> <name>: <what is missing>".
-func missing(want []keyRef, statuses []localenv.KeyStatus, lacks func(localenv.KeyStatus) string) []string {
+// A row is one resource of the table: a Project or a key.
+type row struct {
+	ref           resourceRef
+	ready, synced xpv2.Condition
+	externalName  string
+	// lacks is what the resource lacks to be converged, "" once it is.
+	lacks string
+	// note says what the resource is once converged.
+	note string
+}
+
+// rows returns the table's rows: the Projects first (keys find them by
+// reference), what a Project lacks as ProjectStatus.Converged says against
+// sim; then the keys, what a key lacks as lacks says.
+func rows(projects []localenv.ProjectStatus, keys []localenv.KeyStatus, sim *orysim.Server, lacks func(localenv.KeyStatus) string) []row {
+	out := make([]row, 0, len(projects)+len(keys))
+	for _, p := range projects {
+		r := row{
+			ref:   resourceRef{kind: localenv.ProjectKind, cluster: p.Cluster, id: p.ID()},
+			ready: p.Ready, synced: p.Synced, externalName: p.ExternalName,
+			lacks: p.Converged(sim),
+			note:  fmt.Sprintf("project %s, %s, API %s", p.AtProvider.Slug, p.AtProvider.State, p.AtProvider.APIURL),
+		}
+		if p.Import {
+			r.note = "import (Observe): " + r.note
+		}
+		out = append(out, r)
+	}
+	for _, k := range keys {
+		r := row{
+			ref:   resourceRef{kind: k.Kind, cluster: k.Cluster, id: k.ID()},
+			ready: k.Ready, synced: k.Synced, externalName: k.ExternalName,
+			lacks: lacks(k),
+		}
+		switch {
+		case k.Import:
+			r.note = "import (Observe): no value, by design"
+		case k.Secret != nil:
+			r.note = "value in Secret " + k.Secret.Namespace + "/" + k.Secret.Name
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// missing returns, for each example resource not converged (as its row
+// says), "<kind> <name>: <what is missing>".
+func missing(want []resourceRef, rows []row) []string {
 	var out []string
 	for _, w := range want {
-		i := slices.IndexFunc(statuses, func(s localenv.KeyStatus) bool { return refOf(s) == w })
+		i := slices.IndexFunc(rows, func(r row) bool { return r.ref == w })
 		if i < 0 {
 			out = append(out, label(w)+": does not exist")
 			continue
 		}
-		if m := lacks(statuses[i]); m != "" {
+		if m := rows[i].lacks; m != "" {
 			out = append(out, label(w)+": "+m)
 		}
 	}
 	return out
 }
 
-func label(k keyRef) string {
+func label(k resourceRef) string {
 	if k.cluster {
 		return k.kind + " " + k.id + " (cluster-scoped)"
 	}
 	return k.kind + " " + k.id
 }
 
-// render is the table of keys of every kind and their Secrets, a key's note
-// saying what it lacks (lacks) until it converged; it has no clock in it, so
-// it changes only when the resources do.
-func render(statuses []localenv.KeyStatus, lacks func(localenv.KeyStatus) string, want []keyRef) string {
+// render is the table of the Projects and the keys of every kind (rows), a
+// row's note saying what it lacks until it converged, then the keys'
+// Secrets (statuses); it has no clock in it, so it changes only when the
+// resources do.
+func render(rows []row, statuses []localenv.KeyStatus, want []resourceRef) string {
 	var b bytes.Buffer
 	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  KIND\tNAME\tAPI\tREADY\tSYNCED\tEXTERNAL-NAME\tNOTE")
-	for _, s := range statuses {
+	for _, r := range rows {
 		api := "ory.m"
-		if s.Cluster {
+		if r.ref.cluster {
 			api = "ory (cluster)"
 		}
-		note := ""
-		switch m := lacks(s); {
-		case m != "":
-			note = truncate(strings.SplitN(m, "; ", 2)[0], 100)
-		case s.Import:
-			note = "import (Observe): no value, by design"
-		case s.Secret != nil:
-			note = "value in Secret " + s.Secret.Namespace + "/" + s.Secret.Name
+		note := r.note
+		if r.lacks != "" {
+			note = truncate(strings.SplitN(r.lacks, "; ", 2)[0], 100)
 		}
-		if !slices.Contains(want, refOf(s)) {
+		if !slices.Contains(want, r.ref) {
 			note = "(not an example) " + note
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Kind, s.ID(), api, orDash(string(s.Ready.Status)), orDash(string(s.Synced.Status)), orDash(s.ExternalName), note)
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ref.kind, r.ref.id, api, orDash(string(r.ready.Status)), orDash(string(r.synced.Status)), orDash(r.externalName), note)
 	}
 	_ = tw.Flush()
 	secrets := 0

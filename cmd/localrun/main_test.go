@@ -18,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 
+	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 	"github.com/crossplane-contrib/provider-ory/config"
 	"github.com/crossplane-contrib/provider-ory/internal/localenv"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
@@ -56,13 +57,27 @@ func TestRender(t *testing.T) {
 		// Not an example, and named like one of another kind.
 		{Kind: "ProjectAPIKey", Namespace: "team-a", Name: "ci", Ready: ready, Synced: synced, Parent: "project", KeyID: "k3"},
 	}
-	want := []keyRef{
+	projects := []localenv.ProjectStatus{
+		{
+			Namespace: "team-a", Name: "payments", Ready: ready, Synced: synced, ExternalName: "p1", SpecName: "payments",
+			AtProvider: common.ProjectObservation{ID: "p1", Slug: "payments-slug", Name: "payments", State: "running", APIURL: "https://payments-slug.projects.oryapis.com"},
+		},
+		{
+			// Being created: no ID yet.
+			Cluster: true, Name: "payments-legacy", SpecName: "payments-legacy",
+			Ready:  xpv2.Condition{Type: xpv2.TypeReady, Status: corev1.ConditionFalse, Reason: "Creating"},
+			Synced: synced,
+		},
+	}
+	want := []resourceRef{
+		{kind: "Project", id: "team-a/payments"},
+		{kind: "Project", cluster: true, id: "payments-legacy"},
 		{kind: "ProjectAPIKey", id: "team-a/payments"},
 		{kind: "ProjectAPIKey", cluster: true, id: "imported"},
 		{kind: "WorkspaceAPIKey", id: "team-a/ci"},
 		{kind: "WorkspaceAPIKey", cluster: true, id: "platform-legacy"},
 	}
-	got := render(statuses, lacking(nil, nil), want)
+	got := render(rows(projects, statuses, nil, lacking(nil, nil)), statuses, want)
 	for _, v := range []string{projectValue, workspaceValue} {
 		if strings.Contains(got, v[8:len(v)-4]) {
 			t.Fatalf("render shows a key's value:\n%s", got)
@@ -76,6 +91,14 @@ func TestRender(t *testing.T) {
 		"Header": {
 			reason: "The table says which kind each row is.",
 			line:   []string{"KIND", "NAME", "API", "READY", "SYNCED", "EXTERNAL-NAME", "NOTE"},
+		},
+		"Project": {
+			reason: "A Project is a row with its kind, and shows its project's slug, state and API URL.",
+			line:   []string{"Project", "team-a/payments", "ory.m", "True", "True", "p1", "project payments-slug, running, API https://payments-slug.projects.oryapis.com"},
+		},
+		"ProjectWaiting": {
+			reason: "A Project not yet converged says what it waits for.",
+			line:   []string{"Project", "payments-legacy", "ory (cluster)", "False", "True", "-", "Ready=False (Creating)"},
 		},
 		"ProjectAPIKey": {
 			reason: "A made ProjectAPIKey shows where its value is.",
@@ -143,30 +166,49 @@ func TestMissing(t *testing.T) {
 	}
 	cases := map[string]struct {
 		reason   string
-		want     []keyRef
+		want     []resourceRef
+		projects []localenv.ProjectStatus
 		statuses []localenv.KeyStatus
 		missing  []string
 	}{
+		"ProjectAndKeyConverged": {
+			reason:   "A converged Project and its converged key leave nothing missing.",
+			want:     []resourceRef{{kind: "Project", id: "team-a/payments"}, {kind: "ProjectAPIKey", id: "team-a/payments-app"}},
+			projects: []localenv.ProjectStatus{{Namespace: "team-a", Name: "payments", Ready: ready, Synced: synced, ExternalName: "p1", SpecName: "payments", AtProvider: common.ProjectObservation{ID: "p1", Name: "payments"}}},
+			statuses: []localenv.KeyStatus{converged("ProjectAPIKey", "team-a", "payments-app")},
+		},
+		"ProjectNotObserved": {
+			reason:   "--check waits for a Project until the provider read its project from Ory.",
+			want:     []resourceRef{{kind: "Project", cluster: true, id: "payments-legacy"}},
+			projects: []localenv.ProjectStatus{{Cluster: true, Name: "payments-legacy", Ready: ready, Synced: synced, SpecName: "payments-legacy"}},
+			missing:  []string{"Project payments-legacy (cluster-scoped): no status.atProvider.id yet"},
+		},
+		"ProjectMissing": {
+			reason:   "A key named like the example Project does not stand in for it.",
+			want:     []resourceRef{{kind: "Project", id: "team-a/payments"}},
+			statuses: []localenv.KeyStatus{converged("ProjectAPIKey", "team-a", "payments")},
+			missing:  []string{"Project team-a/payments: does not exist"},
+		},
 		"EveryKindConverged": {
 			reason:   "Converged keys of both kinds leave nothing missing.",
-			want:     []keyRef{{kind: "ProjectAPIKey", id: "team-a/payments"}, {kind: "WorkspaceAPIKey", cluster: true, id: "platform-legacy"}},
+			want:     []resourceRef{{kind: "ProjectAPIKey", id: "team-a/payments"}, {kind: "WorkspaceAPIKey", cluster: true, id: "platform-legacy"}},
 			statuses: []localenv.KeyStatus{converged("ProjectAPIKey", "team-a", "payments"), converged("WorkspaceAPIKey", "", "platform-legacy")},
 		},
 		"WorkspaceAPIKeyMissing": {
 			reason:   "--check waits for the example WorkspaceAPIKeys too.",
-			want:     []keyRef{{kind: "ProjectAPIKey", id: "team-a/payments"}, {kind: "WorkspaceAPIKey", id: "team-a/ci"}},
+			want:     []resourceRef{{kind: "ProjectAPIKey", id: "team-a/payments"}, {kind: "WorkspaceAPIKey", id: "team-a/ci"}},
 			statuses: []localenv.KeyStatus{converged("ProjectAPIKey", "team-a", "payments")},
 			missing:  []string{"WorkspaceAPIKey team-a/ci: does not exist"},
 		},
 		"OtherKindSameName": {
 			reason:   "A converged ProjectAPIKey does not stand in for the WorkspaceAPIKey of the same name.",
-			want:     []keyRef{{kind: "WorkspaceAPIKey", id: "team-a/ci"}},
+			want:     []resourceRef{{kind: "WorkspaceAPIKey", id: "team-a/ci"}},
 			statuses: []localenv.KeyStatus{converged("ProjectAPIKey", "team-a", "ci")},
 			missing:  []string{"WorkspaceAPIKey team-a/ci: does not exist"},
 		},
 		"WorkspaceAPIKeyNotConverged": {
 			reason: "A WorkspaceAPIKey that exists but is not Ready says why.",
-			want:   []keyRef{{kind: "WorkspaceAPIKey", cluster: true, id: "platform-legacy"}},
+			want:   []resourceRef{{kind: "WorkspaceAPIKey", cluster: true, id: "platform-legacy"}},
 			statuses: []localenv.KeyStatus{{
 				Kind: "WorkspaceAPIKey", Cluster: true, Name: "platform-legacy", Synced: synced, KeyID: "k",
 				Ready: xpv2.Condition{Type: xpv2.TypeReady, Status: corev1.ConditionFalse, Reason: "Creating"},
@@ -176,7 +218,7 @@ func TestMissing(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			if diff := cmp.Diff(tc.missing, missing(tc.want, tc.statuses, lacking(nil, nil))); diff != "" {
+			if diff := cmp.Diff(tc.missing, missing(tc.want, rows(tc.projects, tc.statuses, nil, lacking(nil, nil)))); diff != "" {
 				t.Errorf("%s\nmissing: -want +got:\n%s", tc.reason, diff)
 			}
 		})
@@ -186,8 +228,12 @@ func TestMissing(t *testing.T) {
 // TestExampleKeys reads the shipped examples: --check must wait for the keys
 // of every catalogue kind, the self-rotating WorkspaceAPIKey among them.
 func TestExampleKeys(t *testing.T) {
-	keys := exampleKeys(exampleObjects(t))
-	for _, want := range []keyRef{
+	keys := exampleResources(exampleObjects(t))
+	for _, want := range []resourceRef{
+		{kind: "Project", id: "team-a/payments"},
+		{kind: "Project", cluster: true, id: "payments-legacy"},
+		{kind: "ProjectAPIKey", id: "team-a/payments-app"},
+		{kind: "ProjectAPIKey", cluster: true, id: "payments-legacy-app"},
 		{kind: "ProjectAPIKey", id: "team-a/payments"},
 		{kind: "ProjectAPIKey", cluster: true, id: "imported-ci-legacy"},
 		{kind: "WorkspaceAPIKey", id: "team-a/ci"},
@@ -199,7 +245,7 @@ func TestExampleKeys(t *testing.T) {
 		}
 	}
 	for _, k := range config.Kinds() {
-		if !slices.ContainsFunc(keys, func(r keyRef) bool { return r.kind == k.Name }) {
+		if !slices.ContainsFunc(keys, func(r resourceRef) bool { return r.kind == k.Name }) {
 			t.Errorf("exampleKeys: no %s in %v", k.Name, keys)
 		}
 	}
@@ -334,12 +380,12 @@ func exampleObjects(t *testing.T) []*unstructured.Unstructured {
 func TestCountKinds(t *testing.T) {
 	cases := map[string]struct {
 		reason string
-		keys   []keyRef
+		keys   []resourceRef
 		want   string
 	}{
 		"Both": {
 			reason: "Kinds in the order they first appear, plural when more than one.",
-			keys:   []keyRef{{kind: "ProjectAPIKey"}, {kind: "WorkspaceAPIKey"}, {kind: "ProjectAPIKey"}},
+			keys:   []resourceRef{{kind: "ProjectAPIKey"}, {kind: "WorkspaceAPIKey"}, {kind: "ProjectAPIKey"}},
 			want:   "2 ProjectAPIKeys, 1 WorkspaceAPIKey",
 		},
 		"None": {reason: "No keys, no words.", want: ""},

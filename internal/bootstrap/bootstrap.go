@@ -155,6 +155,12 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		Scheme: scheme,
 		Cache: cache.Options{
 			SyncPeriod: durationOrNil(o.SyncInterval),
+			// The provider never reads managedFields; without them the
+			// cache of 10,000 key resources (and the metadata of every
+			// Secret) takes a good part less memory. Updates sent from
+			// cached objects carry no managedFields, which the API server
+			// takes as "keep them".
+			DefaultTransform: cache.TransformStripManagedFields(),
 			// The CRD gate reads only names, versions and conditions; the
 			// schemas would cost memory for nothing.
 			ByObject: map[client.Object]cache.ByObject{

@@ -80,6 +80,8 @@ type observation struct {
 	// for. Create then does not ask the API server again.
 	preflighted bool
 	expiresAt   *time.Time
+	// secretAbsent says that Observe found no connection Secret at all.
+	secretAbsent bool
 }
 
 // Observe finds the resource's key in Ory and compares it with the spec. It
@@ -127,6 +129,7 @@ func (e *external) Observe(ctx context.Context, cr Resource) (managed.ExternalOb
 	}
 	if current.IsZero() {
 		if !meta.WasDeleted(cr) && e.may(cr).create {
+			e.observed.secretAbsent = rec.absent
 			expiresAt, err := e.preflight(ctx, cr)
 			if err != nil {
 				return managed.ExternalObservation{}, refuseCreate(cr, err)
@@ -439,6 +442,9 @@ func (e *external) Disconnect(context.Context) error { return nil }
 func (e *external) createStored(ctx context.Context, cr Resource, replaces common.Ref) (console.Key, managed.ConnectionDetails, error) {
 	p, parent := cr.KeyParameters(), *cr.ParentID()
 	expiresAt := e.observed.expiresAt
+	// What Observe found holds only for a create in the same reconcile.
+	absent := e.observed.preflighted && e.observed.secretAbsent
+	e.observed.secretAbsent = false
 	if !e.observed.preflighted {
 		var err error
 		if expiresAt, err = e.preflight(ctx, cr); err != nil {
@@ -463,7 +469,7 @@ func (e *external) createStored(ctx context.Context, cr Resource, replaces commo
 	}
 	details := e.withValue(key)
 	maps.Copy(details, extra)
-	if err := e.records.write(ctx, cr, details, ref(key), replaces, trigger(p)); err != nil {
+	if err := e.records.store(ctx, cr, details, ref(key), replaces, trigger(p), absent); err != nil {
 		return console.Key{}, nil, e.undoCreate(ctx, key, err)
 	}
 	return key, details, nil
@@ -496,7 +502,7 @@ func (e *external) preflight(ctx context.Context, cr Resource) (*time.Time, erro
 		}
 		expiresAt = &t
 	}
-	return expiresAt, e.records.dryRun(ctx, cr)
+	return expiresAt, e.records.dryRun(ctx, cr, e.observed.secretAbsent)
 }
 
 // refuseCreate reports, before the runtime would create a key, a create that

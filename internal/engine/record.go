@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
@@ -64,9 +65,26 @@ type record struct {
 	valueSum [sha256.Size]byte
 	// exists and metadata tell Observe whether the Secret needs the labels
 	// and annotations the spec asks for.
-	exists      bool
+	exists bool
+	// absent says that there was no Secret at all: a create may then
+	// create it without reading it again.
+	absent      bool
 	labels      map[string]string
 	annotations map[string]string
+	// sums are the SHA-256 of every value of the Secret's data, by key:
+	// enough to tell whether publishing connection details would change
+	// anything, without keeping the values.
+	sums map[string][sha256.Size]byte
+}
+
+// stores reports whether the Secret holds every one of details already.
+func (r record) stores(details map[string][]byte) bool {
+	for k, v := range details {
+		if sum, ok := r.sums[k]; !ok || sum != sha256.Sum256(v) {
+			return false
+		}
+	}
+	return r.exists
 }
 
 // valueIs reports whether the Secret holds value v.
@@ -88,6 +106,32 @@ type records struct {
 	typer  runtime.ObjectTyper
 	// keys are the keys the kind's connection Secret may hold.
 	keys []string
+	// metadata, when set, holds the metadata of Secrets (the manager's
+	// cache, whose metadata-only informer on Secrets the config watch
+	// starts). read then answers from the record it last read of a Secret
+	// whose resourceVersion there is still the one it read: any change to
+	// a Secret, to its data too, gives it a new resourceVersion, and a
+	// deleted Secret leaves the cache. Nil: every read asks the API server.
+	metadata client.Reader
+	mu       sync.Mutex
+	last     map[types.NamespacedName]lastRecord
+}
+
+// lastRecord is the record read last from a connection Secret: at which
+// resourceVersion, and for which resource (the record depends on the
+// resource's UID, and on its external name unless the resource controls the
+// Secret).
+type lastRecord struct {
+	version      string
+	uid          types.UID
+	controlled   bool
+	externalName string
+	rec          record
+}
+
+// of reports whether the record was read for mg as it is now.
+func (l lastRecord) of(mg resource.Managed) bool {
+	return l.uid == mg.GetUID() && (l.controlled || l.externalName == meta.GetExternalName(mg))
 }
 
 // connectionSecret returns where mg's connection Secret is, for either scope.
@@ -106,19 +150,86 @@ func connectionSecret(mg resource.Managed) (types.NamespacedName, bool) {
 }
 
 // read returns the record of mg's connection Secret. A Secret that is missing,
-// or that mg does not control, records nothing.
+// or that mg does not control, records nothing. The Secret is read from the
+// API server unless the record last read from it is still current (see
+// records.metadata).
 func (r *records) read(ctx context.Context, mg resource.Managed) (record, error) {
 	nn, ok := connectionSecret(mg)
 	if !ok {
 		return record{}, nil
 	}
+	if last, ok := r.current(ctx, nn); ok && last.of(mg) {
+		return last.rec, nil
+	}
 	s := &corev1.Secret{}
 	if err := r.reader.Get(ctx, nn, s); err != nil {
 		if kerrors.IsNotFound(err) {
-			return record{}, nil
+			return record{absent: true}, nil
 		}
 		return record{}, errors.Wrapf(err, "cannot read connection Secret %s", nn)
 	}
+	rec, err := r.recordOf(mg, nn, s)
+	if err == nil {
+		r.remember(mg, nn, s, rec)
+	}
+	return rec, err
+}
+
+// remember keeps rec, the record Secret s (at nn, as the API server returned
+// it) holds for mg, until the Secret's resourceVersion changes.
+func (r *records) remember(mg resource.Managed, nn types.NamespacedName, s *corev1.Secret, rec record) {
+	if r.metadata == nil || s.GetResourceVersion() == "" {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.last == nil {
+		r.last = map[types.NamespacedName]lastRecord{}
+	}
+	c := metav1.GetControllerOf(s)
+	r.last[nn] = lastRecord{version: s.GetResourceVersion(), uid: mg.GetUID(), controlled: c != nil && c.UID == mg.GetUID(), externalName: meta.GetExternalName(mg), rec: rec}
+}
+
+// current returns the record last read from Secret nn if the Secret is still
+// at the resourceVersion it was read at, as the metadata cache shows it.
+func (r *records) current(ctx context.Context, nn types.NamespacedName) (lastRecord, bool) {
+	if r.metadata == nil {
+		return lastRecord{}, false
+	}
+	r.mu.Lock()
+	last, ok := r.last[nn]
+	r.mu.Unlock()
+	if !ok {
+		return lastRecord{}, false
+	}
+	m := &metav1.PartialObjectMetadata{}
+	m.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+	if err := r.metadata.Get(ctx, nn, m); err != nil || m.GetResourceVersion() != last.version {
+		return lastRecord{}, false
+	}
+	return last, true
+}
+
+// forget drops the record last read from Secret nn: the provider is about to
+// write it, and the metadata cache may show the old resourceVersion for a
+// moment after the write.
+func (r *records) forget(nn types.NamespacedName) {
+	r.mu.Lock()
+	delete(r.last, nn)
+	r.mu.Unlock()
+}
+
+// holdsData reports whether connection Secret s (as a publisher would write
+// it: name, controller and data) is already stored with that data, as the
+// current record of the Secret shows, for the resource that controls s.
+func (r *records) holdsData(ctx context.Context, s *corev1.Secret) bool {
+	c := metav1.GetControllerOf(s)
+	last, ok := r.current(ctx, types.NamespacedName{Namespace: s.GetNamespace(), Name: s.GetName()})
+	return ok && c != nil && c.UID == last.uid && last.rec.stores(s.Data)
+}
+
+// recordOf returns the record Secret s, at nn, holds for mg.
+func (r *records) recordOf(mg resource.Managed, nn types.NamespacedName, s *corev1.Secret) (record, error) {
 	valueOf, _ := common.ParseRef(s.GetAnnotations()[common.AnnotationValueOf])
 	switch c := metav1.GetControllerOf(s); {
 	case c != nil && c.UID != mg.GetUID():
@@ -139,11 +250,15 @@ func (r *records) read(ctx context.Context, mg resource.Managed) (record, error)
 		return record{}, nil
 	}
 	replaces, _ := common.ParseRef(s.GetAnnotations()[common.AnnotationReplaces])
+	sums := make(map[string][sha256.Size]byte, len(s.Data))
+	for k, v := range s.Data {
+		sums[k] = sha256.Sum256(v)
+	}
 	return record{
 		valueOf: valueOf, replaces: replaces, trigger: s.GetAnnotations()[common.AnnotationTrigger],
 		hasValue: len(s.Data[common.ConnectionKeyValue]) > 0,
 		valueSum: sha256.Sum256(s.Data[common.ConnectionKeyValue]),
-		exists:   true, labels: s.GetLabels(), annotations: s.GetAnnotations(),
+		exists:   true, labels: s.GetLabels(), annotations: s.GetAnnotations(), sums: sums,
 	}, nil
 }
 
@@ -151,12 +266,35 @@ func (r *records) read(ctx context.Context, mg resource.Managed) (record, error)
 // connection Secret, creating the Secret if need be, exactly as the runtime's
 // publisher would (same owner, same type) plus the record annotations.
 func (r *records) write(ctx context.Context, mg resource.Managed, details map[string][]byte, valueOf, replaces common.Ref, trigger string) error {
+	return r.store(ctx, mg, details, valueOf, replaces, trigger, false)
+}
+
+// store is write; absent says that the Secret did not exist a moment ago
+// (Observe's read in this reconcile), so it is created without reading it
+// first, unless it exists after all.
+func (r *records) store(ctx context.Context, mg resource.Managed, details map[string][]byte, valueOf, replaces common.Ref, trigger string, absent bool) error {
 	s, err := r.secretFor(mg, details, valueOf.String(), replaces.String(), trigger)
 	if err != nil {
 		return err
 	}
-	return errors.Wrapf(resource.NewAPIPatchingApplicator(r.kube).Apply(ctx, s, resource.ConnectionSecretMustBeControllableBy(mg.GetUID())),
-		"cannot write the new key's value to connection Secret %s/%s", s.GetNamespace(), s.GetName())
+	nn := types.NamespacedName{Namespace: s.GetNamespace(), Name: s.GetName()}
+	r.forget(nn)
+	err = kerrors.NewAlreadyExists(corev1.Resource("secrets"), s.GetName())
+	if absent {
+		err = r.kube.Create(ctx, s)
+	}
+	if kerrors.IsAlreadyExists(err) {
+		err = resource.NewAPIPatchingApplicator(r.kube).Apply(ctx, s, resource.ConnectionSecretMustBeControllableBy(mg.GetUID()))
+	}
+	if err != nil {
+		return errors.Wrapf(err, "cannot write the new key's value to connection Secret %s", nn)
+	}
+	// s is the Secret as the API server stored it: its record is known
+	// without reading it back.
+	if rec, err := r.recordOf(mg, nn, s); err == nil {
+		r.remember(mg, nn, s, rec)
+	}
+	return nil
 }
 
 // secretFor returns mg's connection Secret as the provider writes it: what
@@ -201,7 +339,10 @@ func setMetadata(s *corev1.Secret, m *common.SecretMetadata) {
 // annotations and keys, with placeholder data. Whatever would refuse the real
 // write (the Secret's metadata, an admission policy, a quota, RBAC) refuses
 // this, before Ory is asked for a key whose value could then not be stored.
-func (r *records) dryRun(ctx context.Context, mg resource.Managed) error {
+//
+// absent says that the Secret did not exist a moment ago (Observe's read in
+// this reconcile): the create is then tried without reading it again.
+func (r *records) dryRun(ctx context.Context, mg resource.Managed, absent bool) error {
 	placeholder := map[string][]byte{}
 	for _, k := range r.keys {
 		placeholder[k] = []byte("dry-run")
@@ -211,6 +352,12 @@ func (r *records) dryRun(ctx context.Context, mg resource.Managed) error {
 		return err
 	}
 	nn := types.NamespacedName{Namespace: s.GetNamespace(), Name: s.GetName()}
+	if absent {
+		err := r.kube.Create(ctx, s.DeepCopy(), client.DryRunAll)
+		if !kerrors.IsAlreadyExists(err) {
+			return errors.Wrapf(err, "the API server would refuse connection Secret %s, so no key was created (its value could not be stored): fix what it names, for example spec.connectionSecretMetadata", nn)
+		}
+	}
 	current := &corev1.Secret{}
 	err = r.reader.Get(ctx, nn, current)
 	switch {
@@ -235,6 +382,7 @@ func (r *records) applyMetadata(ctx context.Context, mg resource.Managed, rec re
 		return nil
 	}
 	nn, _ := connectionSecret(mg)
+	r.forget(nn)
 	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"labels": common.Strings(m.Labels), "annotations": common.Strings(m.Annotations)}})
 	if err != nil {
 		return errors.Wrap(err, "cannot encode Secret metadata patch")
@@ -284,6 +432,7 @@ func (r *records) release(ctx context.Context, mg resource.Managed) (bool, error
 	if err != nil {
 		return false, errors.Wrap(err, "cannot encode Secret release patch")
 	}
+	r.forget(nn)
 	if err := r.kube.Patch(ctx, s, client.RawPatch(types.MergePatchType, patch)); err != nil {
 		return false, errors.Wrapf(err, "cannot release connection Secret %s from its resource", nn)
 	}
@@ -342,6 +491,7 @@ func (r *records) removeEmpty(ctx context.Context, mg resource.Managed) error {
 	if c := metav1.GetControllerOf(s); c == nil || c.UID != mg.GetUID() || len(s.Data[common.ConnectionKeyValue]) > 0 || s.GetAnnotations()[common.AnnotationValueOf] != "" {
 		return nil
 	}
+	r.forget(nn)
 	return resource.IgnoreNotFound(r.kube.Delete(ctx, s, client.Preconditions{UID: ptr(s.GetUID()), ResourceVersion: ptr(s.GetResourceVersion())}))
 }
 

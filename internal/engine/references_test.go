@@ -25,11 +25,11 @@ func TestOwnNamespaceResolveReferences(t *testing.T) {
 	)
 	project := func(ns, id string) *namespacedv1alpha1.Project {
 		p := &namespacedv1alpha1.Project{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "app", Labels: map[string]string{"app": "payments"}}}
-		p.Status.AtProvider.ID = id
+		p.Status.AtProvider.ID, p.Status.AtProvider.State = id, "running"
 		return p
 	}
 	clusterProject := &clusterv1alpha1.Project{ObjectMeta: metav1.ObjectMeta{Name: "app", Labels: map[string]string{"app": "payments"}}}
-	clusterProject.Status.AtProvider.ID = global
+	clusterProject.Status.AtProvider.ID, clusterProject.Status.AtProvider.State = global, "running"
 	key := func(change func(p *namespacedv1alpha1.ProjectAPIKeyParameters)) resource.Managed {
 		k := &namespacedv1alpha1.ProjectAPIKey{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "api"}}
 		k.SetGroupVersionKind(namespacedv1alpha1.ProjectAPIKeyGroupVersionKind)

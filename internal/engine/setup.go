@@ -77,9 +77,14 @@ func setup(mgr ctrl.Manager, o controller.Options, kind config.Kind, s scope, cl
 	if err != nil {
 		return err
 	}
+	// The manager's cache holds the metadata of every Secret (the
+	// ProviderConfig watch watches them): enough to tell that a Secret read
+	// before is unchanged.
+	configs.ReadSecretsWhenChanged(mgr.GetCache())
+	recs := &records{reader: mgr.GetAPIReader(), kube: mgr.GetClient(), typer: mgr.GetScheme(), keys: kind.ConnectionKeys, metadata: mgr.GetCache()}
 	conn := &connector{
 		kube:     mgr.GetClient(),
-		records:  &records{reader: mgr.GetAPIReader(), kube: mgr.GetClient(), typer: mgr.GetScheme(), keys: kind.ConnectionKeys},
+		records:  recs,
 		record:   recorder,
 		clients:  clients,
 		kind:     kind,
@@ -97,6 +102,7 @@ func setup(mgr ctrl.Manager, o controller.Options, kind config.Kind, s scope, cl
 		managed.WithFinalizer(finalizer{kube: mgr.GetClient(), records: conn.records, record: recorder, policies: conn.policies, connect: conn.connect}),
 		managed.WithLogger(o.Logger.WithValues("controller", name)),
 		managed.WithPollInterval(o.PollInterval),
+		managed.WithPollIntervalHook(alignedPolls(time.Now)),
 		managed.WithRecorder(recorder),
 	}
 	if o.Features.Enabled(feature.EnableBetaManagementPolicies) {
@@ -120,7 +126,7 @@ func setup(mgr ctrl.Manager, o controller.Options, kind config.Kind, s scope, cl
 			return errors.Wrap(err, "cannot add the managed resource state metrics recorder")
 		}
 	}
-	r := managed.NewReconciler(mgr, resource.ManagedKind(s.gvk), opts...)
+	r := managed.NewReconciler(quietManager{Manager: mgr, client: quietClient{Client: mgr.GetClient(), records: recs}}, resource.ManagedKind(s.gvk), opts...)
 	// The filter is the For watch's own, not WithEventFilter's: that would
 	// also drop the ProviderConfig and Secret changes providerconfig.Watch
 	// maps. The annotations the engine writes while it works do not count.

@@ -113,6 +113,7 @@ func (e *external) deleteOldCopy(ctx context.Context, cr Resource, where string,
 	if err != nil || old == nil {
 		return err
 	}
+	e.records.forget(client.ObjectKeyFromObject(old))
 	return errors.Wrapf(resource.IgnoreNotFound(e.kube.Delete(ctx, old, client.Preconditions{UID: ptr(old.GetUID()), ResourceVersion: ptr(old.GetResourceVersion())})),
 		"cannot delete former connection Secret %s", where)
 }
@@ -136,6 +137,7 @@ func (e *external) takeOverKeptSecret(ctx context.Context, cr Resource, kept *ke
 	s.SetNamespace(kept.secret.Namespace)
 	s.SetName(kept.secret.Name)
 	patch := []byte(`{"metadata":{"annotations":{"` + common.AnnotationKeptFrom + `":null,"` + common.AnnotationValueOf + `":null,"` + common.AnnotationReplaces + `":null,"` + common.AnnotationTrigger + `":null}}}`)
+	e.records.forget(kept.secret)
 	if err := e.kube.Patch(ctx, s, client.RawPatch(types.MergePatchType, patch)); err != nil {
 		return record{}, errors.Wrapf(err, "cannot take over connection Secret %s", kept.secret)
 	}

@@ -78,10 +78,11 @@ func SeedExamples(sim *orysim.Server) error {
 	return nil
 }
 
-// ExampleFiles returns the example files of both scopes: crossplane-system.yaml
-// and every YAML file of examples/namespaced and examples/cluster, sorted.
-// Other folders of examples/ (compositions) need Crossplane itself, which
-// this environment does not run.
+// ExampleFiles returns the example files of both scopes: crossplane-system.yaml,
+// every YAML file of examples/namespaced and examples/cluster, sorted, then
+// the ProjectExampleFiles. The rest of examples/ (compositions, the Usages of
+// examples/project) needs Crossplane itself, which this environment does
+// not run.
 func ExampleFiles(root string) ([]string, error) {
 	dir := filepath.Join(root, "examples")
 	files := []string{filepath.Join(dir, "crossplane-system.yaml")}
@@ -103,8 +104,21 @@ func ExampleFiles(root string) ([]string, error) {
 		sort.Strings(found)
 		files = append(files, found...)
 	}
+	for _, f := range ProjectExampleFiles {
+		f = filepath.Join(dir, f)
+		if _, err := os.Stat(f); err != nil {
+			return nil, err
+		}
+		files = append(files, f)
+	}
 	return files, nil
 }
+
+// ProjectExampleFiles are the files of examples/project, relative to
+// examples/, that need only the provider: a Project of each scope and a key
+// in it by reference. Its Usages (*-usage.yaml) are enforced by Crossplane's
+// webhooks, which this environment does not run.
+var ProjectExampleFiles = []string{"project/namespaced.yaml", "project/cluster.yaml"}
 
 // ReadObjects reads every document of the YAML (or JSON) files, in order,
 // skipping empty documents.

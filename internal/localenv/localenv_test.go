@@ -201,6 +201,16 @@ func TestExamples(t *testing.T) {
 			t.Errorf("the examples hold no %s: make run would show none", k.Name)
 		}
 	}
+	// make run and e2e show a Project of each scope with a key in it.
+	projects := map[bool]bool{}
+	for _, o := range objs {
+		if IsProject(o) {
+			projects[o.GetNamespace() == ""] = true
+		}
+	}
+	if !projects[false] || !projects[true] {
+		t.Errorf("the examples hold Projects of the namespaced scope: %v, of the cluster scope: %v; want both (ProjectExampleFiles)", projects[false], projects[true])
+	}
 
 	sim, err := orysim.New(orysim.WithoutContractCheck())
 	if err != nil {

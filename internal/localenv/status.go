@@ -183,15 +183,7 @@ func keyStatus(kind config.Kind, r engine.Resource) KeyStatus {
 // that comparison); for an import, the provider reporting that its value is
 // unknown, and the key existing in sim.
 func (k KeyStatus) Converged(sim *orysim.Server) string {
-	var missing []string
-	if k.Deleting {
-		missing = append(missing, "being deleted")
-	}
-	for _, c := range []xpv2.Condition{k.Ready, k.Synced} {
-		if c.Status != corev1.ConditionTrue {
-			missing = append(missing, conditionText(c))
-		}
-	}
+	missing := notSettled(k.Deleting, k.Ready, k.Synced)
 	if k.KeyID == "" {
 		missing = append(missing, "no status.atProvider.id yet")
 	}
@@ -232,6 +224,21 @@ func simulatorKey(sim *orysim.Server, parent, parentID, keyID string) (orysim.Ke
 		return sim.WorkspaceKey(parentID, keyID)
 	}
 	return orysim.Key{}, false
+}
+
+// notSettled is what keeps any resource from having converged: being
+// deleted, and each of Ready and Synced that is not True.
+func notSettled(deleting bool, ready, synced xpv2.Condition) []string {
+	var out []string
+	if deleting {
+		out = append(out, "being deleted")
+	}
+	for _, c := range []xpv2.Condition{ready, synced} {
+		if c.Status != corev1.ConditionTrue {
+			out = append(out, conditionText(c))
+		}
+	}
+	return out
 }
 
 func conditionText(c xpv2.Condition) string {

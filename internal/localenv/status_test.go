@@ -178,3 +178,62 @@ func with(s KeyStatus, f func(*KeyStatus)) KeyStatus {
 	f(&s)
 	return s
 }
+
+// TestProjectConverged checks what makes an example Project converged.
+func TestProjectConverged(t *testing.T) {
+	sim, err := orysim.New(orysim.WithoutContractCheck())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := SeedExamples(sim); err != nil {
+		t.Fatal(err)
+	}
+	p, err := sim.CreateProject(orysim.ProjectSpec{WorkspaceKey: ExampleWorkspaceKey, Name: "payments"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone := sim.AddProject(ExampleWorkspaceKey, "")
+	sim.DeleteProject(gone.ID)
+	ready, synced := xpv2.Available(), xpv2.ReconcileSuccess()
+	converged := func(id, name string) ProjectStatus {
+		return ProjectStatus{Namespace: "team-a", Name: "payments", Ready: ready, Synced: synced, ExternalName: id, SpecName: name, AtProvider: common.ProjectObservation{ID: id, Name: name}}
+	}
+	cases := map[string]struct {
+		reason string
+		status ProjectStatus
+		want   string // "" or a part of the answer
+	}{
+		"Converged": {
+			reason: "Ready and Synced, the project running in Ory under its external name with the spec's name.",
+			status: converged(p.ID, "payments"),
+		},
+		"NotObservedYet": {
+			reason: "A Project without status.atProvider.id has no project a key could reference yet.",
+			status: ProjectStatus{Namespace: "team-a", Name: "payments", SpecName: "payments"},
+			want:   "no status.atProvider.id yet",
+		},
+		"RenameNotDoneInOry": {
+			reason: "A rename is done once Ory has the new name, not once the spec says it.",
+			status: converged(p.ID, "payments-renamed"),
+			want:   `named "payments" in the simulator`,
+		},
+		"Purged": {
+			reason: "A project that is not in Ory is not converged, whatever the status says.",
+			status: converged("00000000-0000-4000-8000-0000000000ff", "payments"),
+			want:   "is not in the simulator",
+		},
+		"SoftDeleted": {
+			reason: "A project Ory shows deleted is gone.",
+			status: converged(gone.ID, gone.Name),
+			want:   "is deleted in the simulator",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got := tc.status.Converged(sim)
+			if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+				t.Errorf("%s\nConverged: want %q, got %q", tc.reason, tc.want, got)
+			}
+		})
+	}
+}

@@ -25,8 +25,11 @@ import (
 // provider was down stays, with its error, until a person acts (see the
 // README's Resources section).
 type lastConfigs struct {
-	mu sync.Mutex
-	m  map[string]*Config // by configKey
+	// secrets, when set, reads the credentials Secrets (again only when
+	// they changed); nil reads them with Resolve at every call.
+	secrets *Secrets
+	mu      sync.Mutex
+	m       map[string]*Config // by configKey
 }
 
 func newLastConfigs() *lastConfigs {
@@ -38,7 +41,15 @@ func newLastConfigs() *lastConfigs {
 // ProviderConfig last resolved to, if anything.
 func (l *lastConfigs) resolve(ctx context.Context, kube client.Client, mg resource.Managed) (*Config, error) {
 	k, keyed := configKey(mg)
-	cfg, err := Resolve(ctx, kube, mg)
+	var (
+		cfg *Config
+		err error
+	)
+	if l.secrets != nil {
+		cfg, err = l.secrets.Resolve(ctx, mg)
+	} else {
+		cfg, err = Resolve(ctx, kube, mg)
+	}
 	if !keyed {
 		return cfg, err
 	}

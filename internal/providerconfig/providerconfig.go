@@ -9,12 +9,14 @@ package providerconfig
 import (
 	"context"
 	"strings"
+	"sync"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 	corev1 "k8s.io/api/core/v1"
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -57,8 +59,45 @@ func (c *Config) CheckProject(projectID string) error {
 
 // Resolve reads the ProviderConfig that mg references and its credentials. A
 // namespaced resource's ProviderConfig is looked up in the resource's own
-// namespace, and so is its credentials Secret.
+// namespace, and so is its credentials Secret, read from the API server at
+// every call; a Resolver reads it only when it changed.
 func Resolve(ctx context.Context, kube client.Client, mg resource.Managed) (*Config, error) {
+	return (&Secrets{Kube: kube}).Resolve(ctx, mg)
+}
+
+// Secrets resolves ProviderConfigs like Resolve, and reads a credentials
+// Secret from the API server again only when it changed: a poll of N
+// resources then costs no Secret read instead of N. It is safe for
+// concurrent use.
+type Secrets struct {
+	// Kube reads the ProviderConfigs (from the manager's cache) and the
+	// credentials Secrets (from the API server: the manager does not cache
+	// Secrets).
+	Kube client.Client
+	// Metadata, when set, holds the metadata of Secrets (the manager's cache,
+	// which has a metadata-only informer on Secrets: see the engine's
+	// watches). A credentials Secret whose resourceVersion there is the one
+	// last read is not read again; any change to the Secret, its data too,
+	// gives it a new resourceVersion, so a rotated key is used from the
+	// first reconcile after the informer saw the change (milliseconds, and
+	// that change also requeues the keys that use it). Nil: read every time.
+	Metadata client.Reader
+
+	mu   sync.Mutex
+	read map[types.NamespacedName]readSecret
+}
+
+// readSecret is a credentials Secret as last read: its resourceVersion and
+// its data. The data holds the workspace API key, as every Config does.
+type readSecret struct {
+	version string
+	data    map[string][]byte
+}
+
+// Resolve reads the ProviderConfig that mg references and its credentials;
+// see the package function Resolve.
+func (r *Secrets) Resolve(ctx context.Context, mg resource.Managed) (*Config, error) {
+	kube := r.Kube
 	switch o := mg.(type) {
 	case resource.ModernManaged:
 		ref := o.GetProviderConfigReference()
@@ -73,7 +112,7 @@ func Resolve(ctx context.Context, kube client.Client, mg resource.Managed) (*Con
 				return nil, err
 			}
 			sel := pc.Spec.Credentials.SecretRef.ToSecretKeySelector(pc.GetNamespace())
-			token, err := secretKey(ctx, kube, sel, id)
+			token, err := r.secretKey(ctx, sel, id)
 			if err != nil {
 				return nil, err
 			}
@@ -84,7 +123,7 @@ func Resolve(ctx context.Context, kube client.Client, mg resource.Managed) (*Con
 			if err := get(ctx, kube, types.NamespacedName{Name: ref.Name}, pc, id); err != nil {
 				return nil, err
 			}
-			return withCredentials(ctx, kube, id, pc.Spec.Credentials, pc.Spec.ConsoleSettings)
+			return r.withCredentials(ctx, id, pc.Spec.Credentials, pc.Spec.ConsoleSettings)
 		default:
 			return nil, errors.Errorf("spec.providerConfigRef.kind %q is not ProviderConfig or ClusterProviderConfig", ref.Kind)
 		}
@@ -98,7 +137,7 @@ func Resolve(ctx context.Context, kube client.Client, mg resource.Managed) (*Con
 		if err := get(ctx, kube, types.NamespacedName{Name: ref.Name}, pc, id); err != nil {
 			return nil, err
 		}
-		return withCredentials(ctx, kube, id, pc.Spec.Credentials, pc.Spec.ConsoleSettings)
+		return r.withCredentials(ctx, id, pc.Spec.Credentials, pc.Spec.ConsoleSettings)
 	}
 	return nil, errors.Errorf("%T is neither a namespaced nor a cluster-scoped managed resource", mg)
 }
@@ -111,7 +150,7 @@ func get(ctx context.Context, kube client.Client, key types.NamespacedName, obj 
 	return errors.Wrapf(err, "cannot get %s", id)
 }
 
-func withCredentials(ctx context.Context, kube client.Client, id string, c common.Credentials, s common.ConsoleSettings) (*Config, error) {
+func (r *Secrets) withCredentials(ctx context.Context, id string, c common.Credentials, s common.ConsoleSettings) (*Config, error) {
 	var (
 		token string
 		err   error
@@ -120,10 +159,10 @@ func withCredentials(ctx context.Context, kube client.Client, id string, c commo
 		if c.SecretRef == nil {
 			return nil, errors.Errorf("%s: credentials.secretRef is required when credentials.source is Secret", id)
 		}
-		token, err = secretKey(ctx, kube, c.SecretRef, id)
+		token, err = r.secretKey(ctx, c.SecretRef, id)
 	} else {
 		var b []byte
-		b, err = resource.CommonCredentialExtractor(ctx, c.Source, kube, c.CommonCredentialSelectors)
+		b, err = resource.CommonCredentialExtractor(ctx, c.Source, r.Kube, c.CommonCredentialSelectors)
 		token = strings.TrimSpace(string(b))
 		if err == nil && token == "" {
 			err = errors.Errorf("%s: the workspace API key from credentials.source %s is empty", id, c.Source)
@@ -138,18 +177,52 @@ func withCredentials(ctx context.Context, kube client.Client, id string, c commo
 
 // secretKey reads the workspace API key from a Secret. Its messages name the
 // Secret and the key, never the content.
-func secretKey(ctx context.Context, kube client.Client, sel *xpv2.SecretKeySelector, id string) (string, error) {
-	s := &corev1.Secret{}
-	err := kube.Get(ctx, types.NamespacedName{Namespace: sel.Namespace, Name: sel.Name}, s)
+func (r *Secrets) secretKey(ctx context.Context, sel *xpv2.SecretKeySelector, id string) (string, error) {
+	data, err := r.secretData(ctx, types.NamespacedName{Namespace: sel.Namespace, Name: sel.Name})
 	if kerrors.IsNotFound(err) {
 		return "", errors.Errorf("%s: credentials Secret %s/%s does not exist: create it with the workspace API key under key %q", id, sel.Namespace, sel.Name, sel.Key)
 	}
 	if err != nil {
 		return "", errors.Wrapf(err, "%s: cannot get credentials Secret %s/%s", id, sel.Namespace, sel.Name)
 	}
-	token := strings.TrimSpace(string(s.Data[sel.Key]))
+	token := strings.TrimSpace(string(data[sel.Key]))
 	if token == "" {
 		return "", errors.Errorf("%s: credentials Secret %s/%s has no key %q (or it is empty): put the workspace API key there", id, sel.Namespace, sel.Name, sel.Key)
 	}
 	return token, nil
+}
+
+// secretData returns the data of Secret nn: as last read when Metadata shows
+// the same resourceVersion, else read from the API server (and remembered).
+// A Secret that Metadata does not hold is read too: it may be newer than the
+// informer, and a missing one is reported by the API server.
+func (r *Secrets) secretData(ctx context.Context, nn types.NamespacedName) (map[string][]byte, error) {
+	if r.Metadata != nil {
+		m := &metav1.PartialObjectMetadata{}
+		m.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+		if err := r.Metadata.Get(ctx, nn, m); err == nil {
+			r.mu.Lock()
+			last, ok := r.read[nn]
+			r.mu.Unlock()
+			if ok && last.version == m.GetResourceVersion() {
+				return last.data, nil
+			}
+		}
+	}
+	s := &corev1.Secret{}
+	if err := r.Kube.Get(ctx, nn, s); err != nil {
+		r.mu.Lock()
+		delete(r.read, nn)
+		r.mu.Unlock()
+		return nil, err
+	}
+	if r.Metadata != nil {
+		r.mu.Lock()
+		if r.read == nil {
+			r.read = map[types.NamespacedName]readSecret{}
+		}
+		r.read[nn] = readSecret{version: s.GetResourceVersion(), data: s.Data}
+		r.mu.Unlock()
+	}
+	return s.Data, nil
 }

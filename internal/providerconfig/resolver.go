@@ -53,6 +53,14 @@ func (r *Resolver) Resolve(ctx context.Context, mg resource.Managed) (*Config, e
 	return r.last.resolve(ctx, r.kube, mg)
 }
 
+// ReadSecretsWhenChanged makes the Resolver read a credentials Secret from
+// the API server again only when its resourceVersion in metadata (the
+// manager's cache, with its metadata-only informer on Secrets) changed; see
+// Secrets. Call it before the Resolver is used.
+func (r *Resolver) ReadSecretsWhenChanged(metadata client.Reader) {
+	r.last.secrets = &Secrets{Kube: r.kube, Metadata: metadata}
+}
+
 // trackerOf adapts a usage tracker of one scope's managed resources to the
 // runtime's resource.Tracker.
 func trackerOf[M resource.Managed](t interface {

@@ -1,6 +1,7 @@
 package testkit
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -170,6 +171,67 @@ func TestInvariants(t *testing.T) {
 				Ory:  map[string]orysim.Key{},
 			},
 			want: Invariants{Incomplete: 1, Lost: 1},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got := tc.snap.Invariants(tc.rules)
+			got.Problems = nil
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("%s\nInvariants(): -want, +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
+
+func TestProjectInvariants(t *testing.T) {
+	const (
+		idA     = "00000000-0000-4000-8000-00000000000a"
+		idA2    = "00000000-0000-4000-8000-0000000000a2"
+		idOther = "00000000-0000-4000-8000-0000000000ff"
+	)
+	project := func(name, extName string, mutate ...func(Project)) Project {
+		p := NewProject(Namespaced, "ns", name, nil)
+		meta.SetExternalName(p, extName)
+		for _, m := range mutate {
+			m(p)
+		}
+		return p
+	}
+	inOry := func(id, name string) orysim.Project {
+		return orysim.Project{ID: id, Name: name, State: orysim.ProjectRunning}
+	}
+	a := project("a", idA)
+	pending := project("c", "", func(p Project) { meta.SetExternalCreatePending(p, time.Now()) })
+	cases := map[string]struct {
+		reason string
+		snap   ProjectSnapshot
+		rules  ProjectRules
+		want   Invariants
+	}{
+		"Clean": {
+			reason: "A Project that names its one project breaks nothing.",
+			snap:   ProjectSnapshot{Projects: map[string]Project{"ns/a": a}, Ory: map[string]orysim.Project{idA: inOry(idA, "ns-a")}},
+		},
+		"Leaked": {
+			reason: "A project no live Project names (a lost create neither adopted nor found) is leaked.",
+			snap:   ProjectSnapshot{Projects: map[string]Project{"ns/a": a}, Ory: map[string]orysim.Project{idA: inOry(idA, "ns-a"), idOther: inOry(idOther, "ns-gone")}},
+			want:   Invariants{Leaked: 1},
+		},
+		"NotOurs": {
+			reason: "A project the test does not account for (another test's, or the keys' own) is not leaked.",
+			snap:   ProjectSnapshot{Projects: map[string]Project{"ns/a": a}, Ory: map[string]orysim.Project{idA: inOry(idA, "ns-a"), idOther: inOry(idOther, "keys")}},
+			rules:  ProjectRules{Ours: func(o orysim.Project) bool { return strings.HasPrefix(o.Name, "ns-") }},
+		},
+		"Duplicate": {
+			reason: "Two projects of a Project's name are a duplicate (and the one it does not name is leaked).",
+			snap:   ProjectSnapshot{Projects: map[string]Project{"ns/a": a}, Ory: map[string]orysim.Project{idA: inOry(idA, "ns-a"), idA2: inOry(idA2, "ns-a")}},
+			want:   Invariants{Duplicates: 1, Leaked: 1},
+		},
+		"Incomplete": {
+			reason: "A Project in the runtime's create-pending state is incomplete.",
+			snap:   ProjectSnapshot{Projects: map[string]Project{"ns/c": pending}, Ory: map[string]orysim.Project{}},
+			want:   Invariants{Incomplete: 1},
 		},
 	}
 	for name, tc := range cases {

@@ -46,8 +46,12 @@ const (
 
 // config is what a run measures; see the flags in main.go.
 type config struct {
-	N, P             int
-	Namespaces       int
+	N, P       int
+	Namespaces int
+	// WorkspaceEvery makes every WorkspaceEvery-th resource (keys 0, W,
+	// 2W, ...) a WorkspaceAPIKey of the benchmark's workspace instead of a
+	// ProjectAPIKey; 0 makes none.
+	WorkspaceEvery   int
 	Poll             time.Duration
 	Polls            int
 	SkipPolls        int
@@ -73,6 +77,8 @@ func (c *config) validate() error {
 		return fmt.Errorf("want 1 <= p <= n, got n=%d p=%d", c.N, c.P)
 	case c.Namespaces < 1:
 		return errors.New("want at least one namespace")
+	case c.WorkspaceEvery < 0:
+		return errors.New("want workspace-every >= 0")
 	case c.Poll < time.Second:
 		return errors.New("the poll interval must be at least 1s")
 	case c.Polls < 1 || c.SkipPolls < 0:
@@ -162,6 +168,11 @@ type creationResult struct {
 	APIRequests apiRequests `json:"apiRequests"`
 }
 
+// creates is the keys the creation asked Ory for, of both kinds.
+func (c *creationResult) creates() int {
+	return c.Requests[orysim.OpCreateProjectAPIKey] + c.Requests[orysim.OpCreateWorkspaceAPIKey]
+}
+
 // steadyResult is K poll intervals of a steady state.
 type steadyResult struct {
 	Window       time.Duration `json:"window"`
@@ -184,17 +195,45 @@ type steadyResult struct {
 	ReconcilesPerSecond float64        `json:"reconcilesPerSecond"`
 	Other               map[string]int `json:"otherRequests,omitempty"`
 	APIRequests         apiRequests    `json:"apiRequests"`
-	CPU                 cpuSnapshot    `json:"cpuSeconds"`
+	// APIRequestsPerObserve is every API server request in the window
+	// (the provider's, and the little the control plane makes itself:
+	// leases, endpoints) per Observe.
+	APIRequestsPerObserve float64     `json:"apiRequestsPerObserve"`
+	CPU                   cpuSnapshot `json:"cpuSeconds"`
 }
 
 // bench is a run in progress.
 type bench struct {
-	cfg      config
-	env      *localenv.Env
-	kube     client.Client
-	bin      string
-	projects []orysim.Project
-	current  *localenv.Provider
+	cfg       config
+	env       *localenv.Env
+	kube      client.Client
+	bin       string
+	projects  []orysim.Project
+	workspace orysim.Workspace
+	current   *localenv.Provider
+}
+
+// workspaceKeys is how many of the N resources are WorkspaceAPIKeys.
+func (c config) workspaceKeys() int {
+	if c.WorkspaceEvery == 0 {
+		return 0
+	}
+	return (c.N + c.WorkspaceEvery - 1) / c.WorkspaceEvery
+}
+
+// isWorkspaceKey reports whether resource i is a WorkspaceAPIKey.
+func (c config) isWorkspaceKey(i int) bool {
+	return c.WorkspaceEvery > 0 && i%c.WorkspaceEvery == 0
+}
+
+// parents is how many parents the keys are spread over: the P projects, and
+// the workspace when some are WorkspaceAPIKeys. The steady state costs one
+// list per parent and poll interval at best.
+func (c config) parents() int {
+	if c.workspaceKeys() > 0 {
+		return c.P + 1
+	}
+	return c.P
 }
 
 // run starts the world, measures, and tears everything down.
@@ -299,6 +338,7 @@ func (b *bench) setup(ctx context.Context) error {
 	for i := range b.cfg.P {
 		b.projects = append(b.projects, b.env.Sim.AddProject(workspaceKey, fmt.Sprintf("bench-%02d", i)))
 	}
+	b.workspace = b.env.Sim.AddWorkspace(workspaceKey)
 	for _, ns := range append([]string{systemNS}, b.namespaces()...) {
 		err := b.kube.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
 		if err != nil && !kerrors.IsAlreadyExists(err) {
@@ -504,12 +544,12 @@ send:
 		return c, first, ready, createErr
 	}
 	c.Submit = time.Since(t0)
-	logf("round %d: %d ProjectAPIKeys submitted in %s; waiting until all are Ready", round, b.cfg.N, c.Submit.Round(10*time.Millisecond))
+	logf("round %d: %d keys (%d of them WorkspaceAPIKeys) submitted in %s; waiting until all are Ready", round, b.cfg.N, b.cfg.workspaceKeys(), c.Submit.Round(10*time.Millisecond))
 
 	deadline := time.Now().Add(b.cfg.ReadyTimeout)
 	for {
 		st, err := b.readiness(ctx, round)
-		if err != nil {
+		if err != nil && !transient(err) {
 			return c, first, ready, err
 		}
 		if st.ready == b.cfg.N {
@@ -524,7 +564,7 @@ send:
 			return c, first, ready, fmt.Errorf("round %d: only %d of %d keys Ready after %s; not Ready: %s (provider log: %s)",
 				round, st.ready, b.cfg.N, b.cfg.ReadyTimeout, st.why, p.LogPath())
 		}
-		if err := sleepWhileRunning(ctx, p, 500*time.Millisecond); err != nil {
+		if err := sleepWhileRunning(ctx, p, b.cfg.readinessEvery()); err != nil {
 			return c, first, ready, err
 		}
 	}
@@ -561,9 +601,7 @@ send:
 		}
 	}
 	c.ClientWaits = m1.clientWaits() - m0.clientWaits()
-	for _, pr := range b.projects {
-		c.KeysInOry += len(b.env.Sim.Keys(pr.ID))
-	}
+	c.KeysInOry = b.keysInOry()
 	if c.Secrets, err = b.secretsWithValue(ctx, round); err != nil {
 		return c, first, ready, err
 	}
@@ -583,19 +621,22 @@ func keyName(round, i int) string { return fmt.Sprintf("r%d-key-%04d", round, i)
 // other.
 func (b *bench) createKey(ctx context.Context, round, i int) error {
 	name := keyName(round, i)
+	gvk := namespacedv1alpha1.ProjectAPIKeyGroupVersionKind
+	forProvider := map[string]any{"name": fmt.Sprintf("bench-r%d-%04d", round, i), "projectID": b.projects[i%b.cfg.P].ID}
+	if b.cfg.isWorkspaceKey(i) {
+		gvk = namespacedv1alpha1.WorkspaceAPIKeyGroupVersionKind
+		forProvider = map[string]any{"name": fmt.Sprintf("bench-r%d-%04d", round, i), "workspaceID": b.workspace.ID}
+	}
 	k := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": namespacedv1alpha1.ProjectAPIKeyGroupVersionKind.GroupVersion().String(),
-		"kind":       namespacedv1alpha1.ProjectAPIKeyGroupVersionKind.Kind,
+		"apiVersion": gvk.GroupVersion().String(),
+		"kind":       gvk.Kind,
 		"metadata": map[string]any{
 			"name":      name,
 			"namespace": b.namespaces()[i%b.cfg.Namespaces],
 			"labels":    map[string]any{roundLabel: strconv.Itoa(round)},
 		},
 		"spec": map[string]any{
-			"forProvider": map[string]any{
-				"name":      fmt.Sprintf("bench-r%d-%04d", round, i),
-				"projectID": b.projects[i%b.cfg.P].ID,
-			},
+			"forProvider":                forProvider,
 			"providerConfigRef":          map[string]any{"kind": "ClusterProviderConfig", "name": providerConfig},
 			"writeConnectionSecretToRef": map[string]any{"name": name},
 		},
@@ -610,7 +651,7 @@ func (b *bench) createKey(ctx context.Context, round, i int) error {
 		}
 		time.Sleep(time.Duration(attempt+1) * 200 * time.Millisecond)
 	}
-	return fmt.Errorf("cannot create ProjectAPIKey %s: %w", name, err)
+	return fmt.Errorf("cannot create %s %s: %w", gvk.Kind, name, err)
 }
 
 type readiness struct {
@@ -622,15 +663,14 @@ type readiness struct {
 
 func (b *bench) readiness(ctx context.Context, round int) (readiness, error) {
 	var r readiness
-	l := &namespacedv1alpha1.ProjectAPIKeyList{}
-	if err := b.kube.List(ctx, l, client.MatchingLabels{roundLabel: strconv.Itoa(round)}); err != nil {
+	keys, err := b.roundKeys(ctx, round)
+	if err != nil {
 		return r, err
 	}
 	type span struct{ first, last time.Time }
 	spans := map[string]*span{}
 	reasons := map[string]int{}
-	for i := range l.Items {
-		k := &l.Items[i]
+	for _, k := range keys {
 		c := k.GetCondition(xpv2.TypeReady)
 		if c.Status != corev1.ConditionTrue {
 			s := k.GetCondition(xpv2.TypeSynced)
@@ -646,10 +686,10 @@ func (b *bench) readiness(ctx context.Context, round int) (readiness, error) {
 		if r.first.IsZero() || at.Before(r.first) {
 			r.first = at
 		}
-		sp := spans[k.Spec.ForProvider.ProjectID]
+		sp := spans[*k.ParentID()]
 		if sp == nil {
 			sp = &span{at, at}
-			spans[k.Spec.ForProvider.ProjectID] = sp
+			spans[*k.ParentID()] = sp
 		}
 		if at.Before(sp.first) {
 			sp.first = at
@@ -661,7 +701,7 @@ func (b *bench) readiness(ctx context.Context, round int) (readiness, error) {
 	for _, sp := range spans {
 		r.spread = max(r.spread, sp.last.Sub(sp.first))
 	}
-	if missing := b.cfg.N - len(l.Items); missing > 0 {
+	if missing := b.cfg.N - len(keys); missing > 0 {
 		reasons["not in the API server"] += missing
 	}
 	var whys []string
@@ -702,31 +742,106 @@ func (b *bench) secretsWithValue(ctx context.Context, round int) (int, error) {
 // in Ory, are gone.
 func (b *bench) deleteRound(ctx context.Context, round int) error {
 	for _, ns := range b.namespaces() {
-		if err := b.kube.DeleteAllOf(ctx, &namespacedv1alpha1.ProjectAPIKey{}, client.InNamespace(ns),
-			client.MatchingLabels{roundLabel: strconv.Itoa(round)}); err != nil {
-			return err
+		for _, o := range []client.Object{&namespacedv1alpha1.ProjectAPIKey{}, &namespacedv1alpha1.WorkspaceAPIKey{}} {
+			if err := b.kube.DeleteAllOf(ctx, o, client.InNamespace(ns), client.MatchingLabels{roundLabel: strconv.Itoa(round)}); err != nil {
+				return err
+			}
 		}
 	}
 	deadline := time.Now().Add(b.cfg.ReadyTimeout)
 	for {
-		l := &namespacedv1alpha1.ProjectAPIKeyList{}
-		if err := b.kube.List(ctx, l, client.MatchingLabels{roundLabel: strconv.Itoa(round)}); err != nil {
+		keys, err := b.roundKeys(ctx, round)
+		if err != nil {
 			return err
 		}
-		inOry := 0
-		for _, pr := range b.projects {
-			inOry += len(b.env.Sim.Keys(pr.ID))
-		}
-		if len(l.Items) == 0 && inOry == 0 {
+		inOry := b.keysInOry()
+		if len(keys) == 0 && inOry == 0 {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("round %d: %d ProjectAPIKeys and %d keys in Ory left %s after deleting them", round, len(l.Items), inOry, b.cfg.ReadyTimeout)
+			return fmt.Errorf("round %d: %d key resources and %d keys in Ory left %s after deleting them", round, len(keys), inOry, b.cfg.ReadyTimeout)
 		}
 		if err := sleepWhileRunning(ctx, b.current, time.Second); err != nil {
 			return err
 		}
 	}
+}
+
+// roundKeys returns the key resources of a round, of both kinds. It lists
+// in pages of listPage: one list of 10,000 resources, while the API server
+// is busy with their creation, can take longer than the API server allows a
+// request.
+func (b *bench) roundKeys(ctx context.Context, round int) ([]keyResource, error) {
+	sel := client.MatchingLabels{roundLabel: strconv.Itoa(round)}
+	var out []keyResource
+	for cont := ""; ; {
+		pl := &namespacedv1alpha1.ProjectAPIKeyList{}
+		if err := b.kube.List(ctx, pl, sel, client.Limit(listPage), client.Continue(cont)); err != nil {
+			return nil, err
+		}
+		for i := range pl.Items {
+			out = append(out, &pl.Items[i])
+		}
+		if cont = pl.Continue; cont == "" {
+			break
+		}
+	}
+	for cont := ""; ; {
+		wl := &namespacedv1alpha1.WorkspaceAPIKeyList{}
+		if err := b.kube.List(ctx, wl, sel, client.Limit(listPage), client.Continue(cont)); err != nil {
+			return nil, err
+		}
+		for i := range wl.Items {
+			out = append(out, &wl.Items[i])
+		}
+		if cont = wl.Continue; cont == "" {
+			break
+		}
+	}
+	return out, nil
+}
+
+// listPage is how many resources the benchmark lists per request.
+const listPage = 500
+
+// readinessEvery is how often the benchmark lists the keys while it waits
+// until all are Ready: every half second, and less often for many keys
+// (every 5 s for 10,000), so that its own lists cost the API server little
+// beside the provider's work.
+func (c config) readinessEvery() time.Duration {
+	return max(500*time.Millisecond, time.Duration(c.N)*time.Second/2000)
+}
+
+// keyResource is what the benchmark reads of a key resource of either kind.
+type keyResource interface {
+	GetCondition(xpv2.ConditionType) xpv2.Condition
+	ParentID() *string
+}
+
+// keysInOry counts the benchmark's keys in Ory: in the projects, and the
+// workspace keys it made (the workspace also holds the credential).
+func (b *bench) keysInOry() int {
+	n := 0
+	for _, pr := range b.projects {
+		n += len(b.env.Sim.Keys(pr.ID))
+	}
+	for _, k := range b.env.Sim.WorkspaceKeys(b.workspace.ID) {
+		if strings.HasPrefix(k.Name, "bench-r") {
+			n++
+		}
+	}
+	return n
+}
+
+// transient reports whether an API server error may pass: a busy API server
+// (timeouts, throttling) while it takes thousands of creates.
+func transient(err error) bool {
+	return kerrors.IsTimeout(err) || kerrors.IsServerTimeout(err) || kerrors.IsTooManyRequests(err) || kerrors.IsServiceUnavailable(err)
+}
+
+// isList reports whether an Ory operation lists a parent's keys.
+func isList(op string) bool {
+	return op == orysim.OpListProjectAPIKeys || op == orysim.OpListWorkspaceAPIKeys
 }
 
 // settleQuiet is how long the observes must pause, once there were n of
@@ -735,27 +850,35 @@ const settleQuiet = 3 * time.Second
 
 // settle waits, after a restart, until the burst of Observes of every key
 // is over: at least n Observes (the shared view counts a lookup per
-// Observe, naive mode a list call), then none for settleQuiet. Some keys
-// may be observed twice in the burst, so the count alone could end it
-// early. It returns the Observes of the burst.
+// Observe, naive mode a list call), then none for settleQuiet, or the key
+// controllers' work queues empty for a second (the provider polls a
+// parent's keys at the parent's phase of the poll interval, so with many
+// parents the polls may never pause for settleQuiet). Some keys may be
+// observed twice in the burst, so the count alone could end it early. It
+// returns the Observes of the burst.
 func (b *bench) settle(ctx context.Context, p *localenv.Provider, metricsURL string, naive bool) (float64, error) {
 	deadline := time.Now().Add(b.cfg.ReadyTimeout)
 	last, lastChange := -1.0, time.Now()
+	var emptySince time.Time
 	for {
-		observed := 0.0
+		m, err := scrape(ctx, metricsURL)
+		if err != nil {
+			return 0, err
+		}
+		observed := m.lookups("")
 		if naive {
-			observed = float64(b.env.Sim.Requests(orysim.OpListProjectAPIKeys))
-		} else {
-			m, err := scrape(ctx, metricsURL)
-			if err != nil {
-				return 0, err
-			}
-			observed = m.lookups("")
+			observed = float64(b.env.Sim.Requests(orysim.OpListProjectAPIKeys) + b.env.Sim.Requests(orysim.OpListWorkspaceAPIKeys))
 		}
 		if observed != last {
 			last, lastChange = observed, time.Now()
 		}
-		if observed >= float64(b.cfg.N) && time.Since(lastChange) >= settleQuiet {
+		switch {
+		case m.queued() > 0:
+			emptySince = time.Time{}
+		case emptySince.IsZero():
+			emptySince = time.Now()
+		}
+		if observed >= float64(b.cfg.N) && (time.Since(lastChange) >= settleQuiet || (!emptySince.IsZero() && time.Since(emptySince) >= time.Second)) {
 			return observed, nil
 		}
 		if time.Now().After(deadline) {
@@ -803,11 +926,14 @@ func (b *bench) steady(ctx context.Context, p *localenv.Provider, metricsURL str
 	for _, pr := range b.projects {
 		perProject[strings.ToLower(pr.ID)] = 0
 	}
+	if b.cfg.workspaceKeys() > 0 {
+		perProject[strings.ToLower(b.workspace.ID)] = 0
+	}
 	for _, e := range b.env.Sim.RequestLog() {
 		if e.Time.Before(from) || !e.Time.Before(to) {
 			continue
 		}
-		if e.Operation != orysim.OpListProjectAPIKeys {
+		if !isList(e.Operation) {
 			if s.Other == nil {
 				s.Other = map[string]int{}
 			}
@@ -843,6 +969,9 @@ func (b *bench) steady(ctx context.Context, p *localenv.Provider, metricsURL str
 	}
 	s.Reconciles = m1.reconciles() - m0.reconciles()
 	s.ReconcilesPerSecond = s.Reconciles / s.Window.Seconds()
+	if obs := s.ObservesPerPoll * s.Polls; obs > 0 {
+		s.APIRequestsPerObserve = s.APIRequests.total() / obs
+	}
 	return s, nil
 }
 

@@ -22,6 +22,7 @@ const (
 	metricOryRequests    = "provider_ory_requests_total"
 	metricViewLookups    = "provider_ory_view_lookups_total"
 	metricRateLimitWaits = "provider_ory_ratelimit_waits_total"
+	metricQueueDepth     = "workqueue_depth"
 )
 
 // sample is one line of the Prometheus text format.
@@ -45,12 +46,22 @@ func (m metrics) sum(name string, keep func(labels map[string]string) bool) floa
 	return total
 }
 
-// reconciles is the number of reconciles of the ProjectAPIKey controllers
-// (both scopes), whatever their result.
+// reconciles is the number of reconciles of the key controllers (the
+// ProjectAPIKey and WorkspaceAPIKey controllers of both scopes), whatever
+// their result.
 func (m metrics) reconciles() float64 {
-	return m.sum(metricReconciles, func(l map[string]string) bool {
-		return strings.HasPrefix(l["controller"], "managed/projectapikey.")
-	})
+	return m.sum(metricReconciles, func(l map[string]string) bool { return keyController(l["controller"]) })
+}
+
+// queued is the requests waiting in the key controllers' work queues (not
+// those waiting for a delay to pass).
+func (m metrics) queued() float64 {
+	return m.sum(metricQueueDepth, func(l map[string]string) bool { return keyController(l["name"]) || keyController(l["controller"]) })
+}
+
+// keyController reports whether a controller name is a key kind's.
+func keyController(name string) bool {
+	return strings.HasPrefix(name, "managed/projectapikey.") || strings.HasPrefix(name, "managed/workspaceapikey.")
 }
 
 // reconcileResults is reconciles() by result (success, error, requeue,
@@ -58,7 +69,7 @@ func (m metrics) reconciles() float64 {
 func (m metrics) reconcileResults() map[string]float64 {
 	out := map[string]float64{}
 	for _, s := range m {
-		if s.name == metricReconciles && strings.HasPrefix(s.labels["controller"], "managed/projectapikey.") {
+		if s.name == metricReconciles && keyController(s.labels["controller"]) {
 			out[s.labels["result"]] += s.value
 		}
 	}

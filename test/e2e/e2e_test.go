@@ -4,8 +4,11 @@
 // (only their ProviderConfigs' spec.consoleURL is patched to the simulator),
 // so that the examples stay true. It checks the binary reports the version
 // `make build` stamped into it, that every example converges with its value
-// in its Secret, and that deleting the examples deletes the keys the
-// provider made and leaves the imported ones.
+// in its Secret (the Projects of examples/project with their project in
+// Ory, and the keys that find them by reference in those projects), that
+// each lives its life (renamed, rotated, the provider restarted), and that
+// deleting the examples deletes the keys the provider made and leaves the
+// imported ones, and purges the projects whose deletion protection is off.
 //
 // Run it with `make test` (everything) or `make e2e` (this alone): both build
 // the control plane and the provider first and pass them in
@@ -95,8 +98,12 @@ func TestExamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var managed, imports []*unstructured.Unstructured
+	var managed, imports, projects []*unstructured.Unstructured
 	for _, o := range objs {
+		if localenv.IsProject(o) {
+			projects = append(projects, o)
+			continue
+		}
 		if !localenv.IsKeyResource(o) {
 			continue
 		}
@@ -106,17 +113,27 @@ func TestExamples(t *testing.T) {
 			managed = append(managed, o)
 		}
 	}
-	// Both scopes ship a new ProjectAPIKey, a new WorkspaceAPIKey and an
-	// import of a ProjectAPIKey, and the namespaced scope a WorkspaceAPIKey
-	// that rotates its own ProviderConfig's credentials; fewer means an
-	// example went missing or stopped being what examples/README.md says.
-	want := map[string]int{"ProjectAPIKey": 2, "WorkspaceAPIKey": 3}
+	// Both scopes ship a new ProjectAPIKey, a new WorkspaceAPIKey, an
+	// import of a ProjectAPIKey, and a Project with a new ProjectAPIKey in
+	// it by reference (examples/project), and the namespaced scope a
+	// WorkspaceAPIKey that rotates its own ProviderConfig's credentials;
+	// fewer means an example went missing or stopped being what
+	// examples/README.md says.
+	want := map[string]int{"ProjectAPIKey": 4, "WorkspaceAPIKey": 3}
 	got := map[string]int{}
 	for _, o := range managed {
 		got[o.GetKind()]++
 	}
 	if !maps.Equal(got, want) || len(imports) != 2 {
 		t.Fatalf("examples/: want new keys %v and 2 imports (of ProjectAPIKeys, one per scope), got %v and %d", want, got, len(imports))
+	}
+	if scopes := scopesOf(projects); len(projects) != 2 || !scopes[true] || !scopes[false] {
+		t.Fatalf("examples/project: want a Project of each scope, got %d: %v", len(projects), scopes)
+	}
+	for _, o := range managed {
+		if ref := referencedProject(o); ref != "" && !slices.ContainsFunc(projects, func(p *unstructured.Unstructured) bool { return name(p) == ref }) {
+			t.Fatalf("%s references %s, which is not an example", name(o), ref)
+		}
 	}
 	selfRotating := credentialsOfProviderConfigs(objs)
 	seeded := map[string]orysim.KeySpec{}
@@ -130,12 +147,36 @@ func TestExamples(t *testing.T) {
 		}
 	}
 
+	// projectIDs are the example Projects' project IDs, by name(o).
+	projectIDs := map[string]string{}
 	t.Run("ExamplesConverge", func(t *testing.T) {
-		statuses := waitConverged(t, env, objs)
+		statuses, projectStatuses := waitConverged(t, env, objs)
+		for _, o := range projects {
+			p := projectStatuses[name(o)]
+			projectIDs[name(o)] = p.AtProvider.ID
+			sp, ok := env.Sim.Project(p.AtProvider.ID)
+			if !ok {
+				t.Errorf("%s: project %s is not in the simulator", name(o), p.AtProvider.ID)
+				continue
+			}
+			wantEnv, _, _ := unstructured.NestedString(o.Object, "spec", "forProvider", "environment")
+			if diff := cmp.Diff(common.ProjectObservation{
+				ID: sp.ID, Slug: sp.Slug, Name: sp.Name, State: orysim.ProjectRunning, Environment: wantEnv,
+				HomeRegion: sp.HomeRegion, WorkspaceID: localenv.ExampleWorkspaceID, RevisionID: sp.RevisionID,
+				APIURL: "https://" + sp.Slug + ".projects.oryapis.com",
+			}, p.AtProvider); diff != "" {
+				t.Errorf("%s: status.atProvider is not the simulator's project (-want +got):\n%s", name(o), diff)
+			}
+		}
+		// Exactly one project per Project example: a second would be a
+		// project nobody manages, with users from its first minute.
+		if got, want := len(env.Sim.Projects(localenv.ExampleWorkspaceID)), 1+len(projects); got != want {
+			t.Errorf("the simulator's workspace holds %d projects, want %d (the examples' and one per Project)", got, want)
+		}
 		for _, o := range managed {
 			s := statuses[name(o)]
-			parent := exampleParent(o)
-			key, ok := simKey(env.Sim, o, s.KeyID)
+			parent := exampleParent(o, projectIDs)
+			key, ok := simKey(env.Sim, o, parent, s.KeyID)
 			if !ok {
 				t.Errorf("%s: key %s is not in the simulator's %s %s", name(o), s.KeyID, s.Parent, parent)
 				continue
@@ -161,6 +202,12 @@ func TestExamples(t *testing.T) {
 					t.Errorf("%s: connection Secret %s/%s key %q: want %s, got %s", name(o), secret.Namespace, secret.Name, k, want, got)
 				}
 			}
+			if ref := referencedProject(o); ref != "" {
+				want := projectStatuses[ref].AtProvider.APIURL
+				if got := string(secret.Data[common.ConnectionKeyAPIURL]); got != want || want == "" {
+					t.Errorf("%s: connection Secret %s/%s key %q: want %q, the API URL of %s, got %q", name(o), secret.Namespace, secret.Name, common.ConnectionKeyAPIURL, want, ref, got)
+				}
+			}
 			if c := metav1.GetControllerOf(secret); c == nil || c.Name != o.GetName() || c.Kind != o.GetKind() {
 				t.Errorf("%s: connection Secret's controller is %v, want the %s (the garbage collector deletes the Secret with it)", name(o), c, o.GetKind())
 			}
@@ -181,8 +228,19 @@ func TestExamples(t *testing.T) {
 		}
 		// Exactly one new key per example that makes one: a second would be
 		// a key whose value nobody holds.
-		if got, want := len(env.Sim.Keys(localenv.ExampleProjectID)), len(seeded)+countKind(managed, "ProjectAPIKey"); got != want {
+		inExampleProject := 0
+		for _, o := range managed {
+			if o.GetKind() == config.ProjectAPIKey.Name && referencedProject(o) == "" {
+				inExampleProject++
+			}
+		}
+		if got, want := len(env.Sim.Keys(localenv.ExampleProjectID)), len(seeded)+inExampleProject; got != want {
 			t.Errorf("the simulator's project holds %d keys, want %d (the %d imported and one per new ProjectAPIKey)", got, want, len(seeded))
+		}
+		for _, o := range projects {
+			if got := len(env.Sim.Keys(projectIDs[name(o)])); got != 1 {
+				t.Errorf("%s: its project holds %d keys, want the one of the example key that references it", name(o), got)
+			}
 		}
 		if got, want := len(env.Sim.WorkspaceKeys(localenv.ExampleWorkspaceID)), 1+countKind(managed, "WorkspaceAPIKey"); got != want {
 			t.Errorf("the simulator's workspace holds %d keys, want %d (the examples' credentials and one per new WorkspaceAPIKey)", got, want)
@@ -192,8 +250,12 @@ func TestExamples(t *testing.T) {
 		t.FailNow()
 	}
 
+	t.Run("UsageExamplesValidAgainstCrossplanesCRDs", func(t *testing.T) {
+		testUsagesValid(ctx, t, env)
+	})
+
 	t.Run("ExamplesLiveTheirLife", func(t *testing.T) {
-		testExamplesLiveTheirLife(ctx, t, env, provider, objs, managed, selfRotating)
+		testExamplesLiveTheirLife(ctx, t, env, provider, objs, managed, projects, selfRotating, projectIDs)
 	})
 	if t.Failed() {
 		t.FailNow()
@@ -212,11 +274,18 @@ func TestExamples(t *testing.T) {
 		for _, s := range all {
 			statuses[statusName(s)] = s
 		}
+		// The keys first, then their Projects, as README's "A Project
+		// deleted while keys use it" says: a project purged first would take
+		// its keys with it.
 		keys := append(append([]*unstructured.Unstructured{}, managed...), imports...)
 		deleteAndWait(ctx, t, env.Client, keys)
 		for _, o := range managed {
 			s := statuses[name(o)]
-			if _, ok := simKey(env.Sim, o, s.KeyID); ok {
+			parent := exampleParent(o, projectIDs)
+			if _, ok := env.Sim.Project(parent); !ok && o.GetKind() == config.ProjectAPIKey.Name {
+				t.Errorf("%s: its project %s is gone before its Project was deleted", name(o), parent)
+			}
+			if _, ok := simKey(env.Sim, o, parent, s.KeyID); ok {
 				t.Errorf("%s: key %s is still in the simulator after the resource was deleted", name(o), s.KeyID)
 			}
 			// kube-controller-manager's garbage collector deletes the Secret
@@ -238,6 +307,18 @@ func TestExamples(t *testing.T) {
 		if got, want := len(env.Sim.Keys(localenv.ExampleProjectID)), len(seeded); got != want {
 			t.Errorf("the simulator's project holds %d keys after the examples were deleted, want the %d imported", got, want)
 		}
+		// The example Projects turn deletion protection off: deleting them
+		// purges their projects.
+		purges := env.Sim.Requests(orysim.OpPurgeProject)
+		deleteAndWait(ctx, t, env.Client, projects)
+		for _, o := range projects {
+			if p, ok := env.Sim.Project(projectIDs[name(o)]); ok {
+				t.Errorf("%s: project %s is still in the simulator (%s) after the resource was deleted with deletionProtection false", name(o), p.ID, p.State)
+			}
+		}
+		if got := env.Sim.Requests(orysim.OpPurgeProject) - purges; got != len(projects) {
+			t.Errorf("%d purges for %d Projects deleted, want one each", got, len(projects))
+		}
 		// The keys replaced inside their overlap went with their resources.
 		if got := env.Sim.WorkspaceKeys(localenv.ExampleWorkspaceID); len(got) != 1 || got[0].ID != localenv.ExampleWorkspaceKeyID {
 			t.Errorf("the simulator's workspace holds %d keys after the examples were deleted, want only the examples' credentials %s", len(got), localenv.ExampleWorkspaceKeyID)
@@ -250,7 +331,7 @@ func TestExamples(t *testing.T) {
 		// usages, owned by the deleted keys, are garbage collected.
 		var rest []*unstructured.Unstructured
 		for _, o := range slices.Backward(objs) {
-			if !localenv.IsKeyResource(o) && o.GetKind() != "Namespace" {
+			if !localenv.IsKeyResource(o) && !localenv.IsProject(o) && o.GetKind() != "Namespace" {
 				rest = append(rest, o)
 			}
 		}
@@ -383,23 +464,31 @@ func providerBinary(t *testing.T, dir string) (string, string) {
 	return bin, version
 }
 
-// waitConverged waits until every example key resource converged (see
-// localenv.KeyStatus.Converged) and returns them by name.
-func waitConverged(t *testing.T, env *localenv.Env, objs []*unstructured.Unstructured) map[string]localenv.KeyStatus {
+// waitConverged waits until every example key resource and Project
+// converged (see localenv.KeyStatus.Converged and
+// localenv.ProjectStatus.Converged) and returns them by name.
+func waitConverged(t *testing.T, env *localenv.Env, objs []*unstructured.Unstructured) (map[string]localenv.KeyStatus, map[string]localenv.ProjectStatus) {
 	t.Helper()
-	out := map[string]localenv.KeyStatus{}
-	eventually(t, "every example key converged", func() string {
+	keys, projects := map[string]localenv.KeyStatus{}, map[string]localenv.ProjectStatus{}
+	eventually(t, "every example converged", func() string {
 		all, err := localenv.KeyStatuses(t.Context(), env.Client)
 		if err != nil {
 			return err.Error()
 		}
-		byName := map[string]localenv.KeyStatus{}
+		allProjects, err := localenv.ProjectStatuses(t.Context(), env.Client)
+		if err != nil {
+			return err.Error()
+		}
+		byName := map[string]interface{ Converged(*orysim.Server) string }{}
 		for _, s := range all {
 			byName[statusName(s)] = s
 		}
+		for _, p := range allProjects {
+			byName[projectStatusName(p)] = p
+		}
 		var problems []string
 		for _, o := range objs {
-			if !localenv.IsKeyResource(o) {
+			if !localenv.IsKeyResource(o) && !localenv.IsProject(o) {
 				continue
 			}
 			s, ok := byName[name(o)]
@@ -410,11 +499,16 @@ func waitConverged(t *testing.T, env *localenv.Env, objs []*unstructured.Unstruc
 			if m := s.Converged(env.Sim); m != "" {
 				problems = append(problems, name(o)+": "+m)
 			}
-			out[name(o)] = s
+			switch s := s.(type) {
+			case localenv.KeyStatus:
+				keys[name(o)] = s
+			case localenv.ProjectStatus:
+				projects[name(o)] = s
+			}
 		}
 		return strings.Join(problems, "\n")
 	})
-	return out
+	return keys, projects
 }
 
 // deleteAndWait deletes objs and waits until the API server no longer has
@@ -469,6 +563,13 @@ func name(o *unstructured.Unstructured) string {
 	return gk + " " + o.GetNamespace() + "/" + o.GetName()
 }
 
+func projectStatusName(p localenv.ProjectStatus) string {
+	if p.Cluster {
+		return localenv.ProjectKind + ".ory.crossplane.io " + p.Name
+	}
+	return localenv.ProjectKind + ".ory.m.crossplane.io " + p.Namespace + "/" + p.Name
+}
+
 func statusName(s localenv.KeyStatus) string {
 	if s.Cluster {
 		return s.Kind + ".ory.crossplane.io " + s.Name
@@ -486,21 +587,51 @@ func kindOf(o *unstructured.Unstructured) config.Kind {
 	panic("e2e: " + name(o) + " is not of a kind of the catalogue")
 }
 
-// exampleParent is the project or workspace every example key of o's kind
-// is made in.
-func exampleParent(o *unstructured.Unstructured) string {
+// exampleParent is the project or workspace example key o is made in: the
+// project of the Project it references (projectIDs, by name), else the
+// examples' project or workspace, by o's kind.
+func exampleParent(o *unstructured.Unstructured, projectIDs map[string]string) string {
+	if ref := referencedProject(o); ref != "" {
+		return projectIDs[ref]
+	}
 	if o.GetKind() == config.WorkspaceAPIKey.Name {
 		return localenv.ExampleWorkspaceID
 	}
 	return localenv.ExampleProjectID
 }
 
-// simKey returns the key id of example key resource o in the simulator.
-func simKey(sim *orysim.Server, o *unstructured.Unstructured, id string) (orysim.Key, bool) {
-	if o.GetKind() == config.WorkspaceAPIKey.Name {
-		return sim.WorkspaceKey(localenv.ExampleWorkspaceID, id)
+// referencedProject names (as name does) the Project example key o finds
+// its project by, through spec.forProvider.projectIDRef; "" for none. A
+// namespaced key references Projects of its own namespace.
+func referencedProject(o *unstructured.Unstructured) string {
+	ref, _, _ := unstructured.NestedString(o.Object, "spec", "forProvider", "projectIDRef", "name")
+	if ref == "" {
+		return ""
 	}
-	return sim.Key(localenv.ExampleProjectID, id)
+	p := &unstructured.Unstructured{}
+	p.SetAPIVersion(o.GetAPIVersion())
+	p.SetKind(localenv.ProjectKind)
+	p.SetNamespace(o.GetNamespace())
+	p.SetName(ref)
+	return name(p)
+}
+
+// scopesOf says which scopes objs are of: true for cluster-scoped.
+func scopesOf(objs []*unstructured.Unstructured) map[bool]bool {
+	out := map[bool]bool{}
+	for _, o := range objs {
+		out[o.GetNamespace() == ""] = true
+	}
+	return out
+}
+
+// simKey returns key id of example key resource o in the simulator's
+// project or workspace parent.
+func simKey(sim *orysim.Server, o *unstructured.Unstructured, parent, id string) (orysim.Key, bool) {
+	if o.GetKind() == config.WorkspaceAPIKey.Name {
+		return sim.WorkspaceKey(parent, id)
+	}
+	return sim.Key(parent, id)
 }
 
 // countKind counts the objects of a kind.
@@ -609,20 +740,23 @@ func conditions(u *unstructured.Unstructured) []string {
 }
 
 // testExamplesLiveTheirLife drives every shipped example that makes a key
-// through what its users do with it, as applied, with its rotation and Secret
-// metadata: a rename, a rotation trigger, and a provider restart. Each change
-// must make exactly one key (the shipped namespaced example once made a new
-// key every few seconds after a rename, because its Secret metadata carried
-// the provider's record into the spec), the spec must stay as applied, and a
-// restart must make none.
-func testExamplesLiveTheirLife(ctx context.Context, t *testing.T, env *localenv.Env, provider *localenv.Provider, objs, managed, selfRotating []*unstructured.Unstructured) {
+// or a project through what its users do with it, as applied, with its
+// rotation and Secret metadata: a rename, a rotation trigger (keys only), and
+// a provider restart. Each change must make exactly one key per key example
+// (the shipped namespaced example once made a new key every few seconds
+// after a rename, because its Secret metadata carried the provider's record
+// into the spec) and no project: a Project is renamed in place, keeping its
+// ID (projectIDs). The spec must stay as applied, and a restart must make
+// nothing.
+func testExamplesLiveTheirLife(ctx context.Context, t *testing.T, env *localenv.Env, provider *localenv.Provider, objs, managed, projects, selfRotating []*unstructured.Unstructured, projectIDs map[string]string) {
+	changed := append(slices.Clone(managed), projects...)
 	specs := map[string]any{}
-	for _, o := range managed {
+	for _, o := range changed {
 		specs[name(o)] = currentSpec(ctx, t, env.Client, o)
 	}
 	steps := []struct {
 		what   string
-		patch  func(o *unstructured.Unstructured) string // a merge patch of the spec
+		patch  func(o *unstructured.Unstructured) string // a merge patch of the spec; "" leaves o as it is
 		change func(spec map[string]any)                 // the same change, to the expected spec
 	}{
 		{
@@ -638,7 +772,10 @@ func testExamplesLiveTheirLife(ctx context.Context, t *testing.T, env *localenv.
 		},
 		{
 			what: "rotation trigger",
-			patch: func(*unstructured.Unstructured) string {
+			patch: func(o *unstructured.Unstructured) string {
+				if localenv.IsProject(o) {
+					return "" // a project has no secret to rotate
+				}
 				return `{"spec":{"forProvider":{"rotation":{"trigger":"e2e-rotated"}}}}`
 			},
 			change: func(spec map[string]any) {
@@ -647,9 +784,12 @@ func testExamplesLiveTheirLife(ctx context.Context, t *testing.T, env *localenv.
 		},
 	}
 	for _, step := range steps {
-		before := creates(env.Sim)
-		for _, o := range managed {
+		before, projectsBefore := creates(env.Sim), env.Sim.Requests(orysim.OpCreateProject)
+		for _, o := range changed {
 			patch := step.patch(o)
+			if patch == "" {
+				continue
+			}
 			if err := env.Client.Patch(ctx, o.DeepCopy(), client.RawPatch(types.MergePatchType, []byte(patch))); err != nil {
 				t.Fatalf("%s: %s: %v", step.what, name(o), err)
 			}
@@ -658,19 +798,27 @@ func testExamplesLiveTheirLife(ctx context.Context, t *testing.T, env *localenv.
 		waitConverged(t, env, objs)
 		// Two more polls: a loop would show as more creates.
 		time.Sleep(25 * time.Second)
-		waitConverged(t, env, objs)
+		_, statuses := waitConverged(t, env, objs)
 		waitSelfRotated(t, env, selfRotating)
 		if got, want := creates(env.Sim)-before, len(managed); got != want {
 			t.Errorf("%s: %d keys created, want exactly one per example (%d)", step.what, got, want)
 		}
-		for _, o := range managed {
+		if got := env.Sim.Requests(orysim.OpCreateProject) - projectsBefore; got != 0 {
+			t.Errorf("%s: %d projects created, want none: a Project changes in place", step.what, got)
+		}
+		for _, o := range projects {
+			if got, want := statuses[name(o)].AtProvider.ID, projectIDs[name(o)]; got != want {
+				t.Errorf("%s: %s observes project %s, want the same project %s as before", step.what, name(o), got, want)
+			}
+		}
+		for _, o := range changed {
 			if diff := cmp.Diff(specs[name(o)], currentSpec(ctx, t, env.Client, o)); diff != "" {
 				t.Errorf("%s: %s: the spec is not as applied (-want +got): the provider must not write into it:\n%s", step.what, name(o), diff)
 			}
 		}
 	}
 
-	before := creates(env.Sim)
+	before, projectsBefore := creates(env.Sim), env.Sim.Requests(orysim.OpCreateProject)
 	if err := provider.Stop(); err != nil {
 		t.Errorf("the provider did not stop cleanly: %v", err)
 	}
@@ -683,10 +831,14 @@ func testExamplesLiveTheirLife(ctx context.Context, t *testing.T, env *localenv.
 	if got := creates(env.Sim) - before; got != 0 {
 		t.Errorf("a restart made %d keys: it must make none (the values are in their Secrets)", got)
 	}
+	if got := env.Sim.Requests(orysim.OpCreateProject) - projectsBefore; got != 0 {
+		t.Errorf("a restart made %d projects: it must make none", got)
+	}
 }
 
 // currentSpec returns o's spec as stored, without the fields the provider
-// fills in by design (the late-initialized project or workspace).
+// fills in by design (the late-initialized project or workspace; a
+// referencing key's projectID is the reference resolver's).
 func currentSpec(ctx context.Context, t *testing.T, c client.Client, o *unstructured.Unstructured) map[string]any {
 	t.Helper()
 	u := &unstructured.Unstructured{}
@@ -695,7 +847,11 @@ func currentSpec(ctx context.Context, t *testing.T, c client.Client, o *unstruct
 		t.Fatal(err)
 	}
 	spec, _, _ := unstructured.NestedMap(u.Object, "spec")
-	field := kindOf(o).Parent.Field
+	// A Project records its workspace, a key its project or workspace.
+	field := "workspaceID"
+	if !localenv.IsProject(o) {
+		field = kindOf(o).Parent.Field
+	}
 	if _, set, _ := unstructured.NestedString(o.Object, "spec", "forProvider", field); !set {
 		unstructured.RemoveNestedField(spec, "forProvider", field)
 	}

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"reflect"
 	"strings"
@@ -223,6 +224,73 @@ func TestConnectionSecretLost(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestConnectionSecretEdited edits what the provider published in a
+// connection Secret. The provider reads the Secret again only when its
+// resourceVersion changed (and publishes only what differs), so this checks
+// that an edit is still seen and repaired at the next poll, without a new key.
+func TestConnectionSecretEdited(t *testing.T) {
+	forEachKind(t, func(t *testing.T, kind testkit.Kind, s testkit.Scope, ns string) {
+		parent := parentOf(kind)
+		n := uniqueName(ns, "edited")
+		k := newKey(kind, s, ns, "edited")
+		create(t, k)
+		key := waitStored(t, k, parent)
+		p := []byte(`{"data":{"` + common.ConnectionKeyID + `":"` + base64.StdEncoding.EncodeToString([]byte("edited")) + `"}}`)
+		if err := kube.Patch(context.Background(), h.ConnectionSecret(t, k), client.RawPatch(types.MergePatchType, p)); err != nil {
+			t.Fatal(err)
+		}
+		h.Eventually(t, "the key's ID published again", func() (bool, string) {
+			sec := h.ConnectionSecret(t, k)
+			return sec != nil && string(sec.Data[common.ConnectionKeyID]) == key.ID, "id " + string(sec.Data[common.ConnectionKeyID])
+		})
+		if keys := keysNamed(parent, n); len(keys) != 1 || keys[0].ID != key.ID {
+			t.Errorf("want the same single key %s after the edit, got %d keys", key.ID, len(keys))
+		}
+		if sec := h.ConnectionSecret(t, k); string(sec.Data[common.ConnectionKeyValue]) != key.Value {
+			t.Error("the value changed after the edit of the id")
+		}
+	})
+}
+
+// TestDeletedOutOfBandSeenWithinOnePoll deletes a key in Ory behind the
+// provider's back and measures how long the provider takes to notice (it
+// makes a new key): at most one poll interval, as without the shared view.
+// It takes about 40 s: the creation grace period must pass first.
+// The provider polls a parent's keys at the parent's phase of the interval
+// and the view lists again once its list is older than the staleness (1 s
+// here, under the 2 s poll), so the next poll lists the parent anew.
+func TestDeletedOutOfBandSeenWithinOnePoll(t *testing.T) {
+	const poll = 2 * time.Second // the suite's PollInterval
+	forEachKind(t, func(t *testing.T, kind testkit.Kind, s testkit.Scope, ns string) {
+		parent := parentOf(kind)
+		n := uniqueName(ns, "gone")
+		k := newKey(kind, s, ns, "gone")
+		create(t, k)
+		key := waitStored(t, k, parent)
+		// Past crossplane-runtime's creation grace period (30 s, during
+		// which a key not found is not believed gone), and settled into its
+		// parent's phase.
+		time.Sleep(31 * time.Second)
+		deleted := time.Now()
+		deleteInOry(t, kind, parent, key.ID)
+		var noticed time.Duration
+		h.Eventually(t, "a new key made for the deleted one", func() (bool, string) {
+			keys := keysNamed(parent, n)
+			if len(keys) == 1 && keys[0].ID != key.ID {
+				noticed = time.Since(deleted)
+				return true, ""
+			}
+			return false, fmt.Sprintf("%d keys", len(keys))
+		})
+		// One poll interval and the hook's guard, plus a second for the
+		// reconcile itself and this test's own polling on a loaded machine.
+		if most := poll + poll/30 + time.Second; noticed > most {
+			t.Errorf("the out-of-band deletion was noticed after %s, want at most %s (one poll)", noticed.Round(10*time.Millisecond), most)
+		}
+		t.Logf("noticed the out-of-band deletion after %s", noticed.Round(10*time.Millisecond))
+	})
 }
 
 // TestOneKeyOneManager imports a key another resource manages. Before the

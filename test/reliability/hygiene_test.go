@@ -110,9 +110,11 @@ func TestSecretScanCatchesLeaks(t *testing.T) {
 // value or the workspace key (create, a create answered 429 then retried, a
 // create answered 500, a dropped create, an import with its value, an
 // import with a wrong value, a replacement, a rotation, a deletion, a
-// revoked workspace key; and for WorkspaceAPIKeys, whose ory_wak_ values
+// revoked workspace key; for WorkspaceAPIKeys, whose ory_wak_ values
 // look like the credentials, a create, a replacement and an import with its
-// value), in both scopes, and then searches the provider's
+// value; and a Project's life, with a key in it by reference: created,
+// the key rotated, the Project renamed, the key deleted, the project
+// purged), in both scopes, and then searches the provider's
 // whole debug log, every Event, and every resource of the provider's kinds
 // (conditions and status included) for every value the simulator issued and
 // every workspace key. None may appear.
@@ -279,6 +281,68 @@ func TestSecretHygiene(t *testing.T) {
 	}
 	for _, s := range testkit.Scopes {
 		h.Within(waitTimeout).WaitSyncError(t, keys[string(s)]["revoked"], "invalid or revoked")
+	}
+
+	// A Project's life: created, a key in it by reference, the key rotated
+	// and the Project renamed, then the key deleted and the project purged
+	// (deletion protection off). The key's value goes through the same
+	// scan as every other.
+	projects := map[testkit.Scope]testkit.Project{}
+	projectKeys := map[testkit.Scope]testkit.ProjectKey{}
+	for _, s := range testkit.Scopes {
+		scope := strings.ToLower(string(s))
+		p := testkit.NewProject(s, ns, scope+"-project", nil)
+		off := false
+		p.Parameters().DeletionProtection = &off
+		testkit.UseConfig(p, cfgs[string(s)]["ok"])
+		k := testkit.NewProjectKey(s, ns, scope+"-in-project", common.KeyParameters{Name: ns + "-" + scope + "-in-project"}, "")
+		testkit.ReferProject(k, p.GetName())
+		testkit.UseConfig(k, cfgs[string(s)]["ok"])
+		h.Create(t, p)
+		h.Create(t, k)
+		projects[s], projectKeys[s] = p, k
+	}
+	projectIDs, firstKeys := map[testkit.Scope]string{}, map[testkit.Scope]string{}
+	for _, s := range testkit.Scopes {
+		p, k := projects[s], projectKeys[s]
+		h.WaitReady(t, p)
+		projectIDs[s] = p.Observation().ID
+		firstKeys[s] = h.WaitStored(t, k, projectIDs[s]).ID
+		h.Update(t, k, func() { k.KeyParameters().Rotation = &common.Rotation{Trigger: "project-" + string(s)} })
+		h.Update(t, p, func() { p.Parameters().Name += "-renamed" })
+	}
+	for _, s := range testkit.Scopes {
+		p, k := projects[s], projectKeys[s]
+		h.Within(waitTimeout).Eventually(t, k.GetName()+" rotated", func() (bool, string) {
+			if err := h.Refresh(k); err != nil {
+				return false, err.Error()
+			}
+			id := testkit.KeyIDOf(meta.GetExternalName(k))
+			return id != "" && id != firstKeys[s], "external name " + meta.GetExternalName(k)
+		})
+		h.WaitStored(t, k, projectIDs[s])
+		h.Within(waitTimeout).Eventually(t, p.GetName()+" renamed in Ory", func() (bool, string) {
+			o, ok := sim.Project(projectIDs[s])
+			return ok && o.Name == p.Parameters().Name, fmt.Sprintf("project %s named %q (found: %v)", projectIDs[s], o.Name, ok)
+		})
+		if err := kube.Delete(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, s := range testkit.Scopes {
+		h.Within(30*time.Second+waitTimeout).WaitGone(t, projectKeys[s])
+		if err := kube.Delete(ctx, projects[s]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, s := range testkit.Scopes {
+		h.Within(waitTimeout).WaitGone(t, projects[s])
+		if _, ok := sim.Project(projectIDs[s]); ok {
+			t.Errorf("%s: project %s is still in Ory after the Project, its deletion protection off, was deleted", string(s), projectIDs[s])
+		}
+		if !hasEvent(t, projectKeys[s], "RotatedKey") {
+			t.Errorf("%s: no RotatedKey event about %s", string(s), projectKeys[s].GetName())
+		}
 	}
 
 	// The workload went through the paths it claims to.

@@ -77,7 +77,7 @@ func TestProjectBadInputAtRunTime(t *testing.T) {
 			arrange: func(t *testing.T, ws orysim.Workspace, p testkit.Project) arranged {
 				name := p.Parameters().Name
 				for range 2 {
-					if _, err := sim.CreateProject(orysim.ProjectSpec{WorkspaceKey: ws.Key, Name: name}); err != nil {
+					if _, err := sim.CreateProject(orysim.ProjectSpec{WorkspaceKey: ws.Key, Name: name, Environment: p.Parameters().Environment}); err != nil {
 						t.Fatal(err)
 					}
 				}

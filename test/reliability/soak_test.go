@@ -3,6 +3,7 @@ package reliability
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
@@ -49,13 +51,40 @@ func soakWorkspaceKey(i int) bool { return (i/4)%4 == 3 }
 // prefix starts the names of all keys the resource ever has.
 func (sk *soakKey) prefix(ns string) string { return fmt.Sprintf("%s-%04d-", ns, sk.i) }
 
+// soakProject is one Project of the soak, in the soak's workspace, with its
+// deletion protection off.
+type soakProject struct {
+	i       int
+	p       testkit.Project
+	renamed bool // renamed mid-soak: renamed in place, the same project
+	deleted bool // deleted mid-soak: its project must be purged
+}
+
+// projectPrefix starts the names of every project of the soak.
+func projectPrefix(ns string) string { return ns + "-p" }
+
+// prefix starts every name the Project's project ever has.
+func (sp *soakProject) prefix(ns string) string {
+	return fmt.Sprintf("%s%02d-", projectPrefix(ns), sp.i)
+}
+
+// soakProjects is how many Projects a soak of n keys drives besides: one
+// for every 25 keys, at least 4 (both scopes, renamed and deleted ones).
+func soakProjects(n int) int { return max(4, n/25) }
+
+// projectOps are the console operations on projects, whose faults the
+// Projects meet.
+var projectOps = []string{orysim.OpCreateProject, orysim.OpListProjects, orysim.OpGetProject, orysim.OpPatchProjectWithRevision, orysim.OpPurgeProject}
+
 // TestFaultSoak reconciles many keys, in both scopes, while the simulator
 // fails 20% of all requests (5xx, 429 and dropped connections, of project
 // and workspace operations alike): ProjectAPIKeys in two projects, and a
-// quarter WorkspaceAPIKeys in the soak's own workspace. Mid-soak it renames
-// a fifth of them (forcing replacements under the same faults) and deletes
-// a tenth. Once the faults stop, every resource must converge within a
-// bound, and then:
+// quarter WorkspaceAPIKeys in the soak's own workspace; and besides a few
+// Projects (soakProjects), half of whose creates are answered and then
+// lose their answer. Mid-soak it renames a fifth of the keys (forcing
+// replacements under the same faults) and deletes a tenth, and renames and
+// deletes a share of the Projects. Once the faults stop, every resource
+// must converge within a bound, and then:
 //
 //   - leaked: no key in the soak's projects or workspace that no live
 //     resource references (by its external name, or as a replaced key
@@ -64,7 +93,10 @@ func (sk *soakKey) prefix(ns string) string { return fmt.Sprintf("%s-%04d-", ns,
 //   - lost: no Ready resource whose connection Secret's value is not its
 //     key's value;
 //   - duplicates: no resource with more than one key of its names;
-//   - incomplete: no resource stuck in the runtime's create-pending state.
+//   - incomplete: no resource stuck in the runtime's create-pending state;
+//   - for Projects: no project of the soak that no live Project names
+//     (leaked, the deleted ones' purged), none with two projects of its
+//     names (duplicates), none create-pending (incomplete).
 //
 // Its size is -soak-keys (or $SOAK_KEYS), 200 by default.
 func TestFaultSoak(t *testing.T) {
@@ -114,10 +146,34 @@ func TestFaultSoak(t *testing.T) {
 		keys[i] = sk
 	}
 
+	projectResources := make([]*soakProject, soakProjects(n))
+	for j := range projectResources {
+		// Of every eight, one of each scope renamed and one of each deleted.
+		sp := &soakProject{i: j, renamed: j%8 == 1 || j%8 == 2, deleted: j%8 == 3 || j%8 == 4}
+		sp.p = testkit.NewProject(testkit.Scopes[j%2], ns, fmt.Sprintf("p%02d", j), nil)
+		sp.p.Parameters().Name = sp.prefix(ns) + "v1"
+		off := false
+		sp.p.Parameters().DeletionProtection = &off
+		cfg := "soak"
+		if testkit.Scopes[j%2] == testkit.Cluster {
+			cfg = ns + "-soak"
+		}
+		testkit.UseConfig(sp.p, cfg)
+		projectResources[j] = sp
+	}
+
 	start := time.Now()
+	// Half the Projects' creates: Ory makes the project, and the answer is
+	// lost; the provider must find and adopt it, not make a second.
+	sim.CutAnswers(orysim.OpCreateProject, "", len(projectResources)/2, orysim.CutBeforeHeaders)
 	sim.SetDropRate(orysim.AllOperations, soakDropShare)
 	sim.SetErrorRate(orysim.AllOperations, (soakFaultShare-soakDropShare)/(1-soakDropShare), 500, 502, 503, 429)
 	t.Cleanup(sim.ClearFaults)
+	for _, sp := range projectResources {
+		if err := kube.Create(ctx, sp.p); err != nil {
+			t.Errorf("cannot create %s: %v", sp.p.GetName(), err)
+		}
+	}
 	parallel(keys, 8, func(sk *soakKey) {
 		if err := kube.Create(ctx, sk.k); err != nil {
 			t.Errorf("cannot create %s: %v", sk.k.GetName(), err)
@@ -163,18 +219,44 @@ func TestFaultSoak(t *testing.T) {
 			}
 		}
 	})
-	t.Logf("soak: at %s, with %d of %d holding a key, renamed %d and deleted %d", mid.Sub(start).Round(time.Second), withKey(t, ns, keys), n, renamed, deleted)
+	projectsRenamed, projectsDeleted := 0, 0
+	for _, sp := range projectResources {
+		switch {
+		case sp.renamed:
+			projectsRenamed++
+			patch := fmt.Sprintf(`{"spec":{"forProvider":{"name":%q}}}`, sp.prefix(ns)+"v2")
+			if err := kube.Patch(ctx, sp.p, client.RawPatch(types.MergePatchType, []byte(patch))); err != nil {
+				t.Errorf("cannot rename %s: %v", sp.p.GetName(), err)
+			}
+		case sp.deleted:
+			projectsDeleted++
+			if err := kube.Delete(ctx, sp.p); err != nil && !kerrors.IsNotFound(err) {
+				t.Errorf("cannot delete %s: %v", sp.p.GetName(), err)
+			}
+		}
+	}
+	t.Logf("soak: at %s, with %d of %d holding a key, renamed %d and deleted %d; renamed %d and deleted %d of %d Projects", mid.Sub(start).Round(time.Second), withKey(t, ns, keys), n, renamed, deleted, projectsRenamed, projectsDeleted, len(projectResources))
 
 	time.Sleep(time.Until(mid.Add(faultTail)))
 	sim.ClearFaults()
+	sim.CutAnswers(orysim.OpCreateProject, "", 0, orysim.CutBeforeHeaders)
 	faultsOff := time.Now()
 	requests, faults := faultCounts(holders, start, faultsOff)
+	projectRequests, projectFaults := projectFaultCounts(ws.KeyID, holders, start, faultsOff)
+	lostAnswers := 0
+	for _, e := range sim.RequestLog() {
+		if e.Operation == orysim.OpCreateProject && e.WorkspaceKeyID == ws.KeyID && e.Fault == orysim.FaultCutBeforeHeaders {
+			lostAnswers++
+		}
+	}
 
 	// Convergence.
 	var st soakState
+	var pst projectState
 	for {
 		st = evaluate(t, ns, holders, ws.KeyID, keys)
-		if st.converged() || time.Since(faultsOff) > bound {
+		pst = evaluateProjects(t, ns, ws.ID, projectResources)
+		if (st.converged() && pst.converged()) || time.Since(faultsOff) > bound {
 			break
 		}
 		time.Sleep(pollInterval)
@@ -194,10 +276,21 @@ func TestFaultSoak(t *testing.T) {
 		n, wsKeys, renamed, deleted, requests, total, strings.Join(kinds, " "), faultsOff.Sub(start).Round(time.Second),
 		st.converged(), converged.Round(time.Second), bound, st.inv.Leaked, st.inv.Lost, st.inv.Duplicates, st.inv.Incomplete)
 	t.Log(summary)
-	// The figures go under the kind of each share; the invariants were
-	// counted over both at once, and go with the project keys.
+	projectTotal := 0
+	var projectKinds []string
+	for k, v := range projectFaults {
+		projectTotal += v
+		projectKinds = append(projectKinds, fmt.Sprintf("%s=%d", k, v))
+	}
+	sort.Strings(projectKinds)
+	t.Logf("soak: projects=%d renamed=%d deleted=%d requests=%d faults=%d (%s) answers lost after the create=%d converged=%v leaked=%d duplicates=%d incomplete=%d",
+		len(projectResources), projectsRenamed, projectsDeleted, projectRequests, projectTotal, strings.Join(projectKinds, " "), lostAnswers,
+		pst.converged(), pst.inv.Leaked, pst.inv.Duplicates, pst.inv.Incomplete)
+	// The figures go under the kind of each share; the key invariants were
+	// counted over both key kinds at once, and go with the project keys.
 	report.Add(testkit.Counters{Kind: testkit.ProjectAPIKey.Name, Keys: n - wsKeys, Faults: total, Leaked: st.inv.Leaked, Lost: st.inv.Lost, Duplicates: st.inv.Duplicates, Incomplete: st.inv.Incomplete})
 	report.Add(testkit.Counters{Kind: testkit.WorkspaceAPIKey.Name, Keys: wsKeys})
+	report.Add(testkit.Counters{Kind: "Project", Keys: len(projectResources), Faults: projectTotal + lostAnswers, Leaked: pst.inv.Leaked, Duplicates: pst.inv.Duplicates, Incomplete: pst.inv.Incomplete})
 
 	if !st.converged() {
 		t.Errorf("the soak did not converge within %s of the faults stopping: %d not converged, e.g.:\n%s",
@@ -210,6 +303,18 @@ func TestFaultSoak(t *testing.T) {
 	}
 	if total == 0 {
 		t.Error("no fault was injected")
+	}
+	if !pst.converged() {
+		t.Errorf("the soak's Projects did not converge within %s of the faults stopping: %d not converged, e.g.:\n%s",
+			bound, len(pst.pending), strings.Join(pst.pending[:min(len(pst.pending), 15)], "\n"))
+	}
+	for what, v := range map[string]int{"leaked projects": pst.inv.Leaked, "duplicated projects": pst.inv.Duplicates, "incomplete project creates": pst.inv.Incomplete} {
+		if v != 0 {
+			t.Errorf("%d %s: %s", v, what, strings.Join(pst.inv.Problems[:min(len(pst.inv.Problems), 15)], "\n"))
+		}
+	}
+	if projectTotal == 0 || lostAnswers == 0 {
+		t.Errorf("the Projects met %d faults and %d lost create answers: want some of each", projectTotal, lostAnswers)
 	}
 
 	// Deleting all of them leaves the soak's projects empty, and its
@@ -229,6 +334,99 @@ func TestFaultSoak(t *testing.T) {
 		return left == 0 && live == 0, fmt.Sprintf("%d keys left in the soak's projects and workspace, %d resources with a key left", left, live)
 	})
 	t.Logf("soak: all %d resources deleted, their keys gone, in %s", n-deleted, time.Since(teardown).Round(time.Second))
+
+	// Deleting the Projects purges their projects.
+	for _, sp := range projectResources {
+		if err := kube.Delete(ctx, sp.p); err != nil && !kerrors.IsNotFound(err) {
+			t.Errorf("cannot delete %s: %v", sp.p.GetName(), err)
+		}
+	}
+	h.Within(bound).Eventually(t, "every soak project purged", func() (bool, string) {
+		left := 0
+		for _, o := range sim.Projects(ws.ID) {
+			if o.State != orysim.ProjectDeleted && strings.HasPrefix(o.Name, projectPrefix(ns)) {
+				left++
+			}
+		}
+		return left == 0, fmt.Sprintf("%d projects of the soak left in Ory", left)
+	})
+}
+
+// projectState is the state of the soak's Projects at one moment.
+type projectState struct {
+	pending []string // why Projects have not converged
+	inv     testkit.Invariants
+}
+
+func (s projectState) converged() bool {
+	return len(s.pending) == 0 && s.inv.Leaked == 0 && s.inv.Duplicates == 0 && s.inv.Incomplete == 0
+}
+
+// evaluateProjects reads the soak's Projects and the projects of workspace
+// ws, and counts what has not converged (not Ready, its project not in Ory
+// under the spec's name, a deleted one still there) and what breaks an
+// invariant. A Project's projects are those whose names start with its
+// prefix (a renamed one is renamed in place: it has one).
+func evaluateProjects(t *testing.T, ns, ws string, projects []*soakProject) projectState {
+	t.Helper()
+	snap, err := testkit.TakeProjects(context.Background(), kube, sim, ns, ws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]*soakProject{}
+	for _, sp := range projects {
+		byID[testkit.ID(sp.p)] = sp
+	}
+	st := projectState{inv: snap.Invariants(testkit.ProjectRules{
+		Ours: func(o orysim.Project) bool { return strings.HasPrefix(o.Name, projectPrefix(ns)) },
+		Mine: func(p testkit.Project, o orysim.Project) bool {
+			sp := byID[testkit.ID(p)]
+			return sp != nil && strings.HasPrefix(o.Name, sp.prefix(ns))
+		},
+	})}
+	for _, sp := range projects {
+		p, ok := snap.Projects[testkit.ID(sp.p)]
+		if m, done := presence(sp.p, p, ok, sp.deleted); done {
+			st.pending = append(st.pending, m...)
+			continue
+		}
+		id := strings.ToLower(meta.GetExternalName(p))
+		o, exists := snap.Ory[id]
+		isReady, why := testkit.Ready(p)
+		switch {
+		case !isReady:
+			st.pending = append(st.pending, p.GetName()+": "+why)
+		case !exists:
+			st.pending = append(st.pending, p.GetName()+": its project "+id+" is not in Ory")
+		case o.Name != p.Parameters().Name:
+			st.pending = append(st.pending, fmt.Sprintf("%s: its project is named %q, the spec says %q", p.GetName(), o.Name, p.Parameters().Name))
+		}
+	}
+	return st
+}
+
+// projectFaultCounts returns how many requests the soak's workspace key
+// (keyID) made to project operations in [from, to), those about the key
+// holders aside (faultCounts counts them), and the faults injected into
+// them by kind and status.
+func projectFaultCounts(keyID string, holders []string, from, to time.Time) (int, map[string]int) {
+	requests, faults := 0, map[string]int{}
+	for _, e := range sim.RequestLog() {
+		if e.WorkspaceKeyID != keyID || !slices.Contains(projectOps, e.Operation) || e.Time.Before(from) || !e.Time.Before(to) {
+			continue
+		}
+		if slices.ContainsFunc(holders, func(h string) bool { return strings.Contains(e.Path, "/projects/"+h) }) {
+			continue
+		}
+		requests++
+		switch {
+		case e.Fault == orysim.FaultDrop:
+			faults["drop"]++
+		case e.Fault != "" && e.Fault != orysim.FaultCutBeforeHeaders:
+			faults[fmt.Sprint(e.Status)]++
+		}
+	}
+	return requests, faults
 }
 
 // soakState is the soak's state at one moment.
@@ -263,14 +461,8 @@ func evaluate(t *testing.T, ns string, holders []string, credential string, keys
 	}})}
 	for _, sk := range keys {
 		o, ok := snap.Keys[testkit.ID(sk.k)]
-		switch {
-		case sk.deleted && ok:
-			st.pending = append(st.pending, o.GetName()+" still exists ("+syncMessage(o)+")")
-			continue
-		case sk.deleted:
-			continue
-		case !ok:
-			st.pending = append(st.pending, sk.k.GetName()+" is missing")
+		if m, done := presence(sk.k, o, ok, sk.deleted); done {
+			st.pending = append(st.pending, m...)
 			continue
 		}
 		k := o
@@ -326,7 +518,23 @@ func faultCounts(holders []string, from, to time.Time) (int, map[string]int) {
 	return requests, faults
 }
 
-func syncMessage(k testkit.Key) string {
+// presence checks a soak resource's existence: created is the object the
+// soak made, got the one read (found: whether it was), deleted whether the
+// soak deleted it. done is true when nothing more is to check: the
+// resource is deleted (gone, or still there: pending), or missing.
+func presence(created, got resource.Managed, found, deleted bool) (pending []string, done bool) {
+	switch {
+	case deleted && found:
+		return []string{got.GetName() + " still exists (" + syncMessage(got) + ")"}, true
+	case deleted:
+		return nil, true
+	case !found:
+		return []string{created.GetName() + " is missing"}, true
+	}
+	return nil, false
+}
+
+func syncMessage(k resource.Managed) string {
 	c := k.GetCondition(xpv2.TypeSynced)
 	return fmt.Sprintf("Synced=%s %s", c.Status, c.Message)
 }

@@ -84,18 +84,24 @@ type ProjectObservation struct {
 	APIURL string `json:"apiURL,omitempty"`
 }
 
+// projectRunning is the state Ory reports for a project in service (the
+// console API's project.state; internal/console.ProjectRunning).
+const projectRunning = "running"
+
 // ProjectID returns the value a reference to a Project resolves to (the
 // extractor of ProjectAPIKey's projectIDRef and projectIDSelector): the
 // Project's UUID as its controller last read it from Ory,
-// status.atProvider.id. It is empty until then, also for a Project imported
-// by an external name that names no project, so a key never takes a UUID
-// that Ory has not confirmed: crossplane-runtime's resolver then reports
+// status.atProvider.id, while the state it read with it is running. It is
+// empty until then, also for a Project imported by an external name that
+// names no project, and while Ory reports the project halted (or the
+// controller found it gone), so a key never takes a UUID that Ory has not
+// confirmed in service: crossplane-runtime's resolver then reports
 // "referenced field was empty (referenced resource may not yet be ready)"
 // and the key waits. It is empty for an object that is not a Project.
 func ProjectID() reference.ExtractValueFn {
 	return func(mg resource.Managed) string {
 		p, ok := mg.(interface{ Observation() *ProjectObservation })
-		if !ok {
+		if !ok || p.Observation().State != projectRunning {
 			return ""
 		}
 		return p.Observation().ID

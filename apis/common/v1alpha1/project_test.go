@@ -14,9 +14,15 @@ import (
 func TestProjectID(t *testing.T) {
 	const id = "3f2c1f9e-5b0a-4f7e-9d38-2a6c1b7e8f01"
 	observed := &namespacedv1alpha1.Project{}
-	observed.Status.AtProvider.ID = id
+	observed.Status.AtProvider.ID, observed.Status.AtProvider.State = id, "running"
 	clusterObserved := &clusterv1alpha1.Project{}
-	clusterObserved.Status.AtProvider.ID = id
+	clusterObserved.Status.AtProvider.ID, clusterObserved.Status.AtProvider.State = id, "running"
+	halted := &namespacedv1alpha1.Project{}
+	halted.Status.AtProvider.ID, halted.Status.AtProvider.State = id, "halted"
+	deleted := &namespacedv1alpha1.Project{}
+	deleted.Status.AtProvider.ID, deleted.Status.AtProvider.State = id, "deleted"
+	noState := &namespacedv1alpha1.Project{}
+	noState.Status.AtProvider.ID = id
 	imported := &namespacedv1alpha1.Project{}
 	meta.SetExternalName(imported, id)
 	key := &namespacedv1alpha1.ProjectAPIKey{}
@@ -36,6 +42,18 @@ func TestProjectID(t *testing.T) {
 			reason: "The cluster-scoped Project resolves the same way.",
 			mg:     clusterObserved,
 			want:   id,
+		},
+		"Halted": {
+			reason: "A project Ory reports halted serves no keys: a key waits while its Project is not Ready.",
+			mg:     halted,
+		},
+		"Deleted": {
+			reason: "A project Ory reports deleted is no key's project, whatever status still says of its ID.",
+			mg:     deleted,
+		},
+		"NoState": {
+			reason: "An ID without the state it was read with (a status written by hand, or by an older provider) is not confirmed running.",
+			mg:     noState,
 		},
 		"ExternalNameOnly": {
 			reason: "An external name not yet confirmed by Ory (a Project being created, or an import that may name no project) resolves to nothing, so the key waits instead of caching a UUID no project has.",

@@ -23,6 +23,36 @@ import (
 // for; the engine allows keys the same.
 const clockSkew = 2 * time.Minute
 
+// settleWindow is how long after a create began (its creation mark) a look
+// that finds no project of it proves nothing yet: a create that ended in a
+// 504, or in the client's own timeout (console.CallTimeout), may still be
+// under way in Ory, and its project listed only later. clockSkew is added
+// for a margin, as for the creation time.
+const settleWindow = console.CallTimeout + clockSkew
+
+// settleLook is how often a create still in its settle window is looked
+// for again.
+const settleLook = 15 * time.Second
+
+// nextLook returns when a create that began at since, and that a look at
+// now found nothing of, is to be looked for again, or the zero time when
+// its settle window is over and "nothing" means that the create made
+// nothing.
+func nextLook(since, now time.Time) time.Time {
+	end := since.Add(settleWindow)
+	if !now.Before(end) {
+		return time.Time{}
+	}
+	return minTime(now.Add(settleLook), end)
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
 // presence says whether project id exists, from Ory's answer to GetProject:
 // the project p, or err. A project in state deleted (the console deletes
 // softly) and a 404 prove it gone. A 403 does not: Ory answers it for a
@@ -113,17 +143,21 @@ func drift(spec *common.ProjectParameters, p console.Project, mayUpdate bool) (n
 }
 
 // candidates are the projects that a create whose answer was lost may have
-// made, as the creation mark m describes it: named m.Name, in workspace
-// m.Parent (any workspace when the create named none: Ory chose), made
-// since m.Since (clockSkew allowed; a project whose creation time Ory did
-// not report cannot be ruled out), not deleted, and named by no Project
-// resource (known holds the lower case IDs the resources name).
-func candidates(projects []console.Project, m common.CreationMark, known map[string]bool) []console.Project {
+// made, as the creation mark m and the spec describe it: named m.Name, in
+// workspace m.Parent (any workspace when the create named none: Ory chose),
+// of the spec's environment and, when the spec sets one, its home region
+// (both immutable, so the spec's are the create's; left out, Ory chose the
+// region), made since m.Since (clockSkew allowed; a project whose creation
+// time Ory did not report cannot be ruled out), not deleted, and named by
+// no Project resource (known holds the lower case IDs the resources name).
+func candidates(projects []console.Project, m common.CreationMark, spec *common.ProjectParameters, known map[string]bool) []console.Project {
 	var out []console.Project
 	for _, p := range projects {
 		switch {
 		case p.Name != m.Name,
 			m.Parent != "" && !strings.EqualFold(p.WorkspaceID, m.Parent),
+			p.Environment != spec.Environment,
+			spec.HomeRegion != "" && p.HomeRegion != spec.HomeRegion,
 			p.State == console.ProjectDeleted,
 			!p.CreatedAt.IsZero() && p.CreatedAt.Before(m.Since.Add(-clockSkew)),
 			known[strings.ToLower(p.ID)]:
@@ -132,6 +166,21 @@ func candidates(projects []console.Project, m common.CreationMark, known map[str
 		out = append(out, p)
 	}
 	return out
+}
+
+// firstOf reports whether Project resource a came before b, of two that
+// name one project: the older (creation times have second precision), then
+// by UID, then by namespace and name (a cluster-scoped one has none), so
+// that of two the same one always manages the project.
+func firstOf(a, b metav1.Object) bool {
+	ta, tb := a.GetCreationTimestamp(), b.GetCreationTimestamp()
+	if !ta.Equal(&tb) {
+		return ta.Before(&tb)
+	}
+	if a.GetUID() != b.GetUID() {
+		return a.GetUID() < b.GetUID()
+	}
+	return a.GetNamespace()+"/"+a.GetName() < b.GetNamespace()+"/"+b.GetName()
 }
 
 // Ways to let a Project's deletion leave its project in Ory, by scope.

@@ -215,16 +215,40 @@ func TestDrift(t *testing.T) {
 func TestCandidates(t *testing.T) {
 	since := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	made := func(id, name, ws, state string, at time.Time) console.Project {
-		return console.Project{ID: id, Name: name, WorkspaceID: ws, State: state, CreatedAt: at}
+		return console.Project{ID: id, Name: name, WorkspaceID: ws, State: state, Environment: "prod", HomeRegion: "us-east", CreatedAt: at}
+	}
+	in := func(p console.Project, env, region string) console.Project {
+		p.Environment, p.HomeRegion = env, region
+		return p
 	}
 	mark := common.CreationMark{Since: since, Parent: workspaceID, Name: "payments"}
+	prodUSEast := &common.ProjectParameters{Name: "payments", Environment: "prod", HomeRegion: "us-east"}
 	cases := map[string]struct {
 		reason   string
 		projects []console.Project
 		mark     common.CreationMark
-		known    map[string]bool
-		want     []string
+		// spec is the resource's (prod, us-east when nil).
+		spec  *common.ProjectParameters
+		known map[string]bool
+		want  []string
 	}{
+		"OtherEnvironment": {
+			reason:   "A create for prod makes a prod project: a dev project of the name, made since, is someone else's.",
+			projects: []console.Project{in(made(projectID, "payments", workspaceID, console.ProjectRunning, since), "dev", "us-east")},
+			mark:     mark,
+		},
+		"OtherHomeRegion": {
+			reason:   "A create that named a home region makes its project there: one in another region is someone else's.",
+			projects: []console.Project{in(made(projectID, "payments", workspaceID, console.ProjectRunning, since), "prod", "eu-central")},
+			mark:     mark,
+		},
+		"AnyHomeRegion": {
+			reason:   "A create that named no home region let Ory choose: any region counts.",
+			projects: []console.Project{in(made(projectID, "payments", workspaceID, console.ProjectRunning, since), "prod", "eu-central")},
+			mark:     mark,
+			spec:     &common.ProjectParameters{Name: "payments", Environment: "prod"},
+			want:     []string{projectID},
+		},
 		"TheLostOne": {
 			reason:   "A project of the name, in the workspace, made since the mark, named by no resource: the create's.",
 			projects: []console.Project{made(projectID, "payments", workspaceID, console.ProjectRunning, since.Add(time.Second))},
@@ -289,7 +313,11 @@ func TestCandidates(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			var got []string
-			for _, p := range candidates(tc.projects, tc.mark, tc.known) {
+			spec := tc.spec
+			if spec == nil {
+				spec = prodUSEast
+			}
+			for _, p := range candidates(tc.projects, tc.mark, spec, tc.known) {
 				got = append(got, p.ID)
 			}
 			if diff := cmp.Diff(tc.want, got); diff != "" {
@@ -431,6 +459,39 @@ func TestKeysFirst(t *testing.T) {
 				if !strings.Contains(got, w) {
 					t.Errorf("%s\nkeysFirst(...) = %q, want it to contain %q", tc.reason, got, w)
 				}
+			}
+		})
+	}
+}
+
+func TestNextLook(t *testing.T) {
+	since := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	cases := map[string]struct {
+		reason string
+		now    time.Time
+		want   time.Time
+	}{
+		"JustLost": {
+			reason: "A create that just lost its answer may still be under way in Ory: look again soon, not create.",
+			now:    since.Add(5 * time.Second), want: since.Add(5*time.Second + settleLook),
+		},
+		"WindowEndsFirst": {
+			reason: "The last look comes when the window ends, not after it.",
+			now:    since.Add(settleWindow - time.Second), want: since.Add(settleWindow),
+		},
+		"WindowOver": {
+			reason: "Past the client's timeout and the clock skew, a look that finds nothing means the create made nothing.",
+			now:    since.Add(settleWindow),
+		},
+		"LongAgo": {
+			reason: "A mark an hour old (or the fallback for a create without one) waits for nothing.",
+			now:    since.Add(time.Hour),
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := nextLook(since, tc.now); !got.Equal(tc.want) {
+				t.Errorf("%s\nnextLook(since, since+%s) = %v, want %v", tc.reason, tc.now.Sub(since), got, tc.want)
 			}
 		})
 	}

@@ -20,7 +20,10 @@
 //     adopted; several are refused for a person to choose; none lets the
 //     create go on. A project is never purged by the recovery: it may
 //     already hold users (docs/reliability.md).
-//   - Observe (external.go) reads the project by its ID, the external name.
+//   - Observe (external.go) reads the project by its ID, the external name,
+//     once the one-manager rule (manager.go) lets it: the oldest Project
+//     resource naming a project manages it, and no deletion purges a
+//     project another resource names.
 //     A project Ory reports deleted, or answers 404 for, is gone; a 403 is
 //     not proof of absence (Ory answers it for unknown projects too).
 //   - Create marks the resource, then asks Ory; Update renames at the

@@ -12,6 +12,7 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
@@ -36,7 +37,11 @@ type external struct {
 }
 
 // Observe reads the project the external name names and compares it with
-// the spec. It changes nothing in Ory.
+// the spec. It changes nothing in Ory. Another Project resource that named
+// the project first manages it (oneManager): this one is refused, and its
+// deletion, like that of the first while another names the project, finds
+// nothing to delete, so Delete never purges a project another resource
+// names.
 func (e *external) Observe(ctx context.Context, cr Resource) (managed.ExternalObservation, error) {
 	id, err := common.ParseProjectID(meta.GetExternalName(cr))
 	if err != nil {
@@ -54,6 +59,9 @@ func (e *external) Observe(ctx context.Context, cr Resource) (managed.ExternalOb
 	if err := e.cfg.CheckProject(id); err != nil {
 		return managed.ExternalObservation{}, err
 	}
+	if mine, err := e.oneManager(ctx, cr, id); err != nil || !mine {
+		return managed.ExternalObservation{ResourceExists: false, ResourceUpToDate: true}, err
+	}
 	p, err := e.ory.GetProject(ctx, id)
 	forbidden := console.ReasonOf(err) == console.ReasonForbidden
 	exists, err := presence(id, p, err, strings.EqualFold(cr.GetAnnotations()[common.AnnotationPurging], id))
@@ -65,6 +73,9 @@ func (e *external) Observe(ctx context.Context, cr Resource) (managed.ExternalOb
 	}
 	if !exists {
 		if !meta.WasDeleted(cr) {
+			if err := e.forget(ctx, cr); err != nil {
+				return managed.ExternalObservation{}, err
+			}
 			cr.SetConditions(e.gone(cr, id))
 		}
 		return managed.ExternalObservation{ResourceExists: false, ResourceUpToDate: true}, nil
@@ -90,6 +101,24 @@ func (e *external) Observe(ctx context.Context, cr Resource) (managed.ExternalOb
 		ResourceLateInitialized: lateInit,
 		ConnectionDetails:       e.details(p),
 	}, nil
+}
+
+// forget clears status.atProvider of a resource whose project Ory shows
+// gone, in the API server at once: a reference to the resource must not
+// resolve to the old project (common.ProjectID), nor its STATE column say
+// running, also while no new project can be made. Written here, not left to
+// the runtime's status write, because the runtime's full updates before and
+// after a create (its create annotations) put back the stored status first.
+func (e *external) forget(ctx context.Context, cr Resource) error {
+	if *cr.Observation() == (common.ProjectObservation{}) {
+		return nil
+	}
+	patch := client.RawPatch(types.MergePatchType, []byte(`{"status":{"atProvider":null}}`))
+	if err := e.kube.Status().Patch(ctx, cr, patch); err != nil {
+		return errors.Wrap(err, "cannot clear status.atProvider of a project Ory shows gone")
+	}
+	*cr.Observation() = common.ProjectObservation{}
+	return nil
 }
 
 // gone is the Ready condition of a resource whose project Ory shows gone.
@@ -207,9 +236,9 @@ func (e *external) Delete(ctx context.Context, cr Resource) (managed.ExternalDel
 	}
 	// A purge already recorded on the resource was sent before: Ory's read
 	// may show the project running for a while after its 204. The purge
-	// is sent again (its 403 or 404 for a purged project counts as done), but through the
-	// runtime's backoff and without another event: at once, each second
-	// would bring another purge.
+	// is sent again (its 403 or 404 for a purged project counts as done),
+	// but through the runtime's backoff and without another event: at
+	// once, each second would bring another purge.
 	again := strings.EqualFold(cr.GetAnnotations()[common.AnnotationPurging], id)
 	if !again {
 		// The create's annotations go with the same patch: for 30 s after

@@ -482,6 +482,54 @@ func TestProjectGone(t *testing.T) {
 	})
 }
 
+// TestProjectGoneForgotten: once Ory shows the project gone, the resource
+// no longer reports it, even while no new project can be made, so that a
+// key referencing the Project waits rather than resolving to the deleted
+// project's ID.
+func TestProjectGoneForgotten(t *testing.T) {
+	cases := map[string]struct {
+		reason string
+		// arrange keeps a new project from being made.
+		arrange func(f *fixture)
+	}{
+		"NoProjectSlot": {
+			reason: "The plan has no free slot (402): the create fails, and the status written with its error must not bring the old project back.",
+			arrange: func(f *fixture) {
+				f.sim.SetProjectLimit(f.ws.ID, 1)
+				f.sim.AddProject(workspaceKey, "taken")
+			},
+		},
+		"NoCreatePolicy": {
+			reason: "Management policies without Create: the resource only reports the project gone.",
+			arrange: func(f *fixture) {
+				f.update(func() { f.cr.SetManagementPolicies(xpv2.ManagementPolicies{xpv2.ManagementActionObserve}) })
+			},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			forEachScope(t, payments, func(t *testing.T, f *fixture) {
+				e := f.external()
+				f.mustConverge(e)
+				f.pastGracePeriod()
+				old := f.cr.Observation().ID
+				f.sim.DeleteProject(old)
+				tc.arrange(f)
+				_, _ = f.reconcile(e)
+				if got := *f.cr.Observation(); got != (common.ProjectObservation{}) {
+					t.Errorf("%s\nstatus.atProvider = %+v after Ory showed project %s deleted, want it cleared", tc.reason, got, old)
+				}
+				if got := common.ProjectID()(f.cr); got != "" {
+					t.Errorf("%s\na reference to the Project resolves to %q, want nothing (the key waits)", tc.reason, got)
+				}
+				if c := f.cr.GetCondition(xpv2.TypeReady); c.Status == corev1.ConditionTrue {
+					t.Errorf("%s\nReady = True for a project Ory shows gone", tc.reason)
+				}
+			})
+		})
+	}
+}
+
 // TestRateLimitRequeue: a 429 whose reset is past the reconcile is noted
 // for the resource, and the reconcile is requeued at the reset rather
 // than at the runtime's backoff.

@@ -144,8 +144,9 @@ const creationGracePeriod = 30 * time.Second
 // wait of the creation grace period for a project not found, then
 // Delete for a deleted resource (its error in the Synced condition, as
 // the runtime writes it; or removing the finalizer once the project is
-// gone), else the create-pending annotation and Create (with
-// its result annotation), or Update, and the status write. It returns
+// gone), else the create-pending annotation and Create (with its result
+// annotation, then the status write with Ready Creating), or Update, and
+// the status write. It returns
 // Observe's answer and the first error, and leaves f.cr as the API server
 // has it.
 func (f *fixture) reconcile(e *external) (managed.ExternalObservation, error) {
@@ -196,6 +197,8 @@ func (f *fixture) reconcile(e *external) (managed.ExternalObservation, error) {
 			meta.SetExternalCreateSucceeded(f.cr, time.Now())
 		}
 		f.mustUpdate()
+		f.cr.SetConditions(xpv2.Creating())
+		f.writeStatus()
 		return o, err
 	case o.ResourceLateInitialized && policy.ShouldLateInitialize():
 		f.mustUpdate()

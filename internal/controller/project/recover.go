@@ -34,20 +34,29 @@ import (
 // without a result.
 //
 // Ory's list of projects answers the question. A project of the name the
-// create asked for, in its workspace, made since the create began, not
-// deleted, that no Project resource of either scope names (candidates), is
-// that create's project:
+// create asked for, in its workspace, of the spec's environment (and home
+// region, when set), made since the create began, not deleted, that no
+// Project resource of either scope names (candidates), is that create's
+// project:
 //
 //   - exactly one: the resource adopts it (its ID becomes the external
 //     name; event RecoveredCreate). It is not purged and made again: a
 //     project may hold users from its first minute, and nothing about it
 //     is lost with the answer (unlike a key's value).
-//   - none: the create made nothing; the mark is cleared and the resource
-//     creates its project.
+//   - none, while the create may still be under way in Ory (settleWindow
+//     since the mark: a 504, or the client's timeout, can come before Ory
+//     finishes): not yet. The mark stays, Ready (Creating) says the
+//     provider is still looking, and it looks again soon (nextLook).
+//   - none after that: the create made nothing; the mark is cleared and the
+//     resource creates its project.
 //   - several: the provider cannot tell which, and will not guess or make
 //     another: Ready (CreateAmbiguous) and an event name them and ask a
 //     person to import the right one by setting the external name. A
 //     resource being deleted leaves them all in Ory, with a warning.
+//
+// A ProviderConfig with allowedProjectIDs may not look (a new project's ID
+// cannot be among them): the mark stays, and Ready (CreateRefused) says how
+// to go on (refuseLook).
 type recovery struct {
 	kube    client.Client
 	connect func(ctx context.Context, mg resource.Managed) (*external, error)
@@ -102,14 +111,15 @@ func (e *external) creationMark(cr Resource, v string, marked bool) common.Creat
 // recover settles the create m describes: adopts its project, lets a new
 // create go on, or refuses (see recovery).
 func (e *external) recover(ctx context.Context, cr Resource, m common.CreationMark, incomplete bool) error {
-	var found []console.Project
-	if e.createAllowed() == nil {
-		// A ProviderConfig limited to some projects never asks for one, so
-		// there is nothing to look for.
-		var err error
-		if found, err = e.lookFor(ctx, m); err != nil {
-			return e.requeue.note(cr, errors.Wrap(err, "cannot look for the project an interrupted create may have made; the provider creates no other until it can"))
-		}
+	if err := e.createAllowed(); err != nil {
+		// The create began under a ProviderConfig without allowedProjectIDs,
+		// which has them now: the provider may neither look for the project
+		// nor make another, and the mark stays for when it may.
+		return e.refuseLook(cr, m, err)
+	}
+	found, err := e.lookFor(ctx, m, cr.Parameters())
+	if err != nil {
+		return e.requeue.note(cr, errors.Wrap(err, "cannot look for the project an interrupted create may have made; the provider creates no other until it can"))
 	}
 	clear := map[string]*string{common.AnnotationCreating: nil}
 	switch {
@@ -122,6 +132,8 @@ func (e *external) recover(ctx context.Context, cr Resource, m common.CreationMa
 		e.record.Event(cr, event.Normal("RecoveredCreate", fmt.Sprintf("The create of project %q lost its answer, but Ory had made project %s; "+
 			"this resource adopted it (a project is never purged to be made again: it may already hold users)", m.Name, p.ID)))
 		return nil
+	case len(found) == 0 && !nextLook(m.Since, e.now()).IsZero():
+		return e.notYet(cr, m, nextLook(m.Since, e.now()))
 	case len(found) == 0:
 		if err := settle(ctx, e.kube, cr, clear, incomplete, meta.AnnotationKeyExternalCreateFailed); err != nil {
 			return err
@@ -136,13 +148,41 @@ func (e *external) recover(ctx context.Context, cr Resource, m common.CreationMa
 			"whose answer was lost may have made any of projects %s: the provider leaves them all in Ory; purge in the Ory Console the ones nobody uses", m.Name, ids(found))))
 		return nil
 	}
-	err := errors.Errorf("a create of project %q lost its answer, and projects %s all fit it (that name, made since %s, named by no Project): "+
+	err = errors.Errorf("a create of project %q lost its answer, and projects %s all fit it (that name, made since %s, named by no Project): "+
 		"the provider will not guess, nor make another. Set the crossplane.io/external-name annotation to the ID of the one to keep (purge the others in the Ory Console if nobody uses them)",
 		m.Name, ids(found), m.Since.UTC().Format(time.RFC3339))
 	c := xpv2.Unavailable().WithMessage(err.Error())
 	c.Reason = common.ReasonCreateAmbiguous
 	cr.SetConditions(c)
 	e.record.Event(cr, event.Warning(event.Reason(common.ReasonCreateAmbiguous), err))
+	return err
+}
+
+// notYet reports a create of m whose project Ory does not list, while it
+// may still be under way (settleWindow): the mark stays, Ready (Creating)
+// says the provider is still looking, the returned error stops the
+// reconcile before a create, and the next look comes at next.
+func (e *external) notYet(cr Resource, m common.CreationMark, next time.Time) error {
+	err := errors.Errorf("a create of project %q since %s lost its answer, and Ory lists no project of it yet; Ory may still be making it, so the provider "+
+		"makes no other and looks again until %s, then creates the project if none has appeared",
+		m.Name, m.Since.UTC().Format(time.RFC3339), m.Since.Add(settleWindow).UTC().Format(time.RFC3339))
+	cr.SetConditions(xpv2.Creating().WithMessage(err.Error()))
+	e.requeue.set(cr, next)
+	return err
+}
+
+// refuseLook reports, in Ready (CreateRefused) and the returned error, a
+// create of m that the provider may not look into because its ProviderConfig
+// refuses creates (why, from createAllowed), and how to go on. The creation
+// mark stays: the project may exist, and a look once the ProviderConfig
+// allows it finds it.
+func (e *external) refuseLook(cr Resource, m common.CreationMark, why error) error {
+	err := errors.Errorf("a create of project %q since %s did not record its project, and Ory may have made it; the provider cannot look for it now, nor make another, because %s. "+
+		"Give this resource a ProviderConfig without allowedProjectIDs for the provider to look, or set the crossplane.io/external-name annotation to the project's ID",
+		m.Name, m.Since.UTC().Format(time.RFC3339), why)
+	c := xpv2.Unavailable().WithMessage(err.Error())
+	c.Reason = common.ReasonCreateRefused
+	cr.SetConditions(c)
 	return err
 }
 
@@ -158,9 +198,9 @@ func settle(ctx context.Context, kube client.Client, cr Resource, set map[string
 	return errors.Wrap(metapatch.Annotations(ctx, kube, cr, set), "cannot record the outcome of an interrupted create on the resource")
 }
 
-// lookFor returns the projects the create m describes may have made
+// lookFor returns the projects the create m of spec describes may have made
 // (candidates): Ory's list of projects, less those a Project resource names.
-func (e *external) lookFor(ctx context.Context, m common.CreationMark) ([]console.Project, error) {
+func (e *external) lookFor(ctx context.Context, m common.CreationMark, spec *common.ProjectParameters) ([]console.Project, error) {
 	projects, err := e.ory.ListProjects(ctx)
 	if err != nil {
 		return nil, err
@@ -169,35 +209,43 @@ func (e *external) lookFor(ctx context.Context, m common.CreationMark) ([]consol
 	if err != nil {
 		return nil, err
 	}
-	return candidates(projects, m, known), nil
+	return candidates(projects, m, spec, known), nil
 }
 
 // knownProjectIDs returns the lower case IDs of the projects every Project
-// resource, of either scope, names as its external name, read from the
-// manager's cache. A scope whose CRD is not installed (not activated, with
-// Crossplane's safe-start) has no resources.
+// resource, of either scope, names as its external name (forEachProject).
 func (e *external) knownProjectIDs(ctx context.Context) (map[string]bool, error) {
 	known := map[string]bool{}
+	err := e.forEachProject(ctx, func(o Resource) {
+		if id := meta.GetExternalName(o); id != "" {
+			known[strings.ToLower(id)] = true
+		}
+	})
+	return known, err
+}
+
+// forEachProject calls fn with every Project resource of either scope, read
+// from the manager's cache. A scope whose CRD is not installed (not
+// activated, with Crossplane's safe-start) has no resources.
+func (e *external) forEachProject(ctx context.Context, fn func(Resource)) error {
 	for _, l := range []client.ObjectList{&namespacedv1alpha1.ProjectList{}, &clusterv1alpha1.ProjectList{}} {
 		if err := e.kube.List(ctx, l); err != nil {
 			if kmeta.IsNoMatchError(err) {
 				continue
 			}
-			return nil, errors.Wrap(err, "cannot list the Project resources")
+			return errors.Wrap(err, "cannot list the Project resources")
 		}
 		items, err := kmeta.ExtractList(l)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, it := range items {
-			if o, ok := it.(client.Object); ok {
-				if id := meta.GetExternalName(o); id != "" {
-					known[strings.ToLower(id)] = true
-				}
+			if o, ok := it.(Resource); ok {
+				fn(o)
 			}
 		}
 	}
-	return known, nil
+	return nil
 }
 
 func ids(ps []console.Project) string {
