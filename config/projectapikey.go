@@ -21,7 +21,7 @@ var ProjectAPIKey = Kind{
 		Noun:    "project",
 		Field:   "projectID",
 		Default: func(c *providerconfig.Config) string { return c.ProjectID },
-		Allowed: projectapikey.Allowed,
+		Allowed: (*providerconfig.Config).CheckProject,
 		Gone:    projectapikey.ProjectGone,
 	},
 	ConnectionKeys: []string{common.ConnectionKeyValue, common.ConnectionKeyID, common.ConnectionKeyProjectID, common.ConnectionKeyAPIURL},

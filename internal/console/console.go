@@ -364,7 +364,7 @@ func classify(op string, resp *http.Response, err error) *Error {
 		// names the URL and the cause, never a header.
 		return &Error{Op: op, Reason: ReasonUnavailable, Message: err.Error()}
 	}
-	e := &Error{Op: op, StatusCode: resp.StatusCode, Message: oryMessage(err)}
+	e := &Error{Op: op, StatusCode: resp.StatusCode, Message: oryMessage(err, resp.StatusCode)}
 	switch s := resp.StatusCode; {
 	case s == http.StatusUnauthorized:
 		e.Reason = ReasonUnauthorized
@@ -390,8 +390,10 @@ func classify(op string, resp *http.Response, err error) *Error {
 }
 
 // oryMessage extracts Ory's own explanation from a herodot error body
-// ({"error":{"reason":...,"message":...}}), if it has one.
-func oryMessage(err error) string {
+// ({"error":{"reason":...,"message":...}}) of an answer with status, if it
+// has one. A message that only repeats the status text (herodot's default
+// for a 402 is "Payment Required") is left out: Error already says it.
+func oryMessage(err error, status int) string {
 	var apiErr *ory.GenericOpenAPIError
 	if !errors.As(err, &apiErr) {
 		return ""
@@ -406,6 +408,9 @@ func oryMessage(err error) string {
 		return ""
 	}
 	msg := body.Error.Message
+	if strings.EqualFold(strings.TrimSpace(msg), http.StatusText(status)) {
+		msg = ""
+	}
 	if r := body.Error.Reason; r != "" && r != msg {
 		msg = strings.TrimSpace(msg + " " + r)
 	}

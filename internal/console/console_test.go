@@ -429,3 +429,45 @@ func TestCreateOutcome(t *testing.T) {
 		}
 	}
 }
+
+// TestErrorMessage: an error reads the status once, then Ory's own words.
+func TestErrorMessage(t *testing.T) {
+	cases := map[string]struct {
+		reason  string
+		status  int
+		body    string
+		want    string
+		repeats string // said once only
+	}{
+		"StatusTextAsMessage": {
+			reason:  "herodot's default message for a 402 is the status text: the error says it once, then Ory's reason.",
+			status:  http.StatusPaymentRequired,
+			body:    `{"error":{"code":402,"status":"Payment Required","message":"Payment Required","reason":"The workspace's plan has no free project slot."}}`,
+			want:    "Ory answered 402 Payment Required: The workspace's plan has no free project slot.",
+			repeats: "Payment Required",
+		},
+		"OwnMessage": {
+			reason: "A message of its own, beside the reason, is Ory's explanation and stays.",
+			status: http.StatusForbidden,
+			body:   `{"error":{"code":403,"status":"Forbidden","message":"The requested action was forbidden","reason":"No access."}}`,
+			want:   "Ory answered 403 Forbidden: The requested action was forbidden No access.",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(tc.status)
+				_, _ = w.Write([]byte(tc.body))
+			}))
+			defer srv.Close()
+			_, err := New(srv.URL, workspaceKey, srv.Client(), "ua").CreateProject(context.Background(), ProjectSpec{Name: "shop", Environment: "dev"})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("%s\nerror %v, want it to contain %q", tc.reason, err, tc.want)
+			}
+			if tc.repeats != "" && strings.Count(err.Error(), tc.repeats) != 1 {
+				t.Errorf("%s\nerror %q says %q more than once", tc.reason, err, tc.repeats)
+			}
+		})
+	}
+}

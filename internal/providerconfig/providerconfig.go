@@ -47,6 +47,16 @@ func (c *Config) Allows(projectID string) bool {
 	return false
 }
 
+// CheckProject refuses a project that is not in the allowedProjectIDs of a
+// config that lists them: an error that names the project and the config
+// and says what to do, nil when the config allows the project.
+func (c *Config) CheckProject(projectID string) error {
+	if c.Allows(projectID) {
+		return nil
+	}
+	return errors.Errorf("project %s is not in the allowedProjectIDs of %s: use an allowed project, or ask whoever manages that ProviderConfig to allow it", projectID, c.Ref)
+}
+
 // Resolve reads the ProviderConfig that mg references and its credentials. A
 // namespaced resource's ProviderConfig is looked up in the resource's own
 // namespace, and so is its credentials Secret, read from the API server at

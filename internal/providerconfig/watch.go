@@ -152,13 +152,13 @@ func Watch(mgr ctrl.Manager, b *builder.Builder, gvk schema.GroupVersionKind) er
 		if err := indexOnce(ctx, idx, c.object, indexCredentialsSecret, c.secretIndex); err != nil {
 			return errors.Wrapf(err, "cannot index %s by credentials Secret", c.kind)
 		}
-		b.Watches(c.object, requeueAtOnce(func(ctx context.Context, o client.Object) []reconcile.Request {
+		b.Watches(c.object, RequeueAtOnce(func(ctx context.Context, o client.Object) []reconcile.Request {
 			return w.keysUsing(ctx, c, o)
 		}), builder.WithPredicates(configChanged()))
 	}
 	secret := &metav1.PartialObjectMetadata{}
 	secret.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
-	b.WatchesMetadata(secret, requeueAtOnce(w.keysOfSecret), builder.WithPredicates(secretChanged()))
+	b.WatchesMetadata(secret, RequeueAtOnce(w.keysOfSecret), builder.WithPredicates(secretChanged()))
 	return nil
 }
 
@@ -226,13 +226,13 @@ func newConfigWatch(kube client.Reader, scheme *runtime.Scheme, gvk schema.Group
 	return w, key, nil
 }
 
-// requeueAtOnce enqueues the keys fn maps an event's object to, and
-// forgets their backoff: the failures it counted may be the ones just
-// repaired. Without that, the reconcile that follows a create (the runtime
+// RequeueAtOnce enqueues the resources (keys, Projects) fn maps an event's
+// object to, and forgets their backoff: the failures it counted may be the
+// ones just repaired. Without that, the reconcile that follows a create (the runtime
 // requeues at once after one, through the backoff) would wait for the
 // backoff those failures built, up to a minute, before it finds the key
 // Ready.
-func requeueAtOnce(fn func(context.Context, client.Object) []reconcile.Request) handler.EventHandler {
+func RequeueAtOnce(fn func(context.Context, client.Object) []reconcile.Request) handler.EventHandler {
 	enqueue := func(ctx context.Context, q workqueue.TypedRateLimitingInterface[reconcile.Request], objs ...client.Object) {
 		for _, o := range objs {
 			for _, r := range fn(ctx, o) {

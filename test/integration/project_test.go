@@ -4,8 +4,11 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 	corev1 "k8s.io/api/core/v1"
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -210,13 +213,77 @@ func TestProjectWaitsForItsKeys(t *testing.T) {
 		if _, ok := sim.Project(id); !ok {
 			t.Fatalf("project %s was purged while key resource %s still names it", id, k.GetName())
 		}
+		// Let the refusals grow the Project's backoff (1, 2, 4, 8 s...):
+		// its next retry is then some 6 s after the key goes, and only the
+		// watch of the key kinds brings it sooner.
+		time.Sleep(backoffGrown)
 		if err := kube.Delete(context.Background(), k); err != nil {
 			t.Fatal(err)
 		}
 		h.WaitGone(t, k)
+		keyGone := time.Now()
 		h.WaitGone(t, p)
+		waited := time.Since(keyGone)
+		t.Logf("the Project went %s after its last key", waited.Round(10*time.Millisecond))
+		if waited > requeuedAtOnce {
+			t.Errorf("the Project went %s after its last key, want within %s: the key's deletion requeues it at once, not through its backoff", waited, requeuedAtOnce)
+		}
 		if _, ok := sim.Project(id); ok {
 			t.Errorf("project %s is still in Ory after its keys and its resource were deleted", id)
+		}
+	})
+}
+
+// backoffGrown is how long TestProjectWaitsForItsKeys keeps a Project
+// waiting for its key: refused at about 0, 1, 3 and 7 s, it would retry at
+// about 15 s. requeuedAtOnce bounds the time from the key's going to the
+// Project's (a purge and a confirming read, on a shared machine).
+const (
+	backoffGrown   = 9 * time.Second
+	requeuedAtOnce = 3 * time.Second
+)
+
+// TestProjectKeptOnDelete: the ways a protected Project's deletion offers
+// to keep the project (DeletionProtected, deletionRefusal) do let the
+// resource go and leave the project running in Ory, in each scope that
+// offers them.
+func TestProjectKeptOnDelete(t *testing.T) {
+	ways := []struct {
+		name string
+		// clusterOnly: a way only the cluster scope has.
+		clusterOnly bool
+		keep        func(p testkit.Project)
+	}{
+		{name: "management-policies", keep: func(p testkit.Project) {
+			p.SetManagementPolicies(xpv2.ManagementPolicies{xpv2.ManagementActionObserve, xpv2.ManagementActionCreate,
+				xpv2.ManagementActionUpdate, xpv2.ManagementActionLateInitialize})
+		}},
+		{name: "orphan", clusterOnly: true, keep: func(p testkit.Project) {
+			p.(resource.LegacyManaged).SetDeletionPolicy(xpv2.DeletionOrphan)
+		}},
+	}
+	forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
+		for _, w := range ways {
+			if w.clusterOnly && s != testkit.Cluster {
+				continue
+			}
+			t.Run(w.name, func(t *testing.T) {
+				t.Parallel()
+				p := newManagedProject(s, ns, "kept-"+w.name)
+				create(t, p)
+				h.WaitReady(t, p)
+				id := meta.GetExternalName(p)
+				if err := kube.Delete(context.Background(), p); err != nil {
+					t.Fatal(err)
+				}
+				h.WaitSyncError(t, p, id, "deletionProtection to false")
+
+				h.Update(t, p, func() { w.keep(p) })
+				h.WaitGone(t, p)
+				if now, ok := sim.Project(id); !ok || now.State != console.ProjectRunning {
+					t.Errorf("project %s is %+v in Ory after its resource let it go, want it running", id, now)
+				}
+			})
 		}
 	})
 }

@@ -203,6 +203,16 @@ func deletionRefusal(spec *common.ProjectParameters, id string, w keepWays) stri
 	if !spec.Protected() {
 		return ""
 	}
+	return "deletion protection is on (spec.forProvider.deletionProtection is true or unset, and true is its default), so project " + id +
+		" is not purged and this resource waits. To purge the project, with its identities, sessions, OAuth2 clients and configuration, for good: " +
+		"set spec.forProvider.deletionProtection to false. To keep the project in Ory and let this resource go: " + w.letGo()
+}
+
+// letGo says how a deleted Project lets go of its project without a word
+// to Ory: crossplane-runtime then removes its finalizer without observing
+// or deleting the project. A way the scope or the provider's flags do not
+// offer is not named.
+func (w keepWays) letGo() string {
 	var keep []string
 	if w.policies {
 		keep = append(keep, "set spec.managementPolicies without Delete (for example [Observe, Create, Update, LateInitialize])")
@@ -213,7 +223,13 @@ func deletionRefusal(spec *common.ProjectParameters, id string, w keepWays) stri
 	if len(keep) == 0 {
 		keep = append(keep, "remove the finalizer "+managed.FinalizerName+" by hand (this provider runs without --enable-management-policies)")
 	}
-	return "deletion protection is on (spec.forProvider.deletionProtection is true or unset, and true is its default), so project " + id +
-		" is not purged and this resource waits. To purge the project, with its identities, sessions, OAuth2 clients and configuration, for good: " +
-		"set spec.forProvider.deletionProtection to false. To keep the project in Ory and let this resource go: " + strings.Join(keep, ", or ")
+	return strings.Join(keep, ", or ")
+}
+
+// forbiddenWhileDeleting adds to presence's error for a 403 (err), met
+// while the resource is deleted, the way out: the provider neither purges
+// nor lets go of a project it cannot see, and a person who knows the
+// project is gone, or wants it kept, lets the resource go.
+func forbiddenWhileDeleting(err error, w keepWays) error {
+	return fmt.Errorf("%w. This resource is being deleted: if the project is gone, or should stay in Ory as it is, let this resource go: %s", err, w.letGo())
 }

@@ -28,8 +28,10 @@
 //     not proof of absence (Ory answers it for unknown projects too).
 //   - Create marks the resource, then asks Ory; Update renames at the
 //     observed revision (one retry after a 409); Delete purges only when
-//     deletion protection is off.
+//     deletion protection is off, and once no ProjectAPIKey resource names
+//     the project (keysfirst.go); the last of them going requeues the
+//     Project at once (keywatch.go).
 //   - decide.go holds the decisions as pure functions, table-tested;
 //     requeue.go times the next reconcile at Ory's 429 reset, and at once
-//     after a purge, instead of the controller's backoff.
+//     after the first purge, instead of the controller's backoff.
 package project

@@ -17,7 +17,6 @@ import (
 
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 	"github.com/crossplane-contrib/provider-ory/internal/console"
-	"github.com/crossplane-contrib/provider-ory/internal/controller/projectapikey"
 	"github.com/crossplane-contrib/provider-ory/internal/metapatch"
 	"github.com/crossplane-contrib/provider-ory/internal/providerconfig"
 )
@@ -57,15 +56,19 @@ func (e *external) Observe(ctx context.Context, cr Resource) (managed.ExternalOb
 		// Up to date, so that policies without Create never get to Update.
 		return managed.ExternalObservation{ResourceExists: false, ResourceUpToDate: true}, nil
 	}
-	if err := projectapikey.Allowed(e.cfg, id); err != nil {
+	if err := e.cfg.CheckProject(id); err != nil {
 		return managed.ExternalObservation{}, err
 	}
 	if mine, err := e.oneManager(ctx, cr, id); err != nil || !mine {
 		return managed.ExternalObservation{ResourceExists: false, ResourceUpToDate: true}, err
 	}
 	p, err := e.ory.GetProject(ctx, id)
+	forbidden := console.ReasonOf(err) == console.ReasonForbidden
 	exists, err := presence(id, p, err, strings.EqualFold(cr.GetAnnotations()[common.AnnotationPurging], id))
 	if err != nil {
+		if forbidden && meta.WasDeleted(cr) {
+			err = forbiddenWhileDeleting(err, e.keepWays(cr))
+		}
 		return managed.ExternalObservation{}, e.requeue.note(cr, err)
 	}
 	if !exists {
@@ -212,13 +215,15 @@ func (e *external) renameAgain(ctx context.Context, id, name string) (console.Pr
 // is sent to Ory, and the error (a condition, and a DeletionProtected
 // event) says how to go on. The runtime retries with its backoff, and a
 // change of the spec (deletionProtection false, other management policies)
-// is reconciled at once.
+// is reconciled at once. The first purge (the one that records
+// common.AnnotationPurging) is confirmed at once, with a PurgedProject
+// event; a later one, sent while Ory still shows the project, or after a
+// purge that failed, goes through the backoff without an event.
 func (e *external) Delete(ctx context.Context, cr Resource) (managed.ExternalDelete, error) {
 	id := e.observed.ID
-	_, legacy := cr.(resource.LegacyManaged)
-	if why := deletionRefusal(cr.Parameters(), id, keepWays{legacy: legacy, policies: e.policies}); why != "" {
+	if why := deletionRefusal(cr.Parameters(), id, e.keepWays(cr)); why != "" {
 		err := errors.New(why)
-		e.record.Event(cr, event.Warning(event.Reason(common.ReasonDeletionProtected), err))
+		e.tellOnce(cr, event.Warning(event.Reason(common.ReasonDeletionProtected), err))
 		return managed.ExternalDelete{}, err
 	}
 	keys, err := keysInProject(ctx, e.kube, id)
@@ -226,31 +231,62 @@ func (e *external) Delete(ctx context.Context, cr Resource) (managed.ExternalDel
 		return managed.ExternalDelete{}, err
 	}
 	if why := keysFirst(id, keys); why != "" {
-		err := errors.New(why)
-		e.record.Event(cr, event.Normal(reasonWaitingForKeys, why))
-		return managed.ExternalDelete{}, err
+		e.tellOnce(cr, event.Normal(reasonWaitingForKeys, why))
+		return managed.ExternalDelete{}, errors.New(why)
 	}
-	// The create's annotations go with the same patch: for 30 s after a
-	// create, crossplane-runtime takes an Observe that finds nothing for an
-	// eventually consistent API not listing the project yet, and waits
-	// (its creation grace period). Here it would find the project purged,
-	// which the provider knows: no reason to wait. All three go, since a
-	// create-pending without a result would read as an interrupted create.
-	purging := map[string]*string{
-		common.AnnotationPurging:                  &id,
-		meta.AnnotationKeyExternalCreatePending:   nil,
-		meta.AnnotationKeyExternalCreateSucceeded: nil,
-		meta.AnnotationKeyExternalCreateFailed:    nil,
+	// A purge already recorded on the resource was sent before: Ory's read
+	// may show the project running for a while after its 204. The purge
+	// is sent again (its 403 or 404 for a purged project counts as done),
+	// but through the runtime's backoff and without another event: at
+	// once, each second would bring another purge.
+	again := strings.EqualFold(cr.GetAnnotations()[common.AnnotationPurging], id)
+	if !again {
+		// The create's annotations go with the same patch: for 30 s after
+		// a create, crossplane-runtime takes an Observe that finds nothing
+		// for an eventually consistent API not listing the project yet,
+		// and waits (its creation grace period). Here it would find the
+		// project purged, which the provider knows: no reason to wait. All
+		// three go, since a create-pending without a result would read as
+		// an interrupted create.
+		purging := map[string]*string{
+			common.AnnotationPurging:                  &id,
+			meta.AnnotationKeyExternalCreatePending:   nil,
+			meta.AnnotationKeyExternalCreateSucceeded: nil,
+			meta.AnnotationKeyExternalCreateFailed:    nil,
+		}
+		if err := metapatch.Annotations(ctx, e.kube, cr, purging); err != nil {
+			return managed.ExternalDelete{}, errors.Wrap(resource.IgnoreNotFound(err), "cannot record the purge on the resource")
+		}
 	}
-	if err := metapatch.Annotations(ctx, e.kube, cr, purging); err != nil {
-		return managed.ExternalDelete{}, errors.Wrap(resource.IgnoreNotFound(err), "cannot record the purge on the resource")
+	err = e.ory.PurgeProject(ctx, id)
+	if r := console.ReasonOf(err); again && (r == console.ReasonForbidden || r == console.ReasonNotFound) {
+		// Ory answers a purged project's purge as an unknown project's;
+		// after the provider's own purge it is taken as gone, as Observe
+		// does (presence).
+		err = nil
 	}
-	if err := e.ory.PurgeProject(ctx, id); err != nil {
+	if err != nil {
 		return managed.ExternalDelete{}, e.requeue.note(cr, err)
+	}
+	if again {
+		return managed.ExternalDelete{}, nil
 	}
 	e.record.Event(cr, event.Normal("PurgedProject", "Purged project "+id+" ("+e.observed.Name+") and all its data"))
 	e.requeue.soon(cr)
 	return managed.ExternalDelete{}, nil
+}
+
+// tellOnce records ev, a refusal of the deletion that Delete returns as its
+// error, unless the resource's Synced condition already carries its
+// message: crossplane-runtime writes there, and in its own
+// CannotDeleteExternalResource event, every error Delete returns, so
+// each retry of the same refusal would repeat the provider's event too.
+// One event per refusal is enough.
+func (e *external) tellOnce(cr Resource, ev event.Event) {
+	if strings.Contains(cr.GetCondition(xpv2.TypeSynced).Message, ev.Message) {
+		return
+	}
+	e.record.Event(cr, ev)
 }
 
 // Disconnect does nothing: the console client keeps no per-reconcile state.
@@ -324,6 +360,13 @@ func (e *external) details(p console.Project) managed.ConnectionDetails {
 		d[common.ConnectionKeyAPIURL] = []byte(u)
 	}
 	return d
+}
+
+// keepWays are the ways the resource's scope, and the provider's flags,
+// offer to let it go without purging its project.
+func (e *external) keepWays(cr Resource) keepWays {
+	_, legacy := cr.(resource.LegacyManaged)
+	return keepWays{legacy: legacy, policies: e.policies}
 }
 
 // may returns what the resource's management policies allow (everything

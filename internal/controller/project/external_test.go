@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -294,6 +295,9 @@ func TestDelete(t *testing.T) {
 			if !ok || ev.Type != "Warning" || !strings.Contains(ev.Message, id) {
 				t.Errorf("event %+v, want a Warning DeletionProtected naming the project", ev)
 			}
+			if n := f.events.count(string(common.ReasonDeletionProtected)); n != 1 {
+				t.Errorf("%d DeletionProtected events in three refusals, want one: the runtime's CannotDeleteExternalResource repeats it on each retry", n)
+			}
 			if f.gone() {
 				t.Fatal("the resource went while its project is protected")
 			}
@@ -555,4 +559,106 @@ func TestRateLimitRequeue(t *testing.T) {
 	if _, ok := waits.take(client.ObjectKeyFromObject(f.cr)); ok {
 		t.Error("the wait is still noted after the reconcile that used it")
 	}
+}
+
+// staleReads is Ory's console as an eventually consistent read shows it:
+// for reads more GetProject calls after a purge, the project as it was
+// before (the simulator itself answers every read at once).
+type staleReads struct {
+	API
+	before map[string]console.Project
+	reads  int
+}
+
+func (s *staleReads) PurgeProject(ctx context.Context, id string) error {
+	if p, err := s.API.GetProject(ctx, id); err == nil {
+		s.before[id] = p
+	}
+	return s.API.PurgeProject(ctx, id)
+}
+
+func (s *staleReads) GetProject(ctx context.Context, id string) (console.Project, error) {
+	if p, ok := s.before[id]; ok && s.reads > 0 {
+		s.reads--
+		return p, nil
+	}
+	return s.API.GetProject(ctx, id)
+}
+
+// TestPurgeRepeated: Ory's read may show a project running for a while
+// after its purge answered 204. The first purge is confirmed at once, with
+// its event; the purges sent while the read still shows the project go
+// through the runtime's backoff, with no event, never one a second.
+func TestPurgeRepeated(t *testing.T) {
+	forEachScope(t, common.ProjectParameters{Name: "payments", Environment: "prod", DeletionProtection: ptr(false)}, func(t *testing.T, f *fixture) {
+		e := f.external()
+		f.mustConverge(e)
+		f.pastGracePeriod()
+		stale := &staleReads{API: e.ory, before: map[string]console.Project{}, reads: 2}
+		e.ory = stale
+		f.delete()
+		f.sim.ResetRequests()
+		key := client.ObjectKeyFromObject(f.cr)
+		purged := func() int { return f.events.count("PurgedProject") }
+
+		if _, err := f.reconcile(e); err != nil {
+			t.Fatal(err)
+		}
+		if _, soon := e.requeue.take(key); !soon || purged() != 1 {
+			t.Errorf("first purge: requeue at once %t, %d PurgedProject events; want at once, and one event", soon, purged())
+		}
+		for i := range 2 {
+			if _, err := f.reconcile(e); err != nil {
+				t.Fatalf("reconcile %d after the purge, Ory's read still showing the project: %v", i+2, err)
+			}
+			if _, soon := e.requeue.take(key); soon {
+				t.Errorf("reconcile %d: a purge Ory was already sent asks to be requeued at once (a purge a second)", i+2)
+			}
+		}
+		if n := purged(); n != 1 {
+			t.Errorf("%d PurgedProject events, want the first purge's only", n)
+		}
+		if n := f.requests(orysim.OpPurgeProject); n != 3 {
+			t.Errorf("%d purges sent, want 3: each reconcile that still reads the project sends one", n)
+		}
+		if _, err := f.reconcile(e); err != nil {
+			t.Fatal(err)
+		}
+		if !f.gone() {
+			t.Error("the resource stays once Ory's read shows the project purged")
+		}
+	})
+}
+
+// TestForbiddenWhileDeleting: Ory answers 403 for the project of a deleted
+// resource (its credentials moved to another workspace, say). The provider
+// neither purges nor takes the project for gone, and the error says how to
+// let the resource go, with the ways its scope offers; a 403 outside a
+// deletion offers none.
+func TestForbiddenWhileDeleting(t *testing.T) {
+	forEachScope(t, payments, func(t *testing.T, f *fixture) {
+		e := f.external()
+		f.mustConverge(e)
+		f.sim.FailNext(orysim.OpGetProject, 1, http.StatusForbidden)
+		_, err := f.reconcile(e)
+		if err == nil || strings.Contains(err.Error(), "let this resource go") {
+			t.Errorf("a 403 while the resource is not deleted: %v, want the 403 without a way to let go", err)
+		}
+
+		f.delete()
+		f.sim.FailNext(orysim.OpGetProject, 1, http.StatusForbidden)
+		_, err = f.reconcile(e)
+		want := []string{"403", "let this resource go", "managementPolicies without Delete"}
+		if _, cluster := f.cr.(resource.LegacyManaged); cluster {
+			want = append(want, "deletionPolicy to Orphan")
+		}
+		for _, m := range want {
+			if err == nil || !strings.Contains(err.Error(), m) {
+				t.Errorf("a 403 while deleting: %v, want it to mention %q", err, m)
+			}
+		}
+		if f.gone() || f.requests(orysim.OpPurgeProject) != 0 {
+			t.Errorf("gone %t, %d purges: a 403 proves nothing, so nothing is purged and the resource stays", f.gone(), f.requests(orysim.OpPurgeProject))
+		}
+	})
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
@@ -141,10 +142,11 @@ const creationGracePeriod = 30 * time.Second
 // does with one external client, in its order: the initializer (the
 // recovery), the guard against a create of unknown outcome, Observe, the
 // wait of the creation grace period for a project not found, then
-// Delete for a deleted resource (or removing the finalizer once the
-// project is gone), else the create-pending annotation and Create (with
-// its result annotation, then the status write with Ready Creating), or
-// Update, and the status write. It returns
+// Delete for a deleted resource (its error in the Synced condition, as
+// the runtime writes it; or removing the finalizer once the project is
+// gone), else the create-pending annotation and Create (with its result
+// annotation, then the status write with Ready Creating), or Update, and
+// the status write. It returns
 // Observe's answer and the first error, and leaves f.cr as the API server
 // has it.
 func (f *fixture) reconcile(e *external) (managed.ExternalObservation, error) {
@@ -172,6 +174,9 @@ func (f *fixture) reconcile(e *external) (managed.ExternalObservation, error) {
 	if meta.WasDeleted(f.cr) {
 		if o.ResourceExists && policy.ShouldDelete() {
 			_, err := e.Delete(ctx, f.cr)
+			if err != nil {
+				f.cr.SetConditions(xpv2.Deleting(), xpv2.ReconcileError(errors.Wrap(err, "delete failed")))
+			}
 			f.writeStatus()
 			return o, err
 		}
@@ -290,6 +295,17 @@ func (l *eventLog) find(reason string) (event.Event, bool) {
 		}
 	}
 	return event.Event{}, false
+}
+
+// count returns how many events of a reason were recorded.
+func (l *eventLog) count(reason string) int {
+	n := 0
+	for _, e := range l.events {
+		if string(e.Reason) == reason {
+			n++
+		}
+	}
+	return n
 }
 
 type errString string

@@ -33,14 +33,15 @@ const reasonWaitingForKeys event.Reason = "WaitingForKeys"
 // resource whose project went first would wait until a person let it go.
 // Deleting the keys first deletes each key in Ory while its project still
 // answers; a composition that deletes both at once needs no Usage for it.
+// The last of them going requeues the Project at once (keywatch.go).
 func keysInProject(ctx context.Context, kube client.Reader, id string) ([]string, error) {
 	var out []string
 	ns := &namespacedv1alpha1.ProjectAPIKeyList{}
 	if err := kube.List(ctx, ns); err != nil && !meta.IsNoMatchError(err) {
 		return nil, errors.Wrap(err, "cannot list the ProjectAPIKeys that may use the project")
 	}
-	for _, k := range ns.Items {
-		if strings.EqualFold(k.Spec.ForProvider.ProjectID, id) || strings.EqualFold(k.Status.AtProvider.ProjectID, id) {
+	for i := range ns.Items {
+		if k := &ns.Items[i]; slices.Contains(keyProjectIDs(k), strings.ToLower(id)) {
 			out = append(out, k.Namespace+"/"+k.Name)
 		}
 	}
@@ -48,8 +49,8 @@ func keysInProject(ctx context.Context, kube client.Reader, id string) ([]string
 	if err := kube.List(ctx, cl); err != nil && !meta.IsNoMatchError(err) {
 		return nil, errors.Wrap(err, "cannot list the ProjectAPIKeys that may use the project")
 	}
-	for _, k := range cl.Items {
-		if strings.EqualFold(k.Spec.ForProvider.ProjectID, id) || strings.EqualFold(k.Status.AtProvider.ProjectID, id) {
+	for i := range cl.Items {
+		if k := &cl.Items[i]; slices.Contains(keyProjectIDs(k), strings.ToLower(id)) {
 			out = append(out, k.Name)
 		}
 	}

@@ -27,9 +27,11 @@ const minRequeue = time.Second
 //     console.Error.RetryAt, at most console.MaxRateLimitWait away. The
 //     backoff would requeue too early (another 429) or too late (a wait for
 //     nothing); this requeues at the reset.
-//   - After a purge, the runtime requeues to confirm the project is gone,
-//     through a backoff that the refusals of a protected deletion may have
-//     grown to a minute; this confirms it at once.
+//   - After the first purge of a project, the runtime requeues to confirm
+//     the project is gone, through a backoff that the refusals of a
+//     protected deletion may have grown to a minute; this confirms it at
+//     once. Only the first: should Ory's read still show the project, the
+//     purges that follow go through the backoff (never one a second).
 //
 // It is safe for concurrent use.
 type requeues struct {

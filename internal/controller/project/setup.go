@@ -16,6 +16,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	clusterv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/cluster/v1alpha1"
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
@@ -110,14 +111,14 @@ func Setup(mgr ctrl.Manager, o controller.Options, gvk schema.GroupVersionKind, 
 	if o.MetricOptions != nil && o.MetricOptions.MRMetrics != nil {
 		opts = append(opts, managed.WithMetricRecorder(o.MetricOptions.MRMetrics))
 	}
+	list := func() resource.ManagedList { return &namespacedv1alpha1.ProjectList{} }
+	if gvk == clusterv1alpha1.ProjectGroupVersionKind {
+		list = func() resource.ManagedList { return &clusterv1alpha1.ProjectList{} }
+	}
 	if m := o.MetricOptions; m != nil && m.MRStateMetrics != nil && m.PollStateMetricInterval > 0 {
 		// Added with the controller, so that it only lists a kind whose
 		// CRD exists.
-		var l resource.ManagedList = &namespacedv1alpha1.ProjectList{}
-		if gvk == clusterv1alpha1.ProjectGroupVersionKind {
-			l = &clusterv1alpha1.ProjectList{}
-		}
-		if err := mgr.Add(statemetrics.NewMRStateRecorder(mgr.GetClient(), o.Logger, m.MRStateMetrics, l, m.PollStateMetricInterval)); err != nil {
+		if err := mgr.Add(statemetrics.NewMRStateRecorder(mgr.GetClient(), o.Logger, m.MRStateMetrics, list(), m.PollStateMetricInterval)); err != nil {
 			return errors.Wrap(err, "cannot add the managed resource state metrics recorder")
 		}
 	}
@@ -132,7 +133,33 @@ func Setup(mgr ctrl.Manager, o controller.Options, gvk schema.GroupVersionKind, 
 	if err := providerconfig.Watch(mgr, b, gvk); err != nil {
 		return err
 	}
-	return b.Complete(ratelimiter.NewReconciler(name, requeue.after(r), o.GlobalRateLimiter))
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), cr, indexProjectID, projectIDOf); err != nil {
+		return errors.Wrapf(err, "cannot index %s by project ID", gvk.Kind)
+	}
+	keys := providerconfig.RequeueAtOnce(keyWatch{kube: mgr.GetCache(), list: list}.waitingProjects)
+	if o.Gate == nil {
+		// Every CRD is installed (controller.Setup).
+		for _, k := range keyKinds {
+			b.Watches(k.object, keys, builder.WithPredicates(keyGone()))
+		}
+		return b.Complete(ratelimiter.NewReconciler(name, requeue.after(r), o.GlobalRateLimiter))
+	}
+	c, err := b.Build(ratelimiter.NewReconciler(name, requeue.after(r), o.GlobalRateLimiter))
+	if err != nil {
+		return err
+	}
+	// A key kind Crossplane has not activated (safe-start) is watched once
+	// its CRD is: a watch of a kind without one would keep the controller
+	// from starting. Until then there is no key resource of that kind to
+	// wait for.
+	for _, k := range keyKinds {
+		o.Gate.Register(func() {
+			if err := c.Watch(source.Kind(mgr.GetCache(), k.object, keys, keyGone())); err != nil {
+				o.Logger.Info("Cannot watch a key kind: a Project waiting for its keys waits out its backoff", "kind", k.gvk.String(), "error", err)
+			}
+		}, k.gvk)
+	}
+	return nil
 }
 
 // connector turns a Project's ProviderConfig into an external client.
