@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -647,8 +648,18 @@ func TestAdmission(t *testing.T) {
 				}
 				t.Cleanup(func() { _ = kube.Delete(ctx, u) })
 				changed := object(tc.update)
-				changed.SetResourceVersion(u.GetResourceVersion())
-				err = kube.Update(ctx, changed, client.DryRunAll)
+				// A controller may write the object (a finalizer, its
+				// status) between the create and the update: a conflict
+				// says nothing of the schema, so read the object's version
+				// again and send the same change.
+				err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+					cur := u.DeepCopy()
+					if err := kube.Get(ctx, client.ObjectKeyFromObject(u), cur); err != nil {
+						return err
+					}
+					changed.SetResourceVersion(cur.GetResourceVersion())
+					return kube.Update(ctx, changed, client.DryRunAll)
+				})
 				u = changed
 			}
 			if err == nil {
