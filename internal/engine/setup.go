@@ -22,7 +22,6 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/statemetrics"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -31,6 +30,7 @@ import (
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 	"github.com/crossplane-contrib/provider-ory/config"
 	"github.com/crossplane-contrib/provider-ory/internal/keyview"
+	"github.com/crossplane-contrib/provider-ory/internal/managedopts"
 	"github.com/crossplane-contrib/provider-ory/internal/predicates"
 	"github.com/crossplane-contrib/provider-ory/internal/providerconfig"
 )
@@ -100,32 +100,13 @@ func setup(mgr ctrl.Manager, o controller.Options, kind config.Kind, s scope, cl
 		// The runtime's resolver, kept to the resource's own namespace.
 		managed.WithReferenceResolver(ownNamespace{client: mgr.GetClient()}),
 		managed.WithFinalizer(finalizer{kube: mgr.GetClient(), records: conn.records, record: recorder, policies: conn.policies, connect: conn.connect}),
-		managed.WithLogger(o.Logger.WithValues("controller", name)),
-		managed.WithPollInterval(o.PollInterval),
 		managed.WithPollIntervalHook(alignedPolls(time.Now)),
-		managed.WithRecorder(recorder),
 	}
-	if o.Features.Enabled(feature.EnableBetaManagementPolicies) {
-		opts = append(opts, managed.WithManagementPolicies())
+	shared, err := managedopts.Shared(mgr, o, s.gvk, name, recorder)
+	if err != nil {
+		return err
 	}
-	if o.MetricOptions != nil && o.MetricOptions.MRMetrics != nil {
-		opts = append(opts, managed.WithMetricRecorder(o.MetricOptions.MRMetrics))
-	}
-	if m := o.MetricOptions; m != nil && m.MRStateMetrics != nil && m.PollStateMetricInterval > 0 {
-		// Added with the controller, so that it only lists a kind whose CRD
-		// exists (a failed list stops the manager).
-		l, err := mgr.GetScheme().New(s.gvk.GroupVersion().WithKind(s.gvk.Kind + "List"))
-		if err != nil {
-			return err
-		}
-		list, ok := l.(resource.ManagedList)
-		if !ok {
-			return errors.Errorf("%T is not a managed resource list", l)
-		}
-		if err := mgr.Add(statemetrics.NewMRStateRecorder(mgr.GetClient(), o.Logger, m.MRStateMetrics, list, m.PollStateMetricInterval)); err != nil {
-			return errors.Wrap(err, "cannot add the managed resource state metrics recorder")
-		}
-	}
+	opts = append(opts, shared...)
 	r := managed.NewReconciler(quietManager{Manager: mgr, client: quietClient{Client: mgr.GetClient(), records: recs}}, resource.ManagedKind(s.gvk), opts...)
 	// The filter is the For watch's own, not WithEventFilter's: that would
 	// also drop the ProviderConfig and Secret changes providerconfig.Watch

@@ -11,7 +11,6 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/statemetrics"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -23,6 +22,7 @@ import (
 	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
 	"github.com/crossplane-contrib/provider-ory/internal/console"
 	"github.com/crossplane-contrib/provider-ory/internal/keyview"
+	"github.com/crossplane-contrib/provider-ory/internal/managedopts"
 	"github.com/crossplane-contrib/provider-ory/internal/metapatch"
 	"github.com/crossplane-contrib/provider-ory/internal/predicates"
 	"github.com/crossplane-contrib/provider-ory/internal/providerconfig"
@@ -101,26 +101,15 @@ func Setup(mgr ctrl.Manager, o controller.Options, gvk schema.GroupVersionKind, 
 		// project exists; instead the recovery of a lost create.
 		managed.WithInitializers(&recovery{kube: mgr.GetClient(), connect: conn.connect}),
 		managed.WithFinalizer(metapatch.Finalizer{Kube: mgr.GetClient()}),
-		managed.WithLogger(o.Logger.WithValues("controller", name)),
-		managed.WithPollInterval(o.PollInterval),
-		managed.WithRecorder(recorder),
 	}
-	if conn.policies {
-		opts = append(opts, managed.WithManagementPolicies())
+	shared, err := managedopts.Shared(mgr, o, gvk, name, recorder)
+	if err != nil {
+		return err
 	}
-	if o.MetricOptions != nil && o.MetricOptions.MRMetrics != nil {
-		opts = append(opts, managed.WithMetricRecorder(o.MetricOptions.MRMetrics))
-	}
+	opts = append(opts, shared...)
 	list := func() resource.ManagedList { return &namespacedv1alpha1.ProjectList{} }
 	if gvk == clusterv1alpha1.ProjectGroupVersionKind {
 		list = func() resource.ManagedList { return &clusterv1alpha1.ProjectList{} }
-	}
-	if m := o.MetricOptions; m != nil && m.MRStateMetrics != nil && m.PollStateMetricInterval > 0 {
-		// Added with the controller, so that it only lists a kind whose
-		// CRD exists.
-		if err := mgr.Add(statemetrics.NewMRStateRecorder(mgr.GetClient(), o.Logger, m.MRStateMetrics, list(), m.PollStateMetricInterval)); err != nil {
-			return errors.Wrap(err, "cannot add the managed resource state metrics recorder")
-		}
 	}
 	r := managed.NewReconciler(mgr, resource.ManagedKind(gvk), opts...)
 	// The annotations the controller writes while it works do not count as
