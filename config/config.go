@@ -14,8 +14,10 @@ import (
 	"context"
 	"time"
 
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 	"github.com/crossplane-contrib/provider-ory/internal/console"
 	"github.com/crossplane-contrib/provider-ory/internal/keyview"
 	"github.com/crossplane-contrib/provider-ory/internal/providerconfig"
@@ -37,8 +39,18 @@ type Kind struct {
 	// ValuePrefix starts every value Ory issues for the kind (ory_pat_): an
 	// imported value without it is refused.
 	ValuePrefix string
-	// Keys returns the kind's keys on a pooled console connection.
-	Keys func(*keyview.Connection) KeyAPI
+	// Secret names the secret in messages, "" for "key's value": "OAuth2
+	// client's secret".
+	Secret string
+	// ValueKey and IDKey are the connection Secret's keys of the secret
+	// value and of the ID; "" means common.ConnectionKeyValue ("value")
+	// and common.ConnectionKeyID ("keyID").
+	ValueKey, IDKey string
+	// Keys returns the kind's keys (or objects with a secret) as one
+	// resource, in one reconcile, reaches them. An error says what keeps
+	// the resource from reaching them (a ProviderConfig without the
+	// credentials the kind needs) in words a person can act on.
+	Keys func(Access) (KeyAPI, error)
 	// Details returns the connection details a key of parent publishes
 	// besides its value, ID and parent ID (a project's API URL); nil when
 	// there are none. A detail that cannot be known now is left out: it must
@@ -64,6 +76,44 @@ type Parent struct {
 	Gone func(ctx context.Context, conn *keyview.Connection, parent string, cause error) string
 }
 
+// ConnectionValueKey is the connection Secret's key of the secret value.
+func (k Kind) ConnectionValueKey() string {
+	if k.ValueKey == "" {
+		return common.ConnectionKeyValue
+	}
+	return k.ValueKey
+}
+
+// SecretWords name the kind's secret in messages: "key's value".
+func (k Kind) SecretWords() string {
+	if k.Secret == "" {
+		return "key's value"
+	}
+	return k.Secret
+}
+
+// ConnectionIDKey is the connection Secret's key of the ID.
+func (k Kind) ConnectionIDKey() string {
+	if k.IDKey == "" {
+		return common.ConnectionKeyID
+	}
+	return k.IDKey
+}
+
+// Access is what an adapter may use to reach Ory for one resource in one
+// reconcile.
+type Access struct {
+	// Conn is the pooled console connection of the ProviderConfig's
+	// workspace API key.
+	Conn *keyview.Connection
+	// Views pools every connection, the project APIs' too.
+	Views *keyview.Views
+	// Config is the resolved ProviderConfig.
+	Config *providerconfig.Config
+	// Resource is the managed resource being reconciled.
+	Resource resource.Managed
+}
+
 // KeyAPI is what the engine needs of the console for a kind's keys: the
 // shared view of each parent's keys (keyview.Client).
 type KeyAPI interface {
@@ -77,6 +127,40 @@ type KeyAPI interface {
 	CreateKey(ctx context.Context, parent, name string, expiresAt *time.Time) (console.Key, error)
 	// DeleteKey deletes a key; one already gone counts as deleted.
 	DeleteKey(ctx context.Context, parent, keyID string) error
+}
+
+// An InPlaceAPI is the KeyAPI of a kind whose objects Ory changes in place
+// and whose secret it rotates natively, keeping the old secret valid until
+// asked to drop it: an OAuth2 client. The engine then never replaces such
+// an object: a changed spec is applied in place, and a rotation (due,
+// triggered, or restoring a lost secret) is a new secret for the same
+// object, the old one dropped after the overlap. For API keys, which Ory
+// cannot change, any change replaces the key.
+//
+// The console.Key values it returns carry the kind's full object in Object.
+type InPlaceAPI interface {
+	KeyAPI
+	// Differs names the first of the resource's settings (the Access's
+	// Resource) that obj, as FindKey returned it, lacks; "" when none.
+	Differs(obj *console.Key) string
+	// Apply changes obj in place to the resource's settings and returns it
+	// as Ory then reports it. Its secret stays as it is.
+	Apply(ctx context.Context, obj *console.Key) (*console.Key, error)
+	// RotateSecret gives the object a new secret and returns the object
+	// with it in Value. Ory keeps accepting the old secret until
+	// DeleteRotatedSecrets. After an error for which console.MayHaveCreated
+	// is true a new secret may exist that nobody has: the old one still
+	// works, and rotating again makes the lost one a rotated secret too.
+	RotateSecret(ctx context.Context, parent, id string) (console.Key, error)
+	// DeleteRotatedSecrets ends every secret of the object but the current
+	// one; an object already gone counts as done.
+	DeleteRotatedSecrets(ctx context.Context, parent, id string) error
+	// HasSecret says whether the resource's object has a secret at all (a
+	// public OAuth2 client has none).
+	HasSecret() bool
+	// Observe sets the resource's kind-specific status.atProvider fields
+	// from obj.
+	Observe(obj *console.Key)
 }
 
 // Kinds are every managed kind of the provider, in the order their

@@ -7,7 +7,6 @@ import (
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
 	"github.com/crossplane-contrib/provider-ory/internal/controller/projectapikey"
-	"github.com/crossplane-contrib/provider-ory/internal/keyview"
 	"github.com/crossplane-contrib/provider-ory/internal/providerconfig"
 )
 
@@ -26,6 +25,6 @@ var ProjectAPIKey = Kind{
 	},
 	ConnectionKeys: []string{common.ConnectionKeyValue, common.ConnectionKeyID, common.ConnectionKeyProjectID, common.ConnectionKeyAPIURL},
 	ValuePrefix:    "ory_pat_",
-	Keys:           func(c *keyview.Connection) KeyAPI { return c.ProjectKeys() },
+	Keys:           func(a Access) (KeyAPI, error) { return a.Conn.ProjectKeys(), nil },
 	Details:        projectapikey.Details,
 }

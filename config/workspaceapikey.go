@@ -7,7 +7,6 @@ import (
 	clusterv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/cluster/v1alpha1"
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
-	"github.com/crossplane-contrib/provider-ory/internal/keyview"
 	"github.com/crossplane-contrib/provider-ory/internal/providerconfig"
 )
 
@@ -35,5 +34,5 @@ var WorkspaceAPIKey = Kind{
 	},
 	ConnectionKeys: []string{common.ConnectionKeyValue, common.ConnectionKeyID, common.ConnectionKeyWorkspaceID},
 	ValuePrefix:    "ory_wak_",
-	Keys:           func(c *keyview.Connection) KeyAPI { return c.WorkspaceKeys() },
+	Keys:           func(a Access) (KeyAPI, error) { return a.Conn.WorkspaceKeys(), nil },
 }

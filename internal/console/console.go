@@ -46,6 +46,10 @@ type Key struct {
 	// Value is set only on a key that was just created: Ory never returns it
 	// again.
 	Value Value
+	// Object is the kind's full object as its API reports it, for kinds
+	// whose objects are more than a key (an OAuth2 client: see
+	// config.InPlaceAPI); nil for API keys. It never holds the secret.
+	Object any
 }
 
 // A Client calls the console API with one workspace API key.

@@ -52,14 +52,24 @@ type Resource interface {
 // external manages one key resource for the length of one reconcile: Observe
 // remembers what it found, so that Update and Delete act on exactly that.
 type external struct {
-	ory     config.KeyAPI // the kind's keys on conn: kind.Keys(conn)
-	kind    config.Kind
-	conn    *keyview.Connection // the pooled console connection ory is a view of
-	kube    client.Client
-	records *records
-	cfg     *providerconfig.Config
-	record  event.Recorder
-	now     func() time.Time
+	ory config.KeyAPI // the kind's keys, as kind.Keys gave them
+	// inPlace is ory when the kind's objects change in place and rotate
+	// their secret natively (config.InPlaceAPI), else nil.
+	inPlace config.InPlaceAPI
+	// self is the ID of the object the resource's external name named when
+	// the reconcile began: for an in-place kind, a retired entry with this
+	// ID stands for the object's rotated secrets, not the object.
+	self string
+	// rotating says that a rotation of an in-place kind's secret is
+	// marked (common.AnnotationRotating): rotated secrets are not dropped.
+	rotating bool
+	kind     config.Kind
+	conn     *keyview.Connection // the pooled console connection ory is a view of
+	kube     client.Client
+	records  *records
+	cfg      *providerconfig.Config
+	record   event.Recorder
+	now      func() time.Time
 	// policies says whether spec.managementPolicies are honoured.
 	policies bool
 
@@ -82,6 +92,10 @@ type observation struct {
 	expiresAt   *time.Time
 	// secretAbsent says that Observe found no connection Secret at all.
 	secretAbsent bool
+	// For an in-place kind: the object as found, and what of the spec it
+	// lacks ("" when nothing), which Update applies in place.
+	obj    *console.Key
+	update string
 }
 
 // Observe finds the resource's key in Ory and compares it with the spec. It
@@ -194,14 +208,18 @@ func (e *external) Observe(ctx context.Context, cr Resource) (managed.ExternalOb
 	if err := e.records.applyMetadata(ctx, cr, rec); err != nil {
 		return managed.ExternalObservation{}, err
 	}
-	e.observed.replace, e.observed.rotation = replaceReason(desired{params: p, parent: *parent, noun: e.kind.Parent.Noun}, key, rec, e.now())
+	if e.inPlace != nil {
+		e.observeInPlace(cr, key, rec)
+	} else {
+		e.observed.replace, e.observed.rotation = replaceReason(desired{params: p, parent: *parent, noun: e.kind.Parent.Noun}, key, rec, e.now())
+	}
 	if e.observed.valueLost != "" {
 		// The lost Secret took the record of the rotation trigger with it:
 		// the loss is the reason, whatever the record-based checks say.
 		e.observed.replace, e.observed.rotation = e.observed.valueLost, false
 	}
 	e.reportDrift(cr)
-	if r := p.Rotation; r != nil && r.Lifetime != nil {
+	if r := p.Rotation; r != nil && r.Lifetime != nil && e.inPlace == nil {
 		cr.KeyObservation().RenewAt = metaTime(ptr(renewAt(key, r, e.now())))
 	}
 
@@ -209,7 +227,7 @@ func (e *external) Observe(ctx context.Context, cr Resource) (managed.ExternalOb
 	maps.Copy(details, e.details(ctx, key.Parent))
 	return managed.ExternalObservation{
 		ResourceExists:          true,
-		ResourceUpToDate:        e.observed.replace == "" && len(due(retiredKeys(cr), e.now())) == 0,
+		ResourceUpToDate:        e.observed.replace == "" && e.observed.update == "" && len(due(retiredKeys(cr), e.now())) == 0,
 		ResourceLateInitialized: lateInit,
 		ConnectionDetails:       details,
 	}, nil
@@ -380,6 +398,9 @@ func (e *external) Create(ctx context.Context, cr Resource) (managed.ExternalCre
 // its ID on the resource before the old key is deleted (after the rotation
 // overlap, if any). It also deletes keys earlier replacements left to delete.
 func (e *external) Update(ctx context.Context, cr Resource) (managed.ExternalUpdate, error) {
+	if e.inPlace != nil {
+		return e.updateInPlace(ctx, cr)
+	}
 	var details managed.ConnectionDetails
 	retired := retiredKeys(cr)
 	if e.observed.replace != "" {
@@ -396,7 +417,7 @@ func (e *external) Update(ctx context.Context, cr Resource) (managed.ExternalUpd
 		}
 		setObservation(cr, &key)
 		e.setReady(cr, &key)
-		cr.SetConditions(valueStored())
+		cr.SetConditions(e.valueStored())
 		reason, verb := event.Reason("ReplacedKey"), "replace"
 		if e.observed.rotation {
 			reason, verb = "RotatedKey", "rotate"
@@ -420,6 +441,13 @@ func (e *external) Update(ctx context.Context, cr Resource) (managed.ExternalUpd
 // overlap or not. A key already gone counts as deleted.
 func (e *external) Delete(ctx context.Context, cr Resource) (managed.ExternalDelete, error) {
 	keys := append(retiredKeys(cr), common.RetiredKey{Ref: e.observed.current})
+	if e.inPlace != nil {
+		// The object's rotated secrets go with it.
+		if err := e.deleteObject(ctx, e.observed.current); err != nil {
+			return managed.ExternalDelete{}, errors.Wrapf(err, "cannot delete %s %s yet; the provider retries", e.kind.Name, e.observed.current)
+		}
+		keys = nil
+	}
 	if remaining, failed := e.deleteRetired(ctx, keys, time.Time{}); failed > 0 {
 		return managed.ExternalDelete{}, errors.Errorf("cannot delete key(s) %s yet; the provider retries", joinRefs(remaining))
 	}
@@ -469,7 +497,7 @@ func (e *external) createStored(ctx context.Context, cr Resource, replaces commo
 	}
 	details := e.withValue(key)
 	maps.Copy(details, extra)
-	if err := e.records.store(ctx, cr, details, ref(key), replaces, trigger(p), absent); err != nil {
+	if err := e.records.store(ctx, cr, details, stored{valueOf: ref(key), replaces: replaces, trigger: trigger(p), issuedAt: e.issuedAt()}, absent); err != nil {
 		return console.Key{}, nil, e.undoCreate(ctx, key, err)
 	}
 	return key, details, nil
@@ -633,8 +661,12 @@ func (e *external) setReady(cr Resource, key *console.Key) {
 // an imported key it publishes the value spec.forProvider.importValueFrom
 // names, once it has checked the value belongs to this key.
 func (e *external) checkValue(ctx context.Context, cr Resource, key *console.Key, rec record) error {
+	if e.inPlace != nil && !e.inPlace.HasSecret() {
+		cr.SetConditions(e.noSecret())
+		return nil
+	}
 	if rec.holds(ref(*key)) {
-		cr.SetConditions(valueStored())
+		cr.SetConditions(e.valueStored())
 		return e.settleStoredIn(ctx, cr, key)
 	}
 	if where := valueStoredIn(cr); where != "" {
@@ -677,7 +709,7 @@ func (e *external) checkValue(ctx context.Context, cr Resource, key *console.Key
 	if err := patchAnnotations(ctx, e.kube, cr, storedKeyAnnotations(cr, meta.GetExternalName(cr), retiredKeys(cr))); err != nil {
 		return err
 	}
-	cr.SetConditions(valueStored())
+	cr.SetConditions(e.valueStored())
 	e.record.Event(cr, event.Normal("ImportedValue", "Published the value from Secret "+src.Name+" after checking it against the key's lastCharacters"))
 	return nil
 }
@@ -691,9 +723,9 @@ func (e *external) valueUnknown(cr Resource, reason xpv2.ConditionReason, msg st
 	cr.SetConditions(xpv2.Condition{Type: common.TypeValue, Status: corev1.ConditionFalse, Reason: reason, Message: msg, LastTransitionTime: metav1.Now()})
 }
 
-func valueStored() xpv2.Condition {
+func (e *external) valueStored() xpv2.Condition {
 	return xpv2.Condition{Type: common.TypeValue, Status: corev1.ConditionTrue, Reason: common.ReasonValueStored,
-		Message: "the connection Secret holds the key's value under \"" + common.ConnectionKeyValue + "\"", LastTransitionTime: metav1.Now()}
+		Message: "the connection Secret holds the " + e.kind.SecretWords() + " under \"" + e.kind.ConnectionValueKey() + "\"", LastTransitionTime: metav1.Now()}
 }
 
 func trigger(p *common.KeyParameters) string {
@@ -739,8 +771,8 @@ func ref(k console.Key) common.Ref {
 // identity is the part of the connection details Observe may publish.
 func (e *external) identity(k *console.Key) managed.ConnectionDetails {
 	return managed.ConnectionDetails{
-		common.ConnectionKeyID: []byte(k.ID),
-		e.kind.Parent.Field:    []byte(k.Parent),
+		e.kind.ConnectionIDKey(): []byte(k.ID),
+		e.kind.Parent.Field:      []byte(k.Parent),
 	}
 }
 
@@ -756,7 +788,9 @@ func (e *external) details(ctx context.Context, parent string) managed.Connectio
 // withValue is the connection details of a key just created.
 func (e *external) withValue(k console.Key) managed.ConnectionDetails {
 	d := e.identity(&k)
-	d[common.ConnectionKeyValue] = []byte(k.Value)
+	if k.Value != "" {
+		d[e.kind.ConnectionValueKey()] = []byte(k.Value)
+	}
 	return d
 }
 

@@ -164,7 +164,7 @@ func (f *fixture) external(mutate ...func(*providerconfig.Config)) *external {
 	conn := keyview.NewConnection(c, keyview.Options{})
 	kind := config.ProjectAPIKey
 	return &external{
-		ory:     kind.Keys(conn),
+		ory:     mustKeys(kind, conn),
 		conn:    conn,
 		kind:    kind,
 		kube:    f.kube,
@@ -867,4 +867,14 @@ func setSecretMetadata(cr Resource, m *common.SecretMetadata) {
 	case *clusterv1alpha1.ProjectAPIKey:
 		k.Spec.ConnectionSecretMetadata = m
 	}
+}
+
+// mustKeys is kind.Keys for a key kind, which needs nothing but the
+// console connection and never fails.
+func mustKeys(kind config.Kind, conn *keyview.Connection) config.KeyAPI {
+	k, err := kind.Keys(config.Access{Conn: conn})
+	if err != nil {
+		panic(err)
+	}
+	return k
 }

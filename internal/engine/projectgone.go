@@ -55,9 +55,19 @@ func (e *external) observeGoneProject(ctx context.Context, cr Resource, current 
 	return managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: true, ResourceLateInitialized: lateInit}, nil
 }
 
-// deleteKey deletes a key in Ory. A key whose project Ory shows gone counts
-// as deleted: it went with its project.
+// deleteKey deletes a retired key in Ory; for an in-place kind, an entry
+// with the resource's own object's ID stands for that object's rotated
+// secrets, which it ends instead (see inplace.go).
 func (e *external) deleteKey(ctx context.Context, k common.Ref) error {
+	if e.inPlace != nil && e.self != "" && strings.EqualFold(k.ID, e.self) {
+		return e.deleteRotated(ctx, k)
+	}
+	return e.deleteObject(ctx, k)
+}
+
+// deleteObject deletes a key (or object) in Ory. One whose project Ory
+// shows gone counts as deleted: it went with its project.
+func (e *external) deleteObject(ctx context.Context, k common.Ref) error {
 	err := e.ory.DeleteKey(ctx, k.Parent, k.ID)
 	if err != nil && e.parentGone(ctx, k.Parent, err) != "" {
 		return nil

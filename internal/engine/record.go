@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
@@ -59,6 +60,9 @@ type record struct {
 	valueOf  common.Ref
 	replaces common.Ref
 	trigger  string
+	// issuedAt is when the secret was stored, for a kind whose secret is
+	// rotated in place; zero when not recorded.
+	issuedAt time.Time
 	hasValue bool
 	// valueSum is the SHA-256 of the value the Secret holds: enough to tell
 	// whether it is a given credential, without keeping the value.
@@ -106,6 +110,9 @@ type records struct {
 	typer  runtime.ObjectTyper
 	// keys are the keys the kind's connection Secret may hold.
 	keys []string
+	// valueKey is the key of the secret value among them; "" is
+	// common.ConnectionKeyValue.
+	valueKey string
 	// metadata, when set, holds the metadata of Secrets (the manager's
 	// cache, whose metadata-only informer on Secrets the config watch
 	// starts). read then answers from the record it last read of a Secret
@@ -147,6 +154,14 @@ func connectionSecret(mg resource.Managed) (types.NamespacedName, bool) {
 		}
 	}
 	return types.NamespacedName{}, false
+}
+
+// valueIn returns the secret value Secret s holds, nil for none.
+func (r *records) valueIn(s *corev1.Secret) []byte {
+	if r.valueKey == "" {
+		return s.Data[common.ConnectionKeyValue]
+	}
+	return s.Data[r.valueKey]
 }
 
 // read returns the record of mg's connection Secret. A Secret that is missing,
@@ -250,14 +265,15 @@ func (r *records) recordOf(mg resource.Managed, nn types.NamespacedName, s *core
 		return record{}, nil
 	}
 	replaces, _ := common.ParseRef(s.GetAnnotations()[common.AnnotationReplaces])
+	issuedAt, _ := time.Parse(time.RFC3339, s.GetAnnotations()[common.AnnotationIssuedAt])
 	sums := make(map[string][sha256.Size]byte, len(s.Data))
 	for k, v := range s.Data {
 		sums[k] = sha256.Sum256(v)
 	}
 	return record{
-		valueOf: valueOf, replaces: replaces, trigger: s.GetAnnotations()[common.AnnotationTrigger],
-		hasValue: len(s.Data[common.ConnectionKeyValue]) > 0,
-		valueSum: sha256.Sum256(s.Data[common.ConnectionKeyValue]),
+		valueOf: valueOf, replaces: replaces, trigger: s.GetAnnotations()[common.AnnotationTrigger], issuedAt: issuedAt,
+		hasValue: len(r.valueIn(s)) > 0,
+		valueSum: sha256.Sum256(r.valueIn(s)),
 		exists:   true, labels: s.GetLabels(), annotations: s.GetAnnotations(), sums: sums,
 	}, nil
 }
@@ -266,14 +282,25 @@ func (r *records) recordOf(mg resource.Managed, nn types.NamespacedName, s *core
 // connection Secret, creating the Secret if need be, exactly as the runtime's
 // publisher would (same owner, same type) plus the record annotations.
 func (r *records) write(ctx context.Context, mg resource.Managed, details map[string][]byte, valueOf, replaces common.Ref, trigger string) error {
-	return r.store(ctx, mg, details, valueOf, replaces, trigger, false)
+	return r.store(ctx, mg, details, stored{valueOf: valueOf, replaces: replaces, trigger: trigger}, false)
+}
+
+// stored is the record a store writes with a new secret.
+type stored struct {
+	valueOf, replaces common.Ref
+	trigger           string
+	// issuedAt, when not zero, is recorded as AnnotationIssuedAt.
+	issuedAt time.Time
 }
 
 // store is write; absent says that the Secret did not exist a moment ago
 // (Observe's read in this reconcile), so it is created without reading it
 // first, unless it exists after all.
-func (r *records) store(ctx context.Context, mg resource.Managed, details map[string][]byte, valueOf, replaces common.Ref, trigger string, absent bool) error {
-	s, err := r.secretFor(mg, details, valueOf.String(), replaces.String(), trigger)
+func (r *records) store(ctx context.Context, mg resource.Managed, details map[string][]byte, rec stored, absent bool) error {
+	s, err := r.secretFor(mg, details, rec.valueOf.String(), rec.replaces.String(), rec.trigger)
+	if err == nil && !rec.issuedAt.IsZero() {
+		meta.AddAnnotations(s, map[string]string{common.AnnotationIssuedAt: rec.issuedAt.UTC().Format(time.RFC3339)})
+	}
 	if err != nil {
 		return err
 	}
@@ -411,7 +438,7 @@ func (r *records) release(ctx context.Context, mg resource.Managed) (bool, error
 	// another key goes with its resource.
 	valueOf, _ := common.ParseRef(s.GetAnnotations()[common.AnnotationValueOf])
 	current, _ := common.ParseRef(meta.GetExternalName(mg))
-	if len(s.Data[common.ConnectionKeyValue]) == 0 || current.IsZero() || !strings.EqualFold(valueOf.ID, current.ID) {
+	if len(r.valueIn(s)) == 0 || current.IsZero() || !strings.EqualFold(valueOf.ID, current.ID) {
 		return false, nil
 	}
 	var owners []metav1.OwnerReference
@@ -488,7 +515,7 @@ func (r *records) removeEmpty(ctx context.Context, mg resource.Managed) error {
 	if err := r.reader.Get(ctx, nn, s); err != nil {
 		return resource.IgnoreNotFound(err)
 	}
-	if c := metav1.GetControllerOf(s); c == nil || c.UID != mg.GetUID() || len(s.Data[common.ConnectionKeyValue]) > 0 || s.GetAnnotations()[common.AnnotationValueOf] != "" {
+	if c := metav1.GetControllerOf(s); c == nil || c.UID != mg.GetUID() || len(r.valueIn(s)) > 0 || s.GetAnnotations()[common.AnnotationValueOf] != "" {
 		return nil
 	}
 	r.forget(nn)

@@ -60,12 +60,18 @@ func (r *createRecovery) Initialize(ctx context.Context, mg resource.Managed) er
 	// A resource being deleted needs it too: the runtime's guard would stop
 	// its deletion, and the key would stay in Ory.
 	_, marked := creationMarkOf(cr)
-	if !meta.ExternalCreateIncomplete(mg) && !marked {
+	rotating := hasAnnotation(cr, common.AnnotationRotating)
+	if !meta.ExternalCreateIncomplete(mg) && !marked && !rotating {
 		return nil
 	}
 	e, err := r.connect(ctx, mg)
 	if err != nil {
 		return errors.Wrap(err, "cannot check the result of an interrupted create")
+	}
+	if rotating && e.inPlace != nil {
+		if err := e.recoverRotation(ctx, cr); err != nil {
+			return errors.Wrap(err, "cannot check the result of an interrupted rotation")
+		}
 	}
 	if meta.ExternalCreateIncomplete(mg) {
 		if err := e.recoverIncomplete(ctx, cr); err != nil {

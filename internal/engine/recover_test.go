@@ -218,7 +218,7 @@ func TestCreateAnswerLost(t *testing.T) {
 				e := f.external()
 				c := console.New(f.url, workspaceKey, &http.Client{Transport: lose}, "provider-ory-test")
 				e.conn = keyview.NewConnection(c, keyview.Options{})
-				e.ory = e.kind.Keys(e.conn)
+				e.ory = mustKeys(e.kind, e.conn)
 				_, err := f.reconcile(e)
 				if err == nil || !strings.Contains(err.Error(), "deleted them") {
 					t.Fatalf("error = %v, want one saying the key Ory made anyway was deleted", err)

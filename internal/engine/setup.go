@@ -19,9 +19,11 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/feature"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -81,7 +83,7 @@ func setup(mgr ctrl.Manager, o controller.Options, kind config.Kind, s scope, cl
 	// ProviderConfig watch watches them): enough to tell that a Secret read
 	// before is unchanged.
 	configs.ReadSecretsWhenChanged(mgr.GetCache())
-	recs := &records{reader: mgr.GetAPIReader(), kube: mgr.GetClient(), typer: mgr.GetScheme(), keys: kind.ConnectionKeys, metadata: mgr.GetCache()}
+	recs := &records{reader: mgr.GetAPIReader(), kube: mgr.GetClient(), typer: mgr.GetScheme(), keys: kind.ConnectionKeys, valueKey: kind.ConnectionValueKey(), metadata: mgr.GetCache()}
 	conn := &connector{
 		kube:     mgr.GetClient(),
 		records:  recs,
@@ -111,7 +113,7 @@ func setup(mgr ctrl.Manager, o controller.Options, kind config.Kind, s scope, cl
 	// The filter is the For watch's own, not WithEventFilter's: that would
 	// also drop the ProviderConfig and Secret changes providerconfig.Watch
 	// maps. The annotations the engine writes while it works do not count.
-	own := append([]string{common.AnnotationCreating, common.AnnotationRetiredKeys, common.AnnotationValueStoredIn}, predicates.RuntimeAnnotations...)
+	own := append([]string{common.AnnotationCreating, common.AnnotationRotating, common.AnnotationRetiredKeys, common.AnnotationValueStoredIn}, predicates.RuntimeAnnotations...)
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named(name).
 		WithOptions(o.ForControllerRuntime()).
@@ -150,8 +152,17 @@ func (c *connector) connect(ctx context.Context, mg resource.Managed) (*external
 		return nil, err
 	}
 	conn := c.clients.Get(cfg.ConsoleURL, cfg.Token, cfg.RateLimit)
+	ory, err := c.kind.Keys(config.Access{Conn: conn, Views: c.clients, Config: cfg, Resource: mg})
+	if err != nil {
+		return nil, err
+	}
+	inPlace, _ := ory.(config.InPlaceAPI)
+	self, _ := common.ParseRef(meta.GetExternalName(mg))
 	return &external{
-		ory:      c.kind.Keys(conn),
+		ory:      ory,
+		inPlace:  inPlace,
+		self:     self.ID,
+		rotating: hasAnnotation(mg, common.AnnotationRotating),
 		conn:     conn,
 		kind:     c.kind,
 		kube:     c.kube,
@@ -161,4 +172,9 @@ func (c *connector) connect(ctx context.Context, mg resource.Managed) (*external
 		now:      time.Now,
 		policies: c.policies,
 	}, nil
+}
+
+func hasAnnotation(o metav1.Object, name string) bool {
+	_, ok := o.GetAnnotations()[name]
+	return ok
 }

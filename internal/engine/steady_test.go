@@ -386,7 +386,7 @@ func TestStoreNewSecret(t *testing.T) {
 			r := w.records()
 			details := map[string][]byte{common.ConnectionKeyValue: []byte("ory_pak_new"), common.ConnectionKeyID: []byte(otherKeyID)}
 			ref := common.Ref{Parent: steadyProjectID, ID: otherKeyID}
-			mustNot(t, r.store(context.Background(), w.cr, details, ref, common.Ref{}, "", tc.absent))
+			mustNot(t, r.store(context.Background(), w.cr, details, stored{valueOf: ref}, tc.absent))
 			rec, err := r.read(context.Background(), w.cr)
 			mustNot(t, err)
 			if !rec.holds(ref) {

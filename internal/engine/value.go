@@ -69,7 +69,7 @@ func (e *external) recoverValue(ctx context.Context, cr Resource, key *console.K
 			if err := e.settleStoredIn(ctx, cr, key); err != nil {
 				return err
 			}
-			cr.SetConditions(valueStored())
+			cr.SetConditions(e.valueStored())
 			e.record.Event(cr, event.Normal("MovedConnectionSecret", "Moved the value of key "+ref(*key).String()+" from Secret "+where+" to "+nn.String()+", as spec.writeConnectionSecretToRef now names it, and deleted the old copy"))
 			return nil
 		}
@@ -100,7 +100,7 @@ func (e *external) readOldCopy(ctx context.Context, cr Resource, where string, k
 		return nil, errors.Wrapf(err, "cannot read former connection Secret %s", where)
 	}
 	valueOf, _ := common.ParseRef(s.GetAnnotations()[common.AnnotationValueOf])
-	if c := metav1.GetControllerOf(s); c == nil || c.UID != cr.GetUID() || !strings.EqualFold(valueOf.ID, k.ID) || len(s.Data[common.ConnectionKeyValue]) == 0 {
+	if c := metav1.GetControllerOf(s); c == nil || c.UID != cr.GetUID() || !strings.EqualFold(valueOf.ID, k.ID) || len(e.records.valueIn(s)) == 0 {
 		return nil, nil
 	}
 	return s, nil
@@ -249,15 +249,21 @@ func keyMissing(k common.Ref) xpv2.Condition {
 // while the policies keep the provider from replacing it says so, instead of
 // staying silently Synced.
 func (e *external) reportDrift(cr Resource) {
-	if e.observed.replace == "" {
+	if e.observed.replace == "" && e.observed.update == "" {
 		cr.SetConditions(xpv2.Condition{Type: common.TypeUpToDate, Status: corev1.ConditionTrue, Reason: common.ReasonInSync, LastTransitionTime: metav1.Now()})
 		return
 	}
 	msg := "the key must be replaced because " + e.observed.replace
+	if e.inPlace != nil {
+		msg = e.inPlaceDrift()
+	}
 	if e.may(cr).update {
 		msg += "; the provider replaces it"
 	} else {
 		msg += ", but the management policies do not allow Update: the provider leaves the key as it is (add Update to spec.managementPolicies to replace it)"
+		if e.inPlace != nil {
+			msg = e.inPlaceDrift() + ", but the management policies do not allow Update: the provider leaves it as it is (add Update to spec.managementPolicies to let it act)"
+		}
 	}
 	cr.SetConditions(xpv2.Condition{Type: common.TypeUpToDate, Status: corev1.ConditionFalse, Reason: common.ReasonDrifted, Message: msg, LastTransitionTime: metav1.Now()})
 }

@@ -80,7 +80,7 @@ func newWorkspaceFixture(t *testing.T, newResource func() Resource) *workspaceFi
 	kind := config.WorkspaceAPIKey
 	conn := keyview.NewConnection(console.New(url, workspaceKey, http.DefaultClient, "provider-ory-test"), keyview.Options{})
 	f.e = &external{
-		ory: kind.Keys(conn), conn: conn, kind: kind, kube: f.kube,
+		ory: mustKeys(kind, conn), conn: conn, kind: kind, kube: f.kube,
 		records: &records{reader: f.kube, kube: f.kube, typer: s, keys: kind.ConnectionKeys},
 		cfg:     &providerconfig.Config{Ref: "ClusterProviderConfig default", ConsoleSettings: common.ConsoleSettings{WorkspaceID: f.ws.ID}, Token: workspaceKey},
 		record:  &eventLog{}, now: time.Now,
@@ -307,5 +307,5 @@ func TestWorkspaceAPIKeyGuards(t *testing.T) {
 // Secret changed would.
 func (f *workspaceFixture) useCredential(token string) {
 	conn := keyview.NewConnection(console.New(f.url, token, http.DefaultClient, "provider-ory-test"), keyview.Options{})
-	f.e.conn, f.e.ory, f.e.cfg.Token = conn, f.e.kind.Keys(conn), token
+	f.e.conn, f.e.ory, f.e.cfg.Token = conn, mustKeys(f.e.kind, conn), token
 }

@@ -29,6 +29,16 @@ const AnnotationRetiredKeys = "ory.crossplane.io/retired-keys"
 // and adopts it.
 const AnnotationCreating = "ory.crossplane.io/creating"
 
+// AnnotationRotating, on a resource whose secret Ory rotates in place (an
+// OAuth2 client), holds in RFC 3339 when the provider began asking Ory for
+// a new secret. It is set before the rotate call; the patch that records
+// the rotation (the rotated secrets' end in AnnotationRetiredKeys) removes
+// it. Found later, the rotation was interrupted: if the connection Secret
+// holds a secret issued since, the rotation is recorded; otherwise the new
+// secret may be lost and the provider rotates again. While it is there the
+// provider never drops rotated secrets: the Secret may hold one of them.
+const AnnotationRotating = "ory.crossplane.io/rotating"
+
 // AnnotationPurging, on a Project being deleted, holds the ID of the
 // project the provider is purging: it is written before the purge call.
 // Ory answers a read of a purged project with 403, as it does for a project
@@ -67,6 +77,11 @@ const (
 	// when the key in AnnotationValueOf was created: a different trigger in
 	// the spec asks for a new key.
 	AnnotationTrigger = "ory.crossplane.io/rotation-trigger"
+	// AnnotationIssuedAt holds, in RFC 3339, when the secret the Secret
+	// holds was stored, for kinds whose secret is rotated in place (an
+	// OAuth2 client): a rotation lifetime counts from it. API keys carry
+	// their expiry in Ory instead and have none.
+	AnnotationIssuedAt = "ory.crossplane.io/issued-at"
 	// AnnotationKeptFrom marks a connection Secret that the provider released
 	// from its deleted key resource because the key was left in Ory.
 	AnnotationKeptFrom = "ory.crossplane.io/kept-from"

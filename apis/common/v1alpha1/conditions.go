@@ -17,7 +17,10 @@ const (
 	// ReasonValueLost: the connection Secret that held the key's value was
 	// deleted or emptied out of band; the key is replaced to restore one.
 	ReasonValueLost xpv2.ConditionReason = "ValueLost"
-	ReasonExpired   xpv2.ConditionReason = "Expired"
+	// ReasonNoSecret: the object has no secret to store (a public OAuth2
+	// client); the connection Secret holds its ID and URLs.
+	ReasonNoSecret xpv2.ConditionReason = "NoSecret"
+	ReasonExpired  xpv2.ConditionReason = "Expired"
 	// ReasonKeyNotFound: the key the resource names does not exist in Ory.
 	ReasonKeyNotFound xpv2.ConditionReason = "KeyNotFound"
 	// ReasonCreateRefused: a key cannot be created as the spec stands; the
