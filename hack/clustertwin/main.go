@@ -117,10 +117,10 @@ var rules = []rule{
 		repl: "",
 	},
 	{
-		why:    "a namespaced key reads Secrets of its own namespace; a cluster-scoped one has no namespace of its own, so it must name one",
-		re:     regexp.MustCompile(`(?m)^// \+kubebuilder:validation:XValidation:rule="!has\(self\.forProvider\.importValueFrom\) \|\| !has\(self\.forProvider\.importValueFrom\.namespace\)",message="spec\.forProvider\.importValueFrom\.namespace must be left out: a namespaced (\w+) reads Secrets of its own namespace only"$`),
-		repl:   `// +kubebuilder:validation:XValidation:rule="!has(self.forProvider.importValueFrom) || has(self.forProvider.importValueFrom.namespace)",message="spec.forProvider.importValueFrom.namespace is required for a cluster-scoped ${1}"`,
-		onlyIf: "importValueFrom",
+		why:    "a namespaced kind reads Secrets of its own namespace; a cluster-scoped one has no namespace of its own, so it must name one (a key's importValueFrom, an OAuth2 client's importSecretFrom)",
+		re:     regexp.MustCompile(`(?m)^// \+kubebuilder:validation:XValidation:rule="!has\(self\.forProvider\.(import\w+From)\) \|\| !has\(self\.forProvider\.import\w+From\.namespace\)",message="spec\.forProvider\.import\w+From\.namespace must be left out: a namespaced (\w+) reads Secrets of its own namespace only"$`),
+		repl:   `// +kubebuilder:validation:XValidation:rule="!has(self.forProvider.${1}) || has(self.forProvider.${1}.namespace)",message="spec.forProvider.${1}.namespace is required for a cluster-scoped ${2}"`,
+		onlyIf: "self.forProvider.import",
 	},
 	{
 		why:    "a namespaced kind references objects of its own namespace only, so it refuses a namespace in its references; a cluster-scoped kind's references have no namespace field",

@@ -130,7 +130,12 @@ func TestTwin(t *testing.T) {
 		"ImportRuleReworded": {
 			reason: "A namespaced rule reworded without the generator would otherwise leave the cluster twin with the namespaced rule: fail and name the rule.",
 			src:    strings.Replace(source, "must be left out", "must not be set", 1),
-			want:   want{err: "a namespaced key reads Secrets of its own namespace"},
+			want:   want{err: "a namespaced kind reads Secrets of its own namespace"},
+		},
+		"ImportSecretFrom": {
+			reason: "An OAuth2Client names its import source importSecretFrom: the import rule rewrites it under that name, so the cluster twin requires its namespace.",
+			src:    strings.ReplaceAll(source, "importValueFrom", "importSecretFrom"),
+			want:   want{out: strings.ReplaceAll(twin, "importValueFrom", "importSecretFrom")},
 		},
 		"KindWithoutImport": {
 			reason: "A kind without importValueFrom (a Project) has nothing for the import rule to change, and still gets every other rule.",

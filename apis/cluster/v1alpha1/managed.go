@@ -12,4 +12,5 @@ var (
 	_ resource.LegacyManaged = &ProjectAPIKey{}
 	_ resource.LegacyManaged = &WorkspaceAPIKey{}
 	_ resource.LegacyManaged = &Project{}
+	_ resource.LegacyManaged = &OAuth2Client{}
 )

@@ -12,4 +12,5 @@ var (
 	_ resource.ModernManaged = &ProjectAPIKey{}
 	_ resource.ModernManaged = &WorkspaceAPIKey{}
 	_ resource.ModernManaged = &Project{}
+	_ resource.ModernManaged = &OAuth2Client{}
 )
