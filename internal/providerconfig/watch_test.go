@@ -34,8 +34,8 @@ func TestConfigWatchMapping(t *testing.T) {
 		return common.Credentials{Source: xpv2.CredentialsSourceSecret, CommonCredentialSelectors: xpv2.CommonCredentialSelectors{
 			SecretRef: &xpv2.SecretKeySelector{SecretReference: xpv2.SecretReference{Namespace: ns, Name: name}, Key: "token"}}}
 	}
-	localCreds := func(name string) common.LocalCredentials {
-		return common.LocalCredentials{Source: xpv2.CredentialsSourceSecret,
+	localCreds := func(name string) *common.LocalCredentials {
+		return &common.LocalCredentials{Source: xpv2.CredentialsSourceSecret,
 			SecretRef: xpv2.LocalSecretKeySelector{LocalSecretReference: xpv2.LocalSecretReference{Name: name}, Key: "token"}}
 	}
 	pc := func(ns, name, secret string) client.Object {
@@ -45,12 +45,12 @@ func TestConfigWatchMapping(t *testing.T) {
 	}
 	cpc := func(name string, c common.Credentials) client.Object {
 		o := &namespacedv1alpha1.ClusterProviderConfig{ObjectMeta: metav1.ObjectMeta{Name: name}}
-		o.Spec.Credentials = c
+		o.Spec.Credentials = &c
 		return o
 	}
 	legacyPC := func(name string, c common.Credentials) client.Object {
 		o := &clusterv1alpha1.ProviderConfig{ObjectMeta: metav1.ObjectMeta{Name: name}}
-		o.Spec.Credentials = c
+		o.Spec.Credentials = &c
 		return o
 	}
 	key := func(ns, name string, ref *xpv2.ProviderConfigReference) client.Object {
