@@ -217,12 +217,13 @@ func runIn(ctx context.Context, env *localenv.Env, o options, say func(string, .
 		say("  provider metrics: %s   (provider_ory_* and controller-runtime's)", metricsURL(metricsAddr))
 	}
 	say("")
-	say("To look around with kubectl (1.34 to 1.36, the versions that may talk to this 1.35 API server):")
+	say("To look around with kubectl (1.27 or newer runs the README's commands; Kubernetes supports 1.34 to 1.36 with this 1.35 API server):")
 	say("  export KUBECONFIG=%s", env.Kubeconfig)
 	say("  kubectl get ory -A")
 	say("  kubectl -n team-a get secret payments-ory-api-key -o yaml   # holds a real-looking key: do not paste it anywhere")
-	say("To see the keys on Ory's side (the simulator), from the repository root:")
-	say("  %s", keysCommand(env.SimURL))
+	say("To see Ory's side (the simulator), from the repository root: the workspace's projects (the example Projects make two), then the keys")
+	say("  %s", projectsCommand(env.SimURL))
+	say("  %s   # --project <ID> for another project's", keysCommand(env.SimURL))
 	say("")
 
 	want := exampleResources(objs)
@@ -369,11 +370,17 @@ func freeLoopbackAddr() (string, error) {
 	return addr, l.Close()
 }
 
+// projectsCommand is the command that lists the projects of the examples'
+// workspace in the simulator: their IDs, slugs, names and states (see
+// `orysim keys --help`).
+func projectsCommand(simURL string) string {
+	return fmt.Sprintf("go run ./cmd/orysim keys --url %s --workspace-key %s", simURL, localenv.ExampleWorkspaceKey)
+}
+
 // keysCommand is the command that lists the simulator's keys of the
 // examples' project and workspace (see `orysim keys --help`).
 func keysCommand(simURL string) string {
-	return fmt.Sprintf("go run ./cmd/orysim keys --url %s --workspace-key %s --project %s --workspace %s",
-		simURL, localenv.ExampleWorkspaceKey, localenv.ExampleProjectID, localenv.ExampleWorkspaceID)
+	return fmt.Sprintf("%s --project %s --workspace %s", projectsCommand(simURL), localenv.ExampleProjectID, localenv.ExampleWorkspaceID)
 }
 
 // resourceRef names an example resource, a Project or a key: its kind, its

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -583,7 +584,7 @@ func TestRunPrintsWorkingAddresses(t *testing.T) {
 		}
 		close(lines)
 	}()
-	var metrics, commandLine, keysLine string
+	var metrics, commandLine, keysLine, projectsLine string
 	deadline := time.After(8 * time.Minute)
 	for converged := false; !converged; {
 		select {
@@ -597,8 +598,10 @@ func TestRunPrintsWorkingAddresses(t *testing.T) {
 				metrics = f[2]
 			case strings.HasPrefix(l, "    KUBECONFIG="):
 				commandLine = l
-			case strings.Contains(l, "./cmd/orysim keys "):
+			case strings.Contains(l, "./cmd/orysim keys ") && strings.Contains(l, "--project "):
 				keysLine = l
+			case strings.Contains(l, "./cmd/orysim keys "):
+				projectsLine = l
 			case strings.HasPrefix(l, "Every example converged"):
 				converged = true
 			}
@@ -632,6 +635,22 @@ func TestRunPrintsWorkingAddresses(t *testing.T) {
 		if !strings.Contains(keysLine, want) {
 			t.Errorf("printed keys command %q lacks %q", keysLine, want)
 		}
+	}
+	// The printed projects command, run as printed from the repository
+	// root, lists the example project and the two the example Projects
+	// made, running.
+	root, err := localenv.FindRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.CommandContext(ctx, "sh", "-c", strings.TrimSpace(projectsLine))
+	cmd.Dir = root
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("printed projects command %q: %v\n%s", projectsLine, err, out)
+	}
+	if got := strings.Count(string(out), " running "); !strings.Contains(string(out), localenv.ExampleProjectID) || got < 3 {
+		t.Errorf("printed projects command %q: want the example project and the 2 the example Projects made, running (%d running), got:\n%s", projectsLine, got, out)
 	}
 }
 
