@@ -598,7 +598,7 @@ func show(rows []row, statuses []localenv.KeyStatus, want []resourceRef) view {
 	for _, r := range rows {
 		note := r.note
 		if r.lacks != "" {
-			note = truncate(strings.SplitN(r.lacks, "; ", 2)[0], 100)
+			note = truncate(firstTelling(r.lacks), 100)
 		}
 		if !slices.Contains(want, r.ref) {
 			note = "(not an example) " + note
@@ -633,6 +633,20 @@ func show(rows []row, statuses []localenv.KeyStatus, want []resourceRef) view {
 		v.secrets = append(v.secrets, e)
 	}
 	return v
+}
+
+// firstTelling is the first condition of lacks (its "; "-separated parts)
+// that is False, which says why, or else its first part:
+// "Synced=False (ReconcileError): cannot resolve references..." tells a
+// person why a key waits, "Ready=Unknown" before it does not.
+func firstTelling(lacks string) string {
+	parts := strings.Split(lacks, "; ")
+	for _, p := range parts {
+		if strings.HasPrefix(p, string(xpv2.TypeReady)+"=False") || strings.HasPrefix(p, string(xpv2.TypeSynced)+"=False") {
+			return p
+		}
+	}
+	return parts[0]
 }
 
 func rowEntry(ref resourceRef, ready, synced, externalName, note string) entry {

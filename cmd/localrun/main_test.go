@@ -55,6 +55,12 @@ func TestRender(t *testing.T) {
 			Synced: xpv2.Condition{Type: xpv2.TypeSynced, Status: corev1.ConditionUnknown},
 			Secret: &localenv.SecretStatus{Namespace: "crossplane-system", Name: "platform-legacy-ory-workspace-key"},
 		},
+		{
+			// Waits for its Project: Ready not yet reported, Synced says why.
+			Kind: "ProjectAPIKey", Namespace: "team-a", Name: "payments-app", Parent: "project",
+			Ready:  xpv2.Condition{Type: xpv2.TypeReady, Status: corev1.ConditionUnknown},
+			Synced: xpv2.Condition{Type: xpv2.TypeSynced, Status: corev1.ConditionFalse, Reason: "ReconcileError", Message: "cannot resolve references: referenced field was empty"},
+		},
 		// Not an example, and named like one of another kind.
 		{Kind: "ProjectAPIKey", Namespace: "team-a", Name: "ci", Ready: ready, Synced: synced, Parent: "project", KeyID: "k3"},
 	}
@@ -77,7 +83,8 @@ func TestRender(t *testing.T) {
 		{kind: "ProjectAPIKey", cluster: true, id: "imported"},
 		{kind: "WorkspaceAPIKey", id: "team-a/ci"},
 		{kind: "WorkspaceAPIKey", cluster: true, id: "platform-legacy"},
-		{kind: "ProjectAPIKey", id: "team-a/payments-app"}, // deleted by the user
+		{kind: "ProjectAPIKey", id: "team-a/payments-app"},
+		{kind: "ProjectAPIKey", id: "team-a/payments-old"}, // deleted by the user
 	}
 	got := render(show(rows(projects, statuses, nil, lacking(nil, nil)), statuses, want))
 	for _, v := range []string{projectValue, workspaceValue} {
@@ -124,7 +131,11 @@ func TestRender(t *testing.T) {
 		},
 		"Deleted": {
 			reason: "An example the user deleted says so, rather than vanishing or looking pending.",
-			line:   []string{"ProjectAPIKey", "team-a/payments-app", "ory.m", "-", "-", "-", "deleted"},
+			line:   []string{"ProjectAPIKey", "team-a/payments-old", "ory.m", "-", "-", "-", "deleted"},
+		},
+		"WaitingSaysWhy": {
+			reason: "A key whose Ready is not reported yet shows why it is not Synced, not \"Ready=Unknown\".",
+			line:   []string{"ProjectAPIKey", "team-a/payments-app", "Unknown", "False", "-", "Synced=False (ReconcileError): cannot resolve references"},
 		},
 		"WorkspaceSecret": {
 			reason: "A WorkspaceAPIKey's Secret is named with its kind, its value masked, its workspace shown.",
