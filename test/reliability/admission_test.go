@@ -764,6 +764,15 @@ func TestAdmission(t *testing.T) {
 			manifest: nsOAC + "spec: {forProvider: {clientName: web, postLogoutRedirectURIs: ['bye']}, " + secret + "}",
 			wantMsg:  "spec.forProvider.postLogoutRedirectURIs[0]: Invalid value",
 		},
+		"ValidOAuth2ClientNativePostLogout": {
+			reason:   "A native app's custom-scheme post-logout URI matches its custom-scheme redirect URI (same scheme, empty host).",
+			manifest: nsOAC + "spec: {forProvider: {clientName: app, tokenEndpointAuthMethod: none, redirectURIs: ['com.example.app:/cb'], postLogoutRedirectURIs: ['com.example.app:/bye']}, " + secret + "}",
+		},
+		"OAuth2ClientCORSOriginTrailingSlash": {
+			reason:   "Ory strips a trailing slash from an origin: the provider would then see drift on every observation.",
+			manifest: nsOAC + "spec: {forProvider: {clientName: web, allowedCORSOrigins: ['https://app.example.com/']}, " + secret + "}",
+			wantMsg:  "spec.forProvider.allowedCORSOrigins[0]: Invalid value",
+		},
 		"OAuth2ClientScopeWithQuote": {
 			reason:   "A scope token cannot hold a double quote (RFC 6749 section 3.3): such a scope could never be requested.",
 			manifest: nsOAC + "spec: {forProvider: {clientName: web, scope: 'openid \"admin\"'}, " + secret + "}",
