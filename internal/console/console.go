@@ -52,6 +52,11 @@ type Key struct {
 	Object any
 }
 
+// HTTPClient returns the HTTP client the console client sends through:
+// its retrying, rate-limited Transport, for other APIs reached with the same
+// credential's limit (a project's own API, see keyview.Views.ProjectAPI).
+func (c *Client) HTTPClient() *http.Client { return c.api.GetConfig().HTTPClient }
+
 // A Client calls the console API with one workspace API key.
 type Client struct {
 	api *ory.APIClient

@@ -6,6 +6,8 @@ import (
 
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 	"github.com/crossplane-contrib/provider-ory/internal/console"
+	"github.com/crossplane-contrib/provider-ory/internal/projectapi"
+	"github.com/crossplane-contrib/provider-ory/internal/version"
 )
 
 // Views hands out one Connection per console URL and workspace API key, so
@@ -32,6 +34,23 @@ func NewViews(o Options) *Views {
 func (v *Views) Get(consoleURL, token string, rl *common.RateLimit) *Connection {
 	_, conn := v.pool.GetWith(consoleURL, token, rl, func(c *console.Client) any { return NewConnection(c, v.opts) })
 	return conn.(*Connection) // only this Get attaches to v.pool, always a *Connection
+}
+
+// ProjectAPI returns the client of a project's own API at apiURL with a
+// project API key, one per URL and key, pooled like the console's: a
+// retrying Transport that never resends a create or rotation whose answer
+// was lost, and one rate limit per key (rl, as for a workspace key).
+func (v *Views) ProjectAPI(apiURL, token string, rl *common.RateLimit) *projectapi.Client {
+	attach := func(c *console.Client) any {
+		return projectapi.New(apiURL, token, c.HTTPClient(), "provider-ory/"+version.Version)
+	}
+	c, attached := v.pool.GetWith(apiURL, token, rl, attach)
+	if p, ok := attached.(*projectapi.Client); ok {
+		return p
+	}
+	// The same URL and key used as a console's (never in practice): a
+	// client of its own over the same transport.
+	return attach(c).(*projectapi.Client)
 }
 
 // A Connection is what one workspace API key reaches through one console:

@@ -383,6 +383,33 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
+// consoleReasons are the console's words for the same outcomes, so that
+// code written for console errors (console.ReasonOf, MayHaveCreated,
+// RetryAt) reads a project API's errors the same way.
+var consoleReasons = map[Reason]console.Reason{
+	ReasonUnauthorized:   console.ReasonUnauthorized,
+	ReasonForbidden:      console.ReasonForbidden,
+	ReasonNotFound:       console.ReasonNotFound,
+	ReasonConflict:       console.ReasonConflict,
+	ReasonInvalidRequest: console.ReasonInvalidRequest,
+	ReasonRateLimited:    console.ReasonRateLimited,
+	ReasonUnavailable:    console.ReasonUnavailable,
+	ReasonUnexpected:     console.ReasonUnexpected,
+	ReasonOutcomeUnknown: console.ReasonOutcomeUnknown,
+}
+
+// As lets errors.As see an *Error as a *console.Error with the console's
+// reason for the same outcome and the same words, so that the engine,
+// written for console errors, classifies both alike.
+func (e *Error) As(target any) bool {
+	t, ok := target.(**console.Error)
+	if !ok {
+		return false
+	}
+	*t = &console.Error{Op: e.Op, StatusCode: e.StatusCode, Reason: consoleReasons[e.Reason], Message: e.Message, RetryAt: e.RetryAt}
+	return true
+}
+
 // ReasonOf returns the reason of an *Error, or "" for other errors.
 func ReasonOf(err error) Reason {
 	var e *Error

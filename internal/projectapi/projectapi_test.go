@@ -546,3 +546,24 @@ func TestSecretNeverPrints(t *testing.T) {
 		}
 	}
 }
+
+// TestErrorAsConsoleError: the engine classifies failures with the
+// console's functions; a project API error must read the same through them,
+// or a lost rotation would be taken for a refusal and its secret never
+// looked for.
+func TestErrorAsConsoleError(t *testing.T) {
+	for r := range consoleReasons {
+		t.Run(string(r), func(t *testing.T) {
+			err := fmt.Errorf("wrapped: %w", &Error{Op: "x", Reason: r})
+			if got := console.ReasonOf(err); got != consoleReasons[r] || got == "" {
+				t.Errorf("console.ReasonOf = %q, want %q", got, consoleReasons[r])
+			}
+			if console.MayHaveCreated(err) != MayHaveActed(err) {
+				t.Errorf("console.MayHaveCreated = %v, MayHaveActed = %v: they must agree", console.MayHaveCreated(err), MayHaveActed(err))
+			}
+		})
+	}
+	if len(consoleReasons) != 9 {
+		t.Errorf("consoleReasons has %d reasons, want every Reason (9)", len(consoleReasons))
+	}
+}

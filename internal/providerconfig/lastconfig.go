@@ -28,8 +28,11 @@ type lastConfigs struct {
 	// secrets, when set, reads the credentials Secrets (again only when
 	// they changed); nil reads them with Resolve at every call.
 	secrets *Secrets
-	mu      sync.Mutex
-	m       map[string]*Config // by configKey
+	// need, when set, refuses a resolved config that lacks what the
+	// resources' kind needs (a workspace or a project API key).
+	need func(*Config) error
+	mu   sync.Mutex
+	m    map[string]*Config // by configKey
 }
 
 func newLastConfigs() *lastConfigs {
@@ -49,6 +52,11 @@ func (l *lastConfigs) resolve(ctx context.Context, kube client.Client, mg resour
 		cfg, err = l.secrets.Resolve(ctx, mg)
 	} else {
 		cfg, err = Resolve(ctx, kube, mg)
+	}
+	if err == nil && l.need != nil {
+		if err = l.need(cfg); err != nil {
+			cfg = nil
+		}
 	}
 	if !keyed {
 		return cfg, err

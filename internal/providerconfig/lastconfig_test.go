@@ -70,7 +70,7 @@ func TestLastConfigs(t *testing.T) {
 	}
 	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "creds"}, Data: map[string][]byte{"token": []byte(workspaceKey)}}
 	pc := &namespacedv1alpha1.ProviderConfig{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "team"}}
-	pc.Spec.Credentials = common.LocalCredentials{Source: xpv2.CredentialsSourceSecret,
+	pc.Spec.Credentials = &common.LocalCredentials{Source: xpv2.CredentialsSourceSecret,
 		SecretRef: xpv2.LocalSecretKeySelector{LocalSecretReference: xpv2.LocalSecretReference{Name: "creds"}, Key: "token"}}
 	kube := fake.NewClientBuilder().WithScheme(s).WithObjects(secret, pc).Build()
 	key := func(deleting bool) *namespacedv1alpha1.ProjectAPIKey {

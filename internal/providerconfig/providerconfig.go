@@ -1,9 +1,11 @@
 // Package providerconfig finds the ProviderConfig a managed resource names and
-// reads what it says: the console settings and the workspace API key. Every
+// reads what it says: the console settings, the workspace API key
+// (spec.credentials) and the project credentials (spec.projectCredentials:
+// a project API key and its project's API URL, see ProjectAPI). Every
 // managed kind's controller uses it the same way: a Resolver records each
 // resource's usage of its ProviderConfig before resolving it, and Watch
-// requeues the resources whose ProviderConfig, or its credentials Secret,
-// changes.
+// requeues the resources whose ProviderConfig, or a Secret its credentials
+// name, changes.
 package providerconfig
 
 import (
@@ -30,8 +32,15 @@ type Config struct {
 	// Ref names the ProviderConfig in messages, e.g. "ClusterProviderConfig default".
 	Ref string
 	common.ConsoleSettings
-	// Token is the workspace API key. Never log it or put it in an error.
+	// Token is the workspace API key, "" when the ProviderConfig has no
+	// spec.credentials (a Resolver refuses such a config to the kinds that
+	// need one). Never log it or put it in an error.
 	Token string
+
+	// project is what spec.projectCredentials resolved to, or projectErr
+	// why they did not; both nil: the ProviderConfig has none.
+	project    *ProjectAccess
+	projectErr error
 }
 
 // Allows reports whether the config lets keys be managed in a project.
@@ -111,19 +120,14 @@ func (r *Secrets) Resolve(ctx context.Context, mg resource.Managed) (*Config, er
 			if err := get(ctx, kube, types.NamespacedName{Namespace: o.GetNamespace(), Name: ref.Name}, pc, id); err != nil {
 				return nil, err
 			}
-			sel := pc.Spec.Credentials.SecretRef.ToSecretKeySelector(pc.GetNamespace())
-			token, err := r.secretKey(ctx, sel, id)
-			if err != nil {
-				return nil, err
-			}
-			return &Config{Ref: id, ConsoleSettings: pc.Spec.ConsoleSettings, Token: token}, nil
+			return r.config(ctx, id, pc.Spec.ConsoleSettings, localCredentials(pc), localProjectCredentials(pc))
 		case "ClusterProviderConfig":
 			pc := &namespacedv1alpha1.ClusterProviderConfig{}
 			id := "ClusterProviderConfig " + ref.Name
 			if err := get(ctx, kube, types.NamespacedName{Name: ref.Name}, pc, id); err != nil {
 				return nil, err
 			}
-			return r.withCredentials(ctx, id, pc.Spec.Credentials, pc.Spec.ConsoleSettings)
+			return r.config(ctx, id, pc.Spec.ConsoleSettings, pc.Spec.Credentials, projectCredentials(pc.Spec.ProjectCredentials))
 		default:
 			return nil, errors.Errorf("spec.providerConfigRef.kind %q is not ProviderConfig or ClusterProviderConfig", ref.Kind)
 		}
@@ -137,9 +141,40 @@ func (r *Secrets) Resolve(ctx context.Context, mg resource.Managed) (*Config, er
 		if err := get(ctx, kube, types.NamespacedName{Name: ref.Name}, pc, id); err != nil {
 			return nil, err
 		}
-		return r.withCredentials(ctx, id, pc.Spec.Credentials, pc.Spec.ConsoleSettings)
+		return r.config(ctx, id, pc.Spec.ConsoleSettings, pc.Spec.Credentials, projectCredentials(pc.Spec.ProjectCredentials))
 	}
 	return nil, errors.Errorf("%T is neither a namespaced nor a cluster-scoped managed resource", mg)
+}
+
+// config resolves a ProviderConfig's credentials: the workspace API key c
+// names (none when c is nil; an error when it cannot be read) and the
+// project credentials p names (none when p is nil; their error, if any, is
+// kept for ProjectAPI, so that a config's console kinds work while its
+// project credentials do not, and the other way round).
+func (r *Secrets) config(ctx context.Context, id string, s common.ConsoleSettings, c *common.Credentials, p *projectSource) (*Config, error) {
+	cfg := &Config{Ref: id, ConsoleSettings: s}
+	if c != nil {
+		token, err := r.workspaceKey(ctx, id, *c)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Token = token
+	}
+	if p != nil {
+		cfg.project, cfg.projectErr = r.projectAccess(ctx, id, *p)
+	}
+	return cfg, nil
+}
+
+// localCredentials are a namespaced ProviderConfig's workspace credentials
+// as a cluster-wide config's: a Secret of its own namespace, whatever its
+// source says (the CRD allows only Secret).
+func localCredentials(pc *namespacedv1alpha1.ProviderConfig) *common.Credentials {
+	if pc.Spec.Credentials == nil {
+		return nil
+	}
+	return &common.Credentials{Source: xpv2.CredentialsSourceSecret, CommonCredentialSelectors: xpv2.CommonCredentialSelectors{
+		SecretRef: pc.Spec.Credentials.SecretRef.ToSecretKeySelector(pc.GetNamespace())}}
 }
 
 func get(ctx context.Context, kube client.Client, key types.NamespacedName, obj client.Object, id string) error {
@@ -150,29 +185,24 @@ func get(ctx context.Context, kube client.Client, key types.NamespacedName, obj 
 	return errors.Wrapf(err, "cannot get %s", id)
 }
 
-func (r *Secrets) withCredentials(ctx context.Context, id string, c common.Credentials, s common.ConsoleSettings) (*Config, error) {
-	var (
-		token string
-		err   error
-	)
+// workspaceKey reads the workspace API key that c locates. Its messages
+// name where, never the key.
+func (r *Secrets) workspaceKey(ctx context.Context, id string, c common.Credentials) (string, error) {
 	if c.Source == xpv2.CredentialsSourceSecret {
 		if c.SecretRef == nil {
-			return nil, errors.Errorf("%s: credentials.secretRef is required when credentials.source is Secret", id)
+			return "", errors.Errorf("%s: credentials.secretRef is required when credentials.source is Secret", id)
 		}
-		token, err = r.secretKey(ctx, c.SecretRef, id)
-	} else {
-		var b []byte
-		b, err = resource.CommonCredentialExtractor(ctx, c.Source, r.Kube, c.CommonCredentialSelectors)
-		token = strings.TrimSpace(string(b))
-		if err == nil && token == "" {
-			err = errors.Errorf("%s: the workspace API key from credentials.source %s is empty", id, c.Source)
-		}
-		err = errors.Wrapf(err, "%s: cannot read the workspace API key", id)
+		return r.secretKey(ctx, c.SecretRef, id)
+	}
+	b, err := resource.CommonCredentialExtractor(ctx, c.Source, r.Kube, c.CommonCredentialSelectors)
+	token := strings.TrimSpace(string(b))
+	if err == nil && token == "" {
+		err = errors.Errorf("%s: the workspace API key from credentials.source %s is empty", id, c.Source)
 	}
 	if err != nil {
-		return nil, err
+		return "", errors.Wrapf(err, "%s: cannot read the workspace API key", id)
 	}
-	return &Config{Ref: id, ConsoleSettings: s, Token: token}, nil
+	return token, nil
 }
 
 // secretKey reads the workspace API key from a Secret. Its messages name the

@@ -2,6 +2,7 @@ package providerconfig
 
 import (
 	"context"
+	"reflect"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
@@ -23,14 +24,37 @@ type Resolver struct {
 	last  *lastConfigs
 }
 
+// needWorkspaceKey refuses a config without a workspace API key to a kind
+// managed through the Ory console, named kind (ProjectAPIKey, say).
+func needWorkspaceKey(kind string) func(*Config) error {
+	return func(c *Config) error {
+		if c.Token != "" {
+			return nil
+		}
+		return errors.Errorf("%s has no spec.credentials: %ss are managed through the Ory console with a workspace API key (ory_wak_...); set spec.credentials to where one is (spec.projectCredentials serve only the kinds of a project's API, such as OAuth2Client)", c.Ref, kind)
+	}
+}
+
+// needProjectKey refuses a config whose project credentials do not resolve
+// (ProjectAPI) to a kind served by a project's own API.
+func needProjectKey(c *Config) error {
+	_, err := c.ProjectAPI()
+	return err
+}
+
 // NewResolver returns the Resolver of the resources of the kind of mg (an
 // empty object of the kind is enough): namespaced kinds (ory.m.crossplane.io)
 // record their usage of a ProviderConfig or ClusterProviderConfig as a
 // namespaced ProviderConfigUsage, cluster-scoped kinds (ory.crossplane.io)
 // of a legacy ProviderConfig as a cluster-scoped one, the usage kinds the
 // ProviderConfig controllers count. kube reads and writes both.
+//
+// A config without a workspace API key (spec.credentials) fails to resolve
+// with an error that says to set one, unless UseProjectCredentials was
+// called.
 func NewResolver(kube client.Client, mg runtime.Object) (*Resolver, error) {
 	r := &Resolver{kube: kube, last: newLastConfigs()}
+	r.last.need = needWorkspaceKey(reflect.TypeOf(mg).Elem().Name())
 	switch mg.(type) {
 	case resource.ModernManaged:
 		r.usage = trackerOf[resource.ModernManaged](resource.NewProviderConfigUsageTracker(kube, &namespacedv1alpha1.ProviderConfigUsage{}))
@@ -59,6 +83,16 @@ func (r *Resolver) Resolve(ctx context.Context, mg resource.Managed) (*Config, e
 // Secrets. Call it before the Resolver is used.
 func (r *Resolver) ReadSecretsWhenChanged(metadata client.Reader) {
 	r.last.secrets = &Secrets{Kube: r.kube, Metadata: metadata}
+}
+
+// UseProjectCredentials makes the Resolver resolve for a kind served by a
+// project's own API, such as OAuth2Client: a config resolves when its
+// spec.projectCredentials do (Config.ProjectAPI), with or without a
+// workspace API key, and fails with their error otherwise (so that a
+// resource being deleted falls back to what its config last resolved to).
+// Call it before the Resolver is used.
+func (r *Resolver) UseProjectCredentials() {
+	r.last.need = needProjectKey
 }
 
 // trackerOf adapts a usage tracker of one scope's managed resources to the

@@ -3,6 +3,7 @@ package providerconfig
 import (
 	"context"
 	"reflect"
+	"slices"
 	"sync"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
@@ -24,6 +25,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	clusterv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/cluster/v1alpha1"
+	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
 )
 
@@ -43,8 +45,9 @@ import (
 // Field indexes, in the manager's cache.
 const (
 	// indexCredentialsSecret indexes the ProviderConfig kinds by the
-	// Secret their credentials name, as "namespace/name". Only configs whose
-	// credentials.source is Secret have a value.
+	// Secrets their credentials name, as "namespace/name": the workspace
+	// key's (when credentials.source is Secret) and the project
+	// credentials'.
 	indexCredentialsSecret = "ory.crossplane.io/credentials-secret"
 	// indexProviderConfig indexes key resources by the ProviderConfig they
 	// use, as "Kind/name": for a namespaced key, a ProviderConfig of its own
@@ -61,8 +64,9 @@ type configKind struct {
 	list   func() client.ObjectList
 	// items returns the configs in a list made by list.
 	items func(client.ObjectList) []client.Object
-	// secret returns the Secret the config's credentials name.
-	secret func(client.Object) (types.NamespacedName, bool)
+	// secrets returns the Secrets the config's credentials name: its
+	// workspace key's and its project credentials'.
+	secrets func(client.Object) []types.NamespacedName
 	// namespaced: the config serves only keys of its own namespace.
 	namespaced bool
 }
@@ -78,12 +82,12 @@ var (
 			items: func(l client.ObjectList) []client.Object {
 				return itemsOf(l.(*namespacedv1alpha1.ProviderConfigList).Items)
 			},
-			secret: func(o client.Object) (types.NamespacedName, bool) {
+			secrets: func(o client.Object) []types.NamespacedName {
 				pc, ok := o.(*namespacedv1alpha1.ProviderConfig)
-				if !ok || pc.Spec.Credentials.Source != xpv2.CredentialsSourceSecret || pc.Spec.Credentials.SecretRef.Name == "" {
-					return types.NamespacedName{}, false
+				if !ok {
+					return nil
 				}
-				return types.NamespacedName{Namespace: pc.Namespace, Name: pc.Spec.Credentials.SecretRef.Name}, true
+				return secretsOf(localCredentials(pc), localProjectCredentials(pc))
 			},
 			namespaced: true,
 		},
@@ -94,12 +98,12 @@ var (
 			items: func(l client.ObjectList) []client.Object {
 				return itemsOf(l.(*namespacedv1alpha1.ClusterProviderConfigList).Items)
 			},
-			secret: func(o client.Object) (types.NamespacedName, bool) {
+			secrets: func(o client.Object) []types.NamespacedName {
 				pc, ok := o.(*namespacedv1alpha1.ClusterProviderConfig)
 				if !ok {
-					return types.NamespacedName{}, false
+					return nil
 				}
-				return secretOf(pc.Spec.Credentials.Source, pc.Spec.Credentials.SecretRef)
+				return secretsOf(pc.Spec.Credentials, projectCredentials(pc.Spec.ProjectCredentials))
 			},
 		},
 	}
@@ -111,12 +115,12 @@ var (
 			items: func(l client.ObjectList) []client.Object {
 				return itemsOf(l.(*clusterv1alpha1.ProviderConfigList).Items)
 			},
-			secret: func(o client.Object) (types.NamespacedName, bool) {
+			secrets: func(o client.Object) []types.NamespacedName {
 				pc, ok := o.(*clusterv1alpha1.ProviderConfig)
 				if !ok {
-					return types.NamespacedName{}, false
+					return nil
 				}
-				return secretOf(pc.Spec.Credentials.Source, pc.Spec.Credentials.SecretRef)
+				return secretsOf(pc.Spec.Credentials, projectCredentials(pc.Spec.ProjectCredentials))
 			},
 		},
 	}
@@ -317,18 +321,25 @@ func configOfKey(o client.Object) []string {
 
 // secretIndex is the indexCredentialsSecret value of a config of kind c.
 func (c configKind) secretIndex(o client.Object) []string {
-	if nn, ok := c.secret(o); ok {
-		return []string{nn.String()}
+	var out []string
+	for _, nn := range c.secrets(o) {
+		out = append(out, nn.String())
 	}
-	return nil
+	return out
 }
 
-// secretOf is the Secret credentials name when their source is Secret.
-func secretOf(source xpv2.CredentialsSource, ref *xpv2.SecretKeySelector) (types.NamespacedName, bool) {
-	if source != xpv2.CredentialsSourceSecret || ref == nil || ref.Name == "" {
-		return types.NamespacedName{}, false
+// secretsOf are the Secrets a config's credentials name: the workspace
+// key's when its source is Secret, and the project credentials'. A config
+// naming one Secret for both lists it once.
+func secretsOf(c *common.Credentials, p *projectSource) []types.NamespacedName {
+	var out []types.NamespacedName
+	if c != nil && c.Source == xpv2.CredentialsSourceSecret && c.SecretRef != nil && c.SecretRef.Name != "" {
+		out = append(out, types.NamespacedName{Namespace: c.SecretRef.Namespace, Name: c.SecretRef.Name})
 	}
-	return types.NamespacedName{Namespace: ref.Namespace, Name: ref.Name}, true
+	if p != nil && p.secret.Name != "" && !slices.Contains(out, p.secret) {
+		out = append(out, p.secret)
+	}
+	return out
 }
 
 // configChanged passes a ProviderConfig's creation, deletion and spec

@@ -34,8 +34,8 @@ func TestConfigWatchMapping(t *testing.T) {
 		return common.Credentials{Source: xpv2.CredentialsSourceSecret, CommonCredentialSelectors: xpv2.CommonCredentialSelectors{
 			SecretRef: &xpv2.SecretKeySelector{SecretReference: xpv2.SecretReference{Namespace: ns, Name: name}, Key: "token"}}}
 	}
-	localCreds := func(name string) common.LocalCredentials {
-		return common.LocalCredentials{Source: xpv2.CredentialsSourceSecret,
+	localCreds := func(name string) *common.LocalCredentials {
+		return &common.LocalCredentials{Source: xpv2.CredentialsSourceSecret,
 			SecretRef: xpv2.LocalSecretKeySelector{LocalSecretReference: xpv2.LocalSecretReference{Name: name}, Key: "token"}}
 	}
 	pc := func(ns, name, secret string) client.Object {
@@ -45,12 +45,12 @@ func TestConfigWatchMapping(t *testing.T) {
 	}
 	cpc := func(name string, c common.Credentials) client.Object {
 		o := &namespacedv1alpha1.ClusterProviderConfig{ObjectMeta: metav1.ObjectMeta{Name: name}}
-		o.Spec.Credentials = c
+		o.Spec.Credentials = &c
 		return o
 	}
 	legacyPC := func(name string, c common.Credentials) client.Object {
 		o := &clusterv1alpha1.ProviderConfig{ObjectMeta: metav1.ObjectMeta{Name: name}}
-		o.Spec.Credentials = c
+		o.Spec.Credentials = &c
 		return o
 	}
 	key := func(ns, name string, ref *xpv2.ProviderConfigReference) client.Object {
@@ -79,6 +79,26 @@ func TestConfigWatchMapping(t *testing.T) {
 		key("team-b", "no-ref", nil),
 		key("team-b", "uses-cpc", &xpv2.ProviderConfigReference{Kind: "ClusterProviderConfig", Name: "team-a-creds"}),
 		key("team-b", "uses-env", &xpv2.ProviderConfigReference{Kind: "ClusterProviderConfig", Name: "env"}),
+		func() client.Object {
+			o := pc("team-b", "apps", "creds").(*namespacedv1alpha1.ProviderConfig)
+			o.Spec.ProjectCredentials = &common.LocalProjectCredentials{ConnectionSecretRef: xpv2.LocalSecretReference{Name: "shop-key"}}
+			return o
+		}(),
+		func() client.Object {
+			o := &namespacedv1alpha1.ClusterProviderConfig{ObjectMeta: metav1.ObjectMeta{Name: "project-only"}}
+			o.Spec.ProjectCredentials = &common.ProjectCredentials{ConnectionSecretRef: xpv2.SecretReference{Namespace: "team-a", Name: "shop-key"}}
+			return o
+		}(),
+		func() client.Object {
+			o := &clusterv1alpha1.ProviderConfig{ObjectMeta: metav1.ObjectMeta{Name: "same-secret"}}
+			o.Spec.Credentials = &common.Credentials{Source: xpv2.CredentialsSourceSecret, CommonCredentialSelectors: xpv2.CommonCredentialSelectors{
+				SecretRef: &xpv2.SecretKeySelector{SecretReference: xpv2.SecretReference{Namespace: "team-a", Name: "shop-key"}, Key: "token"}}}
+			o.Spec.ProjectCredentials = &common.ProjectCredentials{ConnectionSecretRef: xpv2.SecretReference{Namespace: "team-a", Name: "shop-key"}}
+			return o
+		}(),
+		key("team-b", "uses-apps", &xpv2.ProviderConfigReference{Kind: "ProviderConfig", Name: "apps"}),
+		key("team-b", "uses-project-only", &xpv2.ProviderConfigReference{Kind: "ClusterProviderConfig", Name: "project-only"}),
+		legacyKey("legacy-same-secret", &xpv2.Reference{Name: "same-secret"}),
 		legacyKey("legacy-default", nil),
 		legacyKey("legacy-shared", &xpv2.Reference{Name: "shared"}),
 	}
@@ -126,6 +146,24 @@ func TestConfigWatchMapping(t *testing.T) {
 			changed: func() (string, client.Object) { return "Secret", secret("team-a", "creds") },
 			scope:   clusterv1alpha1.ProjectAPIKeyGroupVersionKind,
 			want:    []string{"/legacy-default"},
+		},
+		"ProjectCredentialsSecret": {
+			reason:  "A project credentials Secret (a ProjectAPIKey's connection Secret, rotated) requeues the resources of the configs whose spec.projectCredentials name it.",
+			changed: func() (string, client.Object) { return "Secret", secret("team-a", "shop-key") },
+			scope:   namespacedv1alpha1.ProjectAPIKeyGroupVersionKind,
+			want:    []string{"team-b/uses-project-only"},
+		},
+		"NamespacedProjectCredentialsSecret": {
+			reason:  "A namespaced ProviderConfig's project credentials Secret is of its own namespace: team-b's requeues the resources of team-b's config, not those of the ClusterProviderConfig naming team-a's Secret of that name.",
+			changed: func() (string, client.Object) { return "Secret", secret("team-b", "shop-key") },
+			scope:   namespacedv1alpha1.ProjectAPIKeyGroupVersionKind,
+			want:    []string{"team-b/uses-apps"},
+		},
+		"OneSecretForBoth": {
+			reason:  "A config naming one Secret for both credentials requeues each of its resources once.",
+			changed: func() (string, client.Object) { return "Secret", secret("team-a", "shop-key") },
+			scope:   clusterv1alpha1.ProjectAPIKeyGroupVersionKind,
+			want:    []string{"/legacy-same-secret"},
 		},
 		"UnrelatedSecret": {
 			reason:  "A Secret no config names (a connection Secret, say) requeues nothing.",

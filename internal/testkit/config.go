@@ -23,15 +23,15 @@ func (c Creds) Secret(value string) *corev1.Secret {
 }
 
 // Credentials are the credentials of a cluster-scoped config.
-func (c Creds) Credentials() common.Credentials {
-	return common.Credentials{Source: xpv2.CredentialsSourceSecret, CommonCredentialSelectors: xpv2.CommonCredentialSelectors{
+func (c Creds) Credentials() *common.Credentials {
+	return &common.Credentials{Source: xpv2.CredentialsSourceSecret, CommonCredentialSelectors: xpv2.CommonCredentialSelectors{
 		SecretRef: &xpv2.SecretKeySelector{SecretReference: xpv2.SecretReference{Namespace: c.Namespace, Name: c.Name}, Key: c.Key}}}
 }
 
 // Local are the credentials of a namespaced ProviderConfig (the Secret is
 // in its namespace).
-func (c Creds) Local() common.LocalCredentials {
-	return common.LocalCredentials{Source: xpv2.CredentialsSourceSecret,
+func (c Creds) Local() *common.LocalCredentials {
+	return &common.LocalCredentials{Source: xpv2.CredentialsSourceSecret,
 		SecretRef: xpv2.LocalSecretKeySelector{LocalSecretReference: xpv2.LocalSecretReference{Name: c.Name}, Key: c.Key}}
 }
 

@@ -7,6 +7,14 @@ import (
 // DefaultConsoleURL is the Ory Network console API.
 const DefaultConsoleURL = "https://api.console.ory.sh"
 
+// DefaultProjectAPIURLTemplate is where Ory Network serves each project's own
+// API: {slug} stands for the project's slug.
+const DefaultProjectAPIURLTemplate = "https://{slug}.projects.oryapis.com"
+
+// SlugPlaceholder is what a projectAPIURLTemplate says where the project's
+// slug goes.
+const SlugPlaceholder = "{slug}"
+
 // ConsoleSettings say where the Ory console API is and which projects a
 // ProviderConfig may manage keys in. Every kind of ProviderConfig has them.
 type ConsoleSettings struct {
@@ -44,6 +52,18 @@ type ConsoleSettings struct {
 	// +optional
 	ProjectAPIURLs map[string]string `json:"projectAPIURLs,omitempty"`
 
+	// ProjectAPIURLTemplate is the URL of a project's own API, {slug}
+	// standing for the project's slug, that connection Secrets publish as
+	// apiURL for every project without a projectAPIURLs entry. Ory Network
+	// serves each project at https://{slug}.projects.oryapis.com, the
+	// default; set another for a deployment that serves projects elsewhere,
+	// such as a local Ory simulator (<simulator>/projects-api/{slug}).
+	// +optional
+	// +kubebuilder:default="https://{slug}.projects.oryapis.com"
+	// +kubebuilder:validation:Pattern=`^https?://[^\s/]+(/\S*)?$`
+	// +kubebuilder:validation:XValidation:rule="self.contains('{slug}')",message="projectAPIURLTemplate must contain {slug}, where the project's slug goes"
+	ProjectAPIURLTemplate string `json:"projectAPIURLTemplate,omitempty"`
+
 	// RateLimit is the provider's own limit on its calls to the Ory console
 	// with this ProviderConfig's workspace API key, so that it stays under
 	// Ory's rate limit instead of running into it. Ory's answers 429 are
@@ -75,7 +95,7 @@ type RateLimit struct {
 }
 
 // Credentials locate the Ory workspace API key (ory_wak_...) that a
-// cluster-wide ProviderConfig authenticates with.
+// cluster-wide ProviderConfig authenticates with to the Ory console.
 // +kubebuilder:validation:XValidation:rule="self.source != 'Secret' || has(self.secretRef)",message="credentials.secretRef is required when credentials.source is Secret"
 // +kubebuilder:validation:XValidation:rule="self.source != 'Environment' || has(self.env)",message="credentials.env is required when credentials.source is Environment"
 // +kubebuilder:validation:XValidation:rule="self.source != 'Filesystem' || has(self.fs)",message="credentials.fs is required when credentials.source is Filesystem"
@@ -101,4 +121,60 @@ type LocalCredentials struct {
 	// SecretRef is the key of a Secret in the ProviderConfig's namespace that
 	// holds the workspace API key.
 	SecretRef xpv2.LocalSecretKeySelector `json:"secretRef"`
+}
+
+// ProjectCredentialKeys name the keys of a project credentials Secret. The
+// defaults are the keys of the connection Secret a ProjectAPIKey writes
+// (value, apiURL, projectID), so that a ProviderConfig can name that Secret
+// as it is.
+type ProjectCredentialKeys struct {
+	// ValueKey is the key that holds the project API key (ory_pat_...).
+	// +optional
+	// +kubebuilder:default=value
+	// +kubebuilder:validation:MinLength=1
+	ValueKey string `json:"valueKey,omitempty"`
+
+	// APIURLKey is the key that holds the URL of the project's own API
+	// (https://<slug>.projects.oryapis.com, or a custom domain), where the
+	// key is used.
+	// +optional
+	// +kubebuilder:default=apiURL
+	// +kubebuilder:validation:MinLength=1
+	APIURLKey string `json:"apiURLKey,omitempty"`
+
+	// ProjectIDKey is the key that holds the project's UUID. The Secret
+	// may leave it out; a value there must be a UUID.
+	// +optional
+	// +kubebuilder:default=projectID
+	// +kubebuilder:validation:MinLength=1
+	ProjectIDKey string `json:"projectIDKey,omitempty"`
+}
+
+// ProjectCredentials locate a project API key (ory_pat_...) and the URL of
+// that project's own API, with which a cluster-wide ProviderConfig manages
+// the kinds served by the project's API, such as OAuth2Client. Point them at
+// the connection Secret of a ProjectAPIKey: the chain ProjectAPIKey -> its
+// connection Secret -> this ProviderConfig -> the project's resources then
+// needs no copy of the key, and the provider reads the Secret again when it
+// changes, so a rotated key is used from the next reconcile on.
+type ProjectCredentials struct {
+	// ConnectionSecretRef names the Secret that holds the project API key
+	// and the project API's URL, such as a ProjectAPIKey's connection
+	// Secret.
+	ConnectionSecretRef xpv2.SecretReference `json:"connectionSecretRef"`
+
+	ProjectCredentialKeys `json:",inline"`
+}
+
+// LocalProjectCredentials are the ProjectCredentials of a namespaced
+// ProviderConfig: like its workspace credentials, they can only name a
+// Secret in the ProviderConfig's own namespace, such as the connection
+// Secret of a ProjectAPIKey of that namespace.
+type LocalProjectCredentials struct {
+	// ConnectionSecretRef names the Secret, in this ProviderConfig's
+	// namespace, that holds the project API key and the project API's URL,
+	// such as a ProjectAPIKey's connection Secret.
+	ConnectionSecretRef xpv2.LocalSecretReference `json:"connectionSecretRef"`
+
+	ProjectCredentialKeys `json:",inline"`
 }

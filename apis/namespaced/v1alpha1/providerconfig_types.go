@@ -7,20 +7,43 @@ import (
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 )
 
-// A ProviderConfigSpec says how a namespace's ProjectAPIKeys reach Ory.
+// A ProviderConfigSpec says how a namespace's managed resources reach Ory.
+// +kubebuilder:validation:XValidation:rule="has(self.credentials) || has(self.projectCredentials)",message="set spec.credentials (a workspace API key, for ProjectAPIKeys, WorkspaceAPIKeys and Projects), spec.projectCredentials (a project API key, for kinds served by a project's API such as OAuth2Client), or both"
 type ProviderConfigSpec struct {
-	// Credentials locate the Ory workspace API key, in a Secret of this
-	// ProviderConfig's namespace.
-	Credentials common.LocalCredentials `json:"credentials"`
+	// Credentials locate the Ory workspace API key (ory_wak_...), in a
+	// Secret of this ProviderConfig's namespace, for the kinds managed
+	// through the Ory console: ProjectAPIKey, WorkspaceAPIKey, Project.
+	// +optional
+	Credentials *common.LocalCredentials `json:"credentials,omitempty"`
+
+	// ProjectCredentials locate a project API key (ory_pat_...) and its
+	// project's API URL, in a Secret of this ProviderConfig's namespace,
+	// for the kinds served by a project's own API, such as OAuth2Client:
+	// by default the keys value, apiURL and projectID of a ProjectAPIKey's
+	// connection Secret. Set credentials, projectCredentials, or both.
+	// +optional
+	ProjectCredentials *common.LocalProjectCredentials `json:"projectCredentials,omitempty"`
 
 	common.ConsoleSettings `json:",inline"`
 }
 
-// A ClusterProviderConfigSpec says how ProjectAPIKeys of any namespace reach
-// Ory.
+// A ClusterProviderConfigSpec says how managed resources of any namespace
+// reach Ory.
+// +kubebuilder:validation:XValidation:rule="has(self.credentials) || has(self.projectCredentials)",message="set spec.credentials (a workspace API key, for ProjectAPIKeys, WorkspaceAPIKeys and Projects), spec.projectCredentials (a project API key, for kinds served by a project's API such as OAuth2Client), or both"
 type ClusterProviderConfigSpec struct {
-	// Credentials locate the Ory workspace API key.
-	Credentials common.Credentials `json:"credentials"`
+	// Credentials locate the Ory workspace API key (ory_wak_...), for the
+	// kinds managed through the Ory console: ProjectAPIKey,
+	// WorkspaceAPIKey, Project.
+	// +optional
+	Credentials *common.Credentials `json:"credentials,omitempty"`
+
+	// ProjectCredentials locate a project API key (ory_pat_...) and its
+	// project's API URL, for the kinds served by a project's own API, such
+	// as OAuth2Client: by default the keys value, apiURL and projectID of
+	// a ProjectAPIKey's connection Secret. Set credentials,
+	// projectCredentials, or both.
+	// +optional
+	ProjectCredentials *common.ProjectCredentials `json:"projectCredentials,omitempty"`
 
 	common.ConsoleSettings `json:",inline"`
 }
