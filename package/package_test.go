@@ -379,6 +379,22 @@ func TestExamples(t *testing.T) {
 				"ory.crossplane.io/v1alpha1 ProjectAPIKey payments-legacy-app",
 			},
 		},
+		"oauth2client/namespaced.yaml": {
+			reason: "The chain of issue 15: a ProjectAPIKey, a ProviderConfig whose project credentials are that key's connection Secret, and an OAuth2Client with a rotated secret made through it, in the order they must be applied.",
+			objects: []string{
+				"ory.m.crossplane.io/v1alpha1 ProjectAPIKey team-a/oauth-admin",
+				"ory.m.crossplane.io/v1alpha1 ProviderConfig team-a/oauth",
+				"ory.m.crossplane.io/v1alpha1 OAuth2Client team-a/web",
+			},
+		},
+		"oauth2client/cluster.yaml": {
+			reason: "The same chain for the cluster scope.",
+			objects: []string{
+				"ory.crossplane.io/v1alpha1 ProjectAPIKey oauth-admin-legacy",
+				"ory.crossplane.io/v1alpha1 ProviderConfig oauth-legacy",
+				"ory.crossplane.io/v1alpha1 OAuth2Client web-legacy",
+			},
+		},
 		"project/namespaced-usage.yaml": {
 			reason:  "Crossplane's Usage keeps the namespaced Project until its key is gone.",
 			objects: []string{"protection.crossplane.io/v1beta1 Usage team-a/payments-app-uses-payments"},
@@ -442,6 +458,16 @@ func TestExampleReferences(t *testing.T) {
 			u = u.DeepCopy()
 			validators.defaults(u)
 			exists[u.GetKind()+" "+u.GetNamespace()+"/"+u.GetName()] = true
+			// A managed resource's connection Secret exists once the
+			// provider has written it; a ProviderConfig may read it (the
+			// project credentials of OAuth2Clients).
+			if name, ok, _ := unstructured.NestedString(u.Object, "spec", "writeConnectionSecretToRef", "name"); ok {
+				ns, _, _ := unstructured.NestedString(u.Object, "spec", "writeConnectionSecretToRef", "namespace")
+				if ns == "" {
+					ns = u.GetNamespace()
+				}
+				exists["Secret "+ns+"/"+name] = true
+			}
 			all = append(all, u)
 		}
 	}
@@ -460,7 +486,14 @@ func TestExampleReferences(t *testing.T) {
 				name, _, _ := unstructured.NestedString(u.Object, "spec", "credentials", "secretRef", "name")
 				refs = append(refs, "Secret "+ns+"/"+name)
 			}
-		case u.GetKind() == "ProjectAPIKey" || u.GetKind() == "WorkspaceAPIKey":
+			if name, ok, _ := unstructured.NestedString(u.Object, "spec", "projectCredentials", "connectionSecretRef", "name"); ok {
+				ns, _, _ := unstructured.NestedString(u.Object, "spec", "projectCredentials", "connectionSecretRef", "namespace")
+				if ns == "" {
+					ns = u.GetNamespace()
+				}
+				refs = append(refs, "Secret "+ns+"/"+name)
+			}
+		case u.GetKind() == "ProjectAPIKey" || u.GetKind() == "WorkspaceAPIKey" || u.GetKind() == "OAuth2Client":
 			kind, _, _ := unstructured.NestedString(u.Object, "spec", "providerConfigRef", "kind")
 			name, _, _ := unstructured.NestedString(u.Object, "spec", "providerConfigRef", "name")
 			switch kind {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -46,6 +47,8 @@ func TestAdmission(t *testing.T) {
 		clSec  = "writeConnectionSecretToRef: {name: s, namespace: default}"
 		nsProj = "apiVersion: ory.m.crossplane.io/v1alpha1\nkind: Project\nmetadata: {name: k}\n"
 		clProj = "apiVersion: ory.crossplane.io/v1alpha1\nkind: Project\nmetadata: {name: p-%s}\n"
+		nsOAC  = "apiVersion: ory.m.crossplane.io/v1alpha1\nkind: OAuth2Client\nmetadata: {name: k}\n"
+		clOAC  = "apiVersion: ory.crossplane.io/v1alpha1\nkind: OAuth2Client\nmetadata: {name: c-%s}\n"
 		// observe keeps the created objects of update cases from any
 		// controller's action.
 		observe = "managementPolicies: [Observe]"
@@ -653,6 +656,258 @@ func TestAdmission(t *testing.T) {
 			update:   clProj + "spec: {forProvider: {name: x, environment: dev}, " + observe + "}",
 			wantMsg:  "spec.forProvider.workspaceID cannot be changed once set",
 		},
+
+		// OAuth2Client, both scopes (the cluster twin generated from the
+		// namespaced kind; the forProvider rules are common to both).
+		"ValidNamespacedOAuth2Client": {
+			reason:   "The baseline: a confidential client with every field a platform team sets, a native app's custom-scheme redirect URI among them, and a rotated secret.",
+			manifest: nsOAC + "spec: {forProvider: {projectID: " + uuid + ", clientName: web, grantTypes: [authorization_code, refresh_token, client_credentials, 'urn:ietf:params:oauth:grant-type:device_code'], responseTypes: [code, 'code id_token'], redirectURIs: ['https://app.example.com/callback', 'com.example.app:/oauth2redirect'], postLogoutRedirectURIs: ['https://app.example.com/bye'], scope: 'openid offline_access orders.read', audience: ['https://api.example.com'], tokenEndpointAuthMethod: client_secret_post, allowedCORSOrigins: ['https://app.example.com', 'http://localhost:3000'], skipConsent: true, skipLogoutConsent: false, metadata: {team: payments, tier: {level: 1}}, clientURI: 'https://example.com', logoURI: 'https://example.com/logo.png', policyURI: 'https://example.com/privacy', tosURI: 'https://example.com/tos', contacts: [ops@example.com], accessTokenStrategy: opaque, lifespans: {authorizationCodeGrantAccessTokenLifespan: 1h, refreshTokenGrantRefreshTokenLifespan: 720h, clientCredentialsGrantAccessTokenLifespan: 30m}, rotation: {lifetime: 2160h, overlap: 24h, trigger: leak-1}}, " + secret + "}",
+		},
+		"ValidClusterOAuth2Client": {
+			reason:   "The baseline for the cluster scope: a name is all a client needs; Ory's defaults and the ProviderConfig's project do the rest.",
+			manifest: clOAC + "spec: {forProvider: {clientName: web}, " + clSec + "}",
+		},
+		"ValidPublicOAuth2Client": {
+			reason:   "A public client (a native or single-page app) has no secret; it still gets a connection Secret for its client ID and URLs.",
+			manifest: nsOAC + "spec: {forProvider: {clientName: spa, tokenEndpointAuthMethod: none, redirectURIs: ['https://app.example.com/cb']}, " + secret + "}",
+		},
+		"ValidPrivateKeyJWTOAuth2Client": {
+			reason:   "private_key_jwt with the keys' URL is what Ory accepts.",
+			manifest: clOAC + "spec: {forProvider: {clientName: m2m, grantTypes: [client_credentials], tokenEndpointAuthMethod: private_key_jwt, jwksURI: 'https://m2m.example.com/.well-known/jwks.json'}, " + clSec + "}",
+		},
+		"ValidOAuth2ClientImportUnchecked": {
+			reason:   "An imported client's secret, from a Secret of the client's own namespace, explicitly accepted unchecked.",
+			manifest: nsOAC + "spec: {forProvider: {clientName: web, importSecretFrom: {name: old, key: secret, acceptUnchecked: true}}, " + secret + "}",
+		},
+		"ValidClusterOAuth2ClientImport": {
+			reason:   "A cluster-scoped client names the namespace of the Secret it imports from.",
+			manifest: clOAC + "spec: {forProvider: {clientName: web, importSecretFrom: {name: old, namespace: default, key: secret, acceptUnchecked: true}}, " + clSec + "}",
+		},
+		"ValidObserveOnlyOAuth2ClientWithoutSecret": {
+			reason:   "An Observe-only import never creates a client nor rotates its secret: it may go without a Secret.",
+			manifest: nsOAC + "spec: {forProvider: {clientName: web}, " + observe + "}",
+		},
+		"OAuth2ClientMissingClientName": {
+			reason:   "The provider finds a client whose create answer was lost by its name, so a name is required though Ory allows none.",
+			manifest: nsOAC + "spec: {forProvider: {grantTypes: [client_credentials]}, " + secret + "}",
+			wantMsg:  "spec.forProvider.clientName: Required value",
+		},
+		"ClusterOAuth2ClientEmptyClientName": {
+			reason:   "An empty name is no name: it could not tell the client apart.",
+			manifest: clOAC + "spec: {forProvider: {clientName: ''}, " + clSec + "}",
+			wantMsg:  "spec.forProvider.clientName: Invalid value: \"\"",
+		},
+		"OAuth2ClientTooLongClientName": {
+			reason:   "Names are bounded.",
+			manifest: nsOAC + "spec: {forProvider: {clientName: " + strings.Repeat("x", 257) + "}, " + secret + "}",
+			wantMsg:  "spec.forProvider.clientName: Too long",
+		},
+		"OAuth2ClientWithoutSecret": {
+			reason:   "Ory returns a client's secret once: without a connection Secret it would be lost.",
+			manifest: nsOAC + "spec: {forProvider: {clientName: web}}",
+			wantMsg:  "spec.writeConnectionSecretToRef is required: Ory returns a client's secret only once",
+		},
+		"ClusterOAuth2ClientWithoutSecret": {
+			reason:   "The same rule in the generated cluster twin.",
+			manifest: clOAC + "spec: {forProvider: {clientName: web}}",
+			wantMsg:  "spec.writeConnectionSecretToRef is required: Ory returns a client's secret only once",
+		},
+		"PublicOAuth2ClientWithoutSecret": {
+			reason:   "A public client has no secret but its connection Secret still carries its client ID and the project's OAuth2 URLs, which the app needs: kept required like every kind's.",
+			manifest: nsOAC + "spec: {forProvider: {clientName: spa, tokenEndpointAuthMethod: none}}",
+			wantMsg:  "spec.writeConnectionSecretToRef is required",
+		},
+		"OAuth2ClientWrongProviderConfigKind": {
+			reason:   "Only ProviderConfig and ClusterProviderConfig configure a namespaced OAuth2Client.",
+			manifest: nsOAC + "spec: {forProvider: {clientName: web}, " + secret + ", providerConfigRef: {kind: StoreConfig, name: default}}",
+			wantMsg:  "spec.providerConfigRef.kind must be ProviderConfig (in this namespace) or ClusterProviderConfig",
+		},
+		"OAuth2ClientImportFromOtherNamespace": {
+			reason:   "A namespaced client must not read another namespace's Secrets.",
+			manifest: nsOAC + "spec: {forProvider: {clientName: web, importSecretFrom: {name: old, namespace: default, key: secret, acceptUnchecked: true}}, " + secret + "}",
+			wantMsg:  "spec.forProvider.importSecretFrom.namespace must be left out: a namespaced OAuth2Client reads Secrets of its own namespace only",
+		},
+		"ClusterOAuth2ClientImportWithoutNamespace": {
+			reason:   "A cluster-scoped client has no namespace of its own to read from.",
+			manifest: clOAC + "spec: {forProvider: {clientName: web, importSecretFrom: {name: old, key: secret, acceptUnchecked: true}}, " + clSec + "}",
+			wantMsg:  "spec.forProvider.importSecretFrom.namespace is required for a cluster-scoped OAuth2Client",
+		},
+		"OAuth2ClientImportChecked": {
+			reason:   "Ory keeps only a hash of a client secret and cannot check an imported value: the user must say it is accepted unchecked.",
+			manifest: nsOAC + "spec: {forProvider: {clientName: web, importSecretFrom: {name: old, key: secret}}, " + secret + "}",
+			wantMsg:  "spec.forProvider.importSecretFrom.acceptUnchecked must be true",
+		},
+		"ClusterOAuth2ClientImportAcceptUncheckedFalse": {
+			reason:   "acceptUnchecked: false says the same as leaving it out, in the cluster twin.",
+			manifest: clOAC + "spec: {forProvider: {clientName: web, importSecretFrom: {name: old, namespace: default, key: secret, acceptUnchecked: false}}, " + clSec + "}",
+			wantMsg:  "spec.forProvider.importSecretFrom.acceptUnchecked must be true",
+		},
+		"OAuth2ClientRenewBefore": {
+			reason:   "A client secret never expires, so there is nothing to renew before: lifetime alone says when to rotate.",
+			manifest: nsOAC + "spec: {forProvider: {clientName: web, rotation: {lifetime: 720h, renewBefore: 24h}}, " + secret + "}",
+			wantMsg:  "spec.forProvider.rotation.renewBefore does not apply to an OAuth2Client",
+		},
+		"ClusterOAuth2ClientRenewBefore": {
+			reason:   "The same rule in the cluster twin.",
+			manifest: clOAC + "spec: {forProvider: {clientName: web, rotation: {lifetime: 720h, renewBefore: 24h}}, " + clSec + "}",
+			wantMsg:  "spec.forProvider.rotation.renewBefore does not apply to an OAuth2Client",
+		},
+		"PublicOAuth2ClientWithRotation": {
+			reason:   "A public client has no secret to rotate.",
+			manifest: nsOAC + "spec: {forProvider: {clientName: spa, tokenEndpointAuthMethod: none, rotation: {lifetime: 720h}}, " + secret + "}",
+			wantMsg:  "a public client (tokenEndpointAuthMethod none) has no secret",
+		},
+		"ClusterPublicOAuth2ClientWithImport": {
+			reason:   "A public client has no secret to import, and Ory refuses a secret for one.",
+			manifest: clOAC + "spec: {forProvider: {clientName: spa, tokenEndpointAuthMethod: none, importSecretFrom: {name: old, namespace: default, key: secret, acceptUnchecked: true}}, " + clSec + "}",
+			wantMsg:  "a public client (tokenEndpointAuthMethod none) has no secret",
+		},
+		"OAuth2ClientPrivateKeyJWTWithoutJWKS": {
+			reason:   "Ory refuses private_key_jwt without the keys to check the client's assertions with.",
+			manifest: nsOAC + "spec: {forProvider: {clientName: m2m, tokenEndpointAuthMethod: private_key_jwt}, " + secret + "}",
+			wantMsg:  "tokenEndpointAuthMethod private_key_jwt needs spec.forProvider.jwksURI",
+		},
+		"ClusterOAuth2ClientPrivateKeyJWTWithoutJWKS": {
+			reason:   "The same rule in the cluster twin.",
+			manifest: clOAC + "spec: {forProvider: {clientName: m2m, tokenEndpointAuthMethod: private_key_jwt}, " + clSec + "}",
+			wantMsg:  "tokenEndpointAuthMethod private_key_jwt needs spec.forProvider.jwksURI",
+		},
+		"OAuth2ClientProjectSlug": {
+			reason:   "A project is named by its UUID.",
+			manifest: nsOAC + "spec: {forProvider: {clientName: web, projectID: my-project}, " + secret + "}",
+			wantMsg:  "spec.forProvider.projectID in body must be of type uuid",
+		},
+		"OAuth2ClientUnknownAuthMethod": {
+			reason:   "Ory supports four token endpoint auth methods; client_secret_jwt is not one of them.",
+			manifest: nsOAC + "spec: {forProvider: {clientName: web, tokenEndpointAuthMethod: client_secret_jwt}, " + secret + "}",
+			wantMsg:  "spec.forProvider.tokenEndpointAuthMethod: Unsupported value: \"client_secret_jwt\"",
+		},
+		"ClusterOAuth2ClientUnknownGrantType": {
+			reason:   "Ory does not offer the password grant.",
+			manifest: clOAC + "spec: {forProvider: {clientName: web, grantTypes: [password]}, " + clSec + "}",
+			wantMsg:  "spec.forProvider.grantTypes[0]: Unsupported value: \"password\"",
+		},
+		"OAuth2ClientDuplicateGrantType": {
+			reason:   "The grant types are a set: a duplicate would show as drift against Ory's answer forever.",
+			manifest: nsOAC + "spec: {forProvider: {clientName: web, grantTypes: [refresh_token, refresh_token]}, " + secret + "}",
+			wantMsg:  "spec.forProvider.grantTypes[1]: Duplicate value",
+		},
+		"OAuth2ClientUnknownResponseType": {
+			reason:   "Response types are code, token and id_token or space-separated combinations of them.",
+			manifest: nsOAC + "spec: {forProvider: {clientName: web, responseTypes: ['code,token']}, " + secret + "}",
+			wantMsg:  "spec.forProvider.responseTypes[0]: Invalid value",
+		},
+		"OAuth2ClientRelativeRedirectURI": {
+			reason:   "Ory refuses a redirect URI that is not absolute.",
+			manifest: nsOAC + "spec: {forProvider: {clientName: web, redirectURIs: ['/callback']}, " + secret + "}",
+			wantMsg:  "spec.forProvider.redirectURIs[0]: Invalid value",
+		},
+		"ClusterOAuth2ClientRedirectURIFragment": {
+			reason:   "Ory refuses a redirect URI with a fragment (OAuth 2.0 forbids it).",
+			manifest: clOAC + "spec: {forProvider: {clientName: web, redirectURIs: ['https://app.example.com/cb#top']}, " + clSec + "}",
+			wantMsg:  "spec.forProvider.redirectURIs[0]: Invalid value",
+		},
+		"OAuth2ClientTooManyRedirectURIs": {
+			reason:   "Lists are bounded, so the rules that read them stay within the API server's CEL cost budget.",
+			manifest: nsOAC + "spec: {forProvider: {clientName: web, redirectURIs: [" + strings.TrimSuffix(strings.Repeat("'https://a.example.com/cb', ", 65), ", ") + "]}, " + secret + "}",
+			wantMsg:  "spec.forProvider.redirectURIs: Too many",
+		},
+		"OAuth2ClientRelativePostLogoutRedirectURI": {
+			reason:   "A post-logout redirect URI is absolute, like a redirect URI.",
+			manifest: nsOAC + "spec: {forProvider: {clientName: web, postLogoutRedirectURIs: ['bye']}, " + secret + "}",
+			wantMsg:  "spec.forProvider.postLogoutRedirectURIs[0]: Invalid value",
+		},
+		"ValidOAuth2ClientNativePostLogout": {
+			reason:   "A native app's custom-scheme post-logout URI matches its custom-scheme redirect URI (same scheme, empty host).",
+			manifest: nsOAC + "spec: {forProvider: {clientName: app, tokenEndpointAuthMethod: none, redirectURIs: ['com.example.app:/cb'], postLogoutRedirectURIs: ['com.example.app:/bye']}, " + secret + "}",
+		},
+		"OAuth2ClientCORSOriginTrailingSlash": {
+			reason:   "Ory strips a trailing slash from an origin: the provider would then see drift on every observation.",
+			manifest: nsOAC + "spec: {forProvider: {clientName: web, allowedCORSOrigins: ['https://app.example.com/']}, " + secret + "}",
+			wantMsg:  "spec.forProvider.allowedCORSOrigins[0]: Invalid value",
+		},
+		"OAuth2ClientScopeWithQuote": {
+			reason:   "A scope token cannot hold a double quote (RFC 6749 section 3.3): such a scope could never be requested.",
+			manifest: nsOAC + "spec: {forProvider: {clientName: web, scope: 'openid \"admin\"'}, " + secret + "}",
+			wantMsg:  "spec.forProvider.scope: Invalid value",
+		},
+		"ClusterOAuth2ClientScopeCommaSeparated": {
+			reason:   "Scopes are separated by single spaces; a doubled space or a tab makes an empty or unreadable token.",
+			manifest: clOAC + "spec: {forProvider: {clientName: web, scope: 'openid  offline'}, " + clSec + "}",
+			wantMsg:  "spec.forProvider.scope: Invalid value",
+		},
+		"OAuth2ClientAudienceWithSpace": {
+			reason:   "Ory forbids whitespace in an audience.",
+			manifest: nsOAC + "spec: {forProvider: {clientName: web, audience: ['https://api.example.com orders']}, " + secret + "}",
+			wantMsg:  "spec.forProvider.audience[0]: Invalid value",
+		},
+		"OAuth2ClientCORSOriginWithPath": {
+			reason:   "A CORS origin is scheme://host[:port]: a browser never sends a path in Origin, so such an entry would never match.",
+			manifest: nsOAC + "spec: {forProvider: {clientName: web, allowedCORSOrigins: ['https://app.example.com/login']}, " + secret + "}",
+			wantMsg:  "spec.forProvider.allowedCORSOrigins[0]: Invalid value",
+		},
+		"ClusterOAuth2ClientCORSOriginNotHTTP": {
+			reason:   "Ory requires http or https CORS origins.",
+			manifest: clOAC + "spec: {forProvider: {clientName: web, allowedCORSOrigins: ['ftp://files.example.com']}, " + clSec + "}",
+			wantMsg:  "spec.forProvider.allowedCORSOrigins[0]: Invalid value",
+		},
+		"OAuth2ClientLogoURIJavascript": {
+			reason:   "The consent screen shows the client's URIs as links and images: only web URLs, never a javascript: URI.",
+			manifest: nsOAC + "spec: {forProvider: {clientName: web, logoURI: 'javascript:alert(1)'}, " + secret + "}",
+			wantMsg:  "spec.forProvider.logoURI: Invalid value",
+		},
+		"OAuth2ClientJWKSURINotHTTP": {
+			reason:   "Ory fetches the client's keys over HTTP(S).",
+			manifest: nsOAC + "spec: {forProvider: {clientName: m2m, tokenEndpointAuthMethod: private_key_jwt, jwksURI: 'file:///etc/jwks.json'}, " + secret + "}",
+			wantMsg:  "spec.forProvider.jwksURI: Invalid value",
+		},
+		"OAuth2ClientUnknownAccessTokenStrategy": {
+			reason:   "Ory knows jwt and opaque.",
+			manifest: nsOAC + "spec: {forProvider: {clientName: web, accessTokenStrategy: paseto}, " + secret + "}",
+			wantMsg:  "spec.forProvider.accessTokenStrategy: Unsupported value: \"paseto\"",
+		},
+		"OAuth2ClientLifespanInDays": {
+			reason:   "Ory reads lifespans as Go durations, which have no days.",
+			manifest: nsOAC + "spec: {forProvider: {clientName: web, lifespans: {refreshTokenGrantRefreshTokenLifespan: 30d}}, " + secret + "}",
+			wantMsg:  "spec.forProvider.lifespans.refreshTokenGrantRefreshTokenLifespan: Invalid value",
+		},
+		"ClusterOAuth2ClientLifespanNotDuration": {
+			reason:   "The same check in the cluster twin.",
+			manifest: clOAC + "spec: {forProvider: {clientName: web, lifespans: {implicitGrantIDTokenLifespan: 'one hour'}}, " + clSec + "}",
+			wantMsg:  "spec.forProvider.lifespans.implicitGrantIDTokenLifespan: Invalid value",
+		},
+		"OAuth2ClientMetadataNotObject": {
+			reason:   "Ory's metadata is a JSON object.",
+			manifest: nsOAC + "spec: {forProvider: {clientName: web, metadata: [a, b]}, " + secret + "}",
+			wantMsg:  "spec.forProvider.metadata: Invalid value: \"array\"",
+		},
+		"OAuth2ClientSkipConsentNotBool": {
+			reason:   "skipConsent is true or false; a string would be read as neither.",
+			manifest: nsOAC + "spec: {forProvider: {clientName: web, skipConsent: 'yes'}, " + secret + "}",
+			wantMsg:  "spec.forProvider.skipConsent: Invalid value: \"string\"",
+		},
+		"OAuth2ClientRenamed": {
+			reason:   "A client is renamed in place: the update is accepted.",
+			manifest: nsOAC + "spec: {forProvider: {clientName: before}, " + observe + "}",
+			update:   nsOAC + "spec: {forProvider: {clientName: after}, " + observe + "}",
+		},
+		"OAuth2ClientProjectRecorded": {
+			reason:   "A project left out is taken from the ProviderConfig's project credentials and recorded: that update is accepted.",
+			manifest: nsOAC + "spec: {forProvider: {clientName: web}, " + observe + "}",
+			update:   nsOAC + "spec: {forProvider: {clientName: web, projectID: " + uuid + "}, " + observe + "}",
+		},
+		"OAuth2ClientProjectChanged": {
+			reason:   "A client cannot move between projects.",
+			manifest: nsOAC + "spec: {forProvider: {clientName: web, projectID: " + uuid + "}, " + observe + "}",
+			update:   nsOAC + "spec: {forProvider: {clientName: web, projectID: 00000000-0000-4000-8000-000000000002}, " + observe + "}",
+			wantMsg:  "spec.forProvider.projectID cannot be changed once set",
+		},
+		"ClusterOAuth2ClientProjectRemoved": {
+			reason:   "Removing a recorded project would let another be set later.",
+			manifest: clOAC + "spec: {forProvider: {clientName: web, projectID: " + uuid + "}, " + observe + "}",
+			update:   clOAC + "spec: {forProvider: {clientName: web}, " + observe + "}",
+			wantMsg:  "spec.forProvider.projectID cannot be changed once set",
+		},
 	}
 	// The counts go under the kind of each manifest: ProjectAPIKey,
 	// WorkspaceAPIKey, or none of the key kinds (the ProviderConfigs both
@@ -665,6 +920,10 @@ func TestAdmission(t *testing.T) {
 	kinds := []string{"Project"}
 	for _, kind := range testkit.Kinds {
 		kinds = append(kinds, kind.Name)
+	}
+	// OAuth2Client has its admission rows before it has a testkit.Kind.
+	if !slices.Contains(kinds, "OAuth2Client") {
+		kinds = append(kinds, "OAuth2Client")
 	}
 	kindOf := func(manifest string) string {
 		for _, kind := range kinds {

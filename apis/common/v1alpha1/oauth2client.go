@@ -70,7 +70,10 @@ type OAuth2ClientParameters struct {
 
 	// PostLogoutRedirectURIs are the URLs Ory may send the end user to after
 	// logout (OpenID Connect RP-initiated logout). Ory requires each to have
-	// the scheme, host and port of one of redirectURIs.
+	// the scheme, host and port of one of redirectURIs, and refuses the
+	// client otherwise (the resource then reports Ory's message). That
+	// check is left to Ory: as a CEL rule it costs more than the API server
+	// allows a schema.
 	// +optional
 	// +listType=set
 	// +kubebuilder:validation:MaxItems=64
@@ -108,8 +111,10 @@ type OAuth2ClientParameters struct {
 	TokenEndpointAuthMethod string `json:"tokenEndpointAuthMethod,omitempty"`
 
 	// AllowedCORSOrigins are origins (scheme://host[:port], http or https,
-	// no path) allowed to make CORS requests to Ory's token endpoint for
-	// this client, added to the project's own CORS origins.
+	// no path, not even a trailing slash, which Ory would strip and the
+	// provider then see as drift) allowed to make CORS requests to Ory's
+	// token endpoint for this client, added to the project's own CORS
+	// origins.
 	// +optional
 	// +listType=set
 	// +kubebuilder:validation:MaxItems=64
