@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -40,7 +41,9 @@ func consoleConfig(t *testing.T, s testkit.Scope, ns string) string {
 // without a restart (the Secret's change requeues the clients), the old key
 // is deleted after the overlap, the clients stay Ready, and a change to a
 // client made after the old key is gone still reaches Ory (which answers
-// 401 to a deleted key: only the new key can have made it).
+// 401 to a deleted key: only the new key can have made it). Deleted before
+// the clients, the key waits for them (a condition names them), and goes
+// once they have deleted their objects in Ory.
 func TestOAuth2ClientOnProjectAPIKey(t *testing.T) {
 	forEachScope(t, func(t *testing.T, s testkit.Scope, ns string) {
 		console := consoleConfig(t, s, ns)
@@ -119,6 +122,30 @@ func TestOAuth2ClientOnProjectAPIKey(t *testing.T) {
 				return cl.Doc["scope"] == "read write", fmt.Sprintf("scope in Ory is %q; %s", toString(cl.Doc["scope"]), syncedOf(c))
 			})
 			h.WaitReady(t, c)
+		}
+
+		// Deleting the key first: it waits for the clients managed with
+		// it, so that each can still delete its object in Ory.
+		if err := kube.Delete(context.Background(), k); err != nil {
+			t.Fatal(err)
+		}
+		h.WaitSyncError(t, k, "deleted once nothing manages Ory with it", clients[0].GetName(), clients[1].GetName())
+		keys := keysNamed(project.ID, uniqueName(ns, "client-manager"))
+		if len(keys) != 1 {
+			t.Fatalf("project holds %d keys named %s while clients use it, want 1", len(keys), uniqueName(ns, "client-manager"))
+		}
+		for i, c := range clients {
+			if err := kube.Delete(context.Background(), c); err != nil {
+				t.Fatal(err)
+			}
+			h.WaitGone(t, c)
+			if _, ok := sim.OAuth2Client(project.ID, ids[i]); ok {
+				t.Errorf("client %s is still in Ory after %s was deleted", ids[i], c.GetName())
+			}
+		}
+		h.WaitGone(t, k)
+		if _, ok := keyIn(testkit.ProjectAPIKey, project.ID, keys[0].ID); ok {
+			t.Errorf("key %s is still in Ory after its resource was deleted", keys[0].ID)
 		}
 	})
 }
