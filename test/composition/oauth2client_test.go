@@ -10,30 +10,37 @@ import (
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	corev1 "k8s.io/api/core/v1"
+	kmeta "k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	clusterv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/cluster/v1alpha1"
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
 )
 
-// oauth2App: the v2 OryOAuth2App. One XR makes a Project, a ProjectAPIKey in
-// it (by reference), a ProviderConfig on the key's connection Secret, and an
+// oauth2App: the OryOAuth2App, as a v2 namespaced XR or (v1) a claim of a
+// cluster-scoped composite. One XR makes a Project, a ProjectAPIKey in it (by
+// reference), a ProviderConfig on the key's connection Secret, and an
 // OAuth2Client through that ProviderConfig, whose credentials land in the
-// app team's Secret and work at Ory. A new rotation.trigger on the XR
-// rotates the client's secret: the new one in the Secret, the old one
-// working through the overlap and then not. Deleting the XR (with
-// deletionProtection false) deletes, in Ory, the client, then the key,
-// then the project: nothing is left there, and nothing of the XR in the
-// cluster.
-func (w *world) oauth2App(t *testing.T) {
+// app team's Secret (v1: through the composite's connection details) and
+// work at Ory. A new rotation.trigger on the XR rotates the client's secret:
+// the new one in the Secret, the old one working through the overlap and
+// then not. Deleting the XR (with deletionProtection false) deletes, in Ory,
+// the client, then the key, then the project: nothing is left there, and
+// nothing of the XR in the cluster.
+func (w *world) oauth2App(t *testing.T, flavour string) {
 	ctx := context.Background()
-	ns := "team-v2-oauth2"
+	ns := "team-" + flavour + "-oauth2"
 	w.namespace(t, ns)
 
-	xr := load(t, filepath.Join(examples, "v2", "oauth2client-xr.yaml"))
+	file, secretPath := "oauth2client-xr.yaml", []string{"spec", "secretName"}
+	if flavour == "v1" {
+		file, secretPath = "oauth2client-claim.yaml", []string{"spec", "writeConnectionSecretToRef", "name"}
+	}
+	xr := load(t, filepath.Join(examples, flavour, file))
 	xr.SetNamespace(ns)
 	projectName, clientName := ns+"-billing", ns+"-billing-service"
 	_ = unstructured.SetNestedField(xr.Object, projectName, "spec", "projectName")
@@ -42,40 +49,26 @@ func (w *world) oauth2App(t *testing.T) {
 	// The shipped overlap keeps an old secret for a day; the test waits
 	// for it to end.
 	_ = unstructured.SetNestedField(xr.Object, "5s", "spec", "rotation", "overlap")
-	secretName, _, _ := unstructured.NestedString(xr.Object, "spec", "secretName")
+	secretName, _, _ := unstructured.NestedString(xr.Object, secretPath...)
 	begin := time.Now()
 	if err := w.kube.Create(ctx, xr); err != nil {
 		t.Fatal(err)
 	}
 	w.waitReady(t, xr)
-	w.timing("v2 OryOAuth2App apply to XR Ready: %s", time.Since(begin).Round(time.Millisecond))
+	w.timing("%s OryOAuth2App apply to Ready: %s", flavour, time.Since(begin).Round(time.Millisecond))
 
 	project := w.waitProject(t, projectName)
-	composed := client.MatchingLabels{labelComposite: xr.GetName()}
-	keys := &namespacedv1alpha1.ProjectAPIKeyList{}
-	if err := w.kube.List(ctx, keys, client.InNamespace(ns), composed); err != nil || len(keys.Items) != 1 {
-		t.Fatalf("want one ProjectAPIKey composed in %s, got %d (%v)", ns, len(keys.Items), err)
+	c := w.composedApp(t, flavour, xr)
+	if c.keyProjectID != project.ID {
+		t.Fatalf("the composed key's projectID is %q, want the composed Project's %s (resolved by reference)", c.keyProjectID, project.ID)
 	}
-	key := &keys.Items[0]
-	if got := key.Spec.ForProvider.ProjectID; got != project.ID {
-		t.Fatalf("the composed key's projectID is %q, want the composed Project's %s (resolved by reference)", got, project.ID)
+	if c.configSecret != c.keySecret {
+		t.Fatalf("the composed ProviderConfig's projectCredentials name Secret %s, the key writes %s", c.configSecret, c.keySecret)
 	}
-	pcs := &namespacedv1alpha1.ProviderConfigList{}
-	if err := w.kube.List(ctx, pcs, client.InNamespace(ns), composed); err != nil || len(pcs.Items) != 1 {
-		t.Fatalf("want one ProviderConfig composed in %s, got %d (%v)", ns, len(pcs.Items), err)
+	if c.clientConfig != c.config.GetName() {
+		t.Fatalf("the composed OAuth2Client uses ProviderConfig %q, want the composed %s", c.clientConfig, c.config.GetName())
 	}
-	pc := &pcs.Items[0]
-	if p := pc.Spec.ProjectCredentials; p == nil || key.Spec.WriteConnectionSecretToReference == nil || p.ConnectionSecretRef.Name != key.Spec.WriteConnectionSecretToReference.Name {
-		t.Fatalf("the composed ProviderConfig's projectCredentials %+v do not name the key's connection Secret %+v", p, key.Spec.WriteConnectionSecretToReference)
-	}
-	clients := &namespacedv1alpha1.OAuth2ClientList{}
-	if err := w.kube.List(ctx, clients, client.InNamespace(ns), composed); err != nil || len(clients.Items) != 1 {
-		t.Fatalf("want one OAuth2Client composed in %s, got %d (%v)", ns, len(clients.Items), err)
-	}
-	oc := &clients.Items[0]
-	if r := oc.GetProviderConfigReference(); r == nil || r.Kind != "ProviderConfig" || r.Name != pc.Name {
-		t.Fatalf("the composed OAuth2Client uses ProviderConfig %+v, want the composed %s", r, pc.Name)
-	}
+	oc := c.client
 
 	secret := types.NamespacedName{Namespace: ns, Name: secretName}
 	id, first := w.waitClientSecret(t, project, secret, "")
@@ -113,7 +106,7 @@ func (w *world) oauth2App(t *testing.T) {
 	w.waitFor(t, timeout, "the old secret ends after the overlap", func() (bool, string) {
 		return !w.sim.SecretWorks(project.ID, id, first), "the old secret still works"
 	})
-	w.timing("v2 OryOAuth2App rotation trigger to new secret in the app's Secret and old one ended: %s", time.Since(begin).Round(time.Millisecond))
+	w.timing(flavour+" OryOAuth2App rotation trigger to new secret in the app's Secret and old one ended: %s", time.Since(begin).Round(time.Millisecond))
 	w.waitReady(t, xr)
 
 	// Deleting the XR: garbage collection deletes the four at once; the
@@ -123,7 +116,7 @@ func (w *world) oauth2App(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.waitPurged(t, project.ID)
-	w.timing("v2 OryOAuth2App delete to project purged: %s", time.Since(begin).Round(time.Millisecond))
+	w.timing("%s OryOAuth2App delete to project purged: %s", flavour, time.Since(begin).Round(time.Millisecond))
 	if _, ok := w.sim.OAuth2Client(project.ID, id); ok {
 		t.Errorf("client %s is still in Ory", id)
 	}
@@ -136,10 +129,73 @@ func (w *world) oauth2App(t *testing.T) {
 	if want := []string{orysim.OpDeleteOAuth2Client, orysim.OpDeleteProjectAPIKey, orysim.OpPurgeProject}; strings.Join(order, ",") != strings.Join(want, ",") {
 		t.Errorf("deletions in Ory were %v, want %v: the client while the key still works, the key while the project still answers", order, want)
 	}
-	for _, o := range []client.Object{oc, pc, key} {
+	for _, o := range []client.Object{c.client, c.config, c.key} {
 		w.waitDeleted(t, o)
 	}
 	w.waitDeleted(t, &corev1.Secret{ObjectMeta: s.ObjectMeta})
+}
+
+// A composedApp is what Crossplane composed for an OryOAuth2App.
+type composedApp struct {
+	key, config, client client.Object
+	keyProjectID        string
+	keySecret           types.NamespacedName // where the key writes
+	configSecret        types.NamespacedName // what the ProviderConfig reads
+	clientConfig        string               // the ProviderConfig the client uses
+}
+
+// composedApp finds the ProjectAPIKey, ProviderConfig and OAuth2Client
+// composed for xr (v2) or for the composite of claim xr (v1), one of each.
+func (w *world) composedApp(t *testing.T, flavour string, xr *unstructured.Unstructured) composedApp {
+	t.Helper()
+	ctx := context.Background()
+	one := func(l client.ObjectList, opts ...client.ListOption) {
+		t.Helper()
+		if err := w.kube.List(ctx, l, opts...); err != nil {
+			t.Fatal(err)
+		}
+		if n := kmeta.LenList(l); n != 1 {
+			t.Fatalf("want one %T composed for %s, got %d", l, xr.GetName(), n)
+		}
+	}
+	var out composedApp
+	if flavour == "v1" {
+		name, _, _ := unstructured.NestedString(xr.Object, "spec", "resourceRef", "name")
+		composed := client.MatchingLabels{labelComposite: name}
+		keys, pcs, clients := &clusterv1alpha1.ProjectAPIKeyList{}, &clusterv1alpha1.ProviderConfigList{}, &clusterv1alpha1.OAuth2ClientList{}
+		one(keys, composed)
+		one(pcs, composed)
+		one(clients, composed)
+		k, pc, oc := &keys.Items[0], &pcs.Items[0], &clients.Items[0]
+		out = composedApp{key: k, config: pc, client: oc, keyProjectID: k.Spec.ForProvider.ProjectID}
+		if r := k.Spec.WriteConnectionSecretToReference; r != nil {
+			out.keySecret = types.NamespacedName{Namespace: r.Namespace, Name: r.Name}
+		}
+		if p := pc.Spec.ProjectCredentials; p != nil {
+			out.configSecret = types.NamespacedName{Namespace: p.ConnectionSecretRef.Namespace, Name: p.ConnectionSecretRef.Name}
+		}
+		if r := oc.GetProviderConfigReference(); r != nil {
+			out.clientConfig = r.Name
+		}
+		return out
+	}
+	composed := []client.ListOption{client.InNamespace(xr.GetNamespace()), client.MatchingLabels{labelComposite: xr.GetName()}}
+	keys, pcs, clients := &namespacedv1alpha1.ProjectAPIKeyList{}, &namespacedv1alpha1.ProviderConfigList{}, &namespacedv1alpha1.OAuth2ClientList{}
+	one(keys, composed...)
+	one(pcs, composed...)
+	one(clients, composed...)
+	k, pc, oc := &keys.Items[0], &pcs.Items[0], &clients.Items[0]
+	out = composedApp{key: k, config: pc, client: oc, keyProjectID: k.Spec.ForProvider.ProjectID}
+	if r := k.Spec.WriteConnectionSecretToReference; r != nil {
+		out.keySecret = types.NamespacedName{Namespace: k.Namespace, Name: r.Name}
+	}
+	if p := pc.Spec.ProjectCredentials; p != nil {
+		out.configSecret = types.NamespacedName{Namespace: pc.Namespace, Name: p.ConnectionSecretRef.Name}
+	}
+	if r := oc.GetProviderConfigReference(); r != nil && r.Kind == "ProviderConfig" {
+		out.clientConfig = r.Name
+	}
+	return out
 }
 
 // waitClientSecret waits until Secret secret holds a client ID of project

@@ -104,11 +104,17 @@ func TestShippedCompositionsMatchSchemas(t *testing.T) {
 				if scope != "LegacyCluster" && len(details) > 0 {
 					t.Errorf("a %s XR has no connection Secret: connectionDetails would be dropped; the ProjectAPIKey's own Secret is the app's", scope)
 				}
+				var written []string // what the composed kind writes to its connection Secret
+				for _, k := range config.Kinds() {
+					if k.Name == base.GetKind() {
+						written = k.ConnectionKeys
+					}
+				}
 				for _, d := range details {
 					cd := object(d.(map[string]any))
 					name, from := str(cd, "name"), str(cd, "fromConnectionSecretKey")
-					if str(cd, "type") != "FromConnectionSecretKey" || !slices.Contains(config.ProjectAPIKey.ConnectionKeys, from) {
-						t.Errorf("connection detail %q: want type FromConnectionSecretKey from one of %v, got %s %q", name, config.ProjectAPIKey.ConnectionKeys, str(cd, "type"), from)
+					if str(cd, "type") != "FromConnectionSecretKey" || !slices.Contains(written, from) {
+						t.Errorf("connection detail %q: want type FromConnectionSecretKey from one of %v, got %s %q", name, written, str(cd, "type"), from)
 					}
 					if !slices.Contains(secretKeys, name) {
 						t.Errorf("connection detail %q is not among the XRD's connectionSecretKeys %v: it would never reach the claim", name, secretKeys)
@@ -137,7 +143,7 @@ var platformFields = []string{"spec.forProvider.projectID", "spec.forProvider.pr
 var shippedAPIs = []struct{ flavour, prefix string }{
 	{"v2", ""}, {"v1", ""}, // OryAPIKey: a key in the platform's project
 	{"v2", "project-"}, {"v1", "project-"}, // OryProject: a Project and a key in it, by reference
-	{"v2", "oauth2client-"}, // OryOAuth2App: a Project, a key, a ProviderConfig on its Secret, an OAuth2Client
+	{"v2", "oauth2client-"}, {"v1", "oauth2client-"}, // OryOAuth2App: a Project, a key, a ProviderConfig on its Secret, an OAuth2Client
 }
 
 // checkPlatformDecides fails when a patch copies anything of the XR into a
