@@ -131,6 +131,12 @@ func (w *world) clientConfigs(t *testing.T) {
 	npc.Spec.ProjectCredentials = &common.LocalProjectCredentials{ConnectionSecretRef: xpv2.LocalSecretReference{Name: sec.Name}}
 	cpc := &clusterv1alpha1.ProviderConfig{ObjectMeta: metav1.ObjectMeta{Name: testkit.Cluster.ObjectName(w.ns, clientConfigName)}}
 	cpc.Spec.ProjectCredentials = &common.ProjectCredentials{ConnectionSecretRef: xpv2.SecretReference{Namespace: w.ns, Name: sec.Name}}
+	// The provider's own limit raised, as for the world's console
+	// ProviderConfigs: the clients poll every 2 s, which at the default (60
+	// requests a minute) would queue the drop of a rotated secret, ending
+	// the old secret long after the overlap.
+	npc.Spec.RateLimit = &common.RateLimit{RequestsPerMinute: 60000, Burst: 1000}
+	cpc.Spec.RateLimit = npc.Spec.RateLimit
 	testkit.Create(t, env.Client, sec)
 	testkit.Create(t, env.Client, npc)
 	testkit.Create(t, env.Client, cpc)
