@@ -264,7 +264,7 @@ func (w *world) crashClient(t *testing.T, i int, s testkit.Scope, rotate bool, s
 		if !done {
 			continue
 		}
-		ended = append(ended, fmt.Sprintf("%s secret ended %s after the new was stored", what, d.Round(100*time.Millisecond)))
+		ended = append(ended, fmt.Sprintf("%s secret had ended %s after the new was stored", what, d.Round(100*time.Millisecond)))
 		if d > clientOverlap+overlapSlack {
 			t.Errorf("the %s secret worked for %s after the new secret was stored: longer than the overlap (%s) and the provider's slack (%s)", what, d.Round(100*time.Millisecond), clientOverlap, overlapSlack)
 		}
