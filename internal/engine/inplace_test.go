@@ -4,7 +4,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	corev1 "k8s.io/api/core/v1"
+
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
+	"github.com/crossplane-contrib/provider-ory/config"
 	"github.com/crossplane-contrib/provider-ory/internal/console"
 )
 
@@ -82,4 +86,61 @@ func TestWithRetired(t *testing.T) {
 			}
 		})
 	}
+}
+
+// stubInPlace makes external an in-place kind's; the test calls none of
+// its methods.
+type stubInPlace struct{ config.InPlaceAPI }
+
+// TestRotationMarkAgainstStore checks the times the provider writes for an
+// in-place kind (the issue time of a store, AnnotationIssuedAt, and the
+// rotation mark, AnnotationRotating) as recoverRotation reads them back:
+// a secret counts as the interrupted rotation's only if it was stored at
+// or after the mark. Found by test/crash TestCrashOAuth2Client (rotation,
+// answer lost): a client created and rotated within one second read, after
+// the crash, as if the lost rotation had stored its secret; the provider
+// recorded a rotation that had not happened and then dropped the rotated
+// secrets, among them the one the Secret held.
+func TestRotationMarkAgainstStore(t *testing.T) {
+	stored := time.Date(2026, 11, 30, 12, 0, 0, 100_000_000, time.UTC)
+	cases := []struct {
+		name string
+		why  string
+		mark time.Time
+		want bool
+	}{
+		{name: "MarkedLaterInTheSameSecond", why: "the previous secret stored at .100, the rotation marked at .400: the Secret holds the old secret, the rotation stored nothing",
+			mark: stored.Add(300 * time.Millisecond), want: false},
+		{name: "MarkedInTheNextSecond", why: "the rotation marked a second after the store: nothing stored since",
+			mark: stored.Add(time.Second), want: false},
+		{name: "StoredAfterTheMarkInTheSameSecond", why: "the rotation's own store, 200 ms after its mark",
+			mark: stored.Add(-200 * time.Millisecond), want: true},
+		{name: "StoredInTheSecondAfterTheMark", why: "the rotation's own store, in the second after its mark",
+			mark: stored.Add(-900 * time.Millisecond), want: true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			at := func(now time.Time) *external {
+				return &external{inPlace: stubInPlace{}, now: func() time.Time { return now }}
+			}
+			mark := at(tc.mark).rotationMark()
+			issued := recordedIssuedAt(t, at(stored).issuedAt())
+			if got := issuedSince(issued, mark); got != tc.want {
+				t.Errorf("issuedSince(%s, mark %q) = %v, want %v (%s)", issued.Format(time.RFC3339Nano), mark, got, tc.want, tc.why)
+			}
+		})
+	}
+}
+
+// recordedIssuedAt is an issue time as a store writes it to the Secret and
+// records.read parses it back.
+func recordedIssuedAt(t *testing.T, at time.Time) time.Time {
+	t.Helper()
+	s := &corev1.Secret{}
+	meta.AddAnnotations(s, map[string]string{common.AnnotationIssuedAt: stamp(at)})
+	got, err := time.Parse(time.RFC3339, s.GetAnnotations()[common.AnnotationIssuedAt])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
 }
