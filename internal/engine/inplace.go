@@ -276,7 +276,7 @@ func (e *external) recoverRotation(ctx context.Context, cr Resource) error {
 	}
 	r := common.RetiredKey{Ref: common.Ref{Parent: rec.valueOf.Parent, ID: current.ID}}
 	if rot := cr.KeyParameters().Rotation; rot != nil && rot.Overlap != nil {
-		r.NotBefore = rec.issuedAt.Add(rot.Overlap.Get())
+		r.NotBefore = overlapEnd(rec.issuedAt, rot.Overlap.Get())
 	}
 	retired := withRetired(retiredKeys(cr), r)
 	a := keyAnnotations(meta.GetExternalName(cr), retired)

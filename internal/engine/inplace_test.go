@@ -144,3 +144,35 @@ func recordedIssuedAt(t *testing.T, at time.Time) time.Time {
 	}
 	return got
 }
+
+// TestOverlapEnd checks the moment an overlap ends as the retired entry
+// records it (to the second): never before the overlap has passed. Found by
+// test/crash TestCrashOAuth2Client (rotation, answer lost): an old secret
+// ended 4.6 s after the new one was stored, with an overlap of 5 s, since
+// the end was truncated to the second.
+func TestOverlapEnd(t *testing.T) {
+	overlap := 5 * time.Second
+	stored := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	cases := []struct {
+		name string
+		why  string
+		at   time.Time
+	}{
+		{name: "WholeSecond", why: "stored on a whole second: the end is exact", at: stored},
+		{name: "WithinASecond", why: "stored at .600: truncating would end the overlap 600 ms early", at: stored.Add(600 * time.Millisecond)},
+		{name: "JustAfterASecond", why: "stored 1 ns after a whole second", at: stored.Add(time.Nanosecond)},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := common.RetiredKey{Ref: common.Ref{Parent: "3f2c1b8e-0d7a-4c1e-9b6f-2a4d5e6f7a8b", ID: "8c0d9e1f-2a3b-4c5d-8e6f-7a8b9c0d1e2f"}, NotBefore: overlapEnd(tc.at, overlap)}
+			got := common.ParseRetiredKeys(r.String())
+			if len(got) != 1 {
+				t.Fatalf("cannot read back %q: %v", r.String(), got)
+			}
+			if end := got[0].NotBefore; end.Before(tc.at.Add(overlap)) || !end.Before(tc.at.Add(overlap+time.Second)) {
+				t.Errorf("the overlap of a secret stored at %s ends at %s, want within a second from %s (%s)",
+					tc.at.Format(time.RFC3339Nano), end.Format(time.RFC3339Nano), tc.at.Add(overlap).Format(time.RFC3339Nano), tc.why)
+			}
+		})
+	}
+}

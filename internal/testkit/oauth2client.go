@@ -100,14 +100,7 @@ func TakeClients(ctx context.Context, c client.Client, sim *orysim.Server, ns, p
 
 // Secret returns r's connection Secret if it exists and r controls it.
 func (s ClientSnapshot) Secret(r OAuth2Client) *corev1.Secret {
-	sec := s.Secrets[SecretRef(r).String()]
-	if sec == nil {
-		return nil
-	}
-	if c := metav1.GetControllerOf(sec); c == nil || c.UID != r.GetUID() {
-		return nil
-	}
-	return sec
+	return controlledSecret(s.Secrets, r)
 }
 
 // ClientSecret returns the client secret r's connection Secret holds (""

@@ -265,6 +265,10 @@ func (w *world) crashClient(t *testing.T, i int, s testkit.Scope, rotate bool, s
 			continue
 		}
 		ended = append(ended, fmt.Sprintf("%s secret had ended %s after the new was stored", what, d.Round(100*time.Millisecond)))
+		if what == "old" && d < clientOverlap {
+			// d is when a poll first found it ended: it ended sooner.
+			t.Errorf("the old secret had ended %s after the new secret was stored: before the overlap (%s) ended", d.Round(100*time.Millisecond), clientOverlap)
+		}
 		if d > clientOverlap+overlapSlack {
 			t.Errorf("the %s secret worked for %s after the new secret was stored: longer than the overlap (%s) and the provider's slack (%s)", what, d.Round(100*time.Millisecond), clientOverlap, overlapSlack)
 		}

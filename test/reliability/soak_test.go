@@ -292,43 +292,23 @@ func TestFaultSoak(t *testing.T) {
 	}
 	converged := time.Since(faultsOff)
 
-	var kinds []string
-	for k, v := range faults {
-		kinds = append(kinds, fmt.Sprintf("%s=%d", k, v))
-	}
-	sort.Strings(kinds)
-	total := 0
-	for _, v := range faults {
-		total += v
-	}
+	total, kinds := faultSummary(faults)
 	summary := fmt.Sprintf("soak: keys=%d (workspace keys %d) renamed=%d deleted=%d requests=%d faults=%d (%s) fault phase=%s converged=%v in %s (bound %s) leaked=%d lost=%d duplicates=%d incomplete=%d",
-		n, wsKeys, renamed, deleted, requests, total, strings.Join(kinds, " "), faultsOff.Sub(start).Round(time.Second),
+		n, wsKeys, renamed, deleted, requests, total, kinds, faultsOff.Sub(start).Round(time.Second),
 		st.converged(), converged.Round(time.Second), bound, st.inv.Leaked, st.inv.Lost, st.inv.Duplicates, st.inv.Incomplete)
 	t.Log(summary)
-	projectTotal := 0
-	var projectKinds []string
-	for k, v := range projectFaults {
-		projectTotal += v
-		projectKinds = append(projectKinds, fmt.Sprintf("%s=%d", k, v))
-	}
-	sort.Strings(projectKinds)
+	projectTotal, projectKinds := faultSummary(projectFaults)
 	t.Logf("soak: projects=%d renamed=%d deleted=%d requests=%d faults=%d (%s) answers lost after the create=%d converged=%v leaked=%d duplicates=%d incomplete=%d",
-		len(projectResources), projectsRenamed, projectsDeleted, projectRequests, projectTotal, strings.Join(projectKinds, " "), lostAnswers,
+		len(projectResources), projectsRenamed, projectsDeleted, projectRequests, projectTotal, projectKinds, lostAnswers,
 		pst.converged(), pst.inv.Leaked, pst.inv.Duplicates, pst.inv.Incomplete)
 	// The figures go under the kind of each share; the key invariants were
 	// counted over both key kinds at once, and go with the project keys.
 	report.Add(testkit.Counters{Kind: testkit.ProjectAPIKey.Name, Keys: n - wsKeys, Faults: total, Leaked: st.inv.Leaked, Lost: st.inv.Lost, Duplicates: st.inv.Duplicates, Incomplete: st.inv.Incomplete})
 	report.Add(testkit.Counters{Kind: testkit.WorkspaceAPIKey.Name, Keys: wsKeys})
 	report.Add(testkit.Counters{Kind: "Project", Keys: len(projectResources), Faults: projectTotal + lostAnswers, Leaked: pst.inv.Leaked, Duplicates: pst.inv.Duplicates, Incomplete: pst.inv.Incomplete})
-	clientTotal := 0
-	var clientKinds []string
-	for k, v := range clientFaults {
-		clientTotal += v
-		clientKinds = append(clientKinds, fmt.Sprintf("%s=%d", k, v))
-	}
-	sort.Strings(clientKinds)
+	clientTotal, clientKinds := faultSummary(clientFaults)
 	t.Logf("soak: oauth2clients=%d rotated=%d deleted=%d requests=%d faults=%d (%s) converged=%v leaked=%d lost=%d duplicates=%d incomplete=%d",
-		len(clients), clientsRotated, clientsDeleted, clientRequests, clientTotal, strings.Join(clientKinds, " "),
+		len(clients), clientsRotated, clientsDeleted, clientRequests, clientTotal, clientKinds,
 		cst.converged(), cst.inv.Leaked, cst.inv.Lost, cst.inv.Duplicates, cst.inv.Incomplete)
 	report.Add(testkit.Counters{Kind: "OAuth2Client", Keys: len(clients), Faults: clientTotal, Leaked: cst.inv.Leaked, Lost: cst.inv.Lost, Duplicates: cst.inv.Duplicates, Incomplete: cst.inv.Incomplete})
 
@@ -404,6 +384,18 @@ func TestFaultSoak(t *testing.T) {
 		}
 		return left == 0, fmt.Sprintf("%d projects of the soak left in Ory", left)
 	})
+}
+
+// faultSummary returns the total of faults by kind and status, and them
+// as "<kind>=<n>" in order, for the soak's lines.
+func faultSummary(faults map[string]int) (total int, kinds string) {
+	var s []string
+	for k, v := range faults {
+		total += v
+		s = append(s, fmt.Sprintf("%s=%d", k, v))
+	}
+	sort.Strings(s)
+	return total, strings.Join(s, " ")
 }
 
 // projectState is the state of the soak's Projects at one moment.
