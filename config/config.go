@@ -42,6 +42,10 @@ type Kind struct {
 	// Secret names the secret in messages, "" for "key's value": "OAuth2
 	// client's secret".
 	Secret string
+	// ProjectCredentials says that the kind's resources reach Ory with the
+	// ProviderConfig's spec.projectCredentials (a project API key, on the
+	// project's own API), not its workspace API key.
+	ProjectCredentials bool
 	// ValueKey and IDKey are the connection Secret's keys of the secret
 	// value and of the ID; "" means common.ConnectionKeyValue ("value")
 	// and common.ConnectionKeyID ("keyID").
@@ -165,4 +169,4 @@ type InPlaceAPI interface {
 
 // Kinds are every managed kind of the provider, in the order their
 // controllers are set up.
-func Kinds() []Kind { return []Kind{ProjectAPIKey, WorkspaceAPIKey} }
+func Kinds() []Kind { return []Kind{ProjectAPIKey, WorkspaceAPIKey, OAuth2Client} }

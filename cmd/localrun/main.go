@@ -6,9 +6,12 @@
 // placeholders, installs the CRDs, applies every file of examples/ unchanged
 // and points their ProviderConfigs at the simulator (a patch of
 // spec.consoleURL), then starts the provider binary as its own process and
-// prints every Project and every key resource of every kind (ProjectAPIKeys,
-// WorkspaceAPIKeys) and its connection Secret whenever they change
-// (secret values masked). At start it prints the provider's full command
+// prints a table of every Project and every key resource of every kind
+// (ProjectAPIKeys, WorkspaceAPIKeys) and their connection Secrets (secret
+// values masked): whole at first and whenever every example (again)
+// converged, and in between a line per row or Secret whose shown fields
+// changed, with the new values. Examples the user deleted are rows that say
+// so and count neither as converged nor as pending. At start it prints the provider's full command
 // line, its metrics URL (a free loopback port), a kubeconfig for kubectl and
 // the `orysim keys` command that lists the simulator's keys; it runs until
 // SIGINT or SIGTERM, then stops everything and removes its files.
@@ -214,12 +217,13 @@ func runIn(ctx context.Context, env *localenv.Env, o options, say func(string, .
 		say("  provider metrics: %s   (provider_ory_* and controller-runtime's)", metricsURL(metricsAddr))
 	}
 	say("")
-	say("To look around with kubectl (1.34 to 1.36, the versions that may talk to this 1.35 API server):")
+	say("To look around with kubectl (1.27 or newer runs the README's commands; Kubernetes supports 1.34 to 1.36 with this 1.35 API server):")
 	say("  export KUBECONFIG=%s", env.Kubeconfig)
 	say("  kubectl get ory -A")
 	say("  kubectl -n team-a get secret payments-ory-api-key -o yaml   # holds a real-looking key: do not paste it anywhere")
-	say("To see the keys on Ory's side (the simulator), from the repository root:")
-	say("  %s", keysCommand(env.SimURL))
+	say("To see Ory's side (the simulator), from the repository root: the workspace's projects (the example Projects make two), then the keys")
+	say("  %s", projectsCommand(env.SimURL))
+	say("  %s   # --project <ID> for another project's", keysCommand(env.SimURL))
 	say("")
 
 	want := exampleResources(objs)
@@ -233,8 +237,12 @@ func runIn(ctx context.Context, env *localenv.Env, o options, say func(string, .
 	}
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
-	last, reported, warnedExit := "", false, false
-	var problems []string
+	var (
+		last                 *view
+		lastTally            tally
+		reported, warnedExit bool
+		problems             []string
+	)
 	for {
 		statuses, err := localenv.KeyStatuses(ctx, env.Client)
 		var projects []localenv.ProjectStatus
@@ -247,11 +255,18 @@ func runIn(ctx context.Context, env *localenv.Env, o options, say func(string, .
 		if err == nil {
 			rs := rows(projects, statuses, env.Sim, lacks)
 			problems = missing(want, rs)
-			if view := render(rs, statuses, want); view != last {
-				last = view
-				say("[%s] %d/%d examples converged", time.Now().Format(time.TimeOnly), len(want)-len(problems), len(want))
-				say("%s", view)
+			v, t := show(rs, statuses, want), count(want, rs)
+			// The whole table first and whenever the examples (again) all
+			// converged; in between, only what changed.
+			switch ch := changes(orZero(last), v); {
+			case last == nil, t.all() && !lastTally.all() && len(ch) > 0:
+				say("[%s] %s", time.Now().Format(time.TimeOnly), t)
+				say("%s", render(v))
+			case len(ch) > 0:
+				say("[%s] %s; changed:", time.Now().Format(time.TimeOnly), t)
+				say("%s", strings.Join(ch, "\n"))
 			}
+			last, lastTally = &v, t
 			if len(problems) == 0 && !reported {
 				reported = true
 				say("Every example converged %s after the provider started.", time.Since(providerStarted).Round(100*time.Millisecond))
@@ -355,11 +370,17 @@ func freeLoopbackAddr() (string, error) {
 	return addr, l.Close()
 }
 
+// projectsCommand is the command that lists the projects of the examples'
+// workspace in the simulator: their IDs, slugs, names and states (see
+// `orysim keys --help`).
+func projectsCommand(simURL string) string {
+	return fmt.Sprintf("go run ./cmd/orysim keys --url %s --workspace-key %s", simURL, localenv.ExampleWorkspaceKey)
+}
+
 // keysCommand is the command that lists the simulator's keys of the
 // examples' project and workspace (see `orysim keys --help`).
 func keysCommand(simURL string) string {
-	return fmt.Sprintf("go run ./cmd/orysim keys --url %s --workspace-key %s --project %s --workspace %s",
-		simURL, localenv.ExampleWorkspaceKey, localenv.ExampleProjectID, localenv.ExampleWorkspaceID)
+	return fmt.Sprintf("%s --project %s --workspace %s", projectsCommand(simURL), localenv.ExampleProjectID, localenv.ExampleWorkspaceID)
 }
 
 // resourceRef names an example resource, a Project or a key: its kind, its
@@ -481,6 +502,9 @@ type row struct {
 	lacks string
 	// note says what the resource is once converged.
 	note string
+	// deleting is true once the resource has a deletion timestamp: the
+	// user deleted it, so it is not pending (see tally).
+	deleting bool
 }
 
 // rows returns the table's rows: the Projects first (keys find them by
@@ -492,8 +516,8 @@ func rows(projects []localenv.ProjectStatus, keys []localenv.KeyStatus, sim *ory
 		r := row{
 			ref:   resourceRef{kind: localenv.ProjectKind, cluster: p.Cluster, id: p.ID()},
 			ready: p.Ready, synced: p.Synced, externalName: p.ExternalName,
-			lacks: p.Converged(sim),
-			note:  fmt.Sprintf("project %s, %s, API %s", p.AtProvider.Slug, p.AtProvider.State, p.AtProvider.APIURL),
+			lacks: p.Converged(sim), deleting: p.Deleting,
+			note: fmt.Sprintf("project %s, %s, API %s", p.AtProvider.Slug, p.AtProvider.State, p.AtProvider.APIURL),
 		}
 		if p.Import {
 			r.note = "import (Observe): " + r.note
@@ -504,7 +528,7 @@ func rows(projects []localenv.ProjectStatus, keys []localenv.KeyStatus, sim *ory
 		r := row{
 			ref:   resourceRef{kind: k.Kind, cluster: k.Cluster, id: k.ID()},
 			ready: k.Ready, synced: k.Synced, externalName: k.ExternalName,
-			lacks: lacks(k),
+			lacks: lacks(k), deleting: k.Deleting,
 		}
 		switch {
 		case k.Import:
@@ -541,57 +565,218 @@ func label(k resourceRef) string {
 	return k.kind + " " + k.id
 }
 
-// render is the table of the Projects and the keys of every kind (rows), a
-// row's note saying what it lacks until it converged, then the keys'
-// Secrets (statuses); it has no clock in it, so it changes only when the
-// resources do.
-func render(rows []row, statuses []localenv.KeyStatus, want []resourceRef) string {
-	var b bytes.Buffer
-	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "  KIND\tNAME\tAPI\tREADY\tSYNCED\tEXTERNAL-NAME\tNOTE")
+// A view is what the table shows: an entry per row (a Project or a key, and
+// an example the user deleted) and per connection Secret, each a list of
+// fields, so that a change can be told as the fields it changed. It holds
+// no clock and nothing of an object the table does not show (its
+// resourceVersion, a condition's transition time), so it changes only when
+// what a person reads does.
+type view struct {
+	rows, secrets []entry
+}
+
+// An entry is a row of the table or a connection Secret: its name and its
+// fields in order.
+type entry struct {
+	name   string
+	fields []field
+}
+
+// A field is a label and its value as shown: a table column ("READY",
+// "True"), a Secret's key and its masked value, or "" and a state of the
+// Secret ("(does not exist yet)").
+type field struct{ label, value string }
+
+// rowColumns are the columns of the table after KIND and NAME.
+var rowColumns = []string{"API", "READY", "SYNCED", "EXTERNAL-NAME", "NOTE"}
+
+// show is the view of the Projects and keys of every kind (rows), a row's
+// note saying what it lacks until it converged, the examples the user
+// deleted (in want, not in rows), then the keys' Secrets (statuses).
+func show(rows []row, statuses []localenv.KeyStatus, want []resourceRef) view {
+	var v view
 	for _, r := range rows {
-		api := "ory.m"
-		if r.ref.cluster {
-			api = "ory (cluster)"
-		}
 		note := r.note
 		if r.lacks != "" {
-			note = truncate(strings.SplitN(r.lacks, "; ", 2)[0], 100)
+			note = truncate(firstTelling(r.lacks), 100)
 		}
 		if !slices.Contains(want, r.ref) {
 			note = "(not an example) " + note
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ref.kind, r.ref.id, api, orDash(string(r.ready.Status)), orDash(string(r.synced.Status)), orDash(r.externalName), note)
+		v.rows = append(v.rows, rowEntry(r.ref, string(r.ready.Status), string(r.synced.Status), r.externalName, note))
 	}
-	_ = tw.Flush()
-	secrets := 0
+	for _, w := range want {
+		if !slices.ContainsFunc(rows, func(r row) bool { return r.ref == w }) {
+			v.rows = append(v.rows, rowEntry(w, "", "", "", "deleted"))
+		}
+	}
 	for _, s := range statuses {
 		if s.Secret == nil {
 			continue
 		}
-		if secrets == 0 {
-			fmt.Fprintln(&b, "  CONNECTION SECRETS")
-		}
-		secrets++
-		fmt.Fprintf(&b, "  %s/%s (of %s %s)\n", s.Secret.Namespace, s.Secret.Name, s.Kind, s.ID())
+		e := entry{name: fmt.Sprintf("%s/%s (of %s %s)", s.Secret.Namespace, s.Secret.Name, s.Kind, s.ID())}
 		switch {
 		case !s.Secret.Found:
-			fmt.Fprintln(&b, "    (does not exist yet)")
-			continue
+			e.fields = []field{{value: "(does not exist yet)"}}
 		case len(s.Secret.Data) == 0:
-			fmt.Fprintln(&b, "    (empty)")
-			continue
+			e.fields = []field{{value: "(empty)"}}
+		default:
+			keys := make([]string, 0, len(s.Secret.Data))
+			for k := range s.Secret.Data {
+				keys = append(keys, k)
+			}
+			slices.Sort(keys)
+			for _, k := range keys {
+				e.fields = append(e.fields, field{label: k, value: shown(k, s.Secret.Data[k])})
+			}
 		}
-		keys := make([]string, 0, len(s.Secret.Data))
-		for k := range s.Secret.Data {
-			keys = append(keys, k)
+		v.secrets = append(v.secrets, e)
+	}
+	return v
+}
+
+// firstTelling is the first condition of lacks (its "; "-separated parts)
+// that is False, which says why, or else its first part:
+// "Synced=False (ReconcileError): cannot resolve references..." tells a
+// person why a key waits, "Ready=Unknown" before it does not.
+func firstTelling(lacks string) string {
+	parts := strings.Split(lacks, "; ")
+	for _, p := range parts {
+		if strings.HasPrefix(p, string(xpv2.TypeReady)+"=False") || strings.HasPrefix(p, string(xpv2.TypeSynced)+"=False") {
+			return p
 		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			fmt.Fprintf(&b, "    %-12s %s\n", k+":", shown(k, s.Secret.Data[k]))
+	}
+	return parts[0]
+}
+
+func rowEntry(ref resourceRef, ready, synced, externalName, note string) entry {
+	api := "ory.m"
+	if ref.cluster {
+		api = "ory (cluster)"
+	}
+	values := []string{api, orDash(ready), orDash(synced), orDash(externalName), note}
+	e := entry{name: ref.kind + " " + ref.id}
+	for i, c := range rowColumns {
+		e.fields = append(e.fields, field{label: c, value: values[i]})
+	}
+	return e
+}
+
+// render is the whole table of v, then its Secrets.
+func render(v view) string {
+	var b bytes.Buffer
+	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  KIND\tNAME\t"+strings.Join(rowColumns, "\t"))
+	for _, e := range v.rows {
+		kind, id, _ := strings.Cut(e.name, " ")
+		values := make([]string, 0, len(e.fields))
+		for _, f := range e.fields {
+			values = append(values, f.value)
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", kind, id, strings.Join(values, "\t"))
+	}
+	_ = tw.Flush()
+	if len(v.secrets) > 0 {
+		fmt.Fprintln(&b, "  CONNECTION SECRETS")
+	}
+	for _, e := range v.secrets {
+		fmt.Fprintf(&b, "  %s\n", e.name)
+		for _, f := range e.fields {
+			if f.label == "" {
+				fmt.Fprintf(&b, "    %s\n", f.value)
+				continue
+			}
+			fmt.Fprintf(&b, "    %-12s %s\n", f.label+":", f.value)
 		}
 	}
 	return strings.TrimRight(b.String(), "\n")
+}
+
+// changes tells what changed from old to v, a line per entry that changed:
+// its name and the new values of the fields that changed ("READY True"), or
+// that it is new or no longer shown. It is empty when nothing shown changed.
+func changes(old, v view) []string {
+	var out []string
+	for _, part := range []struct {
+		prefix   string
+		old, new []entry
+	}{{"", old.rows, v.rows}, {"Secret ", old.secrets, v.secrets}} {
+		for _, e := range part.new {
+			i := slices.IndexFunc(part.old, func(o entry) bool { return o.name == e.name })
+			if i < 0 {
+				out = append(out, "  + "+part.prefix+e.name+": "+fieldsText(e.fields, nil))
+				continue
+			}
+			if d := fieldsText(e.fields, part.old[i].fields); d != "" {
+				out = append(out, "  ~ "+part.prefix+e.name+": "+d)
+			}
+		}
+		for _, o := range part.old {
+			if !slices.ContainsFunc(part.new, func(e entry) bool { return e.name == o.name }) {
+				out = append(out, "  - "+part.prefix+o.name+": no longer shown")
+			}
+		}
+	}
+	return out
+}
+
+// fieldsText is the fields of fs that old lacks or has with another value,
+// as "LABEL value, ...", and a Secret's key that is gone as "LABEL removed".
+func fieldsText(fs, old []field) string {
+	var parts []string
+	for _, f := range fs {
+		if slices.Contains(old, f) {
+			continue
+		}
+		parts = append(parts, strings.TrimSpace(f.label+" "+f.value))
+	}
+	for _, o := range old {
+		if o.label != "" && !slices.ContainsFunc(fs, func(f field) bool { return f.label == o.label }) {
+			parts = append(parts, o.label+" removed")
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// A tally counts the examples for the headline: a converged example is one
+// whose row lacks nothing; a deleted one (gone, or with a deletion
+// timestamp) was deleted by the user and is neither converged nor pending.
+type tally struct{ converged, existing, deleted int }
+
+func count(want []resourceRef, rows []row) tally {
+	var t tally
+	for _, w := range want {
+		i := slices.IndexFunc(rows, func(r row) bool { return r.ref == w })
+		switch {
+		case i < 0 || rows[i].deleting:
+			t.deleted++
+		case rows[i].lacks == "":
+			t.existing++
+			t.converged++
+		default:
+			t.existing++
+		}
+	}
+	return t
+}
+
+// String is the headline: "9/9 examples converged (2 deleted)".
+func (t tally) String() string {
+	s := fmt.Sprintf("%d/%d examples converged", t.converged, t.existing)
+	if t.deleted > 0 {
+		s += fmt.Sprintf(" (%d deleted)", t.deleted)
+	}
+	return s
+}
+
+// all reports whether every example that was not deleted converged.
+func (t tally) all() bool { return t.converged == t.existing }
+
+func orZero(v *view) view {
+	if v == nil {
+		return view{}
+	}
+	return *v
 }
 
 // shown masks the value and anything that looks like an Ory key; key and

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -54,6 +55,12 @@ func TestRender(t *testing.T) {
 			Synced: xpv2.Condition{Type: xpv2.TypeSynced, Status: corev1.ConditionUnknown},
 			Secret: &localenv.SecretStatus{Namespace: "crossplane-system", Name: "platform-legacy-ory-workspace-key"},
 		},
+		{
+			// Waits for its Project: Ready not yet reported, Synced says why.
+			Kind: "ProjectAPIKey", Namespace: "team-a", Name: "payments-app", Parent: "project",
+			Ready:  xpv2.Condition{Type: xpv2.TypeReady, Status: corev1.ConditionUnknown},
+			Synced: xpv2.Condition{Type: xpv2.TypeSynced, Status: corev1.ConditionFalse, Reason: "ReconcileError", Message: "cannot resolve references: referenced field was empty"},
+		},
 		// Not an example, and named like one of another kind.
 		{Kind: "ProjectAPIKey", Namespace: "team-a", Name: "ci", Ready: ready, Synced: synced, Parent: "project", KeyID: "k3"},
 	}
@@ -76,8 +83,10 @@ func TestRender(t *testing.T) {
 		{kind: "ProjectAPIKey", cluster: true, id: "imported"},
 		{kind: "WorkspaceAPIKey", id: "team-a/ci"},
 		{kind: "WorkspaceAPIKey", cluster: true, id: "platform-legacy"},
+		{kind: "ProjectAPIKey", id: "team-a/payments-app"},
+		{kind: "ProjectAPIKey", id: "team-a/payments-old"}, // deleted by the user
 	}
-	got := render(rows(projects, statuses, nil, lacking(nil, nil)), statuses, want)
+	got := render(show(rows(projects, statuses, nil, lacking(nil, nil)), statuses, want))
 	for _, v := range []string{projectValue, workspaceValue} {
 		if strings.Contains(got, v[8:len(v)-4]) {
 			t.Fatalf("render shows a key's value:\n%s", got)
@@ -120,6 +129,14 @@ func TestRender(t *testing.T) {
 			reason: "A ProjectAPIKey named like the example WorkspaceAPIKey is not that example.",
 			line:   []string{"ProjectAPIKey", "team-a/ci", "(not an example)"},
 		},
+		"Deleted": {
+			reason: "An example the user deleted says so, rather than vanishing or looking pending.",
+			line:   []string{"ProjectAPIKey", "team-a/payments-old", "ory.m", "-", "-", "-", "deleted"},
+		},
+		"WaitingSaysWhy": {
+			reason: "A key whose Ready is not reported yet shows why it is not Synced, not \"Ready=Unknown\".",
+			line:   []string{"ProjectAPIKey", "team-a/payments-app", "Unknown", "False", "-", "Synced=False (ReconcileError): cannot resolve references"},
+		},
 		"WorkspaceSecret": {
 			reason: "A WorkspaceAPIKey's Secret is named with its kind, its value masked, its workspace shown.",
 			line:   []string{"team-a/ci-ory-workspace-key (of WorkspaceAPIKey team-a/ci)"},
@@ -141,6 +158,127 @@ func TestRender(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			if !slices.ContainsFunc(lines, func(l string) bool { return inOrder(l, tc.line) }) {
 				t.Errorf("%s\nrender: want a line with %q in order, got:\n%s", tc.reason, tc.line, got)
+			}
+		})
+	}
+}
+
+func TestChanges(t *testing.T) {
+	ready := xpv2.Condition{Type: xpv2.TypeReady, Status: corev1.ConditionTrue}
+	synced := xpv2.Condition{Type: xpv2.TypeSynced, Status: corev1.ConditionTrue}
+	creating := xpv2.Condition{Type: xpv2.TypeReady, Status: corev1.ConditionFalse, Reason: "Creating"}
+	secret := func(data map[string][]byte) *localenv.SecretStatus {
+		return &localenv.SecretStatus{Namespace: "team-a", Name: "payments-ory-api-key", Found: data != nil, Data: data}
+	}
+	key := func(ready xpv2.Condition, id string, s *localenv.SecretStatus) localenv.KeyStatus {
+		return localenv.KeyStatus{Kind: "ProjectAPIKey", Namespace: "team-a", Name: "payments", Ready: ready, Synced: synced, ExternalName: id, KeyID: id, Secret: s}
+	}
+	made := key(ready, "k1", secret(map[string][]byte{"keyID": []byte("k1"), "value": []byte("ory_pat_0123456789abcdefghijklmnopqrAAAA")}))
+	want := []resourceRef{{kind: "ProjectAPIKey", id: "team-a/payments"}}
+	cases := map[string]struct {
+		reason   string
+		old, new []localenv.KeyStatus
+		want     []string
+	}{
+		"Unchanged": {
+			reason: "Reading the same resources again (a resourceVersion bump, a new transition time) shows nothing.",
+			old:    []localenv.KeyStatus{made}, new: []localenv.KeyStatus{made},
+		},
+		"Created": {
+			reason: "A key that became Ready shows its new fields and the keys its Secret gained, not the whole table.",
+			old:    []localenv.KeyStatus{key(creating, "", secret(nil))},
+			new:    []localenv.KeyStatus{made},
+			want: []string{
+				"  ~ ProjectAPIKey team-a/payments: READY True, EXTERNAL-NAME k1, NOTE value in Secret team-a/payments-ory-api-key",
+				"  ~ Secret team-a/payments-ory-api-key (of ProjectAPIKey team-a/payments): keyID k1, value ory_pat_****AAAA (40 bytes)",
+			},
+		},
+		"Replaced": {
+			reason: "A replacement shows the new ID and the new masked value; unchanged Secret keys are not repeated.",
+			old:    []localenv.KeyStatus{made},
+			new:    []localenv.KeyStatus{key(ready, "k2", secret(map[string][]byte{"keyID": []byte("k2"), "value": []byte("ory_pat_0123456789abcdefghijklmnopqrBBBB")}))},
+			want: []string{
+				"  ~ ProjectAPIKey team-a/payments: EXTERNAL-NAME k2",
+				"  ~ Secret team-a/payments-ory-api-key (of ProjectAPIKey team-a/payments): keyID k2, value ory_pat_****BBBB (40 bytes)",
+			},
+		},
+		"SecretDeleted": {
+			reason: "A Secret deleted out of band says it no longer exists, and which keys it lost.",
+			old:    []localenv.KeyStatus{made},
+			new:    []localenv.KeyStatus{key(ready, "k1", secret(nil))},
+			want: []string{
+				"  ~ ProjectAPIKey team-a/payments: NOTE connection Secret team-a/payments-ory-api-key does not exist yet",
+				"  ~ Secret team-a/payments-ory-api-key (of ProjectAPIKey team-a/payments): (does not exist yet), keyID removed, value removed",
+			},
+		},
+		"ExampleDeleted": {
+			reason: "An example the user deleted is a row that says so; its Secret is no longer shown.",
+			old:    []localenv.KeyStatus{made},
+			want: []string{
+				"  ~ ProjectAPIKey team-a/payments: READY -, SYNCED -, EXTERNAL-NAME -, NOTE deleted",
+				"  - Secret team-a/payments-ory-api-key (of ProjectAPIKey team-a/payments): no longer shown",
+			},
+		},
+		"NewResource": {
+			reason: "A resource the user added shows all its fields.",
+			new:    []localenv.KeyStatus{made, {Kind: "ProjectAPIKey", Namespace: "team-a", Name: "extra", Ready: ready, Synced: synced, ExternalName: "k9", KeyID: "k9"}},
+			old:    []localenv.KeyStatus{made},
+			want:   []string{"  + ProjectAPIKey team-a/extra: API ory.m, READY True, SYNCED True, EXTERNAL-NAME k9, NOTE (not an example)"},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			v := func(s []localenv.KeyStatus) view { return show(rows(nil, s, nil, lacking(nil, nil)), s, want) }
+			if diff := cmp.Diff(tc.want, changes(v(tc.old), v(tc.new))); diff != "" {
+				t.Errorf("%s\nchanges: -want +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
+
+func TestCount(t *testing.T) {
+	ready := xpv2.Condition{Type: xpv2.TypeReady, Status: corev1.ConditionTrue}
+	synced := xpv2.Condition{Type: xpv2.TypeSynced, Status: corev1.ConditionTrue}
+	key := func(name string, converged, deleting bool) localenv.KeyStatus {
+		k := localenv.KeyStatus{Kind: "ProjectAPIKey", Namespace: "team-a", Name: name, Synced: synced, KeyID: "k", Deleting: deleting}
+		if converged {
+			k.Ready = ready
+		}
+		return k
+	}
+	want := []resourceRef{{kind: "ProjectAPIKey", id: "team-a/a"}, {kind: "ProjectAPIKey", id: "team-a/b"}, {kind: "ProjectAPIKey", id: "team-a/c"}}
+	cases := map[string]struct {
+		reason   string
+		statuses []localenv.KeyStatus
+		want     string
+		all      bool
+	}{
+		"AllConverged": {
+			reason:   "Every example converged.",
+			statuses: []localenv.KeyStatus{key("a", true, false), key("b", true, false), key("c", true, false)},
+			want:     "3/3 examples converged", all: true,
+		},
+		"OnePending": {
+			reason:   "An example that exists and lacks something is pending.",
+			statuses: []localenv.KeyStatus{key("a", true, false), key("b", false, false), key("c", true, false)},
+			want:     "2/3 examples converged",
+		},
+		"DeletedAreNotPending": {
+			reason:   "Examples the user deleted (gone, or still being deleted) count neither as converged nor as pending: the rest all converged.",
+			statuses: []localenv.KeyStatus{key("a", true, false), key("b", false, true)},
+			want:     "1/1 examples converged (2 deleted)", all: true,
+		},
+		"DeletedAndPending": {
+			reason:   "A deletion does not hide an example that is still pending.",
+			statuses: []localenv.KeyStatus{key("a", false, false)},
+			want:     "0/1 examples converged (2 deleted)",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got := count(want, rows(nil, tc.statuses, nil, lacking(nil, nil)))
+			if got.String() != tc.want || got.all() != tc.all {
+				t.Errorf("%s\ncount: want %q (all %v), got %q (all %v)", tc.reason, tc.want, tc.all, got, got.all())
 			}
 		})
 	}
@@ -457,7 +595,7 @@ func TestRunPrintsWorkingAddresses(t *testing.T) {
 		}
 		close(lines)
 	}()
-	var metrics, commandLine, keysLine string
+	var metrics, commandLine, keysLine, projectsLine string
 	deadline := time.After(8 * time.Minute)
 	for converged := false; !converged; {
 		select {
@@ -471,8 +609,10 @@ func TestRunPrintsWorkingAddresses(t *testing.T) {
 				metrics = f[2]
 			case strings.HasPrefix(l, "    KUBECONFIG="):
 				commandLine = l
-			case strings.Contains(l, "./cmd/orysim keys "):
+			case strings.Contains(l, "./cmd/orysim keys ") && strings.Contains(l, "--project "):
 				keysLine = l
+			case strings.Contains(l, "./cmd/orysim keys "):
+				projectsLine = l
 			case strings.HasPrefix(l, "Every example converged"):
 				converged = true
 			}
@@ -506,6 +646,22 @@ func TestRunPrintsWorkingAddresses(t *testing.T) {
 		if !strings.Contains(keysLine, want) {
 			t.Errorf("printed keys command %q lacks %q", keysLine, want)
 		}
+	}
+	// The printed projects command, run as printed from the repository
+	// root, lists the example project and the two the example Projects
+	// made, running.
+	root, err := localenv.FindRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.CommandContext(ctx, "sh", "-c", strings.TrimSpace(projectsLine))
+	cmd.Dir = root
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("printed projects command %q: %v\n%s", projectsLine, err, out)
+	}
+	if got := strings.Count(string(out), " running "); !strings.Contains(string(out), localenv.ExampleProjectID) || got < 3 {
+		t.Errorf("printed projects command %q: want the example project and the 2 the example Projects made, running (%d running), got:\n%s", projectsLine, got, out)
 	}
 }
 

@@ -20,6 +20,12 @@ func TestKeys(t *testing.T) {
 	ws := sim.AddWorkspace(wsKey)
 	p := sim.AddProject(wsKey, "shop")
 	empty := sim.AddProject(wsKey, "empty")
+	purged := sim.AddProject(wsKey, "purged")
+	sim.PurgeProject(purged.ID)
+	deleted := sim.AddProject(wsKey, "retired")
+	sim.DeleteProject(deleted.ID)
+	// Another workspace's project: Ory answers 403 for it as for a purged one.
+	other := sim.AddProject("ory_wak_other_workspace", "other")
 	expires := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 	made, err := sim.CreateKey(orysim.KeySpec{Project: p.ID, Name: "checkout", ExpiresAt: &expires})
 	if err != nil {
@@ -37,6 +43,8 @@ func TestKeys(t *testing.T) {
 		// want are substrings of stdout (a line per key), wantErr of the error.
 		want    []string
 		wantErr string
+		// not are substrings stdout must not hold.
+		not []string
 	}{
 		"ListsEveryKey": {
 			reason: "Each key of the project is a line with its project, slug, ID, name, expiry and last characters.",
@@ -63,9 +71,38 @@ func TestKeys(t *testing.T) {
 			wantErr: "project " + p.ID,
 		},
 		"UnknownProject": {
-			reason:  "A project the workspace does not have is an error naming it.",
-			args:    []string{"--url", url, "--workspace-key", wsKey, "--project", "00000000-0000-4000-8000-0000000000ff"},
-			wantErr: "00000000-0000-4000-8000-0000000000ff",
+			reason: "A project Ory answers 403 for and does not list is a line that says it may be purged, not a bare 403.",
+			args:   []string{"--url", url, "--workspace-key", wsKey, "--project", "00000000-0000-4000-8000-0000000000ff", "--project", p.ID},
+			want:   []string{"00000000-0000-4000-8000-0000000000ff  -", "(project not found: purged, or not of this workspace", made.ID},
+		},
+		"PurgedProject": {
+			reason: "After a purge (the README's walk deletes a Project) the purged project says so, and the other projects' keys are still listed.",
+			args:   []string{"--url", url, "--workspace-key", wsKey, "--project", purged.ID, "--project", p.ID},
+			want:   []string{purged.ID + "  -", "purged", made.ID},
+		},
+		"OtherWorkspacesProject": {
+			reason: "Ory's 403 cannot tell another workspace's project from a purged one; the line names both.",
+			args:   []string{"--url", url, "--workspace-key", wsKey, "--project", other.ID},
+			want:   []string{other.ID, "purged, or not of this workspace"},
+		},
+		"DeletedProject": {
+			reason: "A project deleted in the console is still read, with its slug, but Ory lists no keys of it.",
+			args:   []string{"--url", url, "--workspace-key", wsKey, "--project", deleted.ID},
+			want:   []string{deleted.ID + "  retired", "(project deleted in the console"},
+		},
+		"ListsProjects": {
+			reason: "Without a project or workspace named, the command lists the workspace's projects (ID, slug, name, state), so a person finds the projects `make run` made.",
+			args:   []string{"--url", url, "--workspace-key", wsKey},
+			want: []string{
+				"PROJECT", "SLUG", "NAME", "STATE", "CREATED",
+				p.ID + "  shop", "running", empty.ID + "  empty", deleted.ID + "  retired", "deleted",
+			},
+			not: []string{purged.ID, other.ID, "KEY ID"},
+		},
+		"ProjectsAndKeys": {
+			reason: "--projects lists the projects before the keys of a named project.",
+			args:   []string{"--url", url, "--workspace-key", wsKey, "--projects", "--project", p.ID},
+			want:   []string{"STATE", empty.ID, "KEY ID", made.ID},
 		},
 		"WorkspaceKeys": {
 			reason: "Each key of a workspace is a line with the workspace, ID, name and last characters; the key the command calls with is one of them.",
@@ -84,11 +121,6 @@ func TestKeys(t *testing.T) {
 			reason:  "A workspace the key does not reach is an error naming it.",
 			args:    []string{"--url", url, "--workspace-key", wsKey, "--workspace", "00000000-0000-4000-8000-0000000000fe"},
 			wantErr: "workspace 00000000-0000-4000-8000-0000000000fe",
-		},
-		"NoHolder": {
-			reason:  "The console API lists keys per project or workspace; without one there is nothing to ask.",
-			args:    []string{"--url", url, "--workspace-key", wsKey},
-			wantErr: "--project or --workspace is required",
 		},
 		"NoURL": {
 			reason:  "Without --url the command would not know which console to ask.",
@@ -114,6 +146,11 @@ func TestKeys(t *testing.T) {
 			for _, w := range tc.want {
 				if !strings.Contains(stdout.String(), w) {
 					t.Errorf("%s\nwant %q in:\n%s", tc.reason, w, stdout.String())
+				}
+			}
+			for _, n := range tc.not {
+				if strings.Contains(stdout.String(), n) {
+					t.Errorf("%s\nwant no %q in:\n%s", tc.reason, n, stdout.String())
 				}
 			}
 			// The value exists once, in the response that made the key.

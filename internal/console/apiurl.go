@@ -4,12 +4,15 @@ import (
 	"context"
 	"strings"
 	"sync"
+
+	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 )
 
 // APIURLs resolves the URL of a project's own API, which connection
 // Secrets publish so that a workload needs nothing else: a ProviderConfig's
-// override for the project, or https://<slug>.projects.oryapis.com, the
-// slug read with getProject (ProjectSlug). Slugs are cached per console URL
+// override for the project, or its projectAPIURLTemplate
+// (https://{slug}.projects.oryapis.com by default) with the project's slug,
+// read with getProject (ProjectSlug). Slugs are cached per console URL
 // and project ID for the life of the APIURLs: they rarely change, and every
 // Observe publishes the URL. The zero value is not usable; a nil *APIURLs
 // resolves overrides only. It is safe for concurrent use.
@@ -22,11 +25,12 @@ type APIURLs struct {
 func NewAPIURLs() *APIURLs { return &APIURLs{slugs: map[string]string{}} }
 
 // Resolve returns the API URL of a project: override when it is not empty
-// (the ProviderConfig's for this project), else the URL its slug names, or
+// (the ProviderConfig's for this project), else template with the project's
+// slug (ProjectAPIURL), or
 // "" when that cannot be known now (c is nil, or the lookup failed or
 // answered no slug; the next call tries again). A failed lookup never
 // fails the caller: a key and its value matter more than the URL.
-func (a *APIURLs) Resolve(ctx context.Context, override string, c *Client, projectID string) string {
+func (a *APIURLs) Resolve(ctx context.Context, override, template string, c *Client, projectID string) string {
 	if override != "" {
 		return override
 	}
@@ -47,11 +51,17 @@ func (a *APIURLs) Resolve(ctx context.Context, override string, c *Client, proje
 		a.mu.Unlock()
 		slug = s
 	}
-	return ProjectAPIURL(slug)
+	return ProjectAPIURL(template, slug)
 }
 
-// ProjectAPIURL is the URL Ory Network serves the API of the project with
-// this slug at: https://<slug>.projects.oryapis.com.
-func ProjectAPIURL(slug string) string {
-	return "https://" + slug + ".projects.oryapis.com"
+// ProjectAPIURL is the URL of the API of the project with this slug:
+// template (a ProviderConfig's projectAPIURLTemplate) with every {slug}
+// replaced by the slug. An empty template is Ory Network's,
+// https://{slug}.projects.oryapis.com (the CRD's default, for a config made
+// without the API server's defaulting).
+func ProjectAPIURL(template, slug string) string {
+	if template == "" {
+		template = common.DefaultProjectAPIURLTemplate
+	}
+	return strings.ReplaceAll(template, common.SlugPlaceholder, slug)
 }

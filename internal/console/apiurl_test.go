@@ -18,6 +18,7 @@ func TestAPIURLs(t *testing.T) {
 		reason   string
 		urls     *APIURLs
 		override string
+		template string
 		client   *Client
 		project  string
 		fault    func()
@@ -34,6 +35,21 @@ func TestAPIURLs(t *testing.T) {
 			reason: "Without an override the slug names the project's API.",
 			urls:   NewAPIURLs(), client: c, project: p.ID,
 			want: slugURL, lookups: 1,
+		},
+		"FromTheTemplate": {
+			reason: "A ProviderConfig's projectAPIURLTemplate (a simulator's, say) puts the slug where it says.",
+			urls:   NewAPIURLs(), template: "http://127.0.0.1:8080/projects-api/{slug}", client: c, project: p.ID,
+			want: "http://127.0.0.1:8080/projects-api/" + p.Slug, lookups: 1,
+		},
+		"DefaultTemplate": {
+			reason: "The CRD's default template is Ory Network's form.",
+			urls:   NewAPIURLs(), template: "https://{slug}.projects.oryapis.com", client: c, project: p.ID,
+			want: slugURL, lookups: 1,
+		},
+		"OverrideBeatsTemplate": {
+			reason: "A per-project override wins over the template, without a lookup.",
+			urls:   NewAPIURLs(), override: "https://auth.example.com", template: "http://127.0.0.1:8080/projects-api/{slug}", client: c, project: p.ID,
+			want: "https://auth.example.com",
 		},
 		"LookupFails": {
 			reason: "A failed lookup gives no URL, and no error: the key matters more.",
@@ -59,7 +75,7 @@ func TestAPIURLs(t *testing.T) {
 			if tc.fault != nil {
 				tc.fault()
 			}
-			if got := tc.urls.Resolve(ctx, tc.override, tc.client, tc.project); got != tc.want {
+			if got := tc.urls.Resolve(ctx, tc.override, tc.template, tc.client, tc.project); got != tc.want {
 				t.Errorf("%s\nResolve = %q, want %q", tc.reason, got, tc.want)
 			}
 			if n := sim.Requests(orysim.OpGetProject); n != tc.lookups {
@@ -76,9 +92,9 @@ func TestAPIURLsCacheTheSlug(t *testing.T) {
 	urls := NewAPIURLs()
 	ctx := context.Background()
 	for range 3 {
-		urls.Resolve(ctx, "", c, p.ID)
+		urls.Resolve(ctx, "", "", c, p.ID)
 	}
-	if got := urls.Resolve(ctx, "", New(url+"/", "ory_wak_other", http.DefaultClient, "ua"), p.ID); got == "" {
+	if got := urls.Resolve(ctx, "", "", New(url+"/", "ory_wak_other", http.DefaultClient, "ua"), p.ID); got == "" {
 		t.Error("the slug of a project is not shared by the clients of one console")
 	}
 	if n := sim.Requests(orysim.OpGetProject); n != 1 {

@@ -83,6 +83,9 @@ func setup(mgr ctrl.Manager, o controller.Options, kind config.Kind, s scope, cl
 	// ProviderConfig watch watches them): enough to tell that a Secret read
 	// before is unchanged.
 	configs.ReadSecretsWhenChanged(mgr.GetCache())
+	if kind.ProjectCredentials {
+		configs.UseProjectCredentials()
+	}
 	recs := &records{reader: mgr.GetAPIReader(), kube: mgr.GetClient(), typer: mgr.GetScheme(), keys: kind.ConnectionKeys, valueKey: kind.ConnectionValueKey(), metadata: mgr.GetCache()}
 	conn := &connector{
 		kube:     mgr.GetClient(),

@@ -149,8 +149,20 @@ func (e *external) takeOverKeptSecret(ctx context.Context, cr Resource, kept *ke
 // (prefix, such as "ory_pat_", then letters and digits: ory/client-go's
 // documentation and every key the console has shown), or "" when it does
 // not.
+// minSecret is the shortest client_secret Ory accepts (oAuth2Client,
+// client_secret: "at least 6 bytes").
+const minSecret = 6
+
 func valueShapeProblem(prefix, v string) string {
 	const minBody = 16
+	if prefix == "" {
+		// A secret of the caller's choosing (an OAuth2 client's): Ory asks
+		// only for a length.
+		if len(v) < minSecret {
+			return "is shorter than the 6 bytes Ory requires of a secret"
+		}
+		return ""
+	}
 	body, ok := strings.CutPrefix(v, prefix)
 	switch {
 	case !ok:

@@ -90,9 +90,9 @@ func (c *Connection) WorkspaceKeys() *Client { return c.workspaces() }
 func (c *Connection) Console() *console.Client { return c.console }
 
 // ProjectAPIURL returns the URL of a project's own API: override when it is
-// not empty, else https://<slug>.projects.oryapis.com with the slug looked up
-// once through this connection's console client (console.APIURLs); "" while
-// it cannot be known.
-func (c *Connection) ProjectAPIURL(ctx context.Context, override, projectID string) string {
-	return c.urls.Resolve(ctx, override, c.console, projectID)
+// not empty, else template (a projectAPIURLTemplate, "" for Ory Network's)
+// with the slug looked up once through this connection's console client
+// (console.APIURLs); "" while it cannot be known.
+func (c *Connection) ProjectAPIURL(ctx context.Context, override, template, projectID string) string {
+	return c.urls.Resolve(ctx, override, template, c.console, projectID)
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -19,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	clusterv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/cluster/v1alpha1"
+	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
 	"github.com/crossplane-contrib/provider-ory/config"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
@@ -174,7 +176,8 @@ func Apply(ctx context.Context, c client.Client, objs ...*unstructured.Unstructu
 
 // ApplyExamples applies the ExampleFiles unchanged, then points each
 // ProviderConfig and ClusterProviderConfig at the simulator by patching its
-// spec.consoleURL (the examples leave it to its default, Ory Network). It
+// spec.consoleURL and spec.projectAPIURLTemplate (the examples leave them to
+// their defaults, Ory Network; see PointAtSimulator). It
 // applies namespaces first, then the other core objects (Secrets), then the
 // ProviderConfigs, whose consoleURL it patches at once, and the key
 // resources last: a running provider never sees an example key whose
@@ -200,7 +203,7 @@ func (e *Env) ApplyExamples(ctx context.Context) ([]*unstructured.Unstructured, 
 			}
 		}
 	}
-	e.logf("applied %d objects from %d files of examples/; spec.consoleURL of their ProviderConfigs patched to %s", len(objs), len(files), e.SimURL)
+	e.logf("applied %d objects from %d files of examples/; spec.consoleURL of their ProviderConfigs patched to %s, spec.projectAPIURLTemplate to %s", len(objs), len(files), e.SimURL, SimProjectAPIURLTemplate(e.SimURL))
 	return objs, nil
 }
 
@@ -249,13 +252,17 @@ func kindOf(u *unstructured.Unstructured) (config.Kind, bool) {
 	return config.Kind{}, false
 }
 
-// PointAtSimulator sets spec.consoleURL of the ProviderConfig pc to url with
-// a merge patch. It is a patch rather than an edit of the file, so that the
-// examples are applied exactly as shipped, and so that a person who applies
-// an example again keeps the simulator's URL (the file does not set the
-// field, so applying it does not touch it).
+// PointAtSimulator points the ProviderConfig pc at the simulator at url
+// with a merge patch: spec.consoleURL to url, and spec.projectAPIURLTemplate
+// to the simulator's per-project API (SimProjectAPIURLTemplate), so that the
+// apiURL a ProjectAPIKey's connection Secret publishes is one a client (or a
+// ProviderConfig's projectCredentials) can call. It is a patch rather than
+// an edit of the file, so that the examples are applied exactly as shipped,
+// and so that a person who applies an example again keeps the simulator's
+// URLs (the file does not set the fields, so applying it does not touch
+// them).
 func PointAtSimulator(ctx context.Context, c client.Client, pc *unstructured.Unstructured, url string) error {
-	patch, err := json.Marshal(map[string]any{"spec": map[string]any{"consoleURL": url}})
+	patch, err := json.Marshal(map[string]any{"spec": map[string]any{"consoleURL": url, "projectAPIURLTemplate": SimProjectAPIURLTemplate(url)}})
 	if err != nil {
 		return err
 	}
@@ -276,4 +283,10 @@ func describe(u *unstructured.Unstructured) string {
 		return gk + " " + u.GetName()
 	}
 	return gk + " " + u.GetNamespace() + "/" + u.GetName()
+}
+
+// SimProjectAPIURLTemplate is the projectAPIURLTemplate of the simulator at
+// url: orysim.ProjectAPIURL with {slug} for the slug, not escaped.
+func SimProjectAPIURLTemplate(url string) string {
+	return strings.TrimRight(url, "/") + orysim.ProjectAPIPathPrefix + common.SlugPlaceholder
 }

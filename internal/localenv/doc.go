@@ -15,7 +15,8 @@
 //
 // It also applies YAML files (multi-document) with server-side apply, and
 // applies the shipped examples unchanged, pointing their ProviderConfigs at
-// the simulator with a patch of spec.consoleURL (see Env.ApplyExamples).
+// the simulator with a patch of spec.consoleURL and spec.projectAPIURLTemplate
+// (see Env.ApplyExamples).
 //
 // A typical caller:
 //

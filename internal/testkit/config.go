@@ -45,11 +45,14 @@ type Config struct {
 	ConsoleURL        string
 	AllowedProjectIDs []string
 	RateLimit         *common.RateLimit
+	// ProjectAPIURLTemplate is spec.projectAPIURLTemplate; "" leaves the
+	// CRD's default, Ory Network's.
+	ProjectAPIURLTemplate string
 }
 
 func (c Config) settings() common.ConsoleSettings {
 	return common.ConsoleSettings{ProjectID: c.ProjectID, WorkspaceID: c.WorkspaceID, ConsoleURL: c.ConsoleURL,
-		AllowedProjectIDs: c.AllowedProjectIDs, RateLimit: c.RateLimit}
+		AllowedProjectIDs: c.AllowedProjectIDs, RateLimit: c.RateLimit, ProjectAPIURLTemplate: c.ProjectAPIURLTemplate}
 }
 
 // ClusterProviderConfig returns the config as a ClusterProviderConfig

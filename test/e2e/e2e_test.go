@@ -163,7 +163,7 @@ func TestExamples(t *testing.T) {
 			if diff := cmp.Diff(common.ProjectObservation{
 				ID: sp.ID, Slug: sp.Slug, Name: sp.Name, State: orysim.ProjectRunning, Environment: wantEnv,
 				HomeRegion: sp.HomeRegion, WorkspaceID: localenv.ExampleWorkspaceID, RevisionID: sp.RevisionID,
-				APIURL: "https://" + sp.Slug + ".projects.oryapis.com",
+				APIURL: orysim.ProjectAPIURL(env.SimURL, sp.Slug), // ApplyExamples points projectAPIURLTemplate at the simulator
 			}, p.AtProvider); diff != "" {
 				t.Errorf("%s: status.atProvider is not the simulator's project (-want +got):\n%s", name(o), diff)
 			}

@@ -59,7 +59,7 @@ func TestProject(t *testing.T) {
 		if sp.Environment != "dev" || sp.WorkspaceID != workspace.ID {
 			t.Errorf("Ory made %+v, want environment dev in the ProviderConfig's workspace %s", sp, workspace.ID)
 		}
-		apiURL := console.ProjectAPIURL(sp.Slug)
+		apiURL := console.ProjectAPIURL(common.DefaultProjectAPIURLTemplate, sp.Slug) // the CRD default: the test's ProviderConfig sets none
 		want := common.ProjectObservation{ID: id, Slug: sp.Slug, Name: sp.Name, State: console.ProjectRunning, Environment: "dev",
 			HomeRegion: sp.HomeRegion, WorkspaceID: workspace.ID, RevisionID: sp.RevisionID, APIURL: apiURL}
 		h.Eventually(t, "status.atProvider and the workspace in the spec", func() (bool, string) {

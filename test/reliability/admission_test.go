@@ -423,9 +423,62 @@ func TestAdmission(t *testing.T) {
 			wantMsg:  "spec.workspaceID in body must be of type uuid",
 		},
 		"ConfigMissingCredentials": {
-			reason:   "Credentials are required.",
+			reason:   "A config needs credentials: a workspace key, project credentials, or both. The message names both.",
 			manifest: legacy + "spec: {projectID: " + uuid + "}",
-			wantMsg:  "spec.credentials: Required value",
+			wantMsg:  "set spec.credentials (a workspace API key, for ProjectAPIKeys, WorkspaceAPIKeys and Projects), spec.projectCredentials (a project API key, for kinds served by a project's API such as OAuth2Client), or both",
+		},
+		"NamespacedConfigMissingCredentials": {
+			reason:   "The rule holds in every kind of ProviderConfig.",
+			manifest: nsPC + "spec: {projectID: " + uuid + "}",
+			wantMsg:  "set spec.credentials (a workspace API key",
+		},
+		"ClusterConfigMissingCredentials": {
+			reason:   "The rule holds in every kind of ProviderConfig.",
+			manifest: cpc + "spec: {consoleURL: 'https://api.console.ory.sh'}",
+			wantMsg:  "set spec.credentials (a workspace API key",
+		},
+		"ValidNamespacedConfigProjectCredentialsOnly": {
+			reason:   "A namespaced config may hold only a project key, read from a Secret of its namespace under a ProjectAPIKey's connection keys by default.",
+			manifest: nsPC + "spec: {projectCredentials: {connectionSecretRef: {name: shop-key}}}",
+			defaults: map[string]any{"spec.projectCredentials.valueKey": "value", "spec.projectCredentials.apiURLKey": "apiURL",
+				"spec.projectCredentials.projectIDKey": "projectID", "spec.projectAPIURLTemplate": "https://{slug}.projects.oryapis.com"},
+		},
+		"ValidClusterConfigProjectCredentialsOnly": {
+			reason:   "The same for a ClusterProviderConfig, naming the Secret's namespace, with keys of its own.",
+			manifest: cpc + "spec: {projectCredentials: {connectionSecretRef: {name: shop-key, namespace: team-a}, valueKey: token, apiURLKey: url, projectIDKey: project}}",
+		},
+		"ValidLegacyConfigBothCredentials": {
+			reason:   "A config may hold both credentials.",
+			manifest: legacy + "spec: {" + creds + ", projectCredentials: {connectionSecretRef: {name: shop-key, namespace: team-a}}}",
+		},
+		"ClusterProjectCredentialsWithoutNamespace": {
+			reason:   "A cluster-wide config names the Secret's namespace: it has none of its own.",
+			manifest: cpc + "spec: {projectCredentials: {connectionSecretRef: {name: shop-key}}}",
+			wantMsg:  "spec.projectCredentials.connectionSecretRef.namespace: Required value",
+		},
+		"ProjectCredentialsWithoutSecretRef": {
+			reason:   "Project credentials name their Secret.",
+			manifest: legacy + "spec: {projectCredentials: {valueKey: token}}",
+			wantMsg:  "spec.projectCredentials.connectionSecretRef: Required value",
+		},
+		"ProjectCredentialsEmptyKey": {
+			reason:   "An empty key name would read nothing.",
+			manifest: nsPC + "spec: {projectCredentials: {connectionSecretRef: {name: shop-key}, apiURLKey: ''}}",
+			wantMsg:  "spec.projectCredentials.apiURLKey in body should be at least 1 chars long",
+		},
+		"ValidProjectAPIURLTemplate": {
+			reason:   "A template pointing at a simulator's per-project API, as make run sets it.",
+			manifest: cpc + "spec: {" + creds + ", projectAPIURLTemplate: 'http://127.0.0.1:8080/projects-api/{slug}'}",
+		},
+		"ProjectAPIURLTemplateWithoutSlug": {
+			reason:   "A template without {slug} would publish one URL for every project.",
+			manifest: cpc + "spec: {" + creds + ", projectAPIURLTemplate: 'https://auth.example.com'}",
+			wantMsg:  "projectAPIURLTemplate must contain {slug}, where the project's slug goes",
+		},
+		"ProjectAPIURLTemplateNotHTTP": {
+			reason:   "The template must make http(s) URLs.",
+			manifest: legacy + "spec: {" + creds + ", projectAPIURLTemplate: '{slug}.projects.oryapis.com'}",
+			wantMsg:  "spec.projectAPIURLTemplate in body should match",
 		},
 
 		// ProjectAPIKey's references to a Project (projectIDRef,

@@ -337,8 +337,9 @@ func (e *external) setObservation(cr Resource, p console.Project) {
 }
 
 // apiURL is the URL of the project's own API: the ProviderConfig's
-// projectAPIURLs override for it, else https://<slug>.projects.oryapis.com
-// (console.ProjectAPIURL), "" without a slug.
+// projectAPIURLs override for it, else its projectAPIURLTemplate with the
+// slug (console.ProjectAPIURL; https://<slug>.projects.oryapis.com by
+// default), "" without a slug.
 func (e *external) apiURL(p console.Project) string {
 	if u := e.cfg.ProjectAPIURLs[p.ID]; u != "" {
 		return u
@@ -346,7 +347,7 @@ func (e *external) apiURL(p console.Project) string {
 	if p.Slug == "" {
 		return ""
 	}
-	return console.ProjectAPIURL(p.Slug)
+	return console.ProjectAPIURL(e.cfg.ProjectAPIURLTemplate, p.Slug)
 }
 
 // details are the connection details of a project, none of them secret:

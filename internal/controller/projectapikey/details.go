@@ -10,10 +10,11 @@ import (
 
 // Details are the connection details of a project key besides its value, ID
 // and project: the project's API URL (common.ConnectionKeyAPIURL), the
-// ProviderConfig's projectAPIURLs override or https://<slug>.projects.oryapis.com,
+// ProviderConfig's projectAPIURLs override, else its projectAPIURLTemplate
+// with the project's slug (https://<slug>.projects.oryapis.com by default),
 // left out while it cannot be known.
 func Details(ctx context.Context, conn *keyview.Connection, cfg *providerconfig.Config, projectID string) map[string][]byte {
-	if u := conn.ProjectAPIURL(ctx, cfg.ProjectAPIURLs[projectID], projectID); u != "" {
+	if u := conn.ProjectAPIURL(ctx, cfg.ProjectAPIURLs[projectID], cfg.ProjectAPIURLTemplate, projectID); u != "" {
 		return map[string][]byte{common.ConnectionKeyAPIURL: []byte(u)}
 	}
 	return nil
