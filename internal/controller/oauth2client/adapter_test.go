@@ -77,6 +77,13 @@ func TestDiffers(t *testing.T) {
 		{name: "MetadataAdded", why: "a field Ory does not report yet is added, not replaced",
 			ory:  func(m *ory.OAuth2Client) { m.Metadata = nil },
 			want: []string{"metadata"}, ops: []string{"add /metadata"}},
+		{name: "ListEmptied", why: "audience: [] in the manifest asks for none: Ory's model would leave an empty list out, so the patch names it",
+			mutate: func(p *common.OAuth2ClientParameters) { p.Audience = []string{} },
+			ory:    func(m *ory.OAuth2Client) { m.Audience = []string{"https://api.example.com"} },
+			want:   []string{"audience"}, ops: []string{"replace /audience"}},
+		{name: "ListEmptiedAndEmpty", why: "an empty list Ory reports empty is in sync",
+			mutate: func(p *common.OAuth2ClientParameters) { p.Audience = []string{} },
+			ory:    func(m *ory.OAuth2Client) { m.Audience = []string{} }},
 		{name: "MetadataValue", why: "metadata compares as JSON",
 			mutate: func(p *common.OAuth2ClientParameters) {
 				p.Metadata = &apiextensionsv1.JSON{Raw: []byte(`{"team":"b"}`)}
