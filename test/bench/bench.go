@@ -64,11 +64,14 @@ type config struct {
 	Concurrency      int
 	ReadyTimeout     time.Duration
 	ContractCheck    bool
-	Provider         string // a built provider binary; empty builds one
-	Version          string
-	Dir              string
-	Assets           string
-	Log              io.Writer
+	// Profile serves the provider's pprof endpoints (--profile-address)
+	// and keeps, per phase, the heap profile taken nearest its largest heap.
+	Profile  bool
+	Provider string // a built provider binary; empty builds one
+	Version  string
+	Dir      string
+	Assets   string
+	Log      io.Writer
 }
 
 func (c *config) validate() error {
@@ -129,14 +132,18 @@ type phaseResult struct {
 	Settle         time.Duration `json:"settle,omitempty"`
 	SettleObserves float64       `json:"settleObserves,omitempty"`
 	// Offset is how far past the skipped poll intervals the window starts.
-	Offset   time.Duration     `json:"offset"`
-	Steady   steadyResult      `json:"steady"`
-	PeakRSS  uint64            `json:"peakRSSBytes"`
-	MaxHeap  float64           `json:"maxHeapAllocBytes"`
-	LoadMean float64           `json:"loadMean"`
-	LoadPeak float64           `json:"loadPeak"`
-	Duration time.Duration     `json:"duration"`
-	Extra    map[string]string `json:"extra,omitempty"`
+	Offset  time.Duration `json:"offset"`
+	Steady  steadyResult  `json:"steady"`
+	PeakRSS uint64        `json:"peakRSSBytes"`
+	MaxHeap float64       `json:"maxHeapAllocBytes"`
+	// HeapProfile is the file of the heap profile taken nearest the
+	// largest heap (go tool pprof reads it), taken at ProfiledHeap bytes.
+	HeapProfile  string            `json:"heapProfile,omitempty"`
+	ProfiledHeap float64           `json:"profiledHeapAllocBytes,omitempty"`
+	LoadMean     float64           `json:"loadMean"`
+	LoadPeak     float64           `json:"loadPeak"`
+	Duration     time.Duration     `json:"duration"`
+	Extra        map[string]string `json:"extra,omitempty"`
 }
 
 // creationResult is the creation of N keys, from the first create sent to
@@ -407,11 +414,22 @@ func (b *bench) phase(ctx context.Context, logf func(string, ...any), name strin
 		return ph, err
 	}
 	metricsURL := fmt.Sprintf("http://127.0.0.1:%d/metrics", port)
-	all := append([]string{
+	all := []string{
 		"--poll=" + b.cfg.Poll.String(),
 		"--max-reconcile-rate=" + strconv.Itoa(b.cfg.MaxReconcileRate),
 		fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", port),
-	}, args...)
+	}
+	profileURL := ""
+	if b.cfg.Profile {
+		pport, err := freePort()
+		if err != nil {
+			return ph, err
+		}
+		all = append(all, fmt.Sprintf("--profile-address=127.0.0.1:%d", pport))
+		profileURL = fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/heap", pport)
+		ph.HeapProfile = filepath.Join(b.env.Dir, "heap-"+name+".pb.gz")
+	}
+	all = append(all, args...)
 	p := b.env.NewProvider(localenv.ProviderOptions{Binary: b.bin, Args: all, Log: filepath.Join(b.env.Dir, "provider-"+name+".log")})
 	b.env.Sim.ResetRequests()
 	started := time.Now()
@@ -423,10 +441,13 @@ func (b *bench) phase(ctx context.Context, logf func(string, ...any), name strin
 	if err := waitMetrics(ctx, p, metricsURL); err != nil {
 		return ph, err
 	}
-	smp := startSampler(ctx, metricsURL, time.Second)
+	smp := startSampler(ctx, metricsURL, profileURL, ph.HeapProfile, time.Second)
 	defer func() {
 		smp.Stop(ctx)
 		ph.MaxHeap = smp.MaxHeap()
+		if ph.ProfiledHeap = smp.ProfiledHeap(); ph.ProfiledHeap == 0 {
+			ph.HeapProfile = ""
+		}
 		ph.LoadMean, ph.LoadPeak = smp.Load()
 		ph.Duration = time.Since(start)
 	}()

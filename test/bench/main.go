@@ -81,6 +81,7 @@ func main() {
 	flag.IntVar(&cfg.Concurrency, "concurrency", 32, "concurrent creates sent to the API server")
 	flag.DurationVar(&cfg.ReadyTimeout, "ready-timeout", 10*time.Minute, "how long the keys may take to be Ready (and to be deleted)")
 	flag.BoolVar(&cfg.ContractCheck, "contract-check", false, "validate the simulator's traffic against Ory's OpenAPI document (slower; the tests check the contract)")
+	flag.BoolVar(&cfg.Profile, "profile", true, "serve the provider's pprof endpoints (--profile-address) and keep each phase's heap profile taken nearest its largest heap, in the work folder (see -dir); off for a provider binary without that flag")
 	flag.StringVar(&cfg.Provider, "provider", "", "a provider binary to run (default: build ./cmd/provider stamped with -version)")
 	flag.StringVar(&cfg.Version, "version", "v0.0.0-bench", "the version stamped into the provider it builds")
 	flag.StringVar(&cfg.Dir, "dir", "", "keep the work folder (kubeconfig, provider logs) here")
@@ -267,7 +268,11 @@ func report(w io.Writer, r *result) {
 		if obs := st.ObservesPerPoll * st.Polls; obs > 0 {
 			fmt.Fprintf(w, "  steady: %.0f API server requests per poll interval, per Observe: %s\n", st.APIRequests.total()/st.Polls, st.APIRequests.top(6, obs))
 		}
-		fmt.Fprintf(w, "  memory: peak RSS %.1f MiB, largest heap sampled %.1f MiB\n\n", mib(float64(p.PeakRSS)), mib(p.MaxHeap))
+		fmt.Fprintf(w, "  memory: peak RSS %.1f MiB, largest heap sampled %.1f MiB", mib(float64(p.PeakRSS)), mib(p.MaxHeap))
+		if p.HeapProfile != "" {
+			fmt.Fprintf(w, "; heap profile at %.1f MiB: %s", mib(p.ProfiledHeap), p.HeapProfile)
+		}
+		fmt.Fprint(w, "\n\n")
 	}
 	if t := r.targets(); len(t) > 0 {
 		fmt.Fprintln(w, "targets:")

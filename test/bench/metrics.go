@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -183,9 +184,16 @@ func scrape(ctx context.Context, url string) (metrics, error) {
 }
 
 // sampler scrapes the metrics endpoint every interval, keeping the largest
-// heap seen and the latest scrape, and samples the load average.
+// heap seen and the latest scrape, and samples the load average. With a
+// profile URL it also keeps the heap profile taken nearest the largest heap:
+// whenever the heap grew a tenth past the last profile's, at most every
+// profileEvery, it writes the provider's heap profile to profilePath.
 type sampler struct {
 	url string
+
+	profileURL, profilePath string
+	profiledHeap            float64
+	profiledAt              time.Time
 
 	mu      sync.Mutex
 	last    metrics
@@ -197,8 +205,11 @@ type sampler struct {
 	done chan struct{}
 }
 
-func startSampler(ctx context.Context, url string, every time.Duration) *sampler {
-	s := &sampler{url: url, stop: make(chan struct{}), done: make(chan struct{})}
+// profileEvery is the least time between two heap profiles of a phase.
+const profileEvery = 10 * time.Second
+
+func startSampler(ctx context.Context, url, profileURL, profilePath string, every time.Duration) *sampler {
+	s := &sampler{url: url, profileURL: profileURL, profilePath: profilePath, stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(s.done)
 		t := time.NewTicker(every)
@@ -230,9 +241,44 @@ func (s *sampler) once(ctx context.Context) {
 		return
 	}
 	s.last = m
-	if h := m.sum(metricHeapAlloc, nil); h > s.maxHeap {
-		s.maxHeap = h
+	h := m.sum(metricHeapAlloc, nil)
+	s.maxHeap = max(s.maxHeap, h)
+	if s.profileURL != "" && h > s.profiledHeap*1.1 && time.Since(s.profiledAt) >= profileEvery {
+		// Sampled allocations as of the last GC: cheap for the provider.
+		if err := fetchTo(ctx, s.profileURL, s.profilePath); err == nil {
+			s.profiledHeap, s.profiledAt = h, time.Now()
+		}
 	}
+}
+
+// fetchTo writes what a GET of url returns to path.
+func fetchTo(ctx context.Context, url, path string) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o644)
+}
+
+// ProfiledHeap is the heap when the kept profile was taken; 0 when none.
+func (s *sampler) ProfiledHeap() float64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.profiledHeap
 }
 
 // Stop ends the sampling, after one last scrape.
@@ -263,7 +309,7 @@ func (s *sampler) Load() (mean, peak float64) {
 }
 
 // apiRequests is what the API server counted in apiserver_request_total,
-// by "verb resource[/subresource]".
+// by "verb resource[/subresource]", with " (dry run)" for dry runs.
 type apiRequests map[string]float64
 
 // apiServerRequests reads the API server's request counters with the admin
@@ -299,6 +345,9 @@ func apiServerRequests(ctx context.Context, cfg *rest.Config) (apiRequests, erro
 		k := strings.ToLower(s.labels["verb"]) + " " + s.labels["resource"]
 		if sub := s.labels["subresource"]; sub != "" {
 			k += "/" + sub
+		}
+		if s.labels["dry_run"] != "" {
+			k += " (dry run)"
 		}
 		out[k] += s.value
 	}
