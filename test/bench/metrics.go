@@ -47,22 +47,28 @@ func (m metrics) sum(name string, keep func(labels map[string]string) bool) floa
 	return total
 }
 
-// reconciles is the number of reconciles of the key controllers (the
-// ProjectAPIKey and WorkspaceAPIKey controllers of both scopes), whatever
-// their result.
+// reconciles is the number of reconciles of the managed controllers (the
+// ProjectAPIKey, WorkspaceAPIKey and Project controllers of both scopes),
+// whatever their result.
 func (m metrics) reconciles() float64 {
 	return m.sum(metricReconciles, func(l map[string]string) bool { return keyController(l["controller"]) })
 }
 
-// queued is the requests waiting in the key controllers' work queues (not
+// queued is the requests waiting in the managed controllers' work queues (not
 // those waiting for a delay to pass).
 func (m metrics) queued() float64 {
 	return m.sum(metricQueueDepth, func(l map[string]string) bool { return keyController(l["name"]) || keyController(l["controller"]) })
 }
 
-// keyController reports whether a controller name is a key kind's.
+// keyController reports whether a controller name is a managed kind's the
+// benchmark creates: the key kinds' and the Project's.
 func keyController(name string) bool {
-	return strings.HasPrefix(name, "managed/projectapikey.") || strings.HasPrefix(name, "managed/workspaceapikey.")
+	for _, kind := range []string{"projectapikey", "workspaceapikey", "project"} {
+		if strings.HasPrefix(name, "managed/"+kind+".") {
+			return true
+		}
+	}
+	return false
 }
 
 // reconcileResults is reconciles() by result (success, error, requeue,
