@@ -251,6 +251,11 @@ func report(w io.Writer, r *result) {
 				c.N, cr.Submit.Seconds(), cr.Ready.Seconds(), cr.FirstReady, cr.ProjectSpread)
 			fmt.Fprintf(w, "  creation: Ory requests %s (%d not 2xx); %d keys and %d projects in Ory, %d connection Secrets with a value; held back by spec.rateLimit: %.0f\n",
 				formatCounts(cr.Requests), cr.Failed, cr.KeysInOry, cr.ProjectsInOry, cr.Secrets, cr.ClientWaits)
+			// Keys already Ready are polled during a long creation: one list
+			// per parent and poll interval is the steady state's cost.
+			lists := cr.Requests[orysim.OpListProjectAPIKeys] + cr.Requests[orysim.OpListWorkspaceAPIKeys]
+			fmt.Fprintf(w, "  creation: %d lists over %.1f poll intervals: %.2f per parent and poll interval\n",
+				lists, cr.Ready.Seconds()/c.Poll.Seconds(), float64(lists)/float64(c.parents())/max(1, cr.Ready.Seconds()/c.Poll.Seconds()))
 			fmt.Fprintf(w, "  creation: %.0f reconciles (%s), %.1f/s\n", cr.Reconciles, formatCounts(cr.ByResult), cr.Reconciles/cr.Ready.Seconds())
 			fmt.Fprintf(w, "  creation: CPU seconds: %s (of %.0f core-seconds)\n", cr.CPU.format(), float64(cr.Cores)*cr.Ready.Seconds())
 			fmt.Fprintf(w, "  creation: %.0f API server requests, per resource: %s\n", cr.APIRequests.total(), cr.APIRequests.top(12, float64(c.N)))

@@ -315,7 +315,8 @@ func (s *sampler) Load() (mean, peak float64) {
 }
 
 // apiRequests is what the API server counted in apiserver_request_total,
-// by "verb resource[/subresource]", with " (dry run)" for dry runs.
+// by "verb resource[/subresource]", with " (dry run)" for dry runs and the
+// status code when it is not 2xx.
 type apiRequests map[string]float64
 
 // apiServerRequests reads the API server's request counters with the admin
@@ -354,6 +355,9 @@ func apiServerRequests(ctx context.Context, cfg *rest.Config) (apiRequests, erro
 		}
 		if s.labels["dry_run"] != "" {
 			k += " (dry run)"
+		}
+		if code := s.labels["code"]; code != "" && !strings.HasPrefix(code, "2") {
+			k += " " + code // a conflict (409), a create of what exists, a read of what does not (404)
 		}
 		out[k] += s.value
 	}
