@@ -157,7 +157,9 @@ type phaseResult struct {
 // the API server until all are Ready.
 type creationResult struct {
 	Submit time.Duration `json:"submit"` // until the API server had all N
-	Ready  time.Duration `json:"ready"`  // until all N were Ready
+	Ready  time.Duration `json:"ready"`  // until all N were Ready, or the timeout
+	// ReadyCount is how many were Ready then: N unless the run timed out.
+	ReadyCount int `json:"readyCount"`
 	// FirstReady is when the first key was Ready; ProjectSpread is the
 	// largest span between the first and the last Ready key of one project
 	// (from lastTransitionTime, one second resolution).
@@ -599,6 +601,7 @@ send:
 	logf("round %d: %d resources (%d of them WorkspaceAPIKeys, %d Projects) submitted in %s; waiting until all are Ready", round, b.cfg.N, b.cfg.workspaceKeys(), b.cfg.projects(), c.Submit.Round(10*time.Millisecond))
 
 	deadline := time.Now().Add(b.cfg.ReadyTimeout)
+	var timedOut error
 	for {
 		st, err := b.readiness(ctx, round)
 		if err != nil && !transient(err) {
@@ -613,12 +616,19 @@ send:
 			break
 		}
 		if time.Now().After(deadline) {
-			return c, first, ready, fmt.Errorf("round %d: only %d of %d keys Ready after %s; not Ready: %s (provider log: %s)",
+			// The figures of the creation so far are still measured: on a
+			// loaded machine they say where the time went.
+			timedOut = fmt.Errorf("round %d: only %d of %d resources Ready after %s; not Ready: %s (provider log: %s)",
 				round, st.ready, b.cfg.N, b.cfg.ReadyTimeout, st.why, p.LogPath())
+			ready, c.ReadyCount = time.Now(), st.ready
+			break
 		}
 		if err := sleepWhileRunning(ctx, p, b.cfg.readinessEvery()); err != nil {
 			return c, first, ready, err
 		}
+	}
+	if timedOut == nil {
+		c.ReadyCount = b.cfg.N
 	}
 	c.Ready = ready.Sub(t0)
 	c.CPU, c.Cores = b.cpuTimes().since(cpu0), runtime.NumCPU()
@@ -653,6 +663,9 @@ send:
 		}
 	}
 	c.ClientWaits = m1.clientWaits() - m0.clientWaits()
+	if timedOut != nil {
+		return c, first, ready, timedOut
+	}
 	c.KeysInOry = b.keysInOry()
 	c.ProjectsInOry = b.projectsInOry(round)
 	if c.Secrets, err = b.secretsWithValue(ctx, round); err != nil {

@@ -247,8 +247,8 @@ func report(w io.Writer, r *result) {
 		}
 		fmt.Fprintf(w, "phase %s: %s; %s; %s, load average %.1f (peak %.1f)\n", p.Name, flags, view, p.Duration.Round(time.Second), p.LoadMean, p.LoadPeak)
 		if cr := p.Creation; cr != nil {
-			fmt.Fprintf(w, "  creation: %d resources submitted in %.1f s, all Ready in %.1f s (first after %s; one project's keys became Ready within %s)\n",
-				c.N, cr.Submit.Seconds(), cr.Ready.Seconds(), cr.FirstReady, cr.ProjectSpread)
+			fmt.Fprintf(w, "  creation: %d resources submitted in %.1f s, %d Ready in %.1f s (first after %s; one project's keys became Ready within %s)\n",
+				c.N, cr.Submit.Seconds(), cr.ReadyCount, cr.Ready.Seconds(), cr.FirstReady, cr.ProjectSpread)
 			fmt.Fprintf(w, "  creation: Ory requests %s (%d not 2xx); %d keys and %d projects in Ory, %d connection Secrets with a value; held back by spec.rateLimit: %.0f\n",
 				formatCounts(cr.Requests), cr.Failed, cr.KeysInOry, cr.ProjectsInOry, cr.Secrets, cr.ClientWaits)
 			// Keys already Ready are polled during a long creation: one list
