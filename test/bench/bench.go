@@ -856,43 +856,46 @@ func (b *bench) deleteRound(ctx context.Context, round int) error {
 func (b *bench) roundKeys(ctx context.Context, round int) ([]keyResource, error) {
 	sel := client.MatchingLabels{roundLabel: strconv.Itoa(round)}
 	var out []keyResource
-	for cont := ""; ; {
-		pl := &namespacedv1alpha1.ProjectAPIKeyList{}
-		if err := b.kube.List(ctx, pl, sel, client.Limit(listPage), client.Continue(cont)); err != nil {
-			return nil, err
-		}
-		for i := range pl.Items {
-			out = append(out, &pl.Items[i])
-		}
-		if cont = pl.Continue; cont == "" {
-			break
-		}
-	}
-	for cont := ""; ; {
-		wl := &namespacedv1alpha1.WorkspaceAPIKeyList{}
-		if err := b.kube.List(ctx, wl, sel, client.Limit(listPage), client.Continue(cont)); err != nil {
-			return nil, err
-		}
-		for i := range wl.Items {
-			out = append(out, &wl.Items[i])
-		}
-		if cont = wl.Continue; cont == "" {
-			break
-		}
-	}
-	for cont := ""; ; {
-		l := &namespacedv1alpha1.ProjectList{}
-		if err := b.kube.List(ctx, l, sel, client.Limit(listPage), client.Continue(cont)); err != nil {
-			return nil, err
-		}
+	if err := pages(ctx, b.kube, sel, func(l *namespacedv1alpha1.ProjectAPIKeyList) {
 		for i := range l.Items {
 			out = append(out, &l.Items[i])
 		}
-		if cont = l.Continue; cont == "" {
-			break
+	}); err != nil {
+		return nil, err
+	}
+	if err := pages(ctx, b.kube, sel, func(l *namespacedv1alpha1.WorkspaceAPIKeyList) {
+		for i := range l.Items {
+			out = append(out, &l.Items[i])
 		}
+	}); err != nil {
+		return nil, err
+	}
+	if err := pages(ctx, b.kube, sel, func(l *namespacedv1alpha1.ProjectList) {
+		for i := range l.Items {
+			out = append(out, &l.Items[i])
+		}
+	}); err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// pages lists what sel selects in pages of listPage, handing each page to
+// add.
+func pages[T any, L interface {
+	*T
+	client.ObjectList
+}](ctx context.Context, kube client.Client, sel client.ListOption, add func(L)) error {
+	for cont := ""; ; {
+		l := L(new(T))
+		if err := kube.List(ctx, l, sel, client.Limit(listPage), client.Continue(cont)); err != nil {
+			return err
+		}
+		add(l)
+		if cont = l.GetContinue(); cont == "" {
+			return nil
+		}
+	}
 }
 
 // listPage is how many resources the benchmark lists per request.
