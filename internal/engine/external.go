@@ -600,9 +600,20 @@ func (e *external) undoCreate(ctx context.Context, key console.Key, cause error)
 func (e *external) retire(cr Resource, k common.Ref) common.RetiredKey {
 	r := common.RetiredKey{Ref: k}
 	if rot := cr.KeyParameters().Rotation; rot != nil && rot.Overlap != nil {
-		r.NotBefore = e.now().Add(rot.Overlap.Get()).UTC().Truncate(time.Second)
+		r.NotBefore = overlapEnd(e.now(), rot.Overlap.Get())
 	}
 	return r
+}
+
+// overlapEnd is when an overlap that began at start ends, as a retired
+// entry records it: to the second, rounded up, so that the old key or
+// secret is never ended before the overlap has passed.
+func overlapEnd(start time.Time, overlap time.Duration) time.Time {
+	end := start.Add(overlap).UTC()
+	if t := end.Truncate(time.Second); !t.Equal(end) {
+		return t.Add(time.Second)
+	}
+	return end
 }
 
 // deleteRetired deletes the keys due at now (all of them for a zero now) and

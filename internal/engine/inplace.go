@@ -65,8 +65,8 @@ const maxRotateAttempts = maxRotatedSecrets - 1
 // UpToDate condition and returns nil.
 const msgRotationWaits = "the rotation waits until %s, when the overlap of the previous rotation ends: Ory ends every old secret at once, so rotating sooner would cut that overlap short"
 
-// issuedAt is the issue time a store records: now for an in-place kind,
-// zero (not recorded) for API keys.
+// issuedAt is the issue time a store records: now for an in-place kind
+// (to the nanosecond, see stamp), zero (not recorded) for API keys.
 func (e *external) issuedAt() time.Time {
 	if e.inPlace == nil {
 		return time.Time{}
@@ -262,23 +262,42 @@ func (e *external) rotateStored(ctx context.Context, cr Resource) (managed.Conne
 	return details, nil
 }
 
+// stamp formats a moment for AnnotationRotating and AnnotationIssuedAt:
+// RFC 3339 to the nanosecond, so that a rotation marked in the second of
+// the previous store still reads as later than that store (issuedSince);
+// to the second, a client created and rotated within one second looked,
+// after a crash that lost the rotation's answer, as if the rotation had
+// stored its secret. Readers parsing with time.RFC3339 accept the fraction.
+func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+// rotationMark is the value of AnnotationRotating for a rotation begun now.
+func (e *external) rotationMark() string { return common.RotationMark{Since: e.now()}.String() }
+
+// issuedSince says whether a secret issued at issued (the Secret's record;
+// zero when it records none) was stored at or after the rotation marked
+// mark (AnnotationRotating; a mangled mark counts as the beginning of
+// time).
+func issuedSince(issued time.Time, mark string) bool {
+	since := common.ParseRotationMark(mark).Since
+	return !issued.IsZero() && !issued.Before(since)
+}
+
 // recoverRotation resolves an interrupted rotation (AnnotationRotating
 // found by the repair stage): a secret issued since the mark is in the
 // Secret, so the rotation is recorded; otherwise the mark stays and Update
 // rotates again.
 func (e *external) recoverRotation(ctx context.Context, cr Resource) error {
-	since := common.ParseRotationMark(cr.GetAnnotations()[common.AnnotationRotating]).Since
 	rec, err := e.records.read(ctx, cr)
 	if err != nil {
 		return err
 	}
 	current, _ := common.ParseRef(meta.GetExternalName(cr))
-	if !rec.holds(current) || rec.issuedAt.IsZero() || rec.issuedAt.Before(since) {
+	if !rec.holds(current) || !issuedSince(rec.issuedAt, cr.GetAnnotations()[common.AnnotationRotating]) {
 		return nil
 	}
 	r := common.RetiredKey{Ref: common.Ref{Parent: rec.valueOf.Parent, ID: current.ID}}
 	if rot := cr.KeyParameters().Rotation; rot != nil && rot.Overlap != nil {
-		r.NotBefore = rec.issuedAt.Add(rot.Overlap.Get())
+		r.NotBefore = overlapEnd(rec.issuedAt, rot.Overlap.Get())
 	}
 	retired := withRetired(retiredKeys(cr), r)
 	a := keyAnnotations(meta.GetExternalName(cr), retired)
