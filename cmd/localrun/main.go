@@ -706,12 +706,18 @@ func render(v view) string {
 	}
 	for _, e := range v.secrets {
 		fmt.Fprintf(&b, "  %s\n", e.name)
+		// The values of a Secret line up: its longest key
+		// (authorizationURL of a client) sets the column.
+		width := 12
+		for _, f := range e.fields {
+			width = max(width, len(f.label)+1)
+		}
 		for _, f := range e.fields {
 			if f.label == "" {
 				fmt.Fprintf(&b, "    %s\n", f.value)
 				continue
 			}
-			fmt.Fprintf(&b, "    %-12s %s\n", f.label+":", f.value)
+			fmt.Fprintf(&b, "    %-*s %s\n", width, f.label+":", f.value)
 		}
 	}
 	return strings.TrimRight(b.String(), "\n")
