@@ -413,6 +413,7 @@ func TestExampleKeys(t *testing.T) {
 		{kind: "ProjectAPIKey", id: "team-a/oauth-admin"},
 		{kind: "ProjectAPIKey", cluster: true, id: "oauth-admin-legacy"},
 		{kind: "OAuth2Client", id: "team-a/web"},
+		{kind: "OAuth2Client", id: "team-a/spa"}, // a public client, converged without a secret
 		{kind: "OAuth2Client", cluster: true, id: "web-legacy"},
 	} {
 		if !slices.Contains(keys, want) {

@@ -7,7 +7,8 @@
 // in its Secret (the Projects of examples/project with their project in
 // Ory, and the keys that find them by reference in those projects; the
 // OAuth2Clients of examples/oauth2client with a secret that works at Ory,
-// made through the project key of a ProjectAPIKey's connection Secret), that
+// made through the project key of a ProjectAPIKey's connection Secret, and
+// a public client with none), that
 // each lives its life (renamed, rotated, the provider restarted; a client
 // changed in place and its secret rotated with the old one still working),
 // and that deleting the examples deletes the clients and keys the provider
@@ -140,8 +141,10 @@ func TestExamples(t *testing.T) {
 	if scopes := scopesOf(projects); len(projects) != 2 || !scopes[true] || !scopes[false] {
 		t.Fatalf("examples/project: want a Project of each scope, got %d: %v", len(projects), scopes)
 	}
-	if scopes := scopesOf(clients); len(clients) != 2 || !scopes[true] || !scopes[false] {
-		t.Fatalf("examples/oauth2client: want an OAuth2Client of each scope, got %d: %v", len(clients), scopes)
+	// examples/oauth2client: a confidential client of each scope, and a
+	// public one.
+	if scopes, public := scopesOf(clients), countFunc(clients, isPublic); len(clients) != 3 || !scopes[true] || !scopes[false] || public != 1 {
+		t.Fatalf("examples/oauth2client: want a confidential OAuth2Client of each scope and a public one, got %d (%d public): %v", len(clients), public, scopes)
 	}
 	for _, o := range managed {
 		if ref := referencedProject(o); ref != "" && !slices.ContainsFunc(projects, func(p *unstructured.Unstructured) bool { return name(p) == ref }) {
@@ -678,13 +681,7 @@ func simKey(sim *orysim.Server, o *unstructured.Unstructured, parent, id string)
 
 // countKind counts the objects of a kind.
 func countKind(objs []*unstructured.Unstructured, kind string) int {
-	n := 0
-	for _, o := range objs {
-		if o.GetKind() == kind {
-			n++
-		}
-	}
-	return n
+	return countFunc(objs, func(o *unstructured.Unstructured) bool { return o.GetKind() == kind })
 }
 
 // createOps are the operations that make a key, of every kind.
@@ -828,8 +825,8 @@ func testExamplesLiveTheirLife(ctx context.Context, t *testing.T, env *localenv.
 		{
 			what: "rotation trigger",
 			patch: func(o *unstructured.Unstructured) string {
-				if localenv.IsProject(o) {
-					return "" // a project has no secret to rotate
+				if localenv.IsProject(o) || isPublic(o) {
+					return "" // a project or a public client has no secret to rotate
 				}
 				return `{"spec":{"forProvider":{"rotation":{"trigger":"e2e-rotated"}}}}`
 			},
@@ -876,7 +873,7 @@ func testExamplesLiveTheirLife(ctx context.Context, t *testing.T, env *localenv.
 		}
 		wantRotations := 0
 		if step.rotates {
-			wantRotations = len(clients)
+			wantRotations = len(clients) - countFunc(clients, isPublic)
 		}
 		if got := succeeded(env.Sim, orysim.OpRotateOAuth2ClientSecret) - rotationsBefore; got != wantRotations {
 			t.Errorf("%s: %d client secrets rotated, want %d", step.what, got, wantRotations)
@@ -888,10 +885,10 @@ func testExamplesLiveTheirLife(ctx context.Context, t *testing.T, env *localenv.
 				t.Errorf("%s: %s is client %s, want the same client %s as before: a client changes in place, never replaced", step.what, name(o), now.id, was.id)
 				continue
 			}
-			if rotated := now.secret != was.secret; rotated != step.rotates {
-				t.Errorf("%s: %s: a new secret stored: %v, want %v", step.what, name(o), rotated, step.rotates)
+			if rotated, want := now.secret != was.secret, step.rotates && !isPublic(o); rotated != want {
+				t.Errorf("%s: %s: a new secret stored: %v, want %v", step.what, name(o), rotated, want)
 			}
-			if step.rotates {
+			if step.rotates && !isPublic(o) {
 				retired[name(o)] = was.secret
 			}
 		}
@@ -931,10 +928,28 @@ func testExamplesLiveTheirLife(ctx context.Context, t *testing.T, env *localenv.
 		if now := checkClient(ctx, t, env, o, keyStatuses[name(o)]); now != stored[name(o)] {
 			t.Errorf("after a restart %s holds client %s and another secret (%v), want client %s and the same secret", name(o), now.id, now.secret != stored[name(o)].secret, stored[name(o)].id)
 		}
-		if !env.Sim.SecretWorks(localenv.ExampleProjectID, stored[name(o)].id, retired[name(o)]) {
+		if old, ok := retired[name(o)]; ok && !env.Sim.SecretWorks(localenv.ExampleProjectID, stored[name(o)].id, old) {
 			t.Errorf("after a restart the secret of %s the rotation replaced no longer works at Ory, within the example's overlap of 24h", name(o))
 		}
 	}
+}
+
+// isPublic reports whether example o is a public OAuth2 client, one
+// without a secret (tokenEndpointAuthMethod none).
+func isPublic(o *unstructured.Unstructured) bool {
+	m, _, _ := unstructured.NestedString(o.Object, "spec", "forProvider", "tokenEndpointAuthMethod")
+	return o.GetKind() == config.OAuth2Client.Name && m == "none"
+}
+
+// countFunc counts the objects for which f is true.
+func countFunc(objs []*unstructured.Unstructured, f func(*unstructured.Unstructured) bool) int {
+	n := 0
+	for _, o := range objs {
+		if f(o) {
+			n++
+		}
+	}
+	return n
 }
 
 // nameField is the field of spec.forProvider that names example o in Ory:
@@ -1001,6 +1016,12 @@ func checkClient(ctx context.Context, t *testing.T, env *localenv.Env, o *unstru
 	}
 	// Never print a secret, not even a simulated one.
 	switch {
+	case isPublic(o):
+		// A public client has no secret, in Ory or in its Secret, and
+		// the provider says so.
+		if got.secret != "" || c.Secret != "" || !s.NoSecret {
+			t.Errorf("%s: a public client: its Secret holds a %s: %v, Ory holds a secret: %v, the provider reports NoSecret: %v; want no, no, yes", name(o), common.ConnectionKeyClientSecret, got.secret != "", c.Secret != "", s.NoSecret)
+		}
 	case got.secret == "":
 		t.Errorf("%s: connection Secret %s/%s holds no %s", name(o), secret.Namespace, secret.Name, common.ConnectionKeyClientSecret)
 	case got.secret != c.Secret:
