@@ -176,6 +176,7 @@ func TestCRDs(t *testing.T) {
 
 	managedColumns := []string{"READY", "SYNCED", "EXTERNAL-NAME", "PROJECT", "EXPIRES", "AGE"}
 	workspaceKeyColumns := []string{"READY", "SYNCED", "EXTERNAL-NAME", "WORKSPACE", "EXPIRES", "AGE"}
+	clientColumns := []string{"READY", "SYNCED", "EXTERNAL-NAME", "CLIENT-NAME", "AGE"}
 	managedCategories := []string{"crossplane", "managed", "ory"}
 	cases := map[string]struct {
 		reason     string
@@ -205,6 +206,18 @@ func TestCRDs(t *testing.T) {
 			reason:     "The cluster-scoped workspace key, generated from the namespaced one, looks the same in `kubectl get`.",
 			scope:      apiextensionsv1.ClusterScoped,
 			columns:    workspaceKeyColumns,
+			categories: managedCategories,
+		},
+		"oauth2clients.ory.m.crossplane.io": {
+			reason:     "An OAuth2 client shows the managed resource columns and its name; its external name is the client ID, and it has no expiry.",
+			scope:      apiextensionsv1.NamespaceScoped,
+			columns:    clientColumns,
+			categories: managedCategories,
+		},
+		"oauth2clients.ory.crossplane.io": {
+			reason:     "The cluster-scoped OAuth2 client, generated from the namespaced one, looks the same in `kubectl get`.",
+			scope:      apiextensionsv1.ClusterScoped,
+			columns:    clientColumns,
 			categories: managedCategories,
 		},
 	}
