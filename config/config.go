@@ -16,6 +16,8 @@ import (
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 	"github.com/crossplane-contrib/provider-ory/internal/console"
@@ -63,6 +65,14 @@ type Kind struct {
 	// there are none. A detail that cannot be known now is left out: it must
 	// not fail the reconcile.
 	Details func(ctx context.Context, conn *keyview.Connection, cfg *providerconfig.Config, parent string) map[string][]byte
+	// Users names, in words for a condition, the resources that still reach
+	// Ory with the key a resource keeps in its connection Secret secret
+	// (OAuth2Clients on a ProviderConfig whose projectCredentials name
+	// it), "" when none do. The engine deletes a deleted resource's key
+	// only once none do: deleted first, it would leave them unable to
+	// delete their own objects in Ory. Nil: nothing uses the kind's keys
+	// that way.
+	Users func(ctx context.Context, kube client.Reader, secret types.NamespacedName) (string, error)
 }
 
 // Parent describes what holds a kind's keys.

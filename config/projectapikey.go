@@ -27,4 +27,5 @@ var ProjectAPIKey = Kind{
 	ValuePrefix:    "ory_pat_",
 	Keys:           func(a Access) (KeyAPI, error) { return a.Conn.ProjectKeys(), nil },
 	Details:        projectapikey.Details,
+	Users:          projectapikey.Users,
 }

@@ -393,11 +393,12 @@ func TestExamples(t *testing.T) {
 			},
 		},
 		"oauth2client/namespaced.yaml": {
-			reason: "The chain of issue 15: a ProjectAPIKey, a ProviderConfig whose project credentials are that key's connection Secret, and an OAuth2Client with a rotated secret made through it, in the order they must be applied.",
+			reason: "The chain of issue 15: a ProjectAPIKey, a ProviderConfig whose project credentials are that key's connection Secret, and an OAuth2Client with a rotated secret made through it, in the order they must be applied; and a public client (no secret) on the same ProviderConfig, which make run and e2e show converged without a secret.",
 			objects: []string{
 				"ory.m.crossplane.io/v1alpha1 ProjectAPIKey team-a/oauth-admin",
 				"ory.m.crossplane.io/v1alpha1 ProviderConfig team-a/oauth",
 				"ory.m.crossplane.io/v1alpha1 OAuth2Client team-a/web",
+				"ory.m.crossplane.io/v1alpha1 OAuth2Client team-a/spa",
 			},
 		},
 		"oauth2client/cluster.yaml": {

@@ -447,6 +447,9 @@ func (e *external) Update(ctx context.Context, cr Resource) (managed.ExternalUpd
 // Delete deletes the key and every replaced key still waiting to be deleted,
 // overlap or not. A key already gone counts as deleted.
 func (e *external) Delete(ctx context.Context, cr Resource) (managed.ExternalDelete, error) {
+	if err := e.unused(ctx, cr); err != nil {
+		return managed.ExternalDelete{}, err
+	}
 	keys := append(retiredKeys(cr), common.RetiredKey{Ref: e.observed.current})
 	if e.inPlace != nil {
 		// The object's rotated secrets go with it.
@@ -467,6 +470,27 @@ func (e *external) Delete(ctx context.Context, cr Resource) (managed.ExternalDel
 	}
 	e.endCreationGracePeriod(ctx, cr)
 	return managed.ExternalDelete{}, nil
+}
+
+// unused returns an error that names what still reaches Ory with cr's key
+// (config.Kind.Users), nil when nothing does: the key is deleted after
+// them. The runtime retries with its backoff.
+func (e *external) unused(ctx context.Context, cr Resource) error {
+	if e.kind.Users == nil {
+		return nil
+	}
+	secret, ok := connectionSecret(cr)
+	if !ok {
+		return nil
+	}
+	users, err := e.kind.Users(ctx, e.kube, secret)
+	if err != nil {
+		return err
+	}
+	if users != "" {
+		return errors.Errorf("key %s is deleted once nothing manages Ory with it: %s still reach their project's API through a ProviderConfig whose projectCredentials name Secret %s; delete them first (or what composed them), so that each can delete its own object in Ory", e.observed.current, users, secret)
+	}
+	return nil
 }
 
 // Disconnect does nothing: the console client keeps no per-reconcile state.

@@ -262,26 +262,37 @@ func (e *external) rotateStored(ctx context.Context, cr Resource) (managed.Conne
 	return details, nil
 }
 
-// stamp formats an issue time for AnnotationIssuedAt: RFC 3339 to the
-// nanosecond, as the rotation mark keeps its start, so that a rotation's
-// own store reads as at or after its mark and the repair stage records the
-// rotation rather than rotating again; to the second, a store in the
-// mark's second read as before it. Readers parsing with time.RFC3339
-// accept the fraction.
+// stamp formats a moment for AnnotationRotating and AnnotationIssuedAt:
+// RFC 3339 to the nanosecond, so that a rotation marked in the second of
+// the previous store still reads as later than that store (issuedSince);
+// to the second, a client created and rotated within one second looked,
+// after a crash that lost the rotation's answer, as if the rotation had
+// stored its secret. Readers parsing with time.RFC3339 accept the fraction.
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+// rotationMark is the value of AnnotationRotating for a rotation begun now.
+func (e *external) rotationMark() string { return common.RotationMark{Since: e.now()}.String() }
+
+// issuedSince says whether a secret issued at issued (the Secret's record;
+// zero when it records none) was stored at or after the rotation marked
+// mark (AnnotationRotating; a mangled mark counts as the beginning of
+// time).
+func issuedSince(issued time.Time, mark string) bool {
+	since := common.ParseRotationMark(mark).Since
+	return !issued.IsZero() && !issued.Before(since)
+}
 
 // recoverRotation resolves an interrupted rotation (AnnotationRotating
 // found by the repair stage): a secret issued since the mark is in the
 // Secret, so the rotation is recorded; otherwise the mark stays and Update
 // rotates again.
 func (e *external) recoverRotation(ctx context.Context, cr Resource) error {
-	since := common.ParseRotationMark(cr.GetAnnotations()[common.AnnotationRotating]).Since
 	rec, err := e.records.read(ctx, cr)
 	if err != nil {
 		return err
 	}
 	current, _ := common.ParseRef(meta.GetExternalName(cr))
-	if !rec.holds(current) || rec.issuedAt.IsZero() || rec.issuedAt.Before(since) {
+	if !rec.holds(current) || !issuedSince(rec.issuedAt, cr.GetAnnotations()[common.AnnotationRotating]) {
 		return nil
 	}
 	r := common.RetiredKey{Ref: common.Ref{Parent: rec.valueOf.Parent, ID: current.ID}}

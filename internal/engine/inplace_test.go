@@ -94,15 +94,13 @@ type stubInPlace struct{ config.InPlaceAPI }
 
 // TestRotationMarkAgainstStore checks the times the provider writes for an
 // in-place kind (the issue time of a store, AnnotationIssuedAt, and the
-// start of the rotation mark, AnnotationRotating) as recoverRotation reads
-// them back: a secret counts as the interrupted rotation's only if it was
-// stored at or after the mark. Found by test/crash TestCrashOAuth2Client
-// (rotation, answer lost): with both to the second, a client created and
-// rotated within one second read, after the crash, as if the lost rotation
-// had stored its secret, and the provider later dropped the secret its
-// Secret held. With the mark precise and the issue time still written to
-// the second, a rotation's own store in its mark's second read as before
-// it (StoredAfterTheMarkInTheSameSecond), and the provider rotated again.
+// rotation mark, AnnotationRotating) as recoverRotation reads them back:
+// a secret counts as the interrupted rotation's only if it was stored at
+// or after the mark. Found by test/crash TestCrashOAuth2Client (rotation,
+// answer lost): a client created and rotated within one second read, after
+// the crash, as if the lost rotation had stored its secret; the provider
+// recorded a rotation that had not happened and then dropped the rotated
+// secrets, among them the one the Secret held.
 func TestRotationMarkAgainstStore(t *testing.T) {
 	stored := time.Date(2026, 11, 30, 12, 0, 0, 100_000_000, time.UTC)
 	cases := []struct {
@@ -125,12 +123,10 @@ func TestRotationMarkAgainstStore(t *testing.T) {
 			at := func(now time.Time) *external {
 				return &external{inPlace: stubInPlace{}, now: func() time.Time { return now }}
 			}
-			// The mark as rotateStored writes it and recoverRotation reads it.
-			mark := common.RotationMark{Since: at(tc.mark).now().UTC()}.String()
-			since := common.ParseRotationMark(mark).Since
+			mark := at(tc.mark).rotationMark()
 			issued := recordedIssuedAt(t, at(stored).issuedAt())
-			if got := !issued.IsZero() && !issued.Before(since); got != tc.want {
-				t.Errorf("stored at %s, mark %s: counted as the rotation's own store = %v, want %v (%s)", issued.Format(time.RFC3339Nano), mark, got, tc.want, tc.why)
+			if got := issuedSince(issued, mark); got != tc.want {
+				t.Errorf("issuedSince(%s, mark %q) = %v, want %v (%s)", issued.Format(time.RFC3339Nano), mark, got, tc.want, tc.why)
 			}
 		})
 	}

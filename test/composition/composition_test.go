@@ -67,6 +67,7 @@ func TestCompositionOnCrossplane(t *testing.T) {
 		t.Run("V1ClaimOfLegacyClusterXR", func(t *testing.T) { t.Parallel(); w.legacyClaim(t) })
 		t.Run("V2ProjectXRKeptOnDelete", func(t *testing.T) { t.Parallel(); w.projectXR(t) })
 		t.Run("V1ProjectClaimPurgedOnDelete", func(t *testing.T) { t.Parallel(); w.projectClaim(t) })
+		t.Run("V2OAuth2AppOnItsOwnKey", func(t *testing.T) { t.Parallel(); w.oauth2App(t) })
 	})
 	for _, s := range w.timings {
 		t.Log("timing: " + s)

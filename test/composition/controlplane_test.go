@@ -32,6 +32,7 @@ import (
 
 	"github.com/crossplane-contrib/provider-ory/internal/bootstrap"
 	"github.com/crossplane-contrib/provider-ory/internal/keyview"
+	"github.com/crossplane-contrib/provider-ory/internal/localenv"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
 	"github.com/crossplane-contrib/provider-ory/internal/testkit"
 )
@@ -51,6 +52,7 @@ const (
 type world struct {
 	kube    client.Client
 	sim     *orysim.Server
+	simURL  string
 	project orysim.Project
 	logs    string // one log file per process, kept when the test fails
 
@@ -59,6 +61,22 @@ type world struct {
 	mu      sync.Mutex
 	exited  []string // processes that stopped on their own
 	timings []string
+	// deletes are the deletions in Ory that succeeded (client, key,
+	// project purge), in the order the simulator answered them.
+	deletes []orysim.LogEntry
+}
+
+// deletions returns the deletions in Ory so far whose path contains part.
+func (w *world) deletions(part string) []orysim.LogEntry {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []orysim.LogEntry
+	for _, e := range w.deletes {
+		if strings.Contains(e.Path, part) {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 func (w *world) timing(format string, a ...any) {
@@ -249,13 +267,23 @@ func (w *world) startFunction(ctx context.Context, t *testing.T, bin string) {
 func (w *world) startProvider(t *testing.T, cfg *rest.Config) {
 	t.Helper()
 	var err error
-	if w.sim, err = orysim.New(); err != nil {
+	if w.sim, err = orysim.New(orysim.WithRequestLogger(func(e orysim.LogEntry) {
+		switch e.Operation {
+		case orysim.OpDeleteOAuth2Client, orysim.OpDeleteProjectAPIKey, orysim.OpPurgeProject:
+			if e.Status/100 == 2 {
+				w.mu.Lock()
+				w.deletes = append(w.deletes, e)
+				w.mu.Unlock()
+			}
+		}
+	})); err != nil {
 		t.Fatal(err)
 	}
 	inst, err := w.sim.Start()
 	if err != nil {
 		t.Fatal(err)
 	}
+	w.simURL = inst.URL
 	t.Cleanup(func() { _ = inst.Close() })
 	w.sim.AddWorkspace(workspaceKey)
 	w.project = w.sim.AddProject(workspaceKey, "composition")
@@ -282,7 +310,9 @@ func (w *world) startProvider(t *testing.T, cfg *rest.Config) {
 	t.Cleanup(stop)
 
 	creds := testkit.Creds{Namespace: systemNS, Name: credsName, Key: "key"}
-	c := testkit.Config{Name: "default", Creds: creds, ProjectID: w.project.ID, ConsoleURL: inst.URL}
+	// Keys publish the simulator's project API as their apiURL, where a
+	// ProviderConfig on a key's Secret (the OryOAuth2App) reaches it.
+	c := testkit.Config{Name: "default", Creds: creds, ProjectID: w.project.ID, ConsoleURL: inst.URL, ProjectAPIURLTemplate: localenv.SimProjectAPIURLTemplate(inst.URL)}
 	for _, o := range []client.Object{creds.Secret(workspaceKey), c.ClusterProviderConfig(), c.LegacyProviderConfig()} {
 		testkit.Create(t, w.kube, o)
 	}

@@ -62,6 +62,7 @@ func TestShippedCompositionsMatchSchemas(t *testing.T) {
 			}
 
 			resources, _, _ := unstructured.NestedSlice(input.Object, "resources")
+			configs := composedConfigNames(resources)
 			produced := map[string]bool{}
 			for _, r := range resources {
 				res := object(r.(map[string]any))
@@ -85,7 +86,7 @@ func TestShippedCompositionsMatchSchemas(t *testing.T) {
 					set[p] = true
 				}
 				checkPatches(t, res, xrSchema, mrSchema, set)
-				checkPlatformDecides(t, res)
+				checkPlatformDecides(t, res, configs)
 				// A value-once kind's CRD requires writeConnectionSecretToRef
 				// by a CEL rule (Ory shows a key's value once), not by
 				// `required`; a Project's connection Secret is optional.
@@ -136,12 +137,16 @@ var platformFields = []string{"spec.forProvider.projectID", "spec.forProvider.pr
 var shippedAPIs = []struct{ flavour, prefix string }{
 	{"v2", ""}, {"v1", ""}, // OryAPIKey: a key in the platform's project
 	{"v2", "project-"}, {"v1", "project-"}, // OryProject: a Project and a key in it, by reference
+	{"v2", "oauth2client-"}, // OryOAuth2App: a Project, a key, a ProviderConfig on its Secret, an OAuth2Client
 }
 
 // checkPlatformDecides fails when a patch copies anything of the XR into a
 // platform field. README.md ("Letting a team choose its project") says how
-// a platform may allow it, with a per-namespace allow-list.
-func checkPlatformDecides(t *testing.T, res *unstructured.Unstructured) {
+// a platform may allow it, with a per-namespace allow-list. One patch is no
+// choice of the app team's: a providerConfigRef.name made exactly as the
+// name of a ProviderConfig the same Composition composes (configs, from
+// composedConfigNames), which names that ProviderConfig and no other.
+func checkPlatformDecides(t *testing.T, res *unstructured.Unstructured, configs map[string]bool) {
 	t.Helper()
 	patches, _, _ := unstructured.NestedSlice(res.Object, "patches")
 	for _, p := range patches {
@@ -150,12 +155,48 @@ func checkPlatformDecides(t *testing.T, res *unstructured.Unstructured) {
 		if to == "" {
 			to = from
 		}
+		if to == "spec.providerConfigRef.name" && configs[nameRecipe(patch)] {
+			continue
+		}
 		for _, f := range platformFields {
 			if to == f || strings.HasPrefix(to, f+".") {
 				t.Errorf("patch %s -> %s: the app team's XR would choose %s; the shipped Compositions must leave it to the platform team (a fixed base value)", from, to, f)
 			}
 		}
 	}
+}
+
+// composedConfigNames returns how the Composition's resources of kind
+// ProviderConfig get their names (nameRecipe of their metadata.name
+// patches): a name from the XR's identity (metadata.uid or metadata.name),
+// which no app team chooses.
+func composedConfigNames(resources []any) map[string]bool {
+	out := map[string]bool{}
+	for _, r := range resources {
+		res := object(r.(map[string]any))
+		if str(res, "base", "kind") != "ProviderConfig" {
+			continue
+		}
+		patches, _, _ := unstructured.NestedSlice(res.Object, "patches")
+		for _, p := range patches {
+			patch := object(p.(map[string]any))
+			if from := str(patch, "fromFieldPath"); str(patch, "toFieldPath") == "metadata.name" && (from == "metadata.uid" || from == "metadata.name") {
+				out[nameRecipe(patch)] = true
+			}
+		}
+	}
+	return out
+}
+
+// nameRecipe is what a patch makes a value of: its source and its Format
+// transforms.
+func nameRecipe(patch *unstructured.Unstructured) string {
+	recipe := str(patch, "fromFieldPath")
+	transforms, _, _ := unstructured.NestedSlice(patch.Object, "transforms")
+	for _, tr := range transforms {
+		recipe += " | " + str(object(tr.(map[string]any)), "string", "fmt")
+	}
+	return recipe
 }
 
 // checkPatches checks every patch of a resource template and records the
@@ -179,6 +220,10 @@ func checkPatches(t *testing.T, res *unstructured.Unstructured, xrSchema, mrSche
 			continue
 		}
 		dst, err := schemaAt(mrSchema, to)
+		if to == "metadata.name" {
+			// The composed object's own name; CRDs do not declare it.
+			dst, err = map[string]any{"type": "string"}, nil
+		}
 		if err != nil {
 			t.Errorf("patch to %s: %v", to, err)
 			continue
@@ -189,8 +234,12 @@ func checkPatches(t *testing.T, res *unstructured.Unstructured, xrSchema, mrSche
 			if str(tf, "type") != "string" || (str(tf, "string", "type") != "" && str(tf, "string", "type") != "Format") {
 				t.Errorf("patch %s -> %s: only string Format transforms are checked here", from, to)
 			}
-			// A Format transform's output is a string with unknown bounds.
+			// A Format transform's output is a string with unknown upper
+			// bound, at least as long as its text around %s.
 			src = map[string]any{"type": "string"}
+			if n := len(strings.ReplaceAll(str(tf, "string", "fmt"), "%s", "")); n > 0 {
+				src["minLength"] = int64(n)
+			}
 		}
 		if err := assignable(src, dst); err != nil {
 			t.Errorf("patch %s -> %s: %v", from, to, err)

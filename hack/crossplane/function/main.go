@@ -7,7 +7,7 @@
 // the same input (pt.fn.crossplane.io/v1beta1 Resources), but only the subset
 // the shipped Compositions use: base templates, FromCompositeFieldPath patches
 // with string Format transforms, FromConnectionSecretKey connection details
-// and MatchCondition readiness checks. Anything else in the input is refused
+// and MatchCondition and None readiness checks. Anything else in the input is refused
 // (unknown fields fail decoding), so a Composition that starts to use more of
 // P&T fails the test instead of passing with half its patches ignored.
 package main
@@ -147,10 +147,13 @@ func compose(req *fnv1.RunFunctionRequest, rsp *fnv1.RunFunctionResponse) error 
 			}
 			ready := true
 			for _, c := range checks {
-				if c.Type != "MatchCondition" {
+				switch c.Type {
+				case "None": // P&T's: ready once it exists (a ProviderConfig has no conditions).
+				case "MatchCondition":
+					ready = ready && ocd.Resource.GetCondition(c.MatchCondition.Type).Status == c.MatchCondition.Status
+				default:
 					return fmt.Errorf("resource %q: readiness check %q is not implemented", t.Name, c.Type)
 				}
-				ready = ready && ocd.Resource.GetCondition(c.MatchCondition.Type).Status == c.MatchCondition.Status
 			}
 			if ready {
 				dcd.Ready = resource.ReadyTrue
