@@ -44,6 +44,9 @@ type Kind struct {
 	// Secret names the secret in messages, "" for "key's value": "OAuth2
 	// client's secret".
 	Secret string
+	// InPlace says that Ory changes the kind's objects in place and rotates
+	// their secret natively: its Keys return an InPlaceAPI.
+	InPlace bool
 	// ProjectCredentials says that the kind's resources reach Ory with the
 	// ProviderConfig's spec.projectCredentials (a project API key, on the
 	// project's own API), not its workspace API key.
@@ -169,9 +172,9 @@ type InPlaceAPI interface {
 	// DeleteRotatedSecrets ends every secret of the object but the current
 	// one; an object already gone counts as done.
 	DeleteRotatedSecrets(ctx context.Context, parent, id string) error
-	// HasSecret says whether the resource's object has a secret at all (a
-	// public OAuth2 client has none).
-	HasSecret() bool
+	// HasSecret says whether obj, as Ory reports it, has a secret Ory can
+	// rotate (a public OAuth2 client has none).
+	HasSecret(obj *console.Key) bool
 	// Observe sets the resource's kind-specific status.atProvider fields
 	// from obj.
 	Observe(obj *console.Key)

@@ -47,6 +47,7 @@ var OAuth2Client = Kind{
 	ConnectionKeys:     []string{common.ConnectionKeyClientSecret, common.ConnectionKeyClientID, common.ConnectionKeyProjectID, common.ConnectionKeyIssuerURL, common.ConnectionKeyTokenURL, common.ConnectionKeyAuthorizationURL},
 	Secret:             "OAuth2 client's secret",
 	ProjectCredentials: true,
+	InPlace:            true,
 	ValueKey:           common.ConnectionKeyClientSecret,
 	IDKey:              common.ConnectionKeyClientID,
 	Keys: func(a Access) (KeyAPI, error) {

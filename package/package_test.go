@@ -176,6 +176,7 @@ func TestCRDs(t *testing.T) {
 
 	managedColumns := []string{"READY", "SYNCED", "EXTERNAL-NAME", "PROJECT", "EXPIRES", "AGE"}
 	workspaceKeyColumns := []string{"READY", "SYNCED", "EXTERNAL-NAME", "WORKSPACE", "EXPIRES", "AGE"}
+	clientColumns := []string{"READY", "SYNCED", "EXTERNAL-NAME", "CLIENT-NAME", "AGE"}
 	managedCategories := []string{"crossplane", "managed", "ory"}
 	cases := map[string]struct {
 		reason     string
@@ -205,6 +206,18 @@ func TestCRDs(t *testing.T) {
 			reason:     "The cluster-scoped workspace key, generated from the namespaced one, looks the same in `kubectl get`.",
 			scope:      apiextensionsv1.ClusterScoped,
 			columns:    workspaceKeyColumns,
+			categories: managedCategories,
+		},
+		"oauth2clients.ory.m.crossplane.io": {
+			reason:     "An OAuth2 client shows the managed resource columns and its name; its external name is the client ID, and it has no expiry.",
+			scope:      apiextensionsv1.NamespaceScoped,
+			columns:    clientColumns,
+			categories: managedCategories,
+		},
+		"oauth2clients.ory.crossplane.io": {
+			reason:     "The cluster-scoped OAuth2 client, generated from the namespaced one, looks the same in `kubectl get`.",
+			scope:      apiextensionsv1.ClusterScoped,
+			columns:    clientColumns,
 			categories: managedCategories,
 		},
 	}
@@ -380,11 +393,12 @@ func TestExamples(t *testing.T) {
 			},
 		},
 		"oauth2client/namespaced.yaml": {
-			reason: "The chain of issue 15: a ProjectAPIKey, a ProviderConfig whose project credentials are that key's connection Secret, and an OAuth2Client with a rotated secret made through it, in the order they must be applied.",
+			reason: "The chain of issue 15: a ProjectAPIKey, a ProviderConfig whose project credentials are that key's connection Secret, and an OAuth2Client with a rotated secret made through it, in the order they must be applied; and a public client (no secret) on the same ProviderConfig, which make run and e2e show converged without a secret.",
 			objects: []string{
 				"ory.m.crossplane.io/v1alpha1 ProjectAPIKey team-a/oauth-admin",
 				"ory.m.crossplane.io/v1alpha1 ProviderConfig team-a/oauth",
 				"ory.m.crossplane.io/v1alpha1 OAuth2Client team-a/web",
+				"ory.m.crossplane.io/v1alpha1 OAuth2Client team-a/spa",
 			},
 		},
 		"oauth2client/cluster.yaml": {

@@ -6,9 +6,9 @@
 // placeholders, installs the CRDs, applies every file of examples/ unchanged
 // and points their ProviderConfigs at the simulator (a patch of
 // spec.consoleURL), then starts the provider binary as its own process and
-// prints a table of every Project and every key resource of every kind
-// (ProjectAPIKeys, WorkspaceAPIKeys) and their connection Secrets (secret
-// values masked): whole at first and whenever every example (again)
+// prints a table of every Project and every resource of every kind of the
+// catalogue (ProjectAPIKeys, WorkspaceAPIKeys, OAuth2Clients) and their
+// connection Secrets (key values and client secrets masked): whole at first and whenever every example (again)
 // converged, and in between a line per row or Secret whose shown fields
 // changed, with the new values. Examples the user deleted are rows that say
 // so and count neither as converged nor as pending. At start it prints the provider's full command
@@ -22,14 +22,18 @@
 //	make run                 # the same, building everything first
 //	make run ARGS=--check    # exit 0 once every example converged, 1 on timeout
 //
-// With --check it exits 0 as soon as every example Project and key of every
-// kind is Ready and Synced, each Project's project runs in the simulator
-// under its name, and each connection Secret holds the simulator's value of
-// its key (imports: Ready, with their value reported unknown, as designed), and 1
-// with the reasons after --timeout. That includes the WorkspaceAPIKey that
-// rotates its own ProviderConfig's credentials: it converges only once the
-// simulator answered a request that presented the key the provider wrote
-// into that ProviderConfig's Secret.
+// With --check it exits 0 as soon as every example Project, key and OAuth2
+// client is Ready and Synced, each Project's project runs in the simulator
+// under its name, and each connection Secret holds the simulator's current
+// value of its key or secret of its client (imports: Ready, with their value
+// reported unknown, as designed; a public client: its ID and no secret), and
+// 1 with the reasons after --timeout. That includes the keys whose Secret a
+// ProviderConfig reads: the WorkspaceAPIKey that rotates its own
+// ProviderConfig's credentials, and the ProjectAPIKeys that are the
+// projectCredentials of the OAuth2Clients' ProviderConfigs. Each converges
+// only once the simulator answered a request that presented the key the
+// provider wrote into that Secret (for a project key, on the project's own
+// API at the URL the Secret's apiURL gives).
 //
 // The provider runs with --poll=10s unless flags after -- set another: a
 // person watching wants to see changes soon, and crossplane-runtime v2.4.0
@@ -221,6 +225,7 @@ func runIn(ctx context.Context, env *localenv.Env, o options, say func(string, .
 	say("  export KUBECONFIG=%s", env.Kubeconfig)
 	say("  kubectl get ory -A")
 	say("  kubectl -n team-a get secret payments-ory-api-key -o yaml   # holds a real-looking key: do not paste it anywhere")
+	say("  kubectl -n team-a get secret web-oauth2-client -o yaml      # the OAuth2 client's clientID, clientSecret and URLs")
 	say("To see Ory's side (the simulator), from the repository root: the workspace's projects (the example Projects make two), then the keys")
 	say("  %s", projectsCommand(env.SimURL))
 	say("  %s   # --project <ID> for another project's", keysCommand(env.SimURL))
@@ -430,36 +435,48 @@ func countKinds(keys []resourceRef) string {
 	return strings.Join(parts, ", ")
 }
 
-// A credentialsRef is where a ProviderConfig reads its workspace API key.
+// A credentialsRef is where a ProviderConfig reads an API key: its workspace
+// API key (spec.credentials) or its project API key
+// (spec.projectCredentials).
 type credentialsRef struct {
 	// config names the ProviderConfig: "ProviderConfig.ory.m.crossplane.io team-a/self-rotating".
 	config string
 	secret types.NamespacedName
 	key    string
+	// project is true for spec.projectCredentials: a project API key, which
+	// the provider presents to the project's own API.
+	project bool
 }
 
-// exampleCredentials returns where the example ProviderConfigs whose
-// credentials come from a Secret read them; a namespaced ProviderConfig reads
-// a Secret of its own namespace.
+// exampleCredentials returns where the example ProviderConfigs read their
+// credentials from a Secret: spec.credentials with source Secret (key
+// secretRef.key) and spec.projectCredentials (key "value" of
+// connectionSecretRef, a ProjectAPIKey's connection Secret). A namespaced
+// ProviderConfig reads a Secret of its own namespace.
 func exampleCredentials(objs []*unstructured.Unstructured) []credentialsRef {
 	var out []credentialsRef
 	for _, o := range objs {
 		if !localenv.IsProviderConfig(o) {
 			continue
 		}
-		if source, _, _ := unstructured.NestedString(o.Object, "spec", "credentials", "source"); source != "Secret" {
-			continue
-		}
-		ref, _, _ := unstructured.NestedStringMap(o.Object, "spec", "credentials", "secretRef")
-		if ref["name"] == "" {
-			continue
-		}
 		config := o.GetKind() + "." + o.GroupVersionKind().Group + " " + o.GetName()
 		if ns := o.GetNamespace(); ns != "" {
 			config = o.GetKind() + "." + o.GroupVersionKind().Group + " " + ns + "/" + o.GetName()
-			ref["namespace"] = ns
 		}
-		out = append(out, credentialsRef{config: config, secret: types.NamespacedName{Namespace: ref["namespace"], Name: ref["name"]}, key: ref["key"]})
+		secret := func(ref map[string]string) types.NamespacedName {
+			if ns := o.GetNamespace(); ns != "" {
+				ref["namespace"] = ns
+			}
+			return types.NamespacedName{Namespace: ref["namespace"], Name: ref["name"]}
+		}
+		if source, _, _ := unstructured.NestedString(o.Object, "spec", "credentials", "source"); source == "Secret" {
+			if ref, _, _ := unstructured.NestedStringMap(o.Object, "spec", "credentials", "secretRef"); ref["name"] != "" {
+				out = append(out, credentialsRef{config: config, secret: secret(ref), key: ref["key"]})
+			}
+		}
+		if ref, _, _ := unstructured.NestedStringMap(o.Object, "spec", "projectCredentials", "connectionSecretRef"); ref["name"] != "" {
+			out = append(out, credentialsRef{config: config, secret: secret(ref), key: common.ConnectionKeyValue, project: true})
+		}
 	}
 	return out
 }
@@ -467,8 +484,10 @@ func exampleCredentials(objs []*unstructured.Unstructured) []credentialsRef {
 // lacking returns what a key lacks to be converged: first what
 // KeyStatus.Converged says; then, for a key whose value its connection Secret
 // holds where a ProviderConfig reads its credentials (the provider rotating
-// its own credentials), a request the simulator answered with success that
-// presented that key: the ProviderConfig works with the key the provider
+// its own credentials; a ProjectAPIKey that is a ProviderConfig's
+// projectCredentials), a request the simulator answered with success that
+// presented that key (a project key on the project's own API): the
+// ProviderConfig works with the key the provider wrote, at the URL it
 // wrote. A nil sim checks neither the simulator's keys nor its requests.
 func lacking(sim *orysim.Server, creds []credentialsRef) func(localenv.KeyStatus) string {
 	return func(s localenv.KeyStatus) string {
@@ -484,7 +503,11 @@ func lacking(sim *orysim.Server, creds []credentialsRef) func(localenv.KeyStatus
 				log = sim.RequestLog()
 			}
 			if !slices.ContainsFunc(log, func(e orysim.LogEntry) bool {
-				return e.WorkspaceKeyID == s.KeyID && e.Status >= 200 && e.Status < 300
+				presented := e.WorkspaceKeyID
+				if c.project {
+					presented = e.ProjectKeyID
+				}
+				return presented == s.KeyID && e.Status >= 200 && e.Status < 300
 			}) {
 				return fmt.Sprintf("%s has not yet called Ory successfully with key %s, which its credentials Secret %s holds", c.config, s.KeyID, c.secret)
 			}
@@ -533,8 +556,10 @@ func rows(projects []localenv.ProjectStatus, keys []localenv.KeyStatus, sim *ory
 		switch {
 		case k.Import:
 			r.note = "import (Observe): no value, by design"
+		case k.NoSecret && k.Secret != nil:
+			r.note = "public client: no secret, by design; " + k.IDKey() + " in Secret " + k.Secret.Namespace + "/" + k.Secret.Name
 		case k.Secret != nil:
-			r.note = "value in Secret " + k.Secret.Namespace + "/" + k.Secret.Name
+			r.note = k.ValueKey() + " in Secret " + k.Secret.Namespace + "/" + k.Secret.Name
 		}
 		out = append(out, r)
 	}
@@ -627,7 +652,7 @@ func show(rows []row, statuses []localenv.KeyStatus, want []resourceRef) view {
 			}
 			slices.Sort(keys)
 			for _, k := range keys {
-				e.fields = append(e.fields, field{label: k, value: shown(k, s.Secret.Data[k])})
+				e.fields = append(e.fields, field{label: k, value: shown(k, s.Secret.Data[k], s.ValueKey())})
 			}
 		}
 		v.secrets = append(v.secrets, e)
@@ -681,12 +706,18 @@ func render(v view) string {
 	}
 	for _, e := range v.secrets {
 		fmt.Fprintf(&b, "  %s\n", e.name)
+		// The values of a Secret line up: its longest key
+		// (authorizationURL of a client) sets the column.
+		width := 12
+		for _, f := range e.fields {
+			width = max(width, len(f.label)+1)
+		}
 		for _, f := range e.fields {
 			if f.label == "" {
 				fmt.Fprintf(&b, "    %s\n", f.value)
 				continue
 			}
-			fmt.Fprintf(&b, "    %-12s %s\n", f.label+":", f.value)
+			fmt.Fprintf(&b, "    %-*s %s\n", width, f.label+":", f.value)
 		}
 	}
 	return strings.TrimRight(b.String(), "\n")
@@ -779,10 +810,11 @@ func orZero(v *view) view {
 	return *v
 }
 
-// shown masks the value and anything that looks like an Ory key; key and
-// project IDs are not secret and are shown whole.
-func shown(key string, v []byte) string {
-	if key == common.ConnectionKeyValue || bytes.HasPrefix(v, []byte("ory_")) {
+// shown masks the secret (the value of an API key, the secret of an OAuth2
+// client: the Secret's key valueKey) and anything that looks like an Ory
+// key; IDs and URLs are not secret and are shown whole.
+func shown(key string, v []byte, valueKey string) string {
+	if key == valueKey || key == common.ConnectionKeyValue || key == common.ConnectionKeyClientSecret || bytes.HasPrefix(v, []byte("ory_")) {
 		return localenv.Mask(v)
 	}
 	return string(v)

@@ -29,6 +29,8 @@ func TestRender(t *testing.T) {
 	const (
 		projectValue   = "ory_pat_0123456789abcdefghijklmnopqrWXYZ"
 		workspaceValue = "ory_wak_0123456789abcdefghijklmnopqrQRST"
+		// An OAuth2 client's secret has no ory_ prefix to tell it by.
+		clientSecret = "0123456789abcdefghijklmnopqrCDEF"
 	)
 	ready := xpv2.Condition{Type: xpv2.TypeReady, Status: corev1.ConditionTrue}
 	synced := xpv2.Condition{Type: xpv2.TypeSynced, Status: corev1.ConditionTrue}
@@ -63,6 +65,19 @@ func TestRender(t *testing.T) {
 		},
 		// Not an example, and named like one of another kind.
 		{Kind: "ProjectAPIKey", Namespace: "team-a", Name: "ci", Ready: ready, Synced: synced, Parent: "project", KeyID: "k3"},
+		{
+			Kind: "OAuth2Client", Namespace: "team-a", Name: "web", Ready: ready, Synced: synced,
+			ExternalName: "c1", Parent: "project", KeyID: "c1", ParentID: "p1",
+			Secret: &localenv.SecretStatus{Namespace: "team-a", Name: "web-oauth2-client", Found: true, Data: map[string][]byte{
+				"clientSecret": []byte(clientSecret), "clientID": []byte("c1"), "tokenURL": []byte("https://payments-slug.projects.oryapis.com/oauth2/token"),
+			}},
+		},
+		{
+			// A public client: no secret, by design.
+			Kind: "OAuth2Client", Cluster: true, Name: "spa", Ready: ready, Synced: synced,
+			ExternalName: "c2", Parent: "project", KeyID: "c2", ParentID: "p1", NoSecret: true,
+			Secret: &localenv.SecretStatus{Namespace: "crossplane-system", Name: "spa-oauth2-client", Found: true, Data: map[string][]byte{"clientID": []byte("c2")}},
+		},
 	}
 	projects := []localenv.ProjectStatus{
 		{
@@ -85,10 +100,12 @@ func TestRender(t *testing.T) {
 		{kind: "WorkspaceAPIKey", cluster: true, id: "platform-legacy"},
 		{kind: "ProjectAPIKey", id: "team-a/payments-app"},
 		{kind: "ProjectAPIKey", id: "team-a/payments-old"}, // deleted by the user
+		{kind: "OAuth2Client", id: "team-a/web"},
+		{kind: "OAuth2Client", cluster: true, id: "spa"},
 	}
 	got := render(show(rows(projects, statuses, nil, lacking(nil, nil)), statuses, want))
-	for _, v := range []string{projectValue, workspaceValue} {
-		if strings.Contains(got, v[8:len(v)-4]) {
+	for _, v := range []string{projectValue[8:], workspaceValue[8:], clientSecret} {
+		if strings.Contains(got, v[:len(v)-4]) {
 			t.Fatalf("render shows a key's value:\n%s", got)
 		}
 	}
@@ -148,6 +165,22 @@ func TestRender(t *testing.T) {
 		"WorkspaceID": {
 			reason: "The workspace ID is not secret and is shown whole.",
 			line:   []string{"workspaceID:", "ws1"},
+		},
+		"OAuth2Client": {
+			reason: "An OAuth2Client is a row with its kind, and says which key of its Secret holds its secret.",
+			line:   []string{"OAuth2Client", "team-a/web", "ory.m", "True", "True", "c1", "clientSecret in Secret team-a/web-oauth2-client"},
+		},
+		"PublicClient": {
+			reason: "A public client is converged without a secret, and says so.",
+			line:   []string{"OAuth2Client", "spa", "ory (cluster)", "True", "True", "c2", "public client: no secret, by design; clientID in Secret crossplane-system/spa-oauth2-client"},
+		},
+		"ClientSecretMasked": {
+			reason: "A client's secret is masked, though nothing in it looks like an Ory key.",
+			line:   []string{"clientSecret:", "****CDEF (32 bytes)"},
+		},
+		"ClientURLs": {
+			reason: "A client's ID and URLs are not secret and are shown whole.",
+			line:   []string{"tokenURL:", "https://payments-slug.projects.oryapis.com/oauth2/token"},
 		},
 		"ProjectValueMasked": {
 			reason: "A project key's value is masked as before.",
@@ -377,6 +410,11 @@ func TestExampleKeys(t *testing.T) {
 		{kind: "WorkspaceAPIKey", id: "team-a/ci"},
 		{kind: "WorkspaceAPIKey", id: "team-a/provider-credentials"},
 		{kind: "WorkspaceAPIKey", cluster: true, id: "platform-legacy"},
+		{kind: "ProjectAPIKey", id: "team-a/oauth-admin"},
+		{kind: "ProjectAPIKey", cluster: true, id: "oauth-admin-legacy"},
+		{kind: "OAuth2Client", id: "team-a/web"},
+		{kind: "OAuth2Client", id: "team-a/spa"}, // a public client, converged without a secret
+		{kind: "OAuth2Client", cluster: true, id: "web-legacy"},
 	} {
 		if !slices.Contains(keys, want) {
 			t.Errorf("exampleKeys: want %v among %v", want, keys)
@@ -399,6 +437,11 @@ func TestExampleCredentials(t *testing.T) {
 		{config: "ProviderConfig.ory.m.crossplane.io team-a/default", secret: types.NamespacedName{Namespace: "team-a", Name: "ory-workspace-key"}, key: "credentials"},
 		{config: "ClusterProviderConfig.ory.m.crossplane.io default", secret: types.NamespacedName{Namespace: "crossplane-system", Name: "ory-workspace-key"}, key: "credentials"},
 		{config: "ProviderConfig.ory.crossplane.io default", secret: types.NamespacedName{Namespace: "crossplane-system", Name: "ory-legacy-workspace-key"}, key: "credentials"},
+		// The OAuth2Clients' ProviderConfigs read a ProjectAPIKey's
+		// connection Secret, so --check waits until a client call presented
+		// that key on the project's API.
+		{config: "ProviderConfig.ory.m.crossplane.io team-a/oauth", secret: types.NamespacedName{Namespace: "team-a", Name: "oauth-admin-ory-api-key"}, key: "value", project: true},
+		{config: "ProviderConfig.ory.crossplane.io oauth-legacy", secret: types.NamespacedName{Namespace: "crossplane-system", Name: "oauth-admin-legacy-ory-api-key"}, key: "value", project: true},
 	} {
 		if !slices.Contains(got, want) {
 			t.Errorf("exampleCredentials: want %+v among %+v", want, got)
@@ -437,13 +480,32 @@ func TestLacking(t *testing.T) {
 	selfRotating := credentialsRef{config: "ProviderConfig team-a/self-rotating", secret: rotated, key: "value"}
 	notUsed := "ProviderConfig team-a/self-rotating has not yet called Ory successfully with key " + made.Id
 
+	// A ProjectAPIKey whose Secret is the projectCredentials of the
+	// ProviderConfig of OAuth2Clients.
+	projectKey, err := sim.CreateKey(orysim.KeySpec{Project: localenv.ExampleProjectID, Name: "oauth-admin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	adminSecret := types.NamespacedName{Namespace: "team-a", Name: "oauth-admin-ory-api-key"}
+	admin := localenv.KeyStatus{
+		Kind: "ProjectAPIKey", Namespace: "team-a", Name: "oauth-admin", Parent: "project",
+		Ready:  xpv2.Condition{Type: xpv2.TypeReady, Status: corev1.ConditionTrue},
+		Synced: xpv2.Condition{Type: xpv2.TypeSynced, Status: corev1.ConditionTrue},
+		KeyID:  projectKey.ID, ParentID: localenv.ExampleProjectID,
+		Secret: &localenv.SecretStatus{Namespace: adminSecret.Namespace, Name: adminSecret.Name, Found: true, Data: map[string][]byte{
+			"value": []byte(projectKey.Value), "keyID": []byte(projectKey.ID),
+		}},
+	}
+	clients := credentialsRef{config: "ProviderConfig team-a/oauth", secret: adminSecret, key: "value", project: true}
+
 	cases := map[string]struct {
 		reason string
 		status localenv.KeyStatus
 		creds  []credentialsRef
-		// use presents this token to the simulator before the check; "" none.
-		use  string
-		want string // a part of the answer; "" for nothing lacking
+		// use presents this token to the simulator's console API before the
+		// check, useProject to the examples' project API; "" none.
+		use, useProject string
+		want            string // a part of the answer; "" for nothing lacking
 	}{
 		"NotCredentials": {
 			reason: "A key whose Secret no ProviderConfig reads needs only to converge.",
@@ -469,6 +531,20 @@ func TestLacking(t *testing.T) {
 			reason: "Once the simulator answered a request that presented the written key, the ProviderConfig works with it.",
 			status: status, creds: []credentialsRef{selfRotating}, use: made.GetValue(),
 		},
+		"ProjectCredentialsNotUsedYet": {
+			reason: "A ProjectAPIKey that is a ProviderConfig's projectCredentials has not shown that the provider reaches the project's API with it.",
+			status: admin, creds: []credentialsRef{clients},
+			want: "ProviderConfig team-a/oauth has not yet called Ory successfully with key " + projectKey.ID,
+		},
+		"ProjectCredentialsUsed": {
+			reason: "A request to the project's API that presented the key shows the ProviderConfig works with it, at the URL the simulator serves.",
+			status: admin, creds: []credentialsRef{clients}, useProject: projectKey.Value,
+		},
+		"ProjectCredentialsOtherKey": {
+			reason: "A request to the project's API with another key does not count.",
+			status: admin, creds: []credentialsRef{clients}, useProject: "ory_pat_unknown",
+			want: "ProviderConfig team-a/oauth has not yet called Ory successfully",
+		},
 		"NotConvergedFirst": {
 			reason: "What Converged says comes first.",
 			status: func() localenv.KeyStatus {
@@ -486,11 +562,14 @@ func TestLacking(t *testing.T) {
 			if tc.use != "" {
 				_, _, _ = orysim.NewClient(inst.URL, tc.use).WorkspaceAPI.ListWorkspaceApiKeys(t.Context(), localenv.ExampleWorkspaceID).Execute()
 			}
+			if tc.useProject != "" {
+				_, _, _ = orysim.NewProjectAPIClient(orysim.ProjectAPIURL(inst.URL, "examples"), tc.useProject).OAuth2API.ListOAuth2Clients(t.Context()).Execute()
+			}
 			got := lacking(sim, tc.creds)(tc.status)
 			if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
 				t.Errorf("%s\nlacking: want %q, got %q", tc.reason, tc.want, got)
 			}
-			if strings.Contains(got, made.GetValue()) {
+			if strings.Contains(got, made.GetValue()) || strings.Contains(got, projectKey.Value) {
 				t.Errorf("lacking reveals a key's value: %q", got)
 			}
 		})

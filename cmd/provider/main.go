@@ -31,6 +31,7 @@ func main() {
 		mgmtPolicies     = app.Flag("enable-management-policies", "Honour spec.managementPolicies (Observe-only imports, keeping keys on delete).").Default("true").Envar("ENABLE_MANAGEMENT_POLICIES").Bool()
 		metricsAddr      = app.Flag("metrics-bind-address", "Address of the Prometheus metrics endpoint.").Default(":8080").String()
 		healthAddr       = app.Flag("health-probe-bind-address", "Address of the /healthz and /readyz endpoints.").Default(":8081").String()
+		profileAddr      = app.Flag("profile-address", "Address of Go's profiling endpoints (/debug/pprof/: heap, goroutines, CPU), to measure the provider's memory and CPU, e.g. 127.0.0.1:6060. Empty (the default): none.").String()
 		sharedView       = app.Flag("shared-view", "Share one short-lived view of each project's API keys between the resources of that project, so that a poll costs one list call per project instead of one per key. --no-shared-view lists the project for every resource (naive mode, the benchmark's baseline).").Default("true").Bool()
 		cacheSyncTimeout = app.Flag("cache-sync-timeout", "How long a controller waits for the API server to list its kind when it starts; a controller that is not synced by then stops the provider. Keep it well above 10s: a kind whose CRD was just established may be missing from discovery at first, and is looked up again every 10s.").Default("2m").Duration()
 		stateMetricsPoll = app.Flag("poll-state-metric", "How often the managed resource state metrics (crossplane_managed_resource_exists, _ready, _synced) are recorded.").Default("5s").Duration()
@@ -77,6 +78,7 @@ func main() {
 		StateMetricsPoll:        *stateMetricsPoll,
 		MetricsAddress:          *metricsAddr,
 		HealthAddress:           *healthAddr,
+		ProfileAddress:          *profileAddr,
 		LeaderElection:          *leaderElection,
 		LeaderElectionNamespace: *leaseNamespace,
 		LeaseDuration:           *leaseDuration,

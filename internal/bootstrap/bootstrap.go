@@ -100,6 +100,12 @@ type Options struct {
 	MetricsAddress string
 	// HealthAddress is the address of /healthz and /readyz; "0" serves none.
 	HealthAddress string
+	// ProfileAddress is the address of Go's profiling endpoints
+	// (/debug/pprof/, net/http/pprof: heap, goroutine, CPU profiles).
+	// Empty or "0" serves none, the default: a profile shows the
+	// provider's memory and code, for whoever measures it, not for every
+	// client of the pod.
+	ProfileAddress string
 	// LeaderElection makes the replicas elect one leader (Lease
 	// LeaderElectionID in LeaderElectionNamespace).
 	LeaderElection bool
@@ -175,6 +181,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 
 		Metrics:                    metricsserver.Options{BindAddress: o.MetricsAddress},
 		HealthProbeBindAddress:     o.HealthAddress,
+		PprofBindAddress:           o.ProfileAddress,
 		LeaderElection:             o.LeaderElection,
 		LeaderElectionID:           LeaderElectionID,
 		LeaderElectionNamespace:    o.LeaderElectionNamespace,

@@ -63,13 +63,18 @@ type external struct {
 	// rotating says that a rotation of an in-place kind's secret is
 	// marked (common.AnnotationRotating): rotated secrets are not dropped.
 	rotating bool
-	kind     config.Kind
-	conn     *keyview.Connection // the pooled console connection ory is a view of
-	kube     client.Client
-	records  *records
-	cfg      *providerconfig.Config
-	record   event.Recorder
-	now      func() time.Time
+	// leaving says that the resource is being let go without its object
+	// (deleted with a policy that keeps it), and mg is the resource, for
+	// the events of what it leaves.
+	leaving bool
+	mg      resource.Managed
+	kind    config.Kind
+	conn    *keyview.Connection // the pooled console connection ory is a view of
+	kube    client.Client
+	records *records
+	cfg     *providerconfig.Config
+	record  event.Recorder
+	now     func() time.Time
 	// policies says whether spec.managementPolicies are honoured.
 	policies bool
 
@@ -202,7 +207,7 @@ func (e *external) Observe(ctx context.Context, cr Resource) (managed.ExternalOb
 	}
 
 	e.setReady(cr, key)
-	if err := e.checkValue(ctx, cr, key, rec); err != nil {
+	if rec, err = e.checkValue(ctx, cr, key, rec); err != nil {
 		return managed.ExternalObservation{}, err
 	}
 	if err := e.records.applyMetadata(ctx, cr, rec); err != nil {
@@ -382,7 +387,9 @@ func (e *external) Create(ctx context.Context, cr Resource) (managed.ExternalCre
 	// the runtime after Create returns: should the runtime's own write fail,
 	// the resource would otherwise stop with "cannot determine creation
 	// result" although the key and its value are safely recorded.
-	a := storedKeyAnnotations(cr, common.ExternalName(ref(key)), nil)
+	// Keys replaced earlier and still in their overlap stay recorded: the
+	// key that replaced them is gone, but they are still to delete.
+	a := storedKeyAnnotations(cr, common.ExternalName(ref(key)), retiredKeys(cr))
 	succeeded := e.now().Format(time.RFC3339)
 	a[meta.AnnotationKeyExternalCreateSucceeded] = &succeeded
 	if err := patchAnnotations(ctx, e.kube, cr, a); err != nil {
@@ -617,9 +624,20 @@ func (e *external) undoCreate(ctx context.Context, key console.Key, cause error)
 func (e *external) retire(cr Resource, k common.Ref) common.RetiredKey {
 	r := common.RetiredKey{Ref: k}
 	if rot := cr.KeyParameters().Rotation; rot != nil && rot.Overlap != nil {
-		r.NotBefore = e.now().Add(rot.Overlap.Get()).UTC().Truncate(time.Second)
+		r.NotBefore = overlapEnd(e.now(), rot.Overlap.Get())
 	}
 	return r
+}
+
+// overlapEnd is when an overlap that began at start ends, as a retired
+// entry records it: to the second, rounded up, so that the old key or
+// secret is never ended before the overlap has passed.
+func overlapEnd(start time.Time, overlap time.Duration) time.Time {
+	end := start.Add(overlap).UTC()
+	if t := end.Truncate(time.Second); !t.Equal(end) {
+		return t.Add(time.Second)
+	}
+	return end
 }
 
 // deleteRetired deletes the keys due at now (all of them for a zero now) and
@@ -684,58 +702,90 @@ func (e *external) setReady(cr Resource, key *console.Key) {
 // checkValue says whether the connection Secret holds this key's value. For
 // an imported key it publishes the value spec.forProvider.importValueFrom
 // names, once it has checked the value belongs to this key.
-func (e *external) checkValue(ctx context.Context, cr Resource, key *console.Key, rec record) error {
-	if e.inPlace != nil && !e.inPlace.HasSecret() {
+//
+// It returns the record the Secret holds afterwards: rec, or the record of
+// the imported value it wrote, so that what Observe decides next (a
+// rotation, say) reads the trigger just recorded.
+func (e *external) checkValue(ctx context.Context, cr Resource, key *console.Key, rec record) (record, error) {
+	if e.inPlace != nil && !e.inPlace.HasSecret(key) {
 		cr.SetConditions(e.noSecret())
-		return nil
+		return rec, nil
 	}
 	if rec.holds(ref(*key)) {
 		cr.SetConditions(e.valueStored())
-		return e.settleStoredIn(ctx, cr, key)
+		return rec, e.settleStoredIn(ctx, cr, key)
 	}
 	if where := valueStoredIn(cr); where != "" {
 		// The resource had this key's value: it was moved (a new
 		// writeConnectionSecretToRef) or lost (the Secret deleted or emptied).
-		return e.recoverValue(ctx, cr, key, rec, where)
+		return rec, e.recoverValue(ctx, cr, key, rec, where)
 	}
 	src := cr.KeyParameters().ImportValueFrom
+	field := e.importField()
 	if src == nil {
-		msg := "Ory returns a key's value only when the key is created, and this key was not created by this resource (it was imported), so the connection Secret has no value for it. Name a Secret holding it in spec.forProvider.importValueFrom"
-		if e.may(cr).update {
+		msg := "Ory returns a " + e.kind.SecretWords() + " only when it is made, and this " + e.noun() + " was not made by this resource (it was imported), so the connection Secret has no value for it. Name a Secret holding it in " + field
+		switch {
+		case !e.may(cr).update:
+			msg += "; the management policies do not allow Update, so the provider will not make a new one (add Update to spec.managementPolicies for that)."
+		case e.inPlace != nil:
+			msg += ", or let the provider rotate the secret by changing spec.forProvider.rotation.trigger."
+		default:
 			msg += ", or let the provider replace the key by changing spec.forProvider.rotation.trigger (or name or expiresAt)."
-		} else {
-			msg += "; the management policies do not allow Update, so the provider will not replace the key to get a new value (add Update to spec.managementPolicies for that)."
 		}
 		e.valueUnknown(cr, common.ReasonValueUnknown, msg)
-		return nil
+		return rec, nil
 	}
 	v, err := e.records.importedValue(ctx, cr, src)
 	switch {
 	case err != nil:
 		e.valueUnknown(cr, common.ReasonImportedValueUnavailable, err.Error())
-		return nil
+		return rec, nil
 	case key.LastCharacters == "" && !src.AcceptUnchecked:
-		e.valueUnknown(cr, common.ReasonImportedValueUnchecked, "Ory recorded no lastCharacters for this key (it predates them), so the value in Secret "+src.Name+" cannot be checked against it and is not published: set spec.forProvider.importValueFrom.acceptUnchecked to true to publish it anyway")
-		return nil
+		e.valueUnknown(cr, common.ReasonImportedValueUnchecked, "Ory recorded no lastCharacters for this key (it predates them), so the value in Secret "+src.Name+" cannot be checked against it and is not published: set "+field+".acceptUnchecked to true to publish it anyway")
+		return rec, nil
 	case key.LastCharacters != "" && !strings.HasSuffix(v, key.LastCharacters):
-		e.valueUnknown(cr, common.ReasonImportedValueMismatch, "the value in Secret "+src.Name+" does not end in this key's lastCharacters, so it belongs to another key and is not published: point spec.forProvider.importValueFrom at this key's value")
-		return nil
+		e.valueUnknown(cr, common.ReasonImportedValueMismatch, "the value in Secret "+src.Name+" does not end in this key's lastCharacters, so it belongs to another key and is not published: point "+field+" at this key's value")
+		return rec, nil
 	}
 	if problem := valueShapeProblem(e.kind.ValuePrefix, v); problem != "" {
-		e.valueUnknown(cr, common.ReasonImportedValueMalformed, "the value in Secret "+src.Name+" is not a key Ory issues for a "+e.kind.Name+": it "+problem+". It is not published: point spec.forProvider.importValueFrom at the key's value as Ory returned it")
-		return nil
+		e.valueUnknown(cr, common.ReasonImportedValueMalformed, "the value in Secret "+src.Name+" is not a secret Ory issues for a "+e.kind.Name+": it "+problem+". It is not published: point "+field+" at the value as Ory returned it")
+		return rec, nil
 	}
 	k := *key
 	k.Value = console.Value(v)
-	if err := e.records.write(ctx, cr, e.withValue(k), ref(k), common.Ref{}, trigger(cr.KeyParameters())); err != nil {
-		return err
+	// An imported secret counts as issued now: a rotation lifetime starts
+	// with the import, not with the object's creation.
+	wrote := stored{valueOf: ref(k), trigger: trigger(cr.KeyParameters()), issuedAt: e.issuedAt()}
+	if err := e.records.store(ctx, cr, e.withValue(k), wrote, false); err != nil {
+		return rec, err
 	}
 	if err := patchAnnotations(ctx, e.kube, cr, storedKeyAnnotations(cr, meta.GetExternalName(cr), retiredKeys(cr))); err != nil {
-		return err
+		return rec, err
 	}
 	cr.SetConditions(e.valueStored())
-	e.record.Event(cr, event.Normal("ImportedValue", "Published the value from Secret "+src.Name+" after checking it against the key's lastCharacters"))
-	return nil
+	how := "after checking it against the key's lastCharacters"
+	if key.LastCharacters == "" {
+		how = "unchecked, as " + field + ".acceptUnchecked allows"
+	}
+	e.record.Event(cr, event.Normal("ImportedValue", "Published the value from Secret "+src.Name+" "+how))
+	rec.valueOf, rec.replaces, rec.trigger, rec.issuedAt, rec.hasValue = wrote.valueOf, common.Ref{}, wrote.trigger, wrote.issuedAt, true
+	return rec, nil
+}
+
+// importField is the spec field that names an imported secret's Secret.
+func (e *external) importField() string {
+	if e.inPlace != nil {
+		return "spec.forProvider.importSecretFrom"
+	}
+	return "spec.forProvider.importValueFrom"
+}
+
+// noun names what the kind manages in messages: "key", or the kind.
+func (e *external) noun() string {
+	if e.inPlace != nil {
+		return e.kind.Name
+	}
+	return "key"
 }
 
 // valueUnknown sets the KeyValue condition to False, with a warning event

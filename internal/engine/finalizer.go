@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
@@ -11,6 +12,7 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
 	"github.com/crossplane-contrib/provider-ory/internal/metapatch"
 )
 
@@ -37,6 +39,9 @@ type finalizer struct {
 	record   event.Recorder
 	policies bool // spec.managementPolicies are honoured
 	connect  func(ctx context.Context, mg resource.Managed) (*external, error)
+	// inPlace says the kind's retired entries are its objects' rotated
+	// secrets (config.Kind.InPlace), for the words of the events.
+	inPlace bool
 }
 
 // AddFinalizer adds the managed resource finalizer to obj.
@@ -73,6 +78,10 @@ func (f finalizer) deleteRetired(ctx context.Context, mg resource.Managed) error
 	if len(retired) == 0 {
 		return nil
 	}
+	if p := may(mg, f.policies); !p.update && !p.delete && f.inPlace {
+		f.record.Event(mg, event.Warning("LeftRotatedSecrets", errors.New("The management policies allow neither Update nor Delete, so the provider leaves the rotated secrets of "+joinIDs(retired)+" valid after their overlap: drop them in the Ory console once nothing uses them")))
+		return nil
+	}
 	if p := may(mg, f.policies); !p.update && !p.delete {
 		f.record.Event(mg, event.Warning("LeftReplacedKeys", errors.New("The management policies allow neither Update nor Delete, so the provider leaves in Ory the key(s) "+joinRefs(retired)+" that this resource had replaced and was to delete: delete them in the Ory console")))
 		return nil
@@ -87,8 +96,22 @@ func (f finalizer) deleteRetired(ctx context.Context, mg resource.Managed) error
 	if remaining, failed := e.deleteRetired(ctx, retired, time.Time{}); failed > 0 {
 		return errors.Errorf("cannot delete replaced key(s) %s yet; the provider retries", joinRefs(remaining))
 	}
+	if f.inPlace {
+		f.record.Event(mg, event.Normal("DroppedRotatedSecrets", "Ended the rotated secrets of "+joinIDs(retired)+" before their overlap ended, since the resource is deleted; the client and its current secret stay in Ory"))
+		return nil
+	}
 	f.record.Event(mg, event.Normal("DeletedReplacedKeys", "Deleted key(s) "+joinRefs(retired)+" that this resource had replaced, before their overlap ended, since the resource is deleted; its current key stays in Ory"))
 	return nil
+}
+
+// joinIDs names the objects of retired entries, for an in-place kind
+// (whose entries are its own object's rotated secrets).
+func joinIDs(retired []common.RetiredKey) string {
+	ids := make([]string, 0, len(retired))
+	for _, r := range retired {
+		ids = append(ids, r.ID)
+	}
+	return strings.Join(ids, ", ")
 }
 
 // deletesKey reports whether deleting mg deletes its key in Ory, as the

@@ -51,18 +51,27 @@ import (
 // While the mark is there the provider never drops rotated secrets: the
 // Secret may still hold one of them.
 
+// maxRotatedSecrets is how many old secrets Ory keeps per client
+// (rotateOAuth2ClientSecret: "Up to five rotated secrets are retained").
+const maxRotatedSecrets = 5
+
+// maxRotateAttempts bounds the rotations whose secret never reached the
+// Secret: after that many the secret the Secret holds is the fourth
+// newest of Ory's rotated secrets, one rotation from being dropped.
+const maxRotateAttempts = maxRotatedSecrets - 1
+
 // errRotationWaits says that a rotation waits for the previous one's
 // overlap. It is not a failure: Update reports it in an event and the
 // UpToDate condition and returns nil.
 const msgRotationWaits = "the rotation waits until %s, when the overlap of the previous rotation ends: Ory ends every old secret at once, so rotating sooner would cut that overlap short"
 
-// issuedAt is the issue time a store records: now for an in-place kind,
-// zero (not recorded) for API keys.
+// issuedAt is the issue time a store records: now for an in-place kind
+// (to the nanosecond, see stamp), zero (not recorded) for API keys.
 func (e *external) issuedAt() time.Time {
 	if e.inPlace == nil {
 		return time.Time{}
 	}
-	return e.now().UTC().Truncate(time.Second)
+	return e.now().UTC()
 }
 
 // secretRenewAt is when an in-place kind's secret is rotated under
@@ -106,7 +115,7 @@ func (e *external) observeInPlace(cr Resource, key *console.Key, rec record) {
 	e.observed.obj = key
 	e.observed.update = e.inPlace.Differs(key)
 	e.observed.replace, e.observed.rotation = rotateReason(cr.KeyParameters(), key, rec, e.now()), true
-	if e.observed.replace == "" && e.rotating && e.inPlace.HasSecret() {
+	if e.observed.replace == "" && e.rotating && e.inPlace.HasSecret(key) {
 		// The repair stage found no secret stored since the mark: Ory may
 		// hold a new secret nobody has, and the old one valid for ever.
 		e.observed.replace = "an interrupted rotation is finished"
@@ -147,7 +156,7 @@ func (e *external) updateInPlace(ctx context.Context, cr Resource) (managed.Exte
 				waits = r.NotBefore
 			}
 		}
-		if !waits.IsZero() {
+		if !waits.IsZero() && e.observed.valueLost == "" {
 			msg := "the " + e.kind.SecretWords() + " must be rotated because " + e.observed.replace + "; " + errors.Errorf(msgRotationWaits, waits.Format(time.RFC3339)).Error()
 			if c := cr.GetCondition(common.TypeUpToDate); c.Message != msg {
 				e.record.Event(cr, event.Normal("RotationWaits", msg))
@@ -206,11 +215,26 @@ func (e *external) oldSecretEnds(cr Resource) string {
 // rotateStored asks Ory for a new secret of the current object and stores
 // it, marked first (steps 1 to 3 above).
 func (e *external) rotateStored(ctx context.Context, cr Resource) (managed.ConnectionDetails, error) {
-	if _, ok := cr.GetAnnotations()[common.AnnotationRotating]; !ok {
-		since := e.now().UTC().Truncate(time.Second).Format(time.RFC3339)
-		if err := patchAnnotations(ctx, e.kube, cr, map[string]*string{common.AnnotationRotating: &since}); err != nil {
-			return nil, err
-		}
+	// Whatever would refuse the new secret's write refuses it now, before
+	// Ory makes a secret that could not be stored.
+	if err := e.records.dryRun(ctx, cr, false); err != nil {
+		return nil, errors.Wrap(err, "the secret is not rotated")
+	}
+	mark, marked := common.ParseRotationMark(cr.GetAnnotations()[common.AnnotationRotating]), hasAnnotation(cr, common.AnnotationRotating)
+	if !marked {
+		mark = common.RotationMark{Since: e.now().UTC()}
+	}
+	if mark.Attempts >= maxRotateAttempts {
+		// Each attempt whose secret never reached the Secret pushes the one
+		// the Secret holds down Ory's list of rotated secrets, and Ory
+		// keeps five: another could end the only working secret.
+		return nil, errors.Errorf("%d rotations of %s %s since %s never stored their secret, and Ory keeps only %d old secrets: the provider stops rotating so that the secret the connection Secret holds keeps working. "+
+			"Fix what kept the new secret from being stored (see the events), then remove the %s annotation to rotate again", mark.Attempts, e.kind.Name, e.observed.current.ID, mark.Since.Format(time.RFC3339), maxRotatedSecrets, common.AnnotationRotating)
+	}
+	mark.Attempts++
+	v := mark.String()
+	if err := patchAnnotations(ctx, e.kube, cr, map[string]*string{common.AnnotationRotating: &v}); err != nil {
+		return nil, err
 	}
 	e.rotating = true
 	// Look the extra details up first: nothing may stand between the new
@@ -238,26 +262,42 @@ func (e *external) rotateStored(ctx context.Context, cr Resource) (managed.Conne
 	return details, nil
 }
 
+// stamp formats a moment for AnnotationRotating and AnnotationIssuedAt:
+// RFC 3339 to the nanosecond, so that a rotation marked in the second of
+// the previous store still reads as later than that store (issuedSince);
+// to the second, a client created and rotated within one second looked,
+// after a crash that lost the rotation's answer, as if the rotation had
+// stored its secret. Readers parsing with time.RFC3339 accept the fraction.
+func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+// rotationMark is the value of AnnotationRotating for a rotation begun now.
+func (e *external) rotationMark() string { return common.RotationMark{Since: e.now()}.String() }
+
+// issuedSince says whether a secret issued at issued (the Secret's record;
+// zero when it records none) was stored at or after the rotation marked
+// mark (AnnotationRotating; a mangled mark counts as the beginning of
+// time).
+func issuedSince(issued time.Time, mark string) bool {
+	since := common.ParseRotationMark(mark).Since
+	return !issued.IsZero() && !issued.Before(since)
+}
+
 // recoverRotation resolves an interrupted rotation (AnnotationRotating
 // found by the repair stage): a secret issued since the mark is in the
 // Secret, so the rotation is recorded; otherwise the mark stays and Update
 // rotates again.
 func (e *external) recoverRotation(ctx context.Context, cr Resource) error {
-	since, err := time.Parse(time.RFC3339, cr.GetAnnotations()[common.AnnotationRotating])
-	if err != nil {
-		since = time.Time{}
-	}
 	rec, err := e.records.read(ctx, cr)
 	if err != nil {
 		return err
 	}
 	current, _ := common.ParseRef(meta.GetExternalName(cr))
-	if !rec.holds(current) || rec.issuedAt.IsZero() || rec.issuedAt.Before(since) {
+	if !rec.holds(current) || !issuedSince(rec.issuedAt, cr.GetAnnotations()[common.AnnotationRotating]) {
 		return nil
 	}
 	r := common.RetiredKey{Ref: common.Ref{Parent: rec.valueOf.Parent, ID: current.ID}}
 	if rot := cr.KeyParameters().Rotation; rot != nil && rot.Overlap != nil {
-		r.NotBefore = rec.issuedAt.Add(rot.Overlap.Get())
+		r.NotBefore = overlapEnd(rec.issuedAt, rot.Overlap.Get())
 	}
 	retired := withRetired(retiredKeys(cr), r)
 	a := keyAnnotations(meta.GetExternalName(cr), retired)
@@ -273,6 +313,12 @@ func (e *external) recoverRotation(ctx context.Context, cr Resource) error {
 // retired entry with its ID). Never while a rotation is marked: the Secret
 // may still hold one of them.
 func (e *external) deleteRotated(ctx context.Context, k common.Ref) error {
+	if e.rotating && e.leaving {
+		// The resource goes and leaves the client, whose Secret may hold
+		// one of the rotated secrets: they stay, and the event says so.
+		e.record.Event(e.mg, event.Warning("LeftRotatedSecrets", errors.New("A rotation of "+e.kind.Name+" "+k.ID+" was interrupted, so the connection Secret may hold one of its rotated secrets: the provider leaves them valid as it lets the resource go. Drop them in the Ory console (or with Ory's deleteRotatedOAuth2ClientSecrets) once nothing uses them")))
+		return nil
+	}
 	if e.rotating {
 		return errors.New("a rotation is in progress")
 	}

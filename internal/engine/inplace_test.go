@@ -4,7 +4,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	corev1 "k8s.io/api/core/v1"
+
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
+	"github.com/crossplane-contrib/provider-ory/config"
 	"github.com/crossplane-contrib/provider-ory/internal/console"
 )
 
@@ -79,6 +83,95 @@ func TestWithRetired(t *testing.T) {
 				if got[i].String() != tc.want[i].String() {
 					t.Errorf("withRetired = %v, want %v (%s)", got, tc.want, tc.why)
 				}
+			}
+		})
+	}
+}
+
+// stubInPlace makes external an in-place kind's; the test calls none of
+// its methods.
+type stubInPlace struct{ config.InPlaceAPI }
+
+// TestRotationMarkAgainstStore checks the times the provider writes for an
+// in-place kind (the issue time of a store, AnnotationIssuedAt, and the
+// rotation mark, AnnotationRotating) as recoverRotation reads them back:
+// a secret counts as the interrupted rotation's only if it was stored at
+// or after the mark. Found by test/crash TestCrashOAuth2Client (rotation,
+// answer lost): a client created and rotated within one second read, after
+// the crash, as if the lost rotation had stored its secret; the provider
+// recorded a rotation that had not happened and then dropped the rotated
+// secrets, among them the one the Secret held.
+func TestRotationMarkAgainstStore(t *testing.T) {
+	stored := time.Date(2026, 11, 30, 12, 0, 0, 100_000_000, time.UTC)
+	cases := []struct {
+		name string
+		why  string
+		mark time.Time
+		want bool
+	}{
+		{name: "MarkedLaterInTheSameSecond", why: "the previous secret stored at .100, the rotation marked at .400: the Secret holds the old secret, the rotation stored nothing",
+			mark: stored.Add(300 * time.Millisecond), want: false},
+		{name: "MarkedInTheNextSecond", why: "the rotation marked a second after the store: nothing stored since",
+			mark: stored.Add(time.Second), want: false},
+		{name: "StoredAfterTheMarkInTheSameSecond", why: "the rotation's own store, 200 ms after its mark",
+			mark: stored.Add(-200 * time.Millisecond), want: true},
+		{name: "StoredInTheSecondAfterTheMark", why: "the rotation's own store, in the second after its mark",
+			mark: stored.Add(-900 * time.Millisecond), want: true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			at := func(now time.Time) *external {
+				return &external{inPlace: stubInPlace{}, now: func() time.Time { return now }}
+			}
+			mark := at(tc.mark).rotationMark()
+			issued := recordedIssuedAt(t, at(stored).issuedAt())
+			if got := issuedSince(issued, mark); got != tc.want {
+				t.Errorf("issuedSince(%s, mark %q) = %v, want %v (%s)", issued.Format(time.RFC3339Nano), mark, got, tc.want, tc.why)
+			}
+		})
+	}
+}
+
+// recordedIssuedAt is an issue time as a store writes it to the Secret and
+// records.read parses it back.
+func recordedIssuedAt(t *testing.T, at time.Time) time.Time {
+	t.Helper()
+	s := &corev1.Secret{}
+	meta.AddAnnotations(s, map[string]string{common.AnnotationIssuedAt: stamp(at)})
+	got, err := time.Parse(time.RFC3339, s.GetAnnotations()[common.AnnotationIssuedAt])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// TestOverlapEnd checks the moment an overlap ends as the retired entry
+// records it (to the second): never before the overlap has passed. Found by
+// test/crash TestCrashOAuth2Client (rotation, answer lost): an old secret
+// ended 4.6 s after the new one was stored, with an overlap of 5 s, since
+// the end was truncated to the second.
+func TestOverlapEnd(t *testing.T) {
+	overlap := 5 * time.Second
+	stored := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	cases := []struct {
+		name string
+		why  string
+		at   time.Time
+	}{
+		{name: "WholeSecond", why: "stored on a whole second: the end is exact", at: stored},
+		{name: "WithinASecond", why: "stored at .600: truncating would end the overlap 600 ms early", at: stored.Add(600 * time.Millisecond)},
+		{name: "JustAfterASecond", why: "stored 1 ns after a whole second", at: stored.Add(time.Nanosecond)},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := common.RetiredKey{Ref: common.Ref{Parent: "3f2c1b8e-0d7a-4c1e-9b6f-2a4d5e6f7a8b", ID: "8c0d9e1f-2a3b-4c5d-8e6f-7a8b9c0d1e2f"}, NotBefore: overlapEnd(tc.at, overlap)}
+			got := common.ParseRetiredKeys(r.String())
+			if len(got) != 1 {
+				t.Fatalf("cannot read back %q: %v", r.String(), got)
+			}
+			if end := got[0].NotBefore; end.Before(tc.at.Add(overlap)) || !end.Before(tc.at.Add(overlap+time.Second)) {
+				t.Errorf("the overlap of a secret stored at %s ends at %s, want within a second from %s (%s)",
+					tc.at.Format(time.RFC3339Nano), end.Format(time.RFC3339Nano), tc.at.Add(overlap).Format(time.RFC3339Nano), tc.why)
 			}
 		})
 	}

@@ -299,7 +299,7 @@ type stored struct {
 func (r *records) store(ctx context.Context, mg resource.Managed, details map[string][]byte, rec stored, absent bool) error {
 	s, err := r.secretFor(mg, details, rec.valueOf.String(), rec.replaces.String(), rec.trigger)
 	if err == nil && !rec.issuedAt.IsZero() {
-		meta.AddAnnotations(s, map[string]string{common.AnnotationIssuedAt: rec.issuedAt.UTC().Format(time.RFC3339)})
+		meta.AddAnnotations(s, map[string]string{common.AnnotationIssuedAt: stamp(rec.issuedAt)})
 	}
 	if err != nil {
 		return err

@@ -283,6 +283,12 @@ func (e *external) knownKeyIDs(ctx context.Context, name string) (map[string]boo
 // forEachKeyResource calls fn with every resource of the kind, of either
 // scope, read from the manager's cache. A scope whose CRD is not installed
 // (not activated, with Crossplane's safe-start) has no resources.
+//
+// fn gets the cache's own objects, not copies: it must only read them.
+// Copies cost a copy of every resource of the kind per call, and the calls
+// come together when many creates are cut short at once (an overloaded API
+// server): at 10,000 resources a heap profile showed these copies as 29% of
+// the provider's heap.
 func (e *external) forEachKeyResource(ctx context.Context, fn func(Resource)) error {
 	for _, gvk := range e.kind.Scopes {
 		o, err := e.kube.Scheme().New(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
@@ -293,7 +299,7 @@ func (e *external) forEachKeyResource(ctx context.Context, fn func(Resource)) er
 		if !ok {
 			return errors.Errorf("%s is not a list", gvk)
 		}
-		if err := e.kube.List(ctx, l); err != nil {
+		if err := e.kube.List(ctx, l, client.UnsafeDisableDeepCopy); err != nil {
 			if kmeta.IsNoMatchError(err) {
 				continue
 			}

@@ -104,7 +104,7 @@ func setup(mgr ctrl.Manager, o controller.Options, kind config.Kind, s scope, cl
 		managed.WithInitializers(&createRecovery{connect: conn.connect}),
 		// The runtime's resolver, kept to the resource's own namespace.
 		managed.WithReferenceResolver(ownNamespace{client: mgr.GetClient()}),
-		managed.WithFinalizer(finalizer{kube: mgr.GetClient(), records: conn.records, record: recorder, policies: conn.policies, connect: conn.connect}),
+		managed.WithFinalizer(finalizer{kube: mgr.GetClient(), records: conn.records, record: recorder, policies: conn.policies, connect: conn.connect, inPlace: kind.InPlace}),
 		managed.WithPollIntervalHook(alignedPolls(time.Now)),
 	}
 	shared, err := managedopts.Shared(mgr, o, s.gvk, name, recorder)
@@ -166,6 +166,8 @@ func (c *connector) connect(ctx context.Context, mg resource.Managed) (*external
 		inPlace:  inPlace,
 		self:     self.ID,
 		rotating: hasAnnotation(mg, common.AnnotationRotating),
+		leaving:  meta.WasDeleted(mg) && !deletesKey(mg, c.policies),
+		mg:       mg,
 		conn:     conn,
 		kind:     c.kind,
 		kube:     c.kube,

@@ -49,6 +49,16 @@ func (m quietManager) GetClient() client.Client { return m.client }
 //     that data already for that resource: the publisher then finds nothing
 //     to change and sends no patch. Any change to the Secret, by anyone,
 //     gives it a new resourceVersion and so a new read.
+//   - likewise the read before a publish of no details at all, which the
+//     runtime makes after every Observe that found no key (before each
+//     create, and while a resource is deleted): publishing nothing would
+//     create an empty Secret, or patch an existing one with no data, and
+//     cost the API server a read and a write per new key, then a create
+//     that fails (the engine writes the Secret, with the value, after the
+//     create) and a read and a patch. The engine checks the Secret can be
+//     written before it asks Ory for a key (records.dryRun), creates it
+//     with the value, and refuses a Secret that is not the resource's in
+//     Observe, so the empty Secret served nothing.
 //
 // The runtime reads no other Secret through this client; the engine's own
 // reads and writes use the manager's client.
@@ -58,9 +68,11 @@ type quietClient struct {
 }
 
 // Get reads obj, except a connection Secret whose data the runtime's
-// publisher would not change (see quietClient).
+// publisher would not change, or that it would publish with no data (see
+// quietClient): obj, the Secret the publisher means to write, is then
+// answered as is, so the publisher finds nothing to change.
 func (c quietClient) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
-	if s, ok := obj.(*corev1.Secret); ok && len(opts) == 0 && s.GetName() == key.Name && s.GetNamespace() == key.Namespace && c.records.holdsData(ctx, s) {
+	if s, ok := obj.(*corev1.Secret); ok && len(opts) == 0 && s.GetName() == key.Name && s.GetNamespace() == key.Namespace && (len(s.Data) == 0 || c.records.holdsData(ctx, s)) {
 		return nil
 	}
 	return c.Client.Get(ctx, key, obj, opts...)

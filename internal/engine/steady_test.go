@@ -252,6 +252,19 @@ func TestQuietClient(t *testing.T) {
 			wantReads:   2,
 			wantPatches: 1,
 		},
+		"PublishNothing": {
+			reason: "No details (an Observe that found no key, before a create) are not published: no read, and no empty Secret created or patched.",
+			act: func(t *testing.T, w *steadyWorld, c client.Client) {
+				for _, d := range []managed.ConnectionDetails{nil, {}} {
+					published, err := managed.NewAPILocalSecretPublisher(c, w.kube.Scheme()).PublishConnection(context.Background(), w.cr, d)
+					mustNot(t, err)
+					if published {
+						t.Errorf("published %v, want nothing published", d)
+					}
+				}
+			},
+			wantReads: 1,
+		},
 		"PublishAfterEdit": {
 			reason: "Someone removed the id from the Secret: its new resourceVersion makes the record stale, and the id is published again.",
 			act: func(t *testing.T, w *steadyWorld, c client.Client) {

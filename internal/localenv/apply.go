@@ -82,9 +82,9 @@ func SeedExamples(sim *orysim.Server) error {
 
 // ExampleFiles returns the example files of both scopes: crossplane-system.yaml,
 // every YAML file of examples/namespaced and examples/cluster, sorted, then
-// the ProjectExampleFiles. The rest of examples/ (compositions, the Usages of
-// examples/project) needs Crossplane itself, which this environment does
-// not run.
+// the ProjectExampleFiles and the OAuth2ClientExampleFiles. The rest of
+// examples/ (compositions, the Usages of examples/project) needs Crossplane
+// itself, which this environment does not run.
 func ExampleFiles(root string) ([]string, error) {
 	dir := filepath.Join(root, "examples")
 	files := []string{filepath.Join(dir, "crossplane-system.yaml")}
@@ -106,7 +106,7 @@ func ExampleFiles(root string) ([]string, error) {
 		sort.Strings(found)
 		files = append(files, found...)
 	}
-	for _, f := range ProjectExampleFiles {
+	for _, f := range slices.Concat(ProjectExampleFiles, OAuth2ClientExampleFiles) {
 		f = filepath.Join(dir, f)
 		if _, err := os.Stat(f); err != nil {
 			return nil, err
@@ -121,6 +121,13 @@ func ExampleFiles(root string) ([]string, error) {
 // in it by reference. Its Usages (*-usage.yaml) are enforced by Crossplane's
 // webhooks, which this environment does not run.
 var ProjectExampleFiles = []string{"project/namespaced.yaml", "project/cluster.yaml"}
+
+// OAuth2ClientExampleFiles are the files of examples/oauth2client, relative
+// to examples/: per scope, a ProjectAPIKey whose connection Secret is the
+// projectCredentials of a ProviderConfig, and an OAuth2Client made through
+// that ProviderConfig. They build on the namespaced and cluster sets (the
+// namespace and the ProviderConfigs the keys are made through).
+var OAuth2ClientExampleFiles = []string{"oauth2client/namespaced.yaml", "oauth2client/cluster.yaml"}
 
 // ReadObjects reads every document of the YAML (or JSON) files, in order,
 // skipping empty documents.
@@ -235,7 +242,8 @@ func IsProviderConfig(u *unstructured.Unstructured) bool {
 }
 
 // IsKeyResource reports whether u is a resource of a kind of the catalogue
-// (config.Kinds), in either scope: a ProjectAPIKey or a WorkspaceAPIKey.
+// (config.Kinds), in either scope: a ProjectAPIKey, a WorkspaceAPIKey or an
+// OAuth2Client.
 func IsKeyResource(u *unstructured.Unstructured) bool {
 	_, ok := kindOf(u)
 	return ok

@@ -232,9 +232,14 @@ func TestExamples(t *testing.T) {
 			continue
 		}
 		id := name[strings.LastIndexByte(name, '/')+1:]
-		k, ok := simulatorKey(sim, kind.Parent.Noun, parentOf[kind.Parent.Noun], id)
+		// The examples import API keys only; SeedExamples seeds no client.
+		lookup := sim.Key
+		if kind.Name == config.WorkspaceAPIKey.Name {
+			lookup = sim.WorkspaceKey
+		}
+		k, ok := lookup(parentOf[kind.Parent.Noun], id)
 		if !ok {
-			t.Errorf("%s imports key %s, which SeedExamples does not seed in the examples' %s", describe(o), id, kind.Parent.Noun)
+			t.Errorf("%s imports %s, which SeedExamples does not seed in the examples' %s", describe(o), id, kind.Parent.Noun)
 			continue
 		}
 		if want, _, _ := unstructured.NestedString(o.Object, "spec", "forProvider", "name"); k.Name != want {
@@ -256,6 +261,11 @@ func TestIsKeyResource(t *testing.T) {
 			gvk:    namespacedv1alpha1.WorkspaceAPIKeyGroupVersionKind, want: true,
 		},
 		"ClusterWorkspaceAPIKey": {reason: "The cluster-scoped WorkspaceAPIKey too.", gvk: clusterv1alpha1.WorkspaceAPIKeyGroupVersionKind, want: true},
+		"NamespacedOAuth2Client": {
+			reason: "An OAuth2Client holds a secret Ory returns once, like a key: make run waits for it and shows its Secret.",
+			gvk:    namespacedv1alpha1.OAuth2ClientGroupVersionKind, want: true,
+		},
+		"ClusterOAuth2Client": {reason: "The cluster-scoped OAuth2Client too.", gvk: clusterv1alpha1.OAuth2ClientGroupVersionKind, want: true},
 		"OtherVersion": {
 			reason: "The group and kind decide, as they do for the API server's conversions.",
 			gvk:    schema.GroupVersionKind{Group: namespacedv1alpha1.Group, Version: "v1", Kind: "WorkspaceAPIKey"}, want: true,

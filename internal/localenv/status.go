@@ -48,18 +48,44 @@ type KeyStatus struct {
 	// Secret cannot hold the key's value, as for every import: Ory returns a
 	// value only when it creates the key.
 	ValueUnknown bool
+	// NoSecret is true when the provider reports that the object has no
+	// secret at all: a public OAuth2 client (token_endpoint_auth_method
+	// none), whose connection Secret holds its ID and URLs only.
+	NoSecret bool
 	// Secret is the connection Secret; nil without writeConnectionSecretToRef.
 	Secret *SecretStatus
 	// Deleting is true once the resource has a deletion timestamp.
 	Deleting bool
 }
 
-// SecretStatus is a connection Secret. Data holds the key's value: never
-// print it, print Mask(Data["value"]).
+// SecretStatus is a connection Secret. Data holds the key's value (an
+// OAuth2 client's secret): never print it, print Mask of it (see
+// KeyStatus.ValueKey).
 type SecretStatus struct {
 	Namespace, Name string
 	Found           bool
 	Data            map[string][]byte
+}
+
+// ValueKey is the connection Secret's key of the resource's secret, as its
+// kind declares it (config.Kind.ConnectionValueKey): "value" for API keys,
+// "clientSecret" for OAuth2 clients.
+func (k KeyStatus) ValueKey() string { return catalogueKind(k.Kind).ConnectionValueKey() }
+
+// IDKey is the connection Secret's key of the resource's ID
+// (config.Kind.ConnectionIDKey): "keyID" for API keys, "clientID" for OAuth2
+// clients.
+func (k KeyStatus) IDKey() string { return catalogueKind(k.Kind).ConnectionIDKey() }
+
+// catalogueKind returns the kind of config.Kinds named name; the zero Kind
+// (whose connection keys are the API keys') for a name it lacks.
+func catalogueKind(name string) config.Kind {
+	for _, k := range config.Kinds() {
+		if k.Name == name {
+			return k
+		}
+	}
+	return config.Kind{}
 }
 
 // ID names the resource like kubectl does: namespace/name, or the name alone
@@ -159,6 +185,7 @@ func keyStatus(kind config.Kind, r engine.Resource) KeyStatus {
 		ParentID:     *r.ObservedParentID(),
 		Import:       slices.Equal(r.GetManagementPolicies(), xpv2.ManagementPolicies{xpv2.ManagementActionObserve}),
 		ValueUnknown: r.GetCondition(common.TypeValue).Reason == common.ReasonValueUnknown,
+		NoSecret:     r.GetCondition(common.TypeValue).Reason == common.ReasonNoSecret,
 		Deleting:     r.GetDeletionTimestamp() != nil,
 	}
 	// A namespaced resource writes its Secret to its own namespace; a
@@ -177,53 +204,78 @@ func keyStatus(kind config.Kind, r engine.Resource) KeyStatus {
 }
 
 // Converged returns "" when the resource is where the examples want it,
-// otherwise what is missing. Converged means: Ready and Synced; for a key the
-// provider made, a connection Secret whose keyID is the key's and whose
-// value is the value of the key in sim's project or workspace (nil sim skips
-// that comparison); for an import, the provider reporting that its value is
-// unknown, and the key existing in sim.
+// otherwise what is missing. Converged means: Ready and Synced; for a key or
+// client the provider made, a connection Secret whose ID (IDKey) is the
+// resource's and whose secret (ValueKey) is the current secret of that key
+// or client in sim's project or workspace (nil sim skips that comparison);
+// for a public OAuth2 client (NoSecret), a connection Secret with its ID and
+// no secret, and no secret in sim either; for an import, the provider
+// reporting that its value is unknown, and the key existing in sim.
 func (k KeyStatus) Converged(sim *orysim.Server) string {
 	missing := notSettled(k.Deleting, k.Ready, k.Synced)
 	if k.KeyID == "" {
 		missing = append(missing, "no status.atProvider.id yet")
 	}
-	var simKey orysim.Key
+	var simSecret string
 	found := false
 	if sim != nil && k.KeyID != "" {
-		simKey, found = simulatorKey(sim, k.Parent, k.ParentID, k.KeyID)
+		simSecret, found = SimulatorSecret(sim, k.Kind, k.ParentID, k.KeyID)
 		if !found {
-			missing = append(missing, fmt.Sprintf("key %s is not in the simulator's %s %s", k.KeyID, k.Parent, k.ParentID))
+			missing = append(missing, fmt.Sprintf("%s %s is not in the simulator's %s %s", objectNoun(k.Kind), k.KeyID, k.Parent, k.ParentID))
 		}
 	}
 	if k.Import && !k.ValueUnknown {
 		missing = append(missing, "the provider does not (yet) report the import's value as unknown")
 	}
 	if s := k.Secret; s != nil {
-		v := s.Data[common.ConnectionKeyValue]
+		v := s.Data[k.ValueKey()]
 		switch {
 		case !s.Found:
 			missing = append(missing, "connection Secret "+s.Namespace+"/"+s.Name+" does not exist yet")
+		case string(s.Data[k.IDKey()]) != k.KeyID:
+			missing = append(missing, fmt.Sprintf("connection Secret holds %s %q, the resource observes %q", k.IDKey(), s.Data[k.IDKey()], k.KeyID))
+		case k.NoSecret && len(v) != 0:
+			missing = append(missing, "connection Secret "+s.Namespace+"/"+s.Name+" holds a "+k.ValueKey()+", but the provider reports that the object has no secret")
+		case k.NoSecret && found && simSecret != "":
+			missing = append(missing, "the provider reports no secret, but "+k.KeyID+" has one in the simulator")
+		case k.NoSecret:
 		case len(v) == 0:
-			missing = append(missing, "connection Secret "+s.Namespace+"/"+s.Name+" has no value yet")
-		case string(s.Data[common.ConnectionKeyID]) != k.KeyID:
-			missing = append(missing, fmt.Sprintf("connection Secret holds keyID %q, the resource observes %q", s.Data[common.ConnectionKeyID], k.KeyID))
-		case found && string(v) != simKey.Value:
-			missing = append(missing, "the connection Secret's value is not the simulator's value of key "+k.KeyID)
+			missing = append(missing, "connection Secret "+s.Namespace+"/"+s.Name+" has no "+k.ValueKey()+" yet")
+		case found && string(v) != simSecret:
+			missing = append(missing, "the connection Secret's "+k.ValueKey()+" is not the simulator's current secret of "+k.KeyID)
 		}
 	}
 	return strings.Join(missing, "; ")
 }
 
-// simulatorKey returns key keyID of the project or workspace parentID, as
-// parent (a config.Parent.Noun) says: the simulator keeps the two apart.
-func simulatorKey(sim *orysim.Server, parent, parentID, keyID string) (orysim.Key, bool) {
-	switch parent {
-	case config.ProjectAPIKey.Parent.Noun:
-		return sim.Key(parentID, keyID)
-	case config.WorkspaceAPIKey.Parent.Noun:
-		return sim.WorkspaceKey(parentID, keyID)
+// objectNoun names an object of kind in messages: "client" for an
+// OAuth2Client, "key" for the API keys.
+func objectNoun(kind string) string {
+	if kind == config.OAuth2Client.Name {
+		return "client"
 	}
-	return orysim.Key{}, false
+	return "key"
+}
+
+// SimulatorSecret returns the current secret of object id of kind (a
+// config.Kind's Name) in the project or workspace parentID, as sim holds
+// it: a ProjectAPIKey's value among the project's keys, a WorkspaceAPIKey's
+// among the workspace's (the simulator keeps the two apart), an
+// OAuth2Client's secret ("" for a public client) among the project's
+// clients. found is false when sim has no such object.
+func SimulatorSecret(sim *orysim.Server, kind, parentID, id string) (secret string, found bool) {
+	switch kind {
+	case config.ProjectAPIKey.Name:
+		k, ok := sim.Key(parentID, id)
+		return k.Value, ok
+	case config.WorkspaceAPIKey.Name:
+		k, ok := sim.WorkspaceKey(parentID, id)
+		return k.Value, ok
+	case config.OAuth2Client.Name:
+		c, ok := sim.OAuth2Client(parentID, id)
+		return c.Secret, ok
+	}
+	return "", false
 }
 
 // notSettled is what keeps any resource from having converged: being

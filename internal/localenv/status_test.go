@@ -7,6 +7,7 @@ import (
 
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 	"github.com/google/go-cmp/cmp"
+	ory "github.com/ory/client-go"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
@@ -28,6 +29,7 @@ func TestKeyStatuses(t *testing.T) {
 	synced := xpv2.ReconcileSuccess()
 	synced.LastTransitionTime = at
 	unknown := xpv2.Condition{Type: common.TypeValue, Status: corev1.ConditionFalse, Reason: common.ReasonValueUnknown, LastTransitionTime: at}
+	noSecret := xpv2.Condition{Type: common.TypeValue, Status: corev1.ConditionTrue, Reason: common.ReasonNoSecret, LastTransitionTime: at}
 
 	payments := &namespacedv1alpha1.ProjectAPIKey{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "payments", Annotations: map[string]string{"crossplane.io/external-name": "pk1"}}}
 	payments.Spec.WriteConnectionSecretToReference = &xpv2.LocalSecretReference{Name: "payments-key"}
@@ -48,14 +50,26 @@ func TestKeyStatuses(t *testing.T) {
 	platform := &clusterv1alpha1.WorkspaceAPIKey{ObjectMeta: metav1.ObjectMeta{Name: "platform", DeletionTimestamp: &at, Finalizers: []string{"finalizer.managedresource.crossplane.io"}}}
 	platform.Spec.WriteConnectionSecretToReference = &xpv2.SecretReference{Namespace: "crossplane-system", Name: "platform-key"}
 
+	// An OAuth2Client's connection Secret keys its ID as clientID; a public
+	// client reports that it has no secret.
+	web := &namespacedv1alpha1.OAuth2Client{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "web", Annotations: map[string]string{"crossplane.io/external-name": "c1"}}}
+	web.Spec.WriteConnectionSecretToReference = &xpv2.LocalSecretReference{Name: "web-client"}
+	web.Status.AtProvider.ID, web.Status.AtProvider.ProjectID = "c1", "p1"
+	web.SetConditions(ready, synced)
+	spa := &clusterv1alpha1.OAuth2Client{ObjectMeta: metav1.ObjectMeta{Name: "spa", Annotations: map[string]string{"crossplane.io/external-name": "c2"}}}
+	spa.Spec.WriteConnectionSecretToReference = &xpv2.SecretReference{Namespace: "crossplane-system", Name: "spa-client"}
+	spa.Status.AtProvider.ID, spa.Status.AtProvider.ProjectID = "c2", "p1"
+	spa.SetConditions(ready, synced, noSecret)
+
 	paymentsKey := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "payments-key"}, Data: map[string][]byte{"keyID": []byte("pk1")}}
 	ciKey := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "ci-key"}, Data: map[string][]byte{"keyID": []byte("wk1")}}
+	webClient := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "web-client"}, Data: map[string][]byte{"clientID": []byte("c1")}}
 
 	s, err := newScheme()
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := fake.NewClientBuilder().WithScheme(s).WithObjects(platform, ci, imported, payments, paymentsKey, ciKey).Build()
+	c := fake.NewClientBuilder().WithScheme(s).WithObjects(platform, ci, imported, payments, paymentsKey, ciKey, web, spa, webClient).Build()
 	got, err := KeyStatuses(t.Context(), c)
 	if err != nil {
 		t.Fatal(err)
@@ -81,6 +95,16 @@ func TestKeyStatuses(t *testing.T) {
 			Parent: "workspace", Deleting: true,
 			Secret: &SecretStatus{Namespace: "crossplane-system", Name: "platform-key"},
 		},
+		{
+			Kind: "OAuth2Client", Namespace: "team-a", Name: "web", Ready: ready, Synced: synced, ExternalName: "c1",
+			Parent: "project", KeyID: "c1", ParentID: "p1",
+			Secret: &SecretStatus{Namespace: "team-a", Name: "web-client", Found: true, Data: webClient.Data},
+		},
+		{
+			Kind: "OAuth2Client", Cluster: true, Name: "spa", Ready: ready, Synced: synced, ExternalName: "c2",
+			Parent: "project", KeyID: "c2", ParentID: "p1", NoSecret: true,
+			Secret: &SecretStatus{Namespace: "crossplane-system", Name: "spa-client"},
+		},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("KeyStatuses: -want +got:\n%s", diff)
@@ -103,6 +127,27 @@ func TestConverged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Two clients of the examples' project, made through its API with a
+	// project key, as the provider makes them: a confidential one and a
+	// public one.
+	inst, err := sim.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = inst.Close() })
+	api := orysim.NewProjectAPIClient(orysim.ProjectAPIURL(inst.URL, "examples"), pk.Value).OAuth2API
+	newClient := func(method string) *ory.OAuth2Client {
+		t.Helper()
+		body := ory.NewOAuth2Client()
+		body.SetTokenEndpointAuthMethod(method)
+		c, _, err := api.CreateOAuth2Client(t.Context()).OAuth2Client(*body).Execute()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	confidential, public := newClient(orysim.AuthClientSecretBasic), newClient(orysim.AuthNone)
+
 	ready := xpv2.Condition{Type: xpv2.TypeReady, Status: corev1.ConditionTrue}
 	synced := xpv2.Condition{Type: xpv2.TypeSynced, Status: corev1.ConditionTrue}
 	secret := func(k orysim.Key) *SecretStatus {
@@ -110,6 +155,14 @@ func TestConverged(t *testing.T) {
 	}
 	project := KeyStatus{Kind: "ProjectAPIKey", Namespace: "team-a", Name: "payments", Ready: ready, Synced: synced, Parent: "project", KeyID: pk.ID, ParentID: ExampleProjectID, Secret: secret(pk)}
 	workspace := KeyStatus{Kind: "WorkspaceAPIKey", Namespace: "team-a", Name: "ci", Ready: ready, Synced: synced, Parent: "workspace", KeyID: wk.ID, ParentID: ExampleWorkspaceID, Secret: secret(wk)}
+	client := KeyStatus{
+		Kind: "OAuth2Client", Namespace: "team-a", Name: "web", Ready: ready, Synced: synced, Parent: "project", KeyID: confidential.GetClientId(), ParentID: ExampleProjectID,
+		Secret: &SecretStatus{Namespace: "team-a", Name: "web-client", Found: true, Data: map[string][]byte{"clientSecret": []byte(confidential.GetClientSecret()), "clientID": []byte(confidential.GetClientId())}},
+	}
+	publicClient := KeyStatus{
+		Kind: "OAuth2Client", Namespace: "team-a", Name: "spa", Ready: ready, Synced: synced, Parent: "project", KeyID: public.GetClientId(), ParentID: ExampleProjectID, NoSecret: true,
+		Secret: &SecretStatus{Namespace: "team-a", Name: "spa-client", Found: true, Data: map[string][]byte{"clientID": []byte(public.GetClientId())}},
+	}
 
 	cases := map[string]struct {
 		reason string
@@ -138,11 +191,46 @@ func TestConverged(t *testing.T) {
 		"WorkspaceAPIKeyOtherValue": {
 			reason: "A Secret whose value is not the workspace key's (the provider's own credentials before it wrote the new key) is not converged.",
 			status: with(workspace, func(s *KeyStatus) { s.Secret.Data["value"] = []byte(ExampleWorkspaceKey) }), sim: sim,
-			want: "the connection Secret's value is not the simulator's value of key " + wk.ID,
+			want: "the connection Secret's value is not the simulator's current secret of " + wk.ID,
 		},
 		"WithoutSimulator": {
 			reason: "Without a simulator the value is not compared.",
 			status: with(workspace, func(s *KeyStatus) { s.Secret.Data["value"] = []byte(ExampleWorkspaceKey) }),
+		},
+		"OAuth2Client": {
+			reason: "A client's Secret keys its ID as clientID and its secret as clientSecret; the secret is the client's current one in the simulator.",
+			status: client, sim: sim,
+		},
+		"OAuth2ClientAsAKey": {
+			reason: "A client is looked up among the project's clients, not its API keys: the keys' value and keyID say nothing about it.",
+			status: with(client, func(s *KeyStatus) {
+				s.Secret.Data = map[string][]byte{"value": []byte(confidential.GetClientSecret()), "keyID": []byte(confidential.GetClientId())}
+			}), sim: sim,
+			want: "connection Secret holds clientID",
+		},
+		"OAuth2ClientOtherSecret": {
+			reason: "A Secret whose clientSecret is not the client's current secret (an old one, before a rotation was stored) is not converged.",
+			status: with(client, func(s *KeyStatus) { s.Secret.Data["clientSecret"] = []byte("an-old-secret-of-the-client") }), sim: sim,
+			want: "the connection Secret's clientSecret is not the simulator's current secret of " + confidential.GetClientId(),
+		},
+		"OAuth2ClientNotInProject": {
+			reason: "A client ID the project's clients lack (a key's ID) is missing, whatever the Secret says.",
+			status: with(client, func(s *KeyStatus) { s.KeyID, s.Secret.Data["clientID"] = pk.ID, []byte(pk.ID) }), sim: sim,
+			want: "client " + pk.ID + " is not in the simulator's project " + ExampleProjectID,
+		},
+		"PublicClient": {
+			reason: "A public client has no secret: it is converged with its ID alone, no clientSecret.",
+			status: publicClient, sim: sim,
+		},
+		"PublicClientWithoutNoSecret": {
+			reason: "A client whose Secret lacks a secret is not converged unless the provider says it has none.",
+			status: with(publicClient, func(s *KeyStatus) { s.NoSecret = false }), sim: sim,
+			want: "has no clientSecret yet",
+		},
+		"NoSecretButOneInOry": {
+			reason: "The provider reporting no secret for a client that has one in Ory is wrong, not converged.",
+			status: with(client, func(s *KeyStatus) { s.NoSecret = true; delete(s.Secret.Data, "clientSecret") }), sim: sim,
+			want: "has one in the simulator",
 		},
 		"NotReady": {
 			reason: "Ready and Synced come first.",
@@ -158,7 +246,7 @@ func TestConverged(t *testing.T) {
 			if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
 				t.Errorf("%s\nConverged: want %q, got %q", tc.reason, tc.want, got)
 			}
-			if strings.Contains(got, wk.Value) || strings.Contains(got, pk.Value) {
+			if strings.Contains(got, wk.Value) || strings.Contains(got, pk.Value) || strings.Contains(got, confidential.GetClientSecret()) {
 				t.Errorf("Converged reveals a key's value: %q", got)
 			}
 		})

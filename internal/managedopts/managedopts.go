@@ -6,6 +6,8 @@
 package managedopts
 
 import (
+	"context"
+
 	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
@@ -15,6 +17,7 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/statemetrics"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // Shared returns the options of the controller name of kind gvk that do not
@@ -44,9 +47,25 @@ func Shared(mgr ctrl.Manager, o controller.Options, gvk schema.GroupVersionKind,
 		if !ok {
 			return nil, errors.Errorf("%T is not a managed resource list", l)
 		}
-		if err := mgr.Add(statemetrics.NewMRStateRecorder(mgr.GetClient(), o.Logger, m.MRStateMetrics, list, m.PollStateMetricInterval)); err != nil {
+		if err := mgr.Add(statemetrics.NewMRStateRecorder(stateLister{mgr.GetClient()}, o.Logger, m.MRStateMetrics, list, m.PollStateMetricInterval)); err != nil {
 			return nil, errors.Wrap(err, "cannot add the managed resource state metrics recorder")
 		}
 	}
 	return opts, nil
+}
+
+// stateLister is the client the state metrics recorder lists through: the
+// manager's, except that a list from the cache shares the cached objects
+// instead of deep-copying them. The recorder lists every resource of its
+// kind every --poll-state-metric (5 s) and keeps the last list until the
+// next; it only reads their conditions. With copies, at 10,000 resources
+// that was a second copy of every resource kept in memory, and a third made
+// every 5 s for the garbage collector (a heap profile of the benchmark
+// showed it as a fifth of the heap).
+type stateLister struct{ client.Client }
+
+// List lists from the cache without copying the objects; never write to
+// what it returns.
+func (c stateLister) List(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {
+	return c.Client.List(ctx, list, append(opts, client.UnsafeDisableDeepCopy)...)
 }

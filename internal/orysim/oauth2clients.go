@@ -261,6 +261,18 @@ func readClientInput(body map[string]any) (clientInput, *apiError) {
 // public reports whether fields make a public client, one without a secret.
 func public(fields map[string]any) bool { return fields["token_endpoint_auth_method"] == AuthNone }
 
+// rotatable reports whether Ory rotates the secret of a client with
+// fields: only client_secret_basic (the default) and client_secret_post
+// clients have one (Hydra's rotateOAuth2ClientSecret and
+// deleteRotatedOAuth2ClientSecrets answer 400 for any other).
+func rotatable(fields map[string]any) bool {
+	m, _ := fields["token_endpoint_auth_method"].(string)
+	return m == "" || m == AuthClientSecretBasic || m == AuthClientSecretPost
+}
+
+// errNotRotatable is the answer to a rotation of a client without a secret.
+var errNotRotatable = &apiError{http.StatusBadRequest, "Only clients with token_endpoint_auth_method client_secret_basic or client_secret_post have a secret to rotate."}
+
 // answer is c as the API answers it; withSecret adds client_secret.
 func (c *oauth2Client) answer(withSecret bool) map[string]any {
 	out := make(map[string]any, len(c.fields)+5)
@@ -571,7 +583,10 @@ func (c clientCall) delete() {
 // MaxRotatedSecrets) and keeps working; the new one, the body's
 // client_secret or a generated one, is answered once, 200.
 //
-// Assumption: a public client has no secret to rotate: 400.
+// Like Hydra's handler, it refuses (400) a client whose
+// token_endpoint_auth_method is neither client_secret_basic nor
+// client_secret_post: a public or private_key_jwt client has no secret to
+// rotate.
 func (c clientCall) rotate() {
 	body, apiErr := c.readObject(true)
 	if apiErr != nil {
@@ -588,8 +603,8 @@ func (c clientCall) rotate() {
 		secret = s
 	}
 	c.withClient(func(_ *project, cl *oauth2Client) (int, any, *apiError) {
-		if public(cl.fields) {
-			return 0, nil, &apiError{http.StatusBadRequest, "A public client (token_endpoint_auth_method none) has no secret to rotate."}
+		if !rotatable(cl.fields) {
+			return 0, nil, errNotRotatable
 		}
 		if cl.secret != "" {
 			cl.rotated = append([]string{cl.secret}, cl.rotated...)
@@ -605,6 +620,9 @@ func (c clientCall) rotate() {
 // (no secret).
 func (c clientCall) deleteRotated() {
 	c.withClient(func(_ *project, cl *oauth2Client) (int, any, *apiError) {
+		if !rotatable(cl.fields) {
+			return 0, nil, errNotRotatable
+		}
 		cl.rotated, cl.updatedAt = nil, c.s.nowSeconds()
 		return http.StatusOK, cl.answer(false), nil
 	})

@@ -319,6 +319,9 @@ func fromModel(m *ory.OAuth2Client) OAuth2Client {
 	}
 	out := OAuth2Client{OAuth2Client: *m, Secret: console.Value(m.GetClientSecret())}
 	out.ClientSecret = nil
+	// A credential too (Hydra answers one to every create): the provider
+	// never uses it, so it is never kept where it could be printed.
+	out.RegistrationAccessToken = nil
 	return out
 }
 

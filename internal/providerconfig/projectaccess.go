@@ -140,3 +140,12 @@ func isUUID(s string) bool {
 	_, err := uuid.Parse(s)
 	return err == nil && len(s) == 36
 }
+
+// WithProject returns a copy of c whose project credentials resolve to p:
+// for callers that read credentials themselves, such as tests of the kinds
+// on a project's API.
+func (c *Config) WithProject(p *ProjectAccess) *Config {
+	out := *c
+	out.project = p
+	return &out
+}

@@ -54,7 +54,6 @@ func needProjectKey(c *Config) error {
 // called.
 func NewResolver(kube client.Client, mg runtime.Object) (*Resolver, error) {
 	r := &Resolver{kube: kube, last: newLastConfigs()}
-	r.last.need = needWorkspaceKey(reflect.TypeOf(mg).Elem().Name())
 	switch mg.(type) {
 	case resource.ModernManaged:
 		r.usage = trackerOf[resource.ModernManaged](resource.NewProviderConfigUsageTracker(kube, &namespacedv1alpha1.ProviderConfigUsage{}))
@@ -63,6 +62,7 @@ func NewResolver(kube client.Client, mg runtime.Object) (*Resolver, error) {
 	default:
 		return nil, errors.Errorf("%T is not a managed resource kind", mg)
 	}
+	r.last.need = needWorkspaceKey(reflect.Indirect(reflect.ValueOf(mg)).Type().Name())
 	return r, nil
 }
 

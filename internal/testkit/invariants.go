@@ -118,12 +118,16 @@ func Items(l client.ObjectList) ([]Key, error) {
 }
 
 // Secret returns k's connection Secret if it exists and k controls it.
-func (s Snapshot) Secret(k Key) *corev1.Secret {
-	sec := s.Secrets[SecretRef(k).String()]
+func (s Snapshot) Secret(k Key) *corev1.Secret { return controlledSecret(s.Secrets, k) }
+
+// controlledSecret returns, of secrets by namespace/name, m's connection
+// Secret if it exists and m controls it.
+func controlledSecret(secrets map[string]*corev1.Secret, m resource.Managed) *corev1.Secret {
+	sec := secrets[SecretRef(m).String()]
 	if sec == nil {
 		return nil
 	}
-	if c := metav1.GetControllerOf(sec); c == nil || c.UID != k.GetUID() {
+	if c := metav1.GetControllerOf(sec); c == nil || c.UID != m.GetUID() {
 		return nil
 	}
 	return sec

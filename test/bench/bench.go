@@ -51,7 +51,12 @@ type config struct {
 	// WorkspaceEvery makes every WorkspaceEvery-th resource (keys 0, W,
 	// 2W, ...) a WorkspaceAPIKey of the benchmark's workspace instead of a
 	// ProjectAPIKey; 0 makes none.
-	WorkspaceEvery   int
+	WorkspaceEvery int
+	// ProjectEvery makes every ProjectEvery-th resource (keys W-1, 2W-1,
+	// ...; a WorkspaceAPIKey where both fall on one) a Project, made in Ory
+	// by the Project controller, Ready and polled like the keys; 0 makes
+	// none. The keys stay in the P projects the benchmark seeds.
+	ProjectEvery     int
 	Poll             time.Duration
 	Polls            int
 	SkipPolls        int
@@ -64,11 +69,14 @@ type config struct {
 	Concurrency      int
 	ReadyTimeout     time.Duration
 	ContractCheck    bool
-	Provider         string // a built provider binary; empty builds one
-	Version          string
-	Dir              string
-	Assets           string
-	Log              io.Writer
+	// Profile serves the provider's pprof endpoints (--profile-address)
+	// and keeps, per phase, the heap profile taken nearest its largest heap.
+	Profile  bool
+	Provider string // a built provider binary; empty builds one
+	Version  string
+	Dir      string
+	Assets   string
+	Log      io.Writer
 }
 
 func (c *config) validate() error {
@@ -77,8 +85,10 @@ func (c *config) validate() error {
 		return fmt.Errorf("want 1 <= p <= n, got n=%d p=%d", c.N, c.P)
 	case c.Namespaces < 1:
 		return errors.New("want at least one namespace")
-	case c.WorkspaceEvery < 0:
-		return errors.New("want workspace-every >= 0")
+	case c.WorkspaceEvery < 0 || c.ProjectEvery < 0:
+		return errors.New("want workspace-every and project-every >= 0")
+	case c.keys() < c.P:
+		return fmt.Errorf("want at least p=%d keys, got %d of the n=%d resources", c.P, c.keys(), c.N)
 	case c.Poll < time.Second:
 		return errors.New("the poll interval must be at least 1s")
 	case c.Polls < 1 || c.SkipPolls < 0:
@@ -129,21 +139,27 @@ type phaseResult struct {
 	Settle         time.Duration `json:"settle,omitempty"`
 	SettleObserves float64       `json:"settleObserves,omitempty"`
 	// Offset is how far past the skipped poll intervals the window starts.
-	Offset   time.Duration     `json:"offset"`
-	Steady   steadyResult      `json:"steady"`
-	PeakRSS  uint64            `json:"peakRSSBytes"`
-	MaxHeap  float64           `json:"maxHeapAllocBytes"`
-	LoadMean float64           `json:"loadMean"`
-	LoadPeak float64           `json:"loadPeak"`
-	Duration time.Duration     `json:"duration"`
-	Extra    map[string]string `json:"extra,omitempty"`
+	Offset  time.Duration `json:"offset"`
+	Steady  steadyResult  `json:"steady"`
+	PeakRSS uint64        `json:"peakRSSBytes"`
+	MaxHeap float64       `json:"maxHeapAllocBytes"`
+	// HeapProfile is the file of the heap profile taken nearest the
+	// largest heap (go tool pprof reads it), taken at ProfiledHeap bytes.
+	HeapProfile  string            `json:"heapProfile,omitempty"`
+	ProfiledHeap float64           `json:"profiledHeapAllocBytes,omitempty"`
+	LoadMean     float64           `json:"loadMean"`
+	LoadPeak     float64           `json:"loadPeak"`
+	Duration     time.Duration     `json:"duration"`
+	Extra        map[string]string `json:"extra,omitempty"`
 }
 
 // creationResult is the creation of N keys, from the first create sent to
 // the API server until all are Ready.
 type creationResult struct {
 	Submit time.Duration `json:"submit"` // until the API server had all N
-	Ready  time.Duration `json:"ready"`  // until all N were Ready
+	Ready  time.Duration `json:"ready"`  // until all N were Ready, or the timeout
+	// ReadyCount is how many were Ready then: N unless the run timed out.
+	ReadyCount int `json:"readyCount"`
 	// FirstReady is when the first key was Ready; ProjectSpread is the
 	// largest span between the first and the last Ready key of one project
 	// (from lastTransitionTime, one second resolution).
@@ -157,7 +173,9 @@ type creationResult struct {
 	ByResult    map[string]int `json:"reconcilesByResult"`
 	ClientWaits float64        `json:"clientWaits"` // held back by spec.rateLimit
 	KeysInOry   int            `json:"keysInOry"`
-	Secrets     int            `json:"secretsWithValue"`
+	// ProjectsInOry are the projects the round's Project resources made.
+	ProjectsInOry int `json:"projectsInOry"`
+	Secrets       int `json:"secretsWithValue"`
 	// CPU is the CPU seconds each process used during the creation, and
 	// the whole machine's busy time (Cores cores).
 	CPU   cpuSnapshot `json:"cpuSeconds"`
@@ -188,6 +206,9 @@ type steadyResult struct {
 	ProjectMin      float64 `json:"projectMinPerPoll"`
 	ProjectMax      float64 `json:"projectMaxPerPoll"`
 	ObservesPerPoll float64 `json:"observesPerPoll"`
+	// ProjectPollsPerPoll are the Project resources' Observes (a
+	// getProject each) per poll interval.
+	ProjectPollsPerPoll float64 `json:"projectPollsPerPoll"`
 	// Lookups of the shared view: answered from it, or listed for.
 	Hits                float64        `json:"hits"`
 	Misses              float64        `json:"misses"`
@@ -197,7 +218,7 @@ type steadyResult struct {
 	APIRequests         apiRequests    `json:"apiRequests"`
 	// APIRequestsPerObserve is every API server request in the window
 	// (the provider's, and the little the control plane makes itself:
-	// leases, endpoints) per Observe.
+	// leases, endpoints) per Observe, of a key or a Project.
 	APIRequestsPerObserve float64     `json:"apiRequestsPerObserve"`
 	CPU                   cpuSnapshot `json:"cpuSeconds"`
 }
@@ -225,6 +246,25 @@ func (c config) workspaceKeys() int {
 func (c config) isWorkspaceKey(i int) bool {
 	return c.WorkspaceEvery > 0 && i%c.WorkspaceEvery == 0
 }
+
+// isProject reports whether resource i is a Project.
+func (c config) isProject(i int) bool {
+	return c.ProjectEvery > 0 && i%c.ProjectEvery == c.ProjectEvery-1 && !c.isWorkspaceKey(i)
+}
+
+// projects is how many of the N resources are Projects.
+func (c config) projects() int {
+	n := 0
+	for i := range c.N {
+		if c.isProject(i) {
+			n++
+		}
+	}
+	return n
+}
+
+// keys is how many of the N resources are keys of either kind.
+func (c config) keys() int { return c.N - c.projects() }
 
 // parents is how many parents the keys are spread over: the P projects, and
 // the workspace when some are WorkspaceAPIKeys. The steady state costs one
@@ -407,11 +447,22 @@ func (b *bench) phase(ctx context.Context, logf func(string, ...any), name strin
 		return ph, err
 	}
 	metricsURL := fmt.Sprintf("http://127.0.0.1:%d/metrics", port)
-	all := append([]string{
+	all := []string{
 		"--poll=" + b.cfg.Poll.String(),
 		"--max-reconcile-rate=" + strconv.Itoa(b.cfg.MaxReconcileRate),
 		fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", port),
-	}, args...)
+	}
+	profileURL := ""
+	if b.cfg.Profile {
+		pport, err := freePort()
+		if err != nil {
+			return ph, err
+		}
+		all = append(all, fmt.Sprintf("--profile-address=127.0.0.1:%d", pport))
+		profileURL = fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/heap", pport)
+		ph.HeapProfile = filepath.Join(b.env.Dir, "heap-"+name+".pb.gz")
+	}
+	all = append(all, args...)
 	p := b.env.NewProvider(localenv.ProviderOptions{Binary: b.bin, Args: all, Log: filepath.Join(b.env.Dir, "provider-"+name+".log")})
 	b.env.Sim.ResetRequests()
 	started := time.Now()
@@ -423,10 +474,13 @@ func (b *bench) phase(ctx context.Context, logf func(string, ...any), name strin
 	if err := waitMetrics(ctx, p, metricsURL); err != nil {
 		return ph, err
 	}
-	smp := startSampler(ctx, metricsURL, time.Second)
+	smp := startSampler(ctx, metricsURL, profileURL, ph.HeapProfile, time.Second)
 	defer func() {
 		smp.Stop(ctx)
 		ph.MaxHeap = smp.MaxHeap()
+		if ph.ProfiledHeap = smp.ProfiledHeap(); ph.ProfiledHeap == 0 {
+			ph.HeapProfile = ""
+		}
 		ph.LoadMean, ph.LoadPeak = smp.Load()
 		ph.Duration = time.Since(start)
 	}()
@@ -451,7 +505,7 @@ func (b *bench) phase(ctx context.Context, logf func(string, ...any), name strin
 		}
 		from = time.Now().Add(-settleQuiet)
 		ph.Settle = from.Sub(started)
-		logf("phase %s: %.0f Observes of the %d keys in the %s after the start", name, observes, b.cfg.N, ph.Settle.Round(100*time.Millisecond))
+		logf("phase %s: %.0f Observes of the %d keys in the %s after the start", name, observes, b.cfg.keys(), ph.Settle.Round(100*time.Millisecond))
 	}
 
 	// Every key polls once per poll interval (plus its reconcile's
@@ -544,9 +598,10 @@ send:
 		return c, first, ready, createErr
 	}
 	c.Submit = time.Since(t0)
-	logf("round %d: %d keys (%d of them WorkspaceAPIKeys) submitted in %s; waiting until all are Ready", round, b.cfg.N, b.cfg.workspaceKeys(), c.Submit.Round(10*time.Millisecond))
+	logf("round %d: %d resources (%d of them WorkspaceAPIKeys, %d Projects) submitted in %s; waiting until all are Ready", round, b.cfg.N, b.cfg.workspaceKeys(), b.cfg.projects(), c.Submit.Round(10*time.Millisecond))
 
 	deadline := time.Now().Add(b.cfg.ReadyTimeout)
+	var timedOut error
 	for {
 		st, err := b.readiness(ctx, round)
 		if err != nil && !transient(err) {
@@ -561,12 +616,19 @@ send:
 			break
 		}
 		if time.Now().After(deadline) {
-			return c, first, ready, fmt.Errorf("round %d: only %d of %d keys Ready after %s; not Ready: %s (provider log: %s)",
+			// The figures of the creation so far are still measured: on a
+			// loaded machine they say where the time went.
+			timedOut = fmt.Errorf("round %d: only %d of %d resources Ready after %s; not Ready: %s (provider log: %s)",
 				round, st.ready, b.cfg.N, b.cfg.ReadyTimeout, st.why, p.LogPath())
+			ready, c.ReadyCount = time.Now(), st.ready
+			break
 		}
 		if err := sleepWhileRunning(ctx, p, b.cfg.readinessEvery()); err != nil {
 			return c, first, ready, err
 		}
+	}
+	if timedOut == nil {
+		c.ReadyCount = b.cfg.N
 	}
 	c.Ready = ready.Sub(t0)
 	c.CPU, c.Cores = b.cpuTimes().since(cpu0), runtime.NumCPU()
@@ -601,32 +663,52 @@ send:
 		}
 	}
 	c.ClientWaits = m1.clientWaits() - m0.clientWaits()
+	if timedOut != nil {
+		return c, first, ready, timedOut
+	}
 	c.KeysInOry = b.keysInOry()
+	c.ProjectsInOry = b.projectsInOry(round)
 	if c.Secrets, err = b.secretsWithValue(ctx, round); err != nil {
 		return c, first, ready, err
 	}
 	logf("round %d: all %d Ready in %s (first after %s; one project's keys Ready within %s of each other); Ory requests %v, %.0f reconciles (%.1f/s)",
 		round, b.cfg.N, c.Ready.Round(100*time.Millisecond), c.FirstReady, c.ProjectSpread, c.Requests, c.Reconciles, c.Reconciles/c.Ready.Seconds())
-	if c.KeysInOry != b.cfg.N || c.Secrets != b.cfg.N {
-		return c, first, ready, fmt.Errorf("round %d: %d keys in Ory and %d connection Secrets with a value, want %d of each", round, c.KeysInOry, c.Secrets, b.cfg.N)
+	if c.KeysInOry != b.cfg.keys() || c.Secrets != b.cfg.keys() || c.ProjectsInOry != b.cfg.projects() {
+		return c, first, ready, fmt.Errorf("round %d: %d keys in Ory and %d connection Secrets with a value, want %d of each; %d projects in Ory, want %d",
+			round, c.KeysInOry, c.Secrets, b.cfg.keys(), c.ProjectsInOry, b.cfg.projects())
 	}
 	return c, first, ready, nil
 }
 
 func keyName(round, i int) string { return fmt.Sprintf("r%d-key-%04d", round, i) }
 
-// createKey creates key i of a round: round robin over the projects and
-// the namespaces, so that every project's keys are created throughout the
-// creation (as when many teams apply at once), not one project after the
-// other.
+// oryName is the name of resource i of a round in Ory.
+func oryName(round, i int) string { return fmt.Sprintf("bench-r%d-%04d", round, i) }
+
+// createKey creates resource i of a round, a key or a Project: round robin
+// over the projects and the namespaces, so that every project's keys are
+// created throughout the creation (as when many teams apply at once), not
+// one project after the other.
 func (b *bench) createKey(ctx context.Context, round, i int) error {
 	name := keyName(round, i)
 	gvk := namespacedv1alpha1.ProjectAPIKeyGroupVersionKind
-	forProvider := map[string]any{"name": fmt.Sprintf("bench-r%d-%04d", round, i), "projectID": b.projects[i%b.cfg.P].ID}
-	if b.cfg.isWorkspaceKey(i) {
-		gvk = namespacedv1alpha1.WorkspaceAPIKeyGroupVersionKind
-		forProvider = map[string]any{"name": fmt.Sprintf("bench-r%d-%04d", round, i), "workspaceID": b.workspace.ID}
+	forProvider := map[string]any{"name": oryName(round, i), "projectID": b.projects[i%b.cfg.P].ID}
+	spec := map[string]any{
+		"providerConfigRef":          map[string]any{"kind": "ClusterProviderConfig", "name": providerConfig},
+		"writeConnectionSecretToRef": map[string]any{"name": name},
 	}
+	switch {
+	case b.cfg.isWorkspaceKey(i):
+		gvk = namespacedv1alpha1.WorkspaceAPIKeyGroupVersionKind
+		forProvider = map[string]any{"name": oryName(round, i), "workspaceID": b.workspace.ID}
+	case b.cfg.isProject(i):
+		// In the workspace of the ProviderConfig's key, the seeded
+		// projects' own; no protection, so that a round can be deleted.
+		gvk = namespacedv1alpha1.ProjectGroupVersionKind
+		forProvider = map[string]any{"name": oryName(round, i), "environment": "dev", "deletionProtection": false}
+		delete(spec, "writeConnectionSecretToRef")
+	}
+	spec["forProvider"] = forProvider
 	k := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": gvk.GroupVersion().String(),
 		"kind":       gvk.Kind,
@@ -635,11 +717,7 @@ func (b *bench) createKey(ctx context.Context, round, i int) error {
 			"namespace": b.namespaces()[i%b.cfg.Namespaces],
 			"labels":    map[string]any{roundLabel: strconv.Itoa(round)},
 		},
-		"spec": map[string]any{
-			"forProvider":                forProvider,
-			"providerConfigRef":          map[string]any{"kind": "ClusterProviderConfig", "name": providerConfig},
-			"writeConnectionSecretToRef": map[string]any{"name": name},
-		},
+		"spec": spec,
 	}}
 	var err error
 	for attempt := range 5 {
@@ -686,10 +764,14 @@ func (b *bench) readiness(ctx context.Context, round int) (readiness, error) {
 		if r.first.IsZero() || at.Before(r.first) {
 			r.first = at
 		}
-		sp := spans[*k.ParentID()]
+		pk, ok := k.(interface{ ParentID() *string })
+		if !ok {
+			continue // a Project: its own parent
+		}
+		sp := spans[*pk.ParentID()]
 		if sp == nil {
 			sp = &span{at, at}
-			spans[*k.ParentID()] = sp
+			spans[*pk.ParentID()] = sp
 		}
 		if at.Before(sp.first) {
 			sp.first = at
@@ -742,7 +824,7 @@ func (b *bench) secretsWithValue(ctx context.Context, round int) (int, error) {
 // in Ory, are gone.
 func (b *bench) deleteRound(ctx context.Context, round int) error {
 	for _, ns := range b.namespaces() {
-		for _, o := range []client.Object{&namespacedv1alpha1.ProjectAPIKey{}, &namespacedv1alpha1.WorkspaceAPIKey{}} {
+		for _, o := range []client.Object{&namespacedv1alpha1.ProjectAPIKey{}, &namespacedv1alpha1.WorkspaceAPIKey{}, &namespacedv1alpha1.Project{}} {
 			if err := b.kube.DeleteAllOf(ctx, o, client.InNamespace(ns), client.MatchingLabels{roundLabel: strconv.Itoa(round)}); err != nil {
 				return err
 			}
@@ -754,12 +836,12 @@ func (b *bench) deleteRound(ctx context.Context, round int) error {
 		if err != nil {
 			return err
 		}
-		inOry := b.keysInOry()
-		if len(keys) == 0 && inOry == 0 {
+		inOry, projects := b.keysInOry(), b.projectsInOry(round)
+		if len(keys) == 0 && inOry == 0 && projects == 0 {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("round %d: %d key resources and %d keys in Ory left %s after deleting them", round, len(keys), inOry, b.cfg.ReadyTimeout)
+			return fmt.Errorf("round %d: %d resources, %d keys and %d projects in Ory left %s after deleting them", round, len(keys), inOry, projects, b.cfg.ReadyTimeout)
 		}
 		if err := sleepWhileRunning(ctx, b.current, time.Second); err != nil {
 			return err
@@ -767,38 +849,53 @@ func (b *bench) deleteRound(ctx context.Context, round int) error {
 	}
 }
 
-// roundKeys returns the key resources of a round, of both kinds. It lists
+// roundKeys returns the resources of a round, of the three kinds. It lists
 // in pages of listPage: one list of 10,000 resources, while the API server
 // is busy with their creation, can take longer than the API server allows a
 // request.
 func (b *bench) roundKeys(ctx context.Context, round int) ([]keyResource, error) {
 	sel := client.MatchingLabels{roundLabel: strconv.Itoa(round)}
 	var out []keyResource
-	for cont := ""; ; {
-		pl := &namespacedv1alpha1.ProjectAPIKeyList{}
-		if err := b.kube.List(ctx, pl, sel, client.Limit(listPage), client.Continue(cont)); err != nil {
-			return nil, err
+	if err := pages(ctx, b.kube, sel, func(l *namespacedv1alpha1.ProjectAPIKeyList) {
+		for i := range l.Items {
+			out = append(out, &l.Items[i])
 		}
-		for i := range pl.Items {
-			out = append(out, &pl.Items[i])
-		}
-		if cont = pl.Continue; cont == "" {
-			break
-		}
+	}); err != nil {
+		return nil, err
 	}
-	for cont := ""; ; {
-		wl := &namespacedv1alpha1.WorkspaceAPIKeyList{}
-		if err := b.kube.List(ctx, wl, sel, client.Limit(listPage), client.Continue(cont)); err != nil {
-			return nil, err
+	if err := pages(ctx, b.kube, sel, func(l *namespacedv1alpha1.WorkspaceAPIKeyList) {
+		for i := range l.Items {
+			out = append(out, &l.Items[i])
 		}
-		for i := range wl.Items {
-			out = append(out, &wl.Items[i])
+	}); err != nil {
+		return nil, err
+	}
+	if err := pages(ctx, b.kube, sel, func(l *namespacedv1alpha1.ProjectList) {
+		for i := range l.Items {
+			out = append(out, &l.Items[i])
 		}
-		if cont = wl.Continue; cont == "" {
-			break
-		}
+	}); err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// pages lists what sel selects in pages of listPage, handing each page to
+// add.
+func pages[T any, L interface {
+	*T
+	client.ObjectList
+}](ctx context.Context, kube client.Client, sel client.ListOption, add func(L)) error {
+	for cont := ""; ; {
+		l := L(new(T))
+		if err := kube.List(ctx, l, sel, client.Limit(listPage), client.Continue(cont)); err != nil {
+			return err
+		}
+		add(l)
+		if cont = l.GetContinue(); cont == "" {
+			return nil
+		}
+	}
 }
 
 // listPage is how many resources the benchmark lists per request.
@@ -812,10 +909,10 @@ func (c config) readinessEvery() time.Duration {
 	return max(500*time.Millisecond, time.Duration(c.N)*time.Second/2000)
 }
 
-// keyResource is what the benchmark reads of a key resource of either kind.
+// keyResource is what the benchmark reads of a resource of any kind; the
+// keys also have a ParentID.
 type keyResource interface {
 	GetCondition(xpv2.ConditionType) xpv2.Condition
-	ParentID() *string
 }
 
 // keysInOry counts the benchmark's keys in Ory: in the projects, and the
@@ -827,6 +924,18 @@ func (b *bench) keysInOry() int {
 	}
 	for _, k := range b.env.Sim.WorkspaceKeys(b.workspace.ID) {
 		if strings.HasPrefix(k.Name, "bench-r") {
+			n++
+		}
+	}
+	return n
+}
+
+// projectsInOry counts the projects, not deleted, the Project resources of
+// a round made (by their names).
+func (b *bench) projectsInOry(round int) int {
+	n := 0
+	for _, p := range b.env.Sim.Projects(b.projects[0].WorkspaceID) {
+		if strings.HasPrefix(p.Name, fmt.Sprintf("bench-r%d-", round)) && p.State != orysim.ProjectDeleted {
 			n++
 		}
 	}
@@ -878,11 +987,11 @@ func (b *bench) settle(ctx context.Context, p *localenv.Provider, metricsURL str
 		case emptySince.IsZero():
 			emptySince = time.Now()
 		}
-		if observed >= float64(b.cfg.N) && (time.Since(lastChange) >= settleQuiet || (!emptySince.IsZero() && time.Since(emptySince) >= time.Second)) {
+		if observed >= float64(b.cfg.keys()) && (time.Since(lastChange) >= settleQuiet || (!emptySince.IsZero() && time.Since(emptySince) >= time.Second)) {
 			return observed, nil
 		}
 		if time.Now().After(deadline) {
-			return observed, fmt.Errorf("%.0f Observes of %d keys, not over %s after the provider started (log: %s)", observed, b.cfg.N, b.cfg.ReadyTimeout, p.LogPath())
+			return observed, fmt.Errorf("%.0f Observes of %d keys, not over %s after the provider started (log: %s)", observed, b.cfg.keys(), b.cfg.ReadyTimeout, p.LogPath())
 		}
 		if err := sleepWhileRunning(ctx, p, 250*time.Millisecond); err != nil {
 			return observed, err
@@ -965,11 +1074,12 @@ func (b *bench) steady(ctx context.Context, p *localenv.Provider, metricsURL str
 		s.ObservesPerPoll = (s.Hits + s.Misses) / s.Polls
 	}
 	if s.ObservesPerPoll > 0 {
-		s.ListsPerRound = float64(s.Lists) / (s.ObservesPerPoll * s.Polls / float64(b.cfg.N))
+		s.ListsPerRound = float64(s.Lists) / (s.ObservesPerPoll * s.Polls / float64(b.cfg.keys()))
 	}
 	s.Reconciles = m1.reconciles() - m0.reconciles()
 	s.ReconcilesPerSecond = s.Reconciles / s.Window.Seconds()
-	if obs := s.ObservesPerPoll * s.Polls; obs > 0 {
+	s.ProjectPollsPerPoll = float64(s.Other[orysim.OpGetProject]) / s.Polls
+	if obs := (s.ObservesPerPoll + s.ProjectPollsPerPoll) * s.Polls; obs > 0 {
 		s.APIRequestsPerObserve = s.APIRequests.total() / obs
 	}
 	return s, nil

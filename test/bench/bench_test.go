@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crossplane-contrib/provider-ory/internal/orysim"
 	"github.com/crossplane-contrib/provider-ory/internal/testkit"
 )
 
@@ -22,7 +23,7 @@ func TestSmoke(t *testing.T) {
 	}
 	assets := testkit.Required(t, "KUBEBUILDER_ASSETS", "the control plane binaries; run `make test`")
 	cfg := config{
-		N: 100, P: 2, Namespaces: 2, WorkspaceEvery: 10,
+		N: 100, P: 2, Namespaces: 2, WorkspaceEvery: 10, ProjectEvery: 25, Profile: true,
 		Poll: 5 * time.Second, Polls: 1, SkipPolls: 1,
 		MaxReconcileRate: 100,
 		Concurrency:      16,
@@ -44,17 +45,24 @@ func TestSmoke(t *testing.T) {
 	}
 	t.Logf("%s (in %s)", res.line(), time.Since(start).Round(time.Second))
 
-	if !regexp.MustCompile(`^bench: n=100 p=2 ready_s=[0-9.]+ lists_per_poll=[0-9.]+ naive_lists_per_poll=[0-9.]+ ratio=([0-9.]+|\+Inf) rss_mib=[0-9.]+ apiserver_requests_per_observe=[0-9.]+ naive_apiserver_requests_per_observe=[0-9.]+$`).MatchString(res.line()) {
+	if !regexp.MustCompile(`^bench: n=100 p=2 projects=4 ready_s=[0-9.]+ lists_per_poll=[0-9.]+ naive_lists_per_poll=[0-9.]+ ratio=([0-9.]+|\+Inf) rss_mib=[0-9.]+ apiserver_requests_per_observe=[0-9.]+ naive_apiserver_requests_per_observe=[0-9.]+$`).MatchString(res.line()) {
 		t.Errorf("the last line does not have the documented form: %q", res.line())
 	}
 	shared, naive := res.phase("shared"), res.phase("naive")
 	if shared == nil || naive == nil || shared.Creation == nil {
 		t.Fatalf("want the phases shared (with the creation) and naive, got %d phases", len(res.Phases))
 	}
-	// Exactly one create per key; run already checked the keys in Ory and
-	// the connection Secrets.
-	if got := shared.Creation.creates(); got != cfg.N {
-		t.Errorf("creation: %d creates sent to Ory, want %d", got, cfg.N)
+	// Exactly one create per key and per project; run already checked the
+	// keys and projects in Ory and the connection Secrets.
+	if got := shared.Creation.creates(); got != cfg.keys() {
+		t.Errorf("creation: %d key creates sent to Ory, want %d", got, cfg.keys())
+	}
+	if got := shared.Creation.Requests[orysim.OpCreateProject]; got != cfg.projects() {
+		t.Errorf("creation: %d project creates sent to Ory, want %d", got, cfg.projects())
+	}
+	// The heap profile the memory figures are traced with.
+	if shared.HeapProfile == "" {
+		t.Errorf("no heap profile of the provider was taken")
 	}
 	// The steady state of an unchanged key costs the API server nothing
 	// but the control plane's own requests (leases, endpoints); 2 is

@@ -13,14 +13,16 @@
 // means, what bounds it, and records the latest figures. Progress goes to
 // stderr; the report goes to stdout and ends with one line:
 //
-//	bench: n=<N> p=<P> ready_s=<s> lists_per_poll=<x> naive_lists_per_poll=<y> ratio=<y/x> rss_mib=<m> apiserver_requests_per_observe=<a> naive_apiserver_requests_per_observe=<b>
+//	bench: n=<N> p=<P> projects=<Projects> ready_s=<s> lists_per_poll=<x> naive_lists_per_poll=<y> ratio=<y/x> rss_mib=<m> apiserver_requests_per_observe=<a> naive_apiserver_requests_per_observe=<b>
 //
 // where every figure but the naive ones is from the provider with its
 // default flags (apart from --poll and --max-reconcile-rate) and
 // rss_mib is the largest peak RSS of every provider process of the run.
 // With -workspace-every=W, one resource in W is a WorkspaceAPIKey (of the
 // one workspace) and the rest ProjectAPIKeys: the lists then include the
-// workspace's.
+// workspace's. With -project-every=E, one resource in E is a Project,
+// created in Ory, made Ready and polled (a getProject per poll) beside the
+// keys, which stay in the P seeded projects.
 package main
 
 import (
@@ -72,6 +74,7 @@ func main() {
 	flag.IntVar(&cfg.P, "p", 10, "Ory projects the keys are spread over (round robin)")
 	flag.IntVar(&cfg.Namespaces, "namespaces", 4, "namespaces the keys are spread over (round robin)")
 	flag.IntVar(&cfg.WorkspaceEvery, "workspace-every", 20, "make one resource in this many a WorkspaceAPIKey (0: only ProjectAPIKeys)")
+	flag.IntVar(&cfg.ProjectEvery, "project-every", 50, "make one resource in this many a Project, made in Ory and polled like the keys (0: none)")
 	flag.DurationVar(&cfg.Poll, "poll", time.Minute, "the provider's --poll")
 	flag.IntVar(&cfg.Polls, "polls", 2, "poll intervals measured in each steady state (K)")
 	flag.IntVar(&cfg.SkipPolls, "skip", 1, "poll intervals skipped after the creation or restart before measuring")
@@ -81,6 +84,7 @@ func main() {
 	flag.IntVar(&cfg.Concurrency, "concurrency", 32, "concurrent creates sent to the API server")
 	flag.DurationVar(&cfg.ReadyTimeout, "ready-timeout", 10*time.Minute, "how long the keys may take to be Ready (and to be deleted)")
 	flag.BoolVar(&cfg.ContractCheck, "contract-check", false, "validate the simulator's traffic against Ory's OpenAPI document (slower; the tests check the contract)")
+	flag.BoolVar(&cfg.Profile, "profile", true, "serve the provider's pprof endpoints (--profile-address) and keep each phase's heap profile taken nearest its largest heap, in the work folder (see -dir); off for a provider binary without that flag")
 	flag.StringVar(&cfg.Provider, "provider", "", "a provider binary to run (default: build ./cmd/provider stamped with -version)")
 	flag.StringVar(&cfg.Version, "version", "v0.0.0-bench", "the version stamped into the provider it builds")
 	flag.StringVar(&cfg.Dir, "dir", "", "keep the work folder (kubeconfig, provider logs) here")
@@ -161,8 +165,8 @@ func (r *result) line() string {
 	if s == nil || s.Creation == nil || n == nil {
 		return "bench: incomplete run"
 	}
-	return fmt.Sprintf("bench: n=%d p=%d ready_s=%.1f lists_per_poll=%.1f naive_lists_per_poll=%.1f ratio=%.1f rss_mib=%.1f apiserver_requests_per_observe=%.2f naive_apiserver_requests_per_observe=%.2f",
-		r.Config.N, r.Config.P, s.Creation.Ready.Seconds(), s.Steady.ListsPerPoll, n.Steady.ListsPerPoll,
+	return fmt.Sprintf("bench: n=%d p=%d projects=%d ready_s=%.1f lists_per_poll=%.1f naive_lists_per_poll=%.1f ratio=%.1f rss_mib=%.1f apiserver_requests_per_observe=%.2f naive_apiserver_requests_per_observe=%.2f",
+		r.Config.N, r.Config.P, r.Config.projects(), s.Creation.Ready.Seconds(), s.Steady.ListsPerPoll, n.Steady.ListsPerPoll,
 		ratio(n.Steady.ListsPerPoll, s.Steady.ListsPerPoll), mib(float64(r.peakRSS())),
 		s.Steady.APIRequestsPerObserve, n.Steady.APIRequestsPerObserve)
 }
@@ -188,13 +192,13 @@ func (r *result) targets() []string {
 		// Compared as printed, to one decimal.
 		r := math.Round(ratio(n.Steady.ListsPerPoll, p.Steady.ListsPerPoll)*10) / 10
 		parents := c.parents()
-		out = append(out, fmt.Sprintf("lists per poll <= parents (%d), %s (staleness %s): %.1f, %s; ratio to naive >= n/parents (%.0f): %.1f, %s",
+		out = append(out, fmt.Sprintf("lists per poll <= parents (%d), %s (staleness %s): %.1f, %s; ratio to naive >= keys/parents (%.0f): %.1f, %s",
 			parents, p.Name, p.Staleness, p.Steady.ListsPerPoll, mark(p.Steady.ListsPerPoll <= float64(parents)),
-			float64(c.N)/float64(parents), r, mark(r >= math.Floor(float64(c.N)/float64(parents)))))
+			float64(c.keys())/float64(parents), r, mark(r >= math.Floor(float64(c.keys())/float64(parents)))))
 		out = append(out, fmt.Sprintf("API server requests per steady Observe <= %d, %s: %.2f, %s", targetAPIPerObserve, p.Name,
 			p.Steady.APIRequestsPerObserve, mark(p.Steady.APIRequestsPerObserve <= targetAPIPerObserve)))
 	}
-	out = append(out, fmt.Sprintf("naive lists per poll ~ n (%d): %.1f", c.N, n.Steady.ListsPerPoll))
+	out = append(out, fmt.Sprintf("naive lists per poll ~ keys (%d): %.1f", c.keys(), n.Steady.ListsPerPoll))
 	for _, p := range r.Phases {
 		if p.Creation == nil {
 			continue
@@ -206,8 +210,9 @@ func (r *result) targets() []string {
 		out = append(out, fmt.Sprintf("all Ready within %s, %s: %.1f s, %s%s", targetReady(c.N), p.Name, p.Creation.Ready.Seconds(), mark(p.Creation.Ready <= targetReady(c.N)), note))
 		creates := p.Creation.creates()
 		lists := p.Creation.Requests[orysim.OpListProjectAPIKeys] + p.Creation.Requests[orysim.OpListWorkspaceAPIKeys]
-		out = append(out, fmt.Sprintf("Ory requests during the creation, %s: one create per resource (%d): %d, %s; at most one list per parent (%d): %d, %s",
-			p.Name, c.N, creates, mark(creates == c.N), c.parents(), lists, mark(lists <= c.parents())))
+		projects := p.Creation.Requests[orysim.OpCreateProject]
+		out = append(out, fmt.Sprintf("Ory requests during the creation, %s: one create per resource (%d keys, %d projects): %d, %d, %s; at most one list per parent (%d): %d, %s",
+			p.Name, c.keys(), c.projects(), creates, projects, mark(creates == c.keys() && projects == c.projects()), c.parents(), lists, mark(lists <= c.parents())))
 	}
 	rss := mib(float64(r.peakRSS()))
 	out = append(out, fmt.Sprintf("peak RSS <= %.0f MiB: %.1f MiB, %s", targetRSSMiB(c.N), rss, mark(rss <= targetRSSMiB(c.N))))
@@ -228,8 +233,8 @@ func (r *result) missed() []string {
 // report prints what the run measured.
 func report(w io.Writer, r *result) {
 	c := r.Config
-	fmt.Fprintf(w, "\nprovider-ory benchmark: n=%d key resources (%d WorkspaceAPIKeys, the rest ProjectAPIKeys) across p=%d projects in %d namespaces; --poll=%s --max-reconcile-rate=%d; contract check %s\n",
-		c.N, c.workspaceKeys(), c.P, c.Namespaces, c.Poll, c.MaxReconcileRate, onOff(c.ContractCheck))
+	fmt.Fprintf(w, "\nprovider-ory benchmark: n=%d resources (%d Projects, %d WorkspaceAPIKeys, the rest ProjectAPIKeys) across p=%d projects in %d namespaces; --poll=%s --max-reconcile-rate=%d; contract check %s\n",
+		c.N, c.projects(), c.workspaceKeys(), c.P, c.Namespaces, c.Poll, c.MaxReconcileRate, onOff(c.ContractCheck))
 	fmt.Fprintf(w, "steady state: %d poll interval(s) skipped after the creation or restart, then %d measured\n\n", c.SkipPolls, c.Polls)
 	for _, p := range r.Phases {
 		flags := strings.Join(p.Args, " ")
@@ -242,32 +247,41 @@ func report(w io.Writer, r *result) {
 		}
 		fmt.Fprintf(w, "phase %s: %s; %s; %s, load average %.1f (peak %.1f)\n", p.Name, flags, view, p.Duration.Round(time.Second), p.LoadMean, p.LoadPeak)
 		if cr := p.Creation; cr != nil {
-			fmt.Fprintf(w, "  creation: %d keys submitted in %.1f s, all Ready in %.1f s (first after %s; one project's keys became Ready within %s)\n",
-				c.N, cr.Submit.Seconds(), cr.Ready.Seconds(), cr.FirstReady, cr.ProjectSpread)
-			fmt.Fprintf(w, "  creation: Ory requests %s (%d not 2xx); %d keys in Ory, %d connection Secrets with a value; held back by spec.rateLimit: %.0f\n",
-				formatCounts(cr.Requests), cr.Failed, cr.KeysInOry, cr.Secrets, cr.ClientWaits)
+			fmt.Fprintf(w, "  creation: %d resources submitted in %.1f s, %d Ready in %.1f s (first after %s; one project's keys became Ready within %s)\n",
+				c.N, cr.Submit.Seconds(), cr.ReadyCount, cr.Ready.Seconds(), cr.FirstReady, cr.ProjectSpread)
+			fmt.Fprintf(w, "  creation: Ory requests %s (%d not 2xx); %d keys and %d projects in Ory, %d connection Secrets with a value; held back by spec.rateLimit: %.0f\n",
+				formatCounts(cr.Requests), cr.Failed, cr.KeysInOry, cr.ProjectsInOry, cr.Secrets, cr.ClientWaits)
+			// Keys already Ready are polled during a long creation: one list
+			// per parent and poll interval is the steady state's cost.
+			lists := cr.Requests[orysim.OpListProjectAPIKeys] + cr.Requests[orysim.OpListWorkspaceAPIKeys]
+			fmt.Fprintf(w, "  creation: %d lists over %.1f poll intervals: %.2f per parent and poll interval\n",
+				lists, cr.Ready.Seconds()/c.Poll.Seconds(), float64(lists)/float64(c.parents())/max(1, cr.Ready.Seconds()/c.Poll.Seconds()))
 			fmt.Fprintf(w, "  creation: %.0f reconciles (%s), %.1f/s\n", cr.Reconciles, formatCounts(cr.ByResult), cr.Reconciles/cr.Ready.Seconds())
 			fmt.Fprintf(w, "  creation: CPU seconds: %s (of %.0f core-seconds)\n", cr.CPU.format(), float64(cr.Cores)*cr.Ready.Seconds())
-			fmt.Fprintf(w, "  creation: %.0f API server requests, per key: %s\n", cr.APIRequests.total(), cr.APIRequests.top(8, float64(c.N)))
+			fmt.Fprintf(w, "  creation: %.0f API server requests, per resource: %s\n", cr.APIRequests.total(), cr.APIRequests.top(12, float64(c.N)))
 		}
 		if p.Settle > 0 {
-			fmt.Fprintf(w, "  restart: %.0f Observes of the %d keys in the first %.1f s after the start\n", p.SettleObserves, c.N, p.Settle.Seconds())
+			fmt.Fprintf(w, "  restart: %.0f Observes of the %d keys in the first %.1f s after the start\n", p.SettleObserves, c.keys(), p.Settle.Seconds())
 		}
 		st := p.Steady
 		fmt.Fprintf(w, "  steady: window from %.1f s past the skipped interval(s): %d list calls in %.1f s = %.1f per poll interval (per project %.1f-%.1f; %.1f per %d Observes); %.0f Observes per poll",
-			p.Offset.Seconds(), st.Lists, st.Window.Seconds(), st.ListsPerPoll, st.ProjectMin, st.ProjectMax, st.ListsPerRound, c.N, st.ObservesPerPoll)
+			p.Offset.Seconds(), st.Lists, st.Window.Seconds(), st.ListsPerPoll, st.ProjectMin, st.ProjectMax, st.ListsPerRound, c.keys(), st.ObservesPerPoll)
 		if !p.Naive {
 			fmt.Fprintf(w, " (view hits %.0f, misses %.0f)", st.Hits, st.Misses)
 		}
-		fmt.Fprintf(w, "; %.1f reconciles/s", st.ReconcilesPerSecond)
+		fmt.Fprintf(w, "; %.0f Project polls per poll; %.1f reconciles/s", st.ProjectPollsPerPoll, st.ReconcilesPerSecond)
 		if len(st.Other) > 0 {
 			fmt.Fprintf(w, "; other Ory requests %s", formatCounts(st.Other))
 		}
 		fmt.Fprintf(w, "\n  steady: CPU seconds per poll interval: %s\n", st.CPU.perPoll(st.Polls).format())
-		if obs := st.ObservesPerPoll * st.Polls; obs > 0 {
+		if obs := (st.ObservesPerPoll + st.ProjectPollsPerPoll) * st.Polls; obs > 0 {
 			fmt.Fprintf(w, "  steady: %.0f API server requests per poll interval, per Observe: %s\n", st.APIRequests.total()/st.Polls, st.APIRequests.top(6, obs))
 		}
-		fmt.Fprintf(w, "  memory: peak RSS %.1f MiB, largest heap sampled %.1f MiB\n\n", mib(float64(p.PeakRSS)), mib(p.MaxHeap))
+		fmt.Fprintf(w, "  memory: peak RSS %.1f MiB, largest heap sampled %.1f MiB", mib(float64(p.PeakRSS)), mib(p.MaxHeap))
+		if p.HeapProfile != "" {
+			fmt.Fprintf(w, "; heap profile at %.1f MiB: %s", mib(p.ProfiledHeap), p.HeapProfile)
+		}
+		fmt.Fprint(w, "\n\n")
 	}
 	if t := r.targets(); len(t) > 0 {
 		fmt.Fprintln(w, "targets:")

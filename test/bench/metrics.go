@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -46,22 +47,28 @@ func (m metrics) sum(name string, keep func(labels map[string]string) bool) floa
 	return total
 }
 
-// reconciles is the number of reconciles of the key controllers (the
-// ProjectAPIKey and WorkspaceAPIKey controllers of both scopes), whatever
-// their result.
+// reconciles is the number of reconciles of the managed controllers (the
+// ProjectAPIKey, WorkspaceAPIKey and Project controllers of both scopes),
+// whatever their result.
 func (m metrics) reconciles() float64 {
 	return m.sum(metricReconciles, func(l map[string]string) bool { return keyController(l["controller"]) })
 }
 
-// queued is the requests waiting in the key controllers' work queues (not
+// queued is the requests waiting in the managed controllers' work queues (not
 // those waiting for a delay to pass).
 func (m metrics) queued() float64 {
 	return m.sum(metricQueueDepth, func(l map[string]string) bool { return keyController(l["name"]) || keyController(l["controller"]) })
 }
 
-// keyController reports whether a controller name is a key kind's.
+// keyController reports whether a controller name is a managed kind's the
+// benchmark creates: the key kinds' and the Project's.
 func keyController(name string) bool {
-	return strings.HasPrefix(name, "managed/projectapikey.") || strings.HasPrefix(name, "managed/workspaceapikey.")
+	for _, kind := range []string{"projectapikey", "workspaceapikey", "project"} {
+		if strings.HasPrefix(name, "managed/"+kind+".") {
+			return true
+		}
+	}
+	return false
 }
 
 // reconcileResults is reconciles() by result (success, error, requeue,
@@ -183,9 +190,16 @@ func scrape(ctx context.Context, url string) (metrics, error) {
 }
 
 // sampler scrapes the metrics endpoint every interval, keeping the largest
-// heap seen and the latest scrape, and samples the load average.
+// heap seen and the latest scrape, and samples the load average. With a
+// profile URL it also keeps the heap profile taken nearest the largest heap:
+// whenever the heap grew a tenth past the last profile's, at most every
+// profileEvery, it writes the provider's heap profile to profilePath.
 type sampler struct {
 	url string
+
+	profileURL, profilePath string
+	profiledHeap            float64
+	profiledAt              time.Time
 
 	mu      sync.Mutex
 	last    metrics
@@ -197,8 +211,11 @@ type sampler struct {
 	done chan struct{}
 }
 
-func startSampler(ctx context.Context, url string, every time.Duration) *sampler {
-	s := &sampler{url: url, stop: make(chan struct{}), done: make(chan struct{})}
+// profileEvery is the least time between two heap profiles of a phase.
+const profileEvery = 10 * time.Second
+
+func startSampler(ctx context.Context, url, profileURL, profilePath string, every time.Duration) *sampler {
+	s := &sampler{url: url, profileURL: profileURL, profilePath: profilePath, stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(s.done)
 		t := time.NewTicker(every)
@@ -230,9 +247,44 @@ func (s *sampler) once(ctx context.Context) {
 		return
 	}
 	s.last = m
-	if h := m.sum(metricHeapAlloc, nil); h > s.maxHeap {
-		s.maxHeap = h
+	h := m.sum(metricHeapAlloc, nil)
+	s.maxHeap = max(s.maxHeap, h)
+	if s.profileURL != "" && h > s.profiledHeap*1.1 && time.Since(s.profiledAt) >= profileEvery {
+		// Sampled allocations as of the last GC: cheap for the provider.
+		if err := fetchTo(ctx, s.profileURL, s.profilePath); err == nil {
+			s.profiledHeap, s.profiledAt = h, time.Now()
+		}
 	}
+}
+
+// fetchTo writes what a GET of url returns to path.
+func fetchTo(ctx context.Context, url, path string) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o644)
+}
+
+// ProfiledHeap is the heap when the kept profile was taken; 0 when none.
+func (s *sampler) ProfiledHeap() float64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.profiledHeap
 }
 
 // Stop ends the sampling, after one last scrape.
@@ -263,7 +315,8 @@ func (s *sampler) Load() (mean, peak float64) {
 }
 
 // apiRequests is what the API server counted in apiserver_request_total,
-// by "verb resource[/subresource]".
+// by "verb resource[/subresource]", with " (dry run)" for dry runs and the
+// status code when it is not 2xx.
 type apiRequests map[string]float64
 
 // apiServerRequests reads the API server's request counters with the admin
@@ -299,6 +352,12 @@ func apiServerRequests(ctx context.Context, cfg *rest.Config) (apiRequests, erro
 		k := strings.ToLower(s.labels["verb"]) + " " + s.labels["resource"]
 		if sub := s.labels["subresource"]; sub != "" {
 			k += "/" + sub
+		}
+		if s.labels["dry_run"] != "" {
+			k += " (dry run)"
+		}
+		if code := s.labels["code"]; code != "" && !strings.HasPrefix(code, "2") {
+			k += " " + code // a conflict (409), a create of what exists, a read of what does not (404)
 		}
 		out[k] += s.value
 	}

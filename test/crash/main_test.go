@@ -1,6 +1,7 @@
 // Package crash kills the provider binary with SIGKILL at random moments
 // while it creates and replaces keys of every kind (and at each moment of a
-// Project's create, TestCrashDuringProjectCreate), restarts it each time, and
+// Project's create, TestCrashDuringProjectCreate, and of an OAuth2Client's
+// create and secret rotation, TestCrashOAuth2Client), restarts it each time, and
 // checks that once it settles no key is leaked, no value lost, no key
 // duplicated and no resource left in crossplane-runtime's create-pending
 // state ("cannot determine creation result"). It also forces, with a tap in

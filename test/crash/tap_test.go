@@ -34,6 +34,18 @@ const (
 	// random delay later, somewhere between storing the value in the
 	// connection Secret, recording the key on the resource, and after.
 	afterAnswer
+	// beforeExternalName: the answer was delivered and its secret stored
+	// in the connection Secret; the kill hook (hook_test.go) kills the
+	// provider as it asks the API server to record the new object's ID as
+	// the resource's external name, and refuses that update. Only the
+	// Secret knows the object.
+	beforeExternalName
+	// beforeRotationRecord: a rotation's new secret is stored; the kill
+	// hook kills the provider as it asks the API server to record the
+	// rotation (the rotated secrets' end in ory.crossplane.io/retired-keys,
+	// the mark ory.crossplane.io/rotating removed), and refuses that
+	// update.
+	beforeRotationRecord
 )
 
 func (s stage) String() string {
@@ -44,6 +56,10 @@ func (s stage) String() string {
 		return "answer-lost"
 	case afterAnswer:
 		return "after-answer"
+	case beforeExternalName:
+		return "before-external-name"
+	case beforeRotationRecord:
+		return "before-rotation-record"
 	}
 	return "stage(" + strconv.Itoa(int(s)) + ")"
 }
@@ -86,20 +102,28 @@ type kill struct {
 	err error
 }
 
-// A createdKey is a key, or a project, Ory made through the tap.
+// A createdKey is a key, a project or an OAuth2 client Ory made through the
+// tap, or a client's secret it rotated.
 type createdKey struct {
 	id, name  string
 	at        time.Time
 	delivered bool // its answer reached the provider
+	// secret is an OAuth2 client's secret the answer carried (its new one,
+	// for a rotation), so that a test can check whether it still works at
+	// Ory once the answer was lost. Never logged.
+	secret string
 }
 
 // tap forwards the provider's requests to the simulator, and kills (SIGKILL)
 // and restarts the provider when an armed plan strikes. Only creates of keys
 // of any kind (POST /projects/{project}/tokens,
-// /workspaces/{workspace}/tokens) and of projects (POST /projects) can
+// /workspaces/{workspace}/tokens), of projects (POST /projects) and of
+// OAuth2 clients, and rotations of a client's secret (see isCreate) can
 // trigger a kill. Every answer to a create carries the id and name of what
 // Ory made, which the tap records; the stages below speak of keys, and
-// mean a project the same way for a project's create.
+// mean a project or a client the same way (a rotation's new secret as a
+// key's value). The kill hook (hook_test.go) strikes the plans of the
+// stages that follow the store.
 type tap struct {
 	next http.Handler
 	p    *localenv.Provider
@@ -187,11 +211,20 @@ func (t *tap) createdKeys() []createdKey {
 	return append([]createdKey(nil), t.created...)
 }
 
-// isCreate reports whether r creates a key of a kind in testkit.Kinds, or
-// a project (POST /projects, createProject).
+// isCreate reports whether r creates a key of a kind in testkit.Kinds, a
+// project (POST /projects, createProject), or an OAuth2 client on a
+// project's API (POST <project API>/admin/clients), or rotates a client's
+// secret (POST <project API>/admin/clients/{id}/secrets/rotate): each
+// answer carries a secret that appears nowhere else.
 func isCreate(r *http.Request) bool {
 	if r.Method != http.MethodPost {
 		return false
+	}
+	if rest, ok := strings.CutPrefix(r.URL.Path, orysim.ProjectAPIPathPrefix); ok {
+		// <slug>/admin/clients[/<id>/secrets/rotate]
+		seg := strings.Split(strings.Trim(rest, "/"), "/")
+		clients := len(seg) >= 3 && seg[1] == "admin" && seg[2] == "clients"
+		return clients && (len(seg) == 3 || len(seg) == 6 && seg[4] == "secrets" && seg[5] == "rotate")
 	}
 	seg := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
 	if len(seg) == 1 && seg[0] == "projects" {
@@ -224,8 +257,7 @@ func (t *tap) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// (and Ory then makes no key).
 	rec := httptest.NewRecorder()
 	t.next.ServeHTTP(rec, r)
-	var key struct{ ID, Name string }
-	created := rec.Code == http.StatusCreated && json.Unmarshal(rec.Body.Bytes(), &key) == nil && key.ID != ""
+	key, created := madeBy(rec)
 	var strike *plan
 	if created {
 		if strike = t.take(answerLost, arrived); strike == nil {
@@ -234,7 +266,7 @@ func (t *tap) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		t.mu.Lock()
 		// An answer to a process killed meanwhile goes nowhere.
 		delivered := (strike == nil || strike.stage != answerLost) && !arrived.Before(t.lastKill)
-		t.created = append(t.created, createdKey{id: key.ID, name: key.Name, at: time.Now(), delivered: delivered})
+		t.created = append(t.created, createdKey{id: key.ID, name: key.Name, secret: key.secret, at: time.Now(), delivered: delivered})
 		t.mu.Unlock()
 	}
 	if strike != nil && strike.stage == answerLost {
@@ -256,6 +288,34 @@ func (t *tap) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			t.kill(p, key.ID, key.Name)
 		}(*strike)
 	}
+}
+
+// made is what an answer to a create (or a rotation) names: the key's,
+// project's or client's ID and name, and a client's secret.
+type made struct {
+	ID, Name string
+	secret   string
+}
+
+// madeBy reads the answer rec to a create or a rotation: ok is false unless
+// it succeeded (201, or 200 for a rotation) and names an ID. The console
+// answers with id and name, a project's API with client_id, client_name and
+// client_secret.
+func madeBy(rec *httptest.ResponseRecorder) (made, bool) {
+	var a struct {
+		ID, Name     string
+		ClientID     string `json:"client_id"`
+		ClientName   string `json:"client_name"`
+		ClientSecret string `json:"client_secret"`
+	}
+	if rec.Code/100 != 2 || json.Unmarshal(rec.Body.Bytes(), &a) != nil {
+		return made{}, false
+	}
+	m := made{ID: a.ID, Name: a.Name}
+	if a.ClientID != "" {
+		m = made{ID: a.ClientID, Name: a.ClientName, secret: a.ClientSecret}
+	}
+	return m, m.ID != ""
 }
 
 // kill kills the provider at once, and in the background reads what the kill

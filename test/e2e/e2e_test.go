@@ -5,10 +5,15 @@
 // so that the examples stay true. It checks the binary reports the version
 // `make build` stamped into it, that every example converges with its value
 // in its Secret (the Projects of examples/project with their project in
-// Ory, and the keys that find them by reference in those projects), that
-// each lives its life (renamed, rotated, the provider restarted), and that
-// deleting the examples deletes the keys the provider made and leaves the
-// imported ones, and purges the projects whose deletion protection is off.
+// Ory, and the keys that find them by reference in those projects; the
+// OAuth2Clients of examples/oauth2client with a secret that works at Ory,
+// made through the project key of a ProjectAPIKey's connection Secret, and
+// a public client with none), that
+// each lives its life (renamed, rotated, the provider restarted; a client
+// changed in place and its secret rotated with the old one still working),
+// and that deleting the examples deletes the clients and keys the provider
+// made and leaves the imported ones, and purges the projects whose deletion
+// protection is off.
 //
 // Run it with `make test` (everything) or `make e2e` (this alone): both build
 // the control plane and the provider first and pass them in
@@ -98,10 +103,14 @@ func TestExamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var managed, imports, projects []*unstructured.Unstructured
+	var managed, imports, projects, clients []*unstructured.Unstructured
 	for _, o := range objs {
 		if localenv.IsProject(o) {
 			projects = append(projects, o)
+			continue
+		}
+		if o.GetKind() == config.OAuth2Client.Name {
+			clients = append(clients, o)
 			continue
 		}
 		if !localenv.IsKeyResource(o) {
@@ -116,10 +125,12 @@ func TestExamples(t *testing.T) {
 	// Both scopes ship a new ProjectAPIKey, a new WorkspaceAPIKey, an
 	// import of a ProjectAPIKey, and a Project with a new ProjectAPIKey in
 	// it by reference (examples/project), and the namespaced scope a
-	// WorkspaceAPIKey that rotates its own ProviderConfig's credentials;
-	// fewer means an example went missing or stopped being what
+	// WorkspaceAPIKey that rotates its own ProviderConfig's credentials, and
+	// (examples/oauth2client) a ProjectAPIKey whose Secret is the
+	// projectCredentials of the ProviderConfig of an OAuth2Client; fewer
+	// means an example went missing or stopped being what
 	// examples/README.md says.
-	want := map[string]int{"ProjectAPIKey": 4, "WorkspaceAPIKey": 3}
+	want := map[string]int{"ProjectAPIKey": 6, "WorkspaceAPIKey": 3}
 	got := map[string]int{}
 	for _, o := range managed {
 		got[o.GetKind()]++
@@ -129,6 +140,11 @@ func TestExamples(t *testing.T) {
 	}
 	if scopes := scopesOf(projects); len(projects) != 2 || !scopes[true] || !scopes[false] {
 		t.Fatalf("examples/project: want a Project of each scope, got %d: %v", len(projects), scopes)
+	}
+	// examples/oauth2client: a confidential client of each scope, and a
+	// public one.
+	if scopes, public := scopesOf(clients), countFunc(clients, isPublic); len(clients) != 3 || !scopes[true] || !scopes[false] || public != 1 {
+		t.Fatalf("examples/oauth2client: want a confidential OAuth2Client of each scope and a public one, got %d (%d public): %v", len(clients), public, scopes)
 	}
 	for _, o := range managed {
 		if ref := referencedProject(o); ref != "" && !slices.ContainsFunc(projects, func(p *unstructured.Unstructured) bool { return name(p) == ref }) {
@@ -149,6 +165,8 @@ func TestExamples(t *testing.T) {
 
 	// projectIDs are the example Projects' project IDs, by name(o).
 	projectIDs := map[string]string{}
+	// stored are the example OAuth2Clients as first stored, by name(o).
+	stored := map[string]storedClient{}
 	t.Run("ExamplesConverge", func(t *testing.T) {
 		statuses, projectStatuses := waitConverged(t, env, objs)
 		for _, o := range projects {
@@ -213,6 +231,14 @@ func TestExamples(t *testing.T) {
 			}
 		}
 		waitSelfRotated(t, env, selfRotating)
+		for _, o := range clients {
+			stored[name(o)] = checkClient(ctx, t, env, o, statuses[name(o)])
+		}
+		// Exactly one client per example: a second would be a client whose
+		// secret nobody holds.
+		if got, want := len(env.Sim.OAuth2Clients(localenv.ExampleProjectID)), len(clients); got != want {
+			t.Errorf("the examples' project holds %d OAuth2 clients, want %d (one per OAuth2Client)", got, want)
+		}
 		for _, o := range imports {
 			s := statuses[name(o)]
 			want := seeded[keyIDOf(o.GetAnnotations()["crossplane.io/external-name"])]
@@ -255,7 +281,7 @@ func TestExamples(t *testing.T) {
 	})
 
 	t.Run("ExamplesLiveTheirLife", func(t *testing.T) {
-		testExamplesLiveTheirLife(ctx, t, env, provider, objs, managed, projects, selfRotating, projectIDs)
+		testExamplesLiveTheirLife(ctx, t, env, provider, objs, managed, projects, clients, selfRotating, projectIDs, stored)
 	})
 	if t.Failed() {
 		t.FailNow()
@@ -274,7 +300,20 @@ func TestExamples(t *testing.T) {
 		for _, s := range all {
 			statuses[statusName(s)] = s
 		}
-		// The keys first, then their Projects, as README's "A Project
+		// The OAuth2Clients first: their ProviderConfigs reach Ory with the
+		// key of an example ProjectAPIKey, which must exist to delete them.
+		deleteAndWait(ctx, t, env.Client, clients)
+		for _, o := range clients {
+			s := statuses[name(o)]
+			if _, ok := env.Sim.OAuth2Client(localenv.ExampleProjectID, s.KeyID); ok {
+				t.Errorf("%s: client %s is still in the simulator after the resource was deleted", name(o), s.KeyID)
+			}
+			waitSecretCollected(ctx, t, env.Client, o, s)
+		}
+		if got := env.Sim.OAuth2Clients(localenv.ExampleProjectID); len(got) != 0 {
+			t.Errorf("the examples' project holds %d OAuth2 clients after the examples were deleted, want none", len(got))
+		}
+		// Then the keys, then their Projects, as README's "A Project
 		// deleted while keys use it" says: a project purged first would take
 		// its keys with it.
 		keys := append(append([]*unstructured.Unstructured{}, managed...), imports...)
@@ -288,15 +327,7 @@ func TestExamples(t *testing.T) {
 			if _, ok := simKey(env.Sim, o, parent, s.KeyID); ok {
 				t.Errorf("%s: key %s is still in the simulator after the resource was deleted", name(o), s.KeyID)
 			}
-			// kube-controller-manager's garbage collector deletes the Secret
-			// with its owner.
-			eventually(t, "connection Secret of "+name(o)+" garbage collected", func() string {
-				err := env.Client.Get(ctx, types.NamespacedName{Namespace: s.Secret.Namespace, Name: s.Secret.Name}, &corev1.Secret{})
-				if kerrors.IsNotFound(err) {
-					return ""
-				}
-				return fmt.Sprintf("Secret %s/%s still exists (%v)", s.Secret.Namespace, s.Secret.Name, err)
-			})
+			waitSecretCollected(ctx, t, env.Client, o, s)
 		}
 		for _, o := range imports {
 			s := statuses[name(o)]
@@ -545,6 +576,20 @@ func eventually(t *testing.T, what string, check func() string) {
 	}
 }
 
+// waitSecretCollected waits until the connection Secret of s, the status of
+// the deleted example o, is gone: kube-controller-manager's garbage
+// collector deletes it with its owner.
+func waitSecretCollected(ctx context.Context, t *testing.T, c client.Client, o *unstructured.Unstructured, s localenv.KeyStatus) {
+	t.Helper()
+	eventually(t, "connection Secret of "+name(o)+" garbage collected", func() string {
+		err := c.Get(ctx, types.NamespacedName{Namespace: s.Secret.Namespace, Name: s.Secret.Name}, &corev1.Secret{})
+		if kerrors.IsNotFound(err) {
+			return ""
+		}
+		return fmt.Sprintf("Secret %s/%s still exists (%v)", s.Secret.Namespace, s.Secret.Name, err)
+	})
+}
+
 func connectionSecret(ctx context.Context, t *testing.T, c client.Client, s localenv.KeyStatus) *corev1.Secret {
 	t.Helper()
 	secret := &corev1.Secret{}
@@ -636,13 +681,7 @@ func simKey(sim *orysim.Server, o *unstructured.Unstructured, parent, id string)
 
 // countKind counts the objects of a kind.
 func countKind(objs []*unstructured.Unstructured, kind string) int {
-	n := 0
-	for _, o := range objs {
-		if o.GetKind() == kind {
-			n++
-		}
-	}
-	return n
+	return countFunc(objs, func(o *unstructured.Unstructured) bool { return o.GetKind() == kind })
 }
 
 // createOps are the operations that make a key, of every kind.
@@ -660,16 +699,19 @@ func creates(sim *orysim.Server) int {
 // credentialsOfProviderConfigs returns the example key resources whose
 // connection Secret is the credentials Secret of an example ProviderConfig
 // (namespace/name): the WorkspaceAPIKeys that rotate the provider's own
-// credentials.
+// credentials (spec.credentials), and the ProjectAPIKeys whose Secret is the
+// spec.projectCredentials of the OAuth2Clients' ProviderConfigs.
 func credentialsOfProviderConfigs(objs []*unstructured.Unstructured) []*unstructured.Unstructured {
 	creds := map[string]bool{}
 	for _, o := range objs {
 		if !localenv.IsProviderConfig(o) {
 			continue
 		}
-		n, _, _ := unstructured.NestedString(o.Object, "spec", "credentials", "secretRef", "name")
-		ns, _, _ := unstructured.NestedString(o.Object, "spec", "credentials", "secretRef", "namespace")
-		creds[secretID(ns, o, n)] = true
+		for _, ref := range [][]string{{"spec", "credentials", "secretRef"}, {"spec", "projectCredentials", "connectionSecretRef"}} {
+			if r, _, _ := unstructured.NestedStringMap(o.Object, ref...); r["name"] != "" {
+				creds[secretID(r["namespace"], o, r["name"])] = true
+			}
+		}
 	}
 	var out []*unstructured.Unstructured
 	for _, o := range objs {
@@ -694,10 +736,12 @@ func secretID(ns string, o *unstructured.Unstructured, name string) string {
 	return ns + "/" + name
 }
 
-// waitSelfRotated waits, for each key resource that writes its own
+// waitSelfRotated waits, for each key resource that writes a
 // ProviderConfig's credentials, until Ory answered a request with success
-// that presented the key it holds now: the provider works with the key it
-// wrote.
+// that presented the key it holds now (a workspace key to the console, a
+// project key to the project's own API, at the apiURL the key's Secret
+// gives): the provider works with the key it wrote, and picks up a new one
+// after a rotation.
 func waitSelfRotated(t *testing.T, env *localenv.Env, keys []*unstructured.Unstructured) {
 	t.Helper()
 	for _, o := range keys {
@@ -711,7 +755,7 @@ func waitSelfRotated(t *testing.T, env *localenv.Env, keys []*unstructured.Unstr
 					continue
 				}
 				for _, e := range env.Sim.RequestLog() {
-					if e.WorkspaceKeyID == s.KeyID && s.KeyID != "" && e.Status/100 == 2 {
+					if (e.WorkspaceKeyID == s.KeyID || e.ProjectKeyID == s.KeyID) && s.KeyID != "" && e.Status/100 == 2 {
 						return ""
 					}
 				}
@@ -739,52 +783,65 @@ func conditions(u *unstructured.Unstructured) []string {
 	return out
 }
 
-// testExamplesLiveTheirLife drives every shipped example that makes a key
-// or a project through what its users do with it, as applied, with its
-// rotation and Secret metadata: a rename, a rotation trigger (keys only), and
-// a provider restart. Each change must make exactly one key per key example
-// (the shipped namespaced example once made a new key every few seconds
-// after a rename, because its Secret metadata carried the provider's record
-// into the spec) and no project: a Project is renamed in place, keeping its
-// ID (projectIDs). The spec must stay as applied, and a restart must make
-// nothing.
-func testExamplesLiveTheirLife(ctx context.Context, t *testing.T, env *localenv.Env, provider *localenv.Provider, objs, managed, projects, selfRotating []*unstructured.Unstructured, projectIDs map[string]string) {
-	changed := append(slices.Clone(managed), projects...)
+// testExamplesLiveTheirLife drives every shipped example that makes a key,
+// a client or a project through what its users do with it, as applied, with
+// its rotation and Secret metadata: a rename, a rotation trigger (keys and
+// clients), and a provider restart. Each change must make exactly one key
+// per key example (the shipped namespaced example once made a new key every
+// few seconds after a rename, because its Secret metadata carried the
+// provider's record into the spec), no client and no project: a Project is
+// renamed in place, keeping its ID (projectIDs), and so is an OAuth2Client,
+// whose rotation gives the same client a new secret while the old one keeps
+// working through the example's overlap of 24h (stored holds each client's
+// ID and secret as last seen). The keys whose Secrets are the
+// ProviderConfigs' credentials (selfRotating) are replaced too, and the
+// provider must go on calling Ory with the new ones. The spec must stay as
+// applied, and a restart must make and rotate nothing.
+func testExamplesLiveTheirLife(ctx context.Context, t *testing.T, env *localenv.Env, provider *localenv.Provider, objs, managed, projects, clients, selfRotating []*unstructured.Unstructured, projectIDs map[string]string, stored map[string]storedClient) {
+	changed := slices.Concat(managed, projects, clients)
 	specs := map[string]any{}
 	for _, o := range changed {
 		specs[name(o)] = currentSpec(ctx, t, env.Client, o)
 	}
 	steps := []struct {
 		what   string
-		patch  func(o *unstructured.Unstructured) string // a merge patch of the spec; "" leaves o as it is
-		change func(spec map[string]any)                 // the same change, to the expected spec
+		patch  func(o *unstructured.Unstructured) string               // a merge patch of the spec; "" leaves o as it is
+		change func(o *unstructured.Unstructured, spec map[string]any) // the same change, to the expected spec
+		// rotates says that the step gives each client a new secret.
+		rotates bool
 	}{
 		{
 			what: "rename",
 			patch: func(o *unstructured.Unstructured) string {
-				n, _, _ := unstructured.NestedString(o.Object, "spec", "forProvider", "name")
-				return `{"spec":{"forProvider":{"name":"` + n + `-renamed"}}}`
+				f := nameField(o)
+				n, _, _ := unstructured.NestedString(o.Object, "spec", "forProvider", f)
+				return `{"spec":{"forProvider":{"` + f + `":"` + n + `-renamed"}}}`
 			},
-			change: func(spec map[string]any) {
-				n, _, _ := unstructured.NestedString(spec, "forProvider", "name")
-				_ = unstructured.SetNestedField(spec, n+"-renamed", "forProvider", "name")
+			change: func(o *unstructured.Unstructured, spec map[string]any) {
+				n, _, _ := unstructured.NestedString(spec, "forProvider", nameField(o))
+				_ = unstructured.SetNestedField(spec, n+"-renamed", "forProvider", nameField(o))
 			},
 		},
 		{
 			what: "rotation trigger",
 			patch: func(o *unstructured.Unstructured) string {
-				if localenv.IsProject(o) {
-					return "" // a project has no secret to rotate
+				if localenv.IsProject(o) || isPublic(o) {
+					return "" // a project or a public client has no secret to rotate
 				}
 				return `{"spec":{"forProvider":{"rotation":{"trigger":"e2e-rotated"}}}}`
 			},
-			change: func(spec map[string]any) {
+			change: func(_ *unstructured.Unstructured, spec map[string]any) {
 				_ = unstructured.SetNestedField(spec, "e2e-rotated", "forProvider", "rotation", "trigger")
 			},
+			rotates: true,
 		},
 	}
+	// retired are the clients' secrets a rotation replaced, by name(o):
+	// each must keep working through the overlap.
+	retired := map[string]string{}
 	for _, step := range steps {
 		before, projectsBefore := creates(env.Sim), env.Sim.Requests(orysim.OpCreateProject)
+		clientsBefore, rotationsBefore := env.Sim.Requests(orysim.OpCreateOAuth2Client), succeeded(env.Sim, orysim.OpRotateOAuth2ClientSecret)
 		for _, o := range changed {
 			patch := step.patch(o)
 			if patch == "" {
@@ -793,12 +850,12 @@ func testExamplesLiveTheirLife(ctx context.Context, t *testing.T, env *localenv.
 			if err := env.Client.Patch(ctx, o.DeepCopy(), client.RawPatch(types.MergePatchType, []byte(patch))); err != nil {
 				t.Fatalf("%s: %s: %v", step.what, name(o), err)
 			}
-			step.change(specs[name(o)].(map[string]any))
+			step.change(o, specs[name(o)].(map[string]any))
 		}
 		waitConverged(t, env, objs)
 		// Two more polls: a loop would show as more creates.
 		time.Sleep(25 * time.Second)
-		_, statuses := waitConverged(t, env, objs)
+		keyStatuses, statuses := waitConverged(t, env, objs)
 		waitSelfRotated(t, env, selfRotating)
 		if got, want := creates(env.Sim)-before, len(managed); got != want {
 			t.Errorf("%s: %d keys created, want exactly one per example (%d)", step.what, got, want)
@@ -811,6 +868,35 @@ func testExamplesLiveTheirLife(ctx context.Context, t *testing.T, env *localenv.
 				t.Errorf("%s: %s observes project %s, want the same project %s as before", step.what, name(o), got, want)
 			}
 		}
+		if got := env.Sim.Requests(orysim.OpCreateOAuth2Client) - clientsBefore; got != 0 {
+			t.Errorf("%s: %d OAuth2 clients created, want none: a client changes in place, and a rotation keeps it", step.what, got)
+		}
+		wantRotations := 0
+		if step.rotates {
+			wantRotations = len(clients) - countFunc(clients, isPublic)
+		}
+		if got := succeeded(env.Sim, orysim.OpRotateOAuth2ClientSecret) - rotationsBefore; got != wantRotations {
+			t.Errorf("%s: %d client secrets rotated, want %d", step.what, got, wantRotations)
+		}
+		for _, o := range clients {
+			was, now := stored[name(o)], checkClient(ctx, t, env, o, keyStatuses[name(o)])
+			stored[name(o)] = now
+			if now.id != was.id {
+				t.Errorf("%s: %s is client %s, want the same client %s as before: a client changes in place, never replaced", step.what, name(o), now.id, was.id)
+				continue
+			}
+			if rotated, want := now.secret != was.secret, step.rotates && !isPublic(o); rotated != want {
+				t.Errorf("%s: %s: a new secret stored: %v, want %v", step.what, name(o), rotated, want)
+			}
+			if step.rotates && !isPublic(o) {
+				retired[name(o)] = was.secret
+			}
+		}
+		for n, old := range retired {
+			if !env.Sim.SecretWorks(localenv.ExampleProjectID, stored[n].id, old) {
+				t.Errorf("%s: %s: the secret the rotation replaced no longer works at Ory, within the example's overlap of 24h", step.what, n)
+			}
+		}
 		for _, o := range changed {
 			if diff := cmp.Diff(specs[name(o)], currentSpec(ctx, t, env.Client, o)); diff != "" {
 				t.Errorf("%s: %s: the spec is not as applied (-want +got): the provider must not write into it:\n%s", step.what, name(o), diff)
@@ -819,6 +905,7 @@ func testExamplesLiveTheirLife(ctx context.Context, t *testing.T, env *localenv.
 	}
 
 	before, projectsBefore := creates(env.Sim), env.Sim.Requests(orysim.OpCreateProject)
+	clientsBefore, rotationsBefore := env.Sim.Requests(orysim.OpCreateOAuth2Client), succeeded(env.Sim, orysim.OpRotateOAuth2ClientSecret)
 	if err := provider.Stop(); err != nil {
 		t.Errorf("the provider did not stop cleanly: %v", err)
 	}
@@ -826,7 +913,7 @@ func testExamplesLiveTheirLife(ctx context.Context, t *testing.T, env *localenv.
 		t.Fatal(err)
 	}
 	time.Sleep(25 * time.Second)
-	waitConverged(t, env, objs)
+	keyStatuses, _ := waitConverged(t, env, objs)
 	waitSelfRotated(t, env, selfRotating)
 	if got := creates(env.Sim) - before; got != 0 {
 		t.Errorf("a restart made %d keys: it must make none (the values are in their Secrets)", got)
@@ -834,6 +921,118 @@ func testExamplesLiveTheirLife(ctx context.Context, t *testing.T, env *localenv.
 	if got := env.Sim.Requests(orysim.OpCreateProject) - projectsBefore; got != 0 {
 		t.Errorf("a restart made %d projects: it must make none", got)
 	}
+	if got, rotated := env.Sim.Requests(orysim.OpCreateOAuth2Client)-clientsBefore, succeeded(env.Sim, orysim.OpRotateOAuth2ClientSecret)-rotationsBefore; got != 0 || rotated != 0 {
+		t.Errorf("a restart made %d OAuth2 clients and rotated %d secrets: it must do neither (the secrets are in their Secrets)", got, rotated)
+	}
+	for _, o := range clients {
+		if now := checkClient(ctx, t, env, o, keyStatuses[name(o)]); now != stored[name(o)] {
+			t.Errorf("after a restart %s holds client %s and another secret (%v), want client %s and the same secret", name(o), now.id, now.secret != stored[name(o)].secret, stored[name(o)].id)
+		}
+		if old, ok := retired[name(o)]; ok && !env.Sim.SecretWorks(localenv.ExampleProjectID, stored[name(o)].id, old) {
+			t.Errorf("after a restart the secret of %s the rotation replaced no longer works at Ory, within the example's overlap of 24h", name(o))
+		}
+	}
+}
+
+// isPublic reports whether example o is a public OAuth2 client, one
+// without a secret (tokenEndpointAuthMethod none).
+func isPublic(o *unstructured.Unstructured) bool {
+	m, _, _ := unstructured.NestedString(o.Object, "spec", "forProvider", "tokenEndpointAuthMethod")
+	return o.GetKind() == config.OAuth2Client.Name && m == "none"
+}
+
+// countFunc counts the objects for which f is true.
+func countFunc(objs []*unstructured.Unstructured, f func(*unstructured.Unstructured) bool) int {
+	n := 0
+	for _, o := range objs {
+		if f(o) {
+			n++
+		}
+	}
+	return n
+}
+
+// nameField is the field of spec.forProvider that names example o in Ory:
+// clientName for an OAuth2Client, name for the rest.
+func nameField(o *unstructured.Unstructured) string {
+	if o.GetKind() == config.OAuth2Client.Name {
+		return "clientName"
+	}
+	return "name"
+}
+
+// succeeded counts the requests of operation op the simulator answered
+// with success.
+func succeeded(sim *orysim.Server, op string) int {
+	n := 0
+	for _, e := range sim.RequestLog() {
+		if e.Operation == op && e.Status/100 == 2 {
+			n++
+		}
+	}
+	return n
+}
+
+// storedClient is an example OAuth2Client as a check last saw it: its
+// client ID and the secret its connection Secret held. Never print secret.
+type storedClient struct{ id, secret string }
+
+// checkClient checks the example OAuth2Client o, converged as s: Ory holds
+// the client in the examples' project (the project of its ProviderConfig's
+// projectCredentials) under its external name, with the spec's clientName;
+// its connection Secret holds the client's ID, its current secret, which
+// works at Ory, the project, and the URLs of the project's API as the
+// simulator serves it (localenv points projectAPIURLTemplate there, so the
+// ProjectAPIKey's Secret carries that apiURL); and the Secret is owned by the
+// resource. It returns what the Secret holds.
+func checkClient(ctx context.Context, t *testing.T, env *localenv.Env, o *unstructured.Unstructured, s localenv.KeyStatus) storedClient {
+	t.Helper()
+	secret := connectionSecret(ctx, t, env.Client, s)
+	got := storedClient{id: string(secret.Data[common.ConnectionKeyClientID]), secret: string(secret.Data[common.ConnectionKeyClientSecret])}
+	c, ok := env.Sim.OAuth2Client(localenv.ExampleProjectID, s.KeyID)
+	if !ok {
+		t.Errorf("%s: client %s is not in the examples' project", name(o), s.KeyID)
+		return got
+	}
+	wantName, _, _ := unstructured.NestedString(currentSpec(ctx, t, env.Client, o), "forProvider", "clientName")
+	if c.Doc["client_name"] != wantName {
+		t.Errorf("%s: the client in Ory is named %v, want %q", name(o), c.Doc["client_name"], wantName)
+	}
+	if s.ExternalName != c.ID {
+		t.Errorf("%s: external name %q, want the client's ID %s", name(o), s.ExternalName, c.ID)
+	}
+	p, _ := env.Sim.Project(localenv.ExampleProjectID)
+	apiURL := orysim.ProjectAPIURL(env.SimURL, p.Slug)
+	for k, want := range map[string]string{
+		common.ConnectionKeyClientID:         c.ID,
+		common.ConnectionKeyProjectID:        localenv.ExampleProjectID,
+		common.ConnectionKeyIssuerURL:        apiURL,
+		common.ConnectionKeyTokenURL:         apiURL + "/oauth2/token",
+		common.ConnectionKeyAuthorizationURL: apiURL + "/oauth2/auth",
+	} {
+		if got := string(secret.Data[k]); got != want {
+			t.Errorf("%s: connection Secret %s/%s key %q: want %q, got %q", name(o), secret.Namespace, secret.Name, k, want, got)
+		}
+	}
+	// Never print a secret, not even a simulated one.
+	switch {
+	case isPublic(o):
+		// A public client has no secret, in Ory or in its Secret, and
+		// the provider says so.
+		if got.secret != "" || c.Secret != "" || !s.NoSecret {
+			t.Errorf("%s: a public client: its Secret holds a %s: %v, Ory holds a secret: %v, the provider reports NoSecret: %v; want no, no, yes", name(o), common.ConnectionKeyClientSecret, got.secret != "", c.Secret != "", s.NoSecret)
+		}
+	case got.secret == "":
+		t.Errorf("%s: connection Secret %s/%s holds no %s", name(o), secret.Namespace, secret.Name, common.ConnectionKeyClientSecret)
+	case got.secret != c.Secret:
+		t.Errorf("%s: connection Secret %s/%s: %s is %s, want the client's current secret %s", name(o), secret.Namespace, secret.Name, common.ConnectionKeyClientSecret, localenv.Mask([]byte(got.secret)), localenv.Mask([]byte(c.Secret)))
+	case !env.Sim.SecretWorks(localenv.ExampleProjectID, c.ID, got.secret):
+		t.Errorf("%s: the stored secret does not work at Ory", name(o))
+	}
+	if ctl := metav1.GetControllerOf(secret); ctl == nil || ctl.Name != o.GetName() || ctl.Kind != o.GetKind() {
+		t.Errorf("%s: connection Secret's controller is %v, want the %s (the garbage collector deletes the Secret with it)", name(o), ctl, o.GetKind())
+	}
+	return got
 }
 
 // currentSpec returns o's spec as stored, without the fields the provider

@@ -866,6 +866,10 @@ func TestAdmission(t *testing.T) {
 			manifest: nsOAC + "spec: {forProvider: {clientName: web, accessTokenStrategy: paseto}, " + secret + "}",
 			wantMsg:  "spec.forProvider.accessTokenStrategy: Unsupported value: \"paseto\"",
 		},
+		"ValidOAuth2ClientLifespanAsOryPrintsIt": {
+			reason:   "Ory prints durations as Go does, 1h0m0s or 500µs; the same value in the spec is accepted, so the provider can compare them.",
+			manifest: nsOAC + "spec: {forProvider: {clientName: web, lifespans: {implicitGrantAccessTokenLifespan: 1h0m0s, jwtBearerGrantAccessTokenLifespan: 500µs}}, " + secret + "}",
+		},
 		"OAuth2ClientLifespanInDays": {
 			reason:   "Ory reads lifespans as Go durations, which have no days.",
 			manifest: nsOAC + "spec: {forProvider: {clientName: web, lifespans: {refreshTokenGrantRefreshTokenLifespan: 30d}}, " + secret + "}",

@@ -5,18 +5,23 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 	"go.uber.org/zap/zapcore"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	clusterv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/cluster/v1alpha1"
 	common "github.com/crossplane-contrib/provider-ory/apis/common/v1alpha1"
+	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
 	"github.com/crossplane-contrib/provider-ory/internal/orysim"
 	"github.com/crossplane-contrib/provider-ory/internal/testkit"
 )
@@ -114,10 +119,13 @@ func TestSecretScanCatchesLeaks(t *testing.T) {
 // look like the credentials, a create, a replacement and an import with its
 // value; and a Project's life, with a key in it by reference: created,
 // the key rotated, the Project renamed, the key deleted, the project
-// purged), in both scopes, and then searches the provider's
-// whole debug log, every Event, and every resource of the provider's kinds
-// (conditions and status included) for every value the simulator issued and
-// every workspace key. None may appear.
+// purged; and an OAuth2Client's life on a ProviderConfig's
+// projectCredentials: created, its secret rotated, changed in place), in
+// both scopes, and then searches the provider's whole debug log, every
+// Event, and every resource of the provider's kinds (conditions and status
+// included, OAuth2Clients too) for every value the simulator issued, every
+// client secret (current and rotated), the project key of the
+// projectCredentials and every workspace key. None may appear.
 func TestSecretHygiene(t *testing.T) {
 	ctx := context.Background()
 	ns := h.NewNamespace(t, "hygiene")
@@ -345,6 +353,13 @@ func TestSecretHygiene(t *testing.T) {
 		}
 	}
 
+	// OAuth2Clients, whose secrets Ory returns once like a key's value: in
+	// each scope a confidential client created through a ProviderConfig's
+	// projectCredentials, its secret rotated (the old one kept through an
+	// hour's overlap, so both are live while the scan runs), and its
+	// scope changed in place.
+	oauthClients := hygieneOAuth2Clients(t, ns, hp)
+
 	// The workload went through the paths it claims to.
 	faults := map[string]int{}
 	for _, e := range requestsTo(hp.ID, start, time.Now().Add(time.Second)) {
@@ -380,10 +395,164 @@ func TestSecretHygiene(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("scanned %s; faults met: %v", stats, faults)
-	for _, f := range findings {
+	clientFindings, scanned, err := scanOAuth2Clients(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if scanned < len(oauthClients) {
+		t.Errorf("the scan read %d OAuth2Clients, want at least the %d of this run", scanned, len(oauthClients))
+	}
+	t.Logf("scanned %s, and %d OAuth2Clients; faults met: %v", stats, scanned, faults)
+	for _, f := range append(findings, clientFindings...) {
 		t.Errorf("secret leaked: %s", f)
 	}
+}
+
+// hygieneOAuth2Client is an OAuth2Client of either scope.
+type hygieneOAuth2Client interface {
+	resource.Managed
+	ClientParameters() *common.OAuth2ClientParameters
+}
+
+// hygieneOAuth2Clients makes, in each scope, a project API key of project
+// p (as a ProjectAPIKey's connection Secret in ns: value, projectID and the
+// simulator's apiURL), a ProviderConfig whose projectCredentials name it,
+// and a confidential OAuth2Client on it; it waits until each client's secret
+// is stored, rotates it, waits until the new one is stored, and changes the
+// client's scope in place. Every secret the simulator issued for the clients
+// (current and rotated) and the project key join the secret set. It returns
+// the clients.
+func hygieneOAuth2Clients(t *testing.T, ns string, p orysim.Project) []hygieneOAuth2Client {
+	t.Helper()
+	admin, err := sim.CreateKey(orysim.KeySpec{Project: p.ID, Name: ns + "-oauth-admin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	secrets.Add(admin.Value, "the project key "+admin.ID+" of the OAuth2Clients' projectCredentials")
+	creds := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "oauth-admin-key"}, Data: map[string][]byte{
+		common.ConnectionKeyValue:     []byte(admin.Value),
+		common.ConnectionKeyProjectID: []byte(p.ID),
+		common.ConnectionKeyAPIURL:    []byte(orysim.ProjectAPIURL(simURL, p.Slug)),
+	}}
+	h.Create(t, creds)
+	overlap := common.Duration("1h")
+	params := func(s testkit.Scope) common.OAuth2ClientParameters {
+		return common.OAuth2ClientParameters{
+			ClientName: ns + "-" + strings.ToLower(string(s)) + "-web",
+			GrantTypes: []string{"client_credentials"},
+			Scope:      "read",
+			Rotation:   &common.Rotation{Overlap: &overlap, Trigger: "1"},
+		}
+	}
+	var clients []hygieneOAuth2Client
+	for _, s := range testkit.Scopes {
+		var c hygieneOAuth2Client
+		if s == testkit.Namespaced {
+			pc := &namespacedv1alpha1.ProviderConfig{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "clients"}}
+			pc.Spec.ProjectCredentials = &common.LocalProjectCredentials{ConnectionSecretRef: xpv2.LocalSecretReference{Name: creds.Name}}
+			h.Create(t, pc)
+			nc := &namespacedv1alpha1.OAuth2Client{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "web"}}
+			nc.Spec.ForProvider = params(s)
+			nc.SetProviderConfigReference(&xpv2.ProviderConfigReference{Kind: "ProviderConfig", Name: pc.Name})
+			nc.SetWriteConnectionSecretToReference(&xpv2.LocalSecretReference{Name: "web-client"})
+			c = nc
+		} else {
+			pc := &clusterv1alpha1.ProviderConfig{ObjectMeta: metav1.ObjectMeta{Name: ns + "-clients"}}
+			pc.Spec.ProjectCredentials = &common.ProjectCredentials{ConnectionSecretRef: xpv2.SecretReference{Namespace: ns, Name: creds.Name}}
+			h.Create(t, pc)
+			cc := &clusterv1alpha1.OAuth2Client{ObjectMeta: metav1.ObjectMeta{Name: ns + "-web"}}
+			cc.Spec.ForProvider = params(s)
+			cc.SetProviderConfigReference(&xpv2.Reference{Name: pc.Name})
+			cc.SetWriteConnectionSecretToReference(&xpv2.SecretReference{Namespace: ns, Name: "web-legacy-client"})
+			c = cc
+		}
+		h.Create(t, c)
+		clients = append(clients, c)
+	}
+	// record adds every secret Ory holds for the client c stores.
+	record := func(c hygieneOAuth2Client) (id, stored string) {
+		t.Helper()
+		sec := h.ConnectionSecret(t, c)
+		id, stored = string(sec.Data[common.ConnectionKeyClientID]), string(sec.Data[common.ConnectionKeyClientSecret])
+		oc, ok := sim.OAuth2Client(p.ID, id)
+		if !ok {
+			t.Fatalf("%s: client %q is not in the simulator", c.GetName(), id)
+		}
+		for _, v := range append([]string{oc.Secret}, oc.RotatedSecrets...) {
+			secrets.Add(v, "a secret of OAuth2 client "+id)
+			// The scan must know it: a client secret has no ory_ prefix.
+			if len(secrets.Scan("self-check", []byte("secret="+v))) == 0 {
+				t.Errorf("%s: the scan would not find a secret of client %s", c.GetName(), id)
+			}
+		}
+		return id, stored
+	}
+	firsts := make([]string, len(clients))
+	for i, c := range clients {
+		h.WaitReady(t, c)
+		id, first := record(c)
+		if first == "" || !sim.SecretWorks(p.ID, id, first) {
+			t.Fatalf("%s: the connection Secret holds no secret that works at Ory for client %s", c.GetName(), id)
+		}
+		firsts[i] = first
+		h.Update(t, c, func() { c.ClientParameters().Rotation.Trigger = "2" })
+	}
+	for i, c := range clients {
+		h.Within(waitTimeout).Eventually(t, c.GetName()+": the rotated secret stored", func() (bool, string) {
+			sec := h.ConnectionSecret(t, c)
+			v := string(sec.Data[common.ConnectionKeyClientSecret])
+			return v != "" && v != firsts[i], "the Secret still holds the first secret"
+		})
+		id, _ := record(c)
+		if oc, _ := sim.OAuth2Client(p.ID, id); !slices.Contains(oc.RotatedSecrets, firsts[i]) {
+			t.Errorf("%s: the first secret is not among the client's rotated secrets: the rotation was not Ory's", c.GetName())
+		}
+		h.Update(t, c, func() { c.ClientParameters().Scope = "read write" })
+	}
+	for _, c := range clients {
+		h.Within(waitTimeout).Eventually(t, c.GetName()+": the new scope applied in place", func() (bool, string) {
+			if err := h.Refresh(c); err != nil {
+				return false, err.Error()
+			}
+			oc, ok := sim.OAuth2Client(p.ID, meta.GetExternalName(c))
+			return ok && oc.Doc["scope"] == "read write", fmt.Sprintf("client %s in Ory (found: %v) has scope %v", meta.GetExternalName(c), ok, oc.Doc["scope"])
+		})
+		record(c)
+		es, err := h.EventsAbout(c.GetNamespace(), c.GetName())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.ContainsFunc(es, func(e corev1.Event) bool { return e.Reason == "RotatedSecret" }) {
+			t.Errorf("%s: no RotatedSecret event: the hygiene run did not go through a client's rotation", c.GetName())
+		}
+	}
+	return clients
+}
+
+// scanOAuth2Clients scans every OAuth2Client of both scopes (metadata, spec
+// and status with every condition) for every secret of the set, as
+// scanWorld does for the kinds of testkit.Kinds, and says how many it read.
+func scanOAuth2Clients(ctx context.Context) ([]finding, int, error) {
+	var out []finding
+	n := 0
+	for _, l := range []client.ObjectList{&namespacedv1alpha1.OAuth2ClientList{}, &clusterv1alpha1.OAuth2ClientList{}} {
+		if err := kube.List(ctx, l); err != nil {
+			return nil, 0, fmt.Errorf("cannot list %T: %w", l, err)
+		}
+		items, err := metaItems(l)
+		if err != nil {
+			return nil, 0, err
+		}
+		for _, o := range items {
+			b, err := json.Marshal(o)
+			if err != nil {
+				return nil, 0, err
+			}
+			n++
+			out = append(out, secrets.Scan(fmt.Sprintf("%T %s", o, client.ObjectKeyFromObject(o)), b)...)
+		}
+	}
+	return out, n, nil
 }
 
 // providerConfigName is the name of the ProviderConfig k points at.

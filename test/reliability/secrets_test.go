@@ -20,6 +20,7 @@ import (
 
 	clusterv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/cluster/v1alpha1"
 	namespacedv1alpha1 "github.com/crossplane-contrib/provider-ory/apis/namespaced/v1alpha1"
+	"github.com/crossplane-contrib/provider-ory/internal/orysim"
 	"github.com/crossplane-contrib/provider-ory/internal/testkit"
 )
 
@@ -218,10 +219,15 @@ func (t *valueTap) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ProjectID   string `json:"project_id"`
 		WorkspaceID string `json:"workspace_id"`
 		Value       string `json:"value"`
+		// An OAuth2 client's, from its create or a rotation.
+		ClientID     string `json:"client_id"`
+		ClientSecret string `json:"client_secret"`
 	}
 	switch {
 	case json.Unmarshal(bw.body.Bytes(), &k) == nil && k.Value != "":
 		t.add(k.Value, k.ProjectID+k.WorkspaceID, k.ID)
+	case k.ClientSecret != "":
+		t.addSecret(k.ClientSecret, "the secret of OAuth2 client "+k.ClientID)
 	case bw.status < http.StatusMultipleChoices:
 		// A dropped connection, or an answer the simulator cut or sent
 		// without its value after making the key (orysim.CutAnswers): that
@@ -243,6 +249,17 @@ func (t *valueTap) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // workspace a request path (/projects/{project}/tokens,
 // /workspaces/{workspace}/tokens) names.
 func (t *valueTap) addHolderValues(path string) {
+	if rest, ok := strings.CutPrefix(path, orysim.ProjectAPIPathPrefix); ok {
+		// A project's own API: the secrets of its OAuth2 clients, the
+		// rotated ones too.
+		slug, _, _ := strings.Cut(rest, "/")
+		for _, c := range sim.OAuth2Clients(slug) {
+			for _, secret := range append([]string{c.Secret}, c.RotatedSecrets...) {
+				t.addSecret(secret, "the secret of OAuth2 client "+c.ID)
+			}
+		}
+		return
+	}
 	seg := strings.Split(strings.Trim(path, "/"), "/")
 	if len(seg) < 2 {
 		return
@@ -259,6 +276,11 @@ func (t *valueTap) addHolderValues(path string) {
 
 // add records a key's value once; holderID is its project or workspace.
 func (t *valueTap) add(value, holderID, keyID string) {
+	t.addSecret(value, "the value of key "+holderID+"/"+keyID)
+}
+
+// addSecret records a secret once, with what it is.
+func (t *valueTap) addSecret(value, what string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if value == "" || t.seen[value] {
@@ -268,7 +290,7 @@ func (t *valueTap) add(value, holderID, keyID string) {
 		t.seen = map[string]bool{}
 	}
 	t.seen[value] = true
-	t.secrets.Add(value, "the value of key "+holderID+"/"+keyID)
+	t.secrets.Add(value, what)
 }
 
 // bufferedWriter holds a response back until the tap has read it.

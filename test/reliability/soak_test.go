@@ -81,10 +81,14 @@ var projectOps = []string{orysim.OpCreateProject, orysim.OpListProjects, orysim.
 // and workspace operations alike): ProjectAPIKeys in two projects, and a
 // quarter WorkspaceAPIKeys in the soak's own workspace; and besides a few
 // Projects (soakProjects), half of whose creates are answered and then
-// lose their answer. Mid-soak it renames a fifth of the keys (forcing
-// replacements under the same faults) and deletes a tenth, and renames and
-// deletes a share of the Projects. Once the faults stop, every resource
-// must converge within a bound, and then:
+// lose their answer; and OAuth2Clients (soakClients) in a project of their
+// own, on ProviderConfigs with projectCredentials, half of whose creates
+// and a quarter of whose rotations have their answers cut half way.
+// Mid-soak it renames a fifth of the keys (forcing replacements under the
+// same faults) and deletes a tenth, renames and deletes a share of the
+// Projects, and rotates half the clients' secrets and deletes a quarter of
+// the clients. Once the faults stop, every resource must converge within a
+// bound, and then:
 //
 //   - leaked: no key in the soak's projects or workspace that no live
 //     resource references (by its external name, or as a replaced key
@@ -96,7 +100,13 @@ var projectOps = []string{orysim.OpCreateProject, orysim.OpListProjects, orysim.
 //   - incomplete: no resource stuck in the runtime's create-pending state;
 //   - for Projects: no project of the soak that no live Project names
 //     (leaked, the deleted ones' purged), none with two projects of its
-//     names (duplicates), none create-pending (incomplete).
+//     names (duplicates), none create-pending (incomplete);
+//   - for OAuth2Clients: no client of the soak that no live OAuth2Client
+//     names (leaked, the deleted ones' gone), no Ready one whose Secret's
+//     secret does not work at Ory (lost), none with two clients of its
+//     name (duplicates), none create-pending (incomplete); and each holds
+//     the secret of its spec's rotation trigger with no rotated secret
+//     still working at Ory.
 //
 // Its size is -soak-keys (or $SOAK_KEYS), 200 by default.
 func TestFaultSoak(t *testing.T) {
@@ -162,6 +172,8 @@ func TestFaultSoak(t *testing.T) {
 		projectResources[j] = sp
 	}
 
+	clientProject, clients := newSoakClients(t, ns, wk, soakClients(n))
+
 	start := time.Now()
 	// Half the Projects' creates: Ory makes the project, and the answer is
 	// lost; the provider must find and adopt it, not make a second.
@@ -169,6 +181,14 @@ func TestFaultSoak(t *testing.T) {
 	sim.SetDropRate(orysim.AllOperations, soakDropShare)
 	sim.SetErrorRate(orysim.AllOperations, (soakFaultShare-soakDropShare)/(1-soakDropShare), 500, 502, 503, 429)
 	t.Cleanup(sim.ClearFaults)
+	// Half the clients' creates: Ory makes the client and the answer, its
+	// secret's only appearance, is cut half way.
+	sim.CutAnswers(orysim.OpCreateOAuth2Client, clientProject.Slug, len(clients)/2, orysim.CutMidBody)
+	for _, sc := range clients {
+		if err := kube.Create(ctx, sc.c); err != nil {
+			t.Errorf("cannot create %s: %v", sc.c.GetName(), err)
+		}
+	}
 	for _, sp := range projectResources {
 		if err := kube.Create(ctx, sp.p); err != nil {
 			t.Errorf("cannot create %s: %v", sp.p.GetName(), err)
@@ -235,12 +255,19 @@ func TestFaultSoak(t *testing.T) {
 			}
 		}
 	}
+	// A quarter of the clients' rotations: Ory makes the new secret and
+	// the answer is cut half way.
+	sim.CutAnswers(orysim.OpRotateOAuth2ClientSecret, clientProject.Slug, len(clients)/4, orysim.CutMidBody)
+	clientsRotated, clientsDeleted := changeSoakClients(t, clients)
 	t.Logf("soak: at %s, with %d of %d holding a key, renamed %d and deleted %d; renamed %d and deleted %d of %d Projects", mid.Sub(start).Round(time.Second), withKey(t, ns, keys), n, renamed, deleted, projectsRenamed, projectsDeleted, len(projectResources))
 
 	time.Sleep(time.Until(mid.Add(faultTail)))
 	sim.ClearFaults()
 	sim.CutAnswers(orysim.OpCreateProject, "", 0, orysim.CutBeforeHeaders)
+	sim.CutAnswers(orysim.OpCreateOAuth2Client, clientProject.Slug, 0, orysim.CutMidBody)
+	sim.CutAnswers(orysim.OpRotateOAuth2ClientSecret, clientProject.Slug, 0, orysim.CutMidBody)
 	faultsOff := time.Now()
+	clientRequests, clientFaults := clientFaultCounts(clientProject, start, faultsOff)
 	requests, faults := faultCounts(holders, start, faultsOff)
 	projectRequests, projectFaults := projectFaultCounts(ws.KeyID, holders, start, faultsOff)
 	lostAnswers := 0
@@ -253,44 +280,37 @@ func TestFaultSoak(t *testing.T) {
 	// Convergence.
 	var st soakState
 	var pst projectState
+	var cst clientState
 	for {
 		st = evaluate(t, ns, holders, ws.KeyID, keys)
 		pst = evaluateProjects(t, ns, ws.ID, projectResources)
-		if (st.converged() && pst.converged()) || time.Since(faultsOff) > bound {
+		cst = evaluateClients(t, ns, clientProject, clients)
+		if (st.converged() && pst.converged() && cst.converged()) || time.Since(faultsOff) > bound {
 			break
 		}
 		time.Sleep(pollInterval)
 	}
 	converged := time.Since(faultsOff)
 
-	var kinds []string
-	for k, v := range faults {
-		kinds = append(kinds, fmt.Sprintf("%s=%d", k, v))
-	}
-	sort.Strings(kinds)
-	total := 0
-	for _, v := range faults {
-		total += v
-	}
+	total, kinds := faultSummary(faults)
 	summary := fmt.Sprintf("soak: keys=%d (workspace keys %d) renamed=%d deleted=%d requests=%d faults=%d (%s) fault phase=%s converged=%v in %s (bound %s) leaked=%d lost=%d duplicates=%d incomplete=%d",
-		n, wsKeys, renamed, deleted, requests, total, strings.Join(kinds, " "), faultsOff.Sub(start).Round(time.Second),
+		n, wsKeys, renamed, deleted, requests, total, kinds, faultsOff.Sub(start).Round(time.Second),
 		st.converged(), converged.Round(time.Second), bound, st.inv.Leaked, st.inv.Lost, st.inv.Duplicates, st.inv.Incomplete)
 	t.Log(summary)
-	projectTotal := 0
-	var projectKinds []string
-	for k, v := range projectFaults {
-		projectTotal += v
-		projectKinds = append(projectKinds, fmt.Sprintf("%s=%d", k, v))
-	}
-	sort.Strings(projectKinds)
+	projectTotal, projectKinds := faultSummary(projectFaults)
 	t.Logf("soak: projects=%d renamed=%d deleted=%d requests=%d faults=%d (%s) answers lost after the create=%d converged=%v leaked=%d duplicates=%d incomplete=%d",
-		len(projectResources), projectsRenamed, projectsDeleted, projectRequests, projectTotal, strings.Join(projectKinds, " "), lostAnswers,
+		len(projectResources), projectsRenamed, projectsDeleted, projectRequests, projectTotal, projectKinds, lostAnswers,
 		pst.converged(), pst.inv.Leaked, pst.inv.Duplicates, pst.inv.Incomplete)
 	// The figures go under the kind of each share; the key invariants were
 	// counted over both key kinds at once, and go with the project keys.
 	report.Add(testkit.Counters{Kind: testkit.ProjectAPIKey.Name, Keys: n - wsKeys, Faults: total, Leaked: st.inv.Leaked, Lost: st.inv.Lost, Duplicates: st.inv.Duplicates, Incomplete: st.inv.Incomplete})
 	report.Add(testkit.Counters{Kind: testkit.WorkspaceAPIKey.Name, Keys: wsKeys})
 	report.Add(testkit.Counters{Kind: "Project", Keys: len(projectResources), Faults: projectTotal + lostAnswers, Leaked: pst.inv.Leaked, Duplicates: pst.inv.Duplicates, Incomplete: pst.inv.Incomplete})
+	clientTotal, clientKinds := faultSummary(clientFaults)
+	t.Logf("soak: oauth2clients=%d rotated=%d deleted=%d requests=%d faults=%d (%s) converged=%v leaked=%d lost=%d duplicates=%d incomplete=%d",
+		len(clients), clientsRotated, clientsDeleted, clientRequests, clientTotal, clientKinds,
+		cst.converged(), cst.inv.Leaked, cst.inv.Lost, cst.inv.Duplicates, cst.inv.Incomplete)
+	report.Add(testkit.Counters{Kind: "OAuth2Client", Keys: len(clients), Faults: clientTotal, Leaked: cst.inv.Leaked, Lost: cst.inv.Lost, Duplicates: cst.inv.Duplicates, Incomplete: cst.inv.Incomplete})
 
 	if !st.converged() {
 		t.Errorf("the soak did not converge within %s of the faults stopping: %d not converged, e.g.:\n%s",
@@ -312,6 +332,18 @@ func TestFaultSoak(t *testing.T) {
 		if v != 0 {
 			t.Errorf("%d %s: %s", v, what, strings.Join(pst.inv.Problems[:min(len(pst.inv.Problems), 15)], "\n"))
 		}
+	}
+	if !cst.converged() {
+		t.Errorf("the soak's OAuth2Clients did not converge within %s of the faults stopping: %d not converged, e.g.:\n%s",
+			bound, len(cst.pending), strings.Join(cst.pending[:min(len(cst.pending), 15)], "\n"))
+	}
+	for what, v := range map[string]int{"leaked clients": cst.inv.Leaked, "lost client secrets": cst.inv.Lost, "duplicated clients": cst.inv.Duplicates, "incomplete client creates": cst.inv.Incomplete} {
+		if v != 0 {
+			t.Errorf("%d %s: %s", v, what, strings.Join(cst.inv.Problems[:min(len(cst.inv.Problems), 15)], "\n"))
+		}
+	}
+	if clientFaults[orysim.FaultCutMidBody] == 0 || clientTotal == clientFaults[orysim.FaultCutMidBody] {
+		t.Errorf("the OAuth2Clients met faults %v: want cut answers and others", clientFaults)
 	}
 	if projectTotal == 0 || lostAnswers == 0 {
 		t.Errorf("the Projects met %d faults and %d lost create answers: want some of each", projectTotal, lostAnswers)
@@ -335,6 +367,8 @@ func TestFaultSoak(t *testing.T) {
 	})
 	t.Logf("soak: all %d resources deleted, their keys gone, in %s", n-deleted, time.Since(teardown).Round(time.Second))
 
+	deleteSoakClients(t, ns, clientProject, clients, bound)
+
 	// Deleting the Projects purges their projects.
 	for _, sp := range projectResources {
 		if err := kube.Delete(ctx, sp.p); err != nil && !kerrors.IsNotFound(err) {
@@ -350,6 +384,18 @@ func TestFaultSoak(t *testing.T) {
 		}
 		return left == 0, fmt.Sprintf("%d projects of the soak left in Ory", left)
 	})
+}
+
+// faultSummary returns the total of faults by kind and status, and them
+// as "<kind>=<n>" in order, for the soak's lines.
+func faultSummary(faults map[string]int) (total int, kinds string) {
+	var s []string
+	for k, v := range faults {
+		total += v
+		s = append(s, fmt.Sprintf("%s=%d", k, v))
+	}
+	sort.Strings(s)
+	return total, strings.Join(s, " ")
 }
 
 // projectState is the state of the soak's Projects at one moment.

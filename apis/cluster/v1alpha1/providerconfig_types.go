@@ -34,9 +34,10 @@ type ProviderConfigStatus struct {
 
 // +kubebuilder:object:root=true
 
-// A ProviderConfig configures how cluster-scoped ProjectAPIKeys reach Ory:
-// the workspace API key, the console URL, a default project and the projects
-// keys may be made in.
+// A ProviderConfig configures how cluster-scoped managed resources reach
+// Ory: the workspace API key, a project API key (projectCredentials) or
+// both, the console URL, a default project and the projects keys may be made
+// in.
 // +kubebuilder:printcolumn:name="PROJECT",type="string",JSONPath=".spec.projectID"
 // +kubebuilder:printcolumn:name="SECRET-NAME",type="string",JSONPath=".spec.credentials.secretRef.name",priority=1
 // +kubebuilder:printcolumn:name="USERS",type="integer",JSONPath=".status.users"

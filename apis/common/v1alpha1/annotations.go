@@ -2,6 +2,7 @@ package v1alpha1
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -38,6 +39,30 @@ const AnnotationCreating = "ory.crossplane.io/creating"
 // secret may be lost and the provider rotates again. While it is there the
 // provider never drops rotated secrets: the Secret may hold one of them.
 const AnnotationRotating = "ory.crossplane.io/rotating"
+
+// A RotationMark is the value of AnnotationRotating: when the rotation
+// began, and how many rotate calls it made whose secret was not stored
+// ("<RFC 3339 time>;<attempts>").
+// +kubebuilder:object:generate=false
+type RotationMark struct {
+	Since    time.Time
+	Attempts int
+}
+
+// String is the mark as AnnotationRotating holds it.
+func (m RotationMark) String() string {
+	return m.Since.UTC().Format(time.RFC3339Nano) + ";" + strconv.Itoa(m.Attempts)
+}
+
+// ParseRotationMark reads AnnotationRotating; a mangled part is zero (a
+// zero Since counts every stored secret as newer).
+func ParseRotationMark(v string) RotationMark {
+	at, n, _ := strings.Cut(v, ";")
+	var m RotationMark
+	m.Since, _ = time.Parse(time.RFC3339Nano, at)
+	m.Attempts, _ = strconv.Atoi(n)
+	return m
+}
 
 // AnnotationPurging, on a Project being deleted, holds the ID of the
 // project the provider is purging: it is written before the purge call.

@@ -60,14 +60,17 @@ type Rotation struct {
 	// Lifetime of each key: the provider creates keys that expire this long
 	// after they are created (a Go duration such as 720h), and replaces each
 	// renewBefore ahead of its expiry. Leave spec.forProvider.expiresAt out
-	// when this is set. A changed lifetime applies from the next rotation.
+	// when this is set. For an OAuth2Client, whose secret never expires, it
+	// is how long after it was issued a secret is rotated. A changed
+	// lifetime applies from the next rotation.
 	// +optional
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$`
 	Lifetime *Duration `json:"lifetime,omitempty"`
 
 	// RenewBefore is how long before its expiry a key is replaced. Defaults
-	// to a third of the lifetime.
+	// to a third of the lifetime. An OAuth2Client refuses it: its secret
+	// never expires.
 	// +optional
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$`
@@ -76,7 +79,9 @@ type Rotation struct {
 	// Overlap keeps a replaced key valid this long after its replacement is
 	// stored, so workloads that read the old value have time to pick up the
 	// new one. Without it the old key is deleted as soon as the new one is
-	// stored. It applies to every replacement, scheduled or not.
+	// stored. It applies to every replacement, scheduled or not. For an
+	// OAuth2Client, Ory keeps accepting the rotated secret this long, then
+	// the provider has it drop the rotated secrets.
 	// +optional
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$`
@@ -84,7 +89,8 @@ type Rotation struct {
 
 	// Trigger is any string; changing it replaces the key once, now (for
 	// example after a leak). The current key was made for the value it had
-	// when the key was created.
+	// when the key was created. For an OAuth2Client it rotates the secret
+	// once.
 	// +optional
 	// +kubebuilder:validation:MaxLength=253
 	Trigger string `json:"trigger,omitempty"`
@@ -107,7 +113,9 @@ type ValueSource struct {
 
 	// AcceptUnchecked lets the provider publish a value it cannot check:
 	// Ory recorded no lastCharacters for keys made before it introduced
-	// them. Without it such a value is refused.
+	// them. Without it such a value is refused. An OAuth2Client requires
+	// it: Ory keeps only a hash of a client secret, so no imported secret
+	// can be checked.
 	// +optional
 	AcceptUnchecked bool `json:"acceptUnchecked,omitempty"`
 }

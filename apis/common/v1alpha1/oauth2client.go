@@ -16,6 +16,7 @@ import (
 // +kubebuilder:validation:XValidation:rule="!has(self.rotation) || !has(self.rotation.renewBefore)",message="spec.forProvider.rotation.renewBefore does not apply to an OAuth2Client: a client secret never expires; rotation.lifetime says how long after it was issued the secret is rotated"
 // +kubebuilder:validation:XValidation:rule="!has(self.importSecretFrom) || (has(self.importSecretFrom.acceptUnchecked) && self.importSecretFrom.acceptUnchecked)",message="spec.forProvider.importSecretFrom.acceptUnchecked must be true: Ory keeps only a hash of a client secret and its API offers no way to check a value against it, so the provider can only publish the imported secret unchecked"
 // +kubebuilder:validation:XValidation:rule="!has(self.tokenEndpointAuthMethod) || self.tokenEndpointAuthMethod != 'none' || (!has(self.rotation) && !has(self.importSecretFrom))",message="a public client (tokenEndpointAuthMethod none) has no secret: leave spec.forProvider.rotation and spec.forProvider.importSecretFrom out"
+// +kubebuilder:validation:XValidation:rule="!has(self.tokenEndpointAuthMethod) || self.tokenEndpointAuthMethod != 'private_key_jwt' || !has(self.rotation)",message="a private_key_jwt client authenticates with its keys, not a secret, and Ory rotates only client_secret_basic and client_secret_post secrets: leave spec.forProvider.rotation out"
 // +kubebuilder:validation:XValidation:rule="!has(self.tokenEndpointAuthMethod) || self.tokenEndpointAuthMethod != 'private_key_jwt' || has(self.jwksURI)",message="tokenEndpointAuthMethod private_key_jwt needs spec.forProvider.jwksURI: Ory checks the client's signed assertions against the keys published there, and refuses such a client without it"
 type OAuth2ClientParameters struct {
 	// ProjectID is the UUID of the Ory Network project whose API holds the
@@ -217,85 +218,87 @@ type OAuth2ClientParameters struct {
 // OAuth2ClientLifespans are how long the tokens Ory issues to one client
 // stay valid, one per grant and token type (Ory's *_lifespan client fields
 // and its setOAuth2ClientLifespans endpoint). Each is a Go duration such as
-// 1h or 30m; one left out takes the project's setting.
+// 1h or 30m, with Ory's pattern for them (which, unlike a rotation's, admits
+// µs: Ory reports durations as Go prints them, and the status holds what Ory
+// reports); one left out takes the project's setting.
 type OAuth2ClientLifespans struct {
 	// AuthorizationCodeGrantAccessTokenLifespan is the access token's
 	// lifespan in the authorization code grant.
 	// +optional
 	// +kubebuilder:validation:Type=string
-	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$`
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
 	AuthorizationCodeGrantAccessTokenLifespan *Duration `json:"authorizationCodeGrantAccessTokenLifespan,omitempty"`
 	// AuthorizationCodeGrantIDTokenLifespan is the ID token's lifespan in
 	// the authorization code grant.
 	// +optional
 	// +kubebuilder:validation:Type=string
-	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$`
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
 	AuthorizationCodeGrantIDTokenLifespan *Duration `json:"authorizationCodeGrantIDTokenLifespan,omitempty"`
 	// AuthorizationCodeGrantRefreshTokenLifespan is the refresh token's
 	// lifespan in the authorization code grant.
 	// +optional
 	// +kubebuilder:validation:Type=string
-	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$`
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
 	AuthorizationCodeGrantRefreshTokenLifespan *Duration `json:"authorizationCodeGrantRefreshTokenLifespan,omitempty"`
 	// ClientCredentialsGrantAccessTokenLifespan is the access token's
 	// lifespan in the client credentials grant.
 	// +optional
 	// +kubebuilder:validation:Type=string
-	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$`
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
 	ClientCredentialsGrantAccessTokenLifespan *Duration `json:"clientCredentialsGrantAccessTokenLifespan,omitempty"`
 	// DeviceAuthorizationGrantAccessTokenLifespan is the access token's
 	// lifespan in the device authorization grant.
 	// +optional
 	// +kubebuilder:validation:Type=string
-	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$`
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
 	DeviceAuthorizationGrantAccessTokenLifespan *Duration `json:"deviceAuthorizationGrantAccessTokenLifespan,omitempty"`
 	// DeviceAuthorizationGrantIDTokenLifespan is the ID token's lifespan in
 	// the device authorization grant.
 	// +optional
 	// +kubebuilder:validation:Type=string
-	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$`
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
 	DeviceAuthorizationGrantIDTokenLifespan *Duration `json:"deviceAuthorizationGrantIDTokenLifespan,omitempty"`
 	// DeviceAuthorizationGrantRefreshTokenLifespan is the refresh token's
 	// lifespan in the device authorization grant.
 	// +optional
 	// +kubebuilder:validation:Type=string
-	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$`
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
 	DeviceAuthorizationGrantRefreshTokenLifespan *Duration `json:"deviceAuthorizationGrantRefreshTokenLifespan,omitempty"`
 	// ImplicitGrantAccessTokenLifespan is the access token's lifespan in
 	// the implicit grant.
 	// +optional
 	// +kubebuilder:validation:Type=string
-	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$`
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
 	ImplicitGrantAccessTokenLifespan *Duration `json:"implicitGrantAccessTokenLifespan,omitempty"`
 	// ImplicitGrantIDTokenLifespan is the ID token's lifespan in the
 	// implicit grant.
 	// +optional
 	// +kubebuilder:validation:Type=string
-	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$`
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
 	ImplicitGrantIDTokenLifespan *Duration `json:"implicitGrantIDTokenLifespan,omitempty"`
 	// JWTBearerGrantAccessTokenLifespan is the access token's lifespan in
 	// the JWT bearer grant (urn:ietf:params:oauth:grant-type:jwt-bearer).
 	// +optional
 	// +kubebuilder:validation:Type=string
-	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$`
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
 	JWTBearerGrantAccessTokenLifespan *Duration `json:"jwtBearerGrantAccessTokenLifespan,omitempty"`
 	// RefreshTokenGrantAccessTokenLifespan is the access token's lifespan
 	// in the refresh token grant.
 	// +optional
 	// +kubebuilder:validation:Type=string
-	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$`
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
 	RefreshTokenGrantAccessTokenLifespan *Duration `json:"refreshTokenGrantAccessTokenLifespan,omitempty"`
 	// RefreshTokenGrantIDTokenLifespan is the ID token's lifespan in the
 	// refresh token grant.
 	// +optional
 	// +kubebuilder:validation:Type=string
-	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$`
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
 	RefreshTokenGrantIDTokenLifespan *Duration `json:"refreshTokenGrantIDTokenLifespan,omitempty"`
 	// RefreshTokenGrantRefreshTokenLifespan is the refresh token's lifespan
 	// in the refresh token grant.
 	// +optional
 	// +kubebuilder:validation:Type=string
-	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$`
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
 	RefreshTokenGrantRefreshTokenLifespan *Duration `json:"refreshTokenGrantRefreshTokenLifespan,omitempty"`
 }
 

@@ -55,9 +55,11 @@ type ProviderConfigStatus struct {
 
 // +kubebuilder:object:root=true
 
-// A ProviderConfig configures how the ProjectAPIKeys of its own namespace
-// reach Ory: a workspace API key from a Secret of that namespace, the console
-// URL, a default project and the projects keys may be made in.
+// A ProviderConfig configures how the managed resources of its own namespace
+// reach Ory: a workspace API key, a project API key (projectCredentials, such
+// as a ProjectAPIKey's connection Secret) or both, from Secrets of that
+// namespace, the console URL, a default project and the projects keys may be
+// made in.
 // +kubebuilder:printcolumn:name="PROJECT",type="string",JSONPath=".spec.projectID"
 // +kubebuilder:printcolumn:name="SECRET-NAME",type="string",JSONPath=".spec.credentials.secretRef.name",priority=1
 // +kubebuilder:printcolumn:name="USERS",type="integer",JSONPath=".status.users"
@@ -83,9 +85,10 @@ type ProviderConfigList struct {
 
 // +kubebuilder:object:root=true
 
-// A ClusterProviderConfig configures how ProjectAPIKeys of every namespace
-// reach Ory: the workspace API key, the console URL, a default project and
-// the projects keys may be made in.
+// A ClusterProviderConfig configures how managed resources of every namespace
+// reach Ory: the workspace API key, a project API key (projectCredentials)
+// or both, the console URL, a default project and the projects keys may be
+// made in.
 // +kubebuilder:printcolumn:name="PROJECT",type="string",JSONPath=".spec.projectID"
 // +kubebuilder:printcolumn:name="SECRET-NAME",type="string",JSONPath=".spec.credentials.secretRef.name",priority=1
 // +kubebuilder:printcolumn:name="USERS",type="integer",JSONPath=".status.users"

@@ -108,10 +108,16 @@ func (c *Clients) DeleteRotatedSecrets(ctx context.Context, _, id string) error 
 	return err
 }
 
-// HasSecret says whether the client is confidential: a public client
-// (tokenEndpointAuthMethod none) has no secret.
-func (c *Clients) HasSecret() bool {
-	return c.cr.ClientParameters().TokenEndpointAuthMethod != projectapi.AuthMethodNone
+// HasSecret says whether client obj, as Ory reports it, has a secret Ory
+// rotates: its token endpoint authentication is client_secret_basic (Ory's
+// default) or client_secret_post. Ory refuses to rotate (or drop the
+// rotated secrets of) any other client (Hydra's rotateOAuth2ClientSecret).
+func (c *Clients) HasSecret(obj *console.Key) bool {
+	method := c.cr.ClientParameters().TokenEndpointAuthMethod
+	if cl, ok := obj.Object.(projectapi.OAuth2Client); ok && cl.TokenEndpointAuthMethod != nil {
+		method = cl.GetTokenEndpointAuthMethod()
+	}
+	return method == "" || method == "client_secret_basic" || method == "client_secret_post"
 }
 
 // Observe mirrors the client as Ory reports it into status.atProvider
@@ -181,6 +187,13 @@ func (c *Clients) patch(obj *console.Key) ([]ory.JsonPatch, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A list the spec sets empty asks for no entries; Ory's model leaves
+	// an empty list out, so it is added here.
+	for f, l := range listFields(c.cr.ClientParameters()) {
+		if l != nil && len(l) == 0 {
+			w[f] = []any{}
+		}
+	}
 	have, err := asMap(cl.OAuth2Client)
 	if err != nil {
 		return nil, err
@@ -214,6 +227,11 @@ func same(field string, want, have any) bool {
 		wd, werr := time.ParseDuration(ws)
 		hd, herr := time.ParseDuration(hs)
 		return werr == nil && herr == nil && wd == hd
+	}
+	if w, ok := want.([]any); ok && len(w) == 0 {
+		// Ory reports an empty list as [] or leaves it out.
+		h, _ := have.([]any)
+		return len(h) == 0
 	}
 	return reflect.DeepEqual(want, have)
 }
@@ -290,5 +308,14 @@ func Details(apiURL string) map[string][]byte {
 		common.ConnectionKeyIssuerURL:        []byte(u),
 		common.ConnectionKeyTokenURL:         []byte(u + "/oauth2/token"),
 		common.ConnectionKeyAuthorizationURL: []byte(u + "/oauth2/auth"),
+	}
+}
+
+// listFields are the spec's lists by Ory's field names.
+func listFields(p *common.OAuth2ClientParameters) map[string][]string {
+	return map[string][]string{
+		"grant_types": p.GrantTypes, "response_types": p.ResponseTypes, "redirect_uris": p.RedirectURIs,
+		"post_logout_redirect_uris": p.PostLogoutRedirectURIs, "audience": p.Audience,
+		"allowed_cors_origins": p.AllowedCORSOrigins, "contacts": p.Contacts,
 	}
 }

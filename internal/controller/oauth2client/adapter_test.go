@@ -70,14 +70,25 @@ func TestDiffers(t *testing.T) {
 			ory:  func(m *ory.OAuth2Client) { m.GrantTypes = append(m.GrantTypes, "implicit") },
 			want: []string{"grant_types"}, ops: []string{"replace /grant_types"}},
 		{name: "Lifespan", why: "a lifespan compared by duration: 2h is not 1h0m0s",
-			mutate: func(p *common.OAuth2ClientParameters) { p.Lifespans.ClientCredentialsGrantAccessTokenLifespan = dur("2h") },
-			want:   []string{"client_credentials_grant_access_token_lifespan"}, ops: []string{"replace /client_credentials_grant_access_token_lifespan"}},
+			mutate: func(p *common.OAuth2ClientParameters) {
+				p.Lifespans.ClientCredentialsGrantAccessTokenLifespan = dur("2h")
+			},
+			want: []string{"client_credentials_grant_access_token_lifespan"}, ops: []string{"replace /client_credentials_grant_access_token_lifespan"}},
 		{name: "MetadataAdded", why: "a field Ory does not report yet is added, not replaced",
 			ory:  func(m *ory.OAuth2Client) { m.Metadata = nil },
 			want: []string{"metadata"}, ops: []string{"add /metadata"}},
+		{name: "ListEmptied", why: "audience: [] in the manifest asks for none: Ory's model would leave an empty list out, so the patch names it",
+			mutate: func(p *common.OAuth2ClientParameters) { p.Audience = []string{} },
+			ory:    func(m *ory.OAuth2Client) { m.Audience = []string{"https://api.example.com"} },
+			want:   []string{"audience"}, ops: []string{"replace /audience"}},
+		{name: "ListEmptiedAndEmpty", why: "an empty list Ory reports empty is in sync",
+			mutate: func(p *common.OAuth2ClientParameters) { p.Audience = []string{} },
+			ory:    func(m *ory.OAuth2Client) { m.Audience = []string{} }},
 		{name: "MetadataValue", why: "metadata compares as JSON",
-			mutate: func(p *common.OAuth2ClientParameters) { p.Metadata = &apiextensionsv1.JSON{Raw: []byte(`{"team":"b"}`)} },
-			want:   []string{"metadata"}, ops: []string{"replace /metadata"}},
+			mutate: func(p *common.OAuth2ClientParameters) {
+				p.Metadata = &apiextensionsv1.JSON{Raw: []byte(`{"team":"b"}`)}
+			},
+			want: []string{"metadata"}, ops: []string{"replace /metadata"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

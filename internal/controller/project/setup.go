@@ -78,6 +78,10 @@ func Setup(mgr ctrl.Manager, o controller.Options, gvk schema.GroupVersionKind, 
 	if err != nil {
 		return err
 	}
+	// A poll reads the credentials Secret again only when it changed, as
+	// the key kinds' do: the manager's cache holds the metadata of every
+	// Secret (providerconfig.Watch watches them).
+	configs.ReadSecretsWhenChanged(mgr.GetCache())
 	if views == nil {
 		views = keyview.NewViews(keyview.Options{})
 	}
